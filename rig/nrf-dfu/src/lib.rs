@@ -9,3 +9,10 @@ pub mod sdk;
 
 pub use memory_map::Chip;
 pub use sdk::SdkVersion;
+pub mod image;
+pub mod init_packet;
+pub mod package;
+pub mod settings;
+pub mod signing;
+pub mod slip;
+pub mod wire;

@@ -2,6 +2,11 @@
 //! changing the program name.
 
 use clap::{Parser, Subcommand};
+
+pub mod keys;
+pub mod pkg;
+pub mod settings;
+pub mod sim;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -19,8 +24,26 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Generate, display and verify DFU packages (as `nrfutil pkg`).
+    #[command(subcommand)]
+    Pkg(pkg::PkgCmd),
+    /// Generate and display signing keys (as `nrfutil keys`).
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Generate and display bootloader settings pages (as `nrfutil settings`).
+    #[command(subcommand)]
+    Settings(settings::SettingsCmd),
+    /// Serve, inspect and build images for the virtual nRF52832.
+    #[command(subcommand)]
+    Sim(sim::SimCmd),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Pkg(c) => pkg::run(c),
+        Command::Keys(c) => keys::run(c),
+        Command::Settings(c) => settings::run(c),
+        Command::Sim(c) => sim::run(c),
+    }
 }
