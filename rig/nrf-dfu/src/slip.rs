@@ -144,15 +144,24 @@ impl SlipConfig {
     }
 
     pub fn max_frame_len(self, max_frame_len: usize) -> SlipConfig {
-        SlipConfig { max_frame_len, ..self }
+        SlipConfig {
+            max_frame_len,
+            ..self
+        }
     }
 
     pub fn emit_empty_frames(self, emit_empty_frames: bool) -> SlipConfig {
-        SlipConfig { emit_empty_frames, ..self }
+        SlipConfig {
+            emit_empty_frames,
+            ..self
+        }
     }
 
     pub fn on_overflow(self, on_overflow: Overflow) -> SlipConfig {
-        SlipConfig { on_overflow, ..self }
+        SlipConfig {
+            on_overflow,
+            ..self
+        }
     }
 }
 
@@ -190,7 +199,11 @@ impl Default for SlipDecoder {
 
 impl SlipDecoder {
     pub fn new(config: SlipConfig) -> SlipDecoder {
-        SlipDecoder { config, frame: Vec::new(), state: State::Decoding }
+        SlipDecoder {
+            config,
+            frame: Vec::new(),
+            state: State::Decoding,
+        }
     }
 
     pub fn config(&self) -> SlipConfig {
@@ -223,7 +236,8 @@ impl SlipDecoder {
             State::Decoding => match byte {
                 END => {
                     let frame = std::mem::take(&mut self.frame);
-                    (self.config.emit_empty_frames || !frame.is_empty()).then_some(SlipEvent::Frame(frame))
+                    (self.config.emit_empty_frames || !frame.is_empty())
+                        .then_some(SlipEvent::Frame(frame))
                 }
                 ESC => {
                     self.state = State::Escaped;

@@ -24,7 +24,10 @@ fn frames(events: &[SlipEvent]) -> Vec<Vec<u8>> {
 #[case::esc_end_literal_not_escaped("dc dd", "dc dd c0")]
 #[case::select_request("06 01", "06 01 c0")]
 #[case::create_data_4096("01 02 00 10 00 00", "01 02 00 10 00 00 c0")]
-#[case::crc_response_with_specials("60 03 01 c0 00 00 00 db 00 c0 00", "60 03 01 db dc 00 00 00 db dd 00 db dc 00 c0")]
+#[case::crc_response_with_specials(
+    "60 03 01 c0 00 00 00 db 00 c0 00",
+    "60 03 01 db dc 00 00 00 db dd 00 db dc 00 c0"
+)]
 fn encode_matches_sdk(#[case] payload: &str, #[case] wire: &str) {
     let encoded = encode(&h(payload));
     assert_eq!(encoded, h(wire));
@@ -41,7 +44,10 @@ fn encode_matches_sdk(#[case] payload: &str, #[case] wire: &str) {
 fn stream_decodes(#[case] stream: &str, #[case] expected: &[&str]) {
     let mut d = SlipDecoder::default();
     let events = d.feed(&h(stream));
-    assert_eq!(frames(&events), expected.iter().map(|s| h(s)).collect::<Vec<_>>());
+    assert_eq!(
+        frames(&events),
+        expected.iter().map(|s| h(s)).collect::<Vec<_>>()
+    );
     assert!(events.iter().all(|e| matches!(e, SlipEvent::Frame(_))));
 }
 
@@ -49,14 +55,27 @@ fn stream_decodes(#[case] stream: &str, #[case] expected: &[&str]) {
 fn empty_frames_are_passed_up_when_asked() {
     let mut d = SlipDecoder::new(SlipConfig::default().emit_empty_frames(true));
     let events = d.feed(&h("c0 01 c0 c0"));
-    assert_eq!(events, vec![SlipEvent::Frame(vec![]), SlipEvent::Frame(vec![1]), SlipEvent::Frame(vec![])]);
+    assert_eq!(
+        events,
+        vec![
+            SlipEvent::Frame(vec![]),
+            SlipEvent::Frame(vec![1]),
+            SlipEvent::Frame(vec![])
+        ]
+    );
 }
 
 #[test]
 fn invalid_escape_discards_until_next_end() {
     let mut d = SlipDecoder::default();
     let events = d.feed(&h("01 db 05 02 c0 03 c0"));
-    assert_eq!(events, vec![SlipEvent::Error(SlipError::InvalidEscape { byte: 0x05 }), SlipEvent::Frame(vec![3])]);
+    assert_eq!(
+        events,
+        vec![
+            SlipEvent::Error(SlipError::InvalidEscape { byte: 0x05 }),
+            SlipEvent::Frame(vec![3])
+        ]
+    );
 }
 
 #[test]
@@ -64,7 +83,13 @@ fn esc_end_swallows_that_end_and_drops_the_following_frame() {
     // As slip.c and nrfutil: the END after ESC is the violating byte, not a delimiter.
     let mut d = SlipDecoder::default();
     let events = d.feed(&h("01 db c0 02 c0 03 c0"));
-    assert_eq!(events, vec![SlipEvent::Error(SlipError::InvalidEscape { byte: 0xC0 }), SlipEvent::Frame(vec![3])]);
+    assert_eq!(
+        events,
+        vec![
+            SlipEvent::Error(SlipError::InvalidEscape { byte: 0xC0 }),
+            SlipEvent::Frame(vec![3])
+        ]
+    );
 }
 
 #[test]
@@ -72,7 +97,10 @@ fn escape_split_across_chunks() {
     let mut d = SlipDecoder::default();
     assert!(d.feed(&[0x01, ESC]).is_empty());
     assert_eq!(d.pending_len(), 1);
-    assert_eq!(d.feed(&[ESC_END, END]), vec![SlipEvent::Frame(vec![0x01, 0xC0])]);
+    assert_eq!(
+        d.feed(&[ESC_END, END]),
+        vec![SlipEvent::Frame(vec![0x01, 0xC0])]
+    );
 }
 
 #[test]
@@ -100,12 +128,18 @@ fn sdk15_uart_device_accepts_130_and_wedges_at_131() {
 
     let too_long = vec![0x08; 131];
     let events = d.feed(&encode(&too_long));
-    assert_eq!(events, vec![SlipEvent::Error(SlipError::Wedged { max: 130 })]);
+    assert_eq!(
+        events,
+        vec![SlipEvent::Error(SlipError::Wedged { max: 130 })]
+    );
     assert!(d.is_wedged());
     // Wedged: later well-formed frames and ENDs are refused until reset.
     assert!(d.feed(&encode(&[0x09, 0x01])).is_empty());
     d.reset();
-    assert_eq!(d.feed(&encode(&[0x09, 0x01])), vec![SlipEvent::Frame(vec![0x09, 0x01])]);
+    assert_eq!(
+        d.feed(&encode(&[0x09, 0x01])),
+        vec![SlipEvent::Frame(vec![0x09, 0x01])]
+    );
 }
 
 #[test]
@@ -135,7 +169,10 @@ fn error_messages_name_the_bytes() {
         SlipError::InvalidEscape { byte: 0x05 }.to_string(),
         "SLIP escape 0xDB followed by 0x05 (expected 0xDC or 0xDD): frame dropped up to the next END"
     );
-    assert_eq!(SlipError::Oversized { max: 130 }.to_string(), "SLIP frame longer than 130 bytes: dropped up to the next END");
+    assert_eq!(
+        SlipError::Oversized { max: 130 }.to_string(),
+        "SLIP frame longer than 130 bytes: dropped up to the next END"
+    );
 }
 
 /// Straight port of SDK 17.1 `slip_decode_add_byte` plus the UART transport's reset after a
@@ -181,7 +218,16 @@ impl SdkSlip {
 
 fn payload() -> impl Strategy<Value = Vec<u8>> {
     // Bias towards the special bytes.
-    proptest::collection::vec(prop_oneof![Just(END), Just(ESC), Just(ESC_END), Just(ESC_ESC), any::<u8>()], 0..80)
+    proptest::collection::vec(
+        prop_oneof![
+            Just(END),
+            Just(ESC),
+            Just(ESC_END),
+            Just(ESC_ESC),
+            any::<u8>()
+        ],
+        0..80,
+    )
 }
 
 proptest! {

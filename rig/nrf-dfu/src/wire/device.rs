@@ -61,12 +61,20 @@ impl Dialect {
         let op_byte = read(0);
         let op = match Opcode::from_u8(op_byte) {
             Some(op) if self.is_supported(op) => op,
-            _ => return self.reply(Response::Error { op: op_byte, result: self.unsupported_result() }),
+            _ => {
+                return self.reply(Response::Error {
+                    op: op_byte,
+                    result: self.unsupported_result(),
+                })
+            }
         };
         if self.length_rule() == LengthRule::Exact {
             if let Some(required) = self.required_len(op) {
                 if raw.len() != required {
-                    return self.reply(Response::Error { op: op_byte, result: ResultCode::InvalidParameter });
+                    return self.reply(Response::Error {
+                        op: op_byte,
+                        result: ResultCode::InvalidParameter,
+                    });
                 }
             }
         }
@@ -76,7 +84,9 @@ impl Dialect {
                 // BLE 15+ never sets write.p_data/len for a control-point write.
                 Transport::Ble => Request::Write { data: Vec::new() },
                 Transport::Serial => match raw.split_first() {
-                    Some((_, payload)) => Request::Write { data: payload.to_vec() },
+                    Some((_, payload)) => Request::Write {
+                        data: payload.to_vec(),
+                    },
                     None => return DeviceDecode::WriteLengthUnderflow,
                 },
             }
@@ -84,16 +94,29 @@ impl Dialect {
             let at = |i: usize| read(1 + i);
             match Request::from_params(op, &at, &[]) {
                 Some(request) => request,
-                None => return self.reply(Response::Error { op: op_byte, result: self.unsupported_result() }),
+                None => {
+                    return self.reply(Response::Error {
+                        op: op_byte,
+                        result: self.unsupported_result(),
+                    })
+                }
             }
         } else {
             // Parameters not parsed by this transport reach the handler zero-initialised.
             match Request::from_params(op, &|_| 0, &[]) {
                 Some(request) => request,
-                None => return self.reply(Response::Error { op: op_byte, result: self.unsupported_result() }),
+                None => {
+                    return self.reply(Response::Error {
+                        op: op_byte,
+                        result: self.unsupported_result(),
+                    })
+                }
             }
         };
-        DeviceDecode::Request(DeviceRequest { request, stale_bytes: stale_reads.get() })
+        DeviceDecode::Request(DeviceRequest {
+            request,
+            stale_bytes: stale_reads.get(),
+        })
     }
 
     fn reply(&self, response: Response) -> DeviceDecode {

@@ -72,22 +72,36 @@ impl Dialect {
             return Err(DialectError::NoSerialTransport(sdk));
         }
         let protocol_reduced = transport == Transport::Ble && sdk >= SdkVersion::Sdk15_3;
-        Ok(Dialect { sdk, transport, protocol_reduced })
+        Ok(Dialect {
+            sdk,
+            transport,
+            protocol_reduced,
+        })
     }
 
     /// The BLE dialect of `sdk` (exists for every version).
     pub fn ble(sdk: SdkVersion) -> Dialect {
         let protocol_reduced = sdk >= SdkVersion::Sdk15_3;
-        Dialect { sdk, transport: Transport::Ble, protocol_reduced }
+        Dialect {
+            sdk,
+            transport: Transport::Ble,
+            protocol_reduced,
+        }
     }
 
     /// Change the `NRF_DFU_PROTOCOL_REDUCED` build option. Only BLE 15.3+ has it (serial
     /// builds refuse to compile with it: 17.1 `nrf_dfu_serial.c` has an `#error`).
     pub fn with_protocol_reduced(self, reduced: bool) -> Result<Dialect, DialectError> {
         if reduced && !(self.transport == Transport::Ble && self.sdk >= SdkVersion::Sdk15_3) {
-            return Err(DialectError::ReducedNotAvailable { sdk: self.sdk, transport: self.transport });
+            return Err(DialectError::ReducedNotAvailable {
+                sdk: self.sdk,
+                transport: self.transport,
+            });
         }
-        Ok(Dialect { protocol_reduced: reduced, ..self })
+        Ok(Dialect {
+            protocol_reduced: reduced,
+            ..self
+        })
     }
 
     /// Every stock dialect: each SDK version on BLE, and on serial from SDK 14 on.
@@ -240,7 +254,9 @@ impl Dialect {
     pub fn encode_response(&self, response: &Response) -> Vec<u8> {
         let op = Opcode::from_u8(response.request_opcode());
         match op {
-            Some(op) if response.is_success() && self.sends_bare(op) => Response::Bare { op }.encode(),
+            Some(op) if response.is_success() && self.sends_bare(op) => {
+                Response::Bare { op }.encode()
+            }
             _ => response.encode(),
         }
     }
@@ -249,7 +265,10 @@ impl Dialect {
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.sdk, self.transport)?;
-        if self.transport == Transport::Ble && self.sdk >= SdkVersion::Sdk15_3 && !self.protocol_reduced {
+        if self.transport == Transport::Ble
+            && self.sdk >= SdkVersion::Sdk15_3
+            && !self.protocol_reduced
+        {
             f.write_str(" (full protocol)")?;
         }
         Ok(())

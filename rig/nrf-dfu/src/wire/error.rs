@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::opcode::{OpByte, Opcode};
 use super::dialect::Transport;
+use super::opcode::{OpByte, Opcode};
 use super::result::ResultCode;
 use crate::SdkVersion;
 
@@ -14,23 +14,60 @@ pub enum RequestError {
     Empty,
     #[error("0x{0:02X} is not a request opcode (0x05 is unused, 0x60 is the response opcode)")]
     UnknownOpcode(u8),
-    #[error("{op} request is {len} bytes, expected {expected}")]
-    Length { op: Opcode, len: usize, expected: usize },
+    #[error("{op} request is {}, expected {expected}", Bytes(*len))]
+    Length {
+        op: Opcode,
+        len: usize,
+        expected: usize,
+    },
 }
 
 /// A byte string is not a well-formed response to the request it answers (facts §2.3).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
-    #[error("response is {len} bytes, shorter than the 3-byte header `60 <opcode> <result>`")]
+    #[error("response is {}, shorter than the 3-byte header `60 <opcode> <result>`", Bytes(*len))]
     Truncated { len: usize },
     #[error("response starts with 0x{first:02X}, not the response opcode 0x60")]
     NotAResponse { first: u8 },
-    #[error("response answers opcode {}, but the request was {}", OpByte(*got), OpByte(*expected))]
-    OtherOpcode { expected: u8, got: u8 },
-    #[error("{what} is {len} bytes, expected {expected}")]
-    Length { what: ResponseKind, len: usize, expected: ExpectedLen },
+    #[error("{}", other_opcode(*request, *expected, *got))]
+    OtherOpcode { request: u8, expected: u8, got: u8 },
+    #[error("{what} is {}, expected {expected}", Bytes(*len))]
+    Length {
+        what: ResponseKind,
+        len: usize,
+        expected: ExpectedLen,
+    },
     #[error("success response to opcode {} has no defined layout", OpByte(*op))]
     NoLayout { op: u8 },
+}
+
+fn other_opcode(request: u8, expected: u8, got: u8) -> String {
+    if request == expected {
+        format!(
+            "response answers opcode {}, but the request was {}",
+            OpByte(got),
+            OpByte(request)
+        )
+    } else {
+        format!(
+            "response answers opcode {}, but a {} request is answered as {}",
+            OpByte(got),
+            OpByte(request),
+            OpByte(expected)
+        )
+    }
+}
+
+/// "1 byte", "7 bytes".
+struct Bytes(usize);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 byte"),
+            n => write!(f, "{n} bytes"),
+        }
+    }
 }
 
 /// Which response a length error is about.
@@ -51,7 +88,9 @@ impl fmt::Display for ResponseKind {
             ResponseKind::Error { op, result } => {
                 write!(f, "error response ({result}) to {}", OpByte(*op))
             }
-            ResponseKind::Extended { op } => write!(f, "extended error response to {}", OpByte(*op)),
+            ResponseKind::Extended { op } => {
+                write!(f, "extended error response to {}", OpByte(*op))
+            }
         }
     }
 }
@@ -79,5 +118,8 @@ pub enum DialectError {
     #[error("{0} has no Secure DFU serial transport (its bootloader_secure example is BLE only)")]
     NoSerialTransport(SdkVersion),
     #[error("NRF_DFU_PROTOCOL_REDUCED exists only for BLE bootloaders of SDK 15.3 and later, not {sdk} {transport}")]
-    ReducedNotAvailable { sdk: SdkVersion, transport: Transport },
+    ReducedNotAvailable {
+        sdk: SdkVersion,
+        transport: Transport,
+    },
 }

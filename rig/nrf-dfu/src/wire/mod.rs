@@ -20,7 +20,9 @@ mod response;
 mod result;
 
 pub use device::{DeviceDecode, DeviceRequest};
-pub use dialect::{Dialect, LengthRule, Transport, PROTOCOL_VERSION, UART_MTU_SDK14, UART_MTU_SDK15};
+pub use dialect::{
+    Dialect, LengthRule, Transport, PROTOCOL_VERSION, UART_MTU_SDK14, UART_MTU_SDK15,
+};
 pub use error::{DialectError, ExpectedLen, RequestError, ResponseError, ResponseKind};
 pub use opcode::{FirmwareType, InvalidObjectType, ObjectType, Opcode};
 pub use request::Request;

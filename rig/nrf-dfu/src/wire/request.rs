@@ -39,12 +39,17 @@ pub enum Request {
 impl Request {
     /// CREATE for a typed object.
     pub fn create(object_type: ObjectType, size: u32) -> Request {
-        Request::Create { object_type: object_type.as_u8(), size }
+        Request::Create {
+            object_type: object_type.as_u8(),
+            size,
+        }
     }
 
     /// SELECT for a typed object.
     pub fn select(object_type: ObjectType) -> Request {
-        Request::Select { object_type: object_type.as_u8() }
+        Request::Select {
+            object_type: object_type.as_u8(),
+        }
     }
 
     pub fn opcode(&self) -> Opcode {
@@ -67,7 +72,9 @@ impl Request {
     /// The object type byte of SELECT/CREATE, whatever its value.
     pub fn raw_object_type(&self) -> Option<u8> {
         match self {
-            Request::Create { object_type, .. } | Request::Select { object_type } => Some(*object_type),
+            Request::Create { object_type, .. } | Request::Select { object_type } => {
+                Some(*object_type)
+            }
             _ => None,
         }
     }
@@ -75,7 +82,8 @@ impl Request {
     /// The object type of SELECT/CREATE when it is 1 or 2; `None` for other requests and for
     /// bad type bytes (see [`Request::raw_object_type`]).
     pub fn object_type(&self) -> Option<ObjectType> {
-        self.raw_object_type().and_then(|t| ObjectType::try_from(t).ok())
+        self.raw_object_type()
+            .and_then(|t| ObjectType::try_from(t).ok())
     }
 
     /// Canonical length in bytes including the opcode; `None` for WRITE (1 + data length).
@@ -139,7 +147,11 @@ impl Request {
         };
         if let Some(expected) = Request::fixed_len(op) {
             if bytes.len() != expected {
-                return Err(RequestError::Length { op, len: bytes.len(), expected });
+                return Err(RequestError::Length {
+                    op,
+                    len: bytes.len(),
+                    expected,
+                });
             }
         }
         // Lengths are checked above, so the reads below see zeros only for impossible input.
@@ -150,19 +162,27 @@ impl Request {
     /// Build the request for `op` reading parameter byte `i` (after the opcode) through `at`.
     /// Shared with the device decoder, which reads past the end like the bootloader does.
     /// `None` for [`Opcode::Response`], which is not a request.
-    pub(crate) fn from_params(op: Opcode, at: &dyn Fn(usize) -> u8, write_data: &[u8]) -> Option<Request> {
+    pub(crate) fn from_params(
+        op: Opcode,
+        at: &dyn Fn(usize) -> u8,
+        write_data: &[u8],
+    ) -> Option<Request> {
         Some(match op {
             Opcode::ProtocolVersion => Request::ProtocolVersion,
             Opcode::ObjectCreate => Request::Create {
                 object_type: at(0),
                 size: u32::from_le_bytes([at(1), at(2), at(3), at(4)]),
             },
-            Opcode::ReceiptNotifSet => Request::SetPrn { count: u16::from_le_bytes([at(0), at(1)]) },
+            Opcode::ReceiptNotifSet => Request::SetPrn {
+                count: u16::from_le_bytes([at(0), at(1)]),
+            },
             Opcode::CrcGet => Request::CrcGet,
             Opcode::ObjectExecute => Request::Execute,
             Opcode::ObjectSelect => Request::Select { object_type: at(0) },
             Opcode::MtuGet => Request::MtuGet,
-            Opcode::ObjectWrite => Request::Write { data: write_data.to_vec() },
+            Opcode::ObjectWrite => Request::Write {
+                data: write_data.to_vec(),
+            },
             Opcode::Ping => Request::Ping { id: at(0) },
             Opcode::HardwareVersion => Request::HardwareVersion,
             Opcode::FirmwareVersion => Request::FirmwareVersion { image: at(0) },

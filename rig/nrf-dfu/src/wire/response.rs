@@ -15,7 +15,11 @@ pub const RESPONSE_OPCODE: u8 = 0x60;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Response {
     /// SELECT success: `60 06 01 <max_size:u32> <offset:u32> <crc:u32>` (15 bytes).
-    Select { max_size: u32, offset: u32, crc: u32 },
+    Select {
+        max_size: u32,
+        offset: u32,
+        crc: u32,
+    },
     /// CRC_GET success, and also the unsolicited PRN notification after OBJECT_WRITEs:
     /// `60 03 01 <offset:u32> <crc:u32>` (11 bytes).
     Crc { offset: u32, crc: u32 },
@@ -34,9 +38,20 @@ pub enum Response {
     /// PING success `60 09 01 <id:u8>`.
     Ping { id: u8 },
     /// HARDWARE_VERSION success `60 0A 01` + five u32 (23 bytes).
-    HardwareVersion { part: u32, variant: u32, rom_size: u32, ram_size: u32, rom_page_size: u32 },
+    HardwareVersion {
+        part: u32,
+        variant: u32,
+        rom_size: u32,
+        ram_size: u32,
+        rom_page_size: u32,
+    },
     /// FIRMWARE_VERSION success `60 0B 01 <type:u8> <version:u32> <addr:u32> <len:u32>` (16 bytes).
-    FirmwareVersion { image_type: FirmwareType, version: u32, addr: u32, len: u32 },
+    FirmwareVersion {
+        image_type: FirmwareType,
+        version: u32,
+        addr: u32,
+        len: u32,
+    },
     /// Success without its payload, `60 <op> 01`: what BLE 15.0+ bootloaders send for
     /// PROTOCOL_VERSION, MTU_GET, PING, HARDWARE_VERSION and FIRMWARE_VERSION because their
     /// BLE response encoder adds no payload for those opcodes. Only meaningful for those five.
@@ -62,6 +77,7 @@ pub(crate) fn payload_dropped_on_ble(op: Opcode) -> bool {
 
 /// The opcode byte a response to `request` carries. OBJECT_WRITE is never answered by itself:
 /// the PRN notification (or a write error, at a PRN boundary) is formatted as a CRC_GET reply.
+/// Only a device that does not know the opcode at all answers `60 08 <error>`.
 pub fn answering_opcode(request: u8) -> u8 {
     if request == Opcode::ObjectWrite.as_u8() {
         Opcode::CrcGet.as_u8()
@@ -106,10 +122,18 @@ impl Response {
     /// The canonical encoding (full payloads; bare only for [`Response::Bare`]).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(23);
-        out.extend_from_slice(&[RESPONSE_OPCODE, self.request_opcode(), self.result().as_u8()]);
+        out.extend_from_slice(&[
+            RESPONSE_OPCODE,
+            self.request_opcode(),
+            self.result().as_u8(),
+        ]);
         let mut put = |v: u32| out.extend_from_slice(&v.to_le_bytes());
         match self {
-            Response::Select { max_size, offset, crc } => {
+            Response::Select {
+                max_size,
+                offset,
+                crc,
+            } => {
                 put(*max_size);
                 put(*offset);
                 put(*crc);
@@ -118,12 +142,23 @@ impl Response {
                 put(*offset);
                 put(*crc);
             }
-            Response::HardwareVersion { part, variant, rom_size, ram_size, rom_page_size } => {
+            Response::HardwareVersion {
+                part,
+                variant,
+                rom_size,
+                ram_size,
+                rom_page_size,
+            } => {
                 for v in [*part, *variant, *rom_size, *ram_size, *rom_page_size] {
                     put(v);
                 }
             }
-            Response::FirmwareVersion { image_type, version, addr, len } => {
+            Response::FirmwareVersion {
+                image_type,
+                version,
+                addr,
+                len,
+            } => {
                 out.push(image_type.as_u8());
                 for v in [*version, *addr, *len] {
                     out.extend_from_slice(&v.to_le_bytes());
@@ -158,24 +193,45 @@ impl Response {
             return Err(ResponseError::NotAResponse { first: *first });
         }
         let expected = answering_opcode(request);
-        if *op != expected {
-            return Err(ResponseError::OtherOpcode { expected, got: *op });
+        // A refused OBJECT_WRITE (BLE 12/14 control point: unknown opcode) echoes 0x08 itself.
+        let echoed_failure = *op == request && *result != ResultCode::Success.as_u8();
+        if *op != expected && !echoed_failure {
+            return Err(ResponseError::OtherOpcode {
+                request,
+                expected,
+                got: *op,
+            });
         }
         let len = bytes.len();
         match ResultCode::from_u8(*result) {
             ResultCode::Success => decode_success(request, payload, len),
             ResultCode::ExtError => match payload {
-                [ext] => Ok(Response::ExtendedError { op: *op, ext: ExtError::from_u8(*ext) }),
-                _ => Err(length(ResponseKind::Extended { op: *op }, len, ExpectedLen::Exactly(4))),
+                [ext] => Ok(Response::ExtendedError {
+                    op: *op,
+                    ext: ExtError::from_u8(*ext),
+                }),
+                _ => Err(length(
+                    ResponseKind::Extended { op: *op },
+                    len,
+                    ExpectedLen::Exactly(4),
+                )),
             },
             result if payload.is_empty() => Ok(Response::Error { op: *op, result }),
-            result => Err(length(ResponseKind::Error { op: *op, result }, len, ExpectedLen::Exactly(3))),
+            result => Err(length(
+                ResponseKind::Error { op: *op, result },
+                len,
+                ExpectedLen::Exactly(3),
+            )),
         }
     }
 }
 
 fn length(what: ResponseKind, len: usize, expected: ExpectedLen) -> ResponseError {
-    ResponseError::Length { what, len, expected }
+    ResponseError::Length {
+        what,
+        len,
+        expected,
+    }
 }
 
 /// Little-endian u32 at `at`; callers check the payload length first.
@@ -221,15 +277,25 @@ fn decode_success(request: u8, payload: &[u8], len: usize) -> Result<Response, R
             offset: le_u32(p, 4),
             crc: le_u32(p, 8),
         },
-        Opcode::CrcGet | Opcode::ObjectWrite => Response::Crc { offset: le_u32(p, 0), crc: le_u32(p, 4) },
+        Opcode::CrcGet | Opcode::ObjectWrite => Response::Crc {
+            offset: le_u32(p, 0),
+            crc: le_u32(p, 4),
+        },
         Opcode::ObjectCreate => Response::Create,
         Opcode::ObjectExecute => Response::Execute,
         Opcode::ReceiptNotifSet => Response::SetPrn,
         Opcode::Abort => Response::Abort,
-        Opcode::ProtocolVersion => Response::ProtocolVersion { version: p.first().copied().unwrap_or(0) },
-        Opcode::Ping => Response::Ping { id: p.first().copied().unwrap_or(0) },
+        Opcode::ProtocolVersion => Response::ProtocolVersion {
+            version: p.first().copied().unwrap_or(0),
+        },
+        Opcode::Ping => Response::Ping {
+            id: p.first().copied().unwrap_or(0),
+        },
         Opcode::MtuGet => Response::Mtu {
-            mtu: u16::from_le_bytes([p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0)]),
+            mtu: u16::from_le_bytes([
+                p.first().copied().unwrap_or(0),
+                p.get(1).copied().unwrap_or(0),
+            ]),
         },
         Opcode::HardwareVersion => Response::HardwareVersion {
             part: le_u32(p, 0),
