@@ -179,6 +179,10 @@ impl Response {
     }
 
     /// Decode the response to a request with opcode `request`.
+    ///
+    /// A 3-byte success to PROTOCOL_VERSION, MTU_GET, PING, HARDWARE_VERSION or
+    /// FIRMWARE_VERSION decodes as [`Response::Bare`] whatever the dialect: the value is simply
+    /// not available (BLE 15.0+ sends it that way).
     pub fn decode(bytes: &[u8], request: Opcode) -> Result<Response, ResponseError> {
         Response::decode_raw(bytes, request.as_u8())
     }
