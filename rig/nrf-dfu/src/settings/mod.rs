@@ -12,6 +12,8 @@ mod layout;
 mod merge;
 mod page;
 mod peer;
+mod report;
+mod report_text;
 
 pub use bank::{Bank, BankCode};
 pub use boot_validation::{BootValidation, BootValidationType, UnknownBootValidation};
@@ -28,6 +30,7 @@ pub use layout::{offset, SettingsLayout, BOOT_VALIDATION_CRC_RANGE, CRC_RANGE};
 pub use merge::{settings_init, InitOutcome, RestoreReason, SettingsInit};
 pub use page::{LayoutTail, Progress, SettingsPage, TailV2};
 pub use peer::{AdvName, AreaStatus, PeerData};
+pub use report::{locate_settings, BackupReport, BootConclusion, LocateError, SettingsPages, SettingsReport};
 
 #[cfg(test)]
 mod tests;
