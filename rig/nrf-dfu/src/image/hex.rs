@@ -202,7 +202,7 @@ mod tests {
             parse_intel_hex(":0400000001020304\n"),
             Err(HexError::Malformed { line: 1, .. })
         ));
-        assert!(matches!(parse_intel_hex(":0400000001020304F2"), Ok(_)));
+        assert!(parse_intel_hex(":0400000001020304F2").is_ok());
         let twice = ":0400000500000001F6\n:0400000500000001F6\n";
         assert_eq!(
             parse_intel_hex(twice),
