@@ -324,3 +324,42 @@ fn report_on_each_fixture() {
         assert_eq!(json["settings"]["settings_version"], case.bl_settings_version);
     }
 }
+
+/// ECDSA signatures use a random nonce in nrfutil (python-ecdsa) and RFC 6979 here, so the
+/// signature bytes differ: both are verified, then nrfutil's are put into our page and the whole
+/// file must match byte for byte.
+#[test]
+fn ecdsa_boot_validation_matches_nrfutil_but_for_the_nonce() {
+    use nrf_dfu::signing::SigningKey;
+    let key = SigningKey::from_pem(std::str::from_utf8(&fixture("private.key")).unwrap()).unwrap();
+    let public = key.public_key();
+    let (app, sd) = (firmware("app.hex"), firmware("sd.hex"));
+    let theirs_text = String::from_utf8(fixture("settings_ecdsa.hex")).unwrap();
+    let theirs = SettingsPage::decode_detect(&locate_settings(&parse_intel_hex(&theirs_text).unwrap(), None).unwrap().main)
+        .unwrap();
+    let t = theirs.v2().unwrap();
+    assert_eq!(t.boot_validation_app.kind, BootValidationType::ValidateEcdsaP256Sha256);
+    public.verify_nordic(&app, &t.boot_validation_app.bytes).expect("nrfutil's app signature verifies");
+    public.verify_nordic(&sd, &t.boot_validation_softdevice.bytes).expect("nrfutil's SD signature verifies");
+
+    let ecdsa = Some(BootValidationType::ValidateEcdsaP256Sha256);
+    let opts = GenerateOptions {
+        softdevice: Some(&sd),
+        app_boot_validation: ecdsa,
+        sd_boot_validation: ecdsa,
+        ..options(&app)
+    };
+    let sign = |data: &[u8]| key.sign_nordic(data);
+    let mut ours = generate(&opts, Some(&sign)).unwrap();
+    let o = ours.page.v2().unwrap();
+    public.verify_nordic(&app, &o.boot_validation_app.bytes).expect("our app signature verifies");
+    public.verify_nordic(&sd, &o.boot_validation_softdevice.bytes).expect("our SD signature verifies");
+    assert_eq!(ours.page.crc, theirs.crc, "crc does not cover boot validation");
+
+    let v2 = ours.page.v2_mut().unwrap();
+    v2.boot_validation_app = t.boot_validation_app;
+    v2.boot_validation_softdevice = t.boot_validation_softdevice;
+    ours.page.fix_settings_crcs();
+    let segs = Segments::from_runs(ours.segments().iter().map(|(a, b)| (*a, b.as_slice()))).unwrap();
+    assert_eq!(write_intel_hex(&segs), theirs_text);
+}
