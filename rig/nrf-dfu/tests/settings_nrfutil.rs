@@ -2,8 +2,9 @@
 
 use nrf_dfu::image::{load_firmware, parse_intel_hex, write_intel_hex, Segments};
 use nrf_dfu::settings::{
-    generate, locate_settings, settings_init, BackupPlacement, BankCode, BootValidationType, CrcStatus, Family,
-    GenerateError, GenerateOptions, InitOutcome, NrfutilSummary, SettingsLayout, SettingsPage, SettingsReport,
+    generate, locate_settings, settings_init, BackupPlacement, BankCode, BootValidationType,
+    CrcStatus, Family, GenerateError, GenerateOptions, InitOutcome, NrfutilSummary, SettingsLayout,
+    SettingsPage, SettingsReport,
 };
 use nrf_dfu::SdkVersion;
 use rstest::rstest;
@@ -11,7 +12,11 @@ use std::path::PathBuf;
 
 fn fixture(name: &str) -> Vec<u8> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nrfutil");
-    let path = if dir.join(name).exists() { dir.join(name) } else { dir.join("settings").join(name) };
+    let path = if dir.join(name).exists() {
+        dir.join(name)
+    } else {
+        dir.join("settings").join(name)
+    };
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -53,7 +58,9 @@ fn value(p: &SettingsPage, field: &str) -> Field {
         "boot_validation_crc" => Field::U32(t.boot_validation_crc),
         "boot_validation_softdevice.type" => Field::Type(t.boot_validation_softdevice.kind),
         "boot_validation_app.type" => Field::Type(t.boot_validation_app.kind),
-        "boot_validation_app.bytes[0..4]" => Field::Bytes(t.boot_validation_app.bytes[..4].to_vec()),
+        "boot_validation_app.bytes[0..4]" => {
+            Field::Bytes(t.boot_validation_app.bytes[..4].to_vec())
+        }
         "boot_validation_bootloader.type" => Field::Type(t.boot_validation_bootloader.kind),
         other => panic!("no field {other}"),
     }
@@ -77,10 +84,19 @@ fn value(p: &SettingsPage, field: &str) -> Field {
 #[case("sd_size", Field::U32(0))]
 #[case("enter_buttonless_dfu", Field::U32(0))]
 #[case("boot_validation_crc", Field::U32(0xFC66_FE7D))]
-#[case("boot_validation_softdevice.type", Field::Type(BootValidationType::NoValidation))]
-#[case("boot_validation_app.type", Field::Type(BootValidationType::ValidateCrc))]
+#[case(
+    "boot_validation_softdevice.type",
+    Field::Type(BootValidationType::NoValidation)
+)]
+#[case(
+    "boot_validation_app.type",
+    Field::Type(BootValidationType::ValidateCrc)
+)]
 #[case("boot_validation_app.bytes[0..4]", Field::Bytes(vec![0xF5, 0x56, 0xBF, 0x7B]))]
-#[case("boot_validation_bootloader.type", Field::Type(BootValidationType::NoValidation))]
+#[case(
+    "boot_validation_bootloader.type",
+    Field::Type(BootValidationType::NoValidation)
+)]
 fn settings_hex_decodes_value_by_value(#[case] field: &str, #[case] expected: Field) {
     let page = main_page("settings.hex");
     assert_eq!(value(&page, field), expected, "{field}");
@@ -94,7 +110,10 @@ fn settings_hex_layout_crcs_and_backup() {
     assert_eq!(pages.family, Some(Family::Nrf52));
     assert_eq!(pages.backup_address, 0x7E000);
     // 0x324 bytes at each page: 0x323 of struct + one 0xFF fill.
-    assert_eq!(segs.runs().map(|(a, r)| (a, r.len())).collect::<Vec<_>>(), vec![(0x7E000, 0x324), (0x7F000, 0x324)]);
+    assert_eq!(
+        segs.runs().map(|(a, r)| (a, r.len())).collect::<Vec<_>>(),
+        vec![(0x7E000, 0x324), (0x7F000, 0x324)]
+    );
     let page = SettingsPage::decode_detect(&pages.main).unwrap();
     assert_eq!(page.layout(), SettingsLayout::V2);
     assert_eq!(page.validate(), Ok(()));
@@ -116,7 +135,11 @@ fn settings_hex_layout_crcs_and_backup() {
 #[case(SdkVersion::Sdk15_2, InitOutcome::MainUsed, 2)]
 #[case(SdkVersion::Sdk15_3, InitOutcome::MainMergedWithBackup { restored_fields: vec![] }, 2)]
 #[case(SdkVersion::Sdk17, InitOutcome::MainMergedWithBackup { restored_fields: vec![] }, 2)]
-fn bootloaders_accept_settings_hex(#[case] sdk: SdkVersion, #[case] outcome: InitOutcome, #[case] version: u32) {
+fn bootloaders_accept_settings_hex(
+    #[case] sdk: SdkVersion,
+    #[case] outcome: InitOutcome,
+    #[case] version: u32,
+) {
     let pages = locate_settings(&hex_fixture("settings.hex"), None).unwrap();
     let r = settings_init(sdk, &pages.main, pages.backup.as_deref().unwrap()).unwrap();
     assert_eq!(r.outcome, outcome);
@@ -161,9 +184,20 @@ const BASE: Case = Case {
 fn cases() -> Vec<Case> {
     use BootValidationType::*;
     vec![
-        Case { file: "settings.hex", ..BASE },
-        Case { file: "settings_v1.hex", bl_settings_version: 1, ..BASE },
-        Case { file: "settings_v2_nobackup.hex", backup: BackupPlacement::None, ..BASE },
+        Case {
+            file: "settings.hex",
+            ..BASE
+        },
+        Case {
+            file: "settings_v1.hex",
+            bl_settings_version: 1,
+            ..BASE
+        },
+        Case {
+            file: "settings_v2_nobackup.hex",
+            backup: BackupPlacement::None,
+            ..BASE
+        },
         Case {
             file: "settings_v1_nobackup.hex",
             application_version: Some(3),
@@ -172,9 +206,22 @@ fn cases() -> Vec<Case> {
             backup: BackupPlacement::None,
             ..BASE
         },
-        Case { file: "settings_qfab.hex", family: Family::Nrf52Qfab, ..BASE },
-        Case { file: "settings_sd.hex", softdevice: true, ..BASE },
-        Case { file: "settings_v1_sd.hex", softdevice: true, bl_settings_version: 1, ..BASE },
+        Case {
+            file: "settings_qfab.hex",
+            family: Family::Nrf52Qfab,
+            ..BASE
+        },
+        Case {
+            file: "settings_sd.hex",
+            softdevice: true,
+            ..BASE
+        },
+        Case {
+            file: "settings_v1_sd.hex",
+            softdevice: true,
+            bl_settings_version: 1,
+            ..BASE
+        },
         Case {
             file: "settings_sha256.hex",
             softdevice: true,
@@ -189,11 +236,35 @@ fn cases() -> Vec<Case> {
             sd_bv: Some(NoValidation),
             ..BASE
         },
-        Case { file: "settings_noapp.hex", application: None, application_version: None, bootloader_version: 3, ..BASE },
-        Case { file: "settings_versionstring.hex", application_version: Some(20731), bootloader_version: 0x10, ..BASE },
-        Case { file: "settings_octal.hex", application_version: Some(8), bootloader_version: 0xFFFF_FFFF, ..BASE },
-        Case { file: "settings_start_address.hex", start_address: Some(0x7D000), ..BASE },
-        Case { file: "settings_appbin.hex", application: Some("app.bin"), ..BASE },
+        Case {
+            file: "settings_noapp.hex",
+            application: None,
+            application_version: None,
+            bootloader_version: 3,
+            ..BASE
+        },
+        Case {
+            file: "settings_versionstring.hex",
+            application_version: Some(20731),
+            bootloader_version: 0x10,
+            ..BASE
+        },
+        Case {
+            file: "settings_octal.hex",
+            application_version: Some(8),
+            bootloader_version: 0xFFFF_FFFF,
+            ..BASE
+        },
+        Case {
+            file: "settings_start_address.hex",
+            start_address: Some(0x7D000),
+            ..BASE
+        },
+        Case {
+            file: "settings_appbin.hex",
+            application: Some("app.bin"),
+            ..BASE
+        },
     ]
 }
 
@@ -221,12 +292,15 @@ fn generate_matches_nrfutil_byte_for_byte() {
             softdevice: case.softdevice.then_some(sd.as_slice()),
         };
         let generated = generate(&opts, None).unwrap();
-        let segs = Segments::from_runs(generated.segments().iter().map(|(a, b)| (*a, b.as_slice()))).unwrap();
+        let segs =
+            Segments::from_runs(generated.segments().iter().map(|(a, b)| (*a, b.as_slice())))
+                .unwrap();
         let ours = write_intel_hex(&segs);
         let theirs = String::from_utf8(fixture(case.file)).unwrap();
         assert_eq!(ours, theirs, "{}", case.file);
         // And the summary nrfutil printed after generating.
-        let printed = String::from_utf8(fixture(&case.file.replace(".hex", ".generate.txt"))).unwrap();
+        let printed =
+            String::from_utf8(fixture(&case.file.replace(".hex", ".generate.txt"))).unwrap();
         {
             let block = NrfutilSummary {
                 file: case.file,
@@ -235,7 +309,11 @@ fn generate_matches_nrfutil_byte_for_byte() {
                 page: &generated.page,
             }
             .to_string();
-            assert!(printed.contains(&block), "{}: summary\n{block}\nnot in\n{printed}", case.file);
+            assert!(
+                printed.contains(&block),
+                "{}: summary\n{block}\nnot in\n{printed}",
+                case.file
+            );
         }
     }
 }
@@ -243,7 +321,10 @@ fn generate_matches_nrfutil_byte_for_byte() {
 #[test]
 fn generated_v1_page_reads_as_erased_after_0x5c() {
     let app = firmware("app.hex");
-    let opts = GenerateOptions { bl_settings_version: 1, ..options(&app) };
+    let opts = GenerateOptions {
+        bl_settings_version: 1,
+        ..options(&app)
+    };
     let g = generate(&opts, None).unwrap();
     assert_eq!(g.image().len(), 0x5C);
     assert_eq!(g.page.layout(), SettingsLayout::V1);
@@ -271,25 +352,55 @@ fn generate_refuses_what_nrfutil_refuses() {
     let app = firmware("app.hex");
     let o = options(&app);
     let err = |opts: GenerateOptions<'_>| generate(&opts, None).unwrap_err();
-    assert_eq!(err(GenerateOptions { bl_settings_version: 3, ..o }), GenerateError::UnknownSettingsVersion(3));
-    assert_eq!(err(GenerateOptions { application_version: None, ..o }), GenerateError::ApplicationVersionRequired);
     assert_eq!(
-        err(GenerateOptions { bl_settings_version: 1, app_boot_validation: Some(BootValidationType::ValidateCrc), ..o }),
+        err(GenerateOptions {
+            bl_settings_version: 3,
+            ..o
+        }),
+        GenerateError::UnknownSettingsVersion(3)
+    );
+    assert_eq!(
+        err(GenerateOptions {
+            application_version: None,
+            ..o
+        }),
+        GenerateError::ApplicationVersionRequired
+    );
+    assert_eq!(
+        err(GenerateOptions {
+            bl_settings_version: 1,
+            app_boot_validation: Some(BootValidationType::ValidateCrc),
+            ..o
+        }),
         GenerateError::BootValidationNeedsV2
     );
     assert_eq!(
-        err(GenerateOptions { app_boot_validation: Some(BootValidationType::ValidateEcdsaP256Sha256), ..o }),
+        err(GenerateOptions {
+            app_boot_validation: Some(BootValidationType::ValidateEcdsaP256Sha256),
+            ..o
+        }),
         GenerateError::SigningKeyRequired
     );
     assert_eq!(
-        err(GenerateOptions { application: None, app_boot_validation: Some(BootValidationType::NoValidation), ..o }),
+        err(GenerateOptions {
+            application: None,
+            app_boot_validation: Some(BootValidationType::NoValidation),
+            ..o
+        }),
         GenerateError::AppBootValidationWithoutApplication
     );
     assert_eq!(
-        err(GenerateOptions { sd_boot_validation: Some(BootValidationType::ValidateCrc), ..o }),
+        err(GenerateOptions {
+            sd_boot_validation: Some(BootValidationType::ValidateCrc),
+            ..o
+        }),
         GenerateError::SdBootValidationWithoutSoftDevice
     );
-    assert!("NRF52840".parse::<Family>().unwrap_err().to_string().contains("nRF52832"));
+    assert!("NRF52840"
+        .parse::<Family>()
+        .unwrap_err()
+        .to_string()
+        .contains("nRF52832"));
     assert!("nrf52qfab".parse::<Family>().is_ok());
 }
 
@@ -297,7 +408,14 @@ fn generate_refuses_what_nrfutil_refuses() {
 fn backup_address_is_honoured() {
     // nrfutil 6.1.7 rejects --backup-address outright; the rig places the copy there.
     let app = firmware("app.hex");
-    let g = generate(&GenerateOptions { backup: BackupPlacement::At(0x7C000), ..options(&app) }, None).unwrap();
+    let g = generate(
+        &GenerateOptions {
+            backup: BackupPlacement::At(0x7C000),
+            ..options(&app)
+        },
+        None,
+    )
+    .unwrap();
     let addrs: Vec<u32> = g.segments().iter().map(|(a, _)| *a).collect();
     assert_eq!(addrs, vec![0x7C000, 0x7F000]);
 }
@@ -307,21 +425,43 @@ fn report_on_each_fixture() {
     for case in cases() {
         let segs = hex_fixture(case.file);
         let pages = locate_settings(&segs, None).unwrap();
-        assert_eq!(pages.address, case.start_address.unwrap_or(case.family.settings_address()), "{}", case.file);
+        assert_eq!(
+            pages.address,
+            case.start_address.unwrap_or(case.family.settings_address()),
+            "{}",
+            case.file
+        );
         let report = SettingsReport::new(&pages, None).unwrap();
         assert_eq!(report.settings.validate(), Ok(()), "{}", case.file);
         let has_backup = case.backup != BackupPlacement::None;
-        assert_eq!(report.backup.as_ref().map(|b| b.equal_to_main), has_backup.then_some(true), "{}", case.file);
+        assert_eq!(
+            report.backup.as_ref().map(|b| b.equal_to_main),
+            has_backup.then_some(true),
+            "{}",
+            case.file
+        );
         // Every bootloader keeps a page nrfutil generated (no reset to defaults).
         for c in &report.bootloaders {
-            assert_ne!(c.outcome, InitOutcome::ResetToDefaults, "{} {}", case.file, c.sdk);
-            assert_eq!(c.upgraded_from_v1, c.sdk >= SdkVersion::Sdk15_3 && case.bl_settings_version == 1);
+            assert_ne!(
+                c.outcome,
+                InitOutcome::ResetToDefaults,
+                "{} {}",
+                case.file,
+                c.sdk
+            );
+            assert_eq!(
+                c.upgraded_from_v1,
+                c.sdk >= SdkVersion::Sdk15_3 && case.bl_settings_version == 1
+            );
         }
         let text = report.to_text(case.file);
         assert!(text.contains("Bootloader DFU Settings:"));
         assert!(text.contains("At boot"));
         let json = serde_json::to_value(&report).unwrap();
-        assert_eq!(json["settings"]["settings_version"], case.bl_settings_version);
+        assert_eq!(
+            json["settings"]["settings_version"],
+            case.bl_settings_version
+        );
     }
 }
 
@@ -335,12 +475,23 @@ fn ecdsa_boot_validation_matches_nrfutil_but_for_the_nonce() {
     let public = key.public_key();
     let (app, sd) = (firmware("app.hex"), firmware("sd.hex"));
     let theirs_text = String::from_utf8(fixture("settings_ecdsa.hex")).unwrap();
-    let theirs = SettingsPage::decode_detect(&locate_settings(&parse_intel_hex(&theirs_text).unwrap(), None).unwrap().main)
-        .unwrap();
+    let theirs = SettingsPage::decode_detect(
+        &locate_settings(&parse_intel_hex(&theirs_text).unwrap(), None)
+            .unwrap()
+            .main,
+    )
+    .unwrap();
     let t = theirs.v2().unwrap();
-    assert_eq!(t.boot_validation_app.kind, BootValidationType::ValidateEcdsaP256Sha256);
-    public.verify_nordic(&app, &t.boot_validation_app.bytes).expect("nrfutil's app signature verifies");
-    public.verify_nordic(&sd, &t.boot_validation_softdevice.bytes).expect("nrfutil's SD signature verifies");
+    assert_eq!(
+        t.boot_validation_app.kind,
+        BootValidationType::ValidateEcdsaP256Sha256
+    );
+    public
+        .verify_nordic(&app, &t.boot_validation_app.bytes)
+        .expect("nrfutil's app signature verifies");
+    public
+        .verify_nordic(&sd, &t.boot_validation_softdevice.bytes)
+        .expect("nrfutil's SD signature verifies");
 
     let ecdsa = Some(BootValidationType::ValidateEcdsaP256Sha256);
     let opts = GenerateOptions {
@@ -352,14 +503,22 @@ fn ecdsa_boot_validation_matches_nrfutil_but_for_the_nonce() {
     let sign = |data: &[u8]| key.sign_nordic(data);
     let mut ours = generate(&opts, Some(&sign)).unwrap();
     let o = ours.page.v2().unwrap();
-    public.verify_nordic(&app, &o.boot_validation_app.bytes).expect("our app signature verifies");
-    public.verify_nordic(&sd, &o.boot_validation_softdevice.bytes).expect("our SD signature verifies");
-    assert_eq!(ours.page.crc, theirs.crc, "crc does not cover boot validation");
+    public
+        .verify_nordic(&app, &o.boot_validation_app.bytes)
+        .expect("our app signature verifies");
+    public
+        .verify_nordic(&sd, &o.boot_validation_softdevice.bytes)
+        .expect("our SD signature verifies");
+    assert_eq!(
+        ours.page.crc, theirs.crc,
+        "crc does not cover boot validation"
+    );
 
     let v2 = ours.page.v2_mut().unwrap();
     v2.boot_validation_app = t.boot_validation_app;
     v2.boot_validation_softdevice = t.boot_validation_softdevice;
     ours.page.fix_settings_crcs();
-    let segs = Segments::from_runs(ours.segments().iter().map(|(a, b)| (*a, b.as_slice()))).unwrap();
+    let segs =
+        Segments::from_runs(ours.segments().iter().map(|(a, b)| (*a, b.as_slice()))).unwrap();
     assert_eq!(write_intel_hex(&segs), theirs_text);
 }

@@ -117,10 +117,18 @@ impl Bank {
     pub const LEN: usize = 12;
 
     /// An empty, invalid bank (all zero), as the bootloader leaves it after invalidating.
-    pub const EMPTY: Bank = Bank { image_size: 0, image_crc: 0, bank_code: BankCode::Invalid };
+    pub const EMPTY: Bank = Bank {
+        image_size: 0,
+        image_crc: 0,
+        bank_code: BankCode::Invalid,
+    };
 
     pub(crate) fn from_words(image_size: u32, image_crc: u32, bank_code: u32) -> Self {
-        Bank { image_size, image_crc, bank_code: bank_code.into() }
+        Bank {
+            image_size,
+            image_crc,
+            bank_code: bank_code.into(),
+        }
     }
 }
 
@@ -142,7 +150,10 @@ mod tests {
         assert_eq!(bank.name(), Some(name));
         assert_eq!(bank.code(), code);
         assert_eq!(BankCode::from_name(name), Some(bank));
-        assert_eq!(BankCode::from_name(&format!("NRF_DFU_BANK_{name}")), Some(bank));
+        assert_eq!(
+            BankCode::from_name(&format!("NRF_DFU_BANK_{name}")),
+            Some(bank)
+        );
         assert_eq!(serde_json::to_string(&bank).unwrap(), format!("\"{name}\""));
     }
 

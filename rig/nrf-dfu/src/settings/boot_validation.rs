@@ -119,8 +119,10 @@ pub struct BootValidation {
 
 impl BootValidation {
     /// `NO_VALIDATION` with zeroed bytes, as nrfutil and a settings reset leave it.
-    pub const NONE: BootValidation =
-        BootValidation { kind: BootValidationType::NoValidation, bytes: [0; BOOT_VALIDATION_BYTES_LEN] };
+    pub const NONE: BootValidation = BootValidation {
+        kind: BootValidationType::NoValidation,
+        bytes: [0; BOOT_VALIDATION_BYTES_LEN],
+    };
 
     /// A type with `value` in the first bytes and zeros after (how nrfutil fills the page).
     pub fn with_value(kind: BootValidationType, value: &[u8]) -> Self {
@@ -132,7 +134,10 @@ impl BootValidation {
 
     /// `VALIDATE_CRC` of `image`: its CRC-32, little-endian.
     pub fn crc(image: &[u8]) -> Self {
-        Self::with_value(BootValidationType::ValidateCrc, &crate::crc::crc32(image).to_le_bytes())
+        Self::with_value(
+            BootValidationType::ValidateCrc,
+            &crate::crc::crc32(image).to_le_bytes(),
+        )
     }
 
     /// `VALIDATE_SHA256` of `image`: the digest in its natural (big-endian) order.
@@ -142,7 +147,10 @@ impl BootValidation {
 
     /// `VALIDATE_ECDSA_P256_SHA256` with a signature given as r (32 bytes LE) ‖ s (32 bytes LE).
     pub fn ecdsa(signature_r_le_s_le: &[u8; 64]) -> Self {
-        Self::with_value(BootValidationType::ValidateEcdsaP256Sha256, signature_r_le_s_le)
+        Self::with_value(
+            BootValidationType::ValidateEcdsaP256Sha256,
+            signature_r_le_s_le,
+        )
     }
 
     /// The bytes the type uses (4, 32 or 64 of them; none for `NO_VALIDATION`).
@@ -155,7 +163,10 @@ impl BootValidation {
         if let Some(src) = b.get(1..1 + BOOT_VALIDATION_BYTES_LEN) {
             bytes.copy_from_slice(src);
         }
-        BootValidation { kind: b.first().copied().unwrap_or(0).into(), bytes }
+        BootValidation {
+            kind: b.first().copied().unwrap_or(0).into(),
+            bytes,
+        }
     }
 
     pub(crate) fn encode_into(&self, out: &mut [u8]) {
@@ -188,17 +199,29 @@ mod tests {
 
     #[test]
     fn unknown_type_kept() {
-        assert_eq!(BootValidationType::from(0xFF), BootValidationType::Unknown(0xFF));
-        assert_eq!(serde_json::to_string(&BootValidationType::Unknown(7)).unwrap(), "7");
+        assert_eq!(
+            BootValidationType::from(0xFF),
+            BootValidationType::Unknown(0xFF)
+        );
+        assert_eq!(
+            serde_json::to_string(&BootValidationType::Unknown(7)).unwrap(),
+            "7"
+        );
         assert!("VALIDATE_MD5".parse::<BootValidationType>().is_err());
     }
 
     #[test]
     fn crc_is_little_endian() {
         // The fixture app's CRC 0x7BBF56F5 is stored f5 56 bf 7b.
-        let v = BootValidation::with_value(BootValidationType::ValidateCrc, &0x7BBF_56F5u32.to_le_bytes());
+        let v = BootValidation::with_value(
+            BootValidationType::ValidateCrc,
+            &0x7BBF_56F5u32.to_le_bytes(),
+        );
         assert_eq!(v.value(), &[0xF5, 0x56, 0xBF, 0x7B]);
-        assert_eq!(BootValidation::crc(b"123456789").value(), &0xCBF4_3926u32.to_le_bytes());
+        assert_eq!(
+            BootValidation::crc(b"123456789").value(),
+            &0xCBF4_3926u32.to_le_bytes()
+        );
     }
 
     #[test]

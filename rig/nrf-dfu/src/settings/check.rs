@@ -49,9 +49,20 @@ pub struct CrcMismatch {
 impl fmt::Display for CrcMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.field == CrcField::Crc && self.found == 0xFFFF_FFFF {
-            write!(f, "{} is 0xFFFFFFFF (never written; the bytes give {:#010X})", self.field.describe(), self.expected)
+            write!(
+                f,
+                "{} is 0xFFFFFFFF (never written; the bytes give {:#010X})",
+                self.field.describe(),
+                self.expected
+            )
         } else {
-            write!(f, "{} expected {:#010X}, found {:#010X}", self.field.describe(), self.expected, self.found)
+            write!(
+                f,
+                "{} expected {:#010X}, found {:#010X}",
+                self.field.describe(),
+                self.expected,
+                self.found
+            )
         }
     }
 }
@@ -131,7 +142,11 @@ fn area_check(stored: u32, computed: u32, status: AreaStatus) -> CrcCheck {
         AreaStatus::Valid => CrcStatus::Valid,
         AreaStatus::Invalid => CrcStatus::Invalid,
     };
-    CrcCheck { stored, computed, status }
+    CrcCheck {
+        stored,
+        computed,
+        status,
+    }
 }
 
 impl SettingsPage {
@@ -158,14 +173,30 @@ impl SettingsPage {
         };
         let bv = self.v2().map(|t| {
             let computed = boot_validation_crc(&bytes);
-            let status = if t.boot_validation_crc == computed { CrcStatus::Valid } else { CrcStatus::Invalid };
-            CrcCheck { stored: t.boot_validation_crc, computed, status }
+            let status = if t.boot_validation_crc == computed {
+                CrcStatus::Valid
+            } else {
+                CrcStatus::Invalid
+            };
+            CrcCheck {
+                stored: t.boot_validation_crc,
+                computed,
+                status,
+            }
         });
         CrcReport {
-            crc: CrcCheck { stored: self.crc, computed, status },
+            crc: CrcCheck {
+                stored: self.crc,
+                computed,
+                status,
+            },
             boot_validation_crc: bv,
-            peer_data: self.peer_data().map(|p| area_check(p.crc(), p.compute_crc(), p.status())),
-            adv_name: self.adv_name().map(|a| area_check(a.crc, a.compute_crc(), a.status())),
+            peer_data: self
+                .peer_data()
+                .map(|p| area_check(p.crc(), p.compute_crc(), p.status())),
+            adv_name: self
+                .adv_name()
+                .map(|a| area_check(a.crc, a.compute_crc(), a.status())),
         }
     }
 
@@ -187,7 +218,11 @@ impl SettingsPage {
                     CrcField::Crc => c.status != CrcStatus::Valid,
                     _ => c.status == CrcStatus::Invalid,
                 };
-                bad.then_some(CrcMismatch { field, expected: c.computed, found: c.stored })
+                bad.then_some(CrcMismatch {
+                    field,
+                    expected: c.computed,
+                    found: c.stored,
+                })
             })
             .collect()
     }

@@ -8,7 +8,11 @@ use super::SettingsLayout;
 pub enum SettingsError {
     /// The buffer ends before the struct does.
     #[error("{what} too short: {needed} bytes needed, {found} given")]
-    TooShort { what: &'static str, needed: usize, found: usize },
+    TooShort {
+        what: &'static str,
+        needed: usize,
+        found: usize,
+    },
 
     /// The `settings_version` word names no known layout (0xFFFFFFFF: erased page).
     #[error("unknown settings_version {0:#010x} at offset 0x004: expected 1 (SDK 12 to 15.2) or 2 (SDK 15.3+)")]
@@ -20,9 +24,16 @@ pub enum SettingsError {
 
     /// A layout was asked for something only another layout has.
     #[error("{layout} has no {field}")]
-    NotInLayout { layout: SettingsLayout, field: &'static str },
+    NotInLayout {
+        layout: SettingsLayout,
+        field: &'static str,
+    },
 }
 
 fn describe(mismatches: &[CrcMismatch]) -> String {
-    mismatches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    mismatches
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -56,7 +56,9 @@ pub struct UnsupportedFamily(pub String);
 
 fn family_hint(name: &str) -> &'static str {
     match name.to_ascii_uppercase().as_str() {
-        "NRF51" | "NRF52810" | "NRF52840" => "; nrfutil knows this family, the rig does not model it",
+        "NRF51" | "NRF52810" | "NRF52840" => {
+            "; nrfutil knows this family, the rig does not model it"
+        }
         _ => "",
     }
 }
@@ -179,7 +181,10 @@ fn boot_validation(
 }
 
 /// Build the settings page as `nrfutil settings generate` does.
-pub fn generate(opts: &GenerateOptions<'_>, sign: Option<FirmwareSigner<'_>>) -> Result<GeneratedSettings, GenerateError> {
+pub fn generate(
+    opts: &GenerateOptions<'_>,
+    sign: Option<FirmwareSigner<'_>>,
+) -> Result<GeneratedSettings, GenerateError> {
     let layout = match opts.bl_settings_version {
         1 => SettingsLayout::V1,
         2 => SettingsLayout::V2,
@@ -216,7 +221,11 @@ pub fn generate(opts: &GenerateOptions<'_>, sign: Option<FirmwareSigner<'_>>) ->
     page.app_version = opts.application_version.unwrap_or(0);
     page.bootloader_version = opts.bootloader_version;
     if let Some(app) = opts.application {
-        page.bank_0 = Bank { image_size: app.len() as u32, image_crc: crc32(app), bank_code: BankCode::ValidApp };
+        page.bank_0 = Bank {
+            image_size: app.len() as u32,
+            image_crc: crc32(app),
+            bank_code: BankCode::ValidApp,
+        };
     }
     if let Some(sd) = opts.softdevice {
         page.sd_size = sd.len() as u32;
@@ -224,11 +233,15 @@ pub fn generate(opts: &GenerateOptions<'_>, sign: Option<FirmwareSigner<'_>>) ->
     if let Some(t) = page.v2_mut() {
         // Boot validation defaults to a CRC for each image given (v2 only).
         if let Some(app) = opts.application {
-            let kind = opts.app_boot_validation.unwrap_or(BootValidationType::ValidateCrc);
+            let kind = opts
+                .app_boot_validation
+                .unwrap_or(BootValidationType::ValidateCrc);
             t.boot_validation_app = boot_validation(kind, app, sign)?;
         }
         if let Some(sd) = opts.softdevice {
-            let kind = opts.sd_boot_validation.unwrap_or(BootValidationType::ValidateCrc);
+            let kind = opts
+                .sd_boot_validation
+                .unwrap_or(BootValidationType::ValidateCrc);
             t.boot_validation_softdevice = boot_validation(kind, sd, sign)?;
         }
     }
@@ -240,7 +253,12 @@ pub fn generate(opts: &GenerateOptions<'_>, sign: Option<FirmwareSigner<'_>>) ->
         BackupPlacement::BelowSettings => Some(address.wrapping_sub(0x1000)),
         BackupPlacement::At(a) => Some(a),
     };
-    Ok(GeneratedSettings { family: opts.family, address, backup_address, page })
+    Ok(GeneratedSettings {
+        family: opts.family,
+        address,
+        backup_address,
+        page,
+    })
 }
 
 /// nrfutil's "Bootloader DFU Settings" block (`BLDFUSettings.__str__`), for a page at `address`.
@@ -257,7 +275,13 @@ impl fmt::Display for NrfutilSummary<'_> {
         let p = self.page;
         let (bv_crc, sd_t, app_t) = p
             .v2()
-            .map(|t| (t.boot_validation_crc, t.boot_validation_softdevice.kind.code(), t.boot_validation_app.kind.code()))
+            .map(|t| {
+                (
+                    t.boot_validation_crc,
+                    t.boot_validation_softdevice.kind.code(),
+                    t.boot_validation_app.kind.code(),
+                )
+            })
             .unwrap_or((0, 0, 0));
         writeln!(f)?;
         writeln!(f, "Bootloader DFU Settings:")?;
@@ -265,15 +289,43 @@ impl fmt::Display for NrfutilSummary<'_> {
         writeln!(f, "* Family:                   {}", self.family)?;
         writeln!(f, "* Start Address:            0x{:08X}", self.address)?;
         writeln!(f, "* CRC:                      0x{:08X}", p.crc)?;
-        writeln!(f, "* Settings Version:         0x{0:08X} ({0})", p.settings_version)?;
-        writeln!(f, "* App Version:              0x{0:08X} ({0})", p.app_version)?;
-        writeln!(f, "* Bootloader Version:       0x{0:08X} ({0})", p.bootloader_version)?;
+        writeln!(
+            f,
+            "* Settings Version:         0x{0:08X} ({0})",
+            p.settings_version
+        )?;
+        writeln!(
+            f,
+            "* App Version:              0x{0:08X} ({0})",
+            p.app_version
+        )?;
+        writeln!(
+            f,
+            "* Bootloader Version:       0x{0:08X} ({0})",
+            p.bootloader_version
+        )?;
         writeln!(f, "* Bank Layout:              0x{:08X}", p.bank_layout)?;
         writeln!(f, "* Current Bank:             0x{:08X}", p.bank_current)?;
-        writeln!(f, "* Application Size:         0x{0:08X} ({0} bytes)", p.bank_0.image_size)?;
-        writeln!(f, "* Application CRC:          0x{:08X}", p.bank_0.image_crc)?;
-        writeln!(f, "* Bank0 Bank Code:          0x{:08X}", p.bank_0.bank_code.code())?;
-        writeln!(f, "* Softdevice Size:          0x{0:08X} ({0} bytes)", p.sd_size)?;
+        writeln!(
+            f,
+            "* Application Size:         0x{0:08X} ({0} bytes)",
+            p.bank_0.image_size
+        )?;
+        writeln!(
+            f,
+            "* Application CRC:          0x{:08X}",
+            p.bank_0.image_crc
+        )?;
+        writeln!(
+            f,
+            "* Bank0 Bank Code:          0x{:08X}",
+            p.bank_0.bank_code.code()
+        )?;
+        writeln!(
+            f,
+            "* Softdevice Size:          0x{0:08X} ({0} bytes)",
+            p.sd_size
+        )?;
         writeln!(f, "* Boot Validation CRC:      0x{:08X}", bv_crc)?;
         writeln!(f, "* SD Boot Validation Type:  0x{0:08X} ({0})", sd_t)?;
         writeln!(f, "* App Boot Validation Type: 0x{0:08X} ({0})", app_t)

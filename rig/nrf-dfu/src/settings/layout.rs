@@ -65,7 +65,11 @@ pub enum SettingsLayout {
 }
 
 impl SettingsLayout {
-    pub const ALL: [SettingsLayout; 3] = [SettingsLayout::Sdk12, SettingsLayout::V1, SettingsLayout::V2];
+    pub const ALL: [SettingsLayout; 3] = [
+        SettingsLayout::Sdk12,
+        SettingsLayout::V1,
+        SettingsLayout::V2,
+    ];
 
     /// The layout a given SDK's bootloader reads and writes.
     pub fn for_sdk(sdk: SdkVersion) -> Self {
@@ -172,38 +176,80 @@ mod tests {
         assert_eq!(SettingsLayout::V2.size(), 896);
         assert_eq!(offset::INIT_COMMAND + 256, offset::PEER_DATA_V1);
         assert_eq!(offset::PEER_DATA_V1 + PEER_DATA_LEN, offset::ADV_NAME_V1);
-        assert_eq!(offset::ADV_NAME_V1 + ADV_NAME_LEN, SettingsLayout::V1.size());
+        assert_eq!(
+            offset::ADV_NAME_V1 + ADV_NAME_LEN,
+            SettingsLayout::V1.size()
+        );
         assert_eq!(offset::INIT_COMMAND + 512, offset::BOOT_VALIDATION_CRC);
-        assert_eq!(offset::BOOT_VALIDATION_SOFTDEVICE + BOOT_VALIDATION_LEN, offset::BOOT_VALIDATION_APP);
-        assert_eq!(offset::BOOT_VALIDATION_APP + BOOT_VALIDATION_LEN, offset::BOOT_VALIDATION_BOOTLOADER);
-        assert_eq!(offset::BOOT_VALIDATION_BOOTLOADER + BOOT_VALIDATION_LEN, offset::V2_PADDING);
-        assert_eq!(offset::ADV_NAME_V2 + ADV_NAME_LEN, SettingsLayout::V2.size());
+        assert_eq!(
+            offset::BOOT_VALIDATION_SOFTDEVICE + BOOT_VALIDATION_LEN,
+            offset::BOOT_VALIDATION_APP
+        );
+        assert_eq!(
+            offset::BOOT_VALIDATION_APP + BOOT_VALIDATION_LEN,
+            offset::BOOT_VALIDATION_BOOTLOADER
+        );
+        assert_eq!(
+            offset::BOOT_VALIDATION_BOOTLOADER + BOOT_VALIDATION_LEN,
+            offset::V2_PADDING
+        );
+        assert_eq!(
+            offset::ADV_NAME_V2 + ADV_NAME_LEN,
+            SettingsLayout::V2.size()
+        );
         assert_eq!(BOOT_VALIDATION_CRC_RANGE.len(), 195);
         assert_eq!(CRC_RANGE.len(), 88);
     }
 
     #[test]
     fn layout_per_sdk() {
-        assert_eq!(SettingsLayout::for_sdk(SdkVersion::Sdk12), SettingsLayout::Sdk12);
-        assert_eq!(SettingsLayout::for_sdk(SdkVersion::Sdk14), SettingsLayout::V1);
-        assert_eq!(SettingsLayout::for_sdk(SdkVersion::Sdk15_2), SettingsLayout::V1);
-        assert_eq!(SettingsLayout::for_sdk(SdkVersion::Sdk15_3), SettingsLayout::V2);
+        assert_eq!(
+            SettingsLayout::for_sdk(SdkVersion::Sdk12),
+            SettingsLayout::Sdk12
+        );
+        assert_eq!(
+            SettingsLayout::for_sdk(SdkVersion::Sdk14),
+            SettingsLayout::V1
+        );
+        assert_eq!(
+            SettingsLayout::for_sdk(SdkVersion::Sdk15_2),
+            SettingsLayout::V1
+        );
+        assert_eq!(
+            SettingsLayout::for_sdk(SdkVersion::Sdk15_3),
+            SettingsLayout::V2
+        );
         for sdk in SdkVersion::ALL {
-            assert_eq!(SettingsLayout::for_sdk(sdk).settings_version(), sdk.settings_version());
-            assert_eq!(SettingsLayout::for_sdk(sdk).init_command_len() as u32, sdk.max_init_packet_size());
+            assert_eq!(
+                SettingsLayout::for_sdk(sdk).settings_version(),
+                sdk.settings_version()
+            );
+            assert_eq!(
+                SettingsLayout::for_sdk(sdk).init_command_len() as u32,
+                sdk.max_init_packet_size()
+            );
         }
     }
 
     #[test]
     fn detect_by_version_word() {
         let mut page = vec![0xFFu8; 4096];
-        assert_eq!(SettingsLayout::detect(&page), Err(SettingsError::UnknownSettingsVersion(0xFFFF_FFFF)));
+        assert_eq!(
+            SettingsLayout::detect(&page),
+            Err(SettingsError::UnknownSettingsVersion(0xFFFF_FFFF))
+        );
         page[4] = 2;
         page[5..8].fill(0);
         assert_eq!(SettingsLayout::detect(&page), Ok(SettingsLayout::V2));
         page[4] = 1;
         assert_eq!(SettingsLayout::detect(&page), Ok(SettingsLayout::V1));
-        assert_eq!(SettingsLayout::detect(&page[..348]), Ok(SettingsLayout::Sdk12));
-        assert!(matches!(SettingsLayout::detect(&page[..7]), Err(SettingsError::TooShort { .. })));
+        assert_eq!(
+            SettingsLayout::detect(&page[..348]),
+            Ok(SettingsLayout::Sdk12)
+        );
+        assert!(matches!(
+            SettingsLayout::detect(&page[..7]),
+            Err(SettingsError::TooShort { .. })
+        ));
     }
 }

@@ -51,14 +51,18 @@ impl fmt::Display for InitOutcome {
                 f.write_str("main page used, backup agrees")
             }
             InitOutcome::MainMergedWithBackup { restored_fields } => {
-                write!(f, "main page used, merged with backup (restored {})", restored_fields.join(", "))
+                write!(
+                    f,
+                    "main page used, merged with backup (restored {})",
+                    restored_fields.join(", ")
+                )
             }
-            InitOutcome::RestoredFromBackup { reason: RestoreReason::MainInvalid } => {
-                f.write_str("restored from backup (main page CRC invalid)")
-            }
-            InitOutcome::RestoredFromBackup { reason: RestoreReason::MainTampered } => {
-                f.write_str("restored from backup (main page protected fields differ)")
-            }
+            InitOutcome::RestoredFromBackup {
+                reason: RestoreReason::MainInvalid,
+            } => f.write_str("restored from backup (main page CRC invalid)"),
+            InitOutcome::RestoredFromBackup {
+                reason: RestoreReason::MainTampered,
+            } => f.write_str("restored from backup (main page protected fields differ)"),
             InitOutcome::ResetToDefaults => f.write_str("reset to defaults (no valid page)"),
         }
     }
@@ -83,13 +87,22 @@ pub struct SettingsInit {
     pub backup_page_write: Option<Vec<u8>>,
 }
 
-fn head<'a>(page: &'a [u8], layout: SettingsLayout, what: &'static str) -> Result<&'a [u8], SettingsError> {
-    page.get(..layout.size()).ok_or(SettingsError::TooShort { what, needed: layout.size(), found: page.len() })
+fn head<'a>(
+    page: &'a [u8],
+    layout: SettingsLayout,
+    what: &'static str,
+) -> Result<&'a [u8], SettingsError> {
+    page.get(..layout.size()).ok_or(SettingsError::TooShort {
+        what,
+        needed: layout.size(),
+        found: page.len(),
+    })
 }
 
 fn defaults(layout: SettingsLayout) -> Vec<u8> {
     let mut s = vec![0u8; layout.size()];
-    s[offset::SETTINGS_VERSION..offset::SETTINGS_VERSION + 4].copy_from_slice(&layout.settings_version().to_le_bytes());
+    s[offset::SETTINGS_VERSION..offset::SETTINGS_VERSION + 4]
+        .copy_from_slice(&layout.settings_version().to_le_bytes());
     s
 }
 
@@ -105,7 +118,8 @@ fn word(b: &[u8], at: usize) -> u32 {
 fn seal(s: &mut [u8], layout: SettingsLayout) {
     if layout == SettingsLayout::V2 {
         let bv = boot_validation_crc(s);
-        s[offset::BOOT_VALIDATION_CRC..offset::BOOT_VALIDATION_CRC + 4].copy_from_slice(&bv.to_le_bytes());
+        s[offset::BOOT_VALIDATION_CRC..offset::BOOT_VALIDATION_CRC + 4]
+            .copy_from_slice(&bv.to_le_bytes());
     }
     let crc = settings_crc(s);
     s[..4].copy_from_slice(&crc.to_le_bytes());
@@ -118,15 +132,26 @@ fn write_if_different(flash: &[u8], new: &[u8]) -> Option<Vec<u8>> {
 /// Run the settings init of `sdk` on the main page and the backup page bytes (each at least the
 /// SDK's struct size; normally the whole 4 KB page). `backup` is ignored by SDKs without a backup
 /// (12, 14, 15.0) and may then be empty.
-pub fn settings_init(sdk: SdkVersion, main: &[u8], backup: &[u8]) -> Result<SettingsInit, SettingsError> {
+pub fn settings_init(
+    sdk: SdkVersion,
+    main: &[u8],
+    backup: &[u8],
+) -> Result<SettingsInit, SettingsError> {
     let layout = SettingsLayout::for_sdk(sdk);
     let main = head(main, layout, "main settings page")?;
     match sdk {
-        SdkVersion::Sdk12 | SdkVersion::Sdk14 | SdkVersion::Sdk15_0 => init_without_backup(sdk, layout, main),
-        SdkVersion::Sdk15_2 => init_15_2(layout, main, head(backup, layout, "backup settings page")?),
-        SdkVersion::Sdk15_3 | SdkVersion::Sdk16 | SdkVersion::Sdk17 => {
-            init_merge(sdk, layout, main, head(backup, layout, "backup settings page")?)
+        SdkVersion::Sdk12 | SdkVersion::Sdk14 | SdkVersion::Sdk15_0 => {
+            init_without_backup(sdk, layout, main)
         }
+        SdkVersion::Sdk15_2 => {
+            init_15_2(layout, main, head(backup, layout, "backup settings page")?)
+        }
+        SdkVersion::Sdk15_3 | SdkVersion::Sdk16 | SdkVersion::Sdk17 => init_merge(
+            sdk,
+            layout,
+            main,
+            head(backup, layout, "backup settings page")?,
+        ),
     }
 }
 
@@ -150,7 +175,11 @@ fn finish(
 }
 
 /// SDK 12, 14, 15.0: valid → use; otherwise zeroed defaults, written back.
-fn init_without_backup(sdk: SdkVersion, layout: SettingsLayout, main: &[u8]) -> Result<SettingsInit, SettingsError> {
+fn init_without_backup(
+    sdk: SdkVersion,
+    layout: SettingsLayout,
+    main: &[u8],
+) -> Result<SettingsInit, SettingsError> {
     if crc_ok(main) {
         return finish(sdk, layout, main, InitOutcome::MainUsed, false, None, None);
     }
@@ -160,25 +189,52 @@ fn init_without_backup(sdk: SdkVersion, layout: SettingsLayout, main: &[u8]) -> 
     let skip = sdk == SdkVersion::Sdk15_0 && main == s.as_slice();
     seal(&mut s, layout);
     let write = (!skip).then(|| s.clone());
-    finish(sdk, layout, &s, InitOutcome::ResetToDefaults, false, write, None)
+    finish(
+        sdk,
+        layout,
+        &s,
+        InitOutcome::ResetToDefaults,
+        false,
+        write,
+        None,
+    )
 }
 
 /// Bytes 0x04..0x58 and 0x5C..end of the init command: what the application may not change.
 fn forbidden_ranges(layout: SettingsLayout) -> [std::ops::Range<usize>; 2] {
     let init_end = offset::INIT_COMMAND + layout.init_command_len();
-    [CRC_RANGE.start..offset::ENTER_BUTTONLESS_DFU, offset::INIT_COMMAND..init_end]
+    [
+        CRC_RANGE.start..offset::ENTER_BUTTONLESS_DFU,
+        offset::INIT_COMMAND..init_end,
+    ]
 }
 
 /// SDK 15.2: restore on tamper or invalid main; write the main page only.
-fn init_15_2(layout: SettingsLayout, main: &[u8], backup: &[u8]) -> Result<SettingsInit, SettingsError> {
+fn init_15_2(
+    layout: SettingsLayout,
+    main: &[u8],
+    backup: &[u8],
+) -> Result<SettingsInit, SettingsError> {
     let sdk = SdkVersion::Sdk15_2;
     let main_valid = crc_ok(main);
     let backup_valid = crc_ok(backup);
-    let tampered = forbidden_ranges(layout).iter().any(|r| main[r.clone()] != backup[r.clone()]);
+    let tampered = forbidden_ranges(layout)
+        .iter()
+        .any(|r| main[r.clone()] != backup[r.clone()]);
     let (mut s, outcome) = if main_valid && backup_valid && tampered {
-        (backup.to_vec(), InitOutcome::RestoredFromBackup { reason: RestoreReason::MainTampered })
+        (
+            backup.to_vec(),
+            InitOutcome::RestoredFromBackup {
+                reason: RestoreReason::MainTampered,
+            },
+        )
     } else if !main_valid && backup_valid {
-        (backup.to_vec(), InitOutcome::RestoredFromBackup { reason: RestoreReason::MainInvalid })
+        (
+            backup.to_vec(),
+            InitOutcome::RestoredFromBackup {
+                reason: RestoreReason::MainInvalid,
+            },
+        )
     } else if !main_valid {
         (defaults(layout), InitOutcome::ResetToDefaults)
     } else {
@@ -190,24 +246,43 @@ fn init_15_2(layout: SettingsLayout, main: &[u8], backup: &[u8]) -> Result<Setti
 }
 
 /// SDK 15.3, 16, 17: merge, translate v1, write main and backup.
-fn init_merge(sdk: SdkVersion, layout: SettingsLayout, main: &[u8], backup: &[u8]) -> Result<SettingsInit, SettingsError> {
+fn init_merge(
+    sdk: SdkVersion,
+    layout: SettingsLayout,
+    main: &[u8],
+    backup: &[u8],
+) -> Result<SettingsInit, SettingsError> {
     let main_valid = crc_ok(main);
-    let backup_valid = crc_ok(backup) && (word(backup, offset::SETTINGS_VERSION) == 1 || boot_validation_crc_ok(backup));
+    let backup_valid = crc_ok(backup)
+        && (word(backup, offset::SETTINGS_VERSION) == 1 || boot_validation_crc_ok(backup));
     let (mut s, outcome) = if main_valid {
         let mut s = main.to_vec();
         if backup_valid {
             // settings_version .. enter_buttonless_dfu, and init_command .. peer_data.
-            for r in [CRC_RANGE.start..offset::ENTER_BUTTONLESS_DFU, offset::INIT_COMMAND..offset::PEER_DATA_V2] {
+            for r in [
+                CRC_RANGE.start..offset::ENTER_BUTTONLESS_DFU,
+                offset::INIT_COMMAND..offset::PEER_DATA_V2,
+            ] {
                 s[r.clone()].copy_from_slice(&backup[r]);
             }
             let before = SettingsPage::decode(main, layout)?;
             let after = SettingsPage::decode(&s, layout)?;
-            (s, InitOutcome::MainMergedWithBackup { restored_fields: before.differing_fields(&after) })
+            (
+                s,
+                InitOutcome::MainMergedWithBackup {
+                    restored_fields: before.differing_fields(&after),
+                },
+            )
         } else {
             (s, InitOutcome::MainUsed)
         }
     } else if backup_valid {
-        (backup.to_vec(), InitOutcome::RestoredFromBackup { reason: RestoreReason::MainInvalid })
+        (
+            backup.to_vec(),
+            InitOutcome::RestoredFromBackup {
+                reason: RestoreReason::MainInvalid,
+            },
+        )
     } else {
         (defaults(layout), InitOutcome::ResetToDefaults)
     };
@@ -223,12 +298,21 @@ fn init_merge(sdk: SdkVersion, layout: SettingsLayout, main: &[u8], backup: &[u8
 
 /// The 15.3+ compatibility translation of a v1 page held in a v2-sized buffer.
 fn upgrade_v1(s: &mut [u8]) {
-    s.copy_within(offset::PEER_DATA_V1..offset::PEER_DATA_V1 + PEER_DATA_LEN, offset::PEER_DATA_V2);
-    s.copy_within(offset::ADV_NAME_V1..offset::ADV_NAME_V1 + ADV_NAME_LEN, offset::ADV_NAME_V2);
+    s.copy_within(
+        offset::PEER_DATA_V1..offset::PEER_DATA_V1 + PEER_DATA_LEN,
+        offset::PEER_DATA_V2,
+    );
+    s.copy_within(
+        offset::ADV_NAME_V1..offset::ADV_NAME_V1 + ADV_NAME_LEN,
+        offset::ADV_NAME_V2,
+    );
     s[offset::BOOT_VALIDATION_SOFTDEVICE] = 0; // NO_VALIDATION
     s[offset::BOOT_VALIDATION_APP] = 1; // VALIDATE_CRC
     s[offset::BOOT_VALIDATION_BOOTLOADER] = 0; // NO_VALIDATION
-    // Only the first 4 bytes of the app entry are set; the other 60 keep what the buffer held.
-    s.copy_within(offset::BANK_0 + 4..offset::BANK_0 + 8, offset::BOOT_VALIDATION_APP + 1);
+                                               // Only the first 4 bytes of the app entry are set; the other 60 keep what the buffer held.
+    s.copy_within(
+        offset::BANK_0 + 4..offset::BANK_0 + 8,
+        offset::BOOT_VALIDATION_APP + 1,
+    );
     s[offset::SETTINGS_VERSION..offset::SETTINGS_VERSION + 4].copy_from_slice(&2u32.to_le_bytes());
 }

@@ -18,19 +18,21 @@ mod report_text;
 pub use bank::{Bank, BankCode};
 pub use boot_validation::{BootValidation, BootValidationType, UnknownBootValidation};
 pub use check::{
-    boot_validation_crc, boot_validation_crc_ok, crc_ok, settings_crc, CrcCheck, CrcField, CrcMismatch, CrcReport,
-    CrcStatus,
+    boot_validation_crc, boot_validation_crc_ok, crc_ok, settings_crc, CrcCheck, CrcField,
+    CrcMismatch, CrcReport, CrcStatus,
 };
 pub use error::SettingsError;
 pub use generate::{
-    generate, BackupPlacement, Family, FirmwareSigner, GenerateError, GenerateOptions, GeneratedSettings, NrfutilSummary,
-    UnsupportedFamily,
+    generate, BackupPlacement, Family, FirmwareSigner, GenerateError, GenerateOptions,
+    GeneratedSettings, NrfutilSummary, UnsupportedFamily,
 };
 pub use layout::{offset, SettingsLayout, BOOT_VALIDATION_CRC_RANGE, CRC_RANGE};
 pub use merge::{settings_init, InitOutcome, RestoreReason, SettingsInit};
 pub use page::{LayoutTail, Progress, SettingsPage, TailV2};
 pub use peer::{AdvName, AreaStatus, PeerData};
-pub use report::{locate_settings, BackupReport, BootConclusion, LocateError, SettingsPages, SettingsReport};
+pub use report::{
+    locate_settings, BackupReport, BootConclusion, LocateError, SettingsPages, SettingsReport,
+};
 
 #[cfg(test)]
 mod tests;

@@ -129,14 +129,22 @@ impl SettingsPage {
     /// `settings_version` (`memset(0)` + `NRF_DFU_SETTINGS_VERSION`). `crc` is filled in on write.
     pub fn defaults(layout: SettingsLayout) -> Self {
         let mut bytes = vec![0u8; layout.size()];
-        put32(&mut bytes, offset::SETTINGS_VERSION, layout.settings_version());
+        put32(
+            &mut bytes,
+            offset::SETTINGS_VERSION,
+            layout.settings_version(),
+        );
         Self::decode_exact(&bytes, layout)
     }
 
     /// Decode the first `layout.size()` bytes of `bytes` (a struct or a whole 4 KB page).
     pub fn decode(bytes: &[u8], layout: SettingsLayout) -> Result<Self, SettingsError> {
         if bytes.len() < layout.size() {
-            return Err(SettingsError::TooShort { what: "settings page", needed: layout.size(), found: bytes.len() });
+            return Err(SettingsError::TooShort {
+                what: "settings page",
+                needed: layout.size(),
+                found: bytes.len(),
+            });
         }
         Ok(Self::decode_exact(bytes, layout))
     }
@@ -150,14 +158,18 @@ impl SettingsPage {
     pub(super) fn decode_exact(b: &[u8], layout: SettingsLayout) -> Self {
         let p = offset::PROGRESS;
         let tail = match layout {
-            SettingsLayout::Sdk12 => LayoutTail::Sdk12 { init_command: array(b, offset::INIT_COMMAND) },
+            SettingsLayout::Sdk12 => LayoutTail::Sdk12 {
+                init_command: array(b, offset::INIT_COMMAND),
+            },
             SettingsLayout::V1 => LayoutTail::V1 {
                 init_command: array(b, offset::INIT_COMMAND),
                 peer_data: PeerData::decode(b.get(offset::PEER_DATA_V1..).unwrap_or_default()),
                 adv_name: AdvName::decode(b.get(offset::ADV_NAME_V1..).unwrap_or_default()),
             },
             SettingsLayout::V2 => {
-                let bv = |at: usize| BootValidation::decode(b.get(at..at + BOOT_VALIDATION_LEN).unwrap_or_default());
+                let bv = |at: usize| {
+                    BootValidation::decode(b.get(at..at + BOOT_VALIDATION_LEN).unwrap_or_default())
+                };
                 LayoutTail::V2(Box::new(TailV2 {
                     init_command: array(b, offset::INIT_COMMAND),
                     boot_validation_crc: le32(b, offset::BOOT_VALIDATION_CRC),
@@ -223,20 +235,31 @@ impl SettingsPage {
         for (i, w) in words.into_iter().enumerate() {
             put32(&mut b, offset::PROGRESS + 4 * i, w);
         }
-        put32(&mut b, offset::ENTER_BUTTONLESS_DFU, self.enter_buttonless_dfu);
+        put32(
+            &mut b,
+            offset::ENTER_BUTTONLESS_DFU,
+            self.enter_buttonless_dfu,
+        );
         let init = self.init_command();
         b[offset::INIT_COMMAND..offset::INIT_COMMAND + init.len()].copy_from_slice(init);
         match &self.tail {
             LayoutTail::Sdk12 { .. } => {}
-            LayoutTail::V1 { peer_data, adv_name, .. } => {
+            LayoutTail::V1 {
+                peer_data,
+                adv_name,
+                ..
+            } => {
                 b[offset::PEER_DATA_V1..offset::ADV_NAME_V1].copy_from_slice(&peer_data.0);
                 b[offset::ADV_NAME_V1..].copy_from_slice(&adv_name.to_bytes());
             }
             LayoutTail::V2(t) => {
                 put32(&mut b, offset::BOOT_VALIDATION_CRC, t.boot_validation_crc);
-                t.boot_validation_softdevice.encode_into(&mut b[offset::BOOT_VALIDATION_SOFTDEVICE..]);
-                t.boot_validation_app.encode_into(&mut b[offset::BOOT_VALIDATION_APP..]);
-                t.boot_validation_bootloader.encode_into(&mut b[offset::BOOT_VALIDATION_BOOTLOADER..]);
+                t.boot_validation_softdevice
+                    .encode_into(&mut b[offset::BOOT_VALIDATION_SOFTDEVICE..]);
+                t.boot_validation_app
+                    .encode_into(&mut b[offset::BOOT_VALIDATION_APP..]);
+                t.boot_validation_bootloader
+                    .encode_into(&mut b[offset::BOOT_VALIDATION_BOOTLOADER..]);
                 b[offset::V2_PADDING] = t.padding;
                 b[offset::PEER_DATA_V2..offset::ADV_NAME_V2].copy_from_slice(&t.peer_data.0);
                 b[offset::ADV_NAME_V2..].copy_from_slice(&t.adv_name.to_bytes());
@@ -264,14 +287,18 @@ impl SettingsPage {
     /// `init_command`: 256 bytes (SDK 12, v1) or 512 bytes (v2).
     pub fn init_command(&self) -> &[u8] {
         match &self.tail {
-            LayoutTail::Sdk12 { init_command } | LayoutTail::V1 { init_command, .. } => &init_command[..],
+            LayoutTail::Sdk12 { init_command } | LayoutTail::V1 { init_command, .. } => {
+                &init_command[..]
+            }
             LayoutTail::V2(t) => &t.init_command[..],
         }
     }
 
     pub fn init_command_mut(&mut self) -> &mut [u8] {
         match &mut self.tail {
-            LayoutTail::Sdk12 { init_command } | LayoutTail::V1 { init_command, .. } => &mut init_command[..],
+            LayoutTail::Sdk12 { init_command } | LayoutTail::V1 { init_command, .. } => {
+                &mut init_command[..]
+            }
             LayoutTail::V2(t) => &mut t.init_command[..],
         }
     }
@@ -332,9 +359,15 @@ impl SettingsPage {
                 out.push(name);
             }
         };
-        cmp("settings_version", self.settings_version == other.settings_version);
+        cmp(
+            "settings_version",
+            self.settings_version == other.settings_version,
+        );
         cmp("app_version", self.app_version == other.app_version);
-        cmp("bootloader_version", self.bootloader_version == other.bootloader_version);
+        cmp(
+            "bootloader_version",
+            self.bootloader_version == other.bootloader_version,
+        );
         cmp("bank_layout", self.bank_layout == other.bank_layout);
         cmp("bank_current", self.bank_current == other.bank_current);
         cmp("bank_0", self.bank_0 == other.bank_0);
@@ -342,12 +375,24 @@ impl SettingsPage {
         cmp("write_offset", self.write_offset == other.write_offset);
         cmp("sd_size", self.sd_size == other.sd_size);
         cmp("progress", self.progress == other.progress);
-        cmp("enter_buttonless_dfu", self.enter_buttonless_dfu == other.enter_buttonless_dfu);
+        cmp(
+            "enter_buttonless_dfu",
+            self.enter_buttonless_dfu == other.enter_buttonless_dfu,
+        );
         cmp("init_command", self.init_command() == other.init_command());
         let (a, b) = (self.v2(), other.v2());
-        cmp("boot_validation_softdevice", a.map(|t| t.boot_validation_softdevice) == b.map(|t| t.boot_validation_softdevice));
-        cmp("boot_validation_app", a.map(|t| t.boot_validation_app) == b.map(|t| t.boot_validation_app));
-        cmp("boot_validation_bootloader", a.map(|t| t.boot_validation_bootloader) == b.map(|t| t.boot_validation_bootloader));
+        cmp(
+            "boot_validation_softdevice",
+            a.map(|t| t.boot_validation_softdevice) == b.map(|t| t.boot_validation_softdevice),
+        );
+        cmp(
+            "boot_validation_app",
+            a.map(|t| t.boot_validation_app) == b.map(|t| t.boot_validation_app),
+        );
+        cmp(
+            "boot_validation_bootloader",
+            a.map(|t| t.boot_validation_bootloader) == b.map(|t| t.boot_validation_bootloader),
+        );
         cmp("peer_data", self.peer_data() == other.peer_data());
         cmp("adv_name", self.adv_name() == other.adv_name());
         out

@@ -156,7 +156,11 @@ pub struct AdvName {
 }
 
 impl AdvName {
-    pub const ERASED: AdvName = AdvName { crc: 0xFFFF_FFFF, name: [0xFF; 20], len: 0xFFFF_FFFF };
+    pub const ERASED: AdvName = AdvName {
+        crc: 0xFFFF_FFFF,
+        name: [0xFF; 20],
+        len: 0xFFFF_FFFF,
+    };
 
     pub(crate) fn decode(b: &[u8]) -> Self {
         let mut raw = [0xFFu8; ADV_NAME_LEN];
@@ -189,7 +193,9 @@ impl AdvName {
 
     /// The name bytes the bootloader would advertise (`len` clipped to the 20-byte buffer).
     pub fn name_bytes(&self) -> &[u8] {
-        let n = usize::try_from(self.len).unwrap_or(usize::MAX).min(self.name.len());
+        let n = usize::try_from(self.len)
+            .unwrap_or(usize::MAX)
+            .min(self.name.len());
         &self.name[..n]
     }
 
@@ -198,7 +204,11 @@ impl AdvName {
         let mut buf = [0u8; 20];
         let n = name.len().min(20);
         buf[..n].copy_from_slice(&name[..n]);
-        let mut a = AdvName { crc: 0, name: buf, len: n as u32 };
+        let mut a = AdvName {
+            crc: 0,
+            name: buf,
+            len: n as u32,
+        };
         a.crc = a.compute_crc();
         a
     }

@@ -43,7 +43,10 @@ fn page_has_data(s: &Segments, address: u32) -> bool {
 /// nRF52832 defaults are tried (0x7F000 for NRF52, 0x3F000 for NRF52QFAB), then the highest
 /// flash page holding data (nrfutil's display only probes fixed addresses and fails there).
 /// The backup is the page below.
-pub fn locate_settings(s: &Segments, start_address: Option<u32>) -> Result<SettingsPages, LocateError> {
+pub fn locate_settings(
+    s: &Segments,
+    start_address: Option<u32>,
+) -> Result<SettingsPages, LocateError> {
     let address = match start_address {
         Some(a) if page_has_data(s, a) => a,
         Some(a) => return Err(LocateError::NothingAt(a)),
@@ -60,10 +63,19 @@ pub fn locate_settings(s: &Segments, start_address: Option<u32>) -> Result<Setti
             })
             .ok_or(LocateError::NoFlashData)?,
     };
-    let family = [Family::Nrf52, Family::Nrf52Qfab].into_iter().find(|f| f.settings_address() == address);
+    let family = [Family::Nrf52, Family::Nrf52Qfab]
+        .into_iter()
+        .find(|f| f.settings_address() == address);
     let backup_address = address.wrapping_sub(PAGE_SIZE);
-    let backup = page_has_data(s, backup_address).then(|| s.read(backup_address, PAGE_SIZE as usize));
-    Ok(SettingsPages { address, family, main: s.read(address, PAGE_SIZE as usize), backup_address, backup })
+    let backup =
+        page_has_data(s, backup_address).then(|| s.read(backup_address, PAGE_SIZE as usize));
+    Ok(SettingsPages {
+        address,
+        family,
+        main: s.read(address, PAGE_SIZE as usize),
+        backup_address,
+        backup,
+    })
 }
 
 /// The backup page compared with the main page.
@@ -108,7 +120,10 @@ pub struct SettingsReport {
 impl SettingsReport {
     /// Decode the pages with `layout` (or the layout the main page's `settings_version` names) and
     /// run every SDK's settings init on them. A missing backup is read as an erased page.
-    pub fn new(pages: &SettingsPages, layout: Option<SettingsLayout>) -> Result<Self, SettingsError> {
+    pub fn new(
+        pages: &SettingsPages,
+        layout: Option<SettingsLayout>,
+    ) -> Result<Self, SettingsError> {
         let layout = match layout {
             Some(l) => l,
             None => SettingsLayout::detect(&pages.main)?,

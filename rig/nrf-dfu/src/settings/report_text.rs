@@ -10,7 +10,10 @@ use std::fmt::Write;
 fn crc_line(c: &CrcCheck) -> String {
     match c.status {
         CrcStatus::Valid => format!("0x{:08X} valid", c.stored),
-        CrcStatus::Invalid => format!("0x{:08X} INVALID (bytes give 0x{:08X})", c.stored, c.computed),
+        CrcStatus::Invalid => format!(
+            "0x{:08X} INVALID (bytes give 0x{:08X})",
+            c.stored, c.computed
+        ),
         CrcStatus::Erased => format!("0x{:08X} unset (never written)", c.stored),
     }
 }
@@ -53,7 +56,13 @@ fn fields(out: &mut String, p: &SettingsPage, crcs: &super::CrcReport) {
         line("boot_validation_crc", crc_line(c));
     }
     for (name, b) in [("bank_0", &p.bank_0), ("bank_1", &p.bank_1)] {
-        line(name, format!("{}, {} bytes, crc 0x{:08X}", b.bank_code, b.image_size, b.image_crc));
+        line(
+            name,
+            format!(
+                "{}, {} bytes, crc 0x{:08X}",
+                b.bank_code, b.image_size, b.image_crc
+            ),
+        );
     }
     line("write_offset", format!("0x{:08X}", p.write_offset));
     let g = &p.progress;
@@ -72,19 +81,38 @@ fn fields(out: &mut String, p: &SettingsPage, crcs: &super::CrcReport) {
         ),
     );
     line("enter_buttonless_dfu", p.enter_buttonless_dfu.to_string());
-    line("init_command", bytes_summary(p.init_command(), g.command_size as usize));
+    line(
+        "init_command",
+        bytes_summary(p.init_command(), g.command_size as usize),
+    );
     if let Some(t) = p.v2() {
-        line("boot_validation_softdevice", boot_validation(&t.boot_validation_softdevice));
-        line("boot_validation_app", boot_validation(&t.boot_validation_app));
-        line("boot_validation_bootloader", boot_validation(&t.boot_validation_bootloader));
+        line(
+            "boot_validation_softdevice",
+            boot_validation(&t.boot_validation_softdevice),
+        );
+        line(
+            "boot_validation_app",
+            boot_validation(&t.boot_validation_app),
+        );
+        line(
+            "boot_validation_bootloader",
+            boot_validation(&t.boot_validation_bootloader),
+        );
     }
     if let Some(peer) = p.peer_data() {
-        line("peer_data", area_line(crcs.peer_data.as_ref(), || format!("peer {}", hex::encode(peer.addr()))));
+        line(
+            "peer_data",
+            area_line(crcs.peer_data.as_ref(), || {
+                format!("peer {}", hex::encode(peer.addr()))
+            }),
+        );
     }
     if let Some(a) = p.adv_name() {
         line(
             "adv_name",
-            area_line(crcs.adv_name.as_ref(), || format!("\"{}\"", String::from_utf8_lossy(a.name_bytes()))),
+            area_line(crcs.adv_name.as_ref(), || {
+                format!("\"{}\"", String::from_utf8_lossy(a.name_bytes()))
+            }),
         );
     }
 }
@@ -93,16 +121,32 @@ impl SettingsReport {
     /// The report as text; `file` is the name shown in the nrfutil block.
     pub fn to_text(&self, file: &str) -> String {
         let family = self.family.map_or("unknown", |f| f.arch_str());
-        let mut out =
-            NrfutilSummary { file, family, address: self.address, page: &self.settings }.to_string();
-        let _ = writeln!(out, "\nSettings page at 0x{:08X}, {}:", self.address, self.layout);
+        let mut out = NrfutilSummary {
+            file,
+            family,
+            address: self.address,
+            page: &self.settings,
+        }
+        .to_string();
+        let _ = writeln!(
+            out,
+            "\nSettings page at 0x{:08X}, {}:",
+            self.address, self.layout
+        );
         fields(&mut out, &self.settings, &self.crcs);
         match &self.backup {
             None => {
-                let _ = writeln!(out, "\nBackup page: absent (the page below reads as erased flash)");
+                let _ = writeln!(
+                    out,
+                    "\nBackup page: absent (the page below reads as erased flash)"
+                );
             }
             Some(b) if b.equal_to_main => {
-                let _ = writeln!(out, "\nBackup page at 0x{:08X}: identical to the main page", b.address);
+                let _ = writeln!(
+                    out,
+                    "\nBackup page at 0x{:08X}: identical to the main page",
+                    b.address
+                );
             }
             Some(b) => {
                 let diff = if b.differing_fields.is_empty() {
@@ -110,7 +154,11 @@ impl SettingsReport {
                 } else {
                     b.differing_fields.join(", ")
                 };
-                let _ = writeln!(out, "\nBackup page at 0x{:08X}: differs from the main page in {diff}", b.address);
+                let _ = writeln!(
+                    out,
+                    "\nBackup page at 0x{:08X}: differs from the main page in {diff}",
+                    b.address
+                );
                 fields(&mut out, &b.settings, &b.crcs);
             }
         }
@@ -123,8 +171,16 @@ impl SettingsReport {
             if c.writes_backup {
                 writes.push("backup");
             }
-            let writes = if writes.is_empty() { String::new() } else { format!("; rewrites {}", writes.join(" + ")) };
-            let upgraded = if c.upgraded_from_v1 { "; v1 page upgraded to v2" } else { "" };
+            let writes = if writes.is_empty() {
+                String::new()
+            } else {
+                format!("; rewrites {}", writes.join(" + "))
+            };
+            let upgraded = if c.upgraded_from_v1 {
+                "; v1 page upgraded to v2"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "* {:<9} {}{upgraded}: app_version {}, bootloader_version {}, bank_0 {}, bank_1 {}{writes}",

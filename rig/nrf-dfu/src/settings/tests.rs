@@ -10,7 +10,11 @@ fn raw(layout: SettingsLayout) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn layouts() -> impl Strategy<Value = SettingsLayout> {
-    prop_oneof![Just(SettingsLayout::Sdk12), Just(SettingsLayout::V1), Just(SettingsLayout::V2)]
+    prop_oneof![
+        Just(SettingsLayout::Sdk12),
+        Just(SettingsLayout::V1),
+        Just(SettingsLayout::V2)
+    ]
 }
 
 proptest! {
@@ -64,7 +68,11 @@ fn short_buffer_is_an_error(#[case] layout: SettingsLayout, #[case] size: usize)
     let bytes = vec![0u8; size - 1];
     assert_eq!(
         SettingsPage::decode(&bytes, layout),
-        Err(SettingsError::TooShort { what: "settings page", needed: size, found: size - 1 })
+        Err(SettingsError::TooShort {
+            what: "settings page",
+            needed: size,
+            found: size - 1
+        })
     );
     assert!(SettingsPage::decode(&vec![0u8; size], layout).is_ok());
     assert_eq!(SettingsPage::defaults(layout).encode().len(), size);
@@ -83,7 +91,11 @@ fn bad_crc_decodes_and_validate_names_it() {
     let err = decoded.validate().unwrap_err();
     assert_eq!(
         err,
-        SettingsError::Crc(vec![CrcMismatch { field: CrcField::Crc, expected: good_crc, found: good_crc ^ 0xFF }])
+        SettingsError::Crc(vec![CrcMismatch {
+            field: CrcField::Crc,
+            expected: good_crc,
+            found: good_crc ^ 0xFF
+        }])
     );
     assert!(err.to_string().contains("crc (bytes 0x04..0x5B) expected"));
 }
@@ -112,7 +124,10 @@ fn unset_crc_is_invalid_even_if_it_matches() {
     assert_eq!(report.peer_data.unwrap().status, CrcStatus::Erased);
     assert_eq!(report.adv_name.unwrap().status, CrcStatus::Erased);
     let m = page.crc_mismatches();
-    assert_eq!(m.iter().map(|m| m.field).collect::<Vec<_>>(), vec![CrcField::Crc, CrcField::BootValidationCrc]);
+    assert_eq!(
+        m.iter().map(|m| m.field).collect::<Vec<_>>(),
+        vec![CrcField::Crc, CrcField::BootValidationCrc]
+    );
     assert!(m[0].to_string().contains("never written"));
     assert!(!crc_ok(&[0xFF; 896]));
 }
@@ -124,7 +139,10 @@ fn peer_data_crc_reported_and_fixed() {
     // Defaults zero the peer data: written (not erased) with a wrong CRC. The page stays valid.
     assert_eq!(page.peer_data().unwrap().status(), AreaStatus::Invalid);
     let m = page.crc_mismatches();
-    assert_eq!(m.iter().map(|m| m.field).collect::<Vec<_>>(), vec![CrcField::PeerData, CrcField::AdvName]);
+    assert_eq!(
+        m.iter().map(|m| m.field).collect::<Vec<_>>(),
+        vec![CrcField::PeerData, CrcField::AdvName]
+    );
     assert_eq!(m[0].found, 0);
     assert_eq!(m[0].expected, crate::crc::crc32(&[0u8; 60]));
     assert_eq!(page.validate(), Ok(()));
@@ -135,10 +153,16 @@ fn peer_data_crc_reported_and_fixed() {
     assert_eq!(page.peer_data().unwrap().status(), AreaStatus::Valid);
     *page.adv_name_mut().unwrap() = AdvName::new(b"DfuTarg");
     page.peer_data_mut().unwrap().0 = [0xFF; 64];
-    assert_eq!(page.check_crcs().peer_data.unwrap().status, CrcStatus::Erased);
+    assert_eq!(
+        page.check_crcs().peer_data.unwrap().status,
+        CrcStatus::Erased
+    );
     assert_eq!(page.crc_mismatches(), vec![]);
     let bytes = page.encode();
-    assert_eq!(&bytes[offset::ADV_NAME_V1 + 4..offset::ADV_NAME_V1 + 11], b"DfuTarg");
+    assert_eq!(
+        &bytes[offset::ADV_NAME_V1 + 4..offset::ADV_NAME_V1 + 11],
+        b"DfuTarg"
+    );
 }
 
 #[test]
@@ -154,15 +178,34 @@ fn sdk12_has_no_tail() {
 #[test]
 fn json_uses_sdk_field_names() {
     let mut page = SettingsPage::defaults(SettingsLayout::V2);
-    page.bank_0 = Bank { image_size: 0x1388, image_crc: 0x7BBF_56F5, bank_code: BankCode::ValidApp };
+    page.bank_0 = Bank {
+        image_size: 0x1388,
+        image_crc: 0x7BBF_56F5,
+        bank_code: BankCode::ValidApp,
+    };
     page.bank_1.bank_code = BankCode::Unknown(0x42);
     page.v2_mut().unwrap().boot_validation_app = BootValidation::crc(b"x");
     let json = serde_json::to_value(&page).unwrap();
     for key in [
-        "crc", "settings_version", "app_version", "bootloader_version", "bank_layout", "bank_current", "bank_0",
-        "bank_1", "write_offset", "sd_size", "progress", "enter_buttonless_dfu", "init_command",
-        "boot_validation_crc", "boot_validation_softdevice", "boot_validation_app", "boot_validation_bootloader",
-        "peer_data", "adv_name",
+        "crc",
+        "settings_version",
+        "app_version",
+        "bootloader_version",
+        "bank_layout",
+        "bank_current",
+        "bank_0",
+        "bank_1",
+        "write_offset",
+        "sd_size",
+        "progress",
+        "enter_buttonless_dfu",
+        "init_command",
+        "boot_validation_crc",
+        "boot_validation_softdevice",
+        "boot_validation_app",
+        "boot_validation_bootloader",
+        "peer_data",
+        "adv_name",
     ] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
@@ -170,8 +213,15 @@ fn json_uses_sdk_field_names() {
     assert_eq!(json["bank_0"]["image_size"], 0x1388);
     assert_eq!(json["bank_1"]["bank_code"], 0x42);
     assert_eq!(json["boot_validation_app"]["type"], "VALIDATE_CRC");
-    for key in ["command_size", "firmware_image_crc", "firmware_image_offset_last"] {
-        assert!(json["progress"].get(key).is_some(), "missing progress.{key}");
+    for key in [
+        "command_size",
+        "firmware_image_crc",
+        "firmware_image_offset_last",
+    ] {
+        assert!(
+            json["progress"].get(key).is_some(),
+            "missing progress.{key}"
+        );
     }
 }
 
@@ -192,7 +242,10 @@ fn differing_fields_names_them() {
     b.bank_1.bank_code = BankCode::ValidSd;
     b.v2_mut().unwrap().boot_validation_softdevice = BootValidation::sha256(b"sd");
     b.crc = 99; // CRCs are not fields of interest
-    assert_eq!(a.differing_fields(&b), vec!["app_version", "bank_1", "boot_validation_softdevice"]);
+    assert_eq!(
+        a.differing_fields(&b),
+        vec!["app_version", "bank_1", "boot_validation_softdevice"]
+    );
 }
 
 #[test]

@@ -9,9 +9,16 @@ fn valid(layout: SettingsLayout, app_version: u32) -> SettingsPage {
     let mut p = SettingsPage::defaults(layout);
     p.app_version = app_version;
     p.bootloader_version = 1;
-    p.bank_0 = Bank { image_size: 0x1388, image_crc: 0x7BBF_56F5, bank_code: BankCode::ValidApp };
+    p.bank_0 = Bank {
+        image_size: 0x1388,
+        image_crc: 0x7BBF_56F5,
+        bank_code: BankCode::ValidApp,
+    };
     if let Some(t) = p.v2_mut() {
-        t.boot_validation_app = BootValidation::with_value(BootValidationType::ValidateCrc, &0x7BBF_56F5u32.to_le_bytes());
+        t.boot_validation_app = BootValidation::with_value(
+            BootValidationType::ValidateCrc,
+            &0x7BBF_56F5u32.to_le_bytes(),
+        );
     }
     p.fix_settings_crcs();
     p
@@ -45,13 +52,20 @@ fn no_backup_sdks_use_a_valid_main_page(#[case] sdk: SdkVersion, #[case] layout:
 #[case(SdkVersion::Sdk12, SettingsLayout::Sdk12)]
 #[case(SdkVersion::Sdk14, SettingsLayout::V1)]
 #[case(SdkVersion::Sdk15_0, SettingsLayout::V1)]
-fn no_backup_sdks_reset_an_invalid_page_even_with_a_valid_backup(#[case] sdk: SdkVersion, #[case] layout: SettingsLayout) {
+fn no_backup_sdks_reset_an_invalid_page_even_with_a_valid_backup(
+    #[case] sdk: SdkVersion,
+    #[case] layout: SettingsLayout,
+) {
     let good = page_bytes(&valid(layout, 3));
     let r = settings_init(sdk, &corrupt(good.clone()), &good).unwrap();
     assert_eq!(r.outcome, InitOutcome::ResetToDefaults);
     assert_eq!(r.settings.settings_version, 1);
     assert_eq!(r.settings.app_version, 0, "downgrade protection lost");
-    assert_eq!(r.settings.bank_0.bank_code, BankCode::Invalid, "device stays in DFU mode");
+    assert_eq!(
+        r.settings.bank_0.bank_code,
+        BankCode::Invalid,
+        "device stays in DFU mode"
+    );
     assert_eq!(r.settings.validate(), Ok(()));
     if let Some(peer) = r.settings.peer_data() {
         assert_eq!(peer.0, [0u8; 64], "memset(0) covers the peer data");
@@ -85,10 +99,17 @@ fn erased_pages_reset_to_defaults_in_every_sdk() {
         assert_eq!(r.settings.layout(), SettingsLayout::for_sdk(sdk));
         assert!(crc_ok(&r.settings.encode()));
         if let Some(t) = r.settings.v2() {
-            assert_eq!(t.boot_validation_crc, r.settings.compute_boot_validation_crc().unwrap());
+            assert_eq!(
+                t.boot_validation_crc,
+                r.settings.compute_boot_validation_crc().unwrap()
+            );
         }
         assert!(r.main_page_write.is_some(), "{sdk}");
-        assert_eq!(r.backup_page_write.is_some(), sdk >= SdkVersion::Sdk15_3, "{sdk}");
+        assert_eq!(
+            r.backup_page_write.is_some(),
+            sdk >= SdkVersion::Sdk15_3,
+            "{sdk}"
+        );
     }
 }
 
@@ -98,8 +119,18 @@ fn erased_pages_reset_to_defaults_in_every_sdk() {
 fn sdk15_2_restores_the_backup_when_protected_fields_differ() {
     let backup = valid(SettingsLayout::V1, 1);
     let main = valid(SettingsLayout::V1, 9); // app changed app_version and resealed the crc
-    let r = settings_init(SdkVersion::Sdk15_2, &page_bytes(&main), &page_bytes(&backup)).unwrap();
-    assert_eq!(r.outcome, InitOutcome::RestoredFromBackup { reason: RestoreReason::MainTampered });
+    let r = settings_init(
+        SdkVersion::Sdk15_2,
+        &page_bytes(&main),
+        &page_bytes(&backup),
+    )
+    .unwrap();
+    assert_eq!(
+        r.outcome,
+        InitOutcome::RestoredFromBackup {
+            reason: RestoreReason::MainTampered
+        }
+    );
     assert_eq!(r.settings.app_version, 1);
     assert_eq!(r.main_page_write.as_deref(), Some(&backup.encode()[..]));
     assert_eq!(r.backup_page_write, None, "15.2 writes the main page only");
@@ -112,7 +143,12 @@ fn sdk15_2_allows_enter_buttonless_and_peer_data_changes() {
     main.enter_buttonless_dfu = 1;
     *main.adv_name_mut().unwrap() = AdvName::new(b"Renamed");
     main.fix_settings_crcs();
-    let r = settings_init(SdkVersion::Sdk15_2, &page_bytes(&main), &page_bytes(&backup)).unwrap();
+    let r = settings_init(
+        SdkVersion::Sdk15_2,
+        &page_bytes(&main),
+        &page_bytes(&backup),
+    )
+    .unwrap();
     assert_eq!(r.outcome, InitOutcome::MainUsed);
     assert_eq!(r.settings, main);
     assert_eq!(r.main_page_write, None);
@@ -123,7 +159,11 @@ fn sdk15_2_allows_enter_buttonless_and_peer_data_changes() {
 #[case(false, InitOutcome::ResetToDefaults)]
 fn sdk15_2_invalid_main(#[case] backup_valid: bool, #[case] expected: InitOutcome) {
     let good = page_bytes(&valid(SettingsLayout::V1, 4));
-    let backup = if backup_valid { good.clone() } else { corrupt(good.clone()) };
+    let backup = if backup_valid {
+        good.clone()
+    } else {
+        corrupt(good.clone())
+    };
     let r = settings_init(SdkVersion::Sdk15_2, &corrupt(good), &backup).unwrap();
     assert_eq!(r.outcome, expected);
     assert_eq!(r.settings.app_version, if backup_valid { 4 } else { 0 });
@@ -146,7 +186,11 @@ fn merge_takes_every_field_but_crc_buttonless_peer_and_name_from_backup(
 ) {
     let backup = valid(SettingsLayout::V2, 1);
     let mut main = valid(SettingsLayout::V2, 2);
-    main.bank_1 = Bank { image_size: 0x2000, image_crc: 0x1234, bank_code: BankCode::ValidApp };
+    main.bank_1 = Bank {
+        image_size: 0x2000,
+        image_crc: 0x1234,
+        bank_code: BankCode::ValidApp,
+    };
     main.enter_buttonless_dfu = 1;
     *main.adv_name_mut().unwrap() = AdvName::new(b"FromApp");
     main.init_command_mut()[0] = 0x12;
@@ -154,17 +198,27 @@ fn merge_takes_every_field_but_crc_buttonless_peer_and_name_from_backup(
     let r = settings_init(sdk, &page_bytes(&main), &page_bytes(&backup)).unwrap();
     assert_eq!(
         r.outcome,
-        InitOutcome::MainMergedWithBackup { restored_fields: vec!["app_version", "bank_1", "init_command"] }
+        InitOutcome::MainMergedWithBackup {
+            restored_fields: vec!["app_version", "bank_1", "init_command"]
+        }
     );
     assert_eq!(r.settings.app_version, 1);
     assert_eq!(r.settings.bank_1, Bank::EMPTY);
     assert_eq!(r.settings.init_command()[0], 0);
     assert_eq!(r.settings.enter_buttonless_dfu, 1, "kept from main");
-    assert_eq!(r.settings.adv_name().unwrap().name_bytes(), b"FromApp", "kept from main");
+    assert_eq!(
+        r.settings.adv_name().unwrap().name_bytes(),
+        b"FromApp",
+        "kept from main"
+    );
     assert_eq!(r.settings.validate(), Ok(()));
     let written = r.settings.encode();
     assert_eq!(r.main_page_write.as_deref(), Some(&written[..]));
-    assert_eq!(r.backup_page_write.as_deref(), Some(&written[..]), "backup differs in enter_buttonless_dfu");
+    assert_eq!(
+        r.backup_page_write.as_deref(),
+        Some(&written[..]),
+        "backup differs in enter_buttonless_dfu"
+    );
     assert!(!r.upgraded_from_v1);
 }
 
@@ -172,7 +226,12 @@ fn merge_takes_every_field_but_crc_buttonless_peer_and_name_from_backup(
 fn merge_of_equal_pages_writes_nothing() {
     let p = page_bytes(&valid(SettingsLayout::V2, 5));
     let r = settings_init(SdkVersion::Sdk17, &p, &p).unwrap();
-    assert_eq!(r.outcome, InitOutcome::MainMergedWithBackup { restored_fields: vec![] });
+    assert_eq!(
+        r.outcome,
+        InitOutcome::MainMergedWithBackup {
+            restored_fields: vec![]
+        }
+    );
     assert_eq!(r.main_page_write, None);
     assert_eq!(r.backup_page_write, None);
 }
@@ -183,7 +242,11 @@ fn power_loss_between_main_and_backup_write_rolls_back() {
     // the update is not committed, the merge brings the old state back.
     let old = valid(SettingsLayout::V2, 1);
     let mut new = old.clone();
-    new.bank_1 = Bank { image_size: 0x3000, image_crc: 0xCAFE, bank_code: BankCode::ValidApp };
+    new.bank_1 = Bank {
+        image_size: 0x3000,
+        image_crc: 0xCAFE,
+        bank_code: BankCode::ValidApp,
+    };
     new.progress.set_update_start_address(0x2_8000);
     new.fix_settings_crcs();
     let r = settings_init(SdkVersion::Sdk17, &page_bytes(&new), &page_bytes(&old)).unwrap();
@@ -195,7 +258,12 @@ fn power_loss_between_main_and_backup_write_rolls_back() {
 fn merge_restores_an_invalid_main_page_from_backup() {
     let good = page_bytes(&valid(SettingsLayout::V2, 6));
     let r = settings_init(SdkVersion::Sdk15_3, &corrupt(good.clone()), &good).unwrap();
-    assert_eq!(r.outcome, InitOutcome::RestoredFromBackup { reason: RestoreReason::MainInvalid });
+    assert_eq!(
+        r.outcome,
+        InitOutcome::RestoredFromBackup {
+            reason: RestoreReason::MainInvalid
+        }
+    );
     assert_eq!(r.settings.app_version, 6);
     assert!(r.main_page_write.is_some());
     assert_eq!(r.backup_page_write, None);
@@ -233,10 +301,16 @@ fn v1_page_is_upgraded_to_v2() {
     assert_eq!(s.settings_version, 2);
     assert_eq!(s.app_version, 3);
     let t = s.v2().unwrap();
-    assert_eq!(t.boot_validation_softdevice.kind, BootValidationType::NoValidation);
+    assert_eq!(
+        t.boot_validation_softdevice.kind,
+        BootValidationType::NoValidation
+    );
     assert_eq!(t.boot_validation_app.kind, BootValidationType::ValidateCrc);
     assert_eq!(t.boot_validation_app.value(), &0x7BBF_56F5u32.to_le_bytes());
-    assert_eq!(t.boot_validation_bootloader.kind, BootValidationType::NoValidation);
+    assert_eq!(
+        t.boot_validation_bootloader.kind,
+        BootValidationType::NoValidation
+    );
     // The rest of the entries keep what the buffer held (erased flash).
     assert_eq!(t.boot_validation_app.bytes[4..], [0xFF; 60]);
     assert_eq!(t.peer_data.0, peer);
@@ -249,9 +323,23 @@ fn v1_page_is_upgraded_to_v2() {
 #[test]
 fn short_pages_are_errors() {
     let e = settings_init(SdkVersion::Sdk17, &[0u8; 100], &ERASED).unwrap_err();
-    assert_eq!(e, SettingsError::TooShort { what: "main settings page", needed: 896, found: 100 });
+    assert_eq!(
+        e,
+        SettingsError::TooShort {
+            what: "main settings page",
+            needed: 896,
+            found: 100
+        }
+    );
     let e = settings_init(SdkVersion::Sdk15_2, &ERASED, &[0u8; 439]).unwrap_err();
-    assert_eq!(e, SettingsError::TooShort { what: "backup settings page", needed: 440, found: 439 });
+    assert_eq!(
+        e,
+        SettingsError::TooShort {
+            what: "backup settings page",
+            needed: 440,
+            found: 439
+        }
+    );
     // SDKs without a backup do not look at it.
     assert!(settings_init(SdkVersion::Sdk15_0, &ERASED, &[]).is_ok());
 }

@@ -5,8 +5,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use nrf_dfu::image::{load_firmware, parse_intel_hex, write_intel_hex, Segments};
 use nrf_dfu::settings::{
-    generate, locate_settings, BackupPlacement, BootValidationType, Family, GenerateOptions, NrfutilSummary,
-    SettingsLayout, SettingsPages, SettingsReport,
+    generate, locate_settings, BackupPlacement, BootValidationType, Family, GenerateOptions,
+    NrfutilSummary, SettingsLayout, SettingsPages, SettingsReport,
 };
 use nrf_dfu::signing::SigningKey;
 use std::path::PathBuf;
@@ -37,7 +37,9 @@ impl From<BootValidationArg> for BootValidationType {
             BootValidationArg::NoValidation => BootValidationType::NoValidation,
             BootValidationArg::ValidateGeneratedCrc => BootValidationType::ValidateCrc,
             BootValidationArg::ValidateGeneratedSha256 => BootValidationType::ValidateSha256,
-            BootValidationArg::ValidateEcdsaP256Sha256 => BootValidationType::ValidateEcdsaP256Sha256,
+            BootValidationArg::ValidateEcdsaP256Sha256 => {
+                BootValidationType::ValidateEcdsaP256Sha256
+            }
         }
     }
 }
@@ -127,7 +129,10 @@ pub fn nrfutil_int(text: &str) -> Result<u32, String> {
     let value: i128 = if t.len() >= 2 && t[..2].eq_ignore_ascii_case("0x") {
         i128::from_str_radix(&t[2..], 16).map_err(|_| bad())?
     } else if t.starts_with('0') {
-        let digits = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")).unwrap_or(t);
+        let digits = t
+            .strip_prefix("0o")
+            .or_else(|| t.strip_prefix("0O"))
+            .unwrap_or(t);
         i128::from_str_radix(digits, 8).map_err(|_| bad())?
     } else {
         t.parse::<i128>().map_err(|_| bad())?
@@ -143,7 +148,9 @@ fn version_string(s: &str) -> anyhow::Result<u32> {
     }
     let mut total: i128 = 0;
     for (p, w) in parts.iter().zip([10000i128, 100, 1]) {
-        let n: i128 = p.trim().parse().with_context(|| format!("--application-version-string `{s}`: `{p}` is not a number"))?;
+        let n: i128 = p.trim().parse().with_context(|| {
+            format!("--application-version-string `{s}`: `{p}` is not a number")
+        })?;
         total += w * n;
     }
     Ok((total & 0xFFFF_FFFF) as u32)
@@ -204,7 +211,9 @@ fn run_generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         println!("{BACKUP_NOTE}");
     }
     if a.start_address.is_some() && a.backup_address.is_none() {
-        println!("WARNING: Using default offset in order to calculate bootloader settings backup page");
+        println!(
+            "WARNING: Using default offset in order to calculate bootloader settings backup page"
+        );
     }
     let app_bv = a.app_boot_validation.map(BootValidationType::from);
     let sd_bv = a.sd_boot_validation.map(BootValidationType::from);
@@ -222,8 +231,16 @@ fn run_generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let app = a.application.as_ref().map(|p| firmware(p, "application")).transpose()?;
-    let sd = a.softdevice.as_ref().map(|p| firmware(p, "softdevice")).transpose()?;
+    let app = a
+        .application
+        .as_ref()
+        .map(|p| firmware(p, "application"))
+        .transpose()?;
+    let sd = a
+        .softdevice
+        .as_ref()
+        .map(|p| firmware(p, "softdevice"))
+        .transpose()?;
     let opts = GenerateOptions {
         family,
         application: app.as_deref(),
@@ -237,12 +254,28 @@ fn run_generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         softdevice: sd.as_deref(),
     };
     let sign = key.as_ref().map(|k| move |data: &[u8]| k.sign_nordic(data));
-    let generated = generate(&opts, sign.as_ref().map(|f| f as &dyn Fn(&[u8]) -> [u8; 64]))?;
-    let segments = Segments::from_runs(generated.segments().iter().map(|(addr, b)| (*addr, b.as_slice())))?;
-    std::fs::write(&a.hex_file, write_intel_hex(&segments)).with_context(|| format!("writing {}", a.hex_file))?;
-    println!("\nGenerated Bootloader DFU settings .hex file and stored it in: {}", a.hex_file);
-    let summary =
-        NrfutilSummary { file: &a.hex_file, family: family.arch_str(), address: generated.address, page: &generated.page };
+    let generated = generate(
+        &opts,
+        sign.as_ref().map(|f| f as &dyn Fn(&[u8]) -> [u8; 64]),
+    )?;
+    let segments = Segments::from_runs(
+        generated
+            .segments()
+            .iter()
+            .map(|(addr, b)| (*addr, b.as_slice())),
+    )?;
+    std::fs::write(&a.hex_file, write_intel_hex(&segments))
+        .with_context(|| format!("writing {}", a.hex_file))?;
+    println!(
+        "\nGenerated Bootloader DFU settings .hex file and stored it in: {}",
+        a.hex_file
+    );
+    let summary = NrfutilSummary {
+        file: &a.hex_file,
+        family: family.arch_str(),
+        address: generated.address,
+        page: &generated.page,
+    };
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }
@@ -250,16 +283,26 @@ fn run_generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
 fn pages_from_bin(a: &DisplayArgs, main: Vec<u8>) -> anyhow::Result<SettingsPages> {
     let page = |mut b: Vec<u8>, path: &PathBuf| -> anyhow::Result<Vec<u8>> {
         if b.len() > 4096 {
-            bail!("{}: a raw .bin must hold one settings page (at most 4096 bytes), it has {}", path.display(), b.len());
+            bail!(
+                "{}: a raw .bin must hold one settings page (at most 4096 bytes), it has {}",
+                path.display(),
+                b.len()
+            );
         }
         b.resize(4096, 0xFF);
         Ok(b)
     };
     let address = a.start_address.unwrap_or(Family::Nrf52.settings_address());
-    let backup = a.backup.as_ref().map(|p| page(read(p, "backup page")?, p)).transpose()?;
+    let backup = a
+        .backup
+        .as_ref()
+        .map(|p| page(read(p, "backup page")?, p))
+        .transpose()?;
     Ok(SettingsPages {
         address,
-        family: [Family::Nrf52, Family::Nrf52Qfab].into_iter().find(|f| f.settings_address() == address),
+        family: [Family::Nrf52, Family::Nrf52Qfab]
+            .into_iter()
+            .find(|f| f.settings_address() == address),
         main: page(main, &a.hex_file)?,
         backup_address: address.wrapping_sub(0x1000),
         backup,
@@ -275,7 +318,8 @@ fn run_display(a: DisplayArgs) -> anyhow::Result<ExitCode> {
         if a.backup.is_some() {
             bail!("--backup is for a raw .bin page; an Intel HEX file carries its own backup page");
         }
-        let text = std::str::from_utf8(&bytes).with_context(|| format!("{name}: not an Intel HEX text file"))?;
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("{name}: not an Intel HEX text file"))?;
         let segments = parse_intel_hex(text).with_context(|| format!("{name}: Intel HEX"))?;
         locate_settings(&segments, a.start_address).with_context(|| name.clone())?
     };
@@ -284,8 +328,12 @@ fn run_display(a: DisplayArgs) -> anyhow::Result<ExitCode> {
         LayoutArg::V1 => SettingsLayout::V1,
         LayoutArg::V2 => SettingsLayout::V2,
     });
-    let report = SettingsReport::new(&pages, layout)
-        .with_context(|| format!("{name}: settings page at {:#010x} (use --layout to force one)", pages.address))?;
+    let report = SettingsReport::new(&pages, layout).with_context(|| {
+        format!(
+            "{name}: settings page at {:#010x} (use --layout to force one)",
+            pages.address
+        )
+    })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
