@@ -1,2 +1,18 @@
 //! A virtual nRF52832 (flash, UICR, FICR, POWER, MBR, SoftDevice recognition and the Secure DFU
 //! bootloader model) that stands in for a real board on the rig's virtual bench.
+//!
+//! This layer is the hardware: flash with NVMC semantics and timing, power and resets, the debug
+//! port a virtual probe drives, the MBR, SoftDevice recognition through its info struct, stand-in
+//! images and their descriptors, the defect catalogue and the device state file.
+
+pub mod clock;
+pub mod defects;
+pub mod descriptor;
+pub mod ficr;
+pub mod flash;
+pub mod nvmc;
+pub mod power;
+pub mod rng;
+pub mod timing;
+mod torn;
+pub mod uicr;
