@@ -16,3 +16,21 @@ pub mod rng;
 pub mod timing;
 mod torn;
 pub mod uicr;
+pub mod softdevice;
+pub mod standin;
+
+/// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
+pub type Segment = (u32, Vec<u8>);
+pub mod device;
+pub mod error;
+pub mod lifecycle;
+pub mod mbr;
+
+pub use device::{CutPlan, Device, RunState};
+pub use error::{DeviceError, PowerLoss};
+pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
+pub use mbr::{BootTarget, MbrCommand, NrfError};
+pub use nvmc::{FlashOp, FlashPath};
+pub use power::ResetKind;
+pub use timing::TimingProfile;
+mod bus;
