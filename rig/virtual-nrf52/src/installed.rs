@@ -146,3 +146,7 @@ impl Device {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+#[path = "installed_tests.rs"]
+mod tests;

@@ -117,11 +117,12 @@ impl Device {
 
     /// Rebuild an (unpowered) device from [`Device::to_state_bytes`] output.
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Device, StateError> {
-        let mut r = Reader { b: bytes, at: 0 };
-        let magic = r.take("magic", 8)?;
-        if magic != MAGIC {
-            return Err(StateError::BadMagic { found: magic.to_vec() });
+        let head = &bytes[..bytes.len().min(MAGIC.len())];
+        if head != &MAGIC[..head.len()] {
+            return Err(StateError::BadMagic { found: head.to_vec() });
         }
+        let mut r = Reader { b: bytes, at: 0 };
+        r.take("magic", MAGIC.len())?;
         let version = r.u16("format version")?;
         if version != FORMAT_VERSION {
             return Err(StateError::UnsupportedVersion { found: version });
