@@ -107,6 +107,9 @@ pub(crate) fn unframe(kind: Kind, bytes: &[u8], body_len: usize) -> Result<&[u8]
     if header[4] != FORMAT_VERSION {
         return Err(DescriptorError::UnsupportedVersion { kind: k, found: header[4] });
     }
+    if header[5] != 0 {
+        return Err(DescriptorError::Field { kind: k, field: "reserved", reason: format!("is {:#04x}, not 0", header[5]) });
+    }
     let n = u16::from_le_bytes([header[6], header[7]]) as usize;
     if n != body_len {
         return Err(DescriptorError::BodyLength { kind: k, found: n, expected: body_len });
@@ -177,6 +180,9 @@ mod tests {
         let e = unframe(Kind::Mbr, &f, 4).unwrap_err();
         assert!(matches!(e, DescriptorError::Crc { .. }));
         assert!(e.to_string().starts_with("MBR descriptor: CRC"));
+        let mut r = frame(Kind::Mbr, &[9; 4]);
+        r[5] = 1;
+        assert!(matches!(unframe(Kind::Mbr, &r, 4), Err(DescriptorError::Field { field: "reserved", .. })));
         let mut g = frame(Kind::Mbr, &[9; 4]);
         g[4] = 2;
         assert!(matches!(unframe(Kind::Mbr, &g, 4), Err(DescriptorError::UnsupportedVersion { found: 2, .. })));
