@@ -13,11 +13,11 @@ pub mod flash;
 pub mod nvmc;
 pub mod power;
 pub mod rng;
+pub mod softdevice;
+pub mod standin;
 pub mod timing;
 mod torn;
 pub mod uicr;
-pub mod softdevice;
-pub mod standin;
 
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
 pub type Segment = (u32, Vec<u8>);

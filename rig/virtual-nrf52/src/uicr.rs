@@ -5,7 +5,9 @@
 //! words; the words themselves live in [`crate::nvmc::FlashMemory::uicr`].
 
 use crate::flash::FlashArray;
-use nrf_dfu::memory_map::{UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1};
+use nrf_dfu::memory_map::{
+    UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1,
+};
 
 /// Read-only view of the UICR page.
 #[derive(Debug, Clone, Copy)]
