@@ -216,7 +216,7 @@ impl FlashArray {
     }
 
     /// Power lost during ERASEPAGE at `progress` (0..1) of its duration: the page is undefined
-    /// (see [`torn::torn_erase_word`]). It still counts as an erase cycle.
+    /// (see the torn-content model in `torn.rs`). It still counts as an erase cycle.
     pub fn erase_page_torn(
         &mut self,
         addr: u32,

@@ -37,9 +37,9 @@ pub struct Slot<D> {
 pub struct Installed {
     pub mbr: Option<MbrKind>,
     pub softdevice: Option<SoftDeviceInfo>,
-    /// The bootloader address the MBR would use (0xFF8 slot, else UICR.NRFFW[0]).
+    /// The bootloader address the MBR would use (0xFF8 slot, else UICR.NRFFW\[0\]).
     pub bootloader_address: Option<u32>,
-    /// The MBR parameter page (0xFFC slot, else UICR.NRFFW[1]).
+    /// The MBR parameter page (0xFFC slot, else UICR.NRFFW\[1\]).
     pub mbr_params_page: Option<u32>,
     /// The bootloader region: at the configured address, else at the chip's default address
     /// (0x78000 / 0x38000) when something is there.

@@ -19,7 +19,7 @@ fn bl_desc(name: &str) -> BootloaderDescriptor {
     d
 }
 
-/// MBR + S132 7.2.0 + a 17.1 stand-in bootloader (UICR NRFFW[0]/[1] set), powered on.
+/// MBR + S132 7.2.0 + a 17.1 stand-in bootloader (UICR NRFFW\[0\]/[1] set), powered on.
 fn stack() -> Device {
     let mut d = Device::new(Chip::Nrf52832Qfaa, 11);
     d.power_on().unwrap();

@@ -2,10 +2,10 @@
 //! §8.7).
 //!
 //! At reset the MBR finishes a pending bootloader copy (stored in its parameter page), then
-//! starts the bootloader whose address is in flash slot 0xFF8 or UICR.NRFFW[0] — the header says
+//! starts the bootloader whose address is in flash slot 0xFF8 or UICR.NRFFW\[0\] — the header says
 //! "If both addresses are set, the MBR will prioritize MBR_BOOTLOADER_ADDR" (0xFF8) — else the
 //! SoftDevice at 0x1000, which starts the application at its end address. The parameter page
-//! likewise comes from slot 0xFFC first, else UICR.NRFFW[1].
+//! likewise comes from slot 0xFFC first, else UICR.NRFFW\[1\].
 //!
 //! The layout of the command record the MBR keeps in its parameter page is not public; the
 //! model's own is documented at [`CopyBlRecord`].
@@ -102,12 +102,12 @@ fn slot(mem: &FlashMemory, addr: u32) -> Option<u32> {
     mem.code.read_word(addr).ok().filter(|&w| w != UNSET)
 }
 
-/// Bootloader start address: slot 0xFF8 first, else UICR.NRFFW[0].
+/// Bootloader start address: slot 0xFF8 first, else UICR.NRFFW\[0\].
 pub fn bootloader_address(mem: &FlashMemory) -> Option<u32> {
     slot(mem, MBR_BOOTLOADER_ADDR_SLOT).or_else(|| Uicr(&mem.uicr).bootloader_address())
 }
 
-/// MBR parameter page: slot 0xFFC first, else UICR.NRFFW[1].
+/// MBR parameter page: slot 0xFFC first, else UICR.NRFFW\[1\].
 pub fn params_page(mem: &FlashMemory) -> Option<u32> {
     slot(mem, MBR_PARAMS_PAGE_ADDR_SLOT).or_else(|| Uicr(&mem.uicr).mbr_params_page())
 }
