@@ -102,7 +102,7 @@ impl Device {
         self.boot(kind)
     }
 
-    /// The pin reset acts only when UICR.PSELRESET\[0\] and [1] route the reset pin (P0.21 on
+    /// The pin reset acts only when UICR.PSELRESET\[0\] and \[1\] route the reset pin (P0.21 on
     /// nRF52832); otherwise the pin is a plain GPIO and nothing happens (`Ok(None)`).
     pub fn pin_reset(&mut self) -> Result<Option<BootRecord>, DeviceError> {
         if !self.is_powered() {

@@ -141,7 +141,7 @@ pub fn bootloader_image(
 ///
 /// The address words (bootloader start, MBR parameter page) go where the SDK's linker script puts
 /// them (facts §6.2): SDK 15.3 into the MBR page at 0xFF8/0xFFC, SDK 12 and 17.1 into UICR
-/// NRFFW\[0\]/[1]; SDK 14, 15.0, 15.2 and 16 are assumed to use UICR as well (unverified).
+/// NRFFW\[0\]/\[1\]; SDK 14, 15.0, 15.2 and 16 are assumed to use UICR as well (unverified).
 /// Flashing 0xFF8 with a page-erasing programmer erases the MBR unless the MBR is in the same
 /// `program` call (as after `mergehex`) or unwritten bytes are kept.
 ///
