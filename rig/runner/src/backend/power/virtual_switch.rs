@@ -1,0 +1,65 @@
+//! The virtual DUT's power switch: the device's own power_off/power_on.
+
+use super::{PowerError, PowerSwitch};
+use crate::backend::shared::SharedDevice;
+
+pub struct VirtualSwitch {
+    name: String,
+    device: SharedDevice,
+}
+
+impl VirtualSwitch {
+    pub fn new(name: impl Into<String>, device: SharedDevice) -> VirtualSwitch {
+        VirtualSwitch {
+            name: name.into(),
+            device,
+        }
+    }
+}
+
+impl PowerSwitch for VirtualSwitch {
+    fn describe(&self) -> String {
+        format!("virtual power switch of {}", self.name)
+    }
+
+    fn cuts_power(&self) -> bool {
+        true
+    }
+
+    async fn on(&mut self) -> Result<(), PowerError> {
+        self.device
+            .borrow_mut()
+            .power_on()
+            .map(|_| ())
+            .map_err(|e| PowerError::new(self.describe(), format!("power-on boot failed: {e}")))
+    }
+
+    async fn off(&mut self) -> Result<(), PowerError> {
+        self.device.borrow_mut().power_off();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::shared::share;
+    use nrf_dfu::memory_map::POWER_GPREGRET;
+    use std::time::Duration;
+    use virtual_nrf52::{Chip, Device};
+
+    #[tokio::test(start_paused = true)]
+    async fn cycle_cuts_power_and_clears_retained_registers() {
+        let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
+        d.power_on().unwrap();
+        d.power_mut().set_gpregret(0xB1);
+        let dev = share(d);
+        let mut s = VirtualSwitch::new("virtual-0", dev.clone());
+        assert!(s.cuts_power());
+        s.off().await.unwrap();
+        assert!(!dev.borrow().is_powered());
+        s.cycle(Duration::from_millis(500)).await.unwrap();
+        assert!(dev.borrow().is_powered());
+        assert_eq!(dev.borrow().read_u32(POWER_GPREGRET).unwrap() & 0xFF, 0, "GPREGRET lost with power");
+    }
+}

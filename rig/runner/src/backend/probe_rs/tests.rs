@@ -1,0 +1,155 @@
+//! Without hardware: selector parsing, flash planning against probe-rs' nRF52832 memory map, and
+//! attach through probe-rs' public `FakeProbe` (with its mocked Cortex-M core), which answers the
+//! nRF52 sequence's CTRL-AP APPROTECTSTATUS read from a queued operation. FakeProbe cannot run
+//! the CTRL-AP ERASEALL writes (its raw AP write is unimplemented) nor a flash algorithm, so
+//! recovery and real flashing are not covered here.
+
+use super::*;
+use crate::backend::class::FailureClass;
+use probe_rs::architecture::arm::FullyQualifiedApAddress;
+use probe_rs::integration::{FakeProbe, Operation};
+use rstest::rstest;
+use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
+use virtual_nrf52::softdevice::S132_7_2_0;
+use virtual_nrf52::standin;
+
+#[rstest]
+#[case("1366:1015", 0x1366, 0x1015, None)]
+#[case("0d28:0204:0240000034544e45", 0x0d28, 0x0204, Some("0240000034544e45"))]
+#[case("303a:1001:DC:DA:0C", 0x303a, 0x1001, Some("DC:DA:0C"))]
+fn selectors_parse(#[case] s: &str, #[case] vid: u16, #[case] pid: u16, #[case] serial: Option<&str>) {
+    let sel = parse_selector(s).unwrap();
+    assert_eq!((sel.vendor_id, sel.product_id), (vid, pid));
+    assert_eq!(sel.serial_number.as_deref(), serial);
+}
+
+#[rstest]
+#[case("1366")]
+#[case("zz:1015")]
+#[case("1366:10155")]
+fn bad_selectors_are_config_errors(#[case] s: &str) {
+    let e = parse_selector(s).unwrap_err();
+    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Config));
+    assert!(e.message.contains("VID:PID[:SERIAL]"), "{}", e.message);
+}
+
+fn stack(chip: Chip) -> Vec<Segment> {
+    let bl = BootloaderDescriptor::sdk_default(nrf_dfu::SdkVersion::Sdk17, [1; 64]);
+    let app = AppDescriptor { name: "a".into(), version: 1, buttonless: Buttonless::None };
+    standin::stack_segments(chip, Some(&S132_7_2_0), Some((&bl, 0x5000)), Some((&app, 0x3000))).unwrap()
+}
+
+#[test]
+fn plan_uses_probe_rs_memory_map() {
+    let segs = stack(Chip::Nrf52832Qfaa);
+    let p = plan::plan(Chip::Nrf52832Qfaa, &segs).unwrap();
+    assert_eq!(p.bytes, segs.iter().map(|s| s.1.len() as u64).sum::<u64>());
+    // MBR + SoftDevice 0x0..0x26000 (38 pages), app 3 pages, bootloader 5 pages.
+    assert_eq!(p.pages.len(), 38 + 3 + 5);
+    assert_eq!(p.pages.first(), Some(&0));
+    assert_eq!(p.pages.last(), Some(&0x7C000));
+    assert_eq!(p.uicr_bytes, 8 + 8, "NRFFW[0..1] and PSELRESET[0..1]");
+}
+
+#[test]
+fn plan_refuses_data_beyond_flash() {
+    // A QFAA image on a QFAB (256 KB): the bootloader at 0x78000 does not exist there.
+    let e = plan::plan(Chip::Nrf52832Qfab, &stack(Chip::Nrf52832Qfaa)).unwrap_err();
+    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Flash));
+    assert!(e.message.contains("outside the chip's flash"), "{}", e.message);
+    let e = plan::plan(Chip::Nrf52832Qfaa, &[(0x1000, vec![1; 8]), (0x1004, vec![2; 8])]).unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::Flash);
+}
+
+fn ctrl_ap_status(locked: bool) -> Operation {
+    Operation::ReadRawApRegister {
+        ap: FullyQualifiedApAddress::v1_with_default_dp(1),
+        address: 0x0C,
+        result: if locked { 0 } else { 1 },
+    }
+}
+
+fn fake(locked: bool, allow_erase_all: bool) -> ProbeRsProbe {
+    let mut cfg = ProbeRsConfig::new(Some("1366:1015".into()), Chip::Nrf52832Qfaa);
+    cfg.allow_erase_all = allow_erase_all;
+    cfg.call_timeout = Duration::from_secs(20);
+    ProbeRsProbe::with_opener(
+        cfg,
+        Box::new(move || {
+            let f = FakeProbe::with_mocked_core();
+            f.expect_operation(ctrl_ap_status(locked));
+            Ok(f.into_probe())
+        }),
+    )
+}
+
+#[test]
+fn fake_probe_attaches_and_accesses_memory() {
+    let mut p = fake(false, false);
+    p.attach().unwrap();
+    // The mocked core is plain memory: what is written reads back.
+    p.write_memory(0x2000_0000, &[1, 2, 3, 4, 5]).unwrap();
+    assert_eq!(p.read_memory(0x2000_0000, 5).unwrap(), vec![1, 2, 3, 4, 5]);
+    p.enter_dfu().unwrap_or_else(|e| {
+        // The mocked core may not model AIRCR reset; the GPREGRET write must have happened.
+        assert_eq!(e.kind, ProbeErrorKind::Reset, "{e}");
+    });
+    assert_eq!(p.read_word(nrf_dfu::memory_map::POWER_GPREGRET).unwrap(), 0xB1);
+}
+
+#[test]
+fn fake_probe_locked_chip_names_the_recovery_flag() {
+    let mut p = fake(true, false);
+    let e = p.attach().unwrap_err();
+    assert_eq!((e.class, e.kind), (FailureClass::Device, ProbeErrorKind::Locked));
+    assert_eq!(
+        e.to_string(),
+        "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
+    );
+    let e = p.read_memory(0, 4).unwrap_err();
+    assert!(e.message.contains("not attached"), "{}", e.message);
+}
+
+#[test]
+fn missing_probe_is_infrastructure() {
+    let mut cfg = ProbeRsConfig::new(Some("1366:1015".into()), Chip::Nrf52832Qfaa);
+    cfg.call_timeout = Duration::from_secs(5);
+    let mut p = ProbeRsProbe::with_opener(
+        cfg,
+        Box::new(|| Err(DebugProbeError::ProbeCouldNotBeCreated(probe_rs::probe::ProbeCreationError::NotFound))),
+    );
+    let e = p.attach().unwrap_err();
+    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::NotFound));
+    assert!(e.message.contains("1366:1015") && e.message.contains("plugged in"), "{}", e.message);
+}
+
+#[test]
+fn erase_all_needs_permission_before_touching_the_probe() {
+    let mut p = fake(false, false);
+    let e = p.erase_all().unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::EraseNotAllowed);
+    let e = p
+        .flash(&stack(Chip::Nrf52832Qfaa), FlashOptions { erase_all: true, verify: true }, &mut |_| {})
+        .unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::EraseNotAllowed);
+}
+
+#[test]
+fn a_wedged_probe_call_times_out() {
+    let mut cfg = ProbeRsConfig::new(None, Chip::Nrf52832Qfaa);
+    cfg.call_timeout = Duration::from_millis(100);
+    let mut p = ProbeRsProbe::with_opener(
+        cfg,
+        Box::new(|| {
+            std::thread::sleep(Duration::from_secs(2));
+            Err(DebugProbeError::Timeout)
+        }),
+    );
+    let started = Instant::now();
+    let e = p.attach().unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Timeout));
+    assert!(e.message.contains("re-plug"), "{}", e.message);
+    // Later calls fail at once rather than queue behind the stuck one.
+    assert!(p.read_memory(0, 4).unwrap_err().message.contains("overran"));
+}
