@@ -138,6 +138,47 @@ fn verify_accepts_nrfutils_packages_and_rejects_a_wrong_key() {
 }
 
 #[test]
+fn ecdsa_boot_validation_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bv.zip");
+    let o = rig(&[
+        "pkg",
+        "generate",
+        "--hw-version",
+        "52",
+        "--application",
+        &fixture("app.hex"),
+        "--application-version",
+        "1",
+        "--sd-req",
+        "0x8C",
+        "--app-boot-validation",
+        "VALIDATE_ECDSA_P256_SHA256",
+        "--key-file",
+        &fixture("private.key"),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let o = rig(&["pkg", "display", "--json", out.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["images"][0]["init_packet"]["init"]["boot_validation"][0]["type"],
+        "VALIDATE_ECDSA_P256_SHA256"
+    );
+    assert_eq!(v["images"][0]["init_packet"]["size"], 205);
+    let o = rig(&[
+        "pkg",
+        "verify",
+        out.to_str().unwrap(),
+        "--key",
+        &fixture("private.key"),
+    ]);
+    assert!(stdout(&o).contains(
+        "application boot_validation: OK ([0] VALIDATE_ECDSA_P256_SHA256: signature valid)"
+    ));
+}
+
+#[test]
 fn keys_generate_then_display_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k.pem");

@@ -83,6 +83,7 @@ fn parse_int_list(text: &str) -> Result<Option<Vec<u32>>, String> {
 
 /// nrfutil's `--app-boot-validation`/`--sd-boot-validation` choices.
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
+#[value(rename_all = "verbatim")]
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
 pub enum BootValidationArg {
     NO_VALIDATION,
