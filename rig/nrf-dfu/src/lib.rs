@@ -16,3 +16,4 @@ pub mod settings;
 pub mod signing;
 pub mod slip;
 pub mod wire;
+pub mod client;

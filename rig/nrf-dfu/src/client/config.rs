@@ -1,0 +1,94 @@
+//! Client settings: PRN, timeouts per phase, retry limits, resume.
+
+use std::time::Duration;
+
+use crate::SdkVersion;
+
+/// How long the client waits for the device, per phase. Every wait has one (a silent device
+/// never hangs a run); the defaults sit above the worst cases seen in the field
+/// (anchors-and-field-lessons §6.2) and below the bootloader's 120 s inactivity reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Any response in steady state (SELECT, SET_PRN, CRC_GET, a PRN notification, a
+    /// non-final data EXECUTE, PING, MTU_GET).
+    pub response: Duration,
+    /// The response to a CREATE and the first response after a data CREATE: the data CREATE
+    /// queues a page erase (≈85 ms on an idle nRF52832, much longer when the SoftDevice
+    /// time-slices flash access or the bootloader is single-bank).
+    pub create: Duration,
+    /// The init packet EXECUTE (signature check, settings write) and the final data EXECUTE
+    /// (SHA-256 over the image, boot validation, settings write).
+    pub validation: Duration,
+    /// From the final EXECUTE response to the link loss that shows the device reset to
+    /// activate the image.
+    pub activation: Duration,
+    /// From that link loss until the bootloader is reachable again for the next image of a
+    /// multi-image update (SD+BL activation alone can take ~13 s, pc-nrfutil PR #201).
+    pub reconnect: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            response: Duration::from_secs(5),
+            create: Duration::from_secs(10),
+            validation: Duration::from_secs(10),
+            activation: Duration::from_secs(60),
+            reconnect: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Settings of a [`super::DfuClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DfuConfig {
+    /// Packet receipt notification interval in data writes; 0 disables PRN (nrfutil's default).
+    /// The client falls back to 1 by itself when it detects lost bytes (facts §9 item 1).
+    pub prn: u16,
+    pub timeouts: Timeouts,
+    /// Attempts per object (init packet or data object) when the CRC the device reports
+    /// differs from ours; each attempt re-creates the object. Android uses 3.
+    pub max_object_attempts: u8,
+    /// Rewinds per object after lost bytes (device offset below what was sent), before the
+    /// client gives up on the object. Each rewind resends the missing tail without CREATE.
+    pub max_rewinds_per_object: u8,
+    /// Resume a transfer the device already holds (init packet and data) when its offset and
+    /// CRC agree with ours. Off: the init packet is always re-created, which makes the
+    /// bootloader discard all progress, so the image is sent from byte 0.
+    pub resume: bool,
+    /// Wait after each data CREATE before streaming (Android's prepare-data-object delay, iOS's
+    /// data object preparation delay; 0.3–0.4 s helped SDK 15–16 bootloaders, facts §9 item 1).
+    pub prepare_object_delay: Duration,
+    /// Wait after the link loss that ends an image before reconnecting for the next one
+    /// (nrfutil waits `connect_delay` = 3 s before each connection; 0 lets the reconnect loop
+    /// find the bootloader as soon as it advertises). On a transport that cannot observe the
+    /// reset ([`super::Transport::observes_link_loss`] false, plain UART) set it to cover the
+    /// settings write and reset, or the next PING may reach the old session.
+    pub reconnect_delay: Duration,
+    /// The bootloader's SDK version when known (a bench file names it). It refines how replies
+    /// are read: SDK 12 sends no extended errors and reports every init packet check as
+    /// OPERATION_FAILED; SDK 12/14 answer unknown opcodes with INVALID_PARAMETER.
+    pub sdk: Option<SdkVersion>,
+    /// Serial only: PING the bootloader before each image until it answers (nrfutil does this
+    /// for UART), within [`Timeouts::reconnect`].
+    pub serial_ping: bool,
+    /// Serial only: ask MTU_GET and derive the OBJECT_WRITE payload from it as nrfutil does.
+    pub serial_mtu_query: bool,
+}
+
+impl Default for DfuConfig {
+    fn default() -> DfuConfig {
+        DfuConfig {
+            prn: 0,
+            timeouts: Timeouts::default(),
+            max_object_attempts: 3,
+            max_rewinds_per_object: 8,
+            resume: true,
+            prepare_object_delay: Duration::ZERO,
+            reconnect_delay: Duration::ZERO,
+            sdk: None,
+            serial_ping: true,
+            serial_mtu_query: true,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The firmware (data objects): SELECT(2), resume, then per object of at most `max_size` bytes
+//! CREATE, stream, CRC check over the whole image so far, EXECUTE.
+
+use super::error::{DfuError, Violation};
+use super::init::select;
+use super::link::Link;
+use super::object::{transfer, Entry, ObjectSpan};
+use super::progress::{Phase, ProgressSink};
+use super::resume::{plan_data, DataPlan, PrefixCrc};
+use super::transport::Transport;
+use crate::wire::{ObjectType, Request, ResultCode};
+
+/// How the firmware transfer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataOutcome {
+    /// The final EXECUTE was answered with success; `plan` is where the transfer started.
+    Executed { plan: DataPlan },
+    /// The device holds more data than this image: the init packet must be re-created.
+    Restart,
+}
+
+pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
+    link: &mut Link<'_, T, S>,
+    firmware: &[u8],
+) -> Result<DataOutcome, DfuError> {
+    let len = firmware.len() as u32;
+    link.enter_object(ObjectType::Data, 0);
+    link.total = len;
+    let reply = select(link, ObjectType::Data).await?;
+    if reply.max_size == 0 {
+        return Err(link.violation(None, Violation::ZeroMaxSize));
+    }
+    let max = reply.max_size;
+    link.object_count = len.div_ceil(max);
+    let plan = plan_data(reply, firmware);
+    let prefix = PrefixCrc::new(firmware);
+
+    // Where object creation starts, and a partial object to finish first.
+    let (mut start, mut partial) = match plan {
+        DataPlan::RestartImage => return Ok(DataOutcome::Restart),
+        DataPlan::Start { offset } => (offset, None),
+        DataPlan::ContinueObject {
+            offset,
+            object_start,
+        } => (object_start, Some(offset)),
+        DataPlan::ExecuteAtBoundary { offset } => {
+            link.at.object_index = offset / max - 1;
+            link.step(Phase::Execute, offset).await?;
+            match link
+                .request(Request::Execute, link.config.timeouts.response)
+                .await
+            {
+                // 0x08: everything up to `offset` is already executed (see `plan_data`).
+                Ok(_)
+                | Err(DfuError::Rejected {
+                    result: ResultCode::OperationNotPermitted,
+                    ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+            (offset, None)
+        }
+        DataPlan::ExecuteFinal => {
+            link.at.object_index = link.object_count - 1;
+            link.step(Phase::Execute, len).await?;
+            link.request(Request::Execute, link.config.timeouts.validation)
+                .await?;
+            return Ok(DataOutcome::Executed { plan });
+        }
+    };
+
+    link.start_data_clock(partial.unwrap_or(start));
+    while start < len {
+        let end = start.saturating_add(max).min(len);
+        link.enter_object(ObjectType::Data, start / max);
+        let span = ObjectSpan {
+            object_type: ObjectType::Data,
+            prefix: &prefix,
+            data: firmware,
+            start,
+            end,
+        };
+        let entry = match partial.take() {
+            Some(offset) => Entry::ContinueAt(offset),
+            None => Entry::Create,
+        };
+        transfer(link, &span, entry).await?;
+        link.step(Phase::Execute, end).await?;
+        let wait = if end == len {
+            link.config.timeouts.validation
+        } else {
+            link.config.timeouts.response
+        };
+        link.request(Request::Execute, wait).await?;
+        start = end;
+    }
+    Ok(DataOutcome::Executed { plan })
+}

@@ -1,0 +1,166 @@
+//! Sending one object (the init packet, or one data object): CREATE, stream in chunks with PRN
+//! checks, CRC_GET, and the recovery loop for lost bytes and CRC mismatches (Android's per-object
+//! logic, facts §4.3; not pc-nrfutil's loop, which never retries: anchors §6.1).
+
+use super::error::{DfuError, Violation};
+use super::link::Link;
+use super::progress::{Phase, ProgressSink};
+use super::resume::{
+    check_transfer, next_object_step, ObjectProgress, ObjectStep, PrefixCrc, RetryLimits,
+    TransferCheck,
+};
+use super::transport::Transport;
+use crate::wire::{ObjectType, Opcode, Request};
+
+/// One object of an image: bytes `start..end` of `prefix`'s data.
+pub(crate) struct ObjectSpan<'d, 'p> {
+    pub object_type: ObjectType,
+    pub prefix: &'p PrefixCrc<'d>,
+    pub data: &'d [u8],
+    pub start: u32,
+    pub end: u32,
+}
+
+/// How the object transfer begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// CREATE the object, then send it from its start.
+    Create,
+    /// The device already holds the object up to this offset: send the rest without CREATE.
+    ContinueAt(u32),
+}
+
+/// Send the object until the device holds all of it with our CRC (EXECUTE is the caller's).
+pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
+    link: &mut Link<'_, T, S>,
+    span: &ObjectSpan<'_, '_>,
+    entry: Entry,
+) -> Result<(), DfuError> {
+    let limits = RetryLimits {
+        max_attempts: link.config.max_object_attempts.max(1),
+        max_rewinds: link.config.max_rewinds_per_object,
+    };
+    let mut rewinds: u8 = 0;
+    let mut from = match entry {
+        Entry::Create => None,
+        Entry::ContinueAt(offset) => Some(offset),
+    };
+    loop {
+        let start_at = match from.take() {
+            Some(offset) => offset,
+            None => {
+                create(link, span).await?;
+                span.start
+            }
+        };
+        let (sent, report) = stream(link, span, start_at).await?;
+        let (offset, crc) = match report {
+            Some(report) => report,
+            None => {
+                link.step(Phase::CrcCheck, sent).await?;
+                link.crc_get().await?
+            }
+        };
+        let progress = ObjectProgress {
+            start: span.start,
+            end: span.end,
+            sent,
+            attempt: link.attempt,
+            rewinds,
+        };
+        match next_object_step(offset, crc, progress, limits, span.prefix) {
+            ObjectStep::Execute => return Ok(()),
+            ObjectStep::SendFrom { offset } => from = Some(offset),
+            ObjectStep::Rewind { offset } => {
+                rewinds += 1;
+                link.stats.rewinds += 1;
+                // Android drops PRN to 1 after lost bytes. Sent even when PRN already is 1:
+                // SET_PRN restarts the device's counter, which an uncounted (dropped) write
+                // has put out of step with ours.
+                link.set_prn(1).await?;
+                from = Some(offset);
+            }
+            ObjectStep::Recreate { attempt } => {
+                link.attempt = attempt;
+                link.stats.crc_retries += 1;
+            }
+            ObjectStep::CrcRetriesExhausted => {
+                return Err(DfuError::CrcMismatch {
+                    at: link.at.clone(),
+                    attempts: link.attempt,
+                    device_offset: offset,
+                    device_crc: crc,
+                    expected_crc: span.prefix.at(offset).unwrap_or(0),
+                })
+            }
+            ObjectStep::RewindsExhausted => {
+                return Err(DfuError::TooManyRewinds {
+                    at: link.at.clone(),
+                    rewinds,
+                    device_offset: offset,
+                    sent,
+                })
+            }
+            ObjectStep::OutOfRange => {
+                return Err(link.violation(
+                    Some(Opcode::CrcGet),
+                    Violation::OffsetOutOfRange {
+                        reported: offset,
+                        low: span.start,
+                        high: sent,
+                    },
+                ))
+            }
+        }
+    }
+}
+
+async fn create<T: Transport, S: ProgressSink>(
+    link: &mut Link<'_, T, S>,
+    span: &ObjectSpan<'_, '_>,
+) -> Result<(), DfuError> {
+    link.step(Phase::Create, span.start).await?;
+    let size = span.end - span.start;
+    link.request(
+        Request::create(span.object_type, size),
+        link.config.timeouts.create,
+    )
+    .await?;
+    if span.object_type == ObjectType::Data && !link.config.prepare_object_delay.is_zero() {
+        tokio::time::sleep(link.config.prepare_object_delay).await;
+    }
+    Ok(())
+}
+
+/// Write `from..end` in chunks. Returns how far it got and, if a PRN check stopped it, the
+/// device's `(offset, crc)` that did not agree (or, after a missed notification, the CRC_GET
+/// answer whatever it said).
+async fn stream<T: Transport, S: ProgressSink>(
+    link: &mut Link<'_, T, S>,
+    span: &ObjectSpan<'_, '_>,
+    from: u32,
+) -> Result<(u32, Option<(u32, u32)>), DfuError> {
+    let mut sent = from;
+    let chunk_len = link.write_len.max(1) as u32;
+    while sent < span.end {
+        let next = (sent + chunk_len).min(span.end);
+        link.step(Phase::Write, sent).await?;
+        let due = link.write(&span.data[sent as usize..next as usize]).await?;
+        sent = next;
+        if !due {
+            continue;
+        }
+        let report = match link.wait_notification().await? {
+            Some(report) => report,
+            None => {
+                link.step(Phase::CrcCheck, sent).await?;
+                return Ok((sent, Some(link.crc_get().await?)));
+            }
+        };
+        let (offset, crc) = report;
+        if check_transfer(offset, crc, span.start, sent, span.prefix) != TransferCheck::InSync {
+            return Ok((sent, Some(report)));
+        }
+    }
+    Ok((sent, None))
+}

@@ -1,0 +1,4 @@
+//! Pure tests of the client: resume planning, transfer checks, messages.
+mod resume;
+mod messages;
+mod props;
