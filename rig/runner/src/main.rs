@@ -2,6 +2,8 @@
 
 mod cli;
 
+use rig as _;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {

@@ -13,6 +13,9 @@ pub mod shared;
 pub mod timed;
 pub mod virtual_probe;
 
+#[cfg(test)]
+mod pty_pair;
+
 pub use class::FailureClass;
 pub use power::{PowerError, PowerSwitch};
 pub use probe::{FicrInfo, FlashEvent, FlashOptions, FlashReport, Probe, ProbeError, ProbeErrorKind};

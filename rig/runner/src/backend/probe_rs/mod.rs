@@ -295,8 +295,8 @@ impl Probe for ProbeRsProbe {
         let label = self.label.clone();
         let limit = self.config.flash_timeout;
         let job = move |slot: &mut Slot| -> Result<(), ProbeError> {
-            let s = slot.session()?;
             slot.rtt = None;
+            let s = slot.session()?;
             let mut loader = s.target().flash_loader();
             for (addr, bytes) in &segs {
                 loader
@@ -425,7 +425,9 @@ impl Probe for ProbeRsProbe {
                 let mut out = Vec::new();
                 let mut buf = [0u8; 1024];
                 loop {
-                    let n = ch.read(&mut core, &mut buf).map_err(|e| classify(&e, Doing::Rtt, &label))?;
+                    let n = ch.read(&mut core, &mut buf).map_err(|e| {
+                        ProbeError::device(ProbeErrorKind::Rtt, format!("RTT read via {label}: {e}"))
+                    })?;
                     out.extend_from_slice(&buf[..n]);
                     if out.contains(&b'\n') || start.elapsed() >= wait {
                         return Ok(out);

@@ -35,6 +35,21 @@ pub fn target(chip: Chip) -> Result<Target, ProbeError> {
 /// Stage `segments` in a probe-rs flash loader for `chip` (memory map and overlap checks) and
 /// list the pages they touch.
 pub fn plan(chip: Chip, segments: &[Segment]) -> Result<FlashPlan, ProbeError> {
+    // probe-rs 0.32 describes nRF52832_xxAB with 1 MB of flash (it has 256 KB): check the
+    // chip's real size first.
+    let flash_end = chip.flash_size() as u64;
+    for (addr, bytes) in segments {
+        let (start, end) = (*addr as u64, *addr as u64 + bytes.len() as u64);
+        if start < UICR_BASE as u64 && end > flash_end {
+            return Err(ProbeError::infra(
+                ProbeErrorKind::Flash,
+                format!(
+                    "image data at {start:#010x}..{end:#010x} is beyond the {} KB flash of {chip}",
+                    flash_end / 1024
+                ),
+            ));
+        }
+    }
     let target = target(chip)?;
     let mut loader = target.flash_loader();
     for (addr, bytes) in segments {

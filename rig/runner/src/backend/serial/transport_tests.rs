@@ -1,0 +1,166 @@
+//! Over a pseudo-terminal whose master end plays a serial DFU bootloader's framing (SLIP,
+//! PING and MTU_GET answers as SDK 15+ UART builds give them). Until `rig sim serve` exists this
+//! covers framing, the handshake, timeouts and a vanished port, not the DFU protocol.
+
+use super::*;
+use crate::backend::pty_pair;
+use nrf_dfu::slip::{SlipDecoder, SlipEvent};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Copy)]
+struct DeviceBehaviour {
+    /// PINGs left unanswered before the first answer.
+    ignore_pings: u32,
+    mtu: Option<u16>,
+    /// Close the master (USB CDC unplugged) after this many frames.
+    hang_up_after: Option<usize>,
+}
+
+/// Frames the fake device received, in order.
+type Seen = Arc<Mutex<Vec<Vec<u8>>>>;
+
+fn fake_device(mut master: File, b: DeviceBehaviour) -> Seen {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let mut out = master.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut dec = SlipDecoder::default();
+        let mut ignored = 0;
+        let mut buf = [0u8; 256];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                return;
+            }
+            for ev in dec.feed(&buf[..n]) {
+                let SlipEvent::Frame(f) = ev else { continue };
+                s.lock().unwrap().push(f.clone());
+                if b.hang_up_after == Some(s.lock().unwrap().len()) {
+                    return;
+                }
+                let reply = match f.first() {
+                    Some(0x09) if ignored < b.ignore_pings => {
+                        ignored += 1;
+                        None
+                    }
+                    Some(0x09) => Some(vec![0x60, 0x09, 0x01, f[1]]),
+                    Some(0x07) => b.mtu.map(|m| {
+                        let mut r = vec![0x60, 0x07, 0x01];
+                        r.extend_from_slice(&m.to_le_bytes());
+                        r
+                    }),
+                    Some(0x03) => Some(vec![0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0]),
+                    _ => None,
+                };
+                if let Some(r) = reply {
+                    let _ = out.write_all(&slip::encode(&r));
+                }
+            }
+        }
+    });
+    seen
+}
+
+fn settings(path: &str) -> PortSettings {
+    PortSettings {
+        path: path.into(),
+        baud: 115_200,
+        flow_control: false,
+    }
+}
+
+fn quick() -> SerialOptions {
+    SerialOptions {
+        ping: true,
+        connect_timeout: Duration::from_millis(1500),
+        answer_timeout: Duration::from_millis(200),
+        write_timeout: Duration::from_secs(2),
+    }
+}
+
+#[tokio::test]
+async fn connect_pings_then_sizes_writes_from_mtu() {
+    let (master, path) = pty_pair::open();
+    let seen = fake_device(master, DeviceBehaviour { ignore_pings: 2, mtu: Some(131), hang_up_after: None });
+    let t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    assert_eq!(t.mtu(), Some(131));
+    assert_eq!(t.max_write_len(), 64);
+    assert_eq!(t.kind(), TransportKind::Serial);
+    let frames = seen.lock().unwrap().clone();
+    assert_eq!(frames, vec![vec![0x09, 1], vec![0x09, 2], vec![0x09, 3], vec![0x07]]);
+}
+
+#[tokio::test]
+async fn without_mtu_answer_the_default_payload_stays() {
+    let (master, path) = pty_pair::open();
+    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: None, hang_up_after: None });
+    let t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    assert_eq!((t.mtu(), t.max_write_len()), (None, DEFAULT_WRITE_LEN));
+}
+
+#[tokio::test]
+async fn a_silent_device_times_out_naming_baud_and_flow_control() {
+    let (master, path) = pty_pair::open();
+    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: u32::MAX, mtu: None, hang_up_after: None });
+    let started = std::time::Instant::now();
+    let e = SerialTransport::connect(settings(&path), quick()).await.err().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(e.kind, TransportErrorKind::Timeout);
+    assert!(e.detail.contains("no answer to PING"), "{}", e.detail);
+    assert!(e.detail.contains("115200") && e.detail.contains("flow control (none)"), "{}", e.detail);
+}
+
+#[tokio::test]
+async fn requests_and_data_are_slip_framed_and_replies_decoded() {
+    let (master, path) = pty_pair::open();
+    let seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: None });
+    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    // CREATE with a size containing both SLIP specials, data with them too.
+    t.send_request(&[0x01, 0x02, 0xC0, 0xDB, 0x00, 0x00]).await.unwrap();
+    t.write_data(&[0xC0, 0x01, 0xDB]).await.unwrap();
+    t.send_request(&[0x03]).await.unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(2), t.receive()).await.unwrap().unwrap();
+    assert_eq!(reply, vec![0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0]);
+    let frames = seen.lock().unwrap().clone();
+    assert_eq!(
+        frames[2..].to_vec(),
+        vec![vec![0x01, 0x02, 0xC0, 0xDB, 0, 0], vec![0x08, 0xC0, 0x01, 0xDB], vec![0x03]]
+    );
+    assert!(t.send_request(&[]).await.is_err(), "no empty frames");
+}
+
+#[tokio::test]
+async fn a_vanished_port_is_link_lost() {
+    let (master, path) = pty_pair::open();
+    // PING, MTU_GET, then the device side goes away on the next frame.
+    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: Some(3) });
+    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    // The hang-up races the write: either the write or the next receive sees it.
+    let e = match t.send_request(&[0x03]).await {
+        Err(e) => e,
+        Ok(()) => tokio::time::timeout(Duration::from_secs(3), t.receive()).await.unwrap().unwrap_err(),
+    };
+    assert_eq!(e.kind, TransportErrorKind::LinkLost);
+    assert!(e.detail.contains(&path), "{}", e.detail);
+}
+
+#[tokio::test]
+async fn closed_transport_refuses_and_a_missing_port_is_io() {
+    let (master, path) = pty_pair::open();
+    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: None });
+    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    t.close().await.unwrap();
+    assert_eq!(t.receive().await.unwrap_err().kind, TransportErrorKind::Closed);
+    assert_eq!(t.send_request(&[0x03]).await.unwrap_err().kind, TransportErrorKind::Closed);
+    let e = SerialTransport::connect(settings("/dev/no-such-tty"), quick()).await.err().unwrap();
+    assert_eq!(e.kind, TransportErrorKind::Io);
+    assert!(e.detail.starts_with("cannot open serial port /dev/no-such-tty"), "{}", e.detail);
+}
+
+#[test]
+fn nrfutil_payload_rule() {
+    assert_eq!(write_len_for_mtu(131), 64);
+    assert_eq!(write_len_for_mtu(64), 30);
+    assert_eq!(write_len_for_mtu(3), 0);
+}
