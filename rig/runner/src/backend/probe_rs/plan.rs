@@ -3,7 +3,7 @@
 
 use super::errors::classify_flash;
 use crate::backend::probe::{ProbeError, ProbeErrorKind};
-use nrf_dfu::memory_map::{PAGE_SIZE, UICR_BASE};
+use nrf_dfu::memory_map::{FICR_BASE, PAGE_SIZE, UICR_BASE};
 use nrf_dfu::Chip;
 use probe_rs::config::Registry;
 use probe_rs::Target;
@@ -40,7 +40,7 @@ pub fn plan(chip: Chip, segments: &[Segment]) -> Result<FlashPlan, ProbeError> {
     let flash_end = chip.flash_size() as u64;
     for (addr, bytes) in segments {
         let (start, end) = (*addr as u64, *addr as u64 + bytes.len() as u64);
-        if start < UICR_BASE as u64 && end > flash_end {
+        if start < FICR_BASE as u64 && end > flash_end {
             return Err(ProbeError::infra(
                 ProbeErrorKind::Flash,
                 format!(
