@@ -1,0 +1,185 @@
+//! The bench file: named DUTs with their chip, probe, BLE and serial links, power switch and
+//! bootloader dialect. Values are checked while parsing, so every error has a line and column.
+//!
+//! ```yaml
+//! duts:
+//!   board-1:
+//!     chip: nRF52832_xxAA
+//!     bootloader: { sdk: "17.1", key: firmware/keys/rig-test-public.pem }
+//!     probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
+//!     ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
+//!     serial: { port: /dev/ttyACM0, baud: 115200, flow_control: true }
+//!     power: { kind: usb-port, hub: "1-1", port: 2 }
+//! ```
+
+use nrf_dfu::{Chip, SdkVersion};
+use probe_rs::probe::DebugProbeSelector;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn chip<'de, D: Deserializer<'de>>(d: D) -> Result<Chip, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.to_ascii_lowercase().as_str() {
+        "nrf52832_xxaa" | "nrf52832-qfaa" | "qfaa" => Ok(Chip::Nrf52832Qfaa),
+        "nrf52832_xxab" | "nrf52832-qfab" | "qfab" => Ok(Chip::Nrf52832Qfab),
+        _ => Err(serde::de::Error::custom(format!(
+            "unknown chip {s:?}: expected nRF52832_xxAA or nRF52832_xxAB"
+        ))),
+    }
+}
+
+fn sdk<'de, D: Deserializer<'de>>(d: D) -> Result<SdkVersion, D::Error> {
+    // Accept 17.1 written as a number as well as a string.
+    let v = serde_yaml::Value::deserialize(d)?;
+    let s = match &v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        _ => return Err(serde::de::Error::custom("bootloader sdk must be a version such as \"17.1\"")),
+    };
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown nRF5 SDK version {s:?}: expected 12.x, 13, 14.x, 15.0, 15.2, 15.3, 16 or 17.x"
+        ))
+    })
+}
+
+fn default_chip() -> Chip {
+    Chip::Nrf52832Qfaa
+}
+
+/// The whole bench.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchFile {
+    pub duts: BTreeMap<String, Dut>,
+}
+
+/// One device under test and everything wired to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dut {
+    #[serde(deserialize_with = "chip", default = "default_chip")]
+    pub chip: Chip,
+    /// A virtual nRF52832 instead of hardware (its state lives in the virtual directory).
+    #[serde(default, rename = "virtual")]
+    pub is_virtual: bool,
+    #[serde(default)]
+    pub bootloader: Option<Bootloader>,
+    #[serde(default)]
+    pub probe: Option<ProbeConfig>,
+    #[serde(default)]
+    pub ble: Option<BleConfig>,
+    #[serde(default)]
+    pub serial: Option<SerialConfig>,
+    #[serde(default)]
+    pub power: Option<PowerConfig>,
+}
+
+/// Which bootloader the DUT runs (its dialect) and the key it trusts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bootloader {
+    #[serde(deserialize_with = "sdk")]
+    pub sdk: SdkVersion,
+    /// Private key that signs packages for this DUT (PEM).
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// `VID:PID[:SERIAL]`, parsed by probe-rs' own selector parser.
+    #[serde(default)]
+    pub selector: Option<DebugProbeSelector>,
+    #[serde(default)]
+    pub speed_khz: Option<u32>,
+    /// Per-call time bound, ms.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BleConfig {
+    /// BlueZ adapter (`hci0`); the first one when absent.
+    #[serde(default)]
+    pub adapter: Option<String>,
+    /// The application's address; the unbonded bootloader advertises at address + 1.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Advertised name (the bootloader's default is "DfuTarg").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Bytes per Packet write. btleplug reports the negotiated MTU only where BlueZ exposes it;
+    /// otherwise the rig writes 20-byte packets unless this says otherwise.
+    #[serde(default)]
+    pub packet_size: Option<usize>,
+    /// The app uses the bonded buttonless service (bootloader keeps the address).
+    #[serde(default)]
+    pub bonded: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialConfig {
+    pub port: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_true")]
+    pub flow_control: bool,
+    /// Ping at connect (UART yes, USB CDC no, as nrfutil).
+    #[serde(default = "default_true")]
+    pub ping: bool,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_command_timeout() -> u64 {
+    10_000
+}
+
+fn default_ppk2_mv() -> u32 {
+    3000
+}
+
+/// How the DUT's supply is switched.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PowerConfig {
+    /// The virtual device's own supply.
+    Virtual,
+    /// No switch: resets through the probe (does not cut power).
+    ProbeReset,
+    /// Shell commands (uhubctl, ykushcmd, relay tools).
+    Command {
+        on: String,
+        off: String,
+        #[serde(default = "default_command_timeout")]
+        timeout_ms: u64,
+        #[serde(default = "default_true")]
+        cuts_power: bool,
+    },
+    /// Linux sysfs `.../<hub>-port<N>/disable`.
+    UsbPort {
+        hub: String,
+        port: u32,
+        #[serde(default = "default_true")]
+        cuts_power: bool,
+    },
+    /// Nordic PPK2 supplying (source mode) or passing through (ampere mode) the DUT's power.
+    Ppk2 {
+        port: String,
+        #[serde(default = "default_ppk2_mv")]
+        millivolts: u32,
+        #[serde(default)]
+        ampere_mode: bool,
+    },
+}

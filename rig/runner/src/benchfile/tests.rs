@@ -1,0 +1,104 @@
+use super::*;
+use crate::benchfile::virtual_bench::VirtualDut;
+use nrf_dfu::{Chip, SdkVersion};
+
+const GOOD: &str = r#"
+duts:
+  board-1:
+    chip: nRF52832_xxAB
+    bootloader: { sdk: 15.3, key: keys/k.pem }
+    probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
+    ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
+    serial: { port: /dev/ttyACM0, flow_control: false }
+    power: { kind: command, on: "uhubctl -l 1-1 -p 2 -a on", off: "uhubctl -l 1-1 -p 2 -a off" }
+  board-2:
+    bootloader: { sdk: "17.1" }
+    power: { kind: usb-port, hub: "1-1", port: 3 }
+  sim:
+    virtual: true
+    power: { kind: virtual }
+"#;
+
+#[test]
+fn a_full_bench_parses() {
+    let b = parse(Path::new("bench.yaml"), GOOD).unwrap();
+    let (_, d) = b.dut(Some("board-1")).unwrap();
+    assert_eq!(d.chip, Chip::Nrf52832Qfab);
+    assert_eq!(d.bootloader.as_ref().unwrap().sdk, SdkVersion::Sdk15_3);
+    let sel = d.probe.as_ref().unwrap().selector.clone().unwrap();
+    assert_eq!((sel.vendor_id, sel.product_id), (0x1366, 0x1015));
+    assert_eq!(sel.serial_number.as_deref(), Some("000683000000"));
+    let s = d.serial.as_ref().unwrap();
+    assert_eq!((s.baud, s.flow_control, s.ping), (115_200, false, true));
+    assert!(matches!(d.power, Some(PowerConfig::Command { timeout_ms: 10_000, cuts_power: true, .. })));
+    let (_, d2) = b.dut(Some("board-2")).unwrap();
+    assert_eq!(d2.chip, Chip::Nrf52832Qfaa, "default chip");
+    assert_eq!(d2.bootloader.as_ref().unwrap().sdk, SdkVersion::Sdk17);
+    assert_eq!(d2.power, Some(PowerConfig::UsbPort { hub: "1-1".into(), port: 3, cuts_power: true }));
+    assert!(b.dut(Some("sim")).unwrap().1.is_virtual);
+    assert!(matches!(b.dut(None), Err(BenchError::ChooseDut { count: 3, .. })));
+    let e = b.dut(Some("board-9")).unwrap_err().to_string();
+    assert_eq!(e, "no DUT named \"board-9\" on this bench (it has: board-1, board-2, sim)");
+}
+
+fn parse_err(text: &str) -> String {
+    parse(Path::new("bench.yaml"), text).unwrap_err().to_string()
+}
+
+#[test]
+fn errors_carry_file_line_and_column() {
+    let e = parse_err("duts:\n  b:\n    chip: nRF52840_xxAA\n");
+    assert!(e.starts_with("bench.yaml:3:"), "{e}");
+    assert!(e.contains("unknown chip \"nRF52840_xxAA\""), "{e}");
+    let e = parse_err("duts:\n  b:\n    probe: { selector: \"13G6:1015\" }\n");
+    assert!(e.starts_with("bench.yaml:3:"), "{e}");
+    assert!(e.contains("VID"), "{e}");
+    let e = parse_err("duts:\n  b:\n    bootloader: { sdk: 11 }\n");
+    assert!(e.starts_with("bench.yaml:3:"), "{e}");
+    assert!(e.contains("unknown nRF5 SDK version \"11\""), "{e}");
+    let e = parse_err("duts:\n  b:\n    serial: { port: /dev/ttyS0, baud: fast }\n");
+    assert!(e.starts_with("bench.yaml:3:"), "{e}");
+    let e = parse_err("duts:\n  b:\n    colour: red\n");
+    assert!(e.starts_with("bench.yaml:3:") && e.contains("unknown field `colour`"), "{e}");
+    let e = parse_err("duts:\n  b:\n    power: { kind: relay }\n");
+    assert!(e.starts_with("bench.yaml:3:"), "{e}");
+    assert!(e.contains("unknown variant `relay`"), "{e}");
+    assert_eq!(parse_err("duts: {}\n"), "bench.yaml: `duts` is empty: name at least one DUT");
+}
+
+#[test]
+fn no_bench_file_is_one_virtual_dut() {
+    let b = virtual_bench(DEFAULT_VIRTUAL_DUT);
+    let (name, d) = b.dut(None).unwrap();
+    assert_eq!(name, "virtual-0");
+    assert!(d.is_virtual);
+}
+
+#[test]
+fn virtual_dut_state_survives_between_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
+    {
+        use virtual_nrf52::DebugPort;
+        let mut d = v.device.borrow_mut();
+        assert_eq!(DebugPort::read_memory(&mut *d, 0x1000, 4).unwrap(), vec![0xFF; 4], "blank");
+        d.program(&[(0x1000, vec![1, 2, 3, 4])], Default::default()).unwrap();
+        d.power_off();
+    }
+    v.save().unwrap();
+    assert!(dir.path().join("virtual-0.state").exists());
+    assert!(dir.path().join("virtual-0.power-off").exists());
+    let v2 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
+    assert!(!v2.device.borrow().is_powered(), "switch stays off");
+    v2.device.borrow_mut().power_on().unwrap();
+    v2.save().unwrap();
+    assert!(!dir.path().join("virtual-0.power-off").exists());
+    let v3 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
+    assert_eq!(v3.device.borrow().read_bytes(0x1000, 4).unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(v3.device.borrow().ficr(), v.device.borrow().ficr(), "same identity");
+    assert!(matches!(
+        VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfab),
+        Err(super::virtual_bench::VirtualError::ChipMismatch { .. })
+    ));
+    assert!(VirtualDut::load(dir.path(), "../x", Chip::Nrf52832Qfaa).is_err());
+}

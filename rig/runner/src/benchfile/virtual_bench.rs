@@ -1,0 +1,104 @@
+//! Virtual DUTs on disk: each keeps its device in `<dir>/<dut>.state` (virtual_nrf52's state
+//! file: flash, UICR, wear, identity), so separate `rig` commands see one device. The state of
+//! the bench's power switch is kept beside it (`<dut>.power-off` exists while it is off). A DUT
+//! without a state file is a blank chip. RAM and GPREGRET do not survive between commands (the
+//! state file holds what survives power loss), so each command starts from a fresh boot.
+
+use crate::backend::shared::{share, SharedDevice};
+use nrf_dfu::crc::crc32;
+use nrf_dfu::Chip;
+use std::path::{Path, PathBuf};
+use virtual_nrf52::state::StateFileError;
+use virtual_nrf52::Device;
+
+/// Default directory, relative to the current directory.
+pub const DEFAULT_VIRTUAL_DIR: &str = ".rig/virtual";
+
+/// Something went wrong with a virtual DUT's files.
+#[derive(Debug, thiserror::Error)]
+pub enum VirtualError {
+    #[error(transparent)]
+    State(#[from] StateFileError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} holds a {found}, but the bench says {dut} is a {want}; remove the file to start over")]
+    ChipMismatch { path: PathBuf, dut: String, found: Chip, want: Chip },
+    #[error("DUT name {0:?} cannot be a file name")]
+    BadName(String),
+}
+
+/// A virtual DUT loaded from its directory.
+pub struct VirtualDut {
+    pub name: String,
+    pub device: SharedDevice,
+    state_path: PathBuf,
+    off_marker: PathBuf,
+}
+
+/// The identity seed of a DUT: fixed by its name, so `virtual-0` has the same FICR (and BLE
+/// address) on every machine.
+pub fn identity_seed(name: &str) -> u64 {
+    0x5249_4700_0000_0000 | crc32(name.as_bytes()) as u64
+}
+
+impl VirtualDut {
+    pub fn load(dir: &Path, name: &str, chip: Chip) -> Result<VirtualDut, VirtualError> {
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(VirtualError::BadName(name.to_string()));
+        }
+        let state_path = dir.join(format!("{name}.state"));
+        let off_marker = dir.join(format!("{name}.power-off"));
+        let mut device = if state_path.exists() {
+            let d = Device::load_state(&state_path)?;
+            if d.chip() != chip {
+                return Err(VirtualError::ChipMismatch {
+                    path: state_path,
+                    dut: name.to_string(),
+                    found: d.chip(),
+                    want: chip,
+                });
+            }
+            d
+        } else {
+            Device::new(chip, identity_seed(name))
+        };
+        if !off_marker.exists() {
+            // Booting a blank chip cannot fail; a broken image only leaves it silent.
+            let _ = device.power_on();
+        }
+        Ok(VirtualDut {
+            name: name.to_string(),
+            device: share(device),
+            state_path,
+            off_marker,
+        })
+    }
+
+    /// Write the device and the switch state back.
+    pub fn save(&self) -> Result<(), VirtualError> {
+        let dir = self.state_path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| VirtualError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let dev = self.device.borrow();
+        dev.save_state(&self.state_path)?;
+        let io = |source| VirtualError::Io {
+            path: self.off_marker.clone(),
+            source,
+        };
+        if dev.is_powered() {
+            match std::fs::remove_file(&self.off_marker) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        } else {
+            std::fs::write(&self.off_marker, b"off\n").map_err(io)?;
+        }
+        Ok(())
+    }
+
+    pub fn state_path(&self) -> &Path {
+        &self.state_path
+    }
+}
