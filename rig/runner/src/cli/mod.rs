@@ -3,7 +3,11 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
+pub mod flash;
 pub mod keys;
+pub mod power;
+pub mod reset;
 pub mod pkg;
 pub mod settings;
 pub mod sim;
@@ -37,6 +41,15 @@ pub enum Command {
     /// Serve, inspect and build images for the virtual nRF52832.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Program HEX, ELF or BIN@ADDRESS images through the DUT's debug probe.
+    Flash(flash::FlashArgs),
+    /// Reset the DUT through its probe (soft, pin, or into DFU mode).
+    Reset(reset::ResetArgs),
+    /// Switch the DUT's power.
+    Power(power::PowerArgs),
+    /// Check the bench's hardware.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -45,5 +58,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => keys::run(c),
         Command::Settings(c) => settings::run(c),
         Command::Sim(c) => sim::run(c),
+        Command::Flash(c) => flash::run(c),
+        Command::Reset(c) => reset::run(c),
+        Command::Power(c) => power::run(c),
+        Command::Bench(c) => bench::run(c),
     }
 }

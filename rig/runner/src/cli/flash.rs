@@ -1,0 +1,129 @@
+//! `rig flash [--erase-all] FILE...`: program HEX, ELF or BIN@ADDRESS images through the DUT's
+//! probe, in the order given, with verify.
+
+use super::bench::{BenchArgs, Opened};
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nrf_dfu::image::bin::segments_from_bin;
+use nrf_dfu::image::elf::parse_elf;
+use nrf_dfu::image::{parse_intel_hex, ImageFormat, Segments};
+use rig::backend::probe::{FlashEvent, FlashOptions};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use virtual_nrf52::Segment;
+
+#[derive(Args, Debug)]
+pub struct FlashArgs {
+    /// Images: Intel HEX, ELF, or a raw binary as FILE.bin@ADDRESS (hex address with 0x).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Erase the whole chip first (flash and UICR). Needs --allow-erase-all.
+    #[arg(long)]
+    pub erase_all: bool,
+    /// Permit erase-all, including APPROTECT recovery of a locked chip.
+    #[arg(long)]
+    pub allow_erase_all: bool,
+    /// Skip the read-back verification.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Progress as JSON lines on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+fn parse_address(s: &str) -> anyhow::Result<u32> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16),
+        None => s.parse(),
+    };
+    r.with_context(|| format!("bad address {s:?}"))
+}
+
+/// Read one image argument into segments.
+pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
+    let (path, addr) = match arg.rsplit_once('@') {
+        Some((p, a)) => (p, Some(parse_address(a)?)),
+        None => (arg, None),
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    let segs = match (ImageFormat::detect(path, &bytes), addr) {
+        (ImageFormat::Bin, Some(a)) => segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+        (ImageFormat::Bin, None) => bail!("{path}: a raw binary needs its address: {path}@0xADDRESS"),
+        (_, Some(_)) => bail!("{path}: only raw .bin images take an @ADDRESS"),
+        (ImageFormat::Elf, None) => parse_elf(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+        (ImageFormat::IntelHex, None) => {
+            let text = std::str::from_utf8(&bytes).with_context(|| format!("{path}: Intel HEX is not text"))?;
+            parse_intel_hex(text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+        }
+    };
+    if segs.is_empty() {
+        bail!("{path}: the image holds no data");
+    }
+    Ok(segs)
+}
+
+pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
+    let images: Vec<(String, Vec<Segment>)> = a
+        .files
+        .iter()
+        .map(|f| Ok((f.clone(), load_image(f)?.runs().map(|(ad, d)| (ad, d.to_vec())).collect())))
+        .collect::<anyhow::Result<_>>()?;
+    let bench = a.bench.load()?;
+    let opened = Opened::new(&a.bench, &bench, a.bench.dut.as_deref())?;
+    let mut probe = opened.probe(a.allow_erase_all)?;
+    probe.attach().map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
+    let bar = ProgressBar::with_draw_target(Some(0), if a.json || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    });
+    bar.set_style(ProgressStyle::with_template("{msg:30} [{bar:40}] {bytes}/{total_bytes}").expect("valid template"));
+    for (i, (name, segs)) in images.iter().enumerate() {
+        let options = FlashOptions { erase_all: a.erase_all && i == 0, verify: !a.no_verify };
+        let mut on_event = |ev: FlashEvent| {
+            if a.json {
+                let line = serde_json::json!({ "file": name, "progress": ev });
+                println!("{line}");
+                return;
+            }
+            match ev {
+                FlashEvent::Started { phase, total } => {
+                    bar.set_message(format!("{name}: {phase:?}"));
+                    bar.set_length(total);
+                    bar.set_position(0);
+                }
+                FlashEvent::Progress { done, .. } => bar.set_position(done),
+                FlashEvent::Finished { .. } => {}
+            }
+        };
+        let report = probe.flash(segs, options, &mut on_event);
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                opened.save()?;
+                bail!("flashing {name}: {} [{}]", e.message, e.class);
+            }
+        };
+        if a.json {
+            println!("{}", serde_json::json!({ "file": name, "done": report }));
+        } else {
+            bar.suspend(|| {
+                println!(
+                    "{name}: {} bytes, {} pages erased{}{}",
+                    report.bytes,
+                    report.pages_erased,
+                    if report.erased_all { ", chip erased first" } else { "" },
+                    if report.verified { ", verified" } else { "" }
+                )
+            });
+        }
+    }
+    bar.finish_and_clear();
+    // Run what was flashed.
+    probe.soft_reset().map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.class))?;
+    opened.save()?;
+    Ok(ExitCode::SUCCESS)
+}
