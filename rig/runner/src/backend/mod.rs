@@ -18,6 +18,8 @@ mod pty_pair;
 
 pub use class::FailureClass;
 pub use power::{PowerError, PowerSwitch};
-pub use probe::{FicrInfo, FlashEvent, FlashOptions, FlashReport, Probe, ProbeError, ProbeErrorKind};
+pub use probe::{
+    FicrInfo, FlashEvent, FlashOptions, FlashReport, Probe, ProbeError, ProbeErrorKind,
+};
 pub use shared::SharedDevice;
 pub use virtual_probe::VirtualProbe;

@@ -4,8 +4,8 @@
 
 use super::class::FailureClass;
 use nrf_dfu::memory_map::{
-    FICR_BASE, FICR_CODEPAGESIZE, FICR_CODESIZE, FICR_INFO_FLASH, FICR_INFO_PART,
-    FICR_INFO_RAM, FICR_INFO_VARIANT, POWER_GPREGRET,
+    FICR_BASE, FICR_CODEPAGESIZE, FICR_CODESIZE, FICR_INFO_FLASH, FICR_INFO_PART, FICR_INFO_RAM,
+    FICR_INFO_VARIANT, POWER_GPREGRET,
 };
 use serde::Serialize;
 use std::time::Duration;
@@ -117,10 +117,18 @@ impl Default for FlashOptions {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum FlashEvent {
     /// A phase starts; `total` bytes will be handled.
-    Started { phase: FlashPhase, total: u64 },
+    Started {
+        phase: FlashPhase,
+        total: u64,
+    },
     /// `done` of the phase's bytes are handled so far.
-    Progress { phase: FlashPhase, done: u64 },
-    Finished { phase: FlashPhase },
+    Progress {
+        phase: FlashPhase,
+        done: u64,
+    },
+    Finished {
+        phase: FlashPhase,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -165,7 +173,9 @@ pub struct FicrInfo {
 
 impl FicrInfo {
     /// Decode the FICR words read from a chip.
-    pub fn from_words(read: &mut dyn FnMut(u32) -> Result<u32, ProbeError>) -> Result<FicrInfo, ProbeError> {
+    pub fn from_words(
+        read: &mut dyn FnMut(u32) -> Result<u32, ProbeError>,
+    ) -> Result<FicrInfo, ProbeError> {
         let part = read(FICR_INFO_PART)?;
         let variant_word = read(FICR_INFO_VARIANT)?;
         let variant = variant_word

@@ -134,7 +134,9 @@ mod tests {
 
     impl RttMemory for Ram {
         fn read(&mut self, addr: u32, len: u32) -> Result<Vec<u8>, ProbeError> {
-            Ok((addr..addr + len).map(|a| *self.0.get(&a).unwrap_or(&0)).collect())
+            Ok((addr..addr + len)
+                .map(|a| *self.0.get(&a).unwrap_or(&0))
+                .collect())
         }
         fn write(&mut self, addr: u32, data: &[u8]) -> Result<(), ProbeError> {
             for (i, b) in data.iter().enumerate() {
@@ -170,8 +172,14 @@ mod tests {
         let mut ram = Ram::default();
         let (cb, buf, size) = (0x2000_0100, 0x2000_0400, 16);
         control_block(&mut ram, cb, buf, size);
-        assert_eq!(find_control_block(&mut ram, 0x2000_0000, 0x1000).unwrap(), Some(cb));
-        assert_eq!(find_control_block(&mut ram, 0x2000_0200, 0x100).unwrap(), None);
+        assert_eq!(
+            find_control_block(&mut ram, 0x2000_0000, 0x1000).unwrap(),
+            Some(cb)
+        );
+        assert_eq!(
+            find_control_block(&mut ram, 0x2000_0200, 0x100).unwrap(),
+            None
+        );
         let ch = UpChannel::open(&mut ram, cb).unwrap();
         let mut lines = LineAssembler::default();
         target_writes(&mut ram, cb, buf, size, b"boot ok\r\nda");
@@ -180,7 +188,11 @@ mod tests {
         // This write wraps around the 16-byte ring.
         target_writes(&mut ram, cb, buf, size, b"ta\nx");
         assert_eq!(lines.push(&ch.read(&mut ram).unwrap()), vec!["data"]);
-        assert_eq!(ch.read(&mut ram).unwrap(), Vec::<u8>::new(), "RdOff advanced");
+        assert_eq!(
+            ch.read(&mut ram).unwrap(),
+            Vec::<u8>::new(),
+            "RdOff advanced"
+        );
     }
 
     #[test]

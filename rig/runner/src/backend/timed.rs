@@ -31,12 +31,14 @@ impl<T: Send + 'static> Worker<T> {
     /// Start the worker thread with its state.
     pub fn spawn(name: &str, state: T) -> Worker<T> {
         let (tx, rx) = mpsc::channel::<Job<T>>();
-        let spawned = thread::Builder::new().name(name.to_string()).spawn(move || {
-            let mut state = state;
-            while let Ok(job) = rx.recv() {
-                job(&mut state);
-            }
-        });
+        let spawned = thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                let mut state = state;
+                while let Ok(job) = rx.recv() {
+                    job(&mut state);
+                }
+            });
         match spawned {
             Ok(_) => Worker {
                 tx: Some(tx),
@@ -72,7 +74,11 @@ impl<T: Send + 'static> Worker<T> {
                     .unwrap_or_else(|| "unknown panic".into())
             }));
         });
-        let sent = self.tx.as_ref().map(|tx| tx.send(job).is_ok()).unwrap_or(false);
+        let sent = self
+            .tx
+            .as_ref()
+            .map(|tx| tx.send(job).is_ok())
+            .unwrap_or(false);
         if !sent {
             self.poison(what);
             return Err(CallError::Poisoned {
@@ -136,10 +142,7 @@ mod tests {
                 thread::sleep(Duration::from_millis(300))
             })
             .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "slow did not finish within 20ms"
-        );
+        assert_eq!(e.to_string(), "slow did not finish within 20ms");
         assert!(w.is_poisoned());
         let e = w.call("next", Duration::from_secs(1), |_| 1).unwrap_err();
         assert!(matches!(e, CallError::Poisoned { ref earlier, .. } if earlier == "slow"));
@@ -149,7 +152,9 @@ mod tests {
     fn panics_are_reported_not_propagated() {
         let mut w = Worker::spawn("t", ());
         let e = w
-            .call("boom", Duration::from_secs(5), |_| -> u8 { panic!("not implemented here") })
+            .call("boom", Duration::from_secs(5), |_| -> u8 {
+                panic!("not implemented here")
+            })
             .unwrap_err();
         assert_eq!(
             e,

@@ -1,7 +1,9 @@
 //! The probe of a virtual DUT: the [`Probe`] trait over the virtual device's debug port, with
 //! the same permission rules and error classes as the probe-rs implementation.
 
-use super::probe::{FlashEvent, FlashOptions, FlashPhase, FlashReport, Probe, ProbeError, ProbeErrorKind};
+use super::probe::{
+    FlashEvent, FlashOptions, FlashPhase, FlashReport, Probe, ProbeError, ProbeErrorKind,
+};
 use super::rtt_scan::{find_control_block, LineAssembler, RttMemory, UpChannel};
 use super::shared::SharedDevice;
 use nrf_dfu::memory_map::{PAGE_SIZE, RAM_START};
@@ -26,17 +28,26 @@ pub fn classify(e: DebugError) -> ProbeError {
             "the target has no power: its power switch is off (run `rig power on`)",
         ),
         DebugError::Device(d) => ProbeError::device(ProbeErrorKind::Memory, d.to_string()),
-        e @ (DebugError::SegmentOutside { .. } | DebugError::Overlap { .. }) => {
-            ProbeError::infra(ProbeErrorKind::Flash, format!("image does not fit the chip: {e}"))
-        }
+        e @ (DebugError::SegmentOutside { .. } | DebugError::Overlap { .. }) => ProbeError::infra(
+            ProbeErrorKind::Flash,
+            format!("image does not fit the chip: {e}"),
+        ),
         e @ DebugError::Verify { .. } => ProbeError::device(ProbeErrorKind::Verify, e.to_string()),
-        e @ DebugError::PinResetDisabled => ProbeError::device(ProbeErrorKind::Reset, e.to_string()),
-        e @ DebugError::ShortRead { .. } => ProbeError::device(ProbeErrorKind::Memory, e.to_string()),
+        e @ DebugError::PinResetDisabled => {
+            ProbeError::device(ProbeErrorKind::Reset, e.to_string())
+        }
+        e @ DebugError::ShortRead { .. } => {
+            ProbeError::device(ProbeErrorKind::Memory, e.to_string())
+        }
     }
 }
 
 impl VirtualProbe {
-    pub fn new(name: impl Into<String>, device: SharedDevice, allow_erase_all: bool) -> VirtualProbe {
+    pub fn new(
+        name: impl Into<String>,
+        device: SharedDevice,
+        allow_erase_all: bool,
+    ) -> VirtualProbe {
         VirtualProbe {
             name: name.into(),
             device,
@@ -46,7 +57,10 @@ impl VirtualProbe {
         }
     }
 
-    fn with_port<T>(&mut self, f: impl FnOnce(&mut dyn DebugPort) -> Result<T, DebugError>) -> Result<T, ProbeError> {
+    fn with_port<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn DebugPort) -> Result<T, DebugError>,
+    ) -> Result<T, ProbeError> {
         let mut dev = self.device.borrow_mut();
         f(&mut *dev).map_err(classify)
     }
@@ -59,7 +73,10 @@ impl RttMemory for PortMemory<'_> {
         self.0.read_memory(addr, len).map_err(classify)
     }
     fn write(&mut self, addr: u32, data: &[u8]) -> Result<(), ProbeError> {
-        self.0.write_memory_raw(addr, data).map(|_| ()).map_err(classify)
+        self.0
+            .write_memory_raw(addr, data)
+            .map(|_| ())
+            .map_err(classify)
     }
 }
 
@@ -109,12 +126,20 @@ impl Probe for VirtualProbe {
             if !self.allow_erase_all {
                 return Err(ProbeError::erase_not_allowed("--erase-all"));
             }
-            progress(FlashEvent::Started { phase: FlashPhase::EraseAll, total: 0 });
+            progress(FlashEvent::Started {
+                phase: FlashPhase::EraseAll,
+                total: 0,
+            });
             self.with_port(|p| p.erase_all().map(|_| ()))?;
-            progress(FlashEvent::Finished { phase: FlashPhase::EraseAll });
+            progress(FlashEvent::Finished {
+                phase: FlashPhase::EraseAll,
+            });
             report.erased_all = true;
         }
-        progress(FlashEvent::Started { phase: FlashPhase::Program, total });
+        progress(FlashEvent::Started {
+            phase: FlashPhase::Program,
+            total,
+        });
         let r = self.with_port(|p| {
             p.program(
                 segments,
@@ -124,8 +149,13 @@ impl Probe for VirtualProbe {
                 },
             )
         })?;
-        progress(FlashEvent::Progress { phase: FlashPhase::Program, done: total });
-        progress(FlashEvent::Finished { phase: FlashPhase::Program });
+        progress(FlashEvent::Progress {
+            phase: FlashPhase::Program,
+            done: total,
+        });
+        progress(FlashEvent::Finished {
+            phase: FlashPhase::Program,
+        });
         report.pages_erased = r.pages_erased.len() as u64;
         debug_assert!(r.bytes_written >= report.pages_erased * PAGE_SIZE as u64);
         Ok(report)

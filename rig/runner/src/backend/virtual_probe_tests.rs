@@ -37,14 +37,31 @@ fn flash_then_read_back_every_segment() {
     p.attach().unwrap();
     let segs = stack();
     let mut events = Vec::new();
-    let r = p.flash(&segs, FlashOptions::default(), &mut |e| events.push(e)).unwrap();
+    let r = p
+        .flash(&segs, FlashOptions::default(), &mut |e| events.push(e))
+        .unwrap();
     assert_eq!(r.bytes, segs.iter().map(|s| s.1.len() as u64).sum::<u64>());
     assert!(r.verified && !r.erased_all);
     assert!(r.pages_erased > 40, "{} pages", r.pages_erased);
-    assert_eq!(events.first(), Some(&FlashEvent::Started { phase: FlashPhase::Program, total: r.bytes }));
-    assert_eq!(events.last(), Some(&FlashEvent::Finished { phase: FlashPhase::Program }));
+    assert_eq!(
+        events.first(),
+        Some(&FlashEvent::Started {
+            phase: FlashPhase::Program,
+            total: r.bytes
+        })
+    );
+    assert_eq!(
+        events.last(),
+        Some(&FlashEvent::Finished {
+            phase: FlashPhase::Program
+        })
+    );
     for (addr, bytes) in &segs {
-        assert_eq!(&p.read_memory(*addr, bytes.len() as u32).unwrap(), bytes, "segment at {addr:#x}");
+        assert_eq!(
+            &p.read_memory(*addr, bytes.len() as u32).unwrap(),
+            bytes,
+            "segment at {addr:#x}"
+        );
     }
     assert_eq!(p.read_word(UICR_NRFFW0).unwrap(), 0x78000);
 }
@@ -53,10 +70,15 @@ fn flash_then_read_back_every_segment() {
 fn enter_dfu_sets_gpregret_and_soft_resets() {
     let dev = powered(2);
     let mut p = VirtualProbe::new("d", dev.clone(), false);
-    p.flash(&stack(), FlashOptions::default(), &mut |_| {}).unwrap();
+    p.flash(&stack(), FlashOptions::default(), &mut |_| {})
+        .unwrap();
     p.enter_dfu().unwrap();
     assert_eq!(p.read_word(POWER_GPREGRET).unwrap() & 0xFF, 0xB1);
-    assert_ne!(p.read_word(POWER_RESETREAS).unwrap() & (1 << 2), 0, "RESETREAS.SREQ");
+    assert_ne!(
+        p.read_word(POWER_RESETREAS).unwrap() & (1 << 2),
+        0,
+        "RESETREAS.SREQ"
+    );
 }
 
 #[test]
@@ -67,17 +89,30 @@ fn locked_chip_needs_permission_and_recovers_with_it() {
         p.write_memory(UICR_APPROTECT, &0u32.to_le_bytes()).unwrap();
         p.soft_reset().unwrap();
         let e = p.attach().unwrap_err();
-        assert_eq!((e.class, e.kind), (FailureClass::Device, ProbeErrorKind::Locked));
+        assert_eq!(
+            (e.class, e.kind),
+            (FailureClass::Device, ProbeErrorKind::Locked)
+        );
         assert_eq!(
             e.message,
             "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
         );
-        assert_eq!(p.read_memory(0, 4).unwrap_err().kind, ProbeErrorKind::Locked);
-        assert_eq!(p.erase_all().unwrap_err().kind, ProbeErrorKind::EraseNotAllowed);
+        assert_eq!(
+            p.read_memory(0, 4).unwrap_err().kind,
+            ProbeErrorKind::Locked
+        );
+        assert_eq!(
+            p.erase_all().unwrap_err().kind,
+            ProbeErrorKind::EraseNotAllowed
+        );
     }
     let mut p = VirtualProbe::new("d", dev.clone(), true);
     p.attach().unwrap();
-    assert_eq!(p.read_word(UICR_APPROTECT).unwrap(), 0xFFFF_FFFF, "UICR erased");
+    assert_eq!(
+        p.read_word(UICR_APPROTECT).unwrap(),
+        0xFFFF_FFFF,
+        "UICR erased"
+    );
     assert!(!dev.borrow().is_protected());
 }
 
@@ -85,9 +120,18 @@ fn locked_chip_needs_permission_and_recovers_with_it() {
 fn erase_all_flash_option_needs_permission() {
     let dev = powered(4);
     let mut p = VirtualProbe::new("d", dev.clone(), false);
-    let opts = FlashOptions { erase_all: true, verify: true };
+    let opts = FlashOptions {
+        erase_all: true,
+        verify: true,
+    };
     let e = p.flash(&stack(), opts, &mut |_| {}).unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::EraseNotAllowed));
+    assert_eq!(
+        (e.class, e.kind),
+        (
+            FailureClass::Infrastructure,
+            ProbeErrorKind::EraseNotAllowed
+        )
+    );
     assert!(e.message.contains("--allow-erase-all"), "{}", e.message);
     let mut p = VirtualProbe::new("d", dev, true);
     let r = p.flash(&stack(), opts, &mut |_| {}).unwrap();
@@ -99,7 +143,10 @@ fn unpowered_target_is_infrastructure() {
     let dev = share(Device::new(Chip::Nrf52832Qfaa, 5));
     let mut p = VirtualProbe::new("d", dev, false);
     let e = p.attach().unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::NoPower));
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Infrastructure, ProbeErrorKind::NoPower)
+    );
     assert!(e.message.contains("rig power on"));
 }
 
@@ -108,10 +155,18 @@ fn pin_reset_without_pselreset_is_a_device_error() {
     let dev = powered(6);
     let mut p = VirtualProbe::new("d", dev, false);
     let e = p.pin_reset().unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Device, ProbeErrorKind::Reset));
-    p.flash(&stack(), FlashOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Device, ProbeErrorKind::Reset)
+    );
+    p.flash(&stack(), FlashOptions::default(), &mut |_| {})
+        .unwrap();
     p.pin_reset().unwrap();
-    assert_ne!(p.read_word(POWER_RESETREAS).unwrap() & 1, 0, "RESETREAS.RESETPIN");
+    assert_ne!(
+        p.read_word(POWER_RESETREAS).unwrap() & 1,
+        0,
+        "RESETREAS.RESETPIN"
+    );
 }
 
 #[test]
@@ -145,6 +200,9 @@ fn rtt_lines_from_ram() {
     p.write_memory(cb + 16, &block).unwrap();
     p.write_memory(buf, b"app started\nv=2\n").unwrap();
     p.write_memory(cb + 36, &16u32.to_le_bytes()).unwrap();
-    assert_eq!(p.read_rtt_lines(Duration::ZERO).unwrap(), vec!["app started", "v=2"]);
+    assert_eq!(
+        p.read_rtt_lines(Duration::ZERO).unwrap(),
+        vec!["app started", "v=2"]
+    );
     assert!(p.read_rtt_lines(Duration::ZERO).unwrap().is_empty());
 }

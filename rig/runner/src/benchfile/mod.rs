@@ -16,7 +16,10 @@ pub const DEFAULT_VIRTUAL_DUT: &str = "virtual-0";
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
         path: PathBuf,
@@ -35,7 +38,10 @@ pub enum BenchError {
 /// Parse bench file text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<BenchFile, BenchError> {
     let bench: BenchFile = serde_yaml::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
         // serde_yaml appends " at line L column C" to some messages; the prefix carries it.
         let msg = e.to_string();
         let message = match msg.find(" at line ") {

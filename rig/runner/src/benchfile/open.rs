@@ -54,12 +54,23 @@ impl PowerSwitch for AnySwitch {
 }
 
 /// The DUT's probe.
-pub fn probe(dut: &Dut, virt: Option<&VirtualDut>, allow_erase_all: bool) -> Result<Box<dyn Probe>, ProbeError> {
+pub fn probe(
+    dut: &Dut,
+    virt: Option<&VirtualDut>,
+    allow_erase_all: bool,
+) -> Result<Box<dyn Probe>, ProbeError> {
     if let Some(v) = virt {
-        return Ok(Box::new(VirtualProbe::new(v.name.clone(), v.device.clone(), allow_erase_all)));
+        return Ok(Box::new(VirtualProbe::new(
+            v.name.clone(),
+            v.device.clone(),
+            allow_erase_all,
+        )));
     }
     let p = dut.probe.as_ref();
-    let mut cfg = ProbeRsConfig::new(p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()), dut.chip);
+    let mut cfg = ProbeRsConfig::new(
+        p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        dut.chip,
+    );
     cfg.allow_erase_all = allow_erase_all;
     cfg.speed_khz = p.and_then(|p| p.speed_khz);
     if let Some(ms) = p.and_then(|p| p.timeout_ms) {
@@ -69,8 +80,16 @@ pub fn probe(dut: &Dut, virt: Option<&VirtualDut>, allow_erase_all: bool) -> Res
 }
 
 /// The DUT's power switch. `probe` is used by `probe-reset` (and opened lazily by the caller).
-pub fn power(dut: &Dut, virt: Option<&VirtualDut>, probe: impl FnOnce() -> Result<SharedProbe, ProbeError>) -> Result<AnySwitch, ProbeError> {
-    let cfg = dut.power.clone().unwrap_or(if virt.is_some() { PowerConfig::Virtual } else { PowerConfig::ProbeReset });
+pub fn power(
+    dut: &Dut,
+    virt: Option<&VirtualDut>,
+    probe: impl FnOnce() -> Result<SharedProbe, ProbeError>,
+) -> Result<AnySwitch, ProbeError> {
+    let cfg = dut.power.clone().unwrap_or(if virt.is_some() {
+        PowerConfig::Virtual
+    } else {
+        PowerConfig::ProbeReset
+    });
     Ok(match cfg {
         PowerConfig::Virtual => match virt {
             Some(v) => AnySwitch::Virtual(VirtualSwitch::new(v.name.clone(), v.device.clone())),
@@ -82,19 +101,36 @@ pub fn power(dut: &Dut, virt: Option<&VirtualDut>, probe: impl FnOnce() -> Resul
             }
         },
         PowerConfig::ProbeReset => AnySwitch::ProbeReset(ProbeReset::new(probe()?)),
-        PowerConfig::Command { on, off, timeout_ms, cuts_power } => {
+        PowerConfig::Command {
+            on,
+            off,
+            timeout_ms,
+            cuts_power,
+        } => {
             let mut s = CommandSwitch::new(on, off, Duration::from_millis(timeout_ms));
             s.cuts_power = cuts_power;
             AnySwitch::Command(s)
         }
-        PowerConfig::UsbPort { hub, port, cuts_power } => {
+        PowerConfig::UsbPort {
+            hub,
+            port,
+            cuts_power,
+        } => {
             let mut s = UsbPortSwitch::new(Path::new(SYSFS_USB_DEVICES), &hub, port);
             s.cuts_power = cuts_power;
             AnySwitch::UsbPort(s)
         }
-        PowerConfig::Ppk2 { port, millivolts, ampere_mode } => AnySwitch::Ppk2(Ppk2Switch::new(
+        PowerConfig::Ppk2 {
             port,
-            if ampere_mode { Ppk2Mode::Ampere } else { Ppk2Mode::Source { millivolts } },
+            millivolts,
+            ampere_mode,
+        } => AnySwitch::Ppk2(Ppk2Switch::new(
+            port,
+            if ampere_mode {
+                Ppk2Mode::Ampere
+            } else {
+                Ppk2Mode::Source { millivolts }
+            },
             Duration::from_secs(3),
         )),
     })

@@ -35,7 +35,11 @@ fn sdk<'de, D: Deserializer<'de>>(d: D) -> Result<SdkVersion, D::Error> {
     let s = match &v {
         serde_yaml::Value::String(s) => s.clone(),
         serde_yaml::Value::Number(n) => n.to_string(),
-        _ => return Err(serde::de::Error::custom("bootloader sdk must be a version such as \"17.1\"")),
+        _ => {
+            return Err(serde::de::Error::custom(
+                "bootloader sdk must be a version such as \"17.1\"",
+            ))
+        }
     };
     s.parse().map_err(|_| {
         serde::de::Error::custom(format!(

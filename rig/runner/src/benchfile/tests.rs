@@ -30,19 +30,41 @@ fn a_full_bench_parses() {
     assert_eq!(sel.serial_number.as_deref(), Some("000683000000"));
     let s = d.serial.as_ref().unwrap();
     assert_eq!((s.baud, s.flow_control, s.ping), (115_200, false, true));
-    assert!(matches!(d.power, Some(PowerConfig::Command { timeout_ms: 10_000, cuts_power: true, .. })));
+    assert!(matches!(
+        d.power,
+        Some(PowerConfig::Command {
+            timeout_ms: 10_000,
+            cuts_power: true,
+            ..
+        })
+    ));
     let (_, d2) = b.dut(Some("board-2")).unwrap();
     assert_eq!(d2.chip, Chip::Nrf52832Qfaa, "default chip");
     assert_eq!(d2.bootloader.as_ref().unwrap().sdk, SdkVersion::Sdk17);
-    assert_eq!(d2.power, Some(PowerConfig::UsbPort { hub: "1-1".into(), port: 3, cuts_power: true }));
+    assert_eq!(
+        d2.power,
+        Some(PowerConfig::UsbPort {
+            hub: "1-1".into(),
+            port: 3,
+            cuts_power: true
+        })
+    );
     assert!(b.dut(Some("sim")).unwrap().1.is_virtual);
-    assert!(matches!(b.dut(None), Err(BenchError::ChooseDut { count: 3, .. })));
+    assert!(matches!(
+        b.dut(None),
+        Err(BenchError::ChooseDut { count: 3, .. })
+    ));
     let e = b.dut(Some("board-9")).unwrap_err().to_string();
-    assert_eq!(e, "no DUT named \"board-9\" on this bench (it has: board-1, board-2, sim)");
+    assert_eq!(
+        e,
+        "no DUT named \"board-9\" on this bench (it has: board-1, board-2, sim)"
+    );
 }
 
 fn parse_err(text: &str) -> String {
-    parse(Path::new("bench.yaml"), text).unwrap_err().to_string()
+    parse(Path::new("bench.yaml"), text)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -59,11 +81,17 @@ fn errors_carry_file_line_and_column() {
     let e = parse_err("duts:\n  b:\n    serial: { port: /dev/ttyS0, baud: fast }\n");
     assert!(e.starts_with("bench.yaml:3:"), "{e}");
     let e = parse_err("duts:\n  b:\n    colour: red\n");
-    assert!(e.starts_with("bench.yaml:3:") && e.contains("unknown field `colour`"), "{e}");
+    assert!(
+        e.starts_with("bench.yaml:3:") && e.contains("unknown field `colour`"),
+        "{e}"
+    );
     let e = parse_err("duts:\n  b:\n    power: { kind: relay }\n");
     assert!(e.starts_with("bench.yaml:3:"), "{e}");
     assert!(e.contains("unknown variant `relay`"), "{e}");
-    assert_eq!(parse_err("duts: {}\n"), "bench.yaml: `duts` is empty: name at least one DUT");
+    assert_eq!(
+        parse_err("duts: {}\n"),
+        "bench.yaml: `duts` is empty: name at least one DUT"
+    );
 }
 
 #[test]
@@ -81,8 +109,13 @@ fn virtual_dut_state_survives_between_loads() {
     {
         use virtual_nrf52::DebugPort;
         let mut d = v.device.borrow_mut();
-        assert_eq!(DebugPort::read_memory(&mut *d, 0x1000, 4).unwrap(), vec![0xFF; 4], "blank");
-        d.program(&[(0x1000, vec![1, 2, 3, 4])], Default::default()).unwrap();
+        assert_eq!(
+            DebugPort::read_memory(&mut *d, 0x1000, 4).unwrap(),
+            vec![0xFF; 4],
+            "blank"
+        );
+        d.program(&[(0x1000, vec![1, 2, 3, 4])], Default::default())
+            .unwrap();
         d.power_off();
     }
     v.save().unwrap();
@@ -94,8 +127,15 @@ fn virtual_dut_state_survives_between_loads() {
     v2.save().unwrap();
     assert!(!dir.path().join("virtual-0.power-off").exists());
     let v3 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
-    assert_eq!(v3.device.borrow().read_bytes(0x1000, 4).unwrap(), vec![1, 2, 3, 4]);
-    assert_eq!(v3.device.borrow().ficr(), v.device.borrow().ficr(), "same identity");
+    assert_eq!(
+        v3.device.borrow().read_bytes(0x1000, 4).unwrap(),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(
+        v3.device.borrow().ficr(),
+        v.device.borrow().ficr(),
+        "same identity"
+    );
     assert!(matches!(
         VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfab),
         Err(super::virtual_bench::VirtualError::ChipMismatch { .. })

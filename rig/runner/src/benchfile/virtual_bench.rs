@@ -20,9 +20,17 @@ pub enum VirtualError {
     #[error(transparent)]
     State(#[from] StateFileError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} holds a {found}, but the bench says {dut} is a {want}; remove the file to start over")]
-    ChipMismatch { path: PathBuf, dut: String, found: Chip, want: Chip },
+    ChipMismatch {
+        path: PathBuf,
+        dut: String,
+        found: Chip,
+        want: Chip,
+    },
     #[error("DUT name {0:?} cannot be a file name")]
     BadName(String),
 }

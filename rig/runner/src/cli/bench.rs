@@ -75,7 +75,8 @@ impl Opened {
     /// Persist a virtual device.
     pub fn save(&self) -> anyhow::Result<()> {
         if let Some(v) = &self.virt {
-            v.save().with_context(|| format!("saving virtual DUT {}", self.name))?;
+            v.save()
+                .with_context(|| format!("saving virtual DUT {}", self.name))?;
         }
         Ok(())
     }
@@ -83,7 +84,9 @@ impl Opened {
 
 /// A runtime for the backends' async calls (power switches, links).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_time().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?)
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,17 +153,35 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     if !a.json {
         println!("{} passed, {} failed", results.len() - failed, failed);
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Vec<Check> {
     let mk = |check, r: Result<String, (FailureClass, String)>| match r {
-        Ok(detail) => Check { dut: o.name.clone(), check, ok: true, class: None, detail },
-        Err((c, detail)) => Check { dut: o.name.clone(), check, ok: false, class: Some(c), detail },
+        Ok(detail) => Check {
+            dut: o.name.clone(),
+            check,
+            ok: true,
+            class: None,
+            detail,
+        },
+        Err((c, detail)) => Check {
+            dut: o.name.clone(),
+            check,
+            ok: false,
+            class: Some(c),
+            detail,
+        },
     };
     let mut out = Vec::new();
     // Power first: the probe needs a powered target.
-    let power = o.power().map_err(|e| (FailureClass::Infrastructure, format!("{e:#}")));
+    let power = o
+        .power()
+        .map_err(|e| (FailureClass::Infrastructure, format!("{e:#}")));
     let r = power.and_then(|mut sw| {
         let what = sw.describe();
         let cuts = sw.cuts_power();
@@ -168,7 +189,12 @@ fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Ve
             sw.on().await?;
             sw.cycle(off_time).await
         })
-        .map(|_| format!("{what} ({})", if cuts { "cuts power" } else { "reset only" }))
+        .map(|_| {
+            format!(
+                "{what} ({})",
+                if cuts { "cuts power" } else { "reset only" }
+            )
+        })
         .map_err(|e| (e.class(), e.to_string()))
     });
     out.push(mk("power", r));
@@ -194,40 +220,68 @@ fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Ve
     out
 }
 
-fn check_adapter(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (FailureClass, String)> {
+fn check_adapter(
+    o: &Opened,
+    rt: &tokio::runtime::Runtime,
+) -> Result<String, (FailureClass, String)> {
     let Some(ble) = &o.dut.ble else {
-        return Ok(if o.virt.is_some() { "virtual DUT: no host adapter needed".into() } else { "no BLE configured".into() });
+        return Ok(if o.virt.is_some() {
+            "virtual DUT: no host adapter needed".into()
+        } else {
+            "no BLE configured".into()
+        });
     };
     rt.block_on(rig::backend::ble::adapter::find(ble.adapter.as_deref()))
         .map(|(_, info)| format!("BLE adapter {info}"))
         .map_err(|e| (FailureClass::Infrastructure, e.to_string()))
 }
 
-fn check_device(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (FailureClass, String)> {
+fn check_device(
+    o: &Opened,
+    rt: &tokio::runtime::Runtime,
+) -> Result<String, (FailureClass, String)> {
     if let Some(v) = &o.virt {
         let d = v.device.borrow();
         let boot = d.boot_record().map(|b| b.target.clone());
         return match boot {
             Some(t) if !t.is_silent() => Ok(format!("virtual device runs {t:?}")),
-            Some(t) => Err((FailureClass::Device, format!("virtual device is silent: {t:?} (flash a bootloader with `rig flash`)"))),
+            Some(t) => Err((
+                FailureClass::Device,
+                format!("virtual device is silent: {t:?} (flash a bootloader with `rig flash`)"),
+            )),
             None => Err((FailureClass::Device, "virtual device has not booted".into())),
         };
     }
     if let Some(s) = &o.dut.serial {
         use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
-        let settings = PortSettings { path: s.port.clone(), baud: s.baud, flow_control: s.flow_control };
-        let opts = SerialOptions { ping: s.ping, connect_timeout: Duration::from_secs(5), ..SerialOptions::default() };
+        let settings = PortSettings {
+            path: s.port.clone(),
+            baud: s.baud,
+            flow_control: s.flow_control,
+        };
+        let opts = SerialOptions {
+            ping: s.ping,
+            connect_timeout: Duration::from_secs(5),
+            ..SerialOptions::default()
+        };
         return rt
             .block_on(SerialTransport::connect(settings, opts))
             .map(|t| format!("bootloader answers PING on {} (MTU {:?})", s.port, t.mtu()))
             .map_err(|e| {
-                let class = if e.kind.is_infrastructure() { FailureClass::Infrastructure } else { FailureClass::Device };
+                let class = if e.kind.is_infrastructure() {
+                    FailureClass::Infrastructure
+                } else {
+                    FailureClass::Device
+                };
                 (class, e.to_string())
             });
     }
     if let Some(b) = &o.dut.ble {
         return rt
-            .block_on(rig::backend::ble::scan::seen_advertising(b, Duration::from_secs(5)))
+            .block_on(rig::backend::ble::scan::seen_advertising(
+                b,
+                Duration::from_secs(5),
+            ))
             .map_err(|e| (e.class(), e.to_string()));
     }
     Ok("no serial or BLE link configured".into())

@@ -50,12 +50,19 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     };
     let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
     let segs = match (ImageFormat::detect(path, &bytes), addr) {
-        (ImageFormat::Bin, Some(a)) => segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
-        (ImageFormat::Bin, None) => bail!("{path}: a raw binary needs its address: {path}@0xADDRESS"),
+        (ImageFormat::Bin, Some(a)) => {
+            segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+        }
+        (ImageFormat::Bin, None) => {
+            bail!("{path}: a raw binary needs its address: {path}@0xADDRESS")
+        }
         (_, Some(_)) => bail!("{path}: only raw .bin images take an @ADDRESS"),
-        (ImageFormat::Elf, None) => parse_elf(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+        (ImageFormat::Elf, None) => {
+            parse_elf(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+        }
         (ImageFormat::IntelHex, None) => {
-            let text = std::str::from_utf8(&bytes).with_context(|| format!("{path}: Intel HEX is not text"))?;
+            let text = std::str::from_utf8(&bytes)
+                .with_context(|| format!("{path}: Intel HEX is not text"))?;
             parse_intel_hex(text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
         }
     };
@@ -69,20 +76,39 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let images: Vec<(String, Vec<Segment>)> = a
         .files
         .iter()
-        .map(|f| Ok((f.clone(), load_image(f)?.runs().map(|(ad, d)| (ad, d.to_vec())).collect())))
+        .map(|f| {
+            Ok((
+                f.clone(),
+                load_image(f)?
+                    .runs()
+                    .map(|(ad, d)| (ad, d.to_vec()))
+                    .collect(),
+            ))
+        })
         .collect::<anyhow::Result<_>>()?;
     let bench = a.bench.load()?;
     let opened = Opened::new(&a.bench, &bench, a.bench.dut.as_deref())?;
     let mut probe = opened.probe(a.allow_erase_all)?;
-    probe.attach().map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
-    let bar = ProgressBar::with_draw_target(Some(0), if a.json || !std::io::stderr().is_terminal() {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    });
-    bar.set_style(ProgressStyle::with_template("{msg:30} [{bar:40}] {bytes}/{total_bytes}").expect("valid template"));
+    probe
+        .attach()
+        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
+    let bar = ProgressBar::with_draw_target(
+        Some(0),
+        if a.json || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30} [{bar:40}] {bytes}/{total_bytes}")
+            .expect("valid template"),
+    );
     for (i, (name, segs)) in images.iter().enumerate() {
-        let options = FlashOptions { erase_all: a.erase_all && i == 0, verify: !a.no_verify };
+        let options = FlashOptions {
+            erase_all: a.erase_all && i == 0,
+            verify: !a.no_verify,
+        };
         let mut on_event = |ev: FlashEvent| {
             if a.json {
                 let line = serde_json::json!({ "file": name, "progress": ev });
@@ -115,7 +141,11 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
                     "{name}: {} bytes, {} pages erased{}{}",
                     report.bytes,
                     report.pages_erased,
-                    if report.erased_all { ", chip erased first" } else { "" },
+                    if report.erased_all {
+                        ", chip erased first"
+                    } else {
+                        ""
+                    },
                     if report.verified { ", verified" } else { "" }
                 )
             });
@@ -123,7 +153,9 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     // Run what was flashed.
-    probe.soft_reset().map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.class))?;
+    probe
+        .soft_reset()
+        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.class))?;
     opened.save()?;
     Ok(ExitCode::SUCCESS)
 }

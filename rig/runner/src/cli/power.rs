@@ -42,7 +42,11 @@ pub fn run(a: PowerArgs) -> anyhow::Result<ExitCode> {
         opened.name,
         a.action,
         sw.describe(),
-        if sw.cuts_power() { "" } else { " (reset only, power not cut)" }
+        if sw.cuts_power() {
+            ""
+        } else {
+            " (reset only, power not cut)"
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

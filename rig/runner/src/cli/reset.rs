@@ -31,6 +31,16 @@ pub fn run(a: ResetArgs) -> anyhow::Result<ExitCode> {
     });
     opened.save()?;
     r.map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
-    println!("{}: {} reset", opened.name, if a.pin { "pin" } else if a.dfu { "DFU (GPREGRET 0xB1) soft" } else { "soft" });
+    println!(
+        "{}: {} reset",
+        opened.name,
+        if a.pin {
+            "pin"
+        } else if a.dfu {
+            "DFU (GPREGRET 0xB1) soft"
+        } else {
+            "soft"
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

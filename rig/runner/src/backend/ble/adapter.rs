@@ -10,25 +10,37 @@ use std::time::Duration;
 pub const BLUEZ_CALL: Duration = Duration::from_secs(5);
 
 /// Run a btleplug call with a time bound.
-pub async fn bounded<T>(what: &str, f: impl Future<Output = Result<T, btleplug::Error>>) -> Result<T, BleError> {
+pub async fn bounded<T>(
+    what: &str,
+    f: impl Future<Output = Result<T, btleplug::Error>>,
+) -> Result<T, BleError> {
     match tokio::time::timeout(BLUEZ_CALL, f).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(BleError::Gatt(format!("{what}: {e}"))),
-        Err(_) => Err(BleError::Adapter(format!("{what} did not finish within {BLUEZ_CALL:?} (is bluetoothd running?)"))),
+        Err(_) => Err(BleError::Adapter(format!(
+            "{what} did not finish within {BLUEZ_CALL:?} (is bluetoothd running?)"
+        ))),
     }
 }
 
 /// Pick an adapter: the one whose info starts with `name` (e.g. "hci0"), or the first.
 pub fn pick(infos: &[String], name: Option<&str>) -> Result<usize, BleError> {
     if infos.is_empty() {
-        return Err(BleError::Adapter("no Bluetooth adapter found (is one plugged in and not blocked by rfkill?)".into()));
+        return Err(BleError::Adapter(
+            "no Bluetooth adapter found (is one plugged in and not blocked by rfkill?)".into(),
+        ));
     }
     match name {
         None => Ok(0),
         Some(n) => infos
             .iter()
             .position(|i| i == n || i.starts_with(&format!("{n} ")))
-            .ok_or_else(|| BleError::Adapter(format!("no adapter {n}; this host has: {}", infos.join(", ")))),
+            .ok_or_else(|| {
+                BleError::Adapter(format!(
+                    "no adapter {n}; this host has: {}",
+                    infos.join(", ")
+                ))
+            }),
     }
 }
 
@@ -43,7 +55,11 @@ pub async fn find(name: Option<&str>) -> Result<(Adapter, String), BleError> {
         .map_err(|e| BleError::Adapter(e.to_string()))?;
     let mut infos = Vec::new();
     for a in &adapters {
-        infos.push(bounded("adapter info", a.adapter_info()).await.unwrap_or_else(|e| e.to_string()));
+        infos.push(
+            bounded("adapter info", a.adapter_info())
+                .await
+                .unwrap_or_else(|e| e.to_string()),
+        );
     }
     let i = pick(&infos, name)?;
     let info = infos[i].clone();
@@ -56,12 +72,26 @@ mod tests {
 
     #[test]
     fn picks_by_name_or_first() {
-        let infos = vec!["hci0 (usb:v1D6Bp0246d0540)".to_string(), "hci1 (usb:v0A12p0001)".to_string()];
+        let infos = vec![
+            "hci0 (usb:v1D6Bp0246d0540)".to_string(),
+            "hci1 (usb:v0A12p0001)".to_string(),
+        ];
         assert_eq!(pick(&infos, None).unwrap(), 0);
         assert_eq!(pick(&infos, Some("hci1")).unwrap(), 1);
         let e = pick(&infos, Some("hci2")).unwrap_err();
-        assert!(e.to_string().contains("no adapter hci2; this host has: hci0"), "{e}");
-        assert!(pick(&[], None).unwrap_err().to_string().contains("no Bluetooth adapter"));
-        assert_eq!(pick(&infos, Some("hci0")).unwrap(), 0, "a prefix of another name is no match");
+        assert!(
+            e.to_string()
+                .contains("no adapter hci2; this host has: hci0"),
+            "{e}"
+        );
+        assert!(pick(&[], None)
+            .unwrap_err()
+            .to_string()
+            .contains("no Bluetooth adapter"));
+        assert_eq!(
+            pick(&infos, Some("hci0")).unwrap(),
+            0,
+            "a prefix of another name is no match"
+        );
     }
 }

@@ -60,7 +60,10 @@ mod tests {
     #[case("F1:22:33:44:55:FF", "F1:22:33:44:55:00")] // wraps, no carry into 0x55
     #[case("c0:00:00:00:00:fe", "C0:00:00:00:00:FF")]
     fn bootloader_address_is_lsb_plus_one_without_carry(#[case] app: &str, #[case] bl: &str) {
-        assert_eq!(app.parse::<BleAddress>().unwrap().bootloader().to_string(), bl);
+        assert_eq!(
+            app.parse::<BleAddress>().unwrap().bootloader().to_string(),
+            bl
+        );
     }
 
     #[rstest]
@@ -75,6 +78,9 @@ mod tests {
     #[test]
     fn btleplug_byte_order_matches_printing() {
         let b: btleplug::api::BDAddr = "F1:22:33:44:55:66".parse().unwrap();
-        assert_eq!(BleAddress::from_btleplug(b).to_string(), "F1:22:33:44:55:66");
+        assert_eq!(
+            BleAddress::from_btleplug(b).to_string(),
+            "F1:22:33:44:55:66"
+        );
     }
 }

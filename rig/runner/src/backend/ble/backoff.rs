@@ -42,8 +42,20 @@ mod tests {
 
     #[test]
     fn doubles_up_to_the_cap() {
-        let ms: Vec<u128> = Backoff { attempts: 7, ..Backoff::default() }.delays().iter().map(|d| d.as_millis()).collect();
+        let ms: Vec<u128> = Backoff {
+            attempts: 7,
+            ..Backoff::default()
+        }
+        .delays()
+        .iter()
+        .map(|d| d.as_millis())
+        .collect();
         assert_eq!(ms, vec![250, 500, 1000, 2000, 4000, 4000]);
-        assert!(Backoff { attempts: 1, ..Backoff::default() }.delays().is_empty());
+        assert!(Backoff {
+            attempts: 1,
+            ..Backoff::default()
+        }
+        .delays()
+        .is_empty());
     }
 }

@@ -31,7 +31,9 @@ pub fn check_response(bytes: &[u8]) -> Result<(), BleError> {
                 _ => "unknown",
             }
         ))),
-        other => Err(BleError::Gatt(format!("unexpected buttonless indication {other:02x?}"))),
+        other => Err(BleError::Gatt(format!(
+            "unexpected buttonless indication {other:02x?}"
+        ))),
     }
 }
 
@@ -45,19 +47,32 @@ pub fn bootloader_target(app: BleAddress, bonded: bool, name: Option<String>) ->
 }
 
 /// Run the entry on a connected, discovered app peripheral.
-pub async fn enter(adapter: &Adapter, app: &Peripheral, bootloader_name: Option<String>) -> Result<Wanted, BleError> {
+pub async fn enter(
+    adapter: &Adapter,
+    app: &Peripheral,
+    bootloader_name: Option<String>,
+) -> Result<Wanted, BleError> {
     let chars = app.characteristics();
     let (ch, bonded) = match chars.iter().find(|c| c.uuid == BUTTONLESS_UNBONDED) {
         Some(c) => (c.clone(), false),
         None => match chars.iter().find(|c| c.uuid == BUTTONLESS_BONDED) {
             Some(c) => (c.clone(), true),
-            None => return Err(BleError::Gatt("the application has no buttonless DFU characteristic (8EC90003/8EC90004)".into())),
+            None => {
+                return Err(BleError::Gatt(
+                    "the application has no buttonless DFU characteristic (8EC90003/8EC90004)"
+                        .into(),
+                ))
+            }
         },
     };
     let mut events = bounded("event stream", adapter.events()).await?;
     bounded("enable indications", app.subscribe(&ch)).await?;
     let mut notes = bounded("notifications", app.notifications()).await?;
-    bounded("write enter-bootloader", app.write(&ch, &[0x01], WriteType::WithResponse)).await?;
+    bounded(
+        "write enter-bootloader",
+        app.write(&ch, &[0x01], WriteType::WithResponse),
+    )
+    .await?;
     let ind = timeout(INDICATION_TIMEOUT, async {
         while let Some(n) = notes.next().await {
             if n.uuid == ch.uuid {
@@ -67,7 +82,11 @@ pub async fn enter(adapter: &Adapter, app: &Peripheral, bootloader_name: Option<
         None
     })
     .await
-    .map_err(|_| BleError::Gatt(format!("no buttonless indication within {INDICATION_TIMEOUT:?}")))?
+    .map_err(|_| {
+        BleError::Gatt(format!(
+            "no buttonless indication within {INDICATION_TIMEOUT:?}"
+        ))
+    })?
     .ok_or_else(|| BleError::Gatt("link closed before the buttonless indication".into()))?;
     check_response(&ind)?;
     let id = app.id();
@@ -79,8 +98,16 @@ pub async fn enter(adapter: &Adapter, app: &Peripheral, bootloader_name: Option<
         }
     })
     .await
-    .map_err(|_| BleError::Gatt(format!("the application did not reset within {DISCONNECT_TIMEOUT:?} after entering DFU")))?;
-    Ok(bootloader_target(BleAddress::from_btleplug(app.address()), bonded, bootloader_name))
+    .map_err(|_| {
+        BleError::Gatt(format!(
+            "the application did not reset within {DISCONNECT_TIMEOUT:?} after entering DFU"
+        ))
+    })?;
+    Ok(bootloader_target(
+        BleAddress::from_btleplug(app.address()),
+        bonded,
+        bootloader_name,
+    ))
 }
 
 #[cfg(test)]
@@ -90,15 +117,24 @@ mod tests {
     #[test]
     fn responses() {
         check_response(&[0x20, 0x01, 0x01]).unwrap();
-        assert!(check_response(&[0x20, 0x01, 0x07]).unwrap_err().to_string().contains("not bonded"));
-        assert!(check_response(&[0x20, 0x01, 0x06]).unwrap_err().to_string().contains("busy"));
+        assert!(check_response(&[0x20, 0x01, 0x07])
+            .unwrap_err()
+            .to_string()
+            .contains("not bonded"));
+        assert!(check_response(&[0x20, 0x01, 0x06])
+            .unwrap_err()
+            .to_string()
+            .contains("busy"));
         assert!(check_response(&[0x60]).is_err());
     }
 
     #[test]
     fn target_address_by_bonding() {
         let app: BleAddress = "F1:22:33:44:55:66".parse().unwrap();
-        assert_eq!(bootloader_target(app, false, None).addresses[0].to_string(), "F1:22:33:44:55:67");
+        assert_eq!(
+            bootloader_target(app, false, None).addresses[0].to_string(),
+            "F1:22:33:44:55:67"
+        );
         assert_eq!(bootloader_target(app, true, None).addresses[0], app);
     }
 }

@@ -34,7 +34,10 @@ impl Wanted {
         if !self.addresses.is_empty() {
             return self.addresses.contains(&s.address);
         }
-        let name_ok = self.name.as_ref().map(|n| s.name.as_deref() == Some(n.as_str()));
+        let name_ok = self
+            .name
+            .as_ref()
+            .map(|n| s.name.as_deref() == Some(n.as_str()));
         let svc_ok = self.service.map(|u| s.services.contains(&u));
         match (name_ok, svc_ok) {
             (None, None) => false,
@@ -51,7 +54,14 @@ pub struct AdvertLog {
 
 impl AdvertLog {
     /// Record an advertisement (merging name/services the event did not carry).
-    pub fn record(&mut self, address: BleAddress, name: Option<String>, services: Vec<Uuid>, rssi: Option<i16>, at: Instant) {
+    pub fn record(
+        &mut self,
+        address: BleAddress,
+        name: Option<String>,
+        services: Vec<Uuid>,
+        rssi: Option<i16>,
+        at: Instant,
+    ) {
         let e = self.seen.entry(address).or_insert_with(|| Sighting {
             address,
             name: None,
@@ -98,14 +108,39 @@ mod tests {
     fn only_recent_advertisements_count() {
         let t0 = Instant::now();
         let mut log = AdvertLog::default();
-        let w = Wanted { addresses: vec![addr("F1:22:33:44:55:67")], ..Wanted::default() };
-        log.record(addr("F1:22:33:44:55:67"), Some("DfuTarg".into()), vec![DFU_SERVICE], Some(-60), t0);
-        assert_eq!(log.fresh(&w, t0 + Duration::from_secs(2), Duration::from_secs(3)).len(), 1);
+        let w = Wanted {
+            addresses: vec![addr("F1:22:33:44:55:67")],
+            ..Wanted::default()
+        };
+        log.record(
+            addr("F1:22:33:44:55:67"),
+            Some("DfuTarg".into()),
+            vec![DFU_SERVICE],
+            Some(-60),
+            t0,
+        );
+        assert_eq!(
+            log.fresh(&w, t0 + Duration::from_secs(2), Duration::from_secs(3))
+                .len(),
+            1
+        );
         // Ten seconds later, without a new event, the device is a ghost.
-        assert!(log.fresh(&w, t0 + Duration::from_secs(10), Duration::from_secs(3)).is_empty());
-        log.record(addr("F1:22:33:44:55:67"), None, vec![], None, t0 + Duration::from_secs(9));
+        assert!(log
+            .fresh(&w, t0 + Duration::from_secs(10), Duration::from_secs(3))
+            .is_empty());
+        log.record(
+            addr("F1:22:33:44:55:67"),
+            None,
+            vec![],
+            None,
+            t0 + Duration::from_secs(9),
+        );
         let f = log.fresh(&w, t0 + Duration::from_secs(10), Duration::from_secs(3));
-        assert_eq!(f[0].name.as_deref(), Some("DfuTarg"), "name kept from the earlier event");
+        assert_eq!(
+            f[0].name.as_deref(),
+            Some("DfuTarg"),
+            "name kept from the earlier event"
+        );
     }
 
     #[test]
@@ -117,22 +152,64 @@ mod tests {
             rssi: None,
             seen: Instant::now(),
         };
-        let by_addr = Wanted { addresses: vec![addr("AA:BB:CC:DD:EE:00"), addr("AA:BB:CC:DD:EE:01")], name: Some("Other".into()), service: None };
+        let by_addr = Wanted {
+            addresses: vec![addr("AA:BB:CC:DD:EE:00"), addr("AA:BB:CC:DD:EE:01")],
+            name: Some("Other".into()),
+            service: None,
+        };
         assert!(by_addr.matches(&s), "address wins over name");
-        assert!(Wanted { name: Some("DfuTarg".into()), ..Wanted::default() }.matches(&s));
-        assert!(!Wanted { name: Some("DfuTar".into()), ..Wanted::default() }.matches(&s), "exact name");
-        assert!(Wanted { service: Some(DFU_SERVICE), ..Wanted::default() }.matches(&s));
-        assert!(!Wanted { name: Some("DfuTarg".into()), service: Some(uuid::Uuid::nil()), ..Wanted::default() }.matches(&s));
-        assert!(!Wanted::default().matches(&s), "nothing named, nothing matched");
+        assert!(Wanted {
+            name: Some("DfuTarg".into()),
+            ..Wanted::default()
+        }
+        .matches(&s));
+        assert!(
+            !Wanted {
+                name: Some("DfuTar".into()),
+                ..Wanted::default()
+            }
+            .matches(&s),
+            "exact name"
+        );
+        assert!(Wanted {
+            service: Some(DFU_SERVICE),
+            ..Wanted::default()
+        }
+        .matches(&s));
+        assert!(!Wanted {
+            name: Some("DfuTarg".into()),
+            service: Some(uuid::Uuid::nil()),
+            ..Wanted::default()
+        }
+        .matches(&s));
+        assert!(
+            !Wanted::default().matches(&s),
+            "nothing named, nothing matched"
+        );
     }
 
     #[test]
     fn strongest_first() {
         let t = Instant::now();
         let mut log = AdvertLog::default();
-        let w = Wanted { service: Some(DFU_SERVICE), ..Wanted::default() };
-        log.record(addr("00:00:00:00:00:01"), None, vec![DFU_SERVICE], Some(-80), t);
-        log.record(addr("00:00:00:00:00:02"), None, vec![DFU_SERVICE], Some(-40), t);
+        let w = Wanted {
+            service: Some(DFU_SERVICE),
+            ..Wanted::default()
+        };
+        log.record(
+            addr("00:00:00:00:00:01"),
+            None,
+            vec![DFU_SERVICE],
+            Some(-80),
+            t,
+        );
+        log.record(
+            addr("00:00:00:00:00:02"),
+            None,
+            vec![DFU_SERVICE],
+            Some(-40),
+            t,
+        );
         let f = log.fresh(&w, t, Duration::from_secs(1));
         assert_eq!(f[0].address, addr("00:00:00:00:00:02"));
     }

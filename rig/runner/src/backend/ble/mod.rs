@@ -10,8 +10,8 @@
 //! characteristic (BlueZ 5.62+); otherwise the rig writes 20-byte packets (ATT default 23 − 3)
 //! unless the bench file sets `packet_size` (e.g. 244 for SDK 15+ bootloaders).
 
-pub mod address;
 pub mod adapter;
+pub mod address;
 pub mod backoff;
 pub mod buttonless;
 pub mod error;

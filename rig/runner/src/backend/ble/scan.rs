@@ -20,7 +20,9 @@ pub const MAX_ADVERT_AGE: Duration = Duration::from_secs(3);
 pub fn wanted(cfg: &BleConfig) -> Result<Wanted, BleError> {
     let mut addresses = Vec::new();
     if let Some(a) = &cfg.address {
-        let a: BleAddress = a.parse().map_err(|e: super::address::BadAddress| BleError::Config(e.to_string()))?;
+        let a: BleAddress = a
+            .parse()
+            .map_err(|e: super::address::BadAddress| BleError::Config(e.to_string()))?;
         addresses.push(a);
         if !cfg.bonded {
             addresses.push(a.bootloader());
@@ -34,9 +36,19 @@ pub fn wanted(cfg: &BleConfig) -> Result<Wanted, BleError> {
 }
 
 /// Scan until a fresh matching advertisement arrives or `wait` runs out.
-pub async fn find_fresh(adapter: &Adapter, target: &Wanted, wait: Duration) -> Result<(PeripheralId, Sighting), BleError> {
+pub async fn find_fresh(
+    adapter: &Adapter,
+    target: &Wanted,
+    wait: Duration,
+) -> Result<(PeripheralId, Sighting), BleError> {
     let mut events = bounded("event stream", adapter.events()).await?;
-    bounded("start scan", adapter.start_scan(ScanFilter { services: vec![DFU_SERVICE] })).await?;
+    bounded(
+        "start scan",
+        adapter.start_scan(ScanFilter {
+            services: vec![DFU_SERVICE],
+        }),
+    )
+    .await?;
     let deadline = Instant::now() + wait;
     let mut log = AdvertLog::default();
     let mut ids: HashMap<BleAddress, PeripheralId> = HashMap::new();
@@ -53,15 +65,32 @@ pub async fn find_fresh(adapter: &Adapter, target: &Wanted, wait: Duration) -> R
         };
         let id = match ev {
             CentralEvent::DeviceDiscovered(id) | CentralEvent::DeviceUpdated(id) => id,
-            CentralEvent::ServicesAdvertisement { id, .. } | CentralEvent::RssiUpdate { id, .. } => id,
-            CentralEvent::ServiceDataAdvertisement { id, .. } | CentralEvent::ManufacturerDataAdvertisement { id, .. } => id,
+            CentralEvent::ServicesAdvertisement { id, .. }
+            | CentralEvent::RssiUpdate { id, .. } => id,
+            CentralEvent::ServiceDataAdvertisement { id, .. }
+            | CentralEvent::ManufacturerDataAdvertisement { id, .. } => id,
             _ => continue,
         };
-        let Ok(p) = adapter.peripheral(&id).await else { continue };
-        let Ok(Ok(Some(props))) = tokio::time::timeout(super::adapter::BLUEZ_CALL, p.properties()).await else { continue };
+        let Ok(p) = adapter.peripheral(&id).await else {
+            continue;
+        };
+        let Ok(Ok(Some(props))) =
+            tokio::time::timeout(super::adapter::BLUEZ_CALL, p.properties()).await
+        else {
+            continue;
+        };
         let addr = BleAddress::from_btleplug(props.address);
         let now = Instant::now();
-        log.record(addr, props.local_name.clone().or(props.advertisement_name.clone()), props.services.clone(), props.rssi, now);
+        log.record(
+            addr,
+            props
+                .local_name
+                .clone()
+                .or(props.advertisement_name.clone()),
+            props.services.clone(),
+            props.rssi,
+            now,
+        );
         ids.insert(addr, id);
         if let Some(s) = log.fresh(target, now, MAX_ADVERT_AGE).first() {
             let id = ids.get(&s.address).cloned().expect("recorded with its id");
@@ -75,7 +104,13 @@ pub async fn find_fresh(adapter: &Adapter, target: &Wanted, wait: Duration) -> R
 fn describe(w: &Wanted) -> String {
     let mut parts = Vec::new();
     if !w.addresses.is_empty() {
-        parts.push(w.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" or "));
+        parts.push(
+            w.addresses
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        );
     }
     if let Some(n) = &w.name {
         parts.push(format!("name {n:?}"));
@@ -103,13 +138,27 @@ mod tests {
 
     #[test]
     fn unbonded_targets_include_the_bootloader_address() {
-        let cfg = BleConfig { adapter: None, address: Some("F1:22:33:44:55:FF".into()), name: None, packet_size: None, bonded: false };
+        let cfg = BleConfig {
+            adapter: None,
+            address: Some("F1:22:33:44:55:FF".into()),
+            name: None,
+            packet_size: None,
+            bonded: false,
+        };
         let w = wanted(&cfg).unwrap();
         let a: Vec<String> = w.addresses.iter().map(|a| a.to_string()).collect();
         assert_eq!(a, vec!["F1:22:33:44:55:FF", "F1:22:33:44:55:00"]);
-        let w = wanted(&BleConfig { bonded: true, ..cfg.clone() }).unwrap();
+        let w = wanted(&BleConfig {
+            bonded: true,
+            ..cfg.clone()
+        })
+        .unwrap();
         assert_eq!(w.addresses.len(), 1, "bonded bootloader keeps the address");
-        let e = wanted(&BleConfig { address: Some("nope".into()), ..cfg }).unwrap_err();
+        let e = wanted(&BleConfig {
+            address: Some("nope".into()),
+            ..cfg
+        })
+        .unwrap_err();
         assert_eq!(e.class(), crate::backend::FailureClass::Infrastructure);
         assert_eq!(describe(&w), "F1:22:33:44:55:FF");
     }

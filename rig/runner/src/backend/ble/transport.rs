@@ -8,7 +8,9 @@ use super::error::BleError;
 use super::freshness::Wanted;
 use super::scan::find_fresh;
 use super::{CONTROL_POINT, PACKET};
-use btleplug::api::{Central, CentralEvent, Characteristic, Peripheral as _, ValueNotification, WriteType};
+use btleplug::api::{
+    Central, CentralEvent, Characteristic, Peripheral as _, ValueNotification, WriteType,
+};
 use btleplug::platform::{Adapter, Peripheral};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -23,7 +25,11 @@ type Events = Pin<Box<dyn futures_util::Stream<Item = CentralEvent> + Send>>;
 
 /// Packet size: the bench's override, else the MTU BlueZ reports (when it reports one), else 20.
 pub fn packet_size(override_len: Option<usize>, reported_mtu: u16) -> usize {
-    override_len.unwrap_or(if reported_mtu > 23 { reported_mtu as usize - 3 } else { DEFAULT_PACKET })
+    override_len.unwrap_or(if reported_mtu > 23 {
+        reported_mtu as usize - 3
+    } else {
+        DEFAULT_PACKET
+    })
 }
 
 pub struct BleTransport {
@@ -52,7 +58,11 @@ fn io(e: BleError) -> TransportError {
 }
 
 impl BleTransport {
-    pub async fn connect(adapter: Adapter, target: Wanted, packet_override: Option<usize>) -> Result<BleTransport, TransportError> {
+    pub async fn connect(
+        adapter: Adapter,
+        target: Wanted,
+        packet_override: Option<usize>,
+    ) -> Result<BleTransport, TransportError> {
         let mut t = BleTransport {
             adapter,
             target,
@@ -78,7 +88,12 @@ impl BleTransport {
             }
             match delays.next() {
                 Some(d) => tokio::time::sleep(d).await,
-                None => return Err(BleError::Connect { target: sighting.address.to_string(), detail: last }),
+                None => {
+                    return Err(BleError::Connect {
+                        target: sighting.address.to_string(),
+                        detail: last,
+                    })
+                }
             }
         }
         // Always rediscover: never trust BlueZ's cached table across app/bootloader switches.
@@ -98,11 +113,20 @@ impl BleTransport {
         bounded("enable Control Point notifications", p.subscribe(&cp)).await?;
         let notes = bounded("notifications", p.notifications()).await?;
         let packet_len = packet_size(self.packet_override, p.mtu());
-        Ok(Link { peripheral: p, cp, packet, notes, events, packet_len })
+        Ok(Link {
+            peripheral: p,
+            cp,
+            packet,
+            notes,
+            events,
+            packet_len,
+        })
     }
 
     fn link(&mut self) -> Result<&mut Link, TransportError> {
-        self.link.as_mut().ok_or_else(|| TransportError::closed("BLE link is closed"))
+        self.link
+            .as_mut()
+            .ok_or_else(|| TransportError::closed("BLE link is closed"))
     }
 }
 
@@ -112,7 +136,10 @@ impl Transport for BleTransport {
     }
 
     fn max_write_len(&self) -> usize {
-        self.link.as_ref().map(|l| l.packet_len).unwrap_or(DEFAULT_PACKET)
+        self.link
+            .as_ref()
+            .map(|l| l.packet_len)
+            .unwrap_or(DEFAULT_PACKET)
     }
 
     async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {

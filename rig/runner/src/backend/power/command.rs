@@ -42,7 +42,11 @@ impl CommandSwitch {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| self.err(format!("cannot start the power-{which} command `{cmd}`: {e}")))?;
+            .map_err(|e| {
+                self.err(format!(
+                    "cannot start the power-{which} command `{cmd}`: {e}"
+                ))
+            })?;
         // Drain stderr on a thread so a chatty command cannot block on a full pipe.
         let stderr = child.stderr.take().map(|mut s| {
             std::thread::spawn(move || {
@@ -64,7 +68,11 @@ impl CommandSwitch {
                     )));
                 }
                 Ok(None) => sleep(Duration::from_millis(10)).await,
-                Err(e) => return Err(self.err(format!("waiting for the power-{which} command `{cmd}`: {e}"))),
+                Err(e) => {
+                    return Err(self.err(format!(
+                        "waiting for the power-{which} command `{cmd}`: {e}"
+                    )))
+                }
             }
         };
         if status.success() {
@@ -128,7 +136,10 @@ mod tests {
     async fn false_fails_with_exit_status() {
         let mut s = switch("true", "false", 5000);
         let e = s.off().await.unwrap_err();
-        assert_eq!(e.message, "the power-off command `false` failed (exit status 1)");
+        assert_eq!(
+            e.message,
+            "the power-off command `false` failed (exit status 1)"
+        );
         // cycle stops at the failed off.
         assert!(s.cycle(Duration::ZERO).await.is_err());
     }
@@ -137,7 +148,12 @@ mod tests {
     async fn stderr_is_in_the_error() {
         let mut s = switch("echo 'hub 1-1 has no port 9' >&2; exit 3", "true", 5000);
         let e = s.on().await.unwrap_err();
-        assert!(e.message.ends_with("(exit status 3): hub 1-1 has no port 9"), "{}", e.message);
+        assert!(
+            e.message
+                .ends_with("(exit status 3): hub 1-1 has no port 9"),
+            "{}",
+            e.message
+        );
         assert!(e.to_string().starts_with("command switch (on: "));
     }
 
@@ -147,7 +163,11 @@ mod tests {
         let t = std::time::Instant::now();
         let e = s.on().await.unwrap_err();
         assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-        assert!(e.message.contains("did not finish within 200ms"), "{}", e.message);
+        assert!(
+            e.message.contains("did not finish within 200ms"),
+            "{}",
+            e.message
+        );
     }
 
     #[tokio::test]

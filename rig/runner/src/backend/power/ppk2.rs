@@ -42,7 +42,11 @@ pub fn power_mode_command(mode: Ppk2Mode) -> [u8; 2] {
 pub fn regulator_command(mv: u32) -> [u8; 3] {
     let mv = mv.clamp(VDD_MIN_MV, VDD_MAX_MV);
     let diff = mv - VDD_MIN_MV + 32;
-    [op::REGULATOR_SET, 3 + (diff / 256) as u8, (diff % 256) as u8]
+    [
+        op::REGULATOR_SET,
+        3 + (diff / 256) as u8,
+        (diff % 256) as u8,
+    ]
 }
 
 pub fn dut_power_command(on: bool) -> [u8; 2] {
@@ -134,7 +138,9 @@ fn read_metadata(port: &mut Box<dyn SerialPort>, timeout: Duration) -> Result<St
 impl PowerSwitch for Ppk2Switch {
     fn describe(&self) -> String {
         match self.mode {
-            Ppk2Mode::Source { millivolts } => format!("PPK2 {} (source {millivolts} mV)", self.path),
+            Ppk2Mode::Source { millivolts } => {
+                format!("PPK2 {} (source {millivolts} mV)", self.path)
+            }
             Ppk2Mode::Ampere => format!("PPK2 {} (ampere meter)", self.path),
         }
     }

@@ -20,7 +20,10 @@ fn regulator_values(#[case] mv: u32, #[case] want: [u8; 3]) {
 fn command_bytes() {
     assert_eq!(dut_power_command(true), [0x0C, 1]);
     assert_eq!(dut_power_command(false), [0x0C, 0]);
-    assert_eq!(power_mode_command(Ppk2Mode::Source { millivolts: 3000 }), [0x11, 2]);
+    assert_eq!(
+        power_mode_command(Ppk2Mode::Source { millivolts: 3000 }),
+        [0x11, 2]
+    );
     assert_eq!(power_mode_command(Ppk2Mode::Ampere), [0x11, 1]);
 }
 
@@ -36,7 +39,8 @@ fn fake_ppk2(mut master: std::fs::File, answer: bool) -> Arc<Mutex<Vec<u8>>> {
             }
             for &b in &buf[..n] {
                 if b == op::GET_META_DATA && answer {
-                    let _ = master.write_all(b"Calibrated: 0\nR0: 1031.64\nHW: 9173\nIA: 56\nEND\n");
+                    let _ =
+                        master.write_all(b"Calibrated: 0\nR0: 1031.64\nHW: 9173\nIA: 56\nEND\n");
                 } else {
                     s.lock().unwrap().push(b);
                 }
@@ -58,7 +62,11 @@ fn wait_for(seen: &Arc<Mutex<Vec<u8>>>, len: usize) -> Vec<u8> {
 async fn source_mode_on_off_over_a_pty() {
     let (master, path) = pty_pair::open();
     let seen = fake_ppk2(master, true);
-    let mut s = Ppk2Switch::new(&path, Ppk2Mode::Source { millivolts: 3000 }, Duration::from_secs(3));
+    let mut s = Ppk2Switch::new(
+        &path,
+        Ppk2Mode::Source { millivolts: 3000 },
+        Duration::from_secs(3),
+    );
     assert!(s.cuts_power());
     s.on().await.unwrap();
     s.off().await.unwrap();
@@ -74,12 +82,25 @@ async fn a_port_that_is_not_a_ppk2_is_refused() {
     let _seen = fake_ppk2(master, false);
     let mut s = Ppk2Switch::new(&path, Ppk2Mode::Ampere, Duration::from_millis(300));
     let e = s.on().await.unwrap_err();
-    assert!(e.message.contains("no PPK2 metadata within 300ms"), "{}", e.message);
+    assert!(
+        e.message.contains("no PPK2 metadata within 300ms"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
 async fn a_missing_port_is_named() {
-    let mut s = Ppk2Switch::new("/dev/does-not-exist-ppk2", Ppk2Mode::Ampere, Duration::from_millis(300));
+    let mut s = Ppk2Switch::new(
+        "/dev/does-not-exist-ppk2",
+        Ppk2Mode::Ampere,
+        Duration::from_millis(300),
+    );
     let e = s.off().await.unwrap_err();
-    assert!(e.message.starts_with("cannot open /dev/does-not-exist-ppk2"), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("cannot open /dev/does-not-exist-ppk2"),
+        "{}",
+        e.message
+    );
 }

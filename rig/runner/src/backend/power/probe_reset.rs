@@ -38,7 +38,9 @@ impl PowerSwitch for ProbeReset {
     async fn off(&mut self) -> Result<(), PowerError> {
         Err(PowerError {
             switch: self.describe(),
-            message: "this bench has no power switch for the DUT (power: probe-reset); it can only reset".into(),
+            message:
+                "this bench has no power switch for the DUT (power: probe-reset); it can only reset"
+                    .into(),
             unsupported: true,
         })
     }
@@ -68,7 +70,11 @@ mod tests {
         d.power_on().unwrap();
         d.power_mut().set_gpregret(0xB1);
         let dev = share(d);
-        let probe: SharedProbe = Rc::new(RefCell::new(Box::new(VirtualProbe::new("v", dev.clone(), false))));
+        let probe: SharedProbe = Rc::new(RefCell::new(Box::new(VirtualProbe::new(
+            "v",
+            dev.clone(),
+            false,
+        ))));
         let mut s = ProbeReset::new(probe);
         assert!(!s.cuts_power());
         let e = s.off().await.unwrap_err();

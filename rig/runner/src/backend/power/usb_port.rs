@@ -136,7 +136,11 @@ mod tests {
         let sys = fake_sysfs();
         let mut s = UsbPortSwitch::new(sys.path(), "1-1", 9);
         let e = s.off().await.unwrap_err();
-        assert!(e.message.contains("1-1-port9 does not exist"), "{}", e.message);
+        assert!(
+            e.message.contains("1-1-port9 does not exist"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("1-1:1.0"), "{}", e.message);
     }
 
@@ -149,10 +153,17 @@ mod tests {
         let r = s.off().await;
         // root ignores file modes, so check the message on the error itself as well.
         if !nix::unistd::Uid::effective().is_root() {
-            assert!(r.unwrap_err().message.starts_with("permission denied writing 1"));
+            assert!(r
+                .unwrap_err()
+                .message
+                .starts_with("permission denied writing 1"));
         }
         let e = s.io_error("1", std::io::Error::from(ErrorKind::PermissionDenied));
-        assert!(e.message.starts_with("permission denied writing 1 to"), "{}", e.message);
+        assert!(
+            e.message.starts_with("permission denied writing 1 to"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("1-1-port1/disable"), "{}", e.message);
         assert!(e.message.contains("udev rule"), "{}", e.message);
     }

@@ -60,6 +60,10 @@ mod tests {
         assert!(!dev.borrow().is_powered());
         s.cycle(Duration::from_millis(500)).await.unwrap();
         assert!(dev.borrow().is_powered());
-        assert_eq!(dev.borrow().read_u32(POWER_GPREGRET).unwrap() & 0xFF, 0, "GPREGRET lost with power");
+        assert_eq!(
+            dev.borrow().read_u32(POWER_GPREGRET).unwrap() & 0xFF,
+            0,
+            "GPREGRET lost with power"
+        );
     }
 }

@@ -22,7 +22,8 @@ whether the firmware disables the debug port (NRF_BL_DEBUG_PORT_DISABLE, APPROTE
 fn is_locked(e: &probe_rs::Error) -> bool {
     matches!(
         e,
-        probe_rs::Error::MissingPermissions(_) | probe_rs::Error::Arm(ArmError::MissingPermissions(_))
+        probe_rs::Error::MissingPermissions(_)
+            | probe_rs::Error::Arm(ArmError::MissingPermissions(_))
     )
 }
 
@@ -70,7 +71,11 @@ pub fn classify(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError
                 Doing::Reset => ProbeErrorKind::Reset,
                 Doing::Rtt => ProbeErrorKind::Rtt,
             };
-            let hint = if kind == ProbeErrorKind::Attach { format!("; {SWD_HINT}") } else { String::new() };
+            let hint = if kind == ProbeErrorKind::Attach {
+                format!("; {SWD_HINT}")
+            } else {
+                String::new()
+            };
             ProbeError::device(kind, format!("target via {selector}: {other}{hint}"))
         }
     }

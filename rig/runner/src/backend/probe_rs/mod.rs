@@ -79,7 +79,10 @@ struct Slot {
 impl Slot {
     fn session(&mut self) -> Result<&mut Session, ProbeError> {
         self.session.as_mut().ok_or_else(|| {
-            ProbeError::infra(ProbeErrorKind::Attach, "not attached: attach to the target first")
+            ProbeError::infra(
+                ProbeErrorKind::Attach,
+                "not attached: attach to the target first",
+            )
         })
     }
 }
@@ -124,7 +127,10 @@ impl ProbeRsProbe {
 
     /// A probe opened by `opener` (tests hand in probe-rs' `FakeProbe`).
     pub fn with_opener(config: ProbeRsConfig, opener: Opener) -> ProbeRsProbe {
-        let label = config.selector.clone().unwrap_or_else(|| "(the only probe)".into());
+        let label = config
+            .selector
+            .clone()
+            .unwrap_or_else(|| "(the only probe)".into());
         ProbeRsProbe {
             worker: Worker::spawn(
                 "probe-rs",
@@ -161,7 +167,11 @@ impl ProbeRsProbe {
     }
 }
 
-fn attach_once(slot: &mut Slot, cfg: &ProbeRsConfig, under_reset: bool) -> Result<Session, probe_rs::Error> {
+fn attach_once(
+    slot: &mut Slot,
+    cfg: &ProbeRsConfig,
+    under_reset: bool,
+) -> Result<Session, probe_rs::Error> {
     let mut probe = (slot.opener)()?;
     if let Some(khz) = cfg.speed_khz {
         probe.set_speed(khz)?;
@@ -195,7 +205,11 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
     if first.kind != ProbeErrorKind::Attach {
         return Err(first);
     }
-    tracing::warn!("attach to {} failed ({}); trying attach under reset", cfg.chip, first.message);
+    tracing::warn!(
+        "attach to {} failed ({}); trying attach under reset",
+        cfg.chip,
+        first.message
+    );
     match attach_once(slot, cfg, true) {
         Ok(s) => {
             slot.session = Some(s);
@@ -204,7 +218,10 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
         Err(e) => {
             let second = classify(&e, Doing::Attach, label);
             Err(ProbeError {
-                message: format!("{} (attach under reset failed too: {})", first.message, second.message),
+                message: format!(
+                    "{} (attach under reset failed too: {})",
+                    first.message, second.message
+                ),
                 ..second
             })
         }
@@ -227,10 +244,15 @@ fn translate(ev: ProgressEvent, done: &mut [u64; 4]) -> Option<FlashEvent> {
             phase: phase(operation),
             total: total.unwrap_or(0),
         }),
-        ProgressEvent::Progress { operation, size, .. } => {
+        ProgressEvent::Progress {
+            operation, size, ..
+        } => {
             let p = phase(operation);
             done[idx(p)] += size;
-            Some(FlashEvent::Progress { phase: p, done: done[idx(p)] })
+            Some(FlashEvent::Progress {
+                phase: p,
+                done: done[idx(p)],
+            })
         }
         ProgressEvent::Finished(op) => Some(FlashEvent::Finished { phase: phase(op) }),
         _ => None,
@@ -314,7 +336,9 @@ impl Probe for ProbeRsProbe {
                     let _ = etx.send(fe);
                 }
             });
-            loader.commit(s, opts).map_err(|e| classify_flash(&e, &label))
+            loader
+                .commit(s, opts)
+                .map_err(|e| classify_flash(&e, &label))
         };
         // Run the job while forwarding progress from the worker thread.
         let deadline = Instant::now() + limit;
@@ -322,11 +346,17 @@ impl Probe for ProbeRsProbe {
         std::thread::scope(|scope| {
             let worker = &mut self.worker;
             let label = &self.label;
-            let h = scope.spawn(move || worker.call("flash", limit, job).map_err(|e| classify_call(e, label)));
+            let h = scope.spawn(move || {
+                worker
+                    .call("flash", limit, job)
+                    .map_err(|e| classify_call(e, label))
+            });
             loop {
                 match erx.recv_timeout(Duration::from_millis(50)) {
                     Ok(ev) => progress(ev),
-                    Err(mpsc::RecvTimeoutError::Timeout) if !h.is_finished() && Instant::now() < deadline + Duration::from_secs(1) => {}
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                        if !h.is_finished()
+                            && Instant::now() < deadline + Duration::from_secs(1) => {}
                     Err(_) => break,
                 }
             }
@@ -334,7 +364,10 @@ impl Probe for ProbeRsProbe {
                 progress(ev);
             }
             slot_result = Some(h.join().unwrap_or_else(|_| {
-                Err(ProbeError::infra(ProbeErrorKind::Open, "flash worker panicked"))
+                Err(ProbeError::infra(
+                    ProbeErrorKind::Open,
+                    "flash worker panicked",
+                ))
             }));
         });
         match slot_result {
@@ -371,7 +404,8 @@ impl Probe for ProbeRsProbe {
             let iface = s
                 .get_arm_interface()
                 .map_err(|e| classify(&probe_rs::Error::Arm(e), Doing::Reset, label))?;
-            let pins = |iface: &mut dyn probe_rs::architecture::arm::ArmDebugInterface, out: u32| {
+            let pins = |iface: &mut dyn probe_rs::architecture::arm::ArmDebugInterface,
+                        out: u32| {
                 iface
                     .swj_pins(out, PIN_NRESET, 0)
                     .map_err(|e| classify(&probe_rs::Error::Probe(e), Doing::Reset, label))
@@ -387,7 +421,9 @@ impl Probe for ProbeRsProbe {
         let t = self.config.call_timeout;
         self.on_session("halt", t, move |s, label| {
             let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-            core.halt(t / 2).map(|_| ()).map_err(|e| classify(&e, Doing::Memory, label))
+            core.halt(t / 2)
+                .map(|_| ())
+                .map_err(|e| classify(&e, Doing::Memory, label))
         })
     }
 

@@ -17,7 +17,12 @@ use virtual_nrf52::standin;
 #[case("1366:1015", 0x1366, 0x1015, None)]
 #[case("0d28:0204:0240000034544e45", 0x0d28, 0x0204, Some("0240000034544e45"))]
 #[case("303a:1001:DC:DA:0C", 0x303a, 0x1001, Some("DC:DA:0C"))]
-fn selectors_parse(#[case] s: &str, #[case] vid: u16, #[case] pid: u16, #[case] serial: Option<&str>) {
+fn selectors_parse(
+    #[case] s: &str,
+    #[case] vid: u16,
+    #[case] pid: u16,
+    #[case] serial: Option<&str>,
+) {
     let sel = parse_selector(s).unwrap();
     assert_eq!((sel.vendor_id, sel.product_id), (vid, pid));
     assert_eq!(sel.serial_number.as_deref(), serial);
@@ -29,14 +34,27 @@ fn selectors_parse(#[case] s: &str, #[case] vid: u16, #[case] pid: u16, #[case] 
 #[case("1366:10155")]
 fn bad_selectors_are_config_errors(#[case] s: &str) {
     let e = parse_selector(s).unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Config));
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Infrastructure, ProbeErrorKind::Config)
+    );
     assert!(e.message.contains("VID:PID[:SERIAL]"), "{}", e.message);
 }
 
 fn stack(chip: Chip) -> Vec<Segment> {
     let bl = BootloaderDescriptor::sdk_default(nrf_dfu::SdkVersion::Sdk17, [1; 64]);
-    let app = AppDescriptor { name: "a".into(), version: 1, buttonless: Buttonless::None };
-    standin::stack_segments(chip, Some(&S132_7_2_0), Some((&bl, 0x5000)), Some((&app, 0x3000))).unwrap()
+    let app = AppDescriptor {
+        name: "a".into(),
+        version: 1,
+        buttonless: Buttonless::None,
+    };
+    standin::stack_segments(
+        chip,
+        Some(&S132_7_2_0),
+        Some((&bl, 0x5000)),
+        Some((&app, 0x3000)),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -56,16 +74,39 @@ fn plan_refuses_data_beyond_flash() {
     // A QFAA image on a QFAB (256 KB): the bootloader at 0x78000 does not exist there.
     // probe-rs 0.32's nRF52832_xxAB target declares 1 MB of flash, so the rig checks too.
     let qfab = plan::target(Chip::Nrf52832Qfab).unwrap();
-    assert!(qfab.flash_loader().add_data(0x78000, &[1; 4]).is_ok(), "probe-rs still accepts it");
+    assert!(
+        qfab.flash_loader().add_data(0x78000, &[1; 4]).is_ok(),
+        "probe-rs still accepts it"
+    );
     let e = plan::plan(Chip::Nrf52832Qfab, &stack(Chip::Nrf52832Qfaa)).unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Flash));
-    assert!(e.message.contains("0x00078000") && e.message.contains("256 KB"), "{}", e.message);
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Infrastructure, ProbeErrorKind::Flash)
+    );
+    assert!(
+        e.message.contains("0x00078000") && e.message.contains("256 KB"),
+        "{}",
+        e.message
+    );
     let e = plan::plan(Chip::Nrf52832Qfaa, &[(0x80000, vec![1; 8])]).unwrap_err();
-    assert!(e.message.contains("beyond the 512 KB flash of nRF52832_xxAA"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("beyond the 512 KB flash of nRF52832_xxAA"),
+        "{}",
+        e.message
+    );
     // Between flash and UICR: probe-rs' own memory map refuses.
     let e = plan::plan(Chip::Nrf52832Qfaa, &[(0x1000_0000, vec![1; 8])]).unwrap_err();
-    assert!(e.message.contains("outside the chip's flash and UICR"), "{}", e.message);
-    let e = plan::plan(Chip::Nrf52832Qfaa, &[(0x1000, vec![1; 8]), (0x1004, vec![2; 8])]).unwrap_err();
+    assert!(
+        e.message.contains("outside the chip's flash and UICR"),
+        "{}",
+        e.message
+    );
+    let e = plan::plan(
+        Chip::Nrf52832Qfaa,
+        &[(0x1000, vec![1; 8]), (0x1004, vec![2; 8])],
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ProbeErrorKind::Flash);
 }
 
@@ -99,16 +140,27 @@ fn fake_probe_attaches_and_reads_memory() {
     assert_eq!(p.read_memory(0x2000_0000, 5).unwrap(), vec![0; 5]);
     assert_eq!(p.read_word(0x1000_0100).unwrap(), 0);
     let e = p.write_memory(0x2000_0000, &[1]).unwrap_err();
-    assert!(e.message.contains("panicked inside the hardware library"), "{}", e.message);
+    assert!(
+        e.message.contains("panicked inside the hardware library"),
+        "{}",
+        e.message
+    );
     // A probe that misbehaved is not used again.
-    assert!(p.read_memory(0, 4).unwrap_err().message.contains("overran or failed"));
+    assert!(p
+        .read_memory(0, 4)
+        .unwrap_err()
+        .message
+        .contains("overran or failed"));
 }
 
 #[test]
 fn fake_probe_locked_chip_names_the_recovery_flag() {
     let mut p = fake(true, false);
     let e = p.attach().unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Device, ProbeErrorKind::Locked));
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Device, ProbeErrorKind::Locked)
+    );
     assert_eq!(
         e.to_string(),
         "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
@@ -123,11 +175,22 @@ fn missing_probe_is_infrastructure() {
     cfg.call_timeout = Duration::from_secs(5);
     let mut p = ProbeRsProbe::with_opener(
         cfg,
-        Box::new(|| Err(DebugProbeError::ProbeCouldNotBeCreated(probe_rs::probe::ProbeCreationError::NotFound))),
+        Box::new(|| {
+            Err(DebugProbeError::ProbeCouldNotBeCreated(
+                probe_rs::probe::ProbeCreationError::NotFound,
+            ))
+        }),
     );
     let e = p.attach().unwrap_err();
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::NotFound));
-    assert!(e.message.contains("1366:1015") && e.message.contains("plugged in"), "{}", e.message);
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Infrastructure, ProbeErrorKind::NotFound)
+    );
+    assert!(
+        e.message.contains("1366:1015") && e.message.contains("plugged in"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -136,7 +199,14 @@ fn erase_all_needs_permission_before_touching_the_probe() {
     let e = p.erase_all().unwrap_err();
     assert_eq!(e.kind, ProbeErrorKind::EraseNotAllowed);
     let e = p
-        .flash(&stack(Chip::Nrf52832Qfaa), FlashOptions { erase_all: true, verify: true }, &mut |_| {})
+        .flash(
+            &stack(Chip::Nrf52832Qfaa),
+            FlashOptions {
+                erase_all: true,
+                verify: true,
+            },
+            &mut |_| {},
+        )
         .unwrap_err();
     assert_eq!(e.kind, ProbeErrorKind::EraseNotAllowed);
 }
@@ -155,7 +225,10 @@ fn a_wedged_probe_call_times_out() {
     let started = Instant::now();
     let e = p.attach().unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
-    assert_eq!((e.class, e.kind), (FailureClass::Infrastructure, ProbeErrorKind::Timeout));
+    assert_eq!(
+        (e.class, e.kind),
+        (FailureClass::Infrastructure, ProbeErrorKind::Timeout)
+    );
     assert!(e.message.contains("re-plug"), "{}", e.message);
     // Later calls fail at once rather than queue behind the stuck one.
     assert!(p.read_memory(0, 4).unwrap_err().message.contains("overran"));

@@ -67,10 +67,9 @@ impl OpenPort {
     /// Write bytes; resolves when the OS took them all (hardware flow control may hold them).
     pub async fn write(&self, bytes: Vec<u8>, limit: Duration) -> Result<(), TransportError> {
         let (tx, rx) = oneshot::channel();
-        let w = self
-            .writer
-            .as_ref()
-            .ok_or_else(|| TransportError::closed(format!("serial port {} is closed", self.path)))?;
+        let w = self.writer.as_ref().ok_or_else(|| {
+            TransportError::closed(format!("serial port {} is closed", self.path))
+        })?;
         w.send((bytes, tx))
             .map_err(|_| TransportError::link_lost(format!("serial port {} is gone", self.path)))?;
         match tokio::time::timeout(limit, rx).await {
@@ -178,7 +177,12 @@ fn write_all_patiently(
             return Err(std::io::Error::new(ErrorKind::BrokenPipe, "port closed"));
         }
         match port.write(bytes) {
-            Ok(0) => return Err(std::io::Error::new(ErrorKind::WriteZero, "port accepted no bytes")),
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    ErrorKind::WriteZero,
+                    "port accepted no bytes",
+                ))
+            }
             Ok(n) => bytes = &bytes[n..],
             Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

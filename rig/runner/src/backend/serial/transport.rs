@@ -56,7 +56,10 @@ pub fn write_len_for_mtu(mtu: u16) -> usize {
 
 impl SerialTransport {
     /// Open the port and run the handshake.
-    pub async fn connect(settings: PortSettings, options: SerialOptions) -> Result<SerialTransport, TransportError> {
+    pub async fn connect(
+        settings: PortSettings,
+        options: SerialOptions,
+    ) -> Result<SerialTransport, TransportError> {
         let mut t = SerialTransport {
             settings,
             options,
@@ -90,7 +93,11 @@ impl SerialTransport {
     }
 
     /// One request, one answer for it (unrelated frames, e.g. a stale PRN, are skipped).
-    async fn ask(&mut self, req: Request, wait: Duration) -> Result<Option<Response>, TransportError> {
+    async fn ask(
+        &mut self,
+        req: Request,
+        wait: Duration,
+    ) -> Result<Option<Response>, TransportError> {
         let op: Opcode = req.opcode();
         self.send_request(&req.encode()).await?;
         let deadline = Instant::now() + wait;
@@ -136,7 +143,10 @@ impl SerialTransport {
     }
 
     async fn query_mtu(&mut self) -> Result<(), TransportError> {
-        match self.ask(Request::MtuGet, self.options.answer_timeout).await? {
+        match self
+            .ask(Request::MtuGet, self.options.answer_timeout)
+            .await?
+        {
             Some(Response::Mtu { mtu }) => {
                 let len = write_len_for_mtu(mtu);
                 if len == 0 {

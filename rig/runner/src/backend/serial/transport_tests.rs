@@ -50,7 +50,9 @@ fn fake_device(mut master: File, b: DeviceBehaviour) -> Seen {
                         r.extend_from_slice(&m.to_le_bytes());
                         r
                     }),
-                    Some(0x03) => Some(vec![0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0]),
+                    Some(0x03) => Some(vec![
+                        0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0,
+                    ]),
                     _ => None,
                 };
                 if let Some(r) = reply {
@@ -82,50 +84,106 @@ fn quick() -> SerialOptions {
 #[tokio::test]
 async fn connect_pings_then_sizes_writes_from_mtu() {
     let (master, path) = pty_pair::open();
-    let seen = fake_device(master, DeviceBehaviour { ignore_pings: 2, mtu: Some(131), hang_up_after: None });
-    let t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    let seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: 2,
+            mtu: Some(131),
+            hang_up_after: None,
+        },
+    );
+    let t = SerialTransport::connect(settings(&path), quick())
+        .await
+        .unwrap();
     assert_eq!(t.mtu(), Some(131));
     assert_eq!(t.max_write_len(), 64);
     assert_eq!(t.kind(), TransportKind::Serial);
     let frames = seen.lock().unwrap().clone();
-    assert_eq!(frames, vec![vec![0x09, 1], vec![0x09, 2], vec![0x09, 3], vec![0x07]]);
+    assert_eq!(
+        frames,
+        vec![vec![0x09, 1], vec![0x09, 2], vec![0x09, 3], vec![0x07]]
+    );
 }
 
 #[tokio::test]
 async fn without_mtu_answer_the_default_payload_stays() {
     let (master, path) = pty_pair::open();
-    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: None, hang_up_after: None });
-    let t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    let _seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: 0,
+            mtu: None,
+            hang_up_after: None,
+        },
+    );
+    let t = SerialTransport::connect(settings(&path), quick())
+        .await
+        .unwrap();
     assert_eq!((t.mtu(), t.max_write_len()), (None, DEFAULT_WRITE_LEN));
 }
 
 #[tokio::test]
 async fn a_silent_device_times_out_naming_baud_and_flow_control() {
     let (master, path) = pty_pair::open();
-    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: u32::MAX, mtu: None, hang_up_after: None });
+    let _seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: u32::MAX,
+            mtu: None,
+            hang_up_after: None,
+        },
+    );
     let started = std::time::Instant::now();
-    let e = SerialTransport::connect(settings(&path), quick()).await.err().unwrap();
+    let e = SerialTransport::connect(settings(&path), quick())
+        .await
+        .err()
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(e.kind, TransportErrorKind::Timeout);
     assert!(e.detail.contains("no answer to PING"), "{}", e.detail);
-    assert!(e.detail.contains("115200") && e.detail.contains("flow control (none)"), "{}", e.detail);
+    assert!(
+        e.detail.contains("115200") && e.detail.contains("flow control (none)"),
+        "{}",
+        e.detail
+    );
 }
 
 #[tokio::test]
 async fn requests_and_data_are_slip_framed_and_replies_decoded() {
     let (master, path) = pty_pair::open();
-    let seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: None });
-    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    let seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: 0,
+            mtu: Some(131),
+            hang_up_after: None,
+        },
+    );
+    let mut t = SerialTransport::connect(settings(&path), quick())
+        .await
+        .unwrap();
     // CREATE with a size containing both SLIP specials, data with them too.
-    t.send_request(&[0x01, 0x02, 0xC0, 0xDB, 0x00, 0x00]).await.unwrap();
+    t.send_request(&[0x01, 0x02, 0xC0, 0xDB, 0x00, 0x00])
+        .await
+        .unwrap();
     t.write_data(&[0xC0, 0x01, 0xDB]).await.unwrap();
     t.send_request(&[0x03]).await.unwrap();
-    let reply = tokio::time::timeout(Duration::from_secs(2), t.receive()).await.unwrap().unwrap();
-    assert_eq!(reply, vec![0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0]);
+    let reply = tokio::time::timeout(Duration::from_secs(2), t.receive())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        reply,
+        vec![0x60, 0x03, 0x01, 0xC0, 0, 0, 0, 0xDB, 0xC0, 0xDB, 0xC0]
+    );
     let frames = seen.lock().unwrap().clone();
     assert_eq!(
         frames[2..].to_vec(),
-        vec![vec![0x01, 0x02, 0xC0, 0xDB, 0, 0], vec![0x08, 0xC0, 0x01, 0xDB], vec![0x03]]
+        vec![
+            vec![0x01, 0x02, 0xC0, 0xDB, 0, 0],
+            vec![0x08, 0xC0, 0x01, 0xDB],
+            vec![0x03]
+        ]
     );
     assert!(t.send_request(&[]).await.is_err(), "no empty frames");
 }
@@ -134,12 +192,24 @@ async fn requests_and_data_are_slip_framed_and_replies_decoded() {
 async fn a_vanished_port_is_link_lost() {
     let (master, path) = pty_pair::open();
     // PING, MTU_GET, then the device side goes away on the next frame.
-    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: Some(3) });
-    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    let _seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: 0,
+            mtu: Some(131),
+            hang_up_after: Some(3),
+        },
+    );
+    let mut t = SerialTransport::connect(settings(&path), quick())
+        .await
+        .unwrap();
     // The hang-up races the write: either the write or the next receive sees it.
     let e = match t.send_request(&[0x03]).await {
         Err(e) => e,
-        Ok(()) => tokio::time::timeout(Duration::from_secs(3), t.receive()).await.unwrap().unwrap_err(),
+        Ok(()) => tokio::time::timeout(Duration::from_secs(3), t.receive())
+            .await
+            .unwrap()
+            .unwrap_err(),
     };
     assert_eq!(e.kind, TransportErrorKind::LinkLost);
     assert!(e.detail.contains(&path), "{}", e.detail);
@@ -148,14 +218,37 @@ async fn a_vanished_port_is_link_lost() {
 #[tokio::test]
 async fn closed_transport_refuses_and_a_missing_port_is_io() {
     let (master, path) = pty_pair::open();
-    let _seen = fake_device(master, DeviceBehaviour { ignore_pings: 0, mtu: Some(131), hang_up_after: None });
-    let mut t = SerialTransport::connect(settings(&path), quick()).await.unwrap();
+    let _seen = fake_device(
+        master,
+        DeviceBehaviour {
+            ignore_pings: 0,
+            mtu: Some(131),
+            hang_up_after: None,
+        },
+    );
+    let mut t = SerialTransport::connect(settings(&path), quick())
+        .await
+        .unwrap();
     t.close().await.unwrap();
-    assert_eq!(t.receive().await.unwrap_err().kind, TransportErrorKind::Closed);
-    assert_eq!(t.send_request(&[0x03]).await.unwrap_err().kind, TransportErrorKind::Closed);
-    let e = SerialTransport::connect(settings("/dev/no-such-tty"), quick()).await.err().unwrap();
+    assert_eq!(
+        t.receive().await.unwrap_err().kind,
+        TransportErrorKind::Closed
+    );
+    assert_eq!(
+        t.send_request(&[0x03]).await.unwrap_err().kind,
+        TransportErrorKind::Closed
+    );
+    let e = SerialTransport::connect(settings("/dev/no-such-tty"), quick())
+        .await
+        .err()
+        .unwrap();
     assert_eq!(e.kind, TransportErrorKind::Io);
-    assert!(e.detail.starts_with("cannot open serial port /dev/no-such-tty"), "{}", e.detail);
+    assert!(
+        e.detail
+            .starts_with("cannot open serial port /dev/no-such-tty"),
+        "{}",
+        e.detail
+    );
 }
 
 #[test]
