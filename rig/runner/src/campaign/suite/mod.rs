@@ -15,6 +15,9 @@ pub mod step;
 pub mod sweep;
 pub mod yaml;
 
+#[cfg(test)]
+mod check_tests;
+
 pub use check::{check_file, check_text, Problem};
 pub use fault::{Distribution, Fault, FaultAction, FaultAt, FixedPoint, RandomPoint};
 pub use image_ref::{ImageRef, StandIn};
