@@ -10,3 +10,5 @@ pub mod suite;
 pub use failure_class::FailureClass;
 pub use outcome::{Outcome, Verdict};
 pub use phase::{ObjectRef, Phase};
+pub mod journal;
+pub mod stats;
