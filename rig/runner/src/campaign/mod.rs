@@ -12,3 +12,7 @@ pub use outcome::{Outcome, Verdict};
 pub use phase::{ObjectRef, Phase};
 pub mod journal;
 pub mod stats;
+pub mod summary;
+
+#[cfg(test)]
+mod testkit;
