@@ -33,8 +33,10 @@ impl Rate {
             successes,
             trials,
             rate: p,
-            low: (centre - half).max(0.0),
-            high: (centre + half).min(1.0),
+            // Exactly 0 and 1 at the ends (rounding leaves a few ULPs there, which would put
+            // the bound on the wrong side of the rate).
+            low: if successes == 0 { 0.0 } else { (centre - half).clamp(0.0, p) },
+            high: if successes == trials { 1.0 } else { (centre + half).clamp(p, 1.0) },
         })
     }
 }
