@@ -5,8 +5,10 @@ use clap::{Parser, Subcommand};
 
 pub mod keys;
 pub mod pkg;
+pub mod report;
 pub mod settings;
 pub mod sim;
+pub mod suite;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -37,6 +39,11 @@ pub enum Command {
     /// Serve, inspect and build images for the virtual nRF52832.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Check suite files and print their JSON Schema.
+    #[command(subcommand)]
+    Suite(suite::SuiteCmd),
+    /// Rebuild junit.xml and summary.txt from campaign journals (merging benches and nights).
+    Report(report::ReportArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -45,5 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => keys::run(c),
         Command::Settings(c) => settings::run(c),
         Command::Sim(c) => sim::run(c),
+        Command::Suite(c) => suite::run(c),
+        Command::Report(a) => report::run(a),
     }
 }
