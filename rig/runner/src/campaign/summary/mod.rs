@@ -16,7 +16,7 @@ use super::stats::{Rate, Spread};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-/// How many failures per group keep their seed and replay command.
+/// How many failures per group keep their seed and replay command (and as many bricks more).
 pub const FIRST_FAILURES: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,11 +256,16 @@ fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal, totals: &mut Total
     for c in classes {
         *g.failure_classes.entry(c.to_string()).or_insert(0) += 1;
     }
-    if bricked(it) {
+    let brick = bricked(it);
+    if brick {
         g.bricked += 1;
         totals.bricked += 1;
     }
-    if it.verdict != Verdict::Pass && g.first_failures.len() < FIRST_FAILURES {
+    // The first failures, and the first bricks even after those: a brick is never left without
+    // its replay command.
+    let kept = g.first_failures.len() as u64;
+    let room = kept < FIRST_FAILURES as u64 || (brick && g.bricked <= FIRST_FAILURES as u64);
+    if it.verdict != Verdict::Pass && room {
         let (class, message) = match (it.failure_class, it.retries.first()) {
             (Some(c), _) => (Some(c.to_string()), it.failure_text()),
             (None, Some(a)) => (Some(a.failure_class.to_string()), Some(a.message.clone())),

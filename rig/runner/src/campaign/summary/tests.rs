@@ -1,4 +1,5 @@
 use super::*;
+use crate::campaign::journal::IterationRecord;
 use crate::campaign::testkit::{header, iteration, journal, mixed};
 
 #[test]
@@ -56,7 +57,9 @@ fn benches_stay_apart_and_nights_add_up() {
     assert!(s.runs[0].complete && !s.runs[2].complete);
     // Replays name the seed of the journal each failure came from.
     let seeds: Vec<u64> = s.groups[0].first_failures.iter().map(|f| f.campaign_seed).collect();
-    assert_eq!(seeds, [7, 7, 7, 7, 8], "first failures in journal order, at most {FIRST_FAILURES}");
+    // Five first failures in journal order, then night 2's brick (bricks always keep theirs).
+    assert_eq!(seeds, [7, 7, 7, 7, 8, 8]);
+    assert_eq!(s.groups[0].first_failures[5].failure_class.as_deref(), Some("dut.brick"));
     assert_eq!(s.totals.iterations, 30);
 }
 
@@ -105,4 +108,16 @@ fn json_form_round_trips() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["groups"][0]["outcomes"]["bricked"], 1);
     assert_eq!(v["groups"][0]["success"]["trials"], 9);
+}
+
+#[test]
+fn bricks_keep_their_replay_after_the_first_failures() {
+    let mut its: Vec<IterationRecord> = (0..8)
+        .map(|i| iteration("s", i, Verdict::Fail, Outcome::DfuMode, Some("dut.timeout.create")))
+        .collect();
+    its.push(iteration("s", 8, Verdict::Fail, Outcome::Bricked, Some("dut.brick")));
+    let s = Summary::of(&[journal("j", header("b", 1), its, true)]);
+    let iters: Vec<u32> = s.groups[0].first_failures.iter().map(|f| f.iteration).collect();
+    assert_eq!(iters, [0, 1, 2, 3, 4, 8]);
+    assert_eq!(s.groups[0].first_failures[5].failure_class.as_deref(), Some("dut.brick"));
 }
