@@ -19,7 +19,10 @@ fn sample_xml() -> String {
     let a1 = dir.path().join("a1");
     let a2 = dir.path().join("a2");
     let b = dir.path().join("b");
-    let subs = ["random-interrupt[fault_action=reset]", "random-interrupt[fault_action=link-drop]"];
+    let subs = [
+        "random-interrupt[fault_action=reset]",
+        "random-interrupt[fault_action=link-drop]",
+    ];
     common::write_journal(&a1, "bench-a", 42, &subs, 30, true);
     common::write_journal(&a2, "bench-a", 43, &subs, 30, true);
     common::write_journal(&b, "bench-b", 42, &subs[..1], 30, false);
@@ -49,7 +52,10 @@ fn strip_tolerated(xml: &str) -> String {
 
 #[test]
 fn validates_with_xmllint() {
-    let Ok(out) = std::process::Command::new("xmllint").arg("--version").output() else {
+    let Ok(out) = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+    else {
         println!("note: xmllint not installed (Debian: apt-get install libxml2-utils); schema validation by xmllint skipped, the pure-Rust structural check still runs");
         return;
     };
@@ -65,7 +71,10 @@ fn validates_with_xmllint() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "xmllint rejected the JUnit file:\n{stderr}");
+    assert!(
+        run.status.success(),
+        "xmllint rejected the JUnit file:\n{stderr}"
+    );
     assert!(stderr.contains("validates"), "{stderr}");
 }
 
@@ -73,13 +82,18 @@ fn validates_with_xmllint() {
 fn xmllint_catches_what_the_schema_forbids() {
     // The validation above could pass vacuously if xmllint ignored the schema: an undeclared
     // attribute on a testcase must be refused.
-    if std::process::Command::new("xmllint").arg("--version").output().is_err() {
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         println!("note: xmllint not installed; skipped");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.xml");
-    let bad = strip_tolerated(&sample_xml()).replacen("<testcase ", "<testcase assertions=\"1\" ", 1);
+    let bad =
+        strip_tolerated(&sample_xml()).replacen("<testcase ", "<testcase assertions=\"1\" ", 1);
     std::fs::write(&file, bad).unwrap();
     let run = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
@@ -98,7 +112,10 @@ fn xmllint_catches_what_the_schema_forbids() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     for line in stderr.lines().filter(|l| l.contains("error")) {
-        assert!(line.contains("testsuites") && line.contains("skipped"), "unexpected: {line}");
+        assert!(
+            line.contains("testsuites") && line.contains("skipped"),
+            "unexpected: {line}"
+        );
     }
 }
 
@@ -131,7 +148,12 @@ fn read_xsd() -> (BTreeMap<String, Decl>, String) {
                 }
                 d.attributes.insert(name);
             } else if xs(&n, "element") && n != body {
-                d.children.insert(n.attribute("ref").or(n.attribute("name")).unwrap().to_string());
+                d.children.insert(
+                    n.attribute("ref")
+                        .or(n.attribute("name"))
+                        .unwrap()
+                        .to_string(),
+                );
             }
         }
     };
@@ -146,9 +168,15 @@ fn read_xsd() -> (BTreeMap<String, Decl>, String) {
         decls.insert(el.attribute("name").unwrap().to_string(), d);
     }
     // Elements declared locally with a simple type (stackTrace in rerunType) hold text only.
-    for n in doc.descendants().filter(|n| xs(n, "element") && n.attribute("type") == Some("xs:string")) {
+    for n in doc
+        .descendants()
+        .filter(|n| xs(n, "element") && n.attribute("type") == Some("xs:string"))
+    {
         if let Some(name) = n.attribute("name") {
-            decls.entry(name.to_string()).or_insert_with(|| Decl { text_only: true, ..Decl::default() });
+            decls.entry(name.to_string()).or_insert_with(|| Decl {
+                text_only: true,
+                ..Decl::default()
+            });
         }
     }
     let pattern = doc
@@ -181,14 +209,19 @@ fn check_structure(xml: &str) -> Result<BTreeSet<String>, String> {
     let mut seen = BTreeSet::new();
     for n in doc.descendants().filter(|n| n.is_element()) {
         let name = n.tag_name().name();
-        let d = decls.get(name).ok_or(format!("<{name}> is not declared by the schema"))?;
+        let d = decls
+            .get(name)
+            .ok_or(format!("<{name}> is not declared by the schema"))?;
         seen.insert(name.to_string());
         for a in n.attributes() {
             let tolerated = name == "testsuites" && TOLERATED_ON_TESTSUITES.contains(&a.name());
             if !d.attributes.contains(a.name()) && !tolerated {
                 return Err(format!("<{name}> has undeclared attribute {}", a.name()));
             }
-            if a.name() == "time" && (name == "testsuite" || name == "testsuites") && !surefire_time(a.value()) {
+            if a.name() == "time"
+                && (name == "testsuite" || name == "testsuites")
+                && !surefire_time(a.value())
+            {
                 return Err(format!("<{name} time={}> is not SUREFIRE_TIME", a.value()));
             }
         }
@@ -207,8 +240,16 @@ fn check_structure(xml: &str) -> Result<BTreeSet<String>, String> {
         }
         // rerunType is a sequence: stackTrace, system-out, system-err in that order.
         if name.starts_with("flaky") || name.starts_with("rerun") {
-            let order: Vec<&str> = n.children().filter(|c| c.is_element()).map(|c| c.tag_name().name()).collect();
-            let rank = |t: &str| ["stackTrace", "system-out", "system-err"].iter().position(|x| *x == t);
+            let order: Vec<&str> = n
+                .children()
+                .filter(|c| c.is_element())
+                .map(|c| c.tag_name().name())
+                .collect();
+            let rank = |t: &str| {
+                ["stackTrace", "system-out", "system-err"]
+                    .iter()
+                    .position(|x| *x == t)
+            };
             if !order.windows(2).all(|w| rank(w[0]) < rank(w[1])) {
                 return Err(format!("<{name}> children out of order: {order:?}"));
             }
@@ -220,18 +261,35 @@ fn check_structure(xml: &str) -> Result<BTreeSet<String>, String> {
 #[test]
 fn structure_follows_the_schema_in_pure_rust() {
     let (decls, pattern) = read_xsd();
-    assert_eq!(pattern, "(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\\.[0-9]{0,3})?", "the fixture changed");
+    assert_eq!(
+        pattern, "(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\\.[0-9]{0,3})?",
+        "the fixture changed"
+    );
     assert!(decls["testcase"].children.contains("flakyFailure"));
     assert!(decls["flakyFailure"].required.contains("type"));
     let xml = sample_xml();
     let seen = check_structure(&xml).unwrap();
-    for expected in ["testsuites", "testsuite", "properties", "property", "testcase", "failure", "error", "flakyFailure", "stackTrace", "system-out"] {
+    for expected in [
+        "testsuites",
+        "testsuite",
+        "properties",
+        "property",
+        "testcase",
+        "failure",
+        "error",
+        "flakyFailure",
+        "stackTrace",
+        "system-out",
+    ] {
         assert!(seen.contains(expected), "the sample has no <{expected}>");
     }
     // The checker refuses what the schema does not allow.
     for (from, to) in [
         ("<testcase ", "<testcase assertions=\"1\" "),
-        ("<flakyFailure message", "<flakyFailure time=\"1.0\" message"),
+        (
+            "<flakyFailure message",
+            "<flakyFailure time=\"1.0\" message",
+        ),
         ("<testsuite name=", "<testsuite time=\"1.2345\" name="),
         ("<properties>", "<properties><testcase name=\"x\"/>"),
     ] {
@@ -241,8 +299,17 @@ fn structure_follows_the_schema_in_pure_rust() {
     let doc = roxmltree::Document::parse(&xml).unwrap();
     // Counts agree with the testcases.
     for s in doc.descendants().filter(|n| n.has_tag_name("testsuite")) {
-        let cases: Vec<_> = s.children().filter(|c| c.has_tag_name("testcase")).collect();
-        let count = |tag: &str| cases.iter().filter(|c| c.children().any(|x| x.has_tag_name(tag))).count().to_string();
+        let cases: Vec<_> = s
+            .children()
+            .filter(|c| c.has_tag_name("testcase"))
+            .collect();
+        let count = |tag: &str| {
+            cases
+                .iter()
+                .filter(|c| c.children().any(|x| x.has_tag_name(tag)))
+                .count()
+                .to_string()
+        };
         assert_eq!(s.attribute("tests").unwrap(), cases.len().to_string());
         assert_eq!(s.attribute("failures").unwrap(), count("failure"));
         assert_eq!(s.attribute("errors").unwrap(), count("error"));
@@ -250,7 +317,10 @@ fn structure_follows_the_schema_in_pure_rust() {
     // Unique (classname, name) pairs: GitLab keeps only the first of duplicates.
     let mut pairs = BTreeSet::new();
     for c in doc.descendants().filter(|n| n.has_tag_name("testcase")) {
-        assert!(pairs.insert((c.attribute("classname").unwrap(), c.attribute("name").unwrap())));
+        assert!(pairs.insert((
+            c.attribute("classname").unwrap(),
+            c.attribute("name").unwrap()
+        )));
     }
     assert_eq!(pairs.len(), 150);
 }
@@ -261,6 +331,14 @@ fn escaping_and_control_characters() {
     // The ANSI escape in an RTT line is removed; markup characters are escaped and read back.
     assert!(!xml.contains('\u{1b}'));
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let out = doc.descendants().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
-    assert!(out.contains("CREATE data object 0 <size=4096> & \"go\""), "{out}");
+    let out = doc
+        .descendants()
+        .find(|n| n.has_tag_name("system-out"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        out.contains("CREATE data object 0 <size=4096> & \"go\""),
+        "{out}"
+    );
 }

@@ -36,7 +36,10 @@ fn load(name: &str) -> Suite {
 
 #[test]
 fn the_six_suites_are_there() {
-    let names: Vec<String> = shipped().iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = shipped()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, SHIPPED);
 }
 
@@ -44,7 +47,12 @@ fn the_six_suites_are_there() {
 fn referenced_images(text: &str) -> Vec<String> {
     text.split("../firmware/sim/")
         .skip(1)
-        .map(|rest| rest.split(|c: char| c.is_whitespace() || c == ',' || c == '}').next().unwrap().to_string())
+        .map(|rest| {
+            rest.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -75,7 +83,10 @@ fn every_shipped_suite_checks_clean() {
         } else {
             println!("note: firmware/sim/ is not in this checkout yet; {} checked without its image files", file.display());
             for p in &problems {
-                assert!(p.message.contains("`../firmware/sim/") && p.message.contains("not found"), "{p}");
+                assert!(
+                    p.message.contains("`../firmware/sim/") && p.message.contains("not found"),
+                    "{p}"
+                );
             }
         }
     }
@@ -94,9 +105,13 @@ fn every_shipped_suite_validates_against_the_schema() {
     let schema = serde_json::to_value(schema::suite_schema()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for file in shipped() {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let json = serde_json::to_value(&yaml).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
     }
     // The schema is as strict as the reader: unknown keys, outcomes and stand-ins are refused.
@@ -116,27 +131,40 @@ fn every_shipped_suite_validates_against_the_schema() {
 
 #[test]
 fn plans_match_what_the_suites_promise() {
-    let dfu_steps = |steps: &[Step]| steps.iter().filter(|s| matches!(s, Step::Dfu(_))).count() as u64;
+    let dfu_steps =
+        |steps: &[Step]| steps.iter().filter(|s| matches!(s, Step::Dfu(_))).count() as u64;
 
     let soak = load("nightly-soak");
     let c = &soak.cases[0];
-    assert_eq!(u64::from(c.iterations) * dfu_steps(&c.steps), 500, "500 updates");
+    assert_eq!(
+        u64::from(c.iterations) * dfu_steps(&c.steps),
+        500,
+        "500 updates"
+    );
 
     let ir = load("interrupt-recovery");
     let subs = ir.sub_cases(None).unwrap();
-    assert_eq!(subs.iter().map(|s| u64::from(s.iterations)).sum::<u64>(), 300);
+    assert_eq!(
+        subs.iter().map(|s| u64::from(s.iterations)).sum::<u64>(),
+        300
+    );
     let actions: Vec<String> = subs.iter().map(|s| s.params[0].to_string()).collect();
     assert_eq!(actions, ["reset", "power-cut-200ms", "link-drop"]);
 
     let pls = load("power-loss-sweep");
-    assert!(pls.sub_cases(None).is_err(), "flash_op: all waits for the count");
+    assert!(
+        pls.sub_cases(None).is_err(),
+        "flash_op: all waits for the count"
+    );
     let subs = pls.sub_cases(Some(40)).unwrap();
     assert_eq!(subs.len(), 40);
     assert_eq!(subs[39].params, [SweepValue::FlashOp(39)]);
 
     let seed = load("seed-sdk12-qfab");
     assert_eq!(seed.dut.unwrap().chip, Some(nrf_dfu::Chip::Nrf52832Qfab));
-    let Step::Dfu(d) = &seed.cases[0].steps[1] else { panic!() };
+    let Step::Dfu(d) = &seed.cases[0].steps[1] else {
+        panic!()
+    };
     assert_eq!(d.sd_req, Some(vec![0x8C]));
 
     let zoo = load("bug-zoo");
@@ -147,6 +175,10 @@ fn plans_match_what_the_suites_promise() {
     assert_eq!(defects, all, "one case per defect of the catalogue");
     for c in &zoo.cases {
         assert_eq!(c.defects.len(), 1);
-        assert_eq!(c.name, c.defects[0].name(), "cases are named after their defect");
+        assert_eq!(
+            c.name,
+            c.defects[0].name(),
+            "cases are named after their defect"
+        );
     }
 }

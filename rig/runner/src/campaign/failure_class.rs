@@ -24,7 +24,10 @@ use std::str::FromStr;
 #[serde(into = "String", try_from = "String")]
 pub enum FailureClass {
     Infra(InfraFault),
-    Protocol { phase: Phase, result: ProtocolResult },
+    Protocol {
+        phase: Phase,
+        result: ProtocolResult,
+    },
     Timeout(Phase),
     Verify(VerifyCheck),
     Brick,
@@ -187,7 +190,9 @@ fn parse_ext(token: &str) -> Option<ExtError> {
             _ => None,
         };
     }
-    ExtError::NAMED.into_iter().find(|e| kebab(e.name()) == token)
+    ExtError::NAMED
+        .into_iter()
+        .find(|e| kebab(e.name()) == token)
 }
 
 impl fmt::Display for ProtocolResult {
@@ -314,7 +319,10 @@ mod tests {
     #[case("dut.timeout.create", FailureClass::Timeout(Phase::Create))]
     #[case("dut.timeout.enter-dfu", FailureClass::Timeout(Phase::EnterDfu))]
     #[case("dut.verify.bank0", FailureClass::Verify(VerifyCheck::Bank0))]
-    #[case("dut.verify.app-version", FailureClass::Verify(VerifyCheck::AppVersion))]
+    #[case(
+        "dut.verify.app-version",
+        FailureClass::Verify(VerifyCheck::AppVersion)
+    )]
     #[case(
         "dut.protocol.create.operation-failed",
         FailureClass::Protocol { phase: Phase::Create, result: ProtocolResult::Code(ResultCode::OperationFailed) }
@@ -358,12 +366,18 @@ mod tests {
     #[case("infra.probe.usb", "expected `infra.<what>`")]
     #[case("dut.timeout.flash", "unknown phase `flash`")]
     #[case("dut.verify.crc", "unknown check `crc`")]
-    #[case("dut.protocol.create.operation_failed", "unknown result `operation_failed`")]
+    #[case(
+        "dut.protocol.create.operation_failed",
+        "unknown result `operation_failed`"
+    )]
     // A named code must be written by name, so each class has one spelling.
     #[case("dut.protocol.create.code-0x0a", "unknown result `code-0x0a`")]
     #[case("dut.protocol.create.ext-error", "unknown result `ext-error`")]
     #[case("dut.protocol.execute.ext-error.nope", "unknown extended error `nope`")]
-    #[case("dut.protocol.execute.ext-error.fw-version-failure.x", "expected `dut.protocol")]
+    #[case(
+        "dut.protocol.execute.ext-error.fw-version-failure.x",
+        "expected `dut.protocol"
+    )]
     #[case("dut.brick.now", "expected infra.<what>")]
     #[case("", "expected infra.<what>")]
     fn rejects(#[case] text: &str, #[case] reason: &str) {
@@ -375,17 +389,30 @@ mod tests {
     #[test]
     fn from_response_uses_the_extended_code_only_with_ext_error() {
         assert_eq!(
-            FailureClass::from_response(Phase::Execute, ResultCode::ExtError, Some(ExtError::SdVersionFailure)).to_string(),
+            FailureClass::from_response(
+                Phase::Execute,
+                ResultCode::ExtError,
+                Some(ExtError::SdVersionFailure)
+            )
+            .to_string(),
             "dut.protocol.execute.ext-error.sd-version-failure"
         );
         assert_eq!(
-            FailureClass::from_response(Phase::Create, ResultCode::InvalidObject, Some(ExtError::NoError)).to_string(),
+            FailureClass::from_response(
+                Phase::Create,
+                ResultCode::InvalidObject,
+                Some(ExtError::NoError)
+            )
+            .to_string(),
             "dut.protocol.create.invalid-object"
         );
         // EXT_ERROR without its byte stays representable (SDK 12 never sends it).
         assert_eq!(
             FailureClass::from_response(Phase::Create, ResultCode::ExtError, None),
-            FailureClass::Protocol { phase: Phase::Create, result: ProtocolResult::Code(ResultCode::ExtError) }
+            FailureClass::Protocol {
+                phase: Phase::Create,
+                result: ProtocolResult::Code(ResultCode::ExtError)
+            }
         );
     }
 
@@ -394,7 +421,8 @@ mod tests {
         let result = prop_oneof![
             any::<u8>()
                 .prop_map(ResultCode::from_u8)
-                .prop_filter("ext-error is written with its code", |r| *r != ResultCode::ExtError)
+                .prop_filter("ext-error is written with its code", |r| *r
+                    != ResultCode::ExtError)
                 .prop_map(ProtocolResult::Code),
             any::<u8>().prop_map(|v| ProtocolResult::Ext(ExtError::from_u8(v))),
             Just(ProtocolResult::CrcMismatch),
@@ -403,7 +431,8 @@ mod tests {
         ];
         prop_oneof![
             proptest::sample::select(InfraFault::ALL.to_vec()).prop_map(FailureClass::Infra),
-            (phase.clone(), result).prop_map(|(phase, result)| FailureClass::Protocol { phase, result }),
+            (phase.clone(), result)
+                .prop_map(|(phase, result)| FailureClass::Protocol { phase, result }),
             phase.prop_map(FailureClass::Timeout),
             proptest::sample::select(VerifyCheck::ALL.to_vec()).prop_map(FailureClass::Verify),
             Just(FailureClass::Brick),

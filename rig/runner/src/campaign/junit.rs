@@ -16,8 +16,7 @@ use super::journal::{Attempt, IterationRecord, Journal};
 use super::outcome::Verdict;
 use super::summary::{GroupStats, Summary};
 use quick_junit::{
-    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus,
-    TestRerun, TestSuite,
+    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -41,13 +40,19 @@ pub fn report(journals: &[Journal]) -> Report {
         }
         for key in order {
             let its = &groups[&key];
-            let base = format!("{}.{}.{}.{}", j.header.suite.name, key.0, j.header.bench.name, key.1);
+            let base = format!(
+                "{}.{}.{}.{}",
+                j.header.suite.name, key.0, j.header.bench.name, key.1
+            );
             // The same sub-case from another journal of the same bench (another night) gets a
             // suffix so testcase names stay unique in the merged file.
             let n = used.entry(base.clone()).or_insert(0);
             *n += 1;
             let name = if *n == 1 { base } else { format!("{base}#{n}") };
-            let g = stats.groups.iter().find(|g| g.sub_case == key.0 && g.dut == key.1);
+            let g = stats
+                .groups
+                .iter()
+                .find(|g| g.sub_case == key.0 && g.dut == key.1);
             let suite = test_suite(j, &name, its, g);
             total += suite.time.unwrap_or_default();
             report.add_test_suite(suite);
@@ -63,7 +68,10 @@ pub fn to_xml(journals: &[Journal]) -> Result<String, quick_junit::SerializeErro
 }
 
 fn report_name(journals: &[Journal]) -> String {
-    let mut names: Vec<&str> = journals.iter().map(|j| j.header.suite.name.as_str()).collect();
+    let mut names: Vec<&str> = journals
+        .iter()
+        .map(|j| j.header.suite.name.as_str())
+        .collect();
     names.dedup();
     if names.is_empty() {
         "rig".into()
@@ -72,7 +80,12 @@ fn report_name(journals: &[Journal]) -> String {
     }
 }
 
-fn test_suite(j: &Journal, name: &str, its: &[&IterationRecord], g: Option<&GroupStats>) -> TestSuite {
+fn test_suite(
+    j: &Journal,
+    name: &str,
+    its: &[&IterationRecord],
+    g: Option<&GroupStats>,
+) -> TestSuite {
     let mut suite = TestSuite::new(name);
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&j.header.wall_start) {
         suite.set_timestamp(t);
@@ -123,7 +136,8 @@ fn properties(j: &Journal, its: &[&IterationRecord], g: Option<&GroupStats>) -> 
         }
     }
     if let Some(g) = g {
-        let rate = |r: &Option<super::stats::Rate>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+        let rate =
+            |r: &Option<super::stats::Rate>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
         p.push(("iterations".into(), g.iterations.to_string()));
         p.push(("success_rate".into(), rate(&g.success)));
         p.push(("eventual_success_rate".into(), rate(&g.eventual_success)));
@@ -131,10 +145,16 @@ fn properties(j: &Journal, its: &[&IterationRecord], g: Option<&GroupStats>) -> 
         p.push(("infra_errors".into(), g.errors.to_string()));
         p.push(("bricked".into(), g.bricked.to_string()));
         if let Some(u) = g.update_ms {
-            p.push(("update_s_p50_p95".into(), format!("{:.3} {:.3}", u.p50 / 1000.0, u.p95 / 1000.0)));
+            p.push((
+                "update_s_p50_p95".into(),
+                format!("{:.3} {:.3}", u.p50 / 1000.0, u.p95 / 1000.0),
+            ));
         }
         if let Some(t) = g.throughput_bps {
-            p.push(("throughput_bps_p50_p95".into(), format!("{:.0} {:.0}", t.p50, t.p95)));
+            p.push((
+                "throughput_bps_p50_p95".into(),
+                format!("{:.0} {:.0}", t.p50, t.p95),
+            ));
         }
     }
     p.push(("journal".into(), j.path.display().to_string()));
@@ -147,10 +167,19 @@ fn test_case(suite_name: &str, it: &IterationRecord) -> TestCase {
     let status = match it.verdict {
         Verdict::Pass => TestCaseStatus::success(),
         Verdict::Flaky => TestCaseStatus::Success {
-            flaky_runs: it.retries.iter().enumerate().map(|(k, a)| rerun(k, a)).collect(),
+            flaky_runs: it
+                .retries
+                .iter()
+                .enumerate()
+                .map(|(k, a)| rerun(k, a))
+                .collect(),
         },
         Verdict::Fail | Verdict::Error => {
-            let kind = if it.verdict == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+            let kind = if it.verdict == Verdict::Error {
+                NonSuccessKind::Error
+            } else {
+                NonSuccessKind::Failure
+            };
             let mut s = TestCaseStatus::non_success(kind);
             if let Some(m) = it.failure_text() {
                 s.set_message(m);
@@ -174,7 +203,11 @@ fn test_case(suite_name: &str, it: &IterationRecord) -> TestCase {
 
 /// A failed attempt: `flakyFailure`/`flakyError` or `rerunFailure`/`rerunError`.
 fn rerun(k: usize, a: &Attempt) -> TestRerun {
-    let kind = if a.failure_class.is_infra() { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+    let kind = if a.failure_class.is_infra() {
+        NonSuccessKind::Error
+    } else {
+        NonSuccessKind::Failure
+    };
     let mut r = TestRerun::new(kind);
     // `type` is required on Surefire's rerun elements.
     r.set_type(a.failure_class.to_string());

@@ -20,40 +20,77 @@ fn child<'a>(n: roxmltree::Node<'a, 'a>, tag: &str) -> Option<roxmltree::Node<'a
 
 #[test]
 fn one_testcase_per_iteration_with_class_message_and_evidence() {
-    let j = journal("runs/a/journal.jsonl", header("bench-a", 42), mixed("env[prn=1]"), true);
+    let j = journal(
+        "runs/a/journal.jsonl",
+        header("bench-a", 42),
+        mixed("env[prn=1]"),
+        true,
+    );
     let xml = to_xml(&[j]).unwrap();
     let doc = parse(&xml);
-    let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
     assert_eq!(suites.len(), 1);
     let s = suites[0];
     assert_eq!(s.attribute("name"), Some("soak.env[prn=1].bench-a.dut0"));
-    assert_eq!((s.attribute("tests"), s.attribute("failures"), s.attribute("errors")), (Some("10"), Some("2"), Some("1")));
+    assert_eq!(
+        (
+            s.attribute("tests"),
+            s.attribute("failures"),
+            s.attribute("errors")
+        ),
+        (Some("10"), Some("2"), Some("1"))
+    );
     assert_eq!(s.attribute("hostname"), Some("ci-host"));
-    assert_eq!(s.attribute("timestamp"), Some("2026-09-01T02:00:00.000+00:00"));
+    assert_eq!(
+        s.attribute("timestamp"),
+        Some("2026-09-01T02:00:00.000+00:00")
+    );
     // 10 iterations of 2000 + i ms.
     assert_eq!(s.attribute("time"), Some("20.045"));
 
     let pass = case(&doc, "env[prn=1]/dut0/iter-0000");
-    assert_eq!(pass.attribute("classname"), Some("soak.env[prn=1].bench-a.dut0"));
+    assert_eq!(
+        pass.attribute("classname"),
+        Some("soak.env[prn=1].bench-a.dut0")
+    );
     assert!(child(pass, "failure").is_none() && child(pass, "error").is_none());
     let out = child(pass, "system-out").unwrap().text().unwrap();
     assert!(out.starts_with("verdict=pass outcome=completed seed=0x00000000000003e8 bytes=6144 update_ms=1000 throughput_bps=6144\n"), "{out}");
-    assert!(out.contains("0.020 s rtt   <info> app: Inside main"), "{out}");
+    assert!(
+        out.contains("0.020 s rtt   <info> app: Inside main"),
+        "{out}"
+    );
 
     let fail = child(case(&doc, "env[prn=1]/dut0/iter-0006"), "failure").unwrap();
-    assert_eq!(fail.attribute("type"), Some("dut.protocol.create.operation-failed"));
+    assert_eq!(
+        fail.attribute("type"),
+        Some("dut.protocol.create.operation-failed")
+    );
     assert_eq!(
         fail.attribute("message"),
         Some("phase=create object=data#3 offset=12288 result=OPERATION_FAILED: write failed")
     );
 
     let flaky = case(&doc, "env[prn=1]/dut0/iter-0008");
-    assert!(child(flaky, "failure").is_none(), "a flaky iteration is not a failure");
+    assert!(
+        child(flaky, "failure").is_none(),
+        "a flaky iteration is not a failure"
+    );
     let ff = child(flaky, "flakyFailure").unwrap();
     assert_eq!(ff.attribute("type"), Some("dut.timeout.create"));
     assert_eq!(ff.attribute("message"), Some("no response to CREATE"));
-    assert_eq!(child(ff, "stackTrace").unwrap().text(), Some("attempt 1: dut.timeout.create, outcome stuck, 30000 ms"));
-    assert!(child(ff, "system-out").unwrap().text().unwrap().contains("iteration 8 start"));
+    assert_eq!(
+        child(ff, "stackTrace").unwrap().text(),
+        Some("attempt 1: dut.timeout.create, outcome stuck, 30000 ms")
+    );
+    assert!(child(ff, "system-out")
+        .unwrap()
+        .text()
+        .unwrap()
+        .contains("iteration 8 start"));
 
     let err = child(case(&doc, "env[prn=1]/dut0/iter-0009"), "error").unwrap();
     assert_eq!(err.attribute("type"), Some("infra.adapter"));
@@ -86,14 +123,26 @@ fn one_testcase_per_iteration_with_class_message_and_evidence() {
 
 #[test]
 fn failure_after_retries_keeps_the_attempts_as_reruns() {
-    let mut it = iteration("a", 0, Verdict::Fail, Outcome::Stuck, Some("dut.timeout.create"));
+    let mut it = iteration(
+        "a",
+        0,
+        Verdict::Fail,
+        Outcome::Stuck,
+        Some("dut.timeout.create"),
+    );
     let mut earlier = iteration("a", 0, Verdict::Flaky, Outcome::Stuck, Some("infra.probe"));
     it.retries = std::mem::take(&mut earlier.retries);
     let xml = to_xml(&[journal("j", header("b", 1), vec![it], true)]).unwrap();
     let doc = parse(&xml);
     let c = case(&doc, "a/dut0/iter-0000");
-    assert_eq!(child(c, "failure").unwrap().attribute("type"), Some("dut.timeout.create"));
-    assert_eq!(child(c, "rerunError").unwrap().attribute("type"), Some("infra.probe"));
+    assert_eq!(
+        child(c, "failure").unwrap().attribute("type"),
+        Some("dut.timeout.create")
+    );
+    assert_eq!(
+        child(c, "rerunError").unwrap().attribute("type"),
+        Some("infra.probe")
+    );
     assert!(child(c, "flakyFailure").is_none());
 }
 
@@ -104,12 +153,28 @@ fn merged_journals_keep_names_unique() {
     let other = journal("b", header("bench-b", 7), mixed("soak"), true);
     let xml = to_xml(&[one, two, other]).unwrap();
     let doc = parse(&xml);
-    let names: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).filter_map(|n| n.attribute("name")).collect();
-    assert_eq!(names, ["soak.soak.bench-a.dut0", "soak.soak.bench-a.dut0#2", "soak.soak.bench-b.dut0"]);
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "soak.soak.bench-a.dut0",
+            "soak.soak.bench-a.dut0#2",
+            "soak.soak.bench-b.dut0"
+        ]
+    );
     let mut pairs: Vec<(&str, &str)> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
-        .map(|n| (n.attribute("classname").unwrap(), n.attribute("name").unwrap()))
+        .map(|n| {
+            (
+                n.attribute("classname").unwrap(),
+                n.attribute("name").unwrap(),
+            )
+        })
         .collect();
     let n = pairs.len();
     pairs.sort();
@@ -118,5 +183,12 @@ fn merged_journals_keep_names_unique() {
     assert_eq!(n, 30);
     let root = doc.root_element();
     assert_eq!(root.attribute("name"), Some("rig soak"));
-    assert_eq!((root.attribute("tests"), root.attribute("failures"), root.attribute("errors")), (Some("30"), Some("6"), Some("3")));
+    assert_eq!(
+        (
+            root.attribute("tests"),
+            root.attribute("failures"),
+            root.attribute("errors")
+        ),
+        (Some("30"), Some("6"), Some("3"))
+    );
 }

@@ -142,15 +142,24 @@ mod tests {
         assert_eq!(o.to_string(), label);
         assert_eq!(label.parse::<Outcome>().unwrap(), o);
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{label}\""));
-        assert_eq!(crate::campaign::suite::yaml::from_str::<Outcome>(label).unwrap(), o);
+        assert_eq!(
+            crate::campaign::suite::yaml::from_str::<Outcome>(label).unwrap(),
+            o
+        );
         assert_eq!(o.is_updated(), updated);
         assert_eq!(o.is_recoverable_over_the_air(), ota);
     }
 
     #[test]
     fn unknown_outcome_lists_choices() {
-        let e = "old_app_running".parse::<Outcome>().unwrap_err().to_string();
-        assert!(e.contains("old-app-running") && e.contains("bricked"), "{e}");
+        let e = "old_app_running"
+            .parse::<Outcome>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("old-app-running") && e.contains("bricked"),
+            "{e}"
+        );
     }
 
     #[rstest]

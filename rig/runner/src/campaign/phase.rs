@@ -87,7 +87,7 @@ impl FromStr for Phase {
 
 /// Which object: the init packet (command object) or data object N (0-based, `offset / max_size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "ObjectRefRepr", into = "ObjectRefRepr")]
+#[serde(from = "ObjectRefRepr", into = "ObjectRefRepr")]
 pub enum ObjectRef {
     Init,
     Data(u32),
@@ -108,13 +108,12 @@ enum InitName {
     Init,
 }
 
-impl TryFrom<ObjectRefRepr> for ObjectRef {
-    type Error = std::convert::Infallible;
-    fn try_from(r: ObjectRefRepr) -> Result<Self, Self::Error> {
-        Ok(match r {
+impl From<ObjectRefRepr> for ObjectRef {
+    fn from(r: ObjectRefRepr) -> Self {
+        match r {
             ObjectRefRepr::Index(i) => ObjectRef::Data(i),
             ObjectRefRepr::Name(InitName::Init) => ObjectRef::Init,
-        })
+        }
     }
 }
 

@@ -17,7 +17,10 @@ pub enum ReportError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("JUnit: {0}")]
     Junit(String),
 }
@@ -39,7 +42,9 @@ pub fn journal_path(input: &Path) -> Result<PathBuf, ReportError> {
         if p.is_file() {
             Ok(p)
         } else {
-            Err(ReportError::NoJournal { path: input.to_path_buf() })
+            Err(ReportError::NoJournal {
+                path: input.to_path_buf(),
+            })
         }
     } else {
         Ok(input.to_path_buf())
@@ -60,19 +65,30 @@ pub fn rebuild(inputs: &[PathBuf]) -> Result<Rebuilt, ReportError> {
             ));
         }
         if j.footer.is_none() {
-            notes.push(format!("{}: no footer: the campaign did not finish", j.path.display()));
+            notes.push(format!(
+                "{}: no footer: the campaign did not finish",
+                j.path.display()
+            ));
         }
         journals.push(j);
     }
     let summary = Summary::of(&journals);
     let junit_xml = junit::to_xml(&journals).map_err(|e| ReportError::Junit(e.to_string()))?;
-    Ok(Rebuilt { journals, summary, junit_xml, notes })
+    Ok(Rebuilt {
+        journals,
+        summary,
+        junit_xml,
+        notes,
+    })
 }
 
 impl Rebuilt {
     /// Write junit.xml, summary.txt and summary.json into `dir` (created if needed).
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-        std::fs::create_dir_all(dir).map_err(|source| ReportError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let files = [
             (JUNIT_FILE, self.junit_xml.clone()),
             (SUMMARY_TEXT_FILE, self.summary.to_text()),
@@ -81,7 +97,10 @@ impl Rebuilt {
         let mut written = Vec::new();
         for (name, text) in files {
             let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+            std::fs::write(&path, text).map_err(|source| ReportError::Io {
+                path: path.clone(),
+                source,
+            })?;
             written.push(path);
         }
         Ok(written)

@@ -35,8 +35,16 @@ impl Rate {
             rate: p,
             // Exactly 0 and 1 at the ends (rounding leaves a few ULPs there, which would put
             // the bound on the wrong side of the rate).
-            low: if successes == 0 { 0.0 } else { (centre - half).clamp(0.0, p) },
-            high: if successes == trials { 1.0 } else { (centre + half).clamp(p, 1.0) },
+            low: if successes == 0 {
+                0.0
+            } else {
+                (centre - half).clamp(0.0, p)
+            },
+            high: if successes == trials {
+                1.0
+            } else {
+                (centre + half).clamp(p, 1.0)
+            },
         })
     }
 }
@@ -124,7 +132,10 @@ mod tests {
     #[case(&[10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0], 5.5, 9.55)]
     fn percentiles(#[case] v: &[f64], #[case] p50: f64, #[case] p95: f64) {
         let s = Spread::of(v).unwrap();
-        assert!((s.p50 - p50).abs() < 1e-9 && (s.p95 - p95).abs() < 1e-9, "{s:?}");
+        assert!(
+            (s.p50 - p50).abs() < 1e-9 && (s.p95 - p95).abs() < 1e-9,
+            "{s:?}"
+        );
         assert_eq!(s.count, v.len());
         assert_eq!(percentile(v, 0.0), v.iter().copied().reduce(f64::min));
         assert_eq!(percentile(v, 1.0), v.iter().copied().reduce(f64::max));

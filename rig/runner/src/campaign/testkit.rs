@@ -11,15 +11,27 @@ pub fn header(bench: &str, seed: u64) -> Header {
         format: FORMAT,
         tool: "rig".into(),
         tool_version: "0.1.0".into(),
-        suite: SuiteRef { name: "soak".into(), path: "suites/soak.yaml".into(), sha256: "ab".repeat(32) },
+        suite: SuiteRef {
+            name: "soak".into(),
+            path: "suites/soak.yaml".into(),
+            sha256: "ab".repeat(32),
+        },
         seed,
-        bench: BenchInfo { name: bench.into(), kind: BenchKind::Virtual, file: None, host: Some("ci-host".into()) },
+        bench: BenchInfo {
+            name: bench.into(),
+            kind: BenchKind::Virtual,
+            file: None,
+            host: Some("ci-host".into()),
+        },
         duts: vec![DutInfo {
             name: "dut0".into(),
             chip: "nRF52832_xxAA".into(),
             bootloader: "SDK 17.1 ble".into(),
             softdevice: Some("s132_nrf52_7.2.0".into()),
-            firmware: BTreeMap::from([("app".into(), "1".into()), ("bootloader".into(), "1".into())]),
+            firmware: BTreeMap::from([
+                ("app".into(), "1".into()),
+                ("bootloader".into(), "1".into()),
+            ]),
             details: BTreeMap::new(),
         }],
         wall_start: "2026-09-01T02:00:00+00:00".into(),
@@ -27,7 +39,13 @@ pub fn header(bench: &str, seed: u64) -> Header {
 }
 
 /// An iteration of `sub_case` on dut0; a failure gets a class, location and evidence.
-pub fn iteration(sub_case: &str, i: u32, verdict: Verdict, outcome: Outcome, class: Option<&str>) -> IterationRecord {
+pub fn iteration(
+    sub_case: &str,
+    i: u32,
+    verdict: Verdict,
+    outcome: Outcome,
+    class: Option<&str>,
+) -> IterationRecord {
     let mut evidence = Evidence::default();
     evidence.event(10, format!("iteration {i} start"));
     evidence.rtt_line(20, "<info> app: Inside main");
@@ -42,7 +60,11 @@ pub fn iteration(sub_case: &str, i: u32, verdict: Verdict, outcome: Outcome, cla
         planned_fault: None,
         outcome: Some(outcome),
         verdict,
-        failure_class: if failed { class.map(|c| c.parse().unwrap()) } else { None },
+        failure_class: if failed {
+            class.map(|c| c.parse().unwrap())
+        } else {
+            None
+        },
         message: failed.then(|| "write failed".to_string()),
         failed_at: failed.then(|| FailureLocation {
             phase: Phase::Create,
@@ -71,7 +93,12 @@ pub fn iteration(sub_case: &str, i: u32, verdict: Verdict, outcome: Outcome, cla
     }
 }
 
-pub fn journal(path: &str, header: Header, iterations: Vec<IterationRecord>, complete: bool) -> Journal {
+pub fn journal(
+    path: &str,
+    header: Header,
+    iterations: Vec<IterationRecord>,
+    complete: bool,
+) -> Journal {
     let n = iterations.len() as u64;
     Journal {
         path: PathBuf::from(path),
@@ -95,9 +122,33 @@ pub fn mixed(sub_case: &str) -> Vec<IterationRecord> {
     for i in 0..6 {
         v.push(iteration(sub_case, i, Pass, Outcome::Completed, None));
     }
-    v.push(iteration(sub_case, 6, Fail, Outcome::DfuMode, Some("dut.protocol.create.operation-failed")));
-    v.push(iteration(sub_case, 7, Fail, Outcome::Bricked, Some("dut.brick")));
-    v.push(iteration(sub_case, 8, Flaky, Outcome::Resumed, Some("dut.timeout.create")));
-    v.push(iteration(sub_case, 9, Error, Outcome::OldAppRunning, Some("infra.adapter")));
+    v.push(iteration(
+        sub_case,
+        6,
+        Fail,
+        Outcome::DfuMode,
+        Some("dut.protocol.create.operation-failed"),
+    ));
+    v.push(iteration(
+        sub_case,
+        7,
+        Fail,
+        Outcome::Bricked,
+        Some("dut.brick"),
+    ));
+    v.push(iteration(
+        sub_case,
+        8,
+        Flaky,
+        Outcome::Resumed,
+        Some("dut.timeout.create"),
+    ));
+    v.push(iteration(
+        sub_case,
+        9,
+        Error,
+        Outcome::OldAppRunning,
+        Some("infra.adapter"),
+    ));
     v
 }

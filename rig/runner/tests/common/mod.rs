@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use rig::campaign::journal::*;
-use rig::campaign::{FailureClass, ObjectRef, Outcome, Phase, Verdict};
 use rig::campaign::suite::{Fault, FaultAction, FaultAt};
+use rig::campaign::{FailureClass, ObjectRef, Outcome, Phase, Verdict};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -12,9 +12,18 @@ pub fn header(bench: &str, seed: u64) -> Header {
         format: FORMAT,
         tool: "rig".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        suite: SuiteRef { name: "interrupt-recovery".into(), path: "suites/interrupt-recovery.yaml".into(), sha256: "0".repeat(64) },
+        suite: SuiteRef {
+            name: "interrupt-recovery".into(),
+            path: "suites/interrupt-recovery.yaml".into(),
+            sha256: "0".repeat(64),
+        },
         seed,
-        bench: BenchInfo { name: bench.into(), kind: BenchKind::Virtual, file: None, host: Some("host-1".into()) },
+        bench: BenchInfo {
+            name: bench.into(),
+            kind: BenchKind::Virtual,
+            file: None,
+            host: Some("host-1".into()),
+        },
         duts: vec![DutInfo {
             name: "dut0".into(),
             chip: "nRF52832_xxAA".into(),
@@ -32,17 +41,42 @@ pub fn header(bench: &str, seed: u64) -> Header {
 pub fn iteration(sub_case: &str, i: u32) -> IterationRecord {
     let mut evidence = Evidence::default();
     evidence.event(0, "enter DFU mode (buttonless)");
-    evidence.event(1200, format!("CREATE data object {} <size=4096> & \"go\"", i % 3));
-    evidence.rtt_line(1300, "<info> nrf_dfu_flash: Flash erase success: addr=0x00026000, pending 0\u{1b}[0m");
-    let fault = Fault { action: FaultAction::Reset, at: FaultAt::Percent(21.0) };
+    evidence.event(
+        1200,
+        format!("CREATE data object {} <size=4096> & \"go\"", i % 3),
+    );
+    evidence.rtt_line(
+        1300,
+        "<info> nrf_dfu_flash: Flash erase success: addr=0x00026000, pending 0\u{1b}[0m",
+    );
+    let fault = Fault {
+        action: FaultAction::Reset,
+        at: FaultAt::Percent(21.0),
+    };
     let (verdict, outcome, class) = if i % 7 == 3 {
-        (Verdict::Fail, Outcome::Stuck, Some("dut.protocol.create.operation-failed"))
+        (
+            Verdict::Fail,
+            Outcome::Stuck,
+            Some("dut.protocol.create.operation-failed"),
+        )
     } else if i % 13 == 5 {
-        (Verdict::Error, Outcome::OldAppRunning, Some("infra.adapter"))
+        (
+            Verdict::Error,
+            Outcome::OldAppRunning,
+            Some("infra.adapter"),
+        )
     } else if i % 11 == 4 {
         (Verdict::Flaky, Outcome::Resumed, None)
     } else {
-        (Verdict::Pass, if i % 2 == 0 { Outcome::Resumed } else { Outcome::Restarted }, None)
+        (
+            Verdict::Pass,
+            if i % 2 == 0 {
+                Outcome::Resumed
+            } else {
+                Outcome::Restarted
+            },
+            None,
+        )
     };
     let failure_class: Option<FailureClass> = class.map(|c| c.parse().unwrap());
     IterationRecord {

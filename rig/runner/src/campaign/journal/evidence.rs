@@ -38,11 +38,19 @@ pub struct Line {
 
 impl Evidence {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.rtt.is_empty() && self.dropped_events == 0 && self.dropped_rtt == 0
+        self.events.is_empty()
+            && self.rtt.is_empty()
+            && self.dropped_events == 0
+            && self.dropped_rtt == 0
     }
 
     pub fn event(&mut self, t_ms: u64, text: impl Into<String>) {
-        push(&mut self.events, &mut self.dropped_events, t_ms, text.into());
+        push(
+            &mut self.events,
+            &mut self.dropped_events,
+            t_ms,
+            text.into(),
+        );
     }
 
     pub fn rtt_line(&mut self, t_ms: u64, text: impl Into<String>) {

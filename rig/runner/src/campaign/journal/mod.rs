@@ -20,13 +20,20 @@ pub const JOURNAL_FILE: &str = "journal.jsonl";
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: cannot encode a record: {message}", path.display())]
     Encode { path: PathBuf, message: String },
     #[error("{}: empty journal (no header line)", path.display())]
     Empty { path: PathBuf },
     #[error("{}:{line}: corrupt journal line: {message}", path.display())]
-    Corrupt { path: PathBuf, line: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 /// A journal line with every `wall_*` field removed (at any depth), as canonical JSON: two runs

@@ -28,13 +28,20 @@ pub struct Truncated {
 
 impl Journal {
     pub fn read(path: &Path) -> Result<Journal, JournalError> {
-        let bytes = std::fs::read(path).map_err(|source| JournalError::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Journal::parse(path, &bytes)
     }
 
     /// Parse journal bytes; `path` names the journal in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
-        let corrupt = |line: usize, message: String| JournalError::Corrupt { path: path.to_path_buf(), line, message };
+        let corrupt = |line: usize, message: String| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let mut pieces: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
         // After the last newline: empty for a complete file, else an unterminated last line.
         let tail = pieces.pop().unwrap_or_default();
@@ -48,20 +55,40 @@ impl Journal {
         if !tail.is_empty() && !tail.iter().all(|b| *b == 0) {
             match parse_line(tail) {
                 Ok(r) => parsed.push((tail_line, r)),
-                Err(_) => truncated = Some(Truncated { line: tail_line, bytes: tail.len() }),
+                Err(_) => {
+                    truncated = Some(Truncated {
+                        line: tail_line,
+                        bytes: tail.len(),
+                    })
+                }
             }
         } else if !tail.is_empty() {
-            truncated = Some(Truncated { line: tail_line, bytes: tail.len() });
+            truncated = Some(Truncated {
+                line: tail_line,
+                bytes: tail.len(),
+            });
         }
 
         let mut it = parsed.into_iter();
         let header = match it.next() {
             Some((_, Record::Header(h))) => h,
-            Some((line, _)) => return Err(corrupt(line, "the first record is not a header".into())),
-            None => return Err(JournalError::Empty { path: path.to_path_buf() }),
+            Some((line, _)) => {
+                return Err(corrupt(line, "the first record is not a header".into()))
+            }
+            None => {
+                return Err(JournalError::Empty {
+                    path: path.to_path_buf(),
+                })
+            }
         };
         if header.format > FORMAT {
-            return Err(corrupt(1, format!("journal format {} is newer than this rig reads ({FORMAT})", header.format)));
+            return Err(corrupt(
+                1,
+                format!(
+                    "journal format {} is newer than this rig reads ({FORMAT})",
+                    header.format
+                ),
+            ));
         }
         let mut records = Vec::new();
         let mut footer = None;
@@ -75,7 +102,13 @@ impl Journal {
                 other => records.push(other),
             }
         }
-        Ok(Journal { path: path.to_path_buf(), header, records, footer, truncated })
+        Ok(Journal {
+            path: path.to_path_buf(),
+            header,
+            records,
+            footer,
+            truncated,
+        })
     }
 
     pub fn iterations(&self) -> impl Iterator<Item = &IterationRecord> {

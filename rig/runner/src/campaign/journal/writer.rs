@@ -17,7 +17,10 @@ pub struct JournalWriter<W: Write> {
 impl JournalWriter<File> {
     /// Create (or truncate) the journal file.
     pub fn create(path: &Path) -> Result<Self, JournalError> {
-        let file = File::create(path).map_err(|source| JournalError::Io { path: path.to_path_buf(), source })?;
+        let file = File::create(path).map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(JournalWriter::new(file, path))
     }
 }
@@ -25,7 +28,11 @@ impl JournalWriter<File> {
 impl<W: Write> JournalWriter<W> {
     /// Write to any sink; `path` names it in errors.
     pub fn new(out: W, path: &Path) -> Self {
-        JournalWriter { out: BufWriter::new(out), path: path.to_path_buf(), lines: 0 }
+        JournalWriter {
+            out: BufWriter::new(out),
+            path: path.to_path_buf(),
+            lines: 0,
+        }
     }
 
     pub fn write(&mut self, record: &Record) -> Result<(), JournalError> {
@@ -34,9 +41,15 @@ impl<W: Write> JournalWriter<W> {
             message: e.to_string(),
         })?;
         line.push(b'\n');
-        let io = |source| JournalError::Io { path: self.path.clone(), source };
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.out.write_all(&line).map_err(io)?;
-        self.out.flush().map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
+        self.out.flush().map_err(|source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         self.lines += 1;
         Ok(())
     }
@@ -48,8 +61,9 @@ impl<W: Write> JournalWriter<W> {
 
     pub fn into_inner(self) -> Result<W, JournalError> {
         let path = self.path;
-        self.out
-            .into_inner()
-            .map_err(|e| JournalError::Io { path, source: e.into_error() })
+        self.out.into_inner().map_err(|e| JournalError::Io {
+            path,
+            source: e.into_error(),
+        })
     }
 }

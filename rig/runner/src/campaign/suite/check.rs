@@ -35,7 +35,14 @@ impl Problem {
 impl fmt::Display for Problem {
     /// `file:line:column: message`, as compilers print, so editors jump to it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
@@ -63,7 +70,10 @@ pub fn check_text(path: &Path, text: &str) -> (Option<LoadedSuite>, Vec<Problem>
 
 /// Names appear in sub-case names, JUnit test names and `--replay CASE:ITERATION`.
 fn name_ok(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 struct Checker<'a> {
@@ -89,7 +99,14 @@ impl Checker<'_> {
     fn file_exists(&mut self, path: &YamlPath, file: &Path) {
         let full = self.s.dir.join(file);
         if !full.is_file() {
-            self.at(path, format!("file `{}` not found (looked for {})", file.display(), full.display()));
+            self.at(
+                path,
+                format!(
+                    "file `{}` not found (looked for {})",
+                    file.display(),
+                    full.display()
+                ),
+            );
         }
     }
 }
@@ -109,10 +126,19 @@ fn semantic(s: &LoadedSuite) -> Vec<Problem> {
     for (i, case) in suite.cases.iter().enumerate() {
         let at = top.key("cases").index(i);
         if !name_ok(&case.name) {
-            c.at(&at.key("name"), format!("case name `{}` must be letters, digits, `-`, `_` or `.`", case.name));
+            c.at(
+                &at.key("name"),
+                format!(
+                    "case name `{}` must be letters, digits, `-`, `_` or `.`",
+                    case.name
+                ),
+            );
         }
         if !seen.insert(case.name.as_str()) {
-            c.at(&at.key("name"), format!("case name `{}` is used twice", case.name));
+            c.at(
+                &at.key("name"),
+                format!("case name `{}` is used twice", case.name),
+            );
         }
         check_case(&mut c, case, &at);
     }
@@ -130,10 +156,16 @@ fn check_case(c: &mut Checker, case: &Case, at: &YamlPath) {
         c.at(&at.key("steps"), "the case has no steps");
     }
     if case.stop.max_failures == Some(0) {
-        c.at(&at.key("stop").key("max_failures"), "max_failures must be at least 1");
+        c.at(
+            &at.key("stop").key("max_failures"),
+            "max_failures must be at least 1",
+        );
     }
     if case.stop.time_budget_s == Some(0) {
-        c.at(&at.key("stop").key("time_budget_s"), "time_budget_s must be at least 1");
+        c.at(
+            &at.key("stop").key("time_budget_s"),
+            "time_budget_s must be at least 1",
+        );
     }
     steps(c, &case.setup, &at.key("setup"), true);
     steps(c, &case.steps, &at.key("steps"), false);
@@ -152,7 +184,12 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
                 if f.images().next().is_none() {
                     c.at(&fat, "flash names no image");
                 }
-                for (key, img) in [("mbr", &f.mbr), ("softdevice", &f.softdevice), ("bootloader", &f.bootloader), ("app", &f.app)] {
+                for (key, img) in [
+                    ("mbr", &f.mbr),
+                    ("softdevice", &f.softdevice),
+                    ("bootloader", &f.bootloader),
+                    ("app", &f.app),
+                ] {
                     if let Some(file) = img.as_ref().and_then(|i| i.resolve(Path::new(""))) {
                         c.file_exists(&fat.key(key), &file);
                     }
@@ -163,7 +200,10 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
                     }
                 }
                 if f.settings == Some(true) && f.app.is_none() {
-                    c.at(&fat.key("settings"), "settings: true marks an app valid, but the step flashes no app");
+                    c.at(
+                        &fat.key("settings"),
+                        "settings: true marks an app valid, but the step flashes no app",
+                    );
                 }
             }
             Step::Dfu(d) => {
@@ -179,7 +219,10 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
                 }
                 let unique: BTreeSet<_> = e.outcome.iter().collect();
                 if unique.len() != e.outcome.len() {
-                    c.at(&at.key("expect").key("outcome"), "an outcome is listed twice");
+                    c.at(
+                        &at.key("expect").key("outcome"),
+                        "an outcome is listed twice",
+                    );
                 }
             }
             Step::Verify(v) => {
@@ -192,7 +235,10 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
             }
             Step::Power(p) => {
                 if p.off_ms.is_some() && p.action != PowerAction::Cycle {
-                    c.at_key(&at.key("power").key("off_ms"), "off_ms applies to `action: cycle` only");
+                    c.at_key(
+                        &at.key("power").key("off_ms"),
+                        "off_ms applies to `action: cycle` only",
+                    );
                 }
             }
             Step::EnterDfu(_) | Step::Wait(_) | Step::Inspect => {}
@@ -203,16 +249,31 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
 fn check_dfu(c: &mut Checker, d: &DfuStep, at: &YamlPath, dfu_before: bool, setup: bool) {
     match (&d.package, &d.image) {
         (Some(_), Some(_)) => c.at(at, "give `package` or `image`, not both"),
-        (None, None) if !d.resume => c.at(at, "dfu needs a `package` or an `image` (or `resume: true` after another dfu step)"),
-        (None, None) if !dfu_before => c.at(&at.key("resume"), "resume without package or image continues a previous dfu step, but there is none"),
+        (None, None) if !d.resume => c.at(
+            at,
+            "dfu needs a `package` or an `image` (or `resume: true` after another dfu step)",
+        ),
+        (None, None) if !dfu_before => c.at(
+            &at.key("resume"),
+            "resume without package or image continues a previous dfu step, but there is none",
+        ),
         _ => {}
     }
     if let Some(p) = &d.package {
         c.file_exists(&at.key("package"), p);
         for key in ["version", "sd_req"] {
-            let given = if key == "version" { d.version.is_some() } else { d.sd_req.is_some() };
+            let given = if key == "version" {
+                d.version.is_some()
+            } else {
+                d.sd_req.is_some()
+            };
             if given {
-                c.at_key(&at.key(key), format!("`{key}` applies to an `image` being packaged, not to a prebuilt package"));
+                c.at_key(
+                    &at.key(key),
+                    format!(
+                        "`{key}` applies to an `image` being packaged, not to a prebuilt package"
+                    ),
+                );
             }
         }
     }
@@ -220,16 +281,25 @@ fn check_dfu(c: &mut Checker, d: &DfuStep, at: &YamlPath, dfu_before: bool, setu
         c.file_exists(&at.key("image"), &file);
     }
     if d.sd_req.as_ref().is_some_and(Vec::is_empty) {
-        c.at(&at.key("sd_req"), "sd_req is empty: give the accepted SoftDevice FWIDs (0xFFFE for none)");
+        c.at(
+            &at.key("sd_req"),
+            "sd_req is empty: give the accepted SoftDevice FWIDs (0xFFFE for none)",
+        );
     }
     if let Some(mtu) = d.mtu {
         if mtu < 23 {
-            c.at(&at.key("mtu"), format!("mtu {mtu} is below the ATT minimum of 23"));
+            c.at(
+                &at.key("mtu"),
+                format!("mtu {mtu} is below the ATT minimum of 23"),
+            );
         }
     }
     if let Some(f) = &d.fault {
         if setup {
-            c.at_key(&at.key("fault"), "faults belong in a case's steps: setup must leave the DUT in a known state");
+            c.at_key(
+                &at.key("fault"),
+                "faults belong in a case's steps: setup must leave the DUT in a known state",
+            );
         }
         check_fault(c, f, &at.key("fault"));
     }
@@ -245,10 +315,19 @@ fn check_fault_at(c: &mut Checker, fa: &FaultAt, at: &YamlPath) {
             c.at(&at.key("percent"), format!("percent {p} is outside 0..100"));
         }
         FaultAt::Fixed(p) if p.byte.is_some() && p.phase != Phase::Write => {
-            c.at_key(&at.key("fixed").key("byte"), format!("`byte` counts bytes written, so it needs `phase: write` (not {})", p.phase));
+            c.at_key(
+                &at.key("fixed").key("byte"),
+                format!(
+                    "`byte` counts bytes written, so it needs `phase: write` (not {})",
+                    p.phase
+                ),
+            );
         }
         FaultAt::Random(r) if r.phases.as_ref().is_some_and(Vec::is_empty) => {
-            c.at(&at.key("random").key("phases"), "phases is empty: leave it out for every phase");
+            c.at(
+                &at.key("random").key("phases"),
+                "phases is empty: leave it out for every phase",
+            );
         }
         _ => {}
     }
@@ -272,27 +351,54 @@ fn check_sweep(c: &mut Checker, sweep: &Sweep, case: &Case, at: &YamlPath) {
     let lens: [(&str, Option<(usize, usize)>); 6] = [
         ("prn", sweep.prn.as_ref().map(|v| (v.len(), distinct(v)))),
         ("mtu", sweep.mtu.as_ref().map(|v| (v.len(), distinct(v)))),
-        ("transport", sweep.transport.as_ref().map(|v| (v.len(), distinct(v)))),
-        ("fault_action", sweep.fault_action.as_ref().map(|v| (v.len(), distinct_by_text(v)))),
-        ("fault_at", sweep.fault_at.as_ref().map(|v| (v.len(), distinct_by_text(v)))),
-        ("flash_op", match &sweep.flash_op {
-            Some(FlashOps::List(v)) => Some((v.len(), distinct(v))),
-            Some(FlashOps::All) => Some((1, 1)),
-            None => None,
-        }),
+        (
+            "transport",
+            sweep.transport.as_ref().map(|v| (v.len(), distinct(v))),
+        ),
+        (
+            "fault_action",
+            sweep
+                .fault_action
+                .as_ref()
+                .map(|v| (v.len(), distinct_by_text(v))),
+        ),
+        (
+            "fault_at",
+            sweep
+                .fault_at
+                .as_ref()
+                .map(|v| (v.len(), distinct_by_text(v))),
+        ),
+        (
+            "flash_op",
+            match &sweep.flash_op {
+                Some(FlashOps::List(v)) => Some((v.len(), distinct(v))),
+                Some(FlashOps::All) => Some((1, 1)),
+                None => None,
+            },
+        ),
     ];
     for (key, len) in lens {
         let Some((n, unique)) = len else { continue };
         if n == 0 {
             c.at(&at.key(key), format!("sweep `{key}` has no values"));
         } else if unique != n {
-            c.at(&at.key(key), format!("sweep `{key}` repeats a value (sub-case names would clash)"));
+            c.at(
+                &at.key(key),
+                format!("sweep `{key}` repeats a value (sub-case names would clash)"),
+            );
         }
         let needs_fault = matches!(key, "fault_action" | "fault_at" | "flash_op");
         if needs_fault && with_fault == 0 {
-            c.at_key(&at.key(key), format!("sweep `{key}` needs a dfu step with a `fault` in the case's steps"));
+            c.at_key(
+                &at.key(key),
+                format!("sweep `{key}` needs a dfu step with a `fault` in the case's steps"),
+            );
         } else if !needs_fault && dfus.is_empty() {
-            c.at_key(&at.key(key), format!("sweep `{key}` needs a dfu step in the case's steps"));
+            c.at_key(
+                &at.key(key),
+                format!("sweep `{key}` needs a dfu step in the case's steps"),
+            );
         }
         // A step that sets the swept field itself would be overridden silently.
         if !needs_fault {
@@ -303,13 +409,19 @@ fn check_sweep(c: &mut Checker, sweep: &Sweep, case: &Case, at: &YamlPath) {
                     _ => d.transport.is_some(),
                 };
                 if set {
-                    c.at_key(&steps_at.index(*j).key("dfu").key(key), format!("`{key}` is swept by the case; remove it here"));
+                    c.at_key(
+                        &steps_at.index(*j).key("dfu").key(key),
+                        format!("`{key}` is swept by the case; remove it here"),
+                    );
                 }
             }
         }
     }
     if sweep.fault_at.is_some() && sweep.flash_op.is_some() {
-        c.at_key(&at.key("flash_op"), "sweep both `fault_at` and `flash_op`: both set where the fault fires; keep one");
+        c.at_key(
+            &at.key("flash_op"),
+            "sweep both `fault_at` and `flash_op`: both set where the fault fires; keep one",
+        );
     }
     if let Some(v) = &sweep.fault_at {
         for (k, fa) in v.iter().enumerate() {
@@ -329,5 +441,8 @@ fn distinct<T: PartialEq>(v: &[T]) -> usize {
 }
 
 fn distinct_by_text<T: fmt::Display>(v: &[T]) -> usize {
-    v.iter().map(|x| x.to_string()).collect::<BTreeSet<_>>().len()
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<BTreeSet<_>>()
+        .len()
 }

@@ -14,11 +14,18 @@ fn run(text: &str) -> Vec<Problem> {
 /// (line, column, a phrase of the message) for each problem, in order.
 fn expect(text: &str, want: &[(usize, usize, &str)]) {
     let got = run(text);
-    let summary: Vec<String> = got.iter().map(|p| format!("{}:{} {}", p.line, p.column, p.message)).collect();
+    let summary: Vec<String> = got
+        .iter()
+        .map(|p| format!("{}:{} {}", p.line, p.column, p.message))
+        .collect();
     assert_eq!(got.len(), want.len(), "{summary:#?}");
     for (p, (line, column, phrase)) in got.iter().zip(want) {
         assert_eq!((p.line, p.column), (*line, *column), "{summary:#?}");
-        assert!(p.message.contains(phrase), "`{}` lacks `{phrase}`", p.message);
+        assert!(
+            p.message.contains(phrase),
+            "`{}` lacks `{phrase}`",
+            p.message
+        );
     }
 }
 
@@ -157,5 +164,8 @@ fn structural_and_file_problems_come_from_check_file() {
         format!("{}:5:39: {}", path.display(), problems[0].message)
     );
     let (_, problems) = check_file(Path::new("/nonexistent/suite.yaml"));
-    assert!(problems[0].message.starts_with("cannot read"), "{problems:?}");
+    assert!(
+        problems[0].message.starts_with("cannot read"),
+        "{problems:?}"
+    );
 }

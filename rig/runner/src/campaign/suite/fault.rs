@@ -158,7 +158,12 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("{ action: reset, at: { percent: 21 } }", FaultAction::Reset, FaultAt::Percent(21.0), "reset at 21%")]
+    #[case(
+        "{ action: reset, at: { percent: 21 } }",
+        FaultAction::Reset,
+        FaultAt::Percent(21.0),
+        "reset at 21%"
+    )]
     #[case(
         "{ action: { power-cut: { off_ms: 200 } }, at: { fixed: { phase: write, object: 3, byte: 1536 } } }",
         FaultAction::PowerCut { off_ms: 200 },
@@ -195,24 +200,43 @@ mod tests {
         FaultAt::AfterMs(1500),
         "reset at after-1500ms"
     )]
-    fn fault_yaml(#[case] yaml: &str, #[case] action: FaultAction, #[case] at: FaultAt, #[case] shown: &str) {
+    fn fault_yaml(
+        #[case] yaml: &str,
+        #[case] action: FaultAction,
+        #[case] at: FaultAt,
+        #[case] shown: &str,
+    ) {
         let f: Fault = crate::campaign::suite::yaml::from_str(yaml).unwrap();
         assert_eq!(f.action, action);
         assert_eq!(f.at, at);
         assert_eq!(f.to_string(), shown);
         // Written back and read again it is the same fault.
-        let again: Fault = crate::campaign::suite::yaml::from_str(&crate::campaign::suite::yaml::to_string(&f).unwrap()).unwrap();
+        let again: Fault = crate::campaign::suite::yaml::from_str(
+            &crate::campaign::suite::yaml::to_string(&f).unwrap(),
+        )
+        .unwrap();
         assert_eq!(again, f);
     }
 
     #[rstest]
     #[case("{ action: reboot, at: { percent: 1 } }", "unknown variant `reboot`")]
-    #[case("{ action: { power-cut: {} }, at: { percent: 1 } }", "missing field `off_ms`")]
-    #[case("{ action: reset, at: { fixed: { phase: write, offset: 3 } } }", "unknown field `offset`")]
-    #[case("{ action: reset, at: { random: { distribution: gaussian } } }", "unknown variant `gaussian`")]
+    #[case(
+        "{ action: { power-cut: {} }, at: { percent: 1 } }",
+        "missing field `off_ms`"
+    )]
+    #[case(
+        "{ action: reset, at: { fixed: { phase: write, offset: 3 } } }",
+        "unknown field `offset`"
+    )]
+    #[case(
+        "{ action: reset, at: { random: { distribution: gaussian } } }",
+        "unknown variant `gaussian`"
+    )]
     #[case("{ action: reset }", "missing field `at`")]
     fn bad_faults(#[case] yaml: &str, #[case] want: &str) {
-        let e = crate::campaign::suite::yaml::from_str::<Fault>(yaml).unwrap_err().to_string();
+        let e = crate::campaign::suite::yaml::from_str::<Fault>(yaml)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(want), "{e}");
     }
 }

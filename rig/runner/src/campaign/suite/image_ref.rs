@@ -77,9 +77,16 @@ impl StandIn {
     /// Every stand-in name, for error messages and the schema.
     pub fn all_names() -> Vec<String> {
         let mut names = vec!["mbr".to_string()];
-        names.extend(STAND_IN_SOFTDEVICES.iter().map(|s| format!("s132-{}", s.version_label)));
+        names.extend(
+            STAND_IN_SOFTDEVICES
+                .iter()
+                .map(|s| format!("s132-{}", s.version_label)),
+        );
         for sdk in SdkVersion::ALL {
-            for (t, label) in [(StandInTransport::Ble, "ble"), (StandInTransport::Uart, "uart")] {
+            for (t, label) in [
+                (StandInTransport::Ble, "ble"),
+                (StandInTransport::Uart, "uart"),
+            ] {
                 if has_transport(sdk, t) {
                     names.push(format!("bootloader-{}-{label}", profile_release(sdk)));
                 }
@@ -245,13 +252,20 @@ mod tests {
 
     #[test]
     fn image_refs() {
-        let f: ImageRef = crate::campaign::suite::yaml::from_str("../firmware/sim/app-a.hex").unwrap();
+        let f: ImageRef =
+            crate::campaign::suite::yaml::from_str("../firmware/sim/app-a.hex").unwrap();
         assert_eq!(f, ImageRef::File("../firmware/sim/app-a.hex".into()));
-        assert_eq!(f.resolve(Path::new("/s")), Some(PathBuf::from("/s/../firmware/sim/app-a.hex")));
+        assert_eq!(
+            f.resolve(Path::new("/s")),
+            Some(PathBuf::from("/s/../firmware/sim/app-a.hex"))
+        );
         let s: ImageRef = crate::campaign::suite::yaml::from_str("standin:app-b").unwrap();
         assert_eq!(s, ImageRef::StandIn(StandIn::App('b')));
         assert_eq!(s.resolve(Path::new("/s")), None);
-        assert_eq!(crate::campaign::suite::yaml::to_string(&s).unwrap().trim(), "standin:app-b");
+        assert_eq!(
+            crate::campaign::suite::yaml::to_string(&s).unwrap().trim(),
+            "standin:app-b"
+        );
         assert!(crate::campaign::suite::yaml::from_str::<ImageRef>("standin:app-z").is_err());
         assert!(crate::campaign::suite::yaml::from_str::<ImageRef>("''").is_err());
         assert_eq!(StandIn::App('a').app_version(), Some(1));

@@ -26,10 +26,26 @@ impl LoadedSuite {
     /// Read and parse a suite file; every structural problem when it does not parse.
     pub fn read(path: &Path) -> Result<LoadedSuite, Vec<Problem>> {
         let bytes = std::fs::read(path).map_err(|e| {
-            vec![Problem::new(path, Pos { line: 1, column: 1, index: 0 }, format!("cannot read: {e}"))]
+            vec![Problem::new(
+                path,
+                Pos {
+                    line: 1,
+                    column: 1,
+                    index: 0,
+                },
+                format!("cannot read: {e}"),
+            )]
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            vec![Problem::new(path, Pos { line: 1, column: 1, index: 0 }, format!("not UTF-8: {e}"))]
+            vec![Problem::new(
+                path,
+                Pos {
+                    line: 1,
+                    column: 1,
+                    index: 0,
+                },
+                format!("not UTF-8: {e}"),
+            )]
         })?;
         LoadedSuite::from_text(path, &text)
     }
@@ -41,18 +57,43 @@ impl LoadedSuite {
         let whole = crate::campaign::suite::yaml::from_str::<Suite>(text);
         let root = spans::parse(text);
         match (whole, root) {
-            (Ok(suite), Ok(root)) => Ok(LoadedSuite { path: path.to_path_buf(), dir, sha256, suite, root }),
+            (Ok(suite), Ok(root)) => Ok(LoadedSuite {
+                path: path.to_path_buf(),
+                dir,
+                sha256,
+                suite,
+                root,
+            }),
             // yaml_serde (YAML 1.1) accepted what saphyr (YAML 1.2) did not: keep the suite,
             // positions fall back to the start of the file.
             (Ok(suite), Err(_)) => {
-                let start = Pos { line: 1, column: 1, index: 0 };
-                let root = Node { start, end: start, kind: NodeKind::Alias };
-                Ok(LoadedSuite { path: path.to_path_buf(), dir, sha256, suite, root })
+                let start = Pos {
+                    line: 1,
+                    column: 1,
+                    index: 0,
+                };
+                let root = Node {
+                    start,
+                    end: start,
+                    kind: NodeKind::Alias,
+                };
+                Ok(LoadedSuite {
+                    path: path.to_path_buf(),
+                    dir,
+                    sha256,
+                    suite,
+                    root,
+                })
             }
-            (Err(e), Ok(root)) if crate::campaign::suite::yaml::from_str::<serde_yaml::Value>(text).is_ok() => {
+            (Err(e), Ok(root))
+                if crate::campaign::suite::yaml::from_str::<serde_yaml::Value>(text).is_ok() =>
+            {
                 let mut problems = piecewise(path, text, &root);
                 let full = from_error(path, &e, 0, None);
-                if !problems.iter().any(|p| p.line == full.line && p.column == full.column) {
+                if !problems
+                    .iter()
+                    .any(|p| p.line == full.line && p.column == full.column)
+                {
                     problems.push(full);
                 }
                 problems.sort_by_key(|p| (p.line, p.column));
@@ -91,7 +132,13 @@ fn steps(path: &Path, text: &str, root: &Node, list: &YamlPath, out: &mut Vec<Pr
     }
 }
 
-fn part<T: DeserializeOwned>(path: &Path, text: &str, node: &Node, at: &YamlPath, out: &mut Vec<Problem>) {
+fn part<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    node: &Node,
+    at: &YamlPath,
+    out: &mut Vec<Problem>,
+) {
     if matches!(node.kind, NodeKind::Alias) {
         return;
     }
@@ -102,22 +149,41 @@ fn part<T: DeserializeOwned>(path: &Path, text: &str, node: &Node, at: &YamlPath
 }
 
 /// A problem from a yaml_serde error found in a part starting `line_offset` lines into the file.
-fn from_error(path: &Path, e: &serde_yaml::Error, line_offset: usize, at: Option<&YamlPath>) -> Problem {
+fn from_error(
+    path: &Path,
+    e: &serde_yaml::Error,
+    line_offset: usize,
+    at: Option<&YamlPath>,
+) -> Problem {
     let (pos, mut message) = match e.location() {
         Some(loc) => {
             let suffix = format!(" at line {} column {}", loc.line(), loc.column());
             let msg = e.to_string().replacen(&suffix, "", 1);
             (
-                Pos { line: loc.line() + line_offset, column: loc.column(), index: loc.index() },
+                Pos {
+                    line: loc.line() + line_offset,
+                    column: loc.column(),
+                    index: loc.index(),
+                },
                 msg,
             )
         }
-        None => (Pos { line: line_offset + 1, column: 1, index: 0 }, e.to_string()),
+        None => (
+            Pos {
+                line: line_offset + 1,
+                column: 1,
+                index: 0,
+            },
+            e.to_string(),
+        ),
     };
     if let Some(at) = at {
         message = format!("{at}: {message}");
         let is_step = matches!(at.0.last(), Some(spans::Seg::Index(_)))
-            && at.0.iter().any(|s| matches!(s, spans::Seg::Key(k) if k == "steps" || k == "setup"));
+            && at
+                .0
+                .iter()
+                .any(|s| matches!(s, spans::Seg::Key(k) if k == "steps" || k == "setup"));
         if is_step && message.contains("unknown field `fault`") {
             message.push_str(" (a fault belongs in a dfu step)");
         }
@@ -156,11 +222,27 @@ cases:
 ";
         let p = problems(text);
         let at: Vec<(usize, usize)> = p.iter().map(|(l, c, _)| (*l, *c)).collect();
-        assert_eq!(at, [(2, 1), (5, 5), (7, 30), (8, 30), (12, 21), (13, 9)], "{p:#?}");
+        assert_eq!(
+            at,
+            [(2, 1), (5, 5), (7, 30), (8, 30), (12, 21), (13, 9)],
+            "{p:#?}"
+        );
         assert!(p[0].2.contains("unknown field `colour`"), "{}", p[0].2);
-        assert!(p[1].2.starts_with("cases[0]: ") && p[1].2.contains("unknown field `iteratons`"), "{}", p[1].2);
-        assert!(p[2].2.starts_with("cases[0].steps[0]: ") && p[2].2.contains("unknown field `prm`"), "{}", p[2].2);
-        assert!(p[3].2.contains("(a fault belongs in a dfu step)"), "{}", p[3].2);
+        assert!(
+            p[1].2.starts_with("cases[0]: ") && p[1].2.contains("unknown field `iteratons`"),
+            "{}",
+            p[1].2
+        );
+        assert!(
+            p[2].2.starts_with("cases[0].steps[0]: ") && p[2].2.contains("unknown field `prm`"),
+            "{}",
+            p[2].2
+        );
+        assert!(
+            p[3].2.contains("(a fault belongs in a dfu step)"),
+            "{}",
+            p[3].2
+        );
         assert!(p[4].2.contains("unknown variant `bricke`"), "{}", p[4].2);
         assert!(p[5].2.contains("unknown variant `reboot`"), "{}", p[5].2);
         for (_, _, m) in &p {
@@ -187,7 +269,16 @@ cases:
     #[test]
     fn missing_required_fields() {
         let p = problems("cases:\n  - steps: []\n");
-        assert!(p.iter().any(|(l, _, m)| *l == 1 && m.contains("missing field `name`")), "{p:?}");
-        assert!(p.iter().any(|(l, _, m)| *l == 2 && m.contains("cases[0]") && m.contains("missing field `name`")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|(l, _, m)| *l == 1 && m.contains("missing field `name`")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|(l, _, m)| *l == 2
+                && m.contains("cases[0]")
+                && m.contains("missing field `name`")),
+            "{p:?}"
+        );
     }
 }

@@ -36,7 +36,10 @@ use virtual_nrf52::defects::Defect;
 /// A suite file. The type parameters let a checker read the top level without the cases, and a
 /// case without its steps, to report each part's problems separately.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, bound(deserialize = "C: Deserialize<'de>, S: Deserialize<'de>"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "C: Deserialize<'de>, S: Deserialize<'de>")
+)]
 #[schemars(rename = "Suite")]
 pub struct Suite<C = Case, S = Step> {
     pub name: String,
@@ -199,7 +202,11 @@ cases:
         assert_eq!(zoo.defects, [Defect::StuckAfterCreateFailure]);
         assert_eq!(zoo.stop.max_failures, Some(5));
         assert!(zoo.stop.on_brick);
-        assert_eq!(zoo.timeouts.for_step(&zoo.steps[0]), Some(5000), "the step's own wins");
+        assert_eq!(
+            zoo.timeouts.for_step(&zoo.steps[0]),
+            Some(5000),
+            "the step's own wins"
+        );
         assert_eq!(zoo.timeouts.for_step(&zoo.steps[1]), None);
         let plain = &s.cases[0];
         assert_eq!(zoo.timeouts.for_step(&plain.steps[0]), Some(60000));
@@ -208,9 +215,13 @@ cases:
 
     #[test]
     fn iterations_default_to_one_and_unknown_defects_fail() {
-        let c: Case = crate::campaign::suite::yaml::from_str("{ name: a, steps: [inspect] }").unwrap();
+        let c: Case =
+            crate::campaign::suite::yaml::from_str("{ name: a, steps: [inspect] }").unwrap();
         assert_eq!(c.iterations, 1);
-        let e = crate::campaign::suite::yaml::from_str::<Case>("{ name: a, defects: [nope], steps: [] }").unwrap_err();
+        let e = crate::campaign::suite::yaml::from_str::<Case>(
+            "{ name: a, defects: [nope], steps: [] }",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("unknown defect `nope`"), "{e}");
     }
 }

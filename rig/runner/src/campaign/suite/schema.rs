@@ -69,7 +69,15 @@ mod tests {
         let text = suite_schema_json();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["title"], "rig suite");
-        for word in ["old-app-running", "power-cut", "flash-op", "stuck-after-create-failure", "nRF52832_xxAB", "standin:bootloader-17.1-ble", "enter_dfu"] {
+        for word in [
+            "old-app-running",
+            "power-cut",
+            "flash-op",
+            "stuck-after-create-failure",
+            "nRF52832_xxAB",
+            "standin:bootloader-17.1-ble",
+            "enter_dfu",
+        ] {
             assert!(text.contains(word), "schema lacks {word}");
         }
     }

@@ -165,7 +165,11 @@ impl Node {
     pub fn sub_document(&self, text: &str) -> String {
         let lines: Vec<&str> = text.split('\n').collect();
         let first = self.start.line.saturating_sub(1);
-        let last = self.end.line.saturating_sub(1).min(lines.len().saturating_sub(1));
+        let last = self
+            .end
+            .line
+            .saturating_sub(1)
+            .min(lines.len().saturating_sub(1));
         let mut out = String::new();
         for (i, line) in lines.iter().enumerate().take(last + 1).skip(first) {
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -205,13 +209,23 @@ pub fn parse(text: &str) -> Result<Node, (Pos, String)> {
         }
     }
     let empty = Node {
-        start: Pos { line: 1, column: 1, index: 0 },
-        end: Pos { line: 1, column: 1, index: 0 },
+        start: Pos {
+            line: 1,
+            column: 1,
+            index: 0,
+        },
+        end: Pos {
+            line: 1,
+            column: 1,
+            index: 0,
+        },
         kind: NodeKind::Scalar(String::new()),
     };
     match it.peek() {
         None | Some((Event::StreamEnd | Event::DocumentEnd, _)) => Ok(empty),
-        Some(_) => build(&mut it).ok_or_else(|| (empty.start, "unbalanced YAML events".to_string())),
+        Some(_) => {
+            build(&mut it).ok_or_else(|| (empty.start, "unbalanced YAML events".to_string()))
+        }
     }
 }
 
@@ -227,7 +241,9 @@ fn scan_error(e: &ScanError) -> (Pos, String) {
     )
 }
 
-fn build<'a, I: Iterator<Item = (Event<'a>, Span)>>(it: &mut std::iter::Peekable<I>) -> Option<Node> {
+fn build<'a, I: Iterator<Item = (Event<'a>, Span)>>(
+    it: &mut std::iter::Peekable<I>,
+) -> Option<Node> {
     let (event, span) = it.next()?;
     let start = Pos::start_of(&span);
     // Flow collections' start events cover their `{`/`[`; block ones are empty and their end
@@ -254,7 +270,11 @@ fn build<'a, I: Iterator<Item = (Event<'a>, Span)>>(it: &mut std::iter::Peekable
                         items.last().map(|n: &Node| n.end).unwrap_or(start)
                     };
                     it.next();
-                    return Some(Node { start, end, kind: NodeKind::Seq(items) });
+                    return Some(Node {
+                        start,
+                        end,
+                        kind: NodeKind::Seq(items),
+                    });
                 }
                 items.push(build(it)?);
             }
@@ -269,7 +289,11 @@ fn build<'a, I: Iterator<Item = (Event<'a>, Span)>>(it: &mut std::iter::Peekable
                         entries.last().map(|(_, v)| v.end).unwrap_or(start)
                     };
                     it.next();
-                    return Some(Node { start, end, kind: NodeKind::Map(entries) });
+                    return Some(Node {
+                        start,
+                        end,
+                        kind: NodeKind::Map(entries),
+                    });
                 }
                 let k = build(it)?;
                 let v = build(it)?;
@@ -294,7 +318,13 @@ mod tests {
     fn positions_of_nodes_and_keys() {
         let root = parse(DOC).unwrap();
         let k = |s: &str| Seg::Key(s.into());
-        let dfu = p(&[k("cases"), Seg::Index(0), k("steps"), Seg::Index(0), k("dfu")]);
+        let dfu = p(&[
+            k("cases"),
+            Seg::Index(0),
+            k("steps"),
+            Seg::Index(0),
+            k("dfu"),
+        ]);
         let n = root.get(&dfu).unwrap();
         assert_eq!((n.start.line, n.start.column), (5, 14));
         assert_eq!((n.end.line, n.end.column), (5, 41));
@@ -303,19 +333,32 @@ mod tests {
         assert_eq!((prn.start.line, prn.start.column), (5, 35));
         let key = root.key_node(&dfu.key("prn")).unwrap();
         assert_eq!((key.start.line, key.start.column), (5, 30));
-        let it = root.get(&p(&[k("cases"), Seg::Index(1), k("iterations")])).unwrap();
+        let it = root
+            .get(&p(&[k("cases"), Seg::Index(1), k("iterations")]))
+            .unwrap();
         assert_eq!((it.start.line, it.start.column), (11, 17));
         // A block mapping ends with its last value, not at the next token.
-        let expect = root.get(&p(&[k("cases"), Seg::Index(0), k("steps"), Seg::Index(1)])).unwrap();
+        let expect = root
+            .get(&p(&[k("cases"), Seg::Index(0), k("steps"), Seg::Index(1)]))
+            .unwrap();
         assert_eq!((expect.end.line, expect.end.column), (7, 31));
-        assert_eq!(root.get(&p(&[k("cases"), Seg::Index(0), k("steps")])).unwrap().as_seq().len(), 2);
+        assert_eq!(
+            root.get(&p(&[k("cases"), Seg::Index(0), k("steps")]))
+                .unwrap()
+                .as_seq()
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn locate_falls_back_to_the_deepest_existing_node() {
         let root = parse(DOC).unwrap();
         let case1 = YamlPath::root().key("cases").index(1);
-        assert_eq!(root.locate(&case1.key("sweep").key("prn")), root.get(&case1).unwrap().start);
+        assert_eq!(
+            root.locate(&case1.key("sweep").key("prn")),
+            root.get(&case1).unwrap().start
+        );
         assert_eq!(root.locate(&case1).line, 10);
         assert_eq!(case1.key("steps").index(3).to_string(), "cases[1].steps[3]");
         assert_eq!(YamlPath::root().to_string(), "(document)");
@@ -324,7 +367,9 @@ mod tests {
     #[test]
     fn sub_documents_keep_positions() {
         let root = parse(DOC).unwrap();
-        let step = root.get(&YamlPath::root().key("cases").index(0).key("steps").index(1)).unwrap();
+        let step = root
+            .get(&YamlPath::root().key("cases").index(0).key("steps").index(1))
+            .unwrap();
         let sub = step.sub_document(DOC);
         assert_eq!(sub, "        expect:\n          outcome: [completed]\n");
         assert_eq!(step.line_offset(), 5);

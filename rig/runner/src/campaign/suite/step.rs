@@ -310,12 +310,28 @@ mod tests {
         let kinds: Vec<&str> = steps.iter().map(|s| s.kind().key()).collect();
         assert_eq!(
             kinds,
-            ["flash", "enter_dfu", "dfu", "expect", "dfu", "dfu", "dfu", "verify", "verify", "power", "wait", "inspect"]
+            [
+                "flash",
+                "enter_dfu",
+                "dfu",
+                "expect",
+                "dfu",
+                "dfu",
+                "dfu",
+                "verify",
+                "verify",
+                "power",
+                "wait",
+                "inspect"
+            ]
         );
         let Step::Flash(f) = &steps[0] else { panic!() };
         assert_eq!(f.erase, Erase::All);
         assert_eq!(f.images().count(), 2);
-        assert_eq!(f.bootloader, Some(ImageRef::StandIn("bootloader-17.1-ble".parse().unwrap())));
+        assert_eq!(
+            f.bootloader,
+            Some(ImageRef::StandIn("bootloader-17.1-ble".parse().unwrap()))
+        );
         let Step::Dfu(d) = &steps[2] else { panic!() };
         assert_eq!(d.version, Some(VersionStrategy::Next));
         assert_eq!((d.prn, d.mtu), (Some(12), Some(247)));
@@ -336,21 +352,39 @@ mod tests {
         assert_eq!(v.app_version, Some(ExpectedVersion::Sent));
         let Step::Verify(v) = &steps[8] else { panic!() };
         assert_eq!(v.app_version, Some(ExpectedVersion::Exactly(7)));
-        assert_eq!(steps[9], Step::Power(PowerStep { action: PowerAction::Cycle, off_ms: Some(300) }));
+        assert_eq!(
+            steps[9],
+            Step::Power(PowerStep {
+                action: PowerAction::Cycle,
+                off_ms: Some(300)
+            })
+        );
         assert_eq!(steps[10], Step::Wait(WaitStep { ms: 250 }));
         // Round trip through YAML keeps every step.
-        let again: Vec<Step> = crate::campaign::suite::yaml::from_str(&crate::campaign::suite::yaml::to_string(&steps).unwrap()).unwrap();
+        let again: Vec<Step> = crate::campaign::suite::yaml::from_str(
+            &crate::campaign::suite::yaml::to_string(&steps).unwrap(),
+        )
+        .unwrap();
         assert_eq!(again, steps);
     }
 
     #[test]
     fn unknown_keys_are_errors() {
         for (yaml, want) in [
-            ("- flash: { app: a.hex, fault: { action: reset, at: { percent: 1 } } }", "unknown field `fault`"),
+            (
+                "- flash: { app: a.hex, fault: { action: reset, at: { percent: 1 } } }",
+                "unknown field `fault`",
+            ),
             ("- dfu: { image: a.hex, prm: 1 }", "unknown field `prm`"),
             ("- reboot: {}", "unknown variant `reboot`"),
-            ("- expect: { outcome: [bricke] }", "unknown variant `bricke`"),
-            ("- power: { action: off, off_ms: 1, extra: 2 }", "unknown field `extra`"),
+            (
+                "- expect: { outcome: [bricke] }",
+                "unknown variant `bricke`",
+            ),
+            (
+                "- power: { action: off, off_ms: 1, extra: 2 }",
+                "unknown field `extra`",
+            ),
         ] {
             let e = crate::campaign::suite::yaml::from_str::<Vec<Step>>(yaml).unwrap_err();
             assert!(e.to_string().contains(want), "{yaml}: {e}");

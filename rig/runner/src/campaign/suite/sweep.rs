@@ -136,7 +136,11 @@ pub enum ExpandError {
 
 impl Sweep {
     /// The swept values, one list per parameter, in product order.
-    fn axes(&self, case: &str, flash_ops: Option<u32>) -> Result<Vec<Vec<SweepValue>>, ExpandError> {
+    fn axes(
+        &self,
+        case: &str,
+        flash_ops: Option<u32>,
+    ) -> Result<Vec<Vec<SweepValue>>, ExpandError> {
         let mut axes: Vec<Vec<SweepValue>> = Vec::new();
         if let Some(v) = &self.prn {
             axes.push(v.iter().copied().map(SweepValue::Prn).collect());
@@ -155,9 +159,13 @@ impl Sweep {
         }
         match &self.flash_op {
             None => {}
-            Some(FlashOps::List(v)) => axes.push(v.iter().copied().map(SweepValue::FlashOp).collect()),
+            Some(FlashOps::List(v)) => {
+                axes.push(v.iter().copied().map(SweepValue::FlashOp).collect())
+            }
             Some(FlashOps::All) => {
-                let n = flash_ops.ok_or_else(|| ExpandError::FlashOpsUnknown { case: case.to_string() })?;
+                let n = flash_ops.ok_or_else(|| ExpandError::FlashOpsUnknown {
+                    case: case.to_string(),
+                })?;
                 axes.push((0..n).map(SweepValue::FlashOp).collect());
             }
         }
@@ -177,7 +185,11 @@ impl Sweep {
 impl Case {
     /// The case's sub-cases. `flash_ops` is the number of flash operations of one update,
     /// needed only for `flash_op: all`.
-    pub fn sub_cases(&self, case_index: usize, flash_ops: Option<u32>) -> Result<Vec<SubCase>, ExpandError> {
+    pub fn sub_cases(
+        &self,
+        case_index: usize,
+        flash_ops: Option<u32>,
+    ) -> Result<Vec<SubCase>, ExpandError> {
         let axes = match &self.sweep {
             Some(s) => s.axes(&self.name, flash_ops)?,
             None => Vec::new(),
@@ -248,7 +260,10 @@ impl<'de> Deserialize<'de> for FlashOps {
                     Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
                 }
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<FlashOps, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FlashOps, A::Error> {
                 let mut v = Vec::new();
                 while let Some(n) = seq.next_element::<u32>()? {
                     v.push(n);
@@ -278,8 +293,8 @@ impl JsonSchema for FlashOps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::suite::fault::{Fault, FixedPoint};
     use crate::campaign::phase::Phase;
+    use crate::campaign::suite::fault::{Fault, FixedPoint};
     use rstest::rstest;
 
     fn case(yaml: &str) -> Case {
@@ -301,14 +316,27 @@ mod tests {
         let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(unique.len(), 8);
         let last = &subs[7];
-        assert_eq!((last.case_index, last.iterations, last.case.as_str()), (3, 4, "env"));
+        assert_eq!(
+            (last.case_index, last.iterations, last.case.as_str()),
+            (3, 4, "env")
+        );
         // prn/mtu go to both dfu steps, the fault action only to the one with a fault.
-        let Step::Dfu(d0) = &last.steps[0] else { panic!() };
-        let Step::Dfu(d1) = &last.steps[1] else { panic!() };
-        assert_eq!((d0.prn, d0.mtu, d1.prn, d1.mtu), (Some(12), Some(247), Some(12), Some(247)));
+        let Step::Dfu(d0) = &last.steps[0] else {
+            panic!()
+        };
+        let Step::Dfu(d1) = &last.steps[1] else {
+            panic!()
+        };
+        assert_eq!(
+            (d0.prn, d0.mtu, d1.prn, d1.mtu),
+            (Some(12), Some(247), Some(12), Some(247))
+        );
         assert_eq!(
             d0.fault,
-            Some(Fault { action: FaultAction::PowerCut { off_ms: 100 }, at: FaultAt::Percent(50.0) })
+            Some(Fault {
+                action: FaultAction::PowerCut { off_ms: 100 },
+                at: FaultAt::Percent(50.0)
+            })
         );
         assert_eq!(d1.fault, None);
         assert_eq!(last.param_map().get("mtu").map(String::as_str), Some("247"));
@@ -340,8 +368,13 @@ mod tests {
         assert_eq!(subs.len(), want);
         if let Some(last) = subs.last() {
             assert_eq!(last.name, format!("cut[flash_op={}]", want - 1));
-            let Step::Dfu(d) = &last.steps[0] else { panic!() };
-            assert_eq!(d.fault.as_ref().unwrap().at, FaultAt::FlashOp(want as u32 - 1));
+            let Step::Dfu(d) = &last.steps[0] else {
+                panic!()
+            };
+            assert_eq!(
+                d.fault.as_ref().unwrap().at,
+                FaultAt::FlashOp(want as u32 - 1)
+            );
         }
     }
 
@@ -351,7 +384,12 @@ mod tests {
             "{ name: at, sweep: { fault_at: [ { fixed: { phase: create, object: init } }, { fixed: { phase: write, object: 2, byte: 512 } }, { percent: 99.5 } ], flash_op: [3, 9] },
                steps: [ { dfu: { image: a.hex, fault: { action: reset, at: { percent: 1 } } } } ] }",
         );
-        let names: Vec<String> = c.sub_cases(0, None).unwrap().into_iter().map(|s| s.name).collect();
+        let names: Vec<String> = c
+            .sub_cases(0, None)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(
             names,
             [
@@ -363,15 +401,33 @@ mod tests {
                 "at[fault_at=99.5%,flash_op=9]",
             ]
         );
-        let _ = FixedPoint { phase: Phase::Write, object: None, byte: None, image: None };
+        let _ = FixedPoint {
+            phase: Phase::Write,
+            object: None,
+            byte: None,
+            image: None,
+        };
     }
 
     #[test]
     fn flash_ops_forms() {
-        assert_eq!(crate::campaign::suite::yaml::from_str::<FlashOps>("all").unwrap(), FlashOps::All);
-        assert_eq!(crate::campaign::suite::yaml::from_str::<FlashOps>("[1, 2]").unwrap(), FlashOps::List(vec![1, 2]));
-        let e = crate::campaign::suite::yaml::from_str::<FlashOps>("every").unwrap_err().to_string();
+        assert_eq!(
+            crate::campaign::suite::yaml::from_str::<FlashOps>("all").unwrap(),
+            FlashOps::All
+        );
+        assert_eq!(
+            crate::campaign::suite::yaml::from_str::<FlashOps>("[1, 2]").unwrap(),
+            FlashOps::List(vec![1, 2])
+        );
+        let e = crate::campaign::suite::yaml::from_str::<FlashOps>("every")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`all` or a list"), "{e}");
-        assert_eq!(crate::campaign::suite::yaml::to_string(&FlashOps::All).unwrap().trim(), "all");
+        assert_eq!(
+            crate::campaign::suite::yaml::to_string(&FlashOps::All)
+                .unwrap()
+                .trim(),
+            "all"
+        );
     }
 }

@@ -15,5 +15,6 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
     let mut ser = serde_yaml::Serializer::new(&mut out);
     serde_yaml::with::singleton_map_recursive::serialize(value, &mut ser)?;
     drop(ser);
-    String::from_utf8(out).map_err(|e| <serde_yaml::Error as serde::ser::Error>::custom(e.to_string()))
+    String::from_utf8(out)
+        .map_err(|e| <serde_yaml::Error as serde::ser::Error>::custom(e.to_string()))
 }

@@ -134,8 +134,14 @@ impl GroupStats {
 
 /// The iteration (or one of its retried attempts) left the device needing a reflash.
 pub fn bricked(it: &IterationRecord) -> bool {
-    let is = |o: Option<Outcome>, c: Option<FailureClass>| o == Some(Outcome::Bricked) || c == Some(FailureClass::Brick);
-    is(it.outcome, it.failure_class) || it.retries.iter().any(|a| is(a.outcome, Some(a.failure_class)))
+    let is = |o: Option<Outcome>, c: Option<FailureClass>| {
+        o == Some(Outcome::Bricked) || c == Some(FailureClass::Brick)
+    };
+    is(it.outcome, it.failure_class)
+        || it
+            .retries
+            .iter()
+            .any(|a| is(a.outcome, Some(a.failure_class)))
 }
 
 /// The command that runs one iteration again exactly.
@@ -155,7 +161,11 @@ pub fn replay_command(j: &Journal, sub_case: &str, iteration: u32) -> String {
     words.push(format!("{sub_case}:{iteration}"));
     words
         .iter()
-        .map(|w| shlex::try_quote(w).map(|q| q.into_owned()).unwrap_or_else(|_| w.clone()))
+        .map(|w| {
+            shlex::try_quote(w)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| w.clone())
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -188,8 +198,15 @@ impl Summary {
             });
             for r in &j.records {
                 match r {
-                    Record::Healing(h) => *healing.entry(healing_label(h.action).to_string()).or_insert(0) += 1,
-                    Record::Quarantine(q) => quarantines.push(format!("{} on {}: {} ({})", bench, q.dut, q.failure_class, q.reason)),
+                    Record::Healing(h) => {
+                        *healing
+                            .entry(healing_label(h.action).to_string())
+                            .or_insert(0) += 1
+                    }
+                    Record::Quarantine(q) => quarantines.push(format!(
+                        "{} on {}: {} ({})",
+                        bench, q.dut, q.failure_class, q.reason
+                    )),
                     _ => {}
                 }
             }
@@ -218,7 +235,13 @@ impl Summary {
             g.update_ms = Spread::of(update);
             g.throughput_bps = Spread::of(throughput);
         }
-        Summary { runs, totals, groups, healing, quarantines }
+        Summary {
+            runs,
+            totals,
+            groups,
+            healing,
+            quarantines,
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -252,7 +275,11 @@ fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal, totals: &mut Total
         *g.outcomes.entry(o).or_insert(0) += 1;
     }
     // A flaky iteration's classes are those of its failed attempts.
-    let classes = it.failure_class.iter().copied().chain(it.retries.iter().map(|a| a.failure_class));
+    let classes = it
+        .failure_class
+        .iter()
+        .copied()
+        .chain(it.retries.iter().map(|a| a.failure_class));
     for c in classes {
         *g.failure_classes.entry(c.to_string()).or_insert(0) += 1;
     }

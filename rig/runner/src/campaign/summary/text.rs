@@ -17,13 +17,22 @@ fn rate(r: &Option<Rate>) -> String {
 
 fn spread(s: &Option<Spread>, scale: f64, decimals: usize) -> String {
     match s {
-        Some(s) => format!("{:.*} / {:.*}", decimals, s.p50 / scale, decimals, s.p95 / scale),
+        Some(s) => format!(
+            "{:.*} / {:.*}",
+            decimals,
+            s.p50 / scale,
+            decimals,
+            s.p95 / scale
+        ),
         None => "-".into(),
     }
 }
 
 fn histogram<K: std::fmt::Display>(items: impl Iterator<Item = (K, u64)>) -> String {
-    items.map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+    items
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn label(g: &GroupStats) -> String {
@@ -55,11 +64,18 @@ impl Summary {
                 r.seed,
                 r.seed,
                 r.bench,
-                r.host.as_deref().map(|h| format!(" (host {h})")).unwrap_or_default(),
+                r.host
+                    .as_deref()
+                    .map(|h| format!(" (host {h})"))
+                    .unwrap_or_default(),
                 r.iterations,
                 state
             );
-            let _ = writeln!(out, "      started {}, rig {}, journal {}", r.wall_start, r.tool_version, r.journal);
+            let _ = writeln!(
+                out,
+                "      started {}, rig {}, journal {}",
+                r.wall_start, r.tool_version, r.journal
+            );
         }
         let _ = writeln!(
             out,
@@ -68,10 +84,23 @@ impl Summary {
         );
 
         let mut table = Table::new();
-        table.load_preset(PRESET).set_content_arrangement(ContentArrangement::Disabled);
+        table
+            .load_preset(PRESET)
+            .set_content_arrangement(ContentArrangement::Disabled);
         table.set_header(vec![
-            "sub-case", "bench", "dut", "iter", "pass", "fail", "flaky", "error", "success (wilson95)",
-            "flake (wilson95)", "update p50/p95 s", "B/s p50/p95", "bricked",
+            "sub-case",
+            "bench",
+            "dut",
+            "iter",
+            "pass",
+            "fail",
+            "flaky",
+            "error",
+            "success (wilson95)",
+            "flake (wilson95)",
+            "update p50/p95 s",
+            "B/s p50/p95",
+            "bricked",
         ]);
         for g in &self.groups {
             table.add_row(vec![
@@ -87,7 +116,11 @@ impl Summary {
                 rate(&g.flake),
                 spread(&g.update_ms, 1000.0, 2),
                 spread(&g.throughput_bps, 1.0, 0),
-                if g.bricked > 0 { format!("{} !!!", g.bricked) } else { "0".into() },
+                if g.bricked > 0 {
+                    format!("{} !!!", g.bricked)
+                } else {
+                    "0".into()
+                },
             ]);
         }
         for i in 3..13 {
@@ -98,21 +131,43 @@ impl Summary {
         out.push_str(&table.trim_fmt());
         out.push('\n');
 
-        let outcomes: Vec<_> = self.groups.iter().filter(|g| !g.outcomes.is_empty()).collect();
+        let outcomes: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|g| !g.outcomes.is_empty())
+            .collect();
         if !outcomes.is_empty() {
             out.push_str("\noutcomes\n");
             for g in outcomes {
-                let _ = writeln!(out, "  {}: {}", label(g), histogram(g.outcomes.iter().map(|(k, v)| (k, *v))));
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    label(g),
+                    histogram(g.outcomes.iter().map(|(k, v)| (k, *v)))
+                );
             }
         }
-        let classes: Vec<_> = self.groups.iter().filter(|g| !g.failure_classes.is_empty()).collect();
+        let classes: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|g| !g.failure_classes.is_empty())
+            .collect();
         if !classes.is_empty() {
             out.push_str("\nfailure classes\n");
             for g in classes {
-                let _ = writeln!(out, "  {}: {}", label(g), histogram(g.failure_classes.iter().map(|(k, v)| (k, *v))));
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    label(g),
+                    histogram(g.failure_classes.iter().map(|(k, v)| (k, *v)))
+                );
             }
         }
-        let failing: Vec<_> = self.groups.iter().filter(|g| !g.first_failures.is_empty()).collect();
+        let failing: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|g| !g.first_failures.is_empty())
+            .collect();
         if !failing.is_empty() {
             out.push_str("\nfirst failures\n");
             for g in failing {
@@ -125,14 +180,21 @@ impl Summary {
                         f.verdict,
                         f.seed,
                         f.failure_class.as_deref().unwrap_or("-"),
-                        f.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                        f.message
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
                     );
                     let _ = writeln!(out, "    replay: {}", f.replay);
                 }
             }
         }
         if !self.healing.is_empty() {
-            let _ = writeln!(out, "\nhealing: {}", histogram(self.healing.iter().map(|(k, v)| (k, *v))));
+            let _ = writeln!(
+                out,
+                "\nhealing: {}",
+                histogram(self.healing.iter().map(|(k, v)| (k, *v)))
+            );
         }
         if !self.quarantines.is_empty() {
             out.push_str("\nquarantined\n");
