@@ -164,7 +164,8 @@ fn ext_token(e: ExtError) -> String {
 /// `code-0x1f` -> 0x1f.
 fn code_value(token: &str) -> Option<u8> {
     let hex = token.strip_prefix("code-0x")?;
-    if hex.len() != 2 {
+    // Two lower-case digits, as printed: one spelling per class.
+    if hex.len() != 2 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     u8::from_str_radix(hex, 16).ok()
@@ -373,6 +374,9 @@ mod tests {
     // A named code must be written by name, so each class has one spelling.
     #[case("dut.protocol.create.code-0x0a", "unknown result `code-0x0a`")]
     #[case("dut.protocol.create.ext-error", "unknown result `ext-error`")]
+    // Found by fuzzing: upper-case hex parsed but printed lower-case.
+    #[case("dut.protocol.write.code-0x1F", "unknown result `code-0x1F`")]
+    #[case("dut.protocol.write.code-0x+f", "unknown result `code-0x+f`")]
     #[case("dut.protocol.execute.ext-error.nope", "unknown extended error `nope`")]
     #[case(
         "dut.protocol.execute.ext-error.fw-version-failure.x",

@@ -53,6 +53,7 @@ impl LoadedSuite {
     /// Parse `text` as the suite file `path`.
     pub fn from_text(path: &Path, text: &str) -> Result<LoadedSuite, Vec<Problem>> {
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        let text = &normalize_line_breaks(text);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let whole = crate::campaign::suite::yaml::from_str::<Suite>(text);
         let root = spans::parse(text);
@@ -103,6 +104,14 @@ impl LoadedSuite {
             (Err(e), _) => Err(vec![from_error(path, &e, 0, None)]),
         }
     }
+}
+
+/// Every YAML line break as `\n`. libyaml (yaml_serde) also breaks lines at `\r`, NEL, LS and PS,
+/// saphyr (YAML 1.2) only at `\r` and `\n`: with one kind of break both count lines alike and
+/// parts cut out by line keep their positions. Line and column numbers are unchanged.
+pub fn normalize_line_breaks(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace(['\r', '\u{85}', '\u{2028}', '\u{2029}'], "\n")
 }
 
 /// Deserialize each part on its own.
@@ -247,6 +256,17 @@ cases:
         assert!(p[5].2.contains("unknown variant `reboot`"), "{}", p[5].2);
         for (_, _, m) in &p {
             assert!(!m.contains(" at line "), "location left in message: {m}");
+        }
+    }
+
+    #[test]
+    fn line_breaks_of_every_kind_keep_positions() {
+        // Found by fuzzing: bare carriage returns are line breaks to both parsers.
+        for br in ["\n", "\r\n", "\r", "\u{2028}"] {
+            let text = ["name: x", "cases:", "  - name: a", "    steps:", "      - dfu: { image: a.hex, prm: 1 }", ""].join(br);
+            let p = problems(&text);
+            assert_eq!(p.len(), 1, "{br:?}: {p:?}");
+            assert_eq!((p[0].0, p[0].1), (5, 30), "{br:?}");
         }
     }
 
