@@ -165,7 +165,11 @@ fn ext_token(e: ExtError) -> String {
 fn code_value(token: &str) -> Option<u8> {
     let hex = token.strip_prefix("code-0x")?;
     // Two lower-case digits, as printed: one spelling per class.
-    if hex.len() != 2 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hex.len() != 2
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     u8::from_str_radix(hex, 16).ok()

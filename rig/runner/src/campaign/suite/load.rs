@@ -263,11 +263,27 @@ cases:
     fn line_breaks_of_every_kind_keep_positions() {
         // Found by fuzzing: bare carriage returns are line breaks to both parsers.
         for br in ["\n", "\r\n", "\r", "\u{2028}"] {
-            let text = ["name: x", "cases:", "  - name: a", "    steps:", "      - dfu: { image: a.hex, prm: 1 }", ""].join(br);
+            let text = [
+                "name: x",
+                "cases:",
+                "  - name: a",
+                "    steps:",
+                "      - dfu: { image: a.hex, prm: 1 }",
+                "",
+            ]
+            .join(br);
             let p = problems(&text);
             assert_eq!(p.len(), 1, "{br:?}: {p:?}");
             assert_eq!((p[0].0, p[0].1), (5, 30), "{br:?}");
         }
+    }
+
+    #[test]
+    fn sweeping_an_unknown_parameter_is_located() {
+        let p = problems("name: x\ncases:\n  - name: a\n    sweep: { prn: [1], delay: [300] }\n    steps: [inspect]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].0, p[0].1), (4, 24));
+        assert!(p[0].2.contains("cases[0]: sweep: unknown field `delay`, expected one of `prn`, `mtu`, `transport`, `fault_action`, `fault_at`, `flash_op`"), "{}", p[0].2);
     }
 
     #[test]
