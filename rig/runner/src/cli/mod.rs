@@ -9,8 +9,10 @@ pub mod keys;
 pub mod power;
 pub mod reset;
 pub mod pkg;
+pub mod report;
 pub mod settings;
 pub mod sim;
+pub mod suite;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -50,6 +52,11 @@ pub enum Command {
     /// Check the bench's hardware.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Check suite files and print their JSON Schema.
+    #[command(subcommand)]
+    Suite(suite::SuiteCmd),
+    /// Rebuild junit.xml and summary.txt from campaign journals (merging benches and nights).
+    Report(report::ReportArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -62,5 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reset(c) => reset::run(c),
         Command::Power(c) => power::run(c),
         Command::Bench(c) => bench::run(c),
+        Command::Suite(c) => suite::run(c),
+        Command::Report(a) => report::run(a),
     }
 }

@@ -1,0 +1,326 @@
+//! Statistics per case and DUT, derived from one or more journals (several benches or nights):
+//! counts, outcome and failure-class histograms, success and flake rates with Wilson 95 %
+//! intervals, update time and throughput percentiles, bricked devices, and the first failures
+//! with the command that replays each.
+//!
+//! Groups are keyed by bench, DUT and sub-case, so the same suite and seed run on two benches
+//! stay apart while nights on one bench add up. Infrastructure errors are counted but kept out
+//! of the device rates.
+
+mod text;
+
+use super::failure_class::FailureClass;
+use super::journal::{HealingAction, IterationRecord, Journal, Record};
+use super::outcome::{Outcome, Verdict};
+use super::stats::{Rate, Spread};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// How many failures per group keep their seed and replay command (and as many bricks more).
+pub const FIRST_FAILURES: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub runs: Vec<RunInfo>,
+    pub totals: Totals,
+    pub groups: Vec<GroupStats>,
+    /// Healing actions by kind, over all runs.
+    pub healing: BTreeMap<String, u64>,
+    pub quarantines: Vec<String>,
+}
+
+/// One journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub journal: String,
+    pub suite: String,
+    pub suite_path: String,
+    pub seed: u64,
+    pub bench: String,
+    pub host: Option<String>,
+    pub duts: Vec<String>,
+    pub tool_version: String,
+    pub wall_start: String,
+    pub iterations: u64,
+    /// Has its footer (the campaign ended, not killed).
+    pub complete: bool,
+    /// A partial last line was dropped (the run was killed while writing).
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    pub iterations: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub flaky: u64,
+    pub errors: u64,
+    pub bricked: u64,
+}
+
+/// Statistics of one sub-case on one DUT of one bench.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupStats {
+    pub bench: String,
+    pub dut: String,
+    pub case: String,
+    pub sub_case: String,
+    pub chip: Option<String>,
+    pub bootloader: Option<String>,
+    pub iterations: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub flaky: u64,
+    pub errors: u64,
+    pub outcomes: BTreeMap<Outcome, u64>,
+    pub failure_classes: BTreeMap<String, u64>,
+    /// Clean first-attempt passes over device iterations (errors excluded).
+    pub success: Option<Rate>,
+    /// Passes on any attempt (flaky included) over device iterations.
+    pub eventual_success: Option<Rate>,
+    /// Flaky over device iterations.
+    pub flake: Option<Rate>,
+    pub update_ms: Option<Spread>,
+    pub throughput_bps: Option<Spread>,
+    /// Iterations where the device needed an SWD reflash (on any attempt).
+    pub bricked: u64,
+    pub first_failures: Vec<FailureRef>,
+}
+
+/// A failed, flaky or errored iteration with what is needed to run it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureRef {
+    pub iteration: u32,
+    pub verdict: Verdict,
+    pub seed: u64,
+    pub campaign_seed: u64,
+    pub failure_class: Option<String>,
+    pub message: Option<String>,
+    pub replay: String,
+}
+
+impl GroupStats {
+    fn new(bench: &str, it: &IterationRecord, j: &Journal) -> GroupStats {
+        let dut = j.header.duts.iter().find(|d| d.name == it.dut);
+        GroupStats {
+            bench: bench.to_string(),
+            dut: it.dut.clone(),
+            case: it.case.clone(),
+            sub_case: it.sub_case.clone(),
+            chip: dut.map(|d| d.chip.clone()),
+            bootloader: dut.map(|d| d.bootloader.clone()),
+            iterations: 0,
+            passed: 0,
+            failed: 0,
+            flaky: 0,
+            errors: 0,
+            outcomes: BTreeMap::new(),
+            failure_classes: BTreeMap::new(),
+            success: None,
+            eventual_success: None,
+            flake: None,
+            update_ms: None,
+            throughput_bps: None,
+            bricked: 0,
+            first_failures: Vec::new(),
+        }
+    }
+
+    /// Iterations that say something about the device (infrastructure errors excluded).
+    pub fn device_iterations(&self) -> u64 {
+        self.passed + self.failed + self.flaky
+    }
+}
+
+/// The iteration (or one of its retried attempts) left the device needing a reflash.
+pub fn bricked(it: &IterationRecord) -> bool {
+    let is = |o: Option<Outcome>, c: Option<FailureClass>| {
+        o == Some(Outcome::Bricked) || c == Some(FailureClass::Brick)
+    };
+    is(it.outcome, it.failure_class)
+        || it
+            .retries
+            .iter()
+            .any(|a| is(a.outcome, Some(a.failure_class)))
+}
+
+/// The command that runs one iteration again exactly.
+pub fn replay_command(j: &Journal, sub_case: &str, iteration: u32) -> String {
+    let mut words = vec![
+        "rig".to_string(),
+        "run".to_string(),
+        j.header.suite.path.clone(),
+        "--seed".to_string(),
+        j.header.seed.to_string(),
+    ];
+    if let Some(bench) = &j.header.bench.file {
+        words.push("--bench".into());
+        words.push(bench.clone());
+    }
+    words.push("--replay".into());
+    words.push(format!("{sub_case}:{iteration}"));
+    words
+        .iter()
+        .map(|w| {
+            shlex::try_quote(w)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| w.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Summary {
+    /// Statistics of the journals, in the order given.
+    pub fn of(journals: &[Journal]) -> Summary {
+        let mut groups: Vec<GroupStats> = Vec::new();
+        let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+        let mut samples: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut totals = Totals::default();
+        let mut healing = BTreeMap::new();
+        let mut quarantines = Vec::new();
+        let mut runs = Vec::new();
+        for j in journals {
+            let bench = j.header.bench.name.clone();
+            runs.push(RunInfo {
+                journal: j.path.display().to_string(),
+                suite: j.header.suite.name.clone(),
+                suite_path: j.header.suite.path.clone(),
+                seed: j.header.seed,
+                bench: bench.clone(),
+                host: j.header.bench.host.clone(),
+                duts: j.header.duts.iter().map(|d| d.name.clone()).collect(),
+                tool_version: j.header.tool_version.clone(),
+                wall_start: j.header.wall_start.clone(),
+                iterations: j.iterations().count() as u64,
+                complete: j.footer.is_some(),
+                truncated: j.truncated.is_some(),
+            });
+            for r in &j.records {
+                match r {
+                    Record::Healing(h) => {
+                        *healing
+                            .entry(healing_label(h.action).to_string())
+                            .or_insert(0) += 1
+                    }
+                    Record::Quarantine(q) => quarantines.push(format!(
+                        "{} on {}: {} ({})",
+                        bench, q.dut, q.failure_class, q.reason
+                    )),
+                    _ => {}
+                }
+            }
+            for it in j.iterations() {
+                let key = (bench.clone(), it.dut.clone(), it.sub_case.clone());
+                let gi = *index.entry(key).or_insert_with(|| {
+                    groups.push(GroupStats::new(&bench, it, j));
+                    samples.push((Vec::new(), Vec::new()));
+                    groups.len() - 1
+                });
+                let g = &mut groups[gi];
+                add(g, it, j, &mut totals);
+                if let Some(ms) = it.update_ms {
+                    samples[gi].0.push(ms as f64);
+                }
+                if let Some(t) = it.throughput_bps() {
+                    samples[gi].1.push(t);
+                }
+            }
+        }
+        for (g, (update, throughput)) in groups.iter_mut().zip(&samples) {
+            let n = g.device_iterations();
+            g.success = Rate::wilson(g.passed, n);
+            g.eventual_success = Rate::wilson(g.passed + g.flaky, n);
+            g.flake = Rate::wilson(g.flaky, n);
+            g.update_ms = Spread::of(update);
+            g.throughput_bps = Spread::of(throughput);
+        }
+        Summary {
+            runs,
+            totals,
+            groups,
+            healing,
+            quarantines,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string map keys: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal, totals: &mut Totals) {
+    g.iterations += 1;
+    totals.iterations += 1;
+    match it.verdict {
+        Verdict::Pass => {
+            g.passed += 1;
+            totals.passed += 1;
+        }
+        Verdict::Fail => {
+            g.failed += 1;
+            totals.failed += 1;
+        }
+        Verdict::Flaky => {
+            g.flaky += 1;
+            totals.flaky += 1;
+        }
+        Verdict::Error => {
+            g.errors += 1;
+            totals.errors += 1;
+        }
+    }
+    if let Some(o) = it.outcome {
+        *g.outcomes.entry(o).or_insert(0) += 1;
+    }
+    // A flaky iteration's classes are those of its failed attempts.
+    let classes = it
+        .failure_class
+        .iter()
+        .copied()
+        .chain(it.retries.iter().map(|a| a.failure_class));
+    for c in classes {
+        *g.failure_classes.entry(c.to_string()).or_insert(0) += 1;
+    }
+    let brick = bricked(it);
+    if brick {
+        g.bricked += 1;
+        totals.bricked += 1;
+    }
+    // The first failures, and the first bricks even after those: a brick is never left without
+    // its replay command.
+    let kept = g.first_failures.len() as u64;
+    let room = kept < FIRST_FAILURES as u64 || (brick && g.bricked <= FIRST_FAILURES as u64);
+    if it.verdict != Verdict::Pass && room {
+        let (class, message) = match (it.failure_class, it.retries.first()) {
+            (Some(c), _) => (Some(c.to_string()), it.failure_text()),
+            (None, Some(a)) => (Some(a.failure_class.to_string()), Some(a.message.clone())),
+            (None, None) => (None, it.failure_text()),
+        };
+        g.first_failures.push(FailureRef {
+            iteration: it.iteration,
+            verdict: it.verdict,
+            seed: it.seed,
+            campaign_seed: j.header.seed,
+            failure_class: class,
+            message,
+            replay: replay_command(j, &it.sub_case, it.iteration),
+        });
+    }
+}
+
+fn healing_label(a: HealingAction) -> &'static str {
+    match a {
+        HealingAction::PowerCycle => "power-cycle",
+        HealingAction::SwdReset => "swd-reset",
+        HealingAction::SwdReflash => "swd-reflash",
+        HealingAction::AdapterReset => "adapter-reset",
+        HealingAction::Reconnect => "reconnect",
+        HealingAction::ClearGattCache => "clear-gatt-cache",
+        HealingAction::ProbeReattach => "probe-reattach",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! Every suite in suites/ passes `rig suite check` and validates against `rig suite schema`.
+
+use rig::campaign::suite::{check_file, schema, LoadedSuite, Step, Suite, SweepValue};
+use std::path::{Path, PathBuf};
+
+const SHIPPED: [&str; 6] = [
+    "bug-zoo",
+    "interrupt-recovery",
+    "nightly-soak",
+    "power-loss-sweep",
+    "seed-sdk12-qfab",
+    "smoke",
+];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shipped() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("suites"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn load(name: &str) -> Suite {
+    let path = repo().join("suites").join(format!("{name}.yaml"));
+    match LoadedSuite::read(&path) {
+        Ok(s) => s.suite,
+        Err(p) => panic!("{p:?}"),
+    }
+}
+
+#[test]
+fn the_six_suites_are_there() {
+    let names: Vec<String> = shipped()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, SHIPPED);
+}
+
+/// The stand-in image files the suites name (../firmware/sim/NAME.hex).
+fn referenced_images(text: &str) -> Vec<String> {
+    text.split("../firmware/sim/")
+        .skip(1)
+        .map(|rest| {
+            rest.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_shipped_suite_checks_clean() {
+    let sim = repo().join("firmware/sim");
+    let sim_present = sim.join("README.txt").is_file();
+    for file in shipped() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // With the stand-in set beside it (a copy whose images are placeholders of the same
+        // names), a suite must have no problem at all.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("suites")).unwrap();
+        std::fs::create_dir_all(dir.path().join("firmware/sim")).unwrap();
+        for img in referenced_images(&text) {
+            std::fs::write(dir.path().join("firmware/sim").join(&img), ":00000001FF\n").unwrap();
+        }
+        let copy = dir.path().join("suites").join(file.file_name().unwrap());
+        std::fs::write(&copy, &text).unwrap();
+        let (loaded, problems) = check_file(&copy);
+        assert!(problems.is_empty(), "{}: {problems:#?}", file.display());
+        assert!(loaded.is_some());
+
+        // In the repository itself.
+        let (_, problems) = check_file(&file);
+        if sim_present {
+            assert!(problems.is_empty(), "{}: {problems:#?}", file.display());
+        } else {
+            println!("note: firmware/sim/ is not in this checkout yet; {} checked without its image files", file.display());
+            for p in &problems {
+                assert!(
+                    p.message.contains("`../firmware/sim/") && p.message.contains("not found"),
+                    "{p}"
+                );
+            }
+        }
+    }
+    if sim_present {
+        // The names used are the files `rig sim images` writes.
+        for file in shipped() {
+            for img in referenced_images(&std::fs::read_to_string(&file).unwrap()) {
+                assert!(sim.join(&img).is_file(), "{img}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_shipped_suite_validates_against_the_schema() {
+    let schema = serde_json::to_value(schema::suite_schema()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for file in shipped() {
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let json = serde_json::to_value(&yaml).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
+    // The schema is as strict as the reader: unknown keys, outcomes and stand-ins are refused.
+    for bad in [
+        "name: x\ncases: [{ name: a, steps: [inspect], iteratons: 2 }]",
+        "name: x\ncases: [{ name: a, steps: [{ expect: { outcome: [bricke] } }] }]",
+        "name: x\ncases: [{ name: a, steps: [{ dfu: { image: 'standin:app-z' } }] }]",
+        "name: x\ncases: [{ name: a, steps: [{ flash: { app: a.hex, fault: { action: reset, at: { percent: 1 } } } }] }]",
+        "name: x\ncases: [{ name: a, defects: [nope], steps: [inspect] }]",
+        "name: x\ncases: [{ name: a, sweep: { flash_op: every }, steps: [inspect] }]",
+    ] {
+        let yaml: serde_yaml::Value = serde_yaml::from_str(bad).unwrap();
+        let json = serde_json::to_value(&yaml).unwrap();
+        assert!(!validator.is_valid(&json), "schema accepted {bad}");
+    }
+}
+
+#[test]
+fn plans_match_what_the_suites_promise() {
+    let dfu_steps =
+        |steps: &[Step]| steps.iter().filter(|s| matches!(s, Step::Dfu(_))).count() as u64;
+
+    let soak = load("nightly-soak");
+    let c = &soak.cases[0];
+    assert_eq!(
+        u64::from(c.iterations) * dfu_steps(&c.steps),
+        500,
+        "500 updates"
+    );
+
+    let ir = load("interrupt-recovery");
+    let subs = ir.sub_cases(None).unwrap();
+    assert_eq!(
+        subs.iter().map(|s| u64::from(s.iterations)).sum::<u64>(),
+        300
+    );
+    let actions: Vec<String> = subs.iter().map(|s| s.params[0].to_string()).collect();
+    assert_eq!(actions, ["reset", "power-cut-200ms", "link-drop"]);
+
+    let pls = load("power-loss-sweep");
+    assert!(
+        pls.sub_cases(None).is_err(),
+        "flash_op: all waits for the count"
+    );
+    let subs = pls.sub_cases(Some(40)).unwrap();
+    assert_eq!(subs.len(), 40);
+    assert_eq!(subs[39].params, [SweepValue::FlashOp(39)]);
+
+    let seed = load("seed-sdk12-qfab");
+    assert_eq!(seed.dut.unwrap().chip, Some(nrf_dfu::Chip::Nrf52832Qfab));
+    let Step::Dfu(d) = &seed.cases[0].steps[1] else {
+        panic!()
+    };
+    assert_eq!(d.sd_req, Some(vec![0x8C]));
+
+    let zoo = load("bug-zoo");
+    let mut defects: Vec<_> = zoo.cases.iter().flat_map(|c| c.defects.clone()).collect();
+    defects.sort();
+    let mut all = virtual_nrf52::defects::Defect::ALL.to_vec();
+    all.sort();
+    assert_eq!(defects, all, "one case per defect of the catalogue");
+    for c in &zoo.cases {
+        assert_eq!(c.defects.len(), 1);
+        assert_eq!(
+            c.name,
+            c.defects[0].name(),
+            "cases are named after their defect"
+        );
+    }
+}
