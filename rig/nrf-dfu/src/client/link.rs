@@ -25,6 +25,8 @@ pub struct LinkStats {
     pub missed_notifications: u32,
     /// Messages discarded as late PRN notifications or late answers to timed-out requests.
     pub strays: u32,
+    /// Data CREATEs repeated because the device's flash queue was full (INVALID_OBJECT).
+    pub busy_creates: u32,
 }
 
 pub(crate) struct Link<'a, T, S> {
@@ -138,7 +140,11 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
 
     /// Send `request` and wait up to `wait` for its successful response. A data CREATE also
     /// stretches the next wait to the CREATE timeout (the erase it queued may still run).
-    pub async fn request(&mut self, request: Request, wait: Duration) -> Result<Response, DfuError> {
+    pub async fn request(
+        &mut self,
+        request: Request,
+        wait: Duration,
+    ) -> Result<Response, DfuError> {
         let op = request.opcode();
         let bytes = request.encode();
         self.transport
@@ -213,10 +219,9 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
             Response::Error { result, .. } => Err(self.rejected(op, result, None)),
             Response::ExtendedError { ext, .. } => {
                 if let Some(sdk) = self.sdk().filter(|sdk| !sdk.has_extended_errors()) {
-                    return Err(self.violation(
-                        Some(op),
-                        Violation::ExtendedErrorOutOfDialect { ext, sdk },
-                    ));
+                    return Err(
+                        self.violation(Some(op), Violation::ExtendedErrorOutOfDialect { ext, sdk })
+                    );
                 }
                 Err(self.rejected(op, ResultCode::ExtError, Some(ext)))
             }
@@ -338,7 +343,12 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
         }
     }
 
-    pub fn rejected(&self, op: Opcode, result: ResultCode, ext: Option<crate::wire::ExtError>) -> DfuError {
+    pub fn rejected(
+        &self,
+        op: Opcode,
+        result: ResultCode,
+        ext: Option<crate::wire::ExtError>,
+    ) -> DfuError {
         DfuError::rejected(self.at.clone(), op, result, ext, self.sdk())
     }
 
