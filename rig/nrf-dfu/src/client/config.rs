@@ -53,6 +53,11 @@ pub struct DfuConfig {
     /// offset moving forward, before the client gives up on the object. Each rewind resends
     /// the missing tail without CREATE.
     pub max_rewinds_per_object: u8,
+    /// Wait before resending after a rewind that found the device no further than the last
+    /// one, doubled for each further such rewind (up to 16×). Android resends at once, which a
+    /// device whose flash lags the link (fstorage queue full) drops again; the first rewind of
+    /// a run is always immediate. Zero: always immediate.
+    pub rewind_backoff: Duration,
     /// Repeats of a data CREATE refused with INVALID_OBJECT because the erase could not be
     /// queued (flash queue still full of the previous object), 500 ms apart.
     pub create_busy_retries: u8,
@@ -88,6 +93,7 @@ impl Default for DfuConfig {
             max_object_attempts: 3,
             max_rewinds_per_object: 8,
             create_busy_retries: 8,
+            rewind_backoff: Duration::from_millis(100),
             resume: true,
             prepare_object_delay: Duration::ZERO,
             reconnect_delay: Duration::ZERO,

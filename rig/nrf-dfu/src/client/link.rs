@@ -27,6 +27,20 @@ pub struct LinkStats {
     pub strays: u32,
     /// Data CREATEs repeated because the device's flash queue was full (INVALID_OBJECT).
     pub busy_creates: u32,
+    /// Resume EXECUTEs at an object boundary answered 0x08, taken as "already executed".
+    pub already_executed: u32,
+}
+
+/// Object data goes to flash through fstorage, which refuses writes whose length is not a
+/// multiple of 4 (17.1 `nrf_fstorage_write`): the write is lost. So payloads are rounded down
+/// to whole words, as the iOS library does since IOS-DFU-Library #358 / PR #366 (an MTU of 185
+/// would otherwise give 182-byte packets; SDK 14's serial MTU 257 gives nrfutil 127 bytes).
+pub(crate) fn word_aligned(len: usize) -> usize {
+    if len >= 4 {
+        len & !3
+    } else {
+        len
+    }
 }
 
 pub(crate) struct Link<'a, T, S> {
@@ -63,7 +77,7 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
         at: Location,
     ) -> Link<'a, T, S> {
         let kind = transport.kind();
-        let write_len = transport.max_write_len();
+        let write_len = word_aligned(transport.max_write_len());
         Link {
             transport,
             sink,

@@ -82,6 +82,11 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
                     rewinds = 0;
                 }
                 last_rewind = Some(offset);
+                if rewinds > 0 {
+                    // No progress since the last rewind: give the flash time to drain.
+                    let factor = 1u32 << (rewinds - 1).min(4);
+                    tokio::time::sleep(link.config.rewind_backoff * factor).await;
+                }
                 rewinds += 1;
                 link.stats.rewinds += 1;
                 // Android drops PRN to 1 after lost bytes. Sent even when PRN already is 1:
@@ -95,6 +100,14 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
                 last_rewind = None;
                 link.attempt = attempt;
                 link.stats.crc_retries += 1;
+                // Android keeps its PRN here. A mismatch from a device that does not corrupt
+                // data comes from writes it dropped with later ones accepted (17.1 fstorage
+                // full) or from SDK 12 reverting its offset when a flash store fails
+                // (`dfu_req_handling.c`); both are cured by pacing the retry, so it runs with
+                // PRN 1 as after lost bytes.
+                if link.prn != 1 {
+                    link.set_prn(1).await?;
+                }
             }
             ObjectStep::CrcRetriesExhausted => {
                 return Err(DfuError::CrcMismatch {

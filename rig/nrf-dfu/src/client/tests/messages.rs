@@ -216,3 +216,14 @@ fn images_go_in_nrfutil_order() {
         ]
     );
 }
+
+#[rstest]
+#[case(20, 20)]
+#[case(244, 244)]
+#[case(182, 180)]
+#[case(127, 124)]
+#[case(64, 64)]
+#[case(3, 3)]
+fn payloads_are_whole_words(#[case] len: usize, #[case] expected: usize) {
+    assert_eq!(crate::client::link::word_aligned(len), expected);
+}
