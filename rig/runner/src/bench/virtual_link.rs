@@ -419,3 +419,67 @@ impl Transport for VirtualBleLink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(per_event: u32) -> Connection {
+        Connection {
+            epoch: 0,
+            anchor: Duration::from_millis(100),
+            interval: Duration::from_millis(15),
+            per_event,
+            supervision: Duration::from_secs(6),
+            att_mtu: 247,
+            event: Duration::from_millis(100),
+            free: per_event,
+            inbox: VecDeque::new(),
+            down_at: None,
+            lost_at: None,
+            why: "",
+        }
+    }
+
+    fn ms(v: u64) -> SimTime {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn connection_events_fall_on_the_interval_grid() {
+        let c = conn(6);
+        assert_eq!(c.event_at_or_after(ms(0)), ms(100));
+        assert_eq!(c.event_at_or_after(ms(100)), ms(100));
+        assert_eq!(c.event_at_or_after(ms(101)), ms(115));
+        assert_eq!(c.event_at_or_after(ms(130)), ms(130));
+    }
+
+    #[test]
+    fn each_event_carries_packets_per_event_pdus() {
+        let mut c = conn(3);
+        let slots: Vec<SimTime> = (0..7).map(|_| c.slot(ms(100))).collect();
+        assert_eq!(
+            slots,
+            vec![
+                ms(100),
+                ms(100),
+                ms(100),
+                ms(115),
+                ms(115),
+                ms(115),
+                ms(130)
+            ]
+        );
+        // A PDU written later goes in the first event after that time.
+        assert_eq!(c.slot(ms(200)), ms(205));
+    }
+
+    #[test]
+    fn notifications_go_out_in_a_later_event_than_the_request() {
+        let mut c = conn(6);
+        c.deliver(ms(100), ms(100), vec![1]);
+        c.deliver(ms(100), ms(131), vec![2]);
+        let at: Vec<SimTime> = c.inbox.iter().map(|(at, _, _)| *at).collect();
+        assert_eq!(at, vec![ms(115), ms(145)]);
+    }
+}
