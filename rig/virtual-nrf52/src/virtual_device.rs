@@ -367,7 +367,7 @@ impl Device {
 
     fn reboot(&mut self, cause: BootCause) {
         self.core.queue.clear();
-        self.uart.close();
+        self.uart.close_keep_tx();
         self.core.epoch += 1;
         self.halted_at = None;
         match self.hw_boot(cause) {
@@ -417,6 +417,7 @@ impl Device {
         if self.core.hw.is_powered() {
             return;
         }
+        self.uart.close();
         self.reboot(BootCause::PowerOn);
     }
 

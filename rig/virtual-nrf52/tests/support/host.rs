@@ -258,6 +258,17 @@ impl Host {
         Ok(())
     }
 
+    /// Send and execute the objects covering `image[..upto]` (upto a multiple of 4096).
+    pub fn send_objects(&mut self, dev: &mut Device, image: &[u8], upto: usize) {
+        let mut crc = 0;
+        for start in (0..upto).step_by(4096) {
+            let end = (start + 4096).min(upto);
+            self.send_object(dev, image, start, end, crc).expect("object");
+            crc = crc32_continue(crc, &image[start..end]);
+            self.request(dev, &Request::Execute, "execute data").expect("execute");
+        }
+    }
+
     /// A whole update: PRN, init packet, image.
     pub fn update(&mut self, dev: &mut Device, pkg: &Package) -> Result<(), HostError> {
         self.request(dev, &Request::SetPrn { count: self.prn }, "set prn")?;
