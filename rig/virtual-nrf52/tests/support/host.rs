@@ -48,6 +48,8 @@ pub struct Host {
     pub stop_after: Option<u32>,
     /// Report a data CREATE refused with INVALID_OBJECT instead of retrying it.
     pub strict_create: bool,
+    /// Cut the device's power at this time (the host stops talking from then on).
+    pub power_cut: Option<SimTime>,
     rx: SlipDecoder,
 }
 
@@ -65,6 +67,7 @@ impl Host {
             notifications: Vec::new(),
             stop_after: None,
             strict_create: false,
+            power_cut: None,
             rx: SlipDecoder::default(),
         }
     }
@@ -80,13 +83,30 @@ impl Host {
         }
     }
 
+    /// Apply a planned power cut due by now; false once the power is gone.
+    pub fn alive(&mut self, dev: &mut Device) -> bool {
+        match self.power_cut {
+            Some(cut) if self.t >= cut => {
+                dev.power_off(cut);
+                self.power_cut = None;
+                false
+            }
+            Some(_) => true,
+            None => dev.hardware().is_powered(),
+        }
+    }
+
     /// Send raw control-point bytes; the reply bytes, if any.
     pub fn send_raw(&mut self, dev: &mut Device, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.alive(dev) {
+            return None;
+        }
         match self.link {
             Link::Ble => {
                 let reply = dev.dfu_control(self.t, bytes)?;
                 self.t = self.t.max(reply.ready_at) + self.latency;
-                Some(reply.bytes)
+                // A reply due after the cut never arrives.
+                self.alive(dev).then_some(reply.bytes)
             }
             Link::Uart => {
                 self.uart_send(dev, bytes);
@@ -112,6 +132,9 @@ impl Host {
                         return Some(f);
                     }
                 }
+            }
+            if !self.alive(dev) {
+                return None;
             }
             match dev.next_event_time() {
                 Some(next) if next <= give_up => self.t = self.t.max(next),
@@ -140,6 +163,9 @@ impl Host {
 
     /// One data/init packet (BLE Packet write, or a serial OBJECT_WRITE frame).
     pub fn write(&mut self, dev: &mut Device, data: &[u8]) {
+        if !self.alive(dev) {
+            return;
+        }
         match self.link {
             Link::Ble => {
                 let out = dev.dfu_packet(self.t, data);
