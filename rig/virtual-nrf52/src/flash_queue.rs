@@ -59,6 +59,28 @@ impl Item {
     }
 }
 
+/// [`nvmc::cost`] without building the step list (it runs once per queued packet): the
+/// same sum, checked against it in the tests.
+pub(crate) fn cost(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Duration {
+    let (nv, sd) = (&timing.nvmc, &timing.softdevice);
+    let waits = |calls: usize| match path {
+        FlashPath::Nvmc => Duration::ZERO,
+        FlashPath::SoftDevice => sd.latency_per_op * calls as u32,
+    };
+    match op {
+        FlashOp::ErasePage { .. } => waits(1) + nv.page_erase,
+        FlashOp::WriteWords { words, .. } => {
+            let chunk = match path {
+                FlashPath::Nvmc => words.len().max(1),
+                FlashPath::SoftDevice => (sd.max_write_bytes as usize / 4).max(1),
+            };
+            waits(words.len().div_ceil(chunk)) + nv.word_write * words.len() as u32
+        }
+        FlashOp::EraseAll => nv.erase_all,
+        FlashOp::EraseUicr => nv.page_erase,
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FlashQueue {
     items: VecDeque<Item>,
@@ -101,7 +123,7 @@ impl FlashQueue {
 
     /// Queue a flash operation; returns when it will be done.
     pub fn push_flash(&mut self, now: SimTime, op: FlashOp, path: FlashPath, timing: &TimingProfile, done: Done, fstorage: bool) -> SimTime {
-        let duration = nvmc::cost(&op, path, timing);
+        let duration = cost(&op, path, timing);
         self.push(now, Work::Flash { op, path }, duration, done, fstorage)
     }
 
@@ -125,7 +147,7 @@ impl FlashQueue {
         let first = usize::from(self.items.front().is_some_and(|h| h.start <= now));
         let mut at = first;
         for (op, done) in ops {
-            let duration = nvmc::cost(&op, path, timing);
+            let duration = cost(&op, path, timing);
             self.fstorage += 1;
             self.items.insert(at, Item { work: Work::Flash { op, path }, queued: now, start: now, end: now + duration, done, fstorage: true });
             at += 1;
@@ -208,6 +230,26 @@ mod tests {
 
     fn t(ms: u64) -> SimTime {
         Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn cost_is_the_nvmc_step_sum() {
+        for timing in [TimingProfile::typical(), TimingProfile::worst_case(), TimingProfile::best_case()] {
+            for path in [FlashPath::Nvmc, FlashPath::SoftDevice] {
+                let ops = [
+                    FlashOp::ErasePage { addr: 0x1000 },
+                    FlashOp::WriteWords { addr: 0x1000, words: vec![0; 61] },
+                    FlashOp::WriteWords { addr: 0x1000, words: vec![0; 5] },
+                    FlashOp::WriteWords { addr: 0x1000, words: vec![0; 224] },
+                    FlashOp::WriteWords { addr: 0x1000, words: vec![] },
+                    FlashOp::EraseAll,
+                    FlashOp::EraseUicr,
+                ];
+                for op in ops {
+                    assert_eq!(cost(&op, path, &timing), nvmc::cost(&op, path, &timing), "{op:?} {path:?} {}", timing.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -65,14 +65,13 @@ impl UartPort {
             return;
         }
         let byte = timing.byte_time();
-        let mut at = self.rx_free_at.max(t);
-        for &b in bytes {
-            at += byte;
+        let start = self.rx_free_at.max(t);
+        for (i, &b) in bytes.iter().enumerate() {
             if let Some(SlipEvent::Frame(frame)) = self.decoder.push(b) {
-                self.rx.push_back((at, frame));
+                self.rx.push_back((start + byte * (i as u32 + 1), frame));
             }
         }
-        self.rx_free_at = at;
+        self.rx_free_at = start + byte * bytes.len() as u32;
     }
 
     /// When the next received frame is due.

@@ -51,6 +51,8 @@ pub struct Host {
     /// Cut the device's power at this time (the host stops talking from then on).
     pub power_cut: Option<SimTime>,
     rx: SlipDecoder,
+    tx_buf: Vec<u8>,
+    write_buf: Vec<u8>,
 }
 
 impl Host {
@@ -69,6 +71,8 @@ impl Host {
             strict_create: false,
             power_cut: None,
             rx: SlipDecoder::default(),
+            tx_buf: Vec::new(),
+            write_buf: Vec::new(),
         }
     }
 
@@ -116,9 +120,12 @@ impl Host {
     }
 
     fn uart_send(&mut self, dev: &mut Device, payload: &[u8]) {
-        let frame = nrf_dfu::slip::encode(payload);
+        let mut frame = std::mem::take(&mut self.tx_buf);
+        frame.clear();
+        nrf_dfu::slip::encode_into(payload, &mut frame);
         dev.uart_rx(self.t, &frame);
-        self.t += dev.timing().uart.bytes_time(frame.len() as u64);
+        self.t += dev.timing().uart.byte_time() * frame.len() as u32;
+        self.tx_buf = frame;
     }
 
     /// Wait for the next frame from the device (up to the timeout).
@@ -175,10 +182,12 @@ impl Host {
                 self.t += self.packet_gap;
             }
             Link::Uart => {
-                let mut frame = Vec::with_capacity(data.len() + 1);
+                let mut frame = std::mem::take(&mut self.write_buf);
+                frame.clear();
                 frame.push(Opcode::ObjectWrite.as_u8());
                 frame.extend_from_slice(data);
                 self.uart_send(dev, &frame);
+                self.write_buf = frame;
                 if self.prn != 0 {
                     if let Some(n) = self.uart_poll(dev) {
                         self.notifications.push(n);
