@@ -19,15 +19,23 @@ fn main() {
         Some("uart") => Link::Uart,
         _ => Link::Ble,
     };
-    let sdk = args.next().and_then(|a| a.parse().ok()).unwrap_or(nrf_dfu::SdkVersion::Sdk17);
+    let sdk = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(nrf_dfu::SdkVersion::Sdk17);
     let size = 200 * 1024;
-    let mut bench = Bench { app_size: size, ..Bench::new(sdk) };
+    let mut bench = Bench {
+        app_size: size,
+        ..Bench::new(sdk)
+    };
     if link == Link::Uart {
         bench = bench.uart();
     }
     let mut dev = bench.build();
     // Packages prepared up front: building and signing them is the client's work.
-    let packages: Vec<Package> = (0..updates).map(|i| app_package(&bench, &bench.app_sized(i + 2, size), i + 2)).collect();
+    let packages: Vec<Package> = (0..updates)
+        .map(|i| app_package(&bench, &bench.app_sized(i + 2, size), i + 2))
+        .collect();
     let started = Instant::now();
     let mut sim = Duration::ZERO;
     for (i, pkg) in packages.iter().enumerate() {
@@ -38,7 +46,8 @@ fn main() {
             host.payload = 20;
             host.packet_gap = Duration::from_millis(5);
         }
-        host.update(&mut dev, pkg).unwrap_or_else(|e| panic!("update {i}: {e:?}"));
+        host.update(&mut dev, pkg)
+            .unwrap_or_else(|e| panic!("update {i}: {e:?}"));
         dev.settle(host.t + Duration::from_secs(300));
         match dev.status() {
             Status::App(a) if a.version == i as u32 + 2 => {}
@@ -48,8 +57,22 @@ fn main() {
     }
     let wall = started.elapsed();
     let n = updates.max(1) as f64;
-    println!("{updates} updates of {size} bytes, {link:?}, SDK {}", sdk.label());
-    println!("wall time: {:.3} s total, {:.3} ms per update, {:.1} updates per wall second", wall.as_secs_f64(), wall.as_secs_f64() * 1000.0 / n, n / wall.as_secs_f64());
-    println!("simulated time: {:.1} s per update (enter DFU, transfer, activation, app start)", sim.as_secs_f64() / n);
-    println!("speed-up over device time: {:.0}x", sim.as_secs_f64() / wall.as_secs_f64());
+    println!(
+        "{updates} updates of {size} bytes, {link:?}, SDK {}",
+        sdk.label()
+    );
+    println!(
+        "wall time: {:.3} s total, {:.3} ms per update, {:.1} updates per wall second",
+        wall.as_secs_f64(),
+        wall.as_secs_f64() * 1000.0 / n,
+        n / wall.as_secs_f64()
+    );
+    println!(
+        "simulated time: {:.1} s per update (enter DFU, transfer, activation, app start)",
+        sim.as_secs_f64() / n
+    );
+    println!(
+        "speed-up over device time: {:.0}x",
+        sim.as_secs_f64() / wall.as_secs_f64()
+    );
 }

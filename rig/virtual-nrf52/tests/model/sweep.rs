@@ -32,7 +32,14 @@ struct Scenario {
 
 impl Scenario {
     fn new(defects: DefectSet, link: Link, old_size: u32, new_size: u32) -> Scenario {
-        Scenario::with(Bench { app_size: old_size, ..Bench::new(SdkVersion::Sdk17).defects(defects) }, link, new_size)
+        Scenario::with(
+            Bench {
+                app_size: old_size,
+                ..Bench::new(SdkVersion::Sdk17).defects(defects)
+            },
+            link,
+            new_size,
+        )
     }
 
     fn with(bench: Bench, link: Link, new_size: u32) -> Scenario {
@@ -44,7 +51,15 @@ impl Scenario {
         let old = bench.app(1);
         let new = bench.app_sized(2, new_size);
         let pkg = app_package(&bench, &new, 2);
-        Scenario { bench, base, start: host.t, old, new, pkg, link }
+        Scenario {
+            bench,
+            base,
+            start: host.t,
+            old,
+            new,
+            pkg,
+            link,
+        }
     }
 
     fn host(&self, t: SimTime) -> Host {
@@ -84,12 +99,18 @@ impl Scenario {
     /// A stand-in app runs whose image is the old or the new one, and the settings' CRC of bank 0
     /// matches flash.
     fn valid_app(&self, dev: &Device) -> Option<u32> {
-        let Status::App(app) = dev.status() else { return None };
+        let Status::App(app) = dev.status() else {
+            return None;
+        };
         let s = flash_settings(dev, self.bench.sdk);
         let flash = dev.read_flash(self.bench.bank0(), s.bank_0.image_size);
         assert_eq!(s.bank_0.bank_code, BankCode::ValidApp);
         assert_eq!(crc32(&flash), s.bank_0.image_crc, "bank 0 CRC");
-        let expected = if app.version == 1 { &self.old } else { &self.new };
+        let expected = if app.version == 1 {
+            &self.old
+        } else {
+            &self.new
+        };
         assert_eq!(&flash, expected, "app v{} content", app.version);
         Some(app.version)
     }
@@ -97,7 +118,11 @@ impl Scenario {
     /// The cut points of one operation: start, middle, just before the end.
     fn cuts(op: &FlashOpRecord) -> [SimTime; 3] {
         let d = op.duration();
-        [op.start, op.start + d / 2, op.end.saturating_sub(Duration::from_nanos(1)).max(op.start)]
+        [
+            op.start,
+            op.start + d / 2,
+            op.end.saturating_sub(Duration::from_nanos(1)).max(op.start),
+        ]
     }
 }
 
@@ -109,7 +134,9 @@ enum After {
     DfuRecovered,
     /// DFU mode with neither a valid app nor the update's state in the settings; `recovers`:
     /// whether a fresh update then brought a valid app.
-    StateLost { recovers: bool },
+    StateLost {
+        recovers: bool,
+    },
     /// DFU mode, settings not reset, yet a fresh update cannot bring a valid app back (e.g. a
     /// torn settings write whose CRC region survived but whose boot validation did not).
     Stranded,
@@ -120,9 +147,16 @@ fn check(scn: &Scenario, cut: SimTime, what: &str) -> After {
     if let Some(v) = scn.valid_app(&dev) {
         return After::App(v);
     }
-    assert!(in_dfu_mode(&dev), "cut at {cut:?} in {what}: {:?} {:?}", dev.status(), dev.silent_reason());
+    assert!(
+        in_dfu_mode(&dev),
+        "cut at {cut:?} in {what}: {:?} {:?}",
+        dev.status(),
+        dev.silent_reason()
+    );
     let s = flash_settings(&dev, scn.bench.sdk);
-    let lost = s.bank_0.bank_code != BankCode::ValidApp && s.bank_1.bank_code == BankCode::Invalid && s.progress.command_size == 0;
+    let lost = s.bank_0.bank_code != BankCode::ValidApp
+        && s.bank_1.bank_code == BankCode::Invalid
+        && s.progress.command_size == 0;
     let mut host = scn.host(dev.now());
     let updated = host.update(&mut dev, &scn.pkg);
     dev.settle(host.t + secs(120));
@@ -147,9 +181,15 @@ fn sweep(scn: &Scenario) -> Vec<(String, After)> {
 }
 
 fn all_recover(results: &[(String, After)]) {
-    let bad: Vec<_> = results.iter().filter(|(_, a)| !matches!(a, After::App(_) | After::DfuRecovered)).collect();
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|(_, a)| !matches!(a, After::App(_) | After::DfuRecovered))
+        .collect();
     assert!(bad.is_empty(), "{bad:?}");
-    assert!(results.iter().any(|(_, a)| *a == After::App(2)), "some cuts still complete");
+    assert!(
+        results.iter().any(|(_, a)| *a == After::App(2)),
+        "some cuts still complete"
+    );
 }
 
 /// Dual bank (the old app survives until post-validation) and single bank (the old app is
@@ -158,8 +198,15 @@ fn all_recover(results: &[(String, After)]) {
 #[case::ble(Link::Ble, false)]
 #[case::uart(Link::Uart, false)]
 #[case::ble_single_bank(Link::Ble, true)]
-fn power_cut_sweep_17_1_every_flash_operation_recovers(#[case] link: Link, #[case] single_bank: bool) {
-    let bench = Bench { app_size: 0x3000, single_bank, ..Bench::new(SdkVersion::Sdk17) };
+fn power_cut_sweep_17_1_every_flash_operation_recovers(
+    #[case] link: Link,
+    #[case] single_bank: bool,
+) {
+    let bench = Bench {
+        app_size: 0x3000,
+        single_bank,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let scn = Scenario::with(bench, link, 0x5000);
     let results = sweep(&scn);
     assert!(results.len() > 150, "{} cuts", results.len());
@@ -167,7 +214,10 @@ fn power_cut_sweep_17_1_every_flash_operation_recovers(#[case] link: Link, #[cas
     // Cuts before the init EXECUTE's settings are committed keep the old app in both cases;
     // only single bank has cuts that leave DFU mode.
     assert!(results.iter().any(|(_, a)| *a == After::App(1)));
-    assert_eq!(results.iter().any(|(_, a)| *a == After::DfuRecovered), single_bank);
+    assert_eq!(
+        results.iter().any(|(_, a)| *a == After::DfuRecovered),
+        single_bank
+    );
 }
 
 /// Larger: old app of 9 pages, new of 10, so the activation copies in 8-page steps.
@@ -183,9 +233,20 @@ fn power_cut_sweep_large_17_1_every_flash_operation_recovers() {
 /// valid app and no update state (the settings page reset to defaults).
 #[test]
 fn power_cut_sweep_without_settings_backup_finds_state_loss() {
-    let scn = Scenario::new(DefectSet::empty().with(Defect::NoSettingsBackup), Link::Ble, 0x3000, 0x5000);
+    let scn = Scenario::new(
+        DefectSet::empty().with(Defect::NoSettingsBackup),
+        Link::Ble,
+        0x3000,
+        0x5000,
+    );
     let results = sweep(&scn);
-    let lost: Vec<_> = results.iter().filter(|(_, a)| matches!(a, After::StateLost { .. })).collect();
+    let lost: Vec<_> = results
+        .iter()
+        .filter(|(_, a)| matches!(a, After::StateLost { .. }))
+        .collect();
     assert!(!lost.is_empty(), "{results:?}");
-    assert!(lost.iter().all(|(what, _)| what.ends_with("0x7f000")), "only settings-page cuts lose state: {lost:?}");
+    assert!(
+        lost.iter().all(|(what, _)| what.ends_with("0x7f000")),
+        "only settings-page cuts lose state: {lost:?}"
+    );
 }
