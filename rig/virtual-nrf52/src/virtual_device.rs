@@ -493,8 +493,9 @@ impl Device {
         true
     }
 
-    /// Halt the CPU (debugger): the firmware's timeline stops until [`Device::resume`].
-    pub fn halt(&mut self, t: SimTime) {
+    /// Halt the CPU (debugger): the firmware's timeline stops until resumed. Reached through
+    /// [`Device::debug`] (or the [`crate::DebugPort`] impl at the current time).
+    pub(crate) fn halt(&mut self, t: SimTime) {
         self.advance_to(t);
         if self.core.hw.is_powered() && self.halted_at.is_none() {
             self.halted_at = Some(self.core.now);
@@ -502,7 +503,7 @@ impl Device {
         }
     }
 
-    pub fn resume(&mut self, t: SimTime) {
+    pub(crate) fn resume(&mut self, t: SimTime) {
         self.advance_to(t);
         if let Some(at) = self.halted_at.take() {
             let by = self.core.now - at;
