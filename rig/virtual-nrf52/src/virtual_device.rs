@@ -144,6 +144,10 @@ impl Device {
         self.core.hw
     }
 
+    pub fn is_powered(&self) -> bool {
+        self.core.hw.is_powered()
+    }
+
     /// The time of the last call (or event processed).
     pub fn now(&self) -> SimTime {
         self.core.now
