@@ -144,6 +144,20 @@ impl Device {
         self.core.hw
     }
 
+    pub fn is_powered(&self) -> bool {
+        self.core.hw.is_powered()
+    }
+
+    /// The hardware's last boot (reset cause, MBR work, what it started).
+    pub fn boot_record(&self) -> Option<&BootRecord> {
+        self.core.hw.boot_record()
+    }
+
+    /// One aligned word from the bus as the CPU sees it now (flash, FICR, UICR, RAM, POWER).
+    pub fn read_u32(&self, addr: u32) -> Result<u32, crate::error::DeviceError> {
+        self.core.hw.read_u32(addr)
+    }
+
     /// The time of the last call (or event processed).
     pub fn now(&self) -> SimTime {
         self.core.now
