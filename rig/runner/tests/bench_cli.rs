@@ -51,7 +51,7 @@ fn standin_files(dir: &Path) -> (Vec<String>, Vec<Segment>) {
 
 fn device(dir: &Path) -> Device {
     let mut d = Device::load_state(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
-    d.power_on().unwrap();
+    virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
     d
 }
 
@@ -73,7 +73,7 @@ fn flash_standins_then_read_back_through_the_virtual_probe() {
     let o = rig(dir.path(), &["bench", "check"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("4 passed, 0 failed"), "{}", text(&o));
-    let inv = device(dir.path()).installed();
+    let inv = device(dir.path()).hardware().installed();
     assert_eq!(inv.softdevice, Some(S132_7_2_0.info));
 }
 

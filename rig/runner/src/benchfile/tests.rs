@@ -116,24 +116,24 @@ fn virtual_dut_state_survives_between_loads() {
         );
         d.program(&[(0x1000, vec![1, 2, 3, 4])], Default::default())
             .unwrap();
-        d.power_off();
+        virtual_nrf52::DebugPort::power_off(&mut *d);
     }
     v.save().unwrap();
     assert!(dir.path().join("virtual-0.state").exists());
     assert!(dir.path().join("virtual-0.power-off").exists());
     let v2 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
     assert!(!v2.device.borrow().is_powered(), "switch stays off");
-    v2.device.borrow_mut().power_on().unwrap();
+    virtual_nrf52::DebugPort::power_on(&mut *v2.device.borrow_mut()).unwrap();
     v2.save().unwrap();
     assert!(!dir.path().join("virtual-0.power-off").exists());
     let v3 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
     assert_eq!(
-        v3.device.borrow().read_bytes(0x1000, 4).unwrap(),
+        v3.device.borrow().hardware().read_bytes(0x1000, 4).unwrap(),
         vec![1, 2, 3, 4]
     );
     assert_eq!(
-        v3.device.borrow().ficr(),
-        v.device.borrow().ficr(),
+        v3.device.borrow().hardware().ficr(),
+        v.device.borrow().hardware().ficr(),
         "same identity"
     );
     assert!(matches!(

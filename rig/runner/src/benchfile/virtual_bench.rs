@@ -72,7 +72,7 @@ impl VirtualDut {
         };
         if !off_marker.exists() {
             // Booting a blank chip cannot fail; a broken image only leaves it silent.
-            let _ = device.power_on();
+            let _ = virtual_nrf52::DebugPort::power_on(&mut device);
         }
         Ok(VirtualDut {
             name: name.to_string(),

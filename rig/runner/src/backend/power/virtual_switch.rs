@@ -2,6 +2,7 @@
 
 use super::{PowerError, PowerSwitch};
 use crate::backend::shared::SharedDevice;
+use virtual_nrf52::DebugPort;
 
 pub struct VirtualSwitch {
     name: String,
@@ -27,15 +28,13 @@ impl PowerSwitch for VirtualSwitch {
     }
 
     async fn on(&mut self) -> Result<(), PowerError> {
-        self.device
-            .borrow_mut()
-            .power_on()
+        DebugPort::power_on(&mut *self.device.borrow_mut())
             .map(|_| ())
             .map_err(|e| PowerError::new(self.describe(), format!("power-on boot failed: {e}")))
     }
 
     async fn off(&mut self) -> Result<(), PowerError> {
-        self.device.borrow_mut().power_off();
+        DebugPort::power_off(&mut *self.device.borrow_mut());
         Ok(())
     }
 }
@@ -51,8 +50,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cycle_cuts_power_and_clears_retained_registers() {
         let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
-        d.power_on().unwrap();
-        d.power_mut().set_gpregret(0xB1);
+        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+        virtual_nrf52::DebugPort::write_memory_raw(&mut d, nrf_dfu::memory_map::POWER_GPREGRET, &[0xB1, 0, 0, 0]).unwrap();
         let dev = share(d);
         let mut s = VirtualSwitch::new("virtual-0", dev.clone());
         assert!(s.cuts_power());
