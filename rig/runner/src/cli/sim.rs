@@ -1,10 +1,39 @@
-//! `rig sim` (being written).
+//! `rig sim`: the virtual nRF52832 outside a campaign: build its stand-in images, inspect a saved
+//! device state, serve a UART bootloader on a pseudo-terminal.
 
+use crate::sim::images;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Subcommand, Debug)]
-pub enum SimCmd {}
+#[derive(Subcommand, Debug)]
+pub enum SimCmd {
+    /// Write the stand-in image set (MBR, S132, bootloaders per SDK profile and transport, sample
+    /// apps) as Intel HEX files, with a README.txt listing them.
+    Images(ImagesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Directory to write into (created if missing; existing files of the set are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+}
 
 pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        SimCmd::Images(a) => run_images(a),
+    }
+}
+
+fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
+    let set = images::image_set()?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    for f in &set {
+        let path = a.out.join(&f.name);
+        std::fs::write(&path, &f.contents).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,4 @@
+//! The virtual device served to the outside world and its files: stand-in images, state
+//! inspection, and a UART bootloader on a pseudo-terminal.
+
+pub mod images;
