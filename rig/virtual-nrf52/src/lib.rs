@@ -40,3 +40,4 @@ pub mod installed;
 pub use installed::{Code, Installed, Slot};
 pub mod state;
 pub use state::{StateError, StateFileError};
+pub mod ble;
