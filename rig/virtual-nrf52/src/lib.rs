@@ -41,3 +41,4 @@ pub use installed::{Code, Installed, Slot};
 pub mod state;
 pub use state::{StateError, StateFileError};
 pub mod ble;
+pub mod boot_decision;
