@@ -2,3 +2,4 @@
 //! inspection, and a UART bootloader on a pseudo-terminal.
 
 pub mod images;
+pub mod inspect;
