@@ -3,3 +3,4 @@
 
 pub mod images;
 pub mod inspect;
+pub mod pty;
