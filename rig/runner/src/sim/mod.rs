@@ -4,3 +4,4 @@
 pub mod images;
 pub mod inspect;
 pub mod pty;
+pub mod serve;
