@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use virtual_nrf52::debug_port::{DebugPort, ProgramOptions};
-use virtual_nrf52::{Device, Segment};
+use virtual_nrf52::{Hardware as Device, Segment};
 
 fn hex_segments(name: &str) -> Vec<Segment> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../firmware/sim").join(name);

@@ -1,9 +1,15 @@
 //! A virtual nRF52832 (flash, UICR, FICR, POWER, MBR, SoftDevice recognition and the Secure DFU
 //! bootloader model) that stands in for a real board on the rig's virtual bench.
 //!
-//! This layer is the hardware: flash with NVMC semantics and timing, power and resets, the debug
-//! port a virtual probe drives, the MBR, SoftDevice recognition through its info struct, stand-in
-//! images and their descriptors, the defect catalogue and the device state file.
+//! The hardware layer ([`Hardware`], module [`device`]): flash with NVMC semantics and timing,
+//! power and resets, the debug port a virtual probe drives, the MBR, SoftDevice recognition
+//! through its info struct, stand-in images and their descriptors, the defect catalogue and the
+//! device state file.
+//!
+//! The firmware and time layer ([`Device`], module [`virtual_device`]): the whole chip as a
+//! deterministic discrete-event model running the Secure DFU bootloader model
+//! ([`bootloader`]) or a stand-in application, with its DFU surfaces (control point, packets,
+//! UART). docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the client.
 
 pub mod clock;
 pub mod defects;
@@ -26,7 +32,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod mbr;
 
-pub use device::{CutPlan, Device, RunState};
+pub use device::{CutPlan, Device as Hardware, RunState};
 pub use error::{DeviceError, PowerLoss};
 pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
 pub use mbr::{BootTarget, MbrCommand, NrfError};
@@ -42,3 +48,20 @@ pub mod state;
 pub use state::{StateError, StateFileError};
 pub mod ble;
 pub mod boot_decision;
+pub mod app;
+pub mod bootloader;
+pub(crate) mod core;
+pub mod cpu;
+pub mod debug_session;
+pub mod events;
+pub(crate) mod flash_queue;
+pub mod status;
+pub(crate) mod uart;
+pub mod virtual_device;
+pub use app::AppError;
+pub use bootloader::profile::Profile;
+pub use cpu::CpuCosts;
+pub use debug_session::DebugSession;
+pub use events::{DropReason, FirmwareReset, FlashOpRecord, PacketOutcome, Reply, SimTime};
+pub use status::{AppStatus, BootloaderStatus, SilentReason, Status};
+pub use virtual_device::Device;

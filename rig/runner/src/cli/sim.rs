@@ -2,7 +2,7 @@
 //! device state, serve a UART bootloader on a pseudo-terminal.
 
 use crate::sim::{images, inspect};
-use virtual_nrf52::Device;
+use virtual_nrf52::Hardware;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
-    let dev = Device::load_state(&a.state)?;
+    let dev = Hardware::load_state(&a.state)?;
     let report = inspect::inspect(&dev).with_context(|| format!("{}: reading the settings page", a.state.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

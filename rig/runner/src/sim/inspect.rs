@@ -11,7 +11,7 @@ use virtual_nrf52::boot_decision::{self, bank0_start, BootDecision, BootInputs};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor};
 use virtual_nrf52::installed::Code;
 use virtual_nrf52::mbr::MbrKind;
-use virtual_nrf52::{softdevice, Device};
+use virtual_nrf52::{softdevice, Hardware};
 
 #[derive(Debug, Serialize)]
 pub struct UicrReport {
@@ -113,12 +113,12 @@ fn page_report(bytes: &[u8], address: u32, layout: Option<SettingsLayout>) -> Pa
     }
 }
 
-fn word(dev: &Device, addr: u32) -> u32 {
+fn word(dev: &Hardware, addr: u32) -> u32 {
     dev.memory().read_word(addr).unwrap_or(0xFFFF_FFFF)
 }
 
 /// Inspect a device (normally loaded from a state file).
-pub fn inspect(dev: &Device) -> Result<InspectReport, nrf_dfu::settings::SettingsError> {
+pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::SettingsError> {
     let chip = dev.chip();
     let inv = dev.installed();
     let mem = dev.memory();
