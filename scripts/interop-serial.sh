@@ -57,7 +57,9 @@ mkdir -p "$WORK/tmp"
 export TMPDIR=$WORK/tmp   # nrfutil leaves nrf_dfu_* folders there
 
 (cd "$ROOT" && cargo build -q -p rig)
-RIG=${CARGO_TARGET_DIR:-$ROOT/target}/debug/rig
+# A private copy: a shared target directory may be rebuilt by someone else meanwhile.
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/rig" "$WORK/rig"
+RIG=$WORK/rig
 STATE=$WORK/device.state
 TTY=$WORK/ttyDFU
 KEY=$ROOT/firmware/keys/rig-test-private.pem

@@ -221,7 +221,7 @@ impl InspectReport {
             Some(b) => format!("bootloader at {:#x}: {}", b.address, match &b.region {
                 RegionReport::StandIn { descriptor: d } => format!(
                     "stand-in SDK {} over {:?}, \"{}\", hw_version {}, bonds {}, inactivity {} ms, key {}…",
-                    d.profile.label(), d.transport, d.adv_name, d.hw_version, d.requires_bonds, d.inactivity_timeout_ms, hex::encode(&d.public_key[..8])
+                    super::images::profile_file_label(d.profile), d.transport, d.adv_name, d.hw_version, d.requires_bonds, d.inactivity_timeout_ms, hex::encode(&d.public_key[..8])
                 ),
                 other => region_text(other),
             }),

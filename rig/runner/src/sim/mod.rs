@@ -5,3 +5,4 @@ pub mod images;
 pub mod inspect;
 pub mod pty;
 pub mod serve;
+pub mod device_setup;

@@ -69,10 +69,6 @@ impl Pty {
         &self.slave_path
     }
 
-    pub fn link(&self) -> &Path {
-        &self.link
-    }
-
     /// The master side, for `poll`.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.master.as_fd()

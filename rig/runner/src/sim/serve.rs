@@ -11,8 +11,7 @@ use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-/// Device time (since the device was created or loaded).
-pub type SimTime = Duration;
+use virtual_nrf52::{Device, SimTime};
 
 /// The UART side of a virtual device, as the serve loop drives it.
 pub trait UartTarget {
@@ -22,6 +21,21 @@ pub trait UartTarget {
     fn uart_rx(&mut self, t: SimTime, bytes: &[u8]);
     /// Bytes for the host with the time each chunk has fully left the UART.
     fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)>;
+}
+
+impl UartTarget for Device {
+    fn advance_to(&mut self, t: SimTime) {
+        Device::advance_to(self, t)
+    }
+    fn next_event_time(&self) -> Option<SimTime> {
+        Device::next_event_time(self)
+    }
+    fn uart_rx(&mut self, t: SimTime, bytes: &[u8]) {
+        Device::uart_rx(self, t, bytes)
+    }
+    fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)> {
+        Device::uart_tx(self, t)
+    }
 }
 
 /// Longest sleep without a reason to wake: bounds the latency of noticing a closed pty.
