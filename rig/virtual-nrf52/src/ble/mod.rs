@@ -7,7 +7,11 @@
 pub mod adv;
 pub mod att;
 pub mod buttonless;
+mod app_side;
+pub mod connection;
 pub mod gatt;
+pub mod link;
+pub mod peripheral;
 pub mod mtu;
 pub mod uuid;
 
@@ -15,3 +19,5 @@ pub use ::uuid::Uuid;
 pub use adv::{AdStructure, AdvError, AdvertisingData, BleAddress};
 pub use att::AttError;
 pub use gatt::{Characteristic, GattTable, Properties, Service};
+pub use connection::{Connection, DisconnectReason, Role};
+pub use peripheral::{Advertisement, BleError, BlePeripheral, LinkStats, PeripheralEvent};
