@@ -21,3 +21,6 @@ pub use att::AttError;
 pub use gatt::{Characteristic, GattTable, Properties, Service};
 pub use connection::{Connection, DisconnectReason, Role};
 pub use peripheral::{Advertisement, BleError, BlePeripheral, LinkStats, PeripheralEvent};
+
+#[cfg(test)]
+mod tests;
