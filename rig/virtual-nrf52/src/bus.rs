@@ -10,7 +10,8 @@ use crate::device::Device;
 use crate::error::DeviceError;
 use crate::nvmc::{FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{
-    FICR_BASE, NVMC_BASE, POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, RAM_START, UICR_BASE, UICR_SIZE,
+    FICR_BASE, NVMC_BASE, POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, RAM_START, UICR_BASE,
+    UICR_SIZE,
 };
 
 const POWER_BASE: u32 = 0x4000_0000;
@@ -58,25 +59,39 @@ impl Device {
     pub fn read_u32(&self, addr: u32) -> Result<u32, DeviceError> {
         self.powered()?;
         if addr % 4 != 0 {
-            return Err(DeviceError::RegisterAccess { addr, region: "the bus (word reads)" });
+            return Err(DeviceError::RegisterAccess {
+                addr,
+                region: "the bus (word reads)",
+            });
         }
         match self.region(addr)? {
             Region::Flash | Region::Uicr => Ok(self.mem.read_word(addr)?),
             Region::Ficr => Ok(self.ficr.read_word(addr)),
             Region::Ram => {
                 let o = (addr - RAM_START) as usize;
-                Ok(u32::from_le_bytes([self.ram[o], self.ram[o + 1], self.ram[o + 2], self.ram[o + 3]]))
+                Ok(u32::from_le_bytes([
+                    self.ram[o],
+                    self.ram[o + 1],
+                    self.ram[o + 2],
+                    self.ram[o + 3],
+                ]))
             }
             Region::Power => match addr {
                 POWER_RESETREAS => Ok(self.power.resetreas()),
                 POWER_GPREGRET => Ok(self.power.gpregret() as u32),
                 POWER_GPREGRET2 => Ok(self.power.gpregret2() as u32),
-                _ => Err(DeviceError::Unmodelled { addr, what: "this POWER register" }),
+                _ => Err(DeviceError::Unmodelled {
+                    addr,
+                    what: "this POWER register",
+                }),
             },
             Region::Nvmc => match addr {
                 NVMC_READY => Ok(1),
                 NVMC_CONFIG => Ok(self.nvmc_config.register()),
-                _ => Err(DeviceError::Unmodelled { addr, what: "this NVMC register" }),
+                _ => Err(DeviceError::Unmodelled {
+                    addr,
+                    what: "this NVMC register",
+                }),
             },
         }
     }
@@ -85,16 +100,33 @@ impl Device {
     pub fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), DeviceError> {
         self.powered()?;
         if addr % 4 != 0 {
-            return Err(DeviceError::RegisterAccess { addr, region: "the bus (word writes)" });
+            return Err(DeviceError::RegisterAccess {
+                addr,
+                region: "the bus (word writes)",
+            });
         }
         match self.region(addr)? {
             Region::Flash | Region::Uicr => {
                 if self.nvmc_config != NvmcConfig::WriteEnabled {
-                    return Err(DeviceError::FlashWriteDisabled { addr, config: self.nvmc_config });
+                    return Err(DeviceError::FlashWriteDisabled {
+                        addr,
+                        config: self.nvmc_config,
+                    });
                 }
-                self.flash_op(&FlashOp::WriteWords { addr, words: vec![value] }, FlashPath::Nvmc)?;
+                self.flash_op(
+                    &FlashOp::WriteWords {
+                        addr,
+                        words: vec![value],
+                    },
+                    FlashPath::Nvmc,
+                )?;
             }
-            Region::Ficr => return Err(DeviceError::ReadOnly { addr, region: "FICR" }),
+            Region::Ficr => {
+                return Err(DeviceError::ReadOnly {
+                    addr,
+                    region: "FICR",
+                })
+            }
             Region::Ram => {
                 let o = (addr - RAM_START) as usize;
                 self.ram[o..o + 4].copy_from_slice(&value.to_le_bytes());
@@ -103,7 +135,12 @@ impl Device {
                 POWER_RESETREAS => self.power.clear_resetreas(value),
                 POWER_GPREGRET => self.power.set_gpregret(value),
                 POWER_GPREGRET2 => self.power.set_gpregret2(value),
-                _ => return Err(DeviceError::Unmodelled { addr, what: "this POWER register" }),
+                _ => {
+                    return Err(DeviceError::Unmodelled {
+                        addr,
+                        what: "this POWER register",
+                    })
+                }
             },
             Region::Nvmc => self.write_nvmc(addr, value)?,
         }
@@ -115,7 +152,10 @@ impl Device {
             if d.nvmc_config == NvmcConfig::EraseEnabled {
                 Ok(())
             } else {
-                Err(DeviceError::EraseDisabled { register, config: d.nvmc_config })
+                Err(DeviceError::EraseDisabled {
+                    register,
+                    config: d.nvmc_config,
+                })
             }
         };
         match addr {
@@ -136,7 +176,12 @@ impl Device {
                     self.flash_op(&FlashOp::EraseUicr, FlashPath::Nvmc)?;
                 }
             }
-            _ => return Err(DeviceError::Unmodelled { addr, what: "this NVMC register" }),
+            _ => {
+                return Err(DeviceError::Unmodelled {
+                    addr,
+                    what: "this NVMC register",
+                })
+            }
         }
         Ok(())
     }
@@ -145,7 +190,9 @@ impl Device {
     /// whole words.
     pub fn read_bytes(&self, addr: u32, len: u32) -> Result<Vec<u8>, DeviceError> {
         self.powered()?;
-        let end = addr.checked_add(len).ok_or(DeviceError::Unmapped { addr: u32::MAX })?;
+        let end = addr
+            .checked_add(len)
+            .ok_or(DeviceError::Unmapped { addr: u32::MAX })?;
         let mut out = Vec::with_capacity(len as usize);
         let mut a = addr;
         while a < end {
@@ -187,8 +234,11 @@ impl Device {
     /// Write bytes: RAM at any alignment; flash/UICR and registers in whole aligned words.
     pub fn write_bytes(&mut self, addr: u32, data: &[u8]) -> Result<(), DeviceError> {
         self.powered()?;
-        let len = u32::try_from(data.len()).map_err(|_| DeviceError::Unmapped { addr: u32::MAX })?;
-        let end = addr.checked_add(len).ok_or(DeviceError::Unmapped { addr: u32::MAX })?;
+        let len =
+            u32::try_from(data.len()).map_err(|_| DeviceError::Unmapped { addr: u32::MAX })?;
+        let end = addr
+            .checked_add(len)
+            .ok_or(DeviceError::Unmapped { addr: u32::MAX })?;
         let mut a = addr;
         while a < end {
             let region = self.region(a)?;
@@ -196,20 +246,28 @@ impl Device {
                 let limit = self.region_end(region).min(end);
                 let o = (a - RAM_START) as usize;
                 let from = (a - addr) as usize;
-                self.ram[o..o + (limit - a) as usize].copy_from_slice(&data[from..from + (limit - a) as usize]);
+                self.ram[o..o + (limit - a) as usize]
+                    .copy_from_slice(&data[from..from + (limit - a) as usize]);
                 a = limit;
                 continue;
             }
             if a % 4 != 0 || end - a < 4 {
                 return Err(match region {
-                    Region::Flash | Region::Uicr => {
-                        crate::flash::FlashError::PartialWord { what: "bus write to flash", addr: a, len: end - a }.into()
+                    Region::Flash | Region::Uicr => crate::flash::FlashError::PartialWord {
+                        what: "bus write to flash",
+                        addr: a,
+                        len: end - a,
                     }
-                    _ => DeviceError::RegisterAccess { addr: a, region: "register" },
+                    .into(),
+                    _ => DeviceError::RegisterAccess {
+                        addr: a,
+                        region: "register",
+                    },
                 });
             }
             let from = (a - addr) as usize;
-            let w = u32::from_le_bytes([data[from], data[from + 1], data[from + 2], data[from + 3]]);
+            let w =
+                u32::from_le_bytes([data[from], data[from + 1], data[from + 2], data[from + 3]]);
             self.write_u32(a, w)?;
             a += 4;
         }

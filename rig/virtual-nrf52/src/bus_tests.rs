@@ -25,7 +25,10 @@ fn unmapped_addresses(#[case] addr: u32) {
 fn ram_sizes_per_variant() {
     let a = on(Chip::Nrf52832Qfaa);
     assert!(a.read_u32(0x2000_FFFC).is_ok());
-    assert_eq!(a.read_u32(0x2001_0000), Err(DeviceError::Unmapped { addr: 0x2001_0000 }));
+    assert_eq!(
+        a.read_u32(0x2001_0000),
+        Err(DeviceError::Unmapped { addr: 0x2001_0000 })
+    );
     let b = on(Chip::Nrf52832Qfab);
     assert!(b.read_u32(0x2000_7FFC).is_ok());
 }
@@ -35,7 +38,10 @@ fn ram_bytes_and_words() {
     let mut d = on(Chip::Nrf52832Qfaa);
     d.write_bytes(0x2000_0001, &[1, 2, 3]).unwrap();
     d.write_u32(0x2000_0004, 0xAABB_CCDD).unwrap();
-    assert_eq!(d.read_bytes(0x2000_0001, 7).unwrap(), vec![1, 2, 3, 0xDD, 0xCC, 0xBB, 0xAA]);
+    assert_eq!(
+        d.read_bytes(0x2000_0001, 7).unwrap(),
+        vec![1, 2, 3, 0xDD, 0xCC, 0xBB, 0xAA]
+    );
 }
 
 #[test]
@@ -43,21 +49,39 @@ fn ficr_reads_and_refuses_writes() {
     let mut d = on(Chip::Nrf52832Qfaa);
     assert_eq!(d.read_u32(FICR_INFO_PART).unwrap(), 0x52832);
     assert_eq!(d.read_u32(FICR_CODESIZE).unwrap(), 128);
-    assert_eq!(d.read_bytes(FICR_INFO_PART, 3).unwrap(), vec![0x32, 0x28, 0x05]);
-    assert_eq!(d.write_u32(FICR_INFO_PART, 0), Err(DeviceError::ReadOnly { addr: FICR_INFO_PART, region: "FICR" }));
+    assert_eq!(
+        d.read_bytes(FICR_INFO_PART, 3).unwrap(),
+        vec![0x32, 0x28, 0x05]
+    );
+    assert_eq!(
+        d.write_u32(FICR_INFO_PART, 0),
+        Err(DeviceError::ReadOnly {
+            addr: FICR_INFO_PART,
+            region: "FICR"
+        })
+    );
 }
 
 #[test]
 fn flash_writes_need_nvmc_wen_and_only_clear_bits() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    assert!(matches!(d.write_u32(0x2000, 0), Err(DeviceError::FlashWriteDisabled { .. })));
+    assert!(matches!(
+        d.write_u32(0x2000, 0),
+        Err(DeviceError::FlashWriteDisabled { .. })
+    ));
     d.write_u32(NVMC_BASE + 0x504, 1).unwrap();
     d.write_u32(0x2000, 0x0F0F_0F0F).unwrap();
     d.write_u32(0x2000, 0xFFFF_00FF).unwrap();
     assert_eq!(d.read_u32(0x2000).unwrap(), 0x0F0F_000F);
-    assert!(d.write_bytes(0x2002, &[0, 0]).is_err(), "half-word flash write");
+    assert!(
+        d.write_bytes(0x2002, &[0, 0]).is_err(),
+        "half-word flash write"
+    );
     // Erasing needs EEN.
-    assert!(matches!(d.write_u32(NVMC_BASE + 0x508, 0x2000), Err(DeviceError::EraseDisabled { .. })));
+    assert!(matches!(
+        d.write_u32(NVMC_BASE + 0x508, 0x2000),
+        Err(DeviceError::EraseDisabled { .. })
+    ));
     d.write_u32(NVMC_BASE + 0x504, 2).unwrap();
     d.write_u32(NVMC_BASE + 0x508, 0x2000).unwrap();
     assert_eq!(d.read_u32(0x2000).unwrap(), 0xFFFF_FFFF);
@@ -74,7 +98,10 @@ fn uicr_through_the_bus() {
     d.write_u32(UICR_NRFFW0, 0x78000).unwrap();
     assert_eq!(d.read_u32(UICR_NRFFW0).unwrap(), 0x78000);
     d.write_u32(NVMC_BASE + 0x504, 2).unwrap();
-    assert!(d.write_u32(NVMC_BASE + 0x508, UICR_BASE).is_err(), "ERASEPAGE cannot erase the UICR");
+    assert!(
+        d.write_u32(NVMC_BASE + 0x508, UICR_BASE).is_err(),
+        "ERASEPAGE cannot erase the UICR"
+    );
     d.write_u32(NVMC_BASE + 0x514, 1).unwrap();
     assert_eq!(d.read_u32(UICR_NRFFW0).unwrap(), 0xFFFF_FFFF);
 }
@@ -90,7 +117,10 @@ fn power_registers() {
     assert_eq!(d.read_u32(POWER_RESETREAS).unwrap(), 4);
     d.write_u32(POWER_RESETREAS, 4).unwrap();
     assert_eq!(d.read_u32(POWER_RESETREAS).unwrap(), 0);
-    assert!(matches!(d.read_u32(0x4000_0578), Err(DeviceError::Unmodelled { .. })));
+    assert!(matches!(
+        d.read_u32(0x4000_0578),
+        Err(DeviceError::Unmodelled { .. })
+    ));
 }
 
 #[test]

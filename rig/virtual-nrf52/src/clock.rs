@@ -13,7 +13,9 @@ pub struct Clock {
 impl Clock {
     /// Start a clock at the current tokio instant (requires a tokio runtime with time enabled).
     pub fn start() -> Clock {
-        Clock { origin: Instant::now() }
+        Clock {
+            origin: Instant::now(),
+        }
     }
 
     /// Device time elapsed since [`Clock::start`].

@@ -25,13 +25,19 @@ pub enum DebugError {
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error("segment at {addr:#010x} ({len} bytes) is not inside code flash (0..{flash_end:#x}) or the UICR")]
-    SegmentOutside { addr: u32, len: usize, flash_end: u32 },
+    SegmentOutside {
+        addr: u32,
+        len: usize,
+        flash_end: u32,
+    },
     #[error("segments at {first:#010x} and {second:#010x} overlap")]
     Overlap { first: u32, second: u32 },
     #[error("verify failed at {addr:#010x}: wrote {expected:#04x}, read back {found:#04x}")]
     Verify { addr: u32, expected: u8, found: u8 },
     #[error("pin reset had no effect: UICR.PSELRESET[0..1] do not route the reset pin")]
     PinResetDisabled,
+    #[error("read of 4 bytes at {addr:#010x} returned {got}")]
+    ShortRead { addr: u32, got: usize },
 }
 
 impl From<FlashError> for DebugError {
@@ -53,7 +59,10 @@ pub struct ProgramOptions {
 
 impl Default for ProgramOptions {
     fn default() -> Self {
-        ProgramOptions { keep_unwritten_bytes: false, verify: true }
+        ProgramOptions {
+            keep_unwritten_bytes: false,
+            verify: true,
+        }
     }
 }
 
@@ -74,7 +83,11 @@ pub trait DebugPort {
 
     fn read_word(&mut self, addr: u32) -> Result<u32, DebugError> {
         let b = self.read_memory(addr, 4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let w: [u8; 4] = b
+            .get(..4)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(DebugError::ShortRead { addr, got: b.len() })?;
+        Ok(u32::from_le_bytes(w))
     }
 
     /// Write memory as a debugger's memory write does. RAM and registers take the bytes as they
@@ -86,7 +99,11 @@ pub trait DebugPort {
     /// write the pages, write UICR words without erasing (UICR bits can only be cleared, so a
     /// UICR word that is already programmed differently fails verification), verify. Halts the
     /// core; call [`DebugPort::soft_reset`] to run the new firmware.
-    fn program(&mut self, segments: &[Segment], options: ProgramOptions) -> Result<ProgramReport, DebugError>;
+    fn program(
+        &mut self,
+        segments: &[Segment],
+        options: ProgramOptions,
+    ) -> Result<ProgramReport, DebugError>;
 
     /// CTRL-AP ERASEALL: code flash, UICR (so APPROTECT too) and RAM. Works while protected.
     fn erase_all(&mut self) -> Result<Duration, DebugError>;
@@ -130,7 +147,11 @@ impl Device {
             let in_flash = end <= flash_end as u64;
             let in_uicr = *addr >= UICR_BASE && end <= (UICR_BASE + UICR_SIZE) as u64;
             if !(in_flash || in_uicr) {
-                return Err(DebugError::SegmentOutside { addr: *addr, len, flash_end });
+                return Err(DebugError::SegmentOutside {
+                    addr: *addr,
+                    len,
+                    flash_end,
+                });
             }
             if len > 0 {
                 segs.push((*addr, bytes.clone()));
@@ -139,13 +160,20 @@ impl Device {
         segs.sort_by_key(|s| s.0);
         for w in segs.windows(2) {
             if w[0].0 as u64 + w[0].1.len() as u64 > w[1].0 as u64 {
-                return Err(DebugError::Overlap { first: w[0].0, second: w[1].0 });
+                return Err(DebugError::Overlap {
+                    first: w[0].0,
+                    second: w[1].0,
+                });
             }
         }
         Ok(segs)
     }
 
-    fn program_segments(&mut self, segments: &[Segment], options: ProgramOptions) -> Result<ProgramReport, DebugError> {
+    fn program_segments(
+        &mut self,
+        segments: &[Segment],
+        options: ProgramOptions,
+    ) -> Result<ProgramReport, DebugError> {
         self.unprotected("program")?;
         let segs = self.check_segments(segments)?;
         Device::halt(self)?;
@@ -160,12 +188,19 @@ impl Device {
             .collect();
         pages.dedup();
         for page in pages {
-            let mut image =
-                if options.keep_unwritten_bytes { self.mem.code.read(page, PAGE_SIZE)?.to_vec() } else { vec![0xFF; PAGE_SIZE as usize] };
-            for (a, b) in segs.iter().filter(|(a, b)| *a < page + PAGE_SIZE && *a as u64 + b.len() as u64 > page as u64) {
+            let mut image = if options.keep_unwritten_bytes {
+                self.mem.code.read(page, PAGE_SIZE)?.to_vec()
+            } else {
+                vec![0xFF; PAGE_SIZE as usize]
+            };
+            for (a, b) in segs
+                .iter()
+                .filter(|(a, b)| *a < page + PAGE_SIZE && *a as u64 + b.len() as u64 > page as u64)
+            {
                 let from = page.max(*a);
                 let to = (page + PAGE_SIZE).min(*a + b.len() as u32);
-                image[(from - page) as usize..(to - page) as usize].copy_from_slice(&b[(from - a) as usize..(to - a) as usize]);
+                image[(from - page) as usize..(to - page) as usize]
+                    .copy_from_slice(&b[(from - a) as usize..(to - a) as usize]);
             }
             self.flash_op(&FlashOp::ErasePage { addr: page }, FlashPath::Nvmc)?;
             self.flash_op(&FlashOp::write_bytes(page, &image)?, FlashPath::Nvmc)?;
@@ -185,7 +220,11 @@ impl Device {
             for (a, b) in &segs {
                 let got = self.mem.read(*a, b.len() as u32)?;
                 if let Some(i) = (0..b.len()).find(|&i| got[i] != b[i]) {
-                    return Err(DebugError::Verify { addr: a + i as u32, expected: b[i], found: got[i] });
+                    return Err(DebugError::Verify {
+                        addr: a + i as u32,
+                        expected: b[i],
+                        found: got[i],
+                    });
                 }
             }
         }
@@ -214,7 +253,11 @@ impl DebugPort for Device {
         Ok(self.flash_activity().1 - start)
     }
 
-    fn program(&mut self, segments: &[Segment], options: ProgramOptions) -> Result<ProgramReport, DebugError> {
+    fn program(
+        &mut self,
+        segments: &[Segment],
+        options: ProgramOptions,
+    ) -> Result<ProgramReport, DebugError> {
         self.program_segments(segments, options)
     }
 

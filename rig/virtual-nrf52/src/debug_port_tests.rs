@@ -22,9 +22,18 @@ fn bl(sdk: SdkVersion) -> BootloaderDescriptor {
 fn program_full_stack_then_boot() {
     let mut d = on(Chip::Nrf52832Qfaa);
     let mut segs = standin::softdevice_hex_segments(&S132_7_2_0);
-    segs.extend(standin::bootloader_segments(&bl(SdkVersion::Sdk17), Chip::Nrf52832Qfaa, 0x5000).unwrap());
-    let app = AppDescriptor { name: "blinky".into(), version: 3, buttonless: Buttonless::Unbonded };
-    segs.push((0x26000, standin::app_image(&app, Chip::Nrf52832Qfaa, 0x26000, 0x3000).unwrap()));
+    segs.extend(
+        standin::bootloader_segments(&bl(SdkVersion::Sdk17), Chip::Nrf52832Qfaa, 0x5000).unwrap(),
+    );
+    let app = AppDescriptor {
+        name: "blinky".into(),
+        version: 3,
+        buttonless: Buttonless::Unbonded,
+    };
+    segs.push((
+        0x26000,
+        standin::app_image(&app, Chip::Nrf52832Qfaa, 0x26000, 0x3000).unwrap(),
+    ));
     let r = d.program(&segs, ProgramOptions::default()).unwrap();
     assert_eq!(d.run_state(), crate::RunState::Halted);
     // MBR page + 37 SoftDevice pages (0x1000..0x25968) + 3 app pages + 5 bootloader pages.
@@ -32,7 +41,11 @@ fn program_full_stack_then_boot() {
     assert_eq!(r.pages_erased[0], 0);
     let per_page = Duration::from_millis(85) + Duration::from_micros(41 * 1024);
     assert_eq!(r.duration, per_page * 46 + Duration::from_micros(41 * 4));
-    assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), 0x78000, "UICR segments land in UICR");
+    assert_eq!(
+        d.read_word(UICR_NRFFW0).unwrap(),
+        0x78000,
+        "UICR segments land in UICR"
+    );
     assert_eq!(d.read_word(UICR_NRFFW1).unwrap(), 0x7E000);
     let boot = d.soft_reset().unwrap();
     assert_eq!(boot.target, BootTarget::Bootloader { address: 0x78000 });
@@ -45,11 +58,24 @@ fn program_full_stack_then_boot() {
 #[test]
 fn program_erases_whole_pages_unless_asked_to_keep() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.program(&[(0x30000, vec![0x11; 4096])], ProgramOptions::default()).unwrap();
-    d.program(&[(0x30100, vec![0x22; 16])], ProgramOptions::default()).unwrap();
-    assert_eq!(d.read_memory(0x30000, 4).unwrap(), vec![0xFF; 4], "unwritten bytes of a touched page are erased");
+    d.program(&[(0x30000, vec![0x11; 4096])], ProgramOptions::default())
+        .unwrap();
+    d.program(&[(0x30100, vec![0x22; 16])], ProgramOptions::default())
+        .unwrap();
+    assert_eq!(
+        d.read_memory(0x30000, 4).unwrap(),
+        vec![0xFF; 4],
+        "unwritten bytes of a touched page are erased"
+    );
     assert_eq!(d.read_memory(0x30100, 4).unwrap(), vec![0x22; 4]);
-    d.program(&[(0x30000, vec![0x11; 16])], ProgramOptions { keep_unwritten_bytes: true, verify: true }).unwrap();
+    d.program(
+        &[(0x30000, vec![0x11; 16])],
+        ProgramOptions {
+            keep_unwritten_bytes: true,
+            verify: true,
+        },
+    )
+    .unwrap();
     assert_eq!(d.read_memory(0x30100, 4).unwrap(), vec![0x22; 4], "kept");
     assert_eq!(d.memory().code.erase_count(0x30000).unwrap(), 3);
 }
@@ -58,36 +84,72 @@ fn program_erases_whole_pages_unless_asked_to_keep() {
 fn separate_15_3_bootloader_hex_wipes_the_mbr_unless_merged() {
     // The 15.3 bootloader hex carries 0xFF8/0xFFC (inside the MBR page).
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.program(&standin::softdevice_hex_segments(&S132_7_2_0), ProgramOptions::default()).unwrap();
-    let blsegs = standin::bootloader_segments(&bl(SdkVersion::Sdk15_3), Chip::Nrf52832Qfaa, 0x5000).unwrap();
+    d.program(
+        &standin::softdevice_hex_segments(&S132_7_2_0),
+        ProgramOptions::default(),
+    )
+    .unwrap();
+    let blsegs =
+        standin::bootloader_segments(&bl(SdkVersion::Sdk15_3), Chip::Nrf52832Qfaa, 0x5000).unwrap();
     d.program(&blsegs, ProgramOptions::default()).unwrap();
-    assert_eq!(d.soft_reset().unwrap().target, BootTarget::Silent(crate::mbr::SilentReason::NoMbr));
+    assert_eq!(
+        d.soft_reset().unwrap().target,
+        BootTarget::Silent(crate::mbr::SilentReason::NoMbr)
+    );
     // Merged (as mergehex does) the MBR and the slot words share one page image.
     let mut d = on(Chip::Nrf52832Qfaa);
     let mut segs = standin::softdevice_hex_segments(&S132_7_2_0);
     segs.extend(blsegs);
     d.program(&segs, ProgramOptions::default()).unwrap();
-    assert_eq!(d.soft_reset().unwrap().target, BootTarget::Bootloader { address: 0x78000 });
+    assert_eq!(
+        d.soft_reset().unwrap().target,
+        BootTarget::Bootloader { address: 0x78000 }
+    );
     assert_eq!(d.installed().bootloader_address, Some(0x78000));
-    assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), u32::MAX, "15.3 leaves UICR alone");
+    assert_eq!(
+        d.read_word(UICR_NRFFW0).unwrap(),
+        u32::MAX,
+        "15.3 leaves UICR alone"
+    );
 }
 
 #[test]
 fn uicr_cannot_be_reprogrammed_without_erase_all() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.program(&[(UICR_NRFFW0, 0x78000u32.to_le_bytes().to_vec())], ProgramOptions::default()).unwrap();
-    let e = d.program(&[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())], ProgramOptions::default()).unwrap_err();
+    d.program(
+        &[(UICR_NRFFW0, 0x78000u32.to_le_bytes().to_vec())],
+        ProgramOptions::default(),
+    )
+    .unwrap();
+    let e = d
+        .program(
+            &[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())],
+            ProgramOptions::default(),
+        )
+        .unwrap_err();
     // 0x78000 AND 0x75000 = 0x70000: the second byte reads 0x00 instead of 0x50.
-    assert_eq!(e, DebugError::Verify { addr: UICR_NRFFW0 + 1, expected: 0x50, found: 0x00 });
+    assert_eq!(
+        e,
+        DebugError::Verify {
+            addr: UICR_NRFFW0 + 1,
+            expected: 0x50,
+            found: 0x00
+        }
+    );
     d.erase_all().unwrap();
-    d.program(&[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())], ProgramOptions::default()).unwrap();
+    d.program(
+        &[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())],
+        ProgramOptions::default(),
+    )
+    .unwrap();
     assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), 0x75000);
 }
 
 #[test]
 fn uicr_partial_word_segment() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.program(&[(UICR_APPROTECT, vec![0x00])], ProgramOptions::default()).unwrap();
+    d.program(&[(UICR_APPROTECT, vec![0x00])], ProgramOptions::default())
+        .unwrap();
     assert_eq!(d.read_word(UICR_APPROTECT).unwrap(), 0xFFFF_FF00);
 }
 
@@ -98,25 +160,49 @@ fn uicr_partial_word_segment() {
 #[case::past_uicr((0x1000_1FFC, vec![0; 8]))]
 fn segments_outside_flash_are_refused(#[case] seg: (u32, Vec<u8>)) {
     let mut d = on(Chip::Nrf52832Qfab);
-    assert!(matches!(d.program(&[seg], ProgramOptions::default()), Err(DebugError::SegmentOutside { .. })));
+    assert!(matches!(
+        d.program(&[seg], ProgramOptions::default()),
+        Err(DebugError::SegmentOutside { .. })
+    ));
 }
 
 #[test]
 fn overlapping_segments_are_refused() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    let e = d.program(&[(0x2000, vec![0; 16]), (0x200C, vec![0; 4])], ProgramOptions::default()).unwrap_err();
-    assert_eq!(e, DebugError::Overlap { first: 0x2000, second: 0x200C });
+    let e = d
+        .program(
+            &[(0x2000, vec![0; 16]), (0x200C, vec![0; 4])],
+            ProgramOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e,
+        DebugError::Overlap {
+            first: 0x2000,
+            second: 0x200C
+        }
+    );
 }
 
 #[test]
 fn raw_writes_follow_nvmc_word_semantics() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    let t = d.write_memory_raw(0x4000, &0xF0F0_F0F0u32.to_le_bytes()).unwrap();
+    let t = d
+        .write_memory_raw(0x4000, &0xF0F0_F0F0u32.to_le_bytes())
+        .unwrap();
     assert_eq!(t, Duration::from_micros(41));
-    d.write_memory_raw(0x4000, &0xFF00_FF00u32.to_le_bytes()).unwrap();
-    assert_eq!(d.read_word(0x4000).unwrap(), 0xF000_F000, "no erase, bits only cleared");
+    d.write_memory_raw(0x4000, &0xFF00_FF00u32.to_le_bytes())
+        .unwrap();
+    assert_eq!(
+        d.read_word(0x4000).unwrap(),
+        0xF000_F000,
+        "no erase, bits only cleared"
+    );
     assert!(d.write_memory_raw(0x4002, &[0, 0]).is_err());
-    assert_eq!(d.write_memory_raw(0x2000_0003, &[1, 2, 3]).unwrap(), Duration::ZERO);
+    assert_eq!(
+        d.write_memory_raw(0x2000_0003, &[1, 2, 3]).unwrap(),
+        Duration::ZERO
+    );
     assert_eq!(d.read_memory(0x2000_0003, 3).unwrap(), vec![1, 2, 3]);
     assert_eq!(d.nvmc_config, NvmcConfig::ReadOnly, "CONFIG restored");
 }
@@ -124,17 +210,34 @@ fn raw_writes_follow_nvmc_word_semantics() {
 #[test]
 fn approtect_blocks_everything_but_erase_all() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.program(&[(0x1000, vec![0xAB; 64]), (UICR_APPROTECT, vec![0, 0, 0, 0])], ProgramOptions::default()).unwrap();
+    d.program(
+        &[(0x1000, vec![0xAB; 64]), (UICR_APPROTECT, vec![0, 0, 0, 0])],
+        ProgramOptions::default(),
+    )
+    .unwrap();
     assert!(!d.is_protected());
-    assert_eq!(d.read_memory(0x1000, 1).unwrap(), vec![0xAB], "latched only at reset");
+    assert_eq!(
+        d.read_memory(0x1000, 1).unwrap(),
+        vec![0xAB],
+        "latched only at reset"
+    );
     d.soft_reset().unwrap();
     assert!(d.is_protected());
     let e = d.read_memory(0x1000, 4).unwrap_err();
     assert_eq!(e, DebugError::Protected { op: "memory read" });
     assert!(e.to_string().contains("APPROTECT"));
-    assert!(matches!(d.write_memory_raw(0x2000_0000, &[0; 4]), Err(DebugError::Protected { .. })));
-    assert!(matches!(d.program(&[(0x1000, vec![0; 4])], ProgramOptions::default()), Err(DebugError::Protected { .. })));
-    assert!(matches!(DebugPort::halt(&mut d), Err(DebugError::Protected { .. })));
+    assert!(matches!(
+        d.write_memory_raw(0x2000_0000, &[0; 4]),
+        Err(DebugError::Protected { .. })
+    ));
+    assert!(matches!(
+        d.program(&[(0x1000, vec![0; 4])], ProgramOptions::default()),
+        Err(DebugError::Protected { .. })
+    ));
+    assert!(matches!(
+        DebugPort::halt(&mut d),
+        Err(DebugError::Protected { .. })
+    ));
     // Survives a power cycle.
     DebugPort::power_off(&mut d);
     DebugPort::power_on(&mut d).unwrap();
@@ -144,34 +247,71 @@ fn approtect_blocks_everything_but_erase_all() {
     assert!(!d.is_protected());
     assert_eq!(d.read_memory(0x1000, 4).unwrap(), vec![0xFF; 4]);
     assert_eq!(d.read_word(UICR_APPROTECT).unwrap(), u32::MAX);
-    assert!(d.ram().iter().all(|&b| b == 0), "CTRL-AP ERASEALL clears RAM");
+    assert!(
+        d.ram().iter().all(|&b| b == 0),
+        "CTRL-AP ERASEALL clears RAM"
+    );
 }
 
 #[test]
 fn pin_reset_through_the_probe() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    assert_eq!(DebugPort::pin_reset(&mut d), Err(DebugError::PinResetDisabled));
-    let segs = standin::bootloader_segments(&bl(SdkVersion::Sdk12), Chip::Nrf52832Qfaa, 0x5000).unwrap();
+    assert_eq!(
+        DebugPort::pin_reset(&mut d),
+        Err(DebugError::PinResetDisabled)
+    );
+    let segs =
+        standin::bootloader_segments(&bl(SdkVersion::Sdk12), Chip::Nrf52832Qfaa, 0x5000).unwrap();
     d.program(&segs[2..], ProgramOptions::default()).unwrap();
     DebugPort::pin_reset(&mut d).unwrap();
-    assert_eq!(d.power().resetreas() & resetreas::RESETPIN, resetreas::RESETPIN);
+    assert_eq!(
+        d.power().resetreas() & resetreas::RESETPIN,
+        resetreas::RESETPIN
+    );
 }
 
 #[test]
 fn power_cut_while_programming() {
     let mut d = on(Chip::Nrf52832Qfaa);
-    d.arm_power_cut(crate::CutPlan::AtOp { skip: 3, fraction: 0.5 });
-    let e = d.program(&standin::softdevice_hex_segments(&S132_3_0_0), ProgramOptions::default()).unwrap_err();
-    assert!(matches!(e, DebugError::Device(crate::DeviceError::PowerLost(_))));
-    assert!(matches!(d.read_memory(0, 4), Err(DebugError::Device(crate::DeviceError::Off))));
+    d.arm_power_cut(crate::CutPlan::AtOp {
+        skip: 3,
+        fraction: 0.5,
+    });
+    let e = d
+        .program(
+            &standin::softdevice_hex_segments(&S132_3_0_0),
+            ProgramOptions::default(),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        DebugError::Device(crate::DeviceError::PowerLost(_))
+    ));
+    assert!(matches!(
+        d.read_memory(0, 4),
+        Err(DebugError::Device(crate::DeviceError::Off))
+    ));
     DebugPort::power_on(&mut d).unwrap();
-    assert_eq!(d.installed().softdevice, None, "the info-struct page was never written");
+    assert_eq!(
+        d.installed().softdevice,
+        None,
+        "the info-struct page was never written"
+    );
 }
 
 #[test]
 fn qfab_programming_and_mbr_descriptor() {
     let mut d = on(Chip::Nrf52832Qfab);
-    d.program(&[(0, standin::mbr_image(&MbrDescriptor::SDK17))], ProgramOptions::default()).unwrap();
-    assert_eq!(d.installed().mbr, Some(crate::mbr::MbrKind::StandIn(MbrDescriptor::SDK17)));
-    assert!(d.program(&[(0x40000, vec![0; 4])], ProgramOptions::default()).is_err());
+    d.program(
+        &[(0, standin::mbr_image(&MbrDescriptor::SDK17))],
+        ProgramOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        d.installed().mbr,
+        Some(crate::mbr::MbrKind::StandIn(MbrDescriptor::SDK17))
+    );
+    assert!(d
+        .program(&[(0x40000, vec![0; 4])], ProgramOptions::default())
+        .is_err());
 }

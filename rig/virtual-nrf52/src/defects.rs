@@ -105,7 +105,12 @@ impl FromStr for Defect {
     type Err = UnknownDefect;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        Defect::ALL.into_iter().find(|d| d.name() == t).ok_or_else(|| UnknownDefect { name: t.to_string() })
+        Defect::ALL
+            .into_iter()
+            .find(|d| d.name() == t)
+            .ok_or_else(|| UnknownDefect {
+                name: t.to_string(),
+            })
     }
 }
 
@@ -205,15 +210,43 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("no-settings-backup", Defect::NoSettingsBackup, DefectSet::NO_SETTINGS_BACKUP)]
+    #[case(
+        "no-settings-backup",
+        Defect::NoSettingsBackup,
+        DefectSet::NO_SETTINGS_BACKUP
+    )]
     #[case("skip-hash-check", Defect::SkipHashCheck, DefectSet::SKIP_HASH_CHECK)]
-    #[case("accept-downgrade", Defect::AcceptDowngrade, DefectSet::ACCEPT_DOWNGRADE)]
-    #[case("execute-before-flash-drain", Defect::ExecuteBeforeFlashDrain, DefectSet::EXECUTE_BEFORE_FLASH_DRAIN)]
-    #[case("drop-packets-after-create", Defect::DropPacketsAfterCreate, DefectSet::DROP_PACKETS_AFTER_CREATE)]
-    #[case("stuck-after-create-failure", Defect::StuckAfterCreateFailure, DefectSet::STUCK_AFTER_CREATE_FAILURE)]
+    #[case(
+        "accept-downgrade",
+        Defect::AcceptDowngrade,
+        DefectSet::ACCEPT_DOWNGRADE
+    )]
+    #[case(
+        "execute-before-flash-drain",
+        Defect::ExecuteBeforeFlashDrain,
+        DefectSet::EXECUTE_BEFORE_FLASH_DRAIN
+    )]
+    #[case(
+        "drop-packets-after-create",
+        Defect::DropPacketsAfterCreate,
+        DefectSet::DROP_PACKETS_AFTER_CREATE
+    )]
+    #[case(
+        "stuck-after-create-failure",
+        Defect::StuckAfterCreateFailure,
+        DefectSet::STUCK_AFTER_CREATE_FAILURE
+    )]
     #[case("gpregret-loop", Defect::GpregretLoop, DefectSet::GPREGRET_LOOP)]
-    #[case("lose-init-on-reset", Defect::LoseInitOnReset, DefectSet::LOSE_INIT_ON_RESET)]
-    #[case("corrupt-resume-crc", Defect::CorruptResumeCrc, DefectSet::CORRUPT_RESUME_CRC)]
+    #[case(
+        "lose-init-on-reset",
+        Defect::LoseInitOnReset,
+        DefectSet::LOSE_INIT_ON_RESET
+    )]
+    #[case(
+        "corrupt-resume-crc",
+        Defect::CorruptResumeCrc,
+        DefectSet::CORRUPT_RESUME_CRC
+    )]
     fn catalogue_entry(#[case] name: &str, #[case] d: Defect, #[case] flag: DefectSet) {
         assert_eq!(name.parse::<Defect>().unwrap(), d);
         assert_eq!(d.name(), name);
@@ -232,9 +265,16 @@ mod tests {
 
     #[test]
     fn set_text_form() {
-        let s = DefectSet::empty().with(Defect::GpregretLoop).with(Defect::NoSettingsBackup);
+        let s = DefectSet::empty()
+            .with(Defect::GpregretLoop)
+            .with(Defect::NoSettingsBackup);
         assert_eq!(s.to_string(), "no-settings-backup,gpregret-loop");
-        assert_eq!("no-settings-backup, gpregret-loop".parse::<DefectSet>().unwrap(), s);
+        assert_eq!(
+            "no-settings-backup, gpregret-loop"
+                .parse::<DefectSet>()
+                .unwrap(),
+            s
+        );
         assert_eq!("none".parse::<DefectSet>().unwrap(), DefectSet::empty());
         assert_eq!(DefectSet::empty().to_string(), "none");
         let json = serde_json::to_string(&s).unwrap();

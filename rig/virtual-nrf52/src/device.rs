@@ -174,7 +174,11 @@ impl Device {
 
     /// Arm a power cut; it replaces any cut already armed.
     pub fn arm_power_cut(&mut self, plan: CutPlan) {
-        self.cut = Some(ArmedCut { plan, ops_at_arm: self.flash_ops, busy_at_arm: self.flash_busy });
+        self.cut = Some(ArmedCut {
+            plan,
+            ops_at_arm: self.flash_ops,
+            busy_at_arm: self.flash_busy,
+        });
     }
 
     pub fn disarm_power_cut(&mut self) {
@@ -189,12 +193,18 @@ impl Device {
     fn armed_fraction(&self, duration: Duration) -> Option<f64> {
         let c = self.cut?;
         match c.plan {
-            CutPlan::AtOp { skip, fraction } => (self.flash_ops - c.ops_at_arm == skip).then_some(fraction),
+            CutPlan::AtOp { skip, fraction } => {
+                (self.flash_ops - c.ops_at_arm == skip).then_some(fraction)
+            }
             CutPlan::AfterFlashTime(after) => {
                 let spent = self.flash_busy - c.busy_at_arm;
                 let left = after.saturating_sub(spent);
                 if left < duration || (left == duration && !duration.is_zero()) {
-                    Some(if duration.is_zero() { 0.0 } else { left.as_secs_f64() / duration.as_secs_f64() })
+                    Some(if duration.is_zero() {
+                        0.0
+                    } else {
+                        left.as_secs_f64() / duration.as_secs_f64()
+                    })
                 } else {
                     None
                 }
@@ -211,11 +221,21 @@ impl Device {
     }
 
     /// Run one flash operation and lose power at `fraction` (0..=1) of its duration.
-    pub fn flash_op_cut(&mut self, op: &FlashOp, path: FlashPath, fraction: f64) -> Result<OpReport, DeviceError> {
+    pub fn flash_op_cut(
+        &mut self,
+        op: &FlashOp,
+        path: FlashPath,
+        fraction: f64,
+    ) -> Result<OpReport, DeviceError> {
         self.run_op(op, path, Some(fraction))
     }
 
-    fn run_op(&mut self, op: &FlashOp, path: FlashPath, cut: Option<f64>) -> Result<OpReport, DeviceError> {
+    fn run_op(
+        &mut self,
+        op: &FlashOp,
+        path: FlashPath,
+        cut: Option<f64>,
+    ) -> Result<OpReport, DeviceError> {
         if !self.is_powered() {
             return Err(DeviceError::Off);
         }
@@ -225,7 +245,12 @@ impl Device {
         if cut.is_some() {
             self.cut = None;
             self.lose_power();
-            return Err(PowerLoss { during: op.describe(), elapsed: report.elapsed, duration: report.duration }.into());
+            return Err(PowerLoss {
+                during: op.describe(),
+                elapsed: report.elapsed,
+                duration: report.duration,
+            }
+            .into());
         }
         Ok(report)
     }

@@ -20,23 +20,36 @@ fn new_device_is_off_and_erased() {
     assert_eq!(d.ram().len(), 32 * 1024);
     assert!(d.memory().code.bytes().iter().all(|&b| b == 0xFF));
     let mut d = d;
-    assert_eq!(d.flash_op(&erase(0), FlashPath::Nvmc), Err(DeviceError::Off));
+    assert_eq!(
+        d.flash_op(&erase(0), FlashPath::Nvmc),
+        Err(DeviceError::Off)
+    );
 }
 
 #[test]
 fn flash_ops_account_time() {
     let mut d = on();
-    let r = d.flash_op(&FlashOp::write_bytes(0x1000, &[0; 8]).unwrap(), FlashPath::SoftDevice).unwrap();
+    let r = d
+        .flash_op(
+            &FlashOp::write_bytes(0x1000, &[0; 8]).unwrap(),
+            FlashPath::SoftDevice,
+        )
+        .unwrap();
     assert!(r.completed);
     assert_eq!(r.elapsed, Duration::from_micros(7_500 + 82));
     d.flash_op(&erase(0x1000), FlashPath::Nvmc).unwrap();
-    assert_eq!(d.flash_activity(), (2, Duration::from_micros(7_582 + 85_000)));
+    assert_eq!(
+        d.flash_activity(),
+        (2, Duration::from_micros(7_582 + 85_000))
+    );
 }
 
 #[test]
 fn explicit_cut_tears_and_turns_the_device_off() {
     let mut d = on();
-    let e = d.flash_op_cut(&erase(0x2000), FlashPath::Nvmc, 0.5).unwrap_err();
+    let e = d
+        .flash_op_cut(&erase(0x2000), FlashPath::Nvmc, 0.5)
+        .unwrap_err();
     match e {
         DeviceError::PowerLost(p) => {
             assert_eq!(p.elapsed, Duration::from_micros(42_500));
@@ -53,12 +66,37 @@ fn explicit_cut_tears_and_turns_the_device_off() {
 fn cut_plan_at_op_counts_operations() {
     let mut d = on();
     d.write_u32(0x4001_E504, 1).unwrap();
-    d.arm_power_cut(CutPlan::AtOp { skip: 2, fraction: 0.5 });
-    let words = FlashOp::WriteWords { addr: 0x3000, words: vec![0; 4] };
+    d.arm_power_cut(CutPlan::AtOp {
+        skip: 2,
+        fraction: 0.5,
+    });
+    let words = FlashOp::WriteWords {
+        addr: 0x3000,
+        words: vec![0; 4],
+    };
     d.flash_op(&words, FlashPath::Nvmc).unwrap();
-    d.flash_op(&FlashOp::WriteWords { addr: 0x3010, words: vec![0; 4] }, FlashPath::Nvmc).unwrap();
-    assert_eq!(d.armed_power_cut(), Some(CutPlan::AtOp { skip: 2, fraction: 0.5 }));
-    let e = d.flash_op(&FlashOp::WriteWords { addr: 0x3020, words: vec![0; 4] }, FlashPath::Nvmc);
+    d.flash_op(
+        &FlashOp::WriteWords {
+            addr: 0x3010,
+            words: vec![0; 4],
+        },
+        FlashPath::Nvmc,
+    )
+    .unwrap();
+    assert_eq!(
+        d.armed_power_cut(),
+        Some(CutPlan::AtOp {
+            skip: 2,
+            fraction: 0.5
+        })
+    );
+    let e = d.flash_op(
+        &FlashOp::WriteWords {
+            addr: 0x3020,
+            words: vec![0; 4],
+        },
+        FlashPath::Nvmc,
+    );
     assert!(matches!(e, Err(DeviceError::PowerLost(_))));
     assert_eq!(d.armed_power_cut(), None, "a cut fires once");
     let m = &d.memory().code;
@@ -76,7 +114,9 @@ fn cut_plan_after_flash_time() {
     d.arm_power_cut(CutPlan::AfterFlashTime(Duration::from_millis(100)));
     d.flash_op(&erase(0x4000), FlashPath::Nvmc).unwrap();
     let e = d.flash_op(&erase(0x5000), FlashPath::Nvmc).unwrap_err();
-    let DeviceError::PowerLost(p) = e else { panic!("{e:?}") };
+    let DeviceError::PowerLost(p) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(p.elapsed, Duration::from_millis(15));
     assert_eq!(d.flash_activity().1, Duration::from_millis(100));
 }
@@ -84,7 +124,10 @@ fn cut_plan_after_flash_time() {
 #[test]
 fn disarmed_cut_never_fires() {
     let mut d = on();
-    d.arm_power_cut(CutPlan::AtOp { skip: 0, fraction: 0.1 });
+    d.arm_power_cut(CutPlan::AtOp {
+        skip: 0,
+        fraction: 0.1,
+    });
     d.disarm_power_cut();
     d.flash_op(&erase(0x4000), FlashPath::Nvmc).unwrap();
     assert!(d.is_powered());
@@ -93,8 +136,14 @@ fn disarmed_cut_never_fires() {
 #[test]
 fn refused_op_does_not_consume_the_cut() {
     let mut d = on();
-    d.arm_power_cut(CutPlan::AtOp { skip: 0, fraction: 0.5 });
-    assert!(matches!(d.flash_op(&erase(0x4004), FlashPath::Nvmc), Err(DeviceError::Flash(_))));
+    d.arm_power_cut(CutPlan::AtOp {
+        skip: 0,
+        fraction: 0.5,
+    });
+    assert!(matches!(
+        d.flash_op(&erase(0x4004), FlashPath::Nvmc),
+        Err(DeviceError::Flash(_))
+    ));
     assert!(d.is_powered());
     assert!(d.armed_power_cut().is_some());
 }
@@ -104,10 +153,21 @@ fn same_seed_same_torn_history() {
     let run = |seed| {
         let mut d = Device::new(Chip::Nrf52832Qfaa, seed);
         d.power_on().unwrap();
-        d.flash_op(&FlashOp::write_bytes(0x6000, &[0x5A; 4096]).unwrap(), FlashPath::Nvmc).unwrap();
+        d.flash_op(
+            &FlashOp::write_bytes(0x6000, &[0x5A; 4096]).unwrap(),
+            FlashPath::Nvmc,
+        )
+        .unwrap();
         let _ = d.flash_op_cut(&erase(0x6000), FlashPath::Nvmc, 0.4);
         d.power_on().unwrap();
-        let _ = d.flash_op_cut(&FlashOp::WriteWords { addr: 0x7000, words: vec![0; 16] }, FlashPath::Nvmc, 0.33);
+        let _ = d.flash_op_cut(
+            &FlashOp::WriteWords {
+                addr: 0x7000,
+                words: vec![0; 16],
+            },
+            FlashPath::Nvmc,
+            0.33,
+        );
         (d.memory().code.bytes().to_vec(), d.ram().to_vec())
     };
     assert_eq!(run(77), run(77));

@@ -35,5 +35,8 @@ pub enum DeviceError {
     #[error("bus write to flash at {addr:#010x} with NVMC.CONFIG = {config:?} (needs WEN; the model refuses what silicon would ignore)")]
     FlashWriteDisabled { addr: u32, config: NvmcConfig },
     #[error("NVMC {register} written with NVMC.CONFIG = {config:?} (needs EEN)")]
-    EraseDisabled { register: &'static str, config: NvmcConfig },
+    EraseDisabled {
+        register: &'static str,
+        config: NvmcConfig,
+    },
 }

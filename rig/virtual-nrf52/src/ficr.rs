@@ -75,13 +75,22 @@ impl Ficr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nrf_dfu::memory_map::{FICR_CODEPAGESIZE, FICR_CODESIZE, FICR_INFO_FLASH, FICR_INFO_PART, FICR_INFO_RAM, FICR_INFO_VARIANT};
+    use nrf_dfu::memory_map::{
+        FICR_CODEPAGESIZE, FICR_CODESIZE, FICR_INFO_FLASH, FICR_INFO_PART, FICR_INFO_RAM,
+        FICR_INFO_VARIANT,
+    };
     use rstest::rstest;
 
     #[rstest]
     #[case(Chip::Nrf52832Qfaa, 128, 0x4141_4230, 64, 512)]
     #[case(Chip::Nrf52832Qfab, 64, 0x4142_4230, 32, 256)]
-    fn info_registers(#[case] chip: Chip, #[case] pages: u32, #[case] variant: u32, #[case] ram_kb: u32, #[case] flash_kb: u32) {
+    fn info_registers(
+        #[case] chip: Chip,
+        #[case] pages: u32,
+        #[case] variant: u32,
+        #[case] ram_kb: u32,
+        #[case] flash_kb: u32,
+    ) {
         let f = Ficr::new(chip, 1);
         assert_eq!(f.read_word(FICR_CODEPAGESIZE), 4096);
         assert_eq!(f.read_word(FICR_CODESIZE), pages);
@@ -96,7 +105,10 @@ mod tests {
     fn identity_follows_the_seed() {
         let a = Ficr::new(Chip::Nrf52832Qfaa, 1);
         assert_eq!(a, Ficr::new(Chip::Nrf52832Qfaa, 1));
-        assert_ne!(a.ble_address(), Ficr::new(Chip::Nrf52832Qfaa, 2).ble_address());
+        assert_ne!(
+            a.ble_address(),
+            Ficr::new(Chip::Nrf52832Qfaa, 2).ble_address()
+        );
         assert_eq!(a.ble_address()[5] & 0xC0, 0xC0, "random static address");
     }
 }

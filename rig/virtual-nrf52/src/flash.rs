@@ -4,8 +4,8 @@
 //! The same type backs the code flash (128 or 64 pages at 0) and the UICR (one page at
 //! 0x10001000, which only ERASEALL / ERASEUICR can erase).
 
-use crate::torn;
 use crate::rng::DeviceRng;
+use crate::torn;
 use nrf_dfu::memory_map::PAGE_SIZE;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,11 +21,28 @@ pub const ENDURANCE_CYCLES: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FlashError {
     #[error("{what} at {addr:#010x} is not {align}-byte aligned")]
-    Unaligned { what: &'static str, addr: u32, align: u32 },
-    #[error("{what} of {len} bytes at {addr:#010x} is outside {region} ({base:#010x}..{end:#010x})")]
-    OutOfRange { what: &'static str, addr: u32, len: u32, region: &'static str, base: u32, end: u32 },
+    Unaligned {
+        what: &'static str,
+        addr: u32,
+        align: u32,
+    },
+    #[error(
+        "{what} of {len} bytes at {addr:#010x} is outside {region} ({base:#010x}..{end:#010x})"
+    )]
+    OutOfRange {
+        what: &'static str,
+        addr: u32,
+        len: u32,
+        region: &'static str,
+        base: u32,
+        end: u32,
+    },
     #[error("{what} of {len} bytes at {addr:#010x}: flash is written in whole 32-bit words")]
-    PartialWord { what: &'static str, addr: u32, len: u32 },
+    PartialWord {
+        what: &'static str,
+        addr: u32,
+        len: u32,
+    },
     #[error("page erase at {addr:#010x}: the UICR can only be erased by ERASEALL or ERASEUICR")]
     UicrPageErase { addr: u32 },
 }
@@ -101,7 +118,14 @@ impl FlashArray {
 
     fn offset(&self, what: &'static str, addr: u32, len: u32) -> Result<usize, FlashError> {
         if !self.contains(addr, len) {
-            return Err(FlashError::OutOfRange { what, addr, len, region: self.region, base: self.base, end: self.end() });
+            return Err(FlashError::OutOfRange {
+                what,
+                addr,
+                len,
+                region: self.region,
+                base: self.base,
+                end: self.end(),
+            });
         }
         Ok((addr - self.base) as usize)
     }
@@ -118,7 +142,11 @@ impl FlashArray {
 
     pub fn read_word(&self, addr: u32) -> Result<u32, FlashError> {
         if addr % 4 != 0 {
-            return Err(FlashError::Unaligned { what: "word read", addr, align: 4 });
+            return Err(FlashError::Unaligned {
+                what: "word read",
+                addr,
+                align: 4,
+            });
         }
         let b = self.read(addr, 4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -139,7 +167,11 @@ impl FlashArray {
     pub fn check_page_erase(&self, addr: u32) -> Result<usize, FlashError> {
         let off = self.offset("page erase", addr, PAGE_SIZE)?;
         if off as u32 % PAGE_SIZE != 0 {
-            return Err(FlashError::Unaligned { what: "page erase", addr, align: PAGE_SIZE });
+            return Err(FlashError::Unaligned {
+                what: "page erase",
+                addr,
+                align: PAGE_SIZE,
+            });
         }
         Ok(off / PAGE_SIZE as usize)
     }
@@ -147,7 +179,11 @@ impl FlashArray {
     /// Check a word write at `addr`.
     pub fn check_word_write(&self, addr: u32) -> Result<usize, FlashError> {
         if addr % 4 != 0 {
-            return Err(FlashError::Unaligned { what: "word write", addr, align: 4 });
+            return Err(FlashError::Unaligned {
+                what: "word write",
+                addr,
+                align: 4,
+            });
         }
         self.offset("word write", addr, 4)
     }
@@ -180,8 +216,13 @@ impl FlashArray {
     }
 
     /// Power lost during ERASEPAGE at `progress` (0..1) of its duration: the page is undefined
-    /// (see [`torn::torn_erase_word`]). It still counts as an erase cycle.
-    pub fn erase_page_torn(&mut self, addr: u32, progress: f64, rng: &mut DeviceRng) -> Result<(), FlashError> {
+    /// (see the torn-content model in `torn.rs`). It still counts as an erase cycle.
+    pub fn erase_page_torn(
+        &mut self,
+        addr: u32,
+        progress: f64,
+        rng: &mut DeviceRng,
+    ) -> Result<(), FlashError> {
         let page = self.check_page_erase(addr)?;
         self.tear_page(page, progress, rng);
         Ok(())
@@ -204,7 +245,12 @@ impl FlashArray {
     }
 
     /// Power lost during a word write: only some of the bits that were to be cleared are cleared.
-    pub fn write_word_torn(&mut self, addr: u32, value: u32, rng: &mut DeviceRng) -> Result<(), FlashError> {
+    pub fn write_word_torn(
+        &mut self,
+        addr: u32,
+        value: u32,
+        rng: &mut DeviceRng,
+    ) -> Result<(), FlashError> {
         let off = self.check_word_write(addr)?;
         let old = self.word_at(off);
         self.set_word(off, torn::torn_write_word(old, value, rng));
@@ -213,7 +259,12 @@ impl FlashArray {
     }
 
     fn word_at(&self, off: usize) -> u32 {
-        u32::from_le_bytes([self.data[off], self.data[off + 1], self.data[off + 2], self.data[off + 3]])
+        u32::from_le_bytes([
+            self.data[off],
+            self.data[off + 1],
+            self.data[off + 2],
+            self.data[off + 3],
+        ])
     }
 
     fn set_word(&mut self, off: usize, v: u32) {
@@ -258,19 +309,33 @@ impl FlashArray {
                 .filter(|(_, &c)| c > ENDURANCE_CYCLES)
                 .map(|(p, &c)| (self.base + p as u32 * PAGE_SIZE, c))
                 .collect(),
-            nwrite_violations: self.nwrite_violations.iter().map(|(&a, &n)| (a, n)).collect(),
+            nwrite_violations: self
+                .nwrite_violations
+                .iter()
+                .map(|(&a, &n)| (a, n))
+                .collect(),
             max_erase_count: self.erase_counts.iter().copied().max().unwrap_or(0),
         }
     }
 
     /// Wear state for persistence: (erase counts, block write counts, nWRITE violations).
     pub fn wear(&self) -> (&[u32], &[u32], &BTreeMap<u32, u32>) {
-        (&self.erase_counts, &self.block_writes, &self.nwrite_violations)
+        (
+            &self.erase_counts,
+            &self.block_writes,
+            &self.nwrite_violations,
+        )
     }
 
     /// Overwrite content and wear state wholesale (used by the state-file loader, which has
     /// already checked every length).
-    pub(crate) fn restore(&mut self, data: Vec<u8>, erase_counts: Vec<u32>, block_writes: Vec<u32>, violations: BTreeMap<u32, u32>) {
+    pub(crate) fn restore(
+        &mut self,
+        data: Vec<u8>,
+        erase_counts: Vec<u32>,
+        block_writes: Vec<u32>,
+        violations: BTreeMap<u32, u32>,
+    ) {
         debug_assert_eq!(data.len(), self.data.len());
         debug_assert_eq!(erase_counts.len(), self.erase_counts.len());
         debug_assert_eq!(block_writes.len(), self.block_writes.len());
@@ -333,7 +398,11 @@ mod tests {
     fn bad_addresses_are_errors(#[case] addr: u32, #[case] kind: &str) {
         let mut f = flash();
         let before = f.clone();
-        let r = if kind == "word" { f.write_word(addr, 0) } else { f.erase_page(addr) };
+        let r = if kind == "word" {
+            f.write_word(addr, 0)
+        } else {
+            f.erase_page(addr)
+        };
         assert!(r.is_err(), "{r:?}");
         assert_eq!(f, before, "a refused access changes nothing");
     }
@@ -341,8 +410,14 @@ mod tests {
     #[test]
     fn read_range_errors() {
         let f = flash();
-        assert!(matches!(f.read(0x3FFE, 4), Err(FlashError::OutOfRange { .. })));
-        assert!(matches!(f.read_word(0x2), Err(FlashError::Unaligned { .. })));
+        assert!(matches!(
+            f.read(0x3FFE, 4),
+            Err(FlashError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            f.read_word(0x2),
+            Err(FlashError::Unaligned { .. })
+        ));
         let u = FlashArray::new("UICR", 0x1000_1000, 1);
         assert!(u.read(0x1000_0FFF, 1).is_err());
         assert_eq!(u.read_word(0x1000_1FFC).unwrap(), 0xFFFF_FFFF);
@@ -357,7 +432,11 @@ mod tests {
         assert!(f.health().worn_pages.is_empty());
         f.erase_page(0x2000).unwrap();
         f.write_word(0x2000, 0xA5A5_A5A5).unwrap();
-        assert_eq!(f.read_word(0x2000).unwrap(), 0xA5A5_A5A5, "still works past endurance");
+        assert_eq!(
+            f.read_word(0x2000).unwrap(),
+            0xA5A5_A5A5,
+            "still works past endurance"
+        );
         let h = f.health();
         assert_eq!(h.worn_pages, vec![(0x2000, ENDURANCE_CYCLES + 1)]);
         assert_eq!(h.max_erase_count, ENDURANCE_CYCLES + 1);

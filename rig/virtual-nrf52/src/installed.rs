@@ -1,7 +1,9 @@
 //! What is installed on a device, read from flash the way the MBR and bootloader find it.
 
 use crate::defects::DefectSet;
-use crate::descriptor::{self, AppDescriptor, BootloaderDescriptor, DescriptorError, Kind, DESCRIPTOR_OFFSET};
+use crate::descriptor::{
+    self, AppDescriptor, BootloaderDescriptor, DescriptorError, Kind, DESCRIPTOR_OFFSET,
+};
 use crate::device::Device;
 use crate::mbr::{self, MbrKind};
 use crate::nvmc::FlashMemory;
@@ -35,9 +37,9 @@ pub struct Slot<D> {
 pub struct Installed {
     pub mbr: Option<MbrKind>,
     pub softdevice: Option<SoftDeviceInfo>,
-    /// The bootloader address the MBR would use (0xFF8 slot, else UICR.NRFFW[0]).
+    /// The bootloader address the MBR would use (0xFF8 slot, else UICR.NRFFW\[0\]).
     pub bootloader_address: Option<u32>,
-    /// The MBR parameter page (0xFFC slot, else UICR.NRFFW[1]).
+    /// The MBR parameter page (0xFFC slot, else UICR.NRFFW\[1\]).
     pub mbr_params_page: Option<u32>,
     /// The bootloader region: at the configured address, else at the chip's default address
     /// (0x78000 / 0x38000) when something is there.
@@ -46,13 +48,29 @@ pub struct Installed {
     pub app: Slot<AppDescriptor>,
 }
 
-fn slot<D>(mem: &FlashMemory, address: u32, decode: fn(&[u8]) -> Result<D, DescriptorError>, kind: Kind) -> Slot<D> {
-    let page = match mem.code.read(address, PAGE_SIZE.min(mem.code.end().saturating_sub(address))) {
+fn slot<D>(
+    mem: &FlashMemory,
+    address: u32,
+    decode: fn(&[u8]) -> Result<D, DescriptorError>,
+    kind: Kind,
+) -> Slot<D> {
+    let page = match mem.code.read(
+        address,
+        PAGE_SIZE.min(mem.code.end().saturating_sub(address)),
+    ) {
         Ok(p) if !p.is_empty() => p,
-        _ => return Slot { address, code: Code::Erased },
+        _ => {
+            return Slot {
+                address,
+                code: Code::Erased,
+            }
+        }
     };
     if page.iter().all(|&b| b == 0xFF) {
-        return Slot { address, code: Code::Erased };
+        return Slot {
+            address,
+            code: Code::Erased,
+        };
     }
     let at = DESCRIPTOR_OFFSET as usize;
     let code = match page.get(at..) {
@@ -70,7 +88,12 @@ pub fn inventory(mem: &FlashMemory, chip: Chip) -> Installed {
     let softdevice = softdevice::installed(&mem.code);
     let bootloader_address = mbr::bootloader_address(mem);
     let bootloader = {
-        let s = slot(mem, bootloader_address.unwrap_or(chip.bootloader_address()), BootloaderDescriptor::decode, Kind::Bootloader);
+        let s = slot(
+            mem,
+            bootloader_address.unwrap_or(chip.bootloader_address()),
+            BootloaderDescriptor::decode,
+            Kind::Bootloader,
+        );
         (bootloader_address.is_some() || s.code != Code::Erased).then_some(s)
     };
     let app_start = softdevice.map_or(SOFTDEVICE_START, |sd| sd.end_address);
@@ -109,17 +132,35 @@ impl Installed {
             None => "MBR: none".into(),
         });
         out.push(match &self.softdevice {
-            Some(sd) => format!("SoftDevice: {} (FWID {:#x}, end {:#x})", softdevice::describe(sd), sd.fwid, sd.end_address),
+            Some(sd) => format!(
+                "SoftDevice: {} (FWID {:#x}, end {:#x})",
+                softdevice::describe(sd),
+                sd.fwid,
+                sd.end_address
+            ),
             None => "SoftDevice: none".into(),
         });
         out.push(match &self.bootloader {
             None => "bootloader: none".into(),
-            Some(s) => format!("bootloader at {:#x}: {}", s.address, code_text(&s.code, |d| format!("stand-in SDK {} {:?} \"{}\" defects {}", d.profile.label(), d.transport, d.adv_name, d.defects))),
+            Some(s) => format!(
+                "bootloader at {:#x}: {}",
+                s.address,
+                code_text(&s.code, |d| format!(
+                    "stand-in SDK {} {:?} \"{}\" defects {}",
+                    d.profile.label(),
+                    d.transport,
+                    d.adv_name,
+                    d.defects
+                ))
+            ),
         });
         out.push(format!(
             "application at {:#x}: {}",
             self.app.address,
-            code_text(&self.app.code, |d| format!("stand-in \"{}\" version {} buttonless {:?}", d.name, d.version, d.buttonless))
+            code_text(&self.app.code, |d| format!(
+                "stand-in \"{}\" version {} buttonless {:?}",
+                d.name, d.version, d.buttonless
+            ))
         ));
         out
     }

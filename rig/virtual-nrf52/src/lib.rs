@@ -1,51 +1,67 @@
 //! A virtual nRF52832 (flash, UICR, FICR, POWER, MBR, SoftDevice recognition and the Secure DFU
 //! bootloader model) that stands in for a real board on the rig's virtual bench.
 //!
-//! The hardware layer ([`Hardware`], module [`device`]): flash with NVMC semantics and timing,
-//! power and resets, the debug port a virtual probe drives, the MBR, SoftDevice recognition
-//! through its info struct, stand-in images and their descriptors, the defect catalogue and the
-//! device state file.
+//! This layer is the hardware and the Nordic firmware below the bootloader:
+//! - [`flash`], [`nvmc`]: 4 KB pages, bit-clearing word writes, wear limits (10 000 erases,
+//!   181 writes per 512-byte block), flash operations as timed steps that a power cut can tear;
+//! - [`uicr`], [`ficr`], [`power`] and the memory bus (`Device::read_u32` …): registers and
+//!   address decoding, RESETREAS and the retained GPREGRET registers;
+//! - [`device`], [`lifecycle`]: the chip, its run state, resets, boot through the [`mbr`]
+//!   (including the power-safe COPY_BL), armed power cuts ([`CutPlan`]);
+//! - [`debug_port`]: what a probe does (read, raw write, program, erase-all, APPROTECT);
+//! - [`softdevice`], [`descriptor`], [`standin`], [`installed`]: recognising and building
+//!   firmware, stand-in images with versioned descriptors, the device's inventory;
+//! - [`defects`]: the catalogue of injectable bootloader defects;
+//! - [`timing`], [`clock`]: named timing profiles and tokio-based virtual time;
+//! - [`state`]: the device state file.
 //!
-//! The firmware and time layer ([`Device`], module [`virtual_device`]): the whole chip as a
-//! deterministic discrete-event model running the Secure DFU bootloader model
-//! ([`bootloader`]) or a stand-in application, with its DFU surfaces (control point, packets,
-//! UART). docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the client.
+//! All randomness comes from [`rng::DeviceRng`], seeded per device.
+//!
+//! On top of it, the firmware and time layer: [`Device`] (module [`virtual_device`]) is the
+//! whole chip as a deterministic discrete-event model on simulated time, running the Secure DFU
+//! bootloader model ([`bootloader`]) or a stand-in application ([`app`]), with its DFU surfaces
+//! (control point, packets, UART). The hardware alone is [`Hardware`] (= [`device::Device`]).
+//! docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the DFU client.
 
 pub mod clock;
+pub mod debug_port;
 pub mod defects;
 pub mod descriptor;
+pub mod device;
+pub mod error;
 pub mod ficr;
 pub mod flash;
+pub mod installed;
+pub mod lifecycle;
+pub mod mbr;
 pub mod nvmc;
 pub mod power;
 pub mod rng;
-pub mod timing;
-mod torn;
-pub mod uicr;
 pub mod softdevice;
 pub mod standin;
+pub mod state;
+pub mod timing;
+pub mod uicr;
+
+mod bus;
+mod torn;
+
+pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
+pub use defects::{Defect, DefectSet};
+pub use device::{CutPlan, Device as Hardware, RunState};
+pub use error::{DeviceError, PowerLoss};
+pub use installed::{Code, Installed, Slot};
+pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
+pub use mbr::{BootTarget, MbrCommand, NrfError};
+pub use nrf_dfu::Chip;
+pub use nvmc::{FlashOp, FlashPath};
+pub use power::ResetKind;
+pub use state::{StateError, StateFileError};
+pub use timing::TimingProfile;
 
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
 pub type Segment = (u32, Vec<u8>);
-pub mod device;
-pub mod error;
-pub mod lifecycle;
-pub mod mbr;
 
-pub use device::{CutPlan, Device as Hardware, RunState};
-pub use error::{DeviceError, PowerLoss};
-pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
-pub use mbr::{BootTarget, MbrCommand, NrfError};
-pub use nvmc::{FlashOp, FlashPath};
-pub use power::ResetKind;
-pub use timing::TimingProfile;
-mod bus;
-pub mod debug_port;
-pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
-pub mod installed;
-pub use installed::{Code, Installed, Slot};
-pub mod state;
-pub use state::{StateError, StateFileError};
 pub mod ble;
 pub mod boot_decision;
 pub mod app;
@@ -58,6 +74,7 @@ pub(crate) mod flash_queue;
 pub mod status;
 pub(crate) mod uart;
 pub mod virtual_device;
+
 pub use app::AppError;
 pub use bootloader::profile::Profile;
 pub use cpu::CpuCosts;

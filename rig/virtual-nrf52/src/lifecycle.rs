@@ -54,10 +54,15 @@ pub enum MbrOutcome {
 }
 
 impl Device {
-    /// Apply power: a power-on reset (RESETREAS 0, GPREGRET 0, RAM undefined), then boot.
+    /// Apply power: a power-on reset (RESETREAS 0, GPREGRET 0, RAM undefined: seeded random
+    /// bytes), then boot. On a device that is already powered nothing happens and the last boot
+    /// record is returned.
     pub fn power_on(&mut self) -> Result<BootRecord, DeviceError> {
         if self.is_powered() {
-            return Ok(self.last_boot.clone().unwrap_or_else(|| self.placeholder_boot()));
+            return Ok(self
+                .last_boot
+                .clone()
+                .unwrap_or_else(|| self.placeholder_boot()));
         }
         let mut ram = std::mem::take(&mut self.ram);
         self.rng.fill(&mut ram);
@@ -66,7 +71,13 @@ impl Device {
     }
 
     fn placeholder_boot(&self) -> BootRecord {
-        BootRecord { reset: ResetKind::PowerOn, target: mbr::boot_target(&self.mem), mbr_copy: None, elapsed: Duration::ZERO, count: self.boot_count }
+        BootRecord {
+            reset: ResetKind::PowerOn,
+            target: mbr::boot_target(&self.mem),
+            mbr_copy: None,
+            elapsed: Duration::ZERO,
+            count: self.boot_count,
+        }
     }
 
     /// Remove power (a power switch or a cut between flash operations).
@@ -91,7 +102,7 @@ impl Device {
         self.boot(kind)
     }
 
-    /// The pin reset acts only when UICR.PSELRESET[0] and [1] route the reset pin (P0.21 on
+    /// The pin reset acts only when UICR.PSELRESET\[0\] and \[1\] route the reset pin (P0.21 on
     /// nRF52832); otherwise the pin is a plain GPIO and nothing happens (`Ok(None)`).
     pub fn pin_reset(&mut self) -> Result<Option<BootRecord>, DeviceError> {
         if !self.is_powered() {
@@ -147,7 +158,13 @@ impl Device {
             // The jump into erased flash locks the CPU up; the lock-up reset lands in the same place.
             self.power.on_reset(ResetKind::Lockup);
         }
-        let record = BootRecord { reset: kind, target, mbr_copy, elapsed: self.flash_activity().1 - busy_before, count: self.boot_count };
+        let record = BootRecord {
+            reset: kind,
+            target,
+            mbr_copy,
+            elapsed: self.flash_activity().1 - busy_before,
+            count: self.boot_count,
+        };
         self.last_boot = Some(record.clone());
         Ok(record)
     }
@@ -155,7 +172,11 @@ impl Device {
     /// The MBR's boot-time half of COPY_BL: erase the destination pages, copy page by page,
     /// verify, then clear the parameter page. A power cut anywhere leaves the record (or a torn
     /// record that fails its CRC only once the final erase has begun), so the next boot redoes it.
-    fn mbr_copy_bootloader(&mut self, params_page: u32, rec: CopyBlRecord) -> Result<CopyReport, DeviceError> {
+    fn mbr_copy_bootloader(
+        &mut self,
+        params_page: u32,
+        rec: CopyBlRecord,
+    ) -> Result<CopyReport, DeviceError> {
         let len = rec.len_words * 4;
         for page in pages_touched(rec.dst, len) {
             self.flash_op(&FlashOp::ErasePage { addr: page }, FlashPath::Nvmc)?;
@@ -164,12 +185,20 @@ impl Device {
         while off < len {
             let n = (PAGE_SIZE - (rec.dst + off) % PAGE_SIZE).min(len - off);
             let chunk = self.mem.code.read(rec.src + off, n)?.to_vec();
-            self.flash_op(&FlashOp::write_bytes(rec.dst + off, &chunk)?, FlashPath::Nvmc)?;
+            self.flash_op(
+                &FlashOp::write_bytes(rec.dst + off, &chunk)?,
+                FlashPath::Nvmc,
+            )?;
             off += n;
         }
         let verified = self.mem.code.read(rec.src, len)? == self.mem.code.read(rec.dst, len)?;
         self.flash_op(&FlashOp::ErasePage { addr: params_page }, FlashPath::Nvmc)?;
-        Ok(CopyReport { src: rec.src, dst: rec.dst, bytes: len, verified })
+        Ok(CopyReport {
+            src: rec.src,
+            dst: rec.dst,
+            bytes: len,
+            verified,
+        })
     }
 
     /// `sd_mbr_command` issued by running firmware.
@@ -186,13 +215,23 @@ impl Device {
                 let (page, rec) = CopyBlRecord::validate(&self.mem, src, len_words)?;
                 // The parameter page is cleared and the request stored before the reset.
                 self.flash_op(&FlashOp::ErasePage { addr: page }, FlashPath::Nvmc)?;
-                self.flash_op(&FlashOp::write_bytes(page, &rec.encode()).map_err(DeviceError::from)?, FlashPath::Nvmc)?;
+                self.flash_op(
+                    &FlashOp::write_bytes(page, &rec.encode()).map_err(DeviceError::from)?,
+                    FlashPath::Nvmc,
+                )?;
                 Ok(MbrOutcome::Reset(self.boot(ResetKind::SoftReset)?))
             }
-            MbrCommand::CopySd { src, dst, len_words } => {
+            MbrCommand::CopySd {
+                src,
+                dst,
+                len_words,
+            } => {
                 let len = len_words as u64 * 4;
                 let end = self.mem.code.end() as u64;
-                if len_words % (PAGE_SIZE / 4) != 0 || src as u64 + len > end || dst as u64 + len > end {
+                if len_words % (PAGE_SIZE / 4) != 0
+                    || src as u64 + len > end
+                    || dst as u64 + len > end
+                {
                     return Err(NrfError::InvalidLength.into());
                 }
                 let len = len as u32;
@@ -200,21 +239,46 @@ impl Device {
                     self.flash_op(&FlashOp::ErasePage { addr: page }, FlashPath::Nvmc)?;
                 }
                 for off in (0..len).step_by(PAGE_SIZE as usize) {
-                    let chunk = self.mem.code.read(src + off, PAGE_SIZE.min(len - off)).map_err(DeviceError::from)?.to_vec();
-                    self.flash_op(&FlashOp::write_bytes(dst + off, &chunk).map_err(DeviceError::from)?, FlashPath::Nvmc)?;
+                    let chunk = self
+                        .mem
+                        .code
+                        .read(src + off, PAGE_SIZE.min(len - off))
+                        .map_err(DeviceError::from)?
+                        .to_vec();
+                    self.flash_op(
+                        &FlashOp::write_bytes(dst + off, &chunk).map_err(DeviceError::from)?,
+                        FlashPath::Nvmc,
+                    )?;
                 }
-                let same = self.mem.code.read(src, len).map_err(DeviceError::from)? == self.mem.code.read(dst, len).map_err(DeviceError::from)?;
+                let same = self.mem.code.read(src, len).map_err(DeviceError::from)?
+                    == self.mem.code.read(dst, len).map_err(DeviceError::from)?;
                 if !same {
                     return Err(NrfError::Internal.into());
                 }
-                Ok(MbrOutcome::Done { elapsed: self.flash_activity().1 - start })
+                Ok(MbrOutcome::Done {
+                    elapsed: self.flash_activity().1 - start,
+                })
             }
-            MbrCommand::Compare { ptr1, ptr2, len_words } => {
+            MbrCommand::Compare {
+                ptr1,
+                ptr2,
+                len_words,
+            } => {
                 let len = len_words.checked_mul(4).ok_or(NrfError::InvalidLength)?;
-                let a = self.mem.code.read(ptr1, len).map_err(|_| NrfError::InvalidLength)?;
-                let b = self.mem.code.read(ptr2, len).map_err(|_| NrfError::InvalidLength)?;
+                let a = self
+                    .mem
+                    .code
+                    .read(ptr1, len)
+                    .map_err(|_| NrfError::InvalidLength)?;
+                let b = self
+                    .mem
+                    .code
+                    .read(ptr2, len)
+                    .map_err(|_| NrfError::InvalidLength)?;
                 if a == b {
-                    Ok(MbrOutcome::Done { elapsed: Duration::ZERO })
+                    Ok(MbrOutcome::Done {
+                        elapsed: Duration::ZERO,
+                    })
                 } else {
                     Err(NrfError::Null.into())
                 }

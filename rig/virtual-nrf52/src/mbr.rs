@@ -2,10 +2,10 @@
 //! §8.7).
 //!
 //! At reset the MBR finishes a pending bootloader copy (stored in its parameter page), then
-//! starts the bootloader whose address is in flash slot 0xFF8 or UICR.NRFFW[0] — the header says
+//! starts the bootloader whose address is in flash slot 0xFF8 or UICR.NRFFW\[0\] — the header says
 //! "If both addresses are set, the MBR will prioritize MBR_BOOTLOADER_ADDR" (0xFF8) — else the
 //! SoftDevice at 0x1000, which starts the application at its end address. The parameter page
-//! likewise comes from slot 0xFFC first, else UICR.NRFFW[1].
+//! likewise comes from slot 0xFFC first, else UICR.NRFFW\[1\].
 //!
 //! The layout of the command record the MBR keeps in its parameter page is not public; the
 //! model's own is documented at [`CopyBlRecord`].
@@ -15,7 +15,8 @@ use crate::nvmc::FlashMemory;
 use crate::uicr::{Uicr, UNSET};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{
-    SoftDeviceInfo, MBR_BOOTLOADER_ADDR_SLOT, MBR_PARAMS_PAGE_ADDR_SLOT, PAGE_SIZE, RAM_START, SOFTDEVICE_START,
+    SoftDeviceInfo, MBR_BOOTLOADER_ADDR_SLOT, MBR_PARAMS_PAGE_ADDR_SLOT, PAGE_SIZE, RAM_START,
+    SOFTDEVICE_START,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +33,9 @@ pub enum NrfError {
     InvalidLength,
     #[error("NRF_ERROR_NULL (14): memory differs")]
     Null,
-    #[error("NRF_ERROR_FORBIDDEN (15): no bootloader address (0xFF8 and UICR.NRFFW[0] both erased)")]
+    #[error(
+        "NRF_ERROR_FORBIDDEN (15): no bootloader address (0xFF8 and UICR.NRFFW[0] both erased)"
+    )]
     Forbidden,
 }
 
@@ -58,7 +61,11 @@ pub enum MbrCommand {
     /// safe (SDK 12 copies a SoftDevice through it in chunks, facts §8.7).
     CopySd { src: u32, dst: u32, len_words: u32 },
     /// SD_MBR_COMMAND_COMPARE (3): memcmp in words.
-    Compare { ptr1: u32, ptr2: u32, len_words: u32 },
+    Compare {
+        ptr1: u32,
+        ptr2: u32,
+        len_words: u32,
+    },
 }
 
 /// What the MBR found in page 0.
@@ -80,7 +87,9 @@ pub fn recognise(mem: &FlashMemory) -> Option<MbrKind> {
     }
     let at = DESCRIPTOR_OFFSET as usize;
     if descriptor::has_magic(Kind::Mbr, &page[at..]) {
-        return MbrDescriptor::decode(&page[at..]).ok().map(MbrKind::StandIn);
+        return MbrDescriptor::decode(&page[at..])
+            .ok()
+            .map(MbrKind::StandIn);
     }
     let sp = u32::from_le_bytes([page[0], page[1], page[2], page[3]]);
     let reset = u32::from_le_bytes([page[4], page[5], page[6], page[7]]);
@@ -93,12 +102,12 @@ fn slot(mem: &FlashMemory, addr: u32) -> Option<u32> {
     mem.code.read_word(addr).ok().filter(|&w| w != UNSET)
 }
 
-/// Bootloader start address: slot 0xFF8 first, else UICR.NRFFW[0].
+/// Bootloader start address: slot 0xFF8 first, else UICR.NRFFW\[0\].
 pub fn bootloader_address(mem: &FlashMemory) -> Option<u32> {
     slot(mem, MBR_BOOTLOADER_ADDR_SLOT).or_else(|| Uicr(&mem.uicr).bootloader_address())
 }
 
-/// MBR parameter page: slot 0xFFC first, else UICR.NRFFW[1].
+/// MBR parameter page: slot 0xFFC first, else UICR.NRFFW\[1\].
 pub fn params_page(mem: &FlashMemory) -> Option<u32> {
     slot(mem, MBR_PARAMS_PAGE_ADDR_SLOT).or_else(|| Uicr(&mem.uicr).mbr_params_page())
 }
@@ -121,7 +130,10 @@ pub enum BootTarget {
     /// The bootloader at `address`.
     Bootloader { address: u32 },
     /// The application at `address`, started by the SoftDevice when one is installed.
-    Application { address: u32, softdevice: Option<SoftDeviceInfo> },
+    Application {
+        address: u32,
+        softdevice: Option<SoftDeviceInfo>,
+    },
 }
 
 impl BootTarget {
@@ -132,7 +144,9 @@ impl BootTarget {
 
 fn vector_erased(mem: &FlashMemory, address: u32) -> bool {
     // The reset vector (second word); outside flash counts as erased (the fetch faults).
-    mem.code.read_word(address.wrapping_add(4)).map_or(true, |w| w == UNSET)
+    mem.code
+        .read_word(address.wrapping_add(4))
+        .map_or(true, |w| w == UNSET)
 }
 
 /// Where the MBR hands over, given the flash content (after any pending copy is done).
@@ -151,7 +165,10 @@ pub fn boot_target(mem: &FlashMemory) -> BootTarget {
     if vector_erased(mem, address) {
         return BootTarget::Silent(SilentReason::ErasedVectorTable { address });
     }
-    BootTarget::Application { address, softdevice }
+    BootTarget::Application {
+        address,
+        softdevice,
+    }
 }
 
 /// The COPY_BL request as the model's MBR stores it at the start of the parameter page
@@ -187,7 +204,11 @@ impl CopyBlRecord {
         if b[..4] != Self::MAGIC || w(1) != 0 || crc32(&b[..20]) != w(5) {
             return None;
         }
-        Some(CopyBlRecord { src: w(2), len_words: w(3), dst: w(4) })
+        Some(CopyBlRecord {
+            src: w(2),
+            len_words: w(3),
+            dst: w(4),
+        })
     }
 
     /// The record pending in the parameter page, if any.
@@ -198,7 +219,11 @@ impl CopyBlRecord {
     }
 
     /// Check a COPY_BL request against the flash content: the command's error returns.
-    pub fn validate(mem: &FlashMemory, src: u32, len_words: u32) -> Result<(u32, CopyBlRecord), NrfError> {
+    pub fn validate(
+        mem: &FlashMemory,
+        src: u32,
+        len_words: u32,
+    ) -> Result<(u32, CopyBlRecord), NrfError> {
         let page = params_page(mem).ok_or(NrfError::NoMem)?;
         let dst = bootloader_address(mem).ok_or(NrfError::Forbidden)?;
         let len = (len_words as u64) * 4;
@@ -206,7 +231,14 @@ impl CopyBlRecord {
         if len == 0 || src as u64 + len > end || dst as u64 + len > end || src % 4 != 0 {
             return Err(NrfError::InvalidLength);
         }
-        Ok((page, CopyBlRecord { src, len_words, dst }))
+        Ok((
+            page,
+            CopyBlRecord {
+                src,
+                len_words,
+                dst,
+            },
+        ))
     }
 }
 

@@ -84,7 +84,10 @@ fn flash_slot_wins_over_uicr() {
 fn bootloader_address_into_erased_flash_locks_up() {
     let mut m = with_mbr();
     put(&mut m, UICR_NRFFW0, &0x78000u32.to_le_bytes());
-    assert_eq!(boot_target(&m), BootTarget::Silent(SilentReason::ErasedVectorTable { address: 0x78000 }));
+    assert_eq!(
+        boot_target(&m),
+        BootTarget::Silent(SilentReason::ErasedVectorTable { address: 0x78000 })
+    );
 }
 
 #[rstest]
@@ -94,21 +97,50 @@ fn softdevice_starts_app_at_its_end(#[case] sd: crate::softdevice::StandInSoftDe
     let mut m = with_mbr();
     put(&mut m, 0x1000, &standin::softdevice_image(&sd));
     // No application yet: the SoftDevice jumps into erased flash.
-    assert_eq!(boot_target(&m), BootTarget::Silent(SilentReason::ErasedVectorTable { address: sd.info.end_address }));
-    put(&mut m, sd.info.end_address, &[0x00, 0x00, 0x01, 0x20, 0x01, 0x03, 0x02, 0x00]);
-    assert_eq!(boot_target(&m), BootTarget::Application { address: sd.info.end_address, softdevice: Some(sd.info) });
+    assert_eq!(
+        boot_target(&m),
+        BootTarget::Silent(SilentReason::ErasedVectorTable {
+            address: sd.info.end_address
+        })
+    );
+    put(
+        &mut m,
+        sd.info.end_address,
+        &[0x00, 0x00, 0x01, 0x20, 0x01, 0x03, 0x02, 0x00],
+    );
+    assert_eq!(
+        boot_target(&m),
+        BootTarget::Application {
+            address: sd.info.end_address,
+            softdevice: Some(sd.info)
+        }
+    );
 }
 
 #[test]
 fn without_softdevice_app_runs_at_0x1000() {
     let mut m = with_mbr();
-    put(&mut m, 0x1000, &[0x00, 0x00, 0x01, 0x20, 0x01, 0x13, 0x00, 0x00]);
-    assert_eq!(boot_target(&m), BootTarget::Application { address: 0x1000, softdevice: None });
+    put(
+        &mut m,
+        0x1000,
+        &[0x00, 0x00, 0x01, 0x20, 0x01, 0x13, 0x00, 0x00],
+    );
+    assert_eq!(
+        boot_target(&m),
+        BootTarget::Application {
+            address: 0x1000,
+            softdevice: None
+        }
+    );
 }
 
 #[test]
 fn copy_bl_record_round_trip_and_damage() {
-    let r = CopyBlRecord { src: 0x50000, len_words: 0x1400, dst: 0x78000 };
+    let r = CopyBlRecord {
+        src: 0x50000,
+        len_words: 0x1400,
+        dst: 0x78000,
+    };
     let e = r.encode();
     assert_eq!(e.len(), 24);
     assert_eq!(CopyBlRecord::decode(&e), Some(r));
@@ -124,15 +156,34 @@ fn copy_bl_record_round_trip_and_damage() {
 #[test]
 fn copy_bl_validation_errors() {
     let mut m = with_mbr();
-    assert_eq!(CopyBlRecord::validate(&m, 0x50000, 16), Err(NrfError::NoMem));
-    put(&mut m, UICR_NRFFW1, &0x7E000u32.to_le_bytes());
-    assert_eq!(CopyBlRecord::validate(&m, 0x50000, 16), Err(NrfError::Forbidden));
-    put(&mut m, UICR_NRFFW0, &0x78000u32.to_le_bytes());
-    assert_eq!(CopyBlRecord::validate(&m, 0x7FFF0, 16), Err(NrfError::InvalidLength));
-    assert_eq!(CopyBlRecord::validate(&m, 0x50000, 0), Err(NrfError::InvalidLength));
     assert_eq!(
         CopyBlRecord::validate(&m, 0x50000, 16),
-        Ok((0x7E000, CopyBlRecord { src: 0x50000, len_words: 16, dst: 0x78000 }))
+        Err(NrfError::NoMem)
+    );
+    put(&mut m, UICR_NRFFW1, &0x7E000u32.to_le_bytes());
+    assert_eq!(
+        CopyBlRecord::validate(&m, 0x50000, 16),
+        Err(NrfError::Forbidden)
+    );
+    put(&mut m, UICR_NRFFW0, &0x78000u32.to_le_bytes());
+    assert_eq!(
+        CopyBlRecord::validate(&m, 0x7FFF0, 16),
+        Err(NrfError::InvalidLength)
+    );
+    assert_eq!(
+        CopyBlRecord::validate(&m, 0x50000, 0),
+        Err(NrfError::InvalidLength)
+    );
+    assert_eq!(
+        CopyBlRecord::validate(&m, 0x50000, 16),
+        Ok((
+            0x7E000,
+            CopyBlRecord {
+                src: 0x50000,
+                len_words: 16,
+                dst: 0x78000
+            }
+        ))
     );
     assert_eq!(NrfError::NoMem.code(), 4);
     assert_eq!(NrfError::Forbidden.code(), 15);

@@ -20,12 +20,17 @@ pub struct FlashMemory {
 
 impl FlashMemory {
     pub fn new(code_pages: u32) -> FlashMemory {
-        FlashMemory { code: FlashArray::new("code flash", 0, code_pages), uicr: FlashArray::new("UICR", UICR_BASE, 1) }
+        FlashMemory {
+            code: FlashArray::new("code flash", 0, code_pages),
+            uicr: FlashArray::new("UICR", UICR_BASE, 1),
+        }
     }
 
     /// The array holding `addr..addr+len`, if one does.
     pub fn array(&self, addr: u32, len: u32) -> Option<&FlashArray> {
-        [&self.code, &self.uicr].into_iter().find(|a| a.contains(addr, len))
+        [&self.code, &self.uicr]
+            .into_iter()
+            .find(|a| a.contains(addr, len))
     }
 
     fn array_mut(&mut self, addr: u32, len: u32) -> Option<&mut FlashArray> {
@@ -53,7 +58,14 @@ impl FlashMemory {
     }
 
     fn out_of_range(&self, what: &'static str, addr: u32, len: u32) -> FlashError {
-        FlashError::OutOfRange { what, addr, len, region: "code flash or UICR", base: 0, end: self.code.end() }
+        FlashError::OutOfRange {
+            what,
+            addr,
+            len,
+            region: "code flash or UICR",
+            base: 0,
+            end: self.code.end(),
+        }
     }
 }
 
@@ -75,12 +87,23 @@ impl FlashOp {
     /// as fstorage requires.
     pub fn write_bytes(addr: u32, bytes: &[u8]) -> Result<FlashOp, FlashError> {
         if addr % 4 != 0 {
-            return Err(FlashError::Unaligned { what: "flash write", addr, align: 4 });
+            return Err(FlashError::Unaligned {
+                what: "flash write",
+                addr,
+                align: 4,
+            });
         }
         if bytes.len() % 4 != 0 {
-            return Err(FlashError::PartialWord { what: "flash write", addr, len: bytes.len() as u32 });
+            return Err(FlashError::PartialWord {
+                what: "flash write",
+                addr,
+                len: bytes.len() as u32,
+            });
         }
-        let words = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let words = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         Ok(FlashOp::WriteWords { addr, words })
     }
 
@@ -88,7 +111,9 @@ impl FlashOp {
     pub fn describe(&self) -> String {
         match self {
             FlashOp::ErasePage { addr } => format!("page erase at {addr:#07x}"),
-            FlashOp::WriteWords { addr, words } => format!("write of {} bytes at {addr:#07x}", words.len() * 4),
+            FlashOp::WriteWords { addr, words } => {
+                format!("write of {} bytes at {addr:#07x}", words.len() * 4)
+            }
             FlashOp::EraseAll => "erase all".into(),
             FlashOp::EraseUicr => "UICR erase".into(),
         }
@@ -105,9 +130,14 @@ impl FlashOp {
             }
             FlashOp::WriteWords { addr, words } => {
                 if addr % 4 != 0 {
-                    return Err(FlashError::Unaligned { what: "flash write", addr: *addr, align: 4 });
+                    return Err(FlashError::Unaligned {
+                        what: "flash write",
+                        addr: *addr,
+                        align: 4,
+                    });
                 }
-                let len = u32::try_from(words.len() * 4).map_err(|_| mem.out_of_range("flash write", *addr, u32::MAX))?;
+                let len = u32::try_from(words.len() * 4)
+                    .map_err(|_| mem.out_of_range("flash write", *addr, u32::MAX))?;
                 match mem.array(*addr, len) {
                     Some(_) => Ok(()),
                     None => Err(mem.out_of_range("flash write", *addr, len)),
@@ -135,17 +165,31 @@ pub enum FlashPath {
 pub enum Step {
     /// Waiting for the SoftDevice to schedule the next call: nothing is written.
     Wait(Duration),
-    Erase { addr: u32, time: Duration },
-    Word { addr: u32, value: u32, time: Duration },
-    EraseAll { time: Duration },
-    EraseUicr { time: Duration },
+    Erase {
+        addr: u32,
+        time: Duration,
+    },
+    Word {
+        addr: u32,
+        value: u32,
+        time: Duration,
+    },
+    EraseAll {
+        time: Duration,
+    },
+    EraseUicr {
+        time: Duration,
+    },
 }
 
 impl Step {
     pub fn time(&self) -> Duration {
         match *self {
             Step::Wait(t) => t,
-            Step::Erase { time, .. } | Step::Word { time, .. } | Step::EraseAll { time } | Step::EraseUicr { time } => time,
+            Step::Erase { time, .. }
+            | Step::Word { time, .. }
+            | Step::EraseAll { time }
+            | Step::EraseUicr { time } => time,
         }
     }
 }
@@ -160,7 +204,10 @@ pub fn plan(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Vec<Step> 
             if path == FlashPath::SoftDevice {
                 steps.push(Step::Wait(sd.latency_per_op));
             }
-            steps.push(Step::Erase { addr: *addr, time: nv.page_erase });
+            steps.push(Step::Erase {
+                addr: *addr,
+                time: nv.page_erase,
+            });
         }
         FlashOp::WriteWords { addr, words } => {
             let chunk = match path {
@@ -173,12 +220,18 @@ pub fn plan(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Vec<Step> 
                 }
                 for (i, &value) in group.iter().enumerate() {
                     let at = addr + ((c * chunk + i) * 4) as u32;
-                    steps.push(Step::Word { addr: at, value, time: nv.word_write });
+                    steps.push(Step::Word {
+                        addr: at,
+                        value,
+                        time: nv.word_write,
+                    });
                 }
             }
         }
         FlashOp::EraseAll => steps.push(Step::EraseAll { time: nv.erase_all }),
-        FlashOp::EraseUicr => steps.push(Step::EraseUicr { time: nv.page_erase }),
+        FlashOp::EraseUicr => steps.push(Step::EraseUicr {
+            time: nv.page_erase,
+        }),
     }
     steps
 }
@@ -214,14 +267,24 @@ pub fn execute(
     let steps = plan(op, path, timing);
     let duration: Duration = steps.iter().map(Step::time).sum();
     let cut_at = cut.map(|f| duration.mul_f64(f.clamp(0.0, 1.0)));
-    let mut report = OpReport { elapsed: Duration::ZERO, duration, completed: true, pages_erased: 0, words_written: 0 };
+    let mut report = OpReport {
+        elapsed: Duration::ZERO,
+        duration,
+        completed: true,
+        pages_erased: 0,
+        words_written: 0,
+    };
     let mut t = Duration::ZERO;
     for step in steps {
         let end = t + step.time();
         if let Some(c) = cut_at {
             if end > c {
                 // This step is in flight when power goes.
-                let progress = if step.time().is_zero() { 0.0 } else { (c - t).as_secs_f64() / step.time().as_secs_f64() };
+                let progress = if step.time().is_zero() {
+                    0.0
+                } else {
+                    (c - t).as_secs_f64() / step.time().as_secs_f64()
+                };
                 tear(step, progress, mem, rng)?;
                 report.elapsed = c;
                 report.completed = false;
@@ -245,7 +308,12 @@ fn apply(step: Step, mem: &mut FlashMemory, r: &mut OpReport) -> Result<(), Flas
         Step::Word { addr, value, .. } => {
             let len = 4;
             let arr = mem.array_mut(addr, len).ok_or(FlashError::OutOfRange {
-                what: "flash write", addr, len, region: "code flash or UICR", base: 0, end: 0,
+                what: "flash write",
+                addr,
+                len,
+                region: "code flash or UICR",
+                base: 0,
+                end: 0,
             })?;
             arr.write_word(addr, value)?;
             r.words_written += 1;
@@ -263,7 +331,12 @@ fn apply(step: Step, mem: &mut FlashMemory, r: &mut OpReport) -> Result<(), Flas
     Ok(())
 }
 
-fn tear(step: Step, progress: f64, mem: &mut FlashMemory, rng: &mut DeviceRng) -> Result<(), FlashError> {
+fn tear(
+    step: Step,
+    progress: f64,
+    mem: &mut FlashMemory,
+    rng: &mut DeviceRng,
+) -> Result<(), FlashError> {
     match step {
         Step::Wait(_) => {}
         Step::Erase { addr, .. } => mem.code.erase_page_torn(addr, progress, rng)?,
@@ -284,7 +357,11 @@ fn tear(step: Step, progress: f64, mem: &mut FlashMemory, rng: &mut DeviceRng) -
 /// Pages (their start addresses) that a write of `len` bytes at `addr` touches.
 pub fn pages_touched(addr: u32, len: u32) -> impl Iterator<Item = u32> {
     let first = addr / PAGE_SIZE;
-    let last = if len == 0 { first } else { (addr as u64 + len as u64 - 1) as u32 / PAGE_SIZE };
+    let last = if len == 0 {
+        first
+    } else {
+        (addr as u64 + len as u64 - 1) as u32 / PAGE_SIZE
+    };
     let count = if len == 0 { 0 } else { last - first + 1 };
     (first..first + count).map(|p| p * PAGE_SIZE)
 }

@@ -6,16 +6,27 @@ fn mem() -> FlashMemory {
 }
 
 fn page_words(mem: &FlashMemory, page: u32) -> Vec<u32> {
-    (0..1024).map(|i| mem.read_word(page + i * 4).unwrap()).collect()
+    (0..1024)
+        .map(|i| mem.read_word(page + i * 4).unwrap())
+        .collect()
 }
 
 #[test]
 fn nvmc_costs_follow_the_profile() {
     let t = TimingProfile::typical();
-    assert_eq!(cost(&FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &t), Duration::from_millis(85));
+    assert_eq!(
+        cost(&FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &t),
+        Duration::from_millis(85)
+    );
     let w = FlashOp::write_bytes(0x1000, &[0u8; 4096]).unwrap();
-    assert_eq!(cost(&w, FlashPath::Nvmc, &t), Duration::from_micros(41 * 1024));
-    assert_eq!(cost(&FlashOp::EraseAll, FlashPath::Nvmc, &t), Duration::from_millis(173));
+    assert_eq!(
+        cost(&w, FlashPath::Nvmc, &t),
+        Duration::from_micros(41 * 1024)
+    );
+    assert_eq!(
+        cost(&FlashOp::EraseAll, FlashPath::Nvmc, &t),
+        Duration::from_millis(173)
+    );
 }
 
 #[test]
@@ -29,18 +40,33 @@ fn softdevice_path_splits_writes_into_20_byte_calls() {
     assert_eq!(steps.len(), 4 + 16);
     assert!(matches!(steps[0], Step::Wait(_)));
     assert!(matches!(steps[6], Step::Wait(_)));
-    assert_eq!(cost(&w, FlashPath::SoftDevice, &t), Duration::from_micros(4 * 7_500 + 16 * 41));
+    assert_eq!(
+        cost(&w, FlashPath::SoftDevice, &t),
+        Duration::from_micros(4 * 7_500 + 16 * 41)
+    );
     let e = FlashOp::ErasePage { addr: 0 };
-    assert_eq!(cost(&e, FlashPath::SoftDevice, &t), Duration::from_micros(7_500 + 85_000));
+    assert_eq!(
+        cost(&e, FlashPath::SoftDevice, &t),
+        Duration::from_micros(7_500 + 85_000)
+    );
 }
 
 #[test]
 fn write_bytes_rules() {
-    assert!(matches!(FlashOp::write_bytes(2, &[0; 4]), Err(FlashError::Unaligned { .. })));
-    assert!(matches!(FlashOp::write_bytes(4, &[0; 6]), Err(FlashError::PartialWord { .. })));
+    assert!(matches!(
+        FlashOp::write_bytes(2, &[0; 4]),
+        Err(FlashError::Unaligned { .. })
+    ));
+    assert!(matches!(
+        FlashOp::write_bytes(4, &[0; 6]),
+        Err(FlashError::PartialWord { .. })
+    ));
     assert_eq!(
         FlashOp::write_bytes(8, &[1, 2, 3, 4]).unwrap(),
-        FlashOp::WriteWords { addr: 8, words: vec![0x0403_0201] }
+        FlashOp::WriteWords {
+            addr: 8,
+            words: vec![0x0403_0201]
+        }
     );
 }
 
@@ -55,7 +81,15 @@ fn refused_ops_change_nothing(#[case] op: FlashOp) {
     m.code.write_word(0x1000, 0x1234_5678).unwrap();
     let before = m.clone();
     let mut rng = DeviceRng::new(1);
-    assert!(execute(&op, FlashPath::Nvmc, &TimingProfile::typical(), None, &mut m, &mut rng).is_err());
+    assert!(execute(
+        &op,
+        FlashPath::Nvmc,
+        &TimingProfile::typical(),
+        None,
+        &mut m,
+        &mut rng
+    )
+    .is_err());
     assert_eq!(m, before);
 }
 
@@ -64,10 +98,40 @@ fn uicr_words_are_written_with_and_semantics() {
     let mut m = mem();
     let mut rng = DeviceRng::new(1);
     let t = TimingProfile::typical();
-    execute(&FlashOp::WriteWords { addr: 0x1000_1014, words: vec![0x78000] }, FlashPath::Nvmc, &t, None, &mut m, &mut rng).unwrap();
-    execute(&FlashOp::WriteWords { addr: 0x1000_1014, words: vec![0x7F000] }, FlashPath::Nvmc, &t, None, &mut m, &mut rng).unwrap();
+    execute(
+        &FlashOp::WriteWords {
+            addr: 0x1000_1014,
+            words: vec![0x78000],
+        },
+        FlashPath::Nvmc,
+        &t,
+        None,
+        &mut m,
+        &mut rng,
+    )
+    .unwrap();
+    execute(
+        &FlashOp::WriteWords {
+            addr: 0x1000_1014,
+            words: vec![0x7F000],
+        },
+        FlashPath::Nvmc,
+        &t,
+        None,
+        &mut m,
+        &mut rng,
+    )
+    .unwrap();
     assert_eq!(m.read_word(0x1000_1014).unwrap(), 0x78000 & 0x7F000);
-    execute(&FlashOp::EraseUicr, FlashPath::Nvmc, &t, None, &mut m, &mut rng).unwrap();
+    execute(
+        &FlashOp::EraseUicr,
+        FlashPath::Nvmc,
+        &t,
+        None,
+        &mut m,
+        &mut rng,
+    )
+    .unwrap();
     assert_eq!(m.read_word(0x1000_1014).unwrap(), u32::MAX);
 }
 
@@ -92,7 +156,10 @@ fn cut_at_zero_does_nothing_and_cut_at_one_completes() {
 #[test]
 fn cut_write_leaves_done_words_torn_word_and_untouched_words() {
     let t = TimingProfile::typical();
-    let op = FlashOp::WriteWords { addr: 0x2000, words: vec![0; 10] };
+    let op = FlashOp::WriteWords {
+        addr: 0x2000,
+        words: vec![0; 10],
+    };
     let mut m = mem();
     let mut rng = DeviceRng::new(99);
     // 10 words of 41 µs; cut at 45 % = 184.5 µs: words 0..4 done, word 4 torn, 5..10 untouched.
@@ -134,14 +201,29 @@ fn cut_erase_leaves_page_undefined_and_counts_a_cycle() {
     let w = FlashOp::write_bytes(0x3000, &content).unwrap();
     execute(&w, FlashPath::Nvmc, &t, None, &mut m, &mut rng).unwrap();
     let old = page_words(&m, 0x3000);
-    let r = execute(&FlashOp::ErasePage { addr: 0x3000 }, FlashPath::Nvmc, &t, Some(0.5), &mut m, &mut rng).unwrap();
+    let r = execute(
+        &FlashOp::ErasePage { addr: 0x3000 },
+        FlashPath::Nvmc,
+        &t,
+        Some(0.5),
+        &mut m,
+        &mut rng,
+    )
+    .unwrap();
     assert!(!r.completed);
     assert_eq!(m.code.erase_count(0x3000).unwrap(), 1);
     let new = page_words(&m, 0x3000);
     let erased = new.iter().filter(|&&w| w == u32::MAX).count();
-    let kept = new.iter().zip(&old).filter(|(n, o)| n == o && **n != u32::MAX).count();
+    let kept = new
+        .iter()
+        .zip(&old)
+        .filter(|(n, o)| n == o && **n != u32::MAX)
+        .count();
     let partial = new.len() - erased - kept;
-    assert!(erased > 300 && kept > 100 && partial > 100, "erased {erased} kept {kept} partial {partial}");
+    assert!(
+        erased > 300 && kept > 100 && partial > 100,
+        "erased {erased} kept {kept} partial {partial}"
+    );
     // Neighbouring pages are untouched.
     assert!(m.code.page_is_erased(0x2000).unwrap());
 }
@@ -154,8 +236,27 @@ fn torn_results_are_deterministic_per_seed() {
         let mut rng = DeviceRng::new(seed);
         let w = FlashOp::write_bytes(0x1000, &[0x00; 4096]).unwrap();
         execute(&w, FlashPath::Nvmc, &t, None, &mut m, &mut rng).unwrap();
-        execute(&FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &t, Some(0.3), &mut m, &mut rng).unwrap();
-        execute(&FlashOp::WriteWords { addr: 0x2000, words: vec![0; 8] }, FlashPath::Nvmc, &t, Some(0.55), &mut m, &mut rng).unwrap();
+        execute(
+            &FlashOp::ErasePage { addr: 0x1000 },
+            FlashPath::Nvmc,
+            &t,
+            Some(0.3),
+            &mut m,
+            &mut rng,
+        )
+        .unwrap();
+        execute(
+            &FlashOp::WriteWords {
+                addr: 0x2000,
+                words: vec![0; 8],
+            },
+            FlashPath::Nvmc,
+            &t,
+            Some(0.55),
+            &mut m,
+            &mut rng,
+        )
+        .unwrap();
         m
     };
     assert_eq!(run(11), run(11));
@@ -164,14 +265,24 @@ fn torn_results_are_deterministic_per_seed() {
 
 #[test]
 fn pages_touched_by_ranges() {
-    assert_eq!(pages_touched(0x0FFC, 8).collect::<Vec<_>>(), vec![0x0000, 0x1000]);
-    assert_eq!(pages_touched(0x1000, 0x1000).collect::<Vec<_>>(), vec![0x1000]);
+    assert_eq!(
+        pages_touched(0x0FFC, 8).collect::<Vec<_>>(),
+        vec![0x0000, 0x1000]
+    );
+    assert_eq!(
+        pages_touched(0x1000, 0x1000).collect::<Vec<_>>(),
+        vec![0x1000]
+    );
     assert_eq!(pages_touched(0x1000, 0).count(), 0);
 }
 
 #[test]
 fn nvmc_config_register() {
-    for c in [NvmcConfig::ReadOnly, NvmcConfig::WriteEnabled, NvmcConfig::EraseEnabled] {
+    for c in [
+        NvmcConfig::ReadOnly,
+        NvmcConfig::WriteEnabled,
+        NvmcConfig::EraseEnabled,
+    ] {
         assert_eq!(NvmcConfig::from_register(c.register()), c);
     }
     assert_eq!(NvmcConfig::from_register(3), NvmcConfig::ReadOnly);

@@ -17,7 +17,10 @@ pub struct DeviceRng {
 
 impl DeviceRng {
     pub fn new(seed: u64) -> Self {
-        DeviceRng { seed, inner: Pcg64::seed_from_u64(seed) }
+        DeviceRng {
+            seed,
+            inner: Pcg64::seed_from_u64(seed),
+        }
     }
 
     /// The seed this stream was created with.
@@ -78,7 +81,10 @@ mod tests {
     fn derived_streams_differ_by_label_and_are_stable() {
         let r = DeviceRng::new(7);
         assert_ne!(r.derive("ficr").next_u64(), r.derive("ram").next_u64());
-        assert_eq!(r.derive("ficr").next_u64(), DeviceRng::new(7).derive("ficr").next_u64());
+        assert_eq!(
+            r.derive("ficr").next_u64(),
+            DeviceRng::new(7).derive("ficr").next_u64()
+        );
     }
 
     #[test]

@@ -26,7 +26,13 @@ pub struct StandInSoftDevice {
 pub const S132_3_0_0: StandInSoftDevice = StandInSoftDevice {
     name: "s132_nrf52_3.0.0",
     version_label: "3.0.0",
-    info: SoftDeviceInfo { info_size: 0x18, end_address: 0x1F000, fwid: 0x8C, sd_id: 132, version: 3_000_000 },
+    info: SoftDeviceInfo {
+        info_size: 0x18,
+        end_address: 0x1F000,
+        fwid: 0x8C,
+        sd_id: 132,
+        version: 3_000_000,
+    },
     bin_size: 120_640,
     bin_size_verified: true,
 };
@@ -36,7 +42,13 @@ pub const S132_3_0_0: StandInSoftDevice = StandInSoftDevice {
 pub const S132_6_1_1: StandInSoftDevice = StandInSoftDevice {
     name: "s132_nrf52_6.1.1",
     version_label: "6.1.1",
-    info: SoftDeviceInfo { info_size: 0x2C, end_address: 0x26000, fwid: 0xB7, sd_id: 132, version: 6_001_001 },
+    info: SoftDeviceInfo {
+        info_size: 0x2C,
+        end_address: 0x26000,
+        fwid: 0xB7,
+        sd_id: 132,
+        version: 6_001_001,
+    },
     bin_size: 0x26000 - SOFTDEVICE_START,
     bin_size_verified: false,
 };
@@ -45,7 +57,13 @@ pub const S132_6_1_1: StandInSoftDevice = StandInSoftDevice {
 pub const S132_7_2_0: StandInSoftDevice = StandInSoftDevice {
     name: "s132_nrf52_7.2.0",
     version_label: "7.2.0",
-    info: SoftDeviceInfo { info_size: 0x2C, end_address: 0x26000, fwid: 0x101, sd_id: 132, version: 7_002_000 },
+    info: SoftDeviceInfo {
+        info_size: 0x2C,
+        end_address: 0x26000,
+        fwid: 0x101,
+        sd_id: 132,
+        version: 7_002_000,
+    },
     bin_size: 149_868,
     bin_size_verified: true,
 };
@@ -82,14 +100,23 @@ mod tests {
     #[case("3.0.0", 0x8C, 0x1F000, 3_000_000, 0x18)]
     #[case("6.1.1", 0xB7, 0x26000, 6_001_001, 0x2C)]
     #[case("7.2.0", 0x101, 0x26000, 7_002_000, 0x2C)]
-    fn catalogue_values(#[case] label: &str, #[case] fwid: u16, #[case] end: u32, #[case] version: u32, #[case] size: u8) {
+    fn catalogue_values(
+        #[case] label: &str,
+        #[case] fwid: u16,
+        #[case] end: u32,
+        #[case] version: u32,
+        #[case] size: u8,
+    ) {
         let sd = stand_in_by_name(label).unwrap();
         assert_eq!(sd.info.fwid, fwid);
         assert_eq!(sd.info.end_address, end);
         assert_eq!(sd.info.version, version);
         assert_eq!(sd.info.info_size, size);
         assert_eq!(sd.info.sd_id, 132);
-        assert!(SOFTDEVICE_START + sd.bin_size <= end, "fits below its end address");
+        assert!(
+            SOFTDEVICE_START + sd.bin_size <= end,
+            "fits below its end address"
+        );
         assert_eq!(s132_by_fwid(fwid).unwrap().name, sd.name);
         assert_eq!(stand_in_by_name(sd.name), Some(sd));
     }
@@ -97,7 +124,13 @@ mod tests {
     #[test]
     fn unknown_names() {
         assert_eq!(stand_in_by_name("5.0.0"), None);
-        let info = SoftDeviceInfo { info_size: 0x2C, end_address: 0x26000, fwid: 0x1234, sd_id: 132, version: 1 };
+        let info = SoftDeviceInfo {
+            info_size: 0x2C,
+            end_address: 0x26000,
+            fwid: 0x1234,
+            sd_id: 132,
+            version: 1,
+        };
         assert_eq!(describe(&info), "unknown SoftDevice (FWID 0x1234)");
         assert_eq!(describe(&S132_7_2_0.info), "s132_nrf52_7.2.0");
     }

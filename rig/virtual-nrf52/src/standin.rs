@@ -2,13 +2,16 @@
 //! the descriptor at [`DESCRIPTOR_OFFSET`], then deterministic filler), to be flashed through the
 //! debug port or packaged for DFU exactly like real images.
 
-use crate::descriptor::{AppDescriptor, BootloaderDescriptor, DescriptorError, MbrDescriptor, DESCRIPTOR_OFFSET};
+use crate::descriptor::{
+    AppDescriptor, BootloaderDescriptor, DescriptorError, MbrDescriptor, DESCRIPTOR_OFFSET,
+};
 use crate::rng::DeviceRng;
 use crate::softdevice::StandInSoftDevice;
 use crate::Segment;
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{
-    MBR_BOOTLOADER_ADDR_SLOT, RAM_START, SD_INFO_STRUCT_OFFSET, SOFTDEVICE_START, UICR_NRFFW0, UICR_PSELRESET0,
+    MBR_BOOTLOADER_ADDR_SLOT, RAM_START, SD_INFO_STRUCT_OFFSET, SOFTDEVICE_START, UICR_NRFFW0,
+    UICR_PSELRESET0,
 };
 use nrf_dfu::{Chip, SdkVersion};
 
@@ -31,9 +34,18 @@ const VECTORS: u32 = 16 + 39;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     #[error("{what}: size {size:#x} must be a multiple of 4 and at least {min:#x}")]
-    Size { what: &'static str, size: u32, min: u32 },
+    Size {
+        what: &'static str,
+        size: u32,
+        min: u32,
+    },
     #[error("{what}: {size:#x} bytes at {base:#x} do not fit below {limit:#x}")]
-    DoesNotFit { what: &'static str, base: u32, size: u32, limit: u32 },
+    DoesNotFit {
+        what: &'static str,
+        base: u32,
+        size: u32,
+        limit: u32,
+    },
     #[error(transparent)]
     Descriptor(#[from] DescriptorError),
 }
@@ -78,7 +90,12 @@ fn check_size(what: &'static str, base: u32, size: u32, limit: u32) -> Result<()
         return Err(BuildError::Size { what, size, min });
     }
     if base as u64 + size as u64 > limit as u64 {
-        return Err(BuildError::DoesNotFit { what, base, size, limit });
+        return Err(BuildError::DoesNotFit {
+            what,
+            base,
+            size,
+            limit,
+        });
     }
     Ok(())
 }
@@ -102,11 +119,18 @@ pub fn softdevice_image(sd: &StandInSoftDevice) -> Vec<u8> {
 /// version bundled with each S132 release is not in the facts sheet; the stand-in uses 2.4.1 for
 /// all (its modelled behaviour is the same).
 pub fn softdevice_hex_segments(sd: &StandInSoftDevice) -> Vec<Segment> {
-    vec![(0, mbr_image(&MbrDescriptor::SDK17)), (SOFTDEVICE_START, softdevice_image(sd))]
+    vec![
+        (0, mbr_image(&MbrDescriptor::SDK17)),
+        (SOFTDEVICE_START, softdevice_image(sd)),
+    ]
 }
 
 /// A stand-in bootloader of `size` bytes for its region at `chip.bootloader_address()`.
-pub fn bootloader_image(desc: &BootloaderDescriptor, chip: Chip, size: u32) -> Result<Vec<u8>, BuildError> {
+pub fn bootloader_image(
+    desc: &BootloaderDescriptor,
+    chip: Chip,
+    size: u32,
+) -> Result<Vec<u8>, BuildError> {
     let base = chip.bootloader_address();
     check_size("bootloader", base, size, chip.mbr_params_address())?;
     let d = desc.encode()?;
@@ -117,36 +141,76 @@ pub fn bootloader_image(desc: &BootloaderDescriptor, chip: Chip, size: u32) -> R
 ///
 /// The address words (bootloader start, MBR parameter page) go where the SDK's linker script puts
 /// them (facts §6.2): SDK 15.3 into the MBR page at 0xFF8/0xFFC, SDK 12 and 17.1 into UICR
-/// NRFFW[0]/[1]; SDK 14, 15.0, 15.2 and 16 are assumed to use UICR as well (unverified).
+/// NRFFW\[0\]/\[1\]; SDK 14, 15.0, 15.2 and 16 are assumed to use UICR as well (unverified).
 /// Flashing 0xFF8 with a page-erasing programmer erases the MBR unless the MBR is in the same
 /// `program` call (as after `mergehex`) or unwritten bytes are kept.
 ///
-/// PSELRESET[0..1] = P0.21 is what `SystemInit` writes on first boot in builds with
+/// PSELRESET\[0..1\] = P0.21 is what `SystemInit` writes on first boot in builds with
 /// `CONFIG_GPIO_AS_PINRESET` (the pca10040 Makefiles); here it is part of the image.
-pub fn bootloader_segments(desc: &BootloaderDescriptor, chip: Chip, size: u32) -> Result<Vec<Segment>, BuildError> {
+pub fn bootloader_segments(
+    desc: &BootloaderDescriptor,
+    chip: Chip,
+    size: u32,
+) -> Result<Vec<Segment>, BuildError> {
     let bl = chip.bootloader_address();
     let mut words = Vec::with_capacity(8);
     words.extend_from_slice(&bl.to_le_bytes());
     words.extend_from_slice(&chip.mbr_params_address().to_le_bytes());
-    let slot = if desc.profile == SdkVersion::Sdk15_3 { MBR_BOOTLOADER_ADDR_SLOT } else { UICR_NRFFW0 };
+    let slot = if desc.profile == SdkVersion::Sdk15_3 {
+        MBR_BOOTLOADER_ADDR_SLOT
+    } else {
+        UICR_NRFFW0
+    };
     let mut pselreset = RESET_PIN.to_le_bytes().to_vec();
     pselreset.extend_from_slice(&RESET_PIN.to_le_bytes());
-    Ok(vec![(bl, bootloader_image(desc, chip, size)?), (slot, words), (UICR_PSELRESET0, pselreset)])
+    Ok(vec![
+        (bl, bootloader_image(desc, chip, size)?),
+        (slot, words),
+        (UICR_PSELRESET0, pselreset),
+    ])
 }
 
 /// A stand-in application of `size` bytes at `base` (the SoftDevice's end address, or 0x1000
 /// without a SoftDevice).
-pub fn app_image(desc: &AppDescriptor, chip: Chip, base: u32, size: u32) -> Result<Vec<u8>, BuildError> {
+pub fn app_image(
+    desc: &AppDescriptor,
+    chip: Chip,
+    base: u32,
+    size: u32,
+) -> Result<Vec<u8>, BuildError> {
     check_size("application", base, size, chip.bootloader_address())?;
     let d = desc.encode()?;
     Ok(image(base, size, Some(&d), &d))
+}
+
+/// Everything for one device in one `program` call, as a merged hex would hold it: the MBR (with
+/// the SoftDevice when one is given), the bootloader with its address words, and the
+/// application at bank 0 (the SoftDevice's end, or 0x1000).
+pub fn stack_segments(
+    chip: Chip,
+    softdevice: Option<&StandInSoftDevice>,
+    bootloader: Option<(&BootloaderDescriptor, u32)>,
+    app: Option<(&AppDescriptor, u32)>,
+) -> Result<Vec<Segment>, BuildError> {
+    let mut segs = match softdevice {
+        Some(sd) => softdevice_hex_segments(sd),
+        None => vec![(0, mbr_image(&MbrDescriptor::SDK17))],
+    };
+    if let Some((desc, size)) = bootloader {
+        segs.extend(bootloader_segments(desc, chip, size)?);
+    }
+    if let Some((desc, size)) = app {
+        let base = softdevice.map_or(SOFTDEVICE_START, |sd| sd.info.end_address);
+        segs.push((base, app_image(desc, chip, base, size)?));
+    }
+    Ok(segs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::descriptor::{Buttonless, MbrDescriptor};
-    use crate::softdevice::{STAND_IN_SOFTDEVICES, S132_3_0_0, S132_7_2_0};
+    use crate::softdevice::{S132_3_0_0, S132_7_2_0, STAND_IN_SOFTDEVICES};
     use nrf_dfu::memory_map::SoftDeviceInfo;
     use rstest::rstest;
 
@@ -161,7 +225,10 @@ mod tests {
         assert_eq!(word(&m, 0), 0x2001_0000);
         assert_eq!(word(&m, 4) & 1, 1, "Thumb reset vector");
         assert!(word(&m, 4) < 0x1000, "reset handler inside the MBR page");
-        assert_eq!(MbrDescriptor::decode(&m[0x200..]).unwrap(), MbrDescriptor::SDK17);
+        assert_eq!(
+            MbrDescriptor::decode(&m[0x200..]).unwrap(),
+            MbrDescriptor::SDK17
+        );
         assert_eq!(m, mbr_image(&MbrDescriptor::SDK17), "deterministic");
     }
 
@@ -193,8 +260,17 @@ mod tests {
         let d = BootloaderDescriptor::sdk_default(sdk, [1; 64]);
         let segs = bootloader_segments(&d, Chip::Nrf52832Qfaa, DEFAULT_BOOTLOADER_SIZE).unwrap();
         assert_eq!(segs[0].0, 0x78000);
-        assert_eq!(BootloaderDescriptor::decode(&segs[0].1[0x200..]).unwrap(), d);
-        assert_eq!(segs[1], (slot, [0x78000u32.to_le_bytes(), 0x7E000u32.to_le_bytes()].concat()));
+        assert_eq!(
+            BootloaderDescriptor::decode(&segs[0].1[0x200..]).unwrap(),
+            d
+        );
+        assert_eq!(
+            segs[1],
+            (
+                slot,
+                [0x78000u32.to_le_bytes(), 0x7E000u32.to_le_bytes()].concat()
+            )
+        );
         assert_eq!(segs[2].0, 0x1000_1200);
     }
 
@@ -207,11 +283,52 @@ mod tests {
     }
 
     #[test]
+    fn stack_without_softdevice_puts_the_app_at_0x1000() {
+        let a = AppDescriptor {
+            name: "uart-app".into(),
+            version: 1,
+            buttonless: Buttonless::None,
+        };
+        let mut d = BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [1; 64]);
+        d.transport = crate::descriptor::Transport::Uart;
+        let segs = stack_segments(
+            Chip::Nrf52832Qfaa,
+            None,
+            Some((&d, 0x4000)),
+            Some((&a, 0x2000)),
+        )
+        .unwrap();
+        let addrs: Vec<u32> = segs.iter().map(|s| s.0).collect();
+        assert_eq!(addrs, vec![0, 0x78000, 0x1000_1014, 0x1000_1200, 0x1000]);
+        let with_sd = stack_segments(
+            Chip::Nrf52832Qfaa,
+            Some(&S132_3_0_0),
+            None,
+            Some((&a, 0x2000)),
+        )
+        .unwrap();
+        assert_eq!(
+            with_sd.iter().map(|s| s.0).collect::<Vec<_>>(),
+            vec![0, 0x1000, 0x1F000]
+        );
+    }
+
+    #[test]
     fn sizes_are_checked() {
         let d = BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [1; 64]);
-        assert!(matches!(bootloader_image(&d, Chip::Nrf52832Qfaa, 0x7000), Err(BuildError::DoesNotFit { .. })));
-        assert!(matches!(bootloader_image(&d, Chip::Nrf52832Qfaa, 0x5001), Err(BuildError::Size { .. })));
-        let a = AppDescriptor { name: "app".into(), version: 1, buttonless: Buttonless::Unbonded };
+        assert!(matches!(
+            bootloader_image(&d, Chip::Nrf52832Qfaa, 0x7000),
+            Err(BuildError::DoesNotFit { .. })
+        ));
+        assert!(matches!(
+            bootloader_image(&d, Chip::Nrf52832Qfaa, 0x5001),
+            Err(BuildError::Size { .. })
+        ));
+        let a = AppDescriptor {
+            name: "app".into(),
+            version: 1,
+            buttonless: Buttonless::Unbonded,
+        };
         let img = app_image(&a, Chip::Nrf52832Qfaa, 0x26000, DEFAULT_APP_SIZE).unwrap();
         assert_eq!(word(&img, 4), 0x26000 + 0x301);
         assert_eq!(AppDescriptor::decode(&img[0x200..]).unwrap(), a);

@@ -37,7 +37,9 @@ const BLOCKS_PER_PAGE: usize = (PAGE_SIZE / BLOCK_SIZE) as usize;
 pub enum StateError {
     #[error("not a virtual nRF52 state file (magic {found:02x?})")]
     BadMagic { found: Vec<u8> },
-    #[error("state file format version {found} is not supported (this build reads {FORMAT_VERSION})")]
+    #[error(
+        "state file format version {found} is not supported (this build reads {FORMAT_VERSION})"
+    )]
     UnsupportedVersion { found: u16 },
     #[error("chip code {found} at offset 10 is not 0 (QFAA) or 1 (QFAB)")]
     UnknownChip { found: u8 },
@@ -46,14 +48,29 @@ pub enum StateError {
     #[error("defect override mask {mask:#010x} has bits no defect uses")]
     UnknownDefects { mask: u32 },
     #[error("{found} code pages recorded, but {chip} has {expected}")]
-    PageCount { chip: Chip, found: u16, expected: u32 },
+    PageCount {
+        chip: Chip,
+        found: u16,
+        expected: u32,
+    },
     #[error("truncated: {what} needs {need} bytes at offset {offset}, file has {len}")]
-    Truncated { what: String, offset: usize, need: usize, len: usize },
+    Truncated {
+        what: String,
+        offset: usize,
+        need: usize,
+        len: usize,
+    },
     #[error("{page}: kind {kind} at offset {offset} is not 0 (erased) or 1 (raw)")]
-    BadPageKind { page: String, kind: u8, offset: usize },
+    BadPageKind {
+        page: String,
+        kind: u8,
+        offset: usize,
+    },
     #[error("nWRITE violation for {addr:#010x} names no block of the device")]
     BadViolation { addr: u32 },
-    #[error("CRC {stored:#010x} does not match the content ({computed:#010x}): the file is corrupt")]
+    #[error(
+        "CRC {stored:#010x} does not match the content ({computed:#010x}): the file is corrupt"
+    )]
     Crc { stored: u32, computed: u32 },
     #[error("{count} bytes after the CRC")]
     TrailingBytes { count: usize },
@@ -63,7 +80,10 @@ pub enum StateError {
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Format { path: PathBuf, source: StateError },
 }
@@ -99,12 +119,25 @@ impl Device {
         out.push(chip_code(self.chip));
         out.push(self.defects_override.is_some() as u8);
         out.extend_from_slice(&self.identity_seed.to_le_bytes());
-        out.extend_from_slice(&self.defects_override.unwrap_or_default().bits().to_le_bytes());
+        out.extend_from_slice(
+            &self
+                .defects_override
+                .unwrap_or_default()
+                .bits()
+                .to_le_bytes(),
+        );
         out.extend_from_slice(&(self.mem.code.page_count() as u16).to_le_bytes());
         put_array(&mut out, &self.mem.code);
         put_array(&mut out, &self.mem.uicr);
-        let violations: Vec<(u32, u32)> =
-            self.mem.code.wear().2.iter().chain(self.mem.uicr.wear().2.iter()).map(|(&a, &n)| (a, n)).collect();
+        let violations: Vec<(u32, u32)> = self
+            .mem
+            .code
+            .wear()
+            .2
+            .iter()
+            .chain(self.mem.uicr.wear().2.iter())
+            .map(|(&a, &n)| (a, n))
+            .collect();
         out.extend_from_slice(&(violations.len() as u32).to_le_bytes());
         for (a, n) in violations {
             out.extend_from_slice(&a.to_le_bytes());
@@ -119,7 +152,9 @@ impl Device {
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Device, StateError> {
         let head = &bytes[..bytes.len().min(MAGIC.len())];
         if head != &MAGIC[..head.len()] {
-            return Err(StateError::BadMagic { found: head.to_vec() });
+            return Err(StateError::BadMagic {
+                found: head.to_vec(),
+            });
         }
         let mut r = Reader { b: bytes, at: 0 };
         r.take("magic", MAGIC.len())?;
@@ -141,7 +176,11 @@ impl Device {
         let defects = DefectSet::from_mask(mask).ok_or(StateError::UnknownDefects { mask })?;
         let pages = r.u16("page count")?;
         if pages as u32 != chip.page_count() {
-            return Err(StateError::PageCount { chip, found: pages, expected: chip.page_count() });
+            return Err(StateError::PageCount {
+                chip,
+                found: pages,
+                expected: chip.page_count(),
+            });
         }
         let mut dev = Device::new(chip, seed);
         dev.defects_override = (flags & 1 == 1).then_some(defects);
@@ -172,7 +211,9 @@ impl Device {
             return Err(StateError::Crc { stored, computed });
         }
         if r.at != bytes.len() {
-            return Err(StateError::TrailingBytes { count: bytes.len() - r.at });
+            return Err(StateError::TrailingBytes {
+                count: bytes.len() - r.at,
+            });
         }
         dev.mem.code.restore(code.0, code.1, code.2, viol_code);
         dev.mem.uicr.restore(uicr.0, uicr.1, uicr.2, viol_uicr);
@@ -181,12 +222,21 @@ impl Device {
 
     /// Write the state file (whole file replaced).
     pub fn save_state(&self, path: &Path) -> Result<(), StateFileError> {
-        std::fs::write(path, self.to_state_bytes()).map_err(|source| StateFileError::Io { path: path.to_path_buf(), source })
+        std::fs::write(path, self.to_state_bytes()).map_err(|source| StateFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     pub fn load_state(path: &Path) -> Result<Device, StateFileError> {
-        let bytes = std::fs::read(path).map_err(|source| StateFileError::Io { path: path.to_path_buf(), source })?;
-        Device::from_state_bytes(&bytes).map_err(|source| StateFileError::Format { path: path.to_path_buf(), source })
+        let bytes = std::fs::read(path).map_err(|source| StateFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Device::from_state_bytes(&bytes).map_err(|source| StateFileError::Format {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 
@@ -199,12 +249,15 @@ type ArrayParts = (Vec<u8>, Vec<u32>, Vec<u32>);
 
 impl Reader<'_> {
     fn take(&mut self, what: &str, n: usize) -> Result<&[u8], StateError> {
-        let s = self.b.get(self.at..self.at + n).ok_or_else(|| StateError::Truncated {
-            what: what.to_string(),
-            offset: self.at,
-            need: n,
-            len: self.b.len(),
-        })?;
+        let s = self
+            .b
+            .get(self.at..self.at + n)
+            .ok_or_else(|| StateError::Truncated {
+                what: what.to_string(),
+                offset: self.at,
+                need: n,
+                len: self.b.len(),
+            })?;
         self.at += n;
         Ok(s)
     }
@@ -240,7 +293,11 @@ impl Reader<'_> {
             let offset = self.at;
             let kind = self.u8(&name)?;
             if kind > 1 {
-                return Err(StateError::BadPageKind { page: name, kind, offset });
+                return Err(StateError::BadPageKind {
+                    page: name,
+                    kind,
+                    offset,
+                });
             }
             erases.push(self.u32(&name)?);
             for _ in 0..BLOCKS_PER_PAGE {

@@ -84,7 +84,8 @@ impl BleTiming {
     pub fn packets_time(&self, packets: u64, att_mtu: u16) -> Duration {
         let per_event = self.packets_per_event(att_mtu) as u64;
         let events = packets.div_ceil(per_event);
-        self.connection_interval.saturating_mul(events.min(u32::MAX as u64) as u32)
+        self.connection_interval
+            .saturating_mul(events.min(u32::MAX as u64) as u32)
     }
 
     /// Time to stream `bytes` of payload over the Packet characteristic (payload = MTU − 3).
@@ -139,7 +140,10 @@ impl TimingProfile {
                 word_write: Duration::from_micros(41),
                 erase_all: Duration::from_millis(173),
             },
-            softdevice: SdScheduling { latency_per_op: Duration::from_micros(7_500), max_write_bytes: 20 },
+            softdevice: SdScheduling {
+                latency_per_op: Duration::from_micros(7_500),
+                max_write_bytes: 20,
+            },
             ble: BleTiming::for_sdk(SdkVersion::Sdk17),
             uart: UartTiming { baud: 115_200 },
         }
@@ -155,7 +159,10 @@ impl TimingProfile {
                 word_write: Duration::from_micros(338),
                 erase_all: Duration::from_millis(179),
             },
-            softdevice: SdScheduling { latency_per_op: Duration::from_millis(15), max_write_bytes: 20 },
+            softdevice: SdScheduling {
+                latency_per_op: Duration::from_millis(15),
+                max_write_bytes: 20,
+            },
             ..TimingProfile::typical()
         }
     }
@@ -170,7 +177,10 @@ impl TimingProfile {
                 word_write: Duration::from_nanos(67_500),
                 erase_all: Duration::from_millis(169),
             },
-            softdevice: SdScheduling { latency_per_op: Duration::ZERO, max_write_bytes: 20 },
+            softdevice: SdScheduling {
+                latency_per_op: Duration::ZERO,
+                max_write_bytes: 20,
+            },
             ..TimingProfile::typical()
         }
     }
@@ -255,6 +265,9 @@ mod tests {
         let t = TimingProfile::typical();
         assert_eq!(t.nvmc.page_erase, Duration::from_millis(85));
         assert_eq!(t.softdevice.max_write_bytes, 20);
-        assert_eq!(t.with_sdk_link(SdkVersion::Sdk12).ble.supervision_timeout, Duration::from_secs(4));
+        assert_eq!(
+            t.with_sdk_link(SdkVersion::Sdk12).ble.supervision_timeout,
+            Duration::from_secs(4)
+        );
     }
 }

@@ -56,7 +56,11 @@ mod tests {
     #[test]
     fn erase_progress_shapes_the_mix() {
         let mut rng = DeviceRng::new(3);
-        let count = |p: f64, rng: &mut DeviceRng| (0..4096).filter(|_| torn_erase_word(0, p, rng) == u32::MAX).count();
+        let count = |p: f64, rng: &mut DeviceRng| {
+            (0..4096)
+                .filter(|_| torn_erase_word(0, p, rng) == u32::MAX)
+                .count()
+        };
         let early = count(0.05, &mut rng);
         let late = count(0.95, &mut rng);
         assert!(early < 400, "early cut leaves most words unerased: {early}");

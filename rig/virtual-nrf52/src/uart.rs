@@ -41,9 +41,17 @@ impl UartPort {
         *self = UartPort { decoder: SlipDecoder::new(SlipConfig::sdk_uart_device(buffer_len)), listening: true, ..UartPort::default() };
     }
 
-    /// The device reset or lost power: everything in flight is gone.
+    /// The device lost power: everything in flight is gone.
     pub fn close(&mut self) {
         *self = UartPort::default();
+    }
+
+    /// The firmware resets: reception stops, but what was handed to the UART before goes out
+    /// (the model lets the transmitter finish, as the BLE transport's close delay does).
+    pub fn close_keep_tx(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        let tx_free_at = self.tx_free_at;
+        *self = UartPort { tx, tx_free_at, ..UartPort::default() };
     }
 
     pub fn is_wedged(&self) -> bool {
@@ -80,7 +88,7 @@ impl UartPort {
     pub fn send(&mut self, ready: SimTime, payload: &[u8], timing: UartTiming) {
         let bytes = slip::encode(payload);
         let start = ready.max(self.tx_free_at);
-        let done = start + timing.bytes_time(bytes.len() as u64);
+        let done = start + timing.byte_time() * bytes.len() as u32;
         self.tx_free_at = done;
         self.tx.push_back(TxFrame { start, done, bytes });
     }

@@ -5,7 +5,9 @@
 //! words; the words themselves live in [`crate::nvmc::FlashMemory::uicr`].
 
 use crate::flash::FlashArray;
-use nrf_dfu::memory_map::{UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1};
+use nrf_dfu::memory_map::{
+    UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1,
+};
 
 /// Read-only view of the UICR page.
 #[derive(Debug, Clone, Copy)]
@@ -24,17 +26,17 @@ impl Uicr<'_> {
         Some(self.word(addr)).filter(|&w| w != UNSET)
     }
 
-    /// NRFFW[0]: bootloader start address, if set.
+    /// NRFFW\[0\]: bootloader start address, if set.
     pub fn bootloader_address(&self) -> Option<u32> {
         self.set(UICR_NRFFW0)
     }
 
-    /// NRFFW[1]: MBR parameter page address, if set.
+    /// NRFFW\[1\]: MBR parameter page address, if set.
     pub fn mbr_params_page(&self) -> Option<u32> {
         self.set(UICR_NRFFW1)
     }
 
-    /// PSELRESET[0..1] raw values.
+    /// PSELRESET\[0..1\] raw values.
     pub fn pselreset(&self) -> [u32; 2] {
         [self.word(UICR_PSELRESET0), self.word(UICR_PSELRESET1)]
     }

@@ -100,6 +100,28 @@ impl Device {
         d
     }
 
+    /// State-file bytes of the hardware (what survives power-off; see [`crate::state`]).
+    pub fn to_state_bytes(&self) -> Vec<u8> {
+        self.core.hw.to_state_bytes()
+    }
+
+    /// A device from state-file bytes: unpowered, as the file's hardware is.
+    pub fn from_state_bytes(bytes: &[u8]) -> Result<Device, crate::state::StateError> {
+        let hw = Hardware::from_state_bytes(bytes)?;
+        let seed = hw.identity_seed();
+        Ok(Device::from_hardware(hw, seed))
+    }
+
+    pub fn save_state(&self, path: &std::path::Path) -> Result<(), crate::state::StateFileError> {
+        self.core.hw.save_state(path)
+    }
+
+    pub fn load_state(path: &std::path::Path) -> Result<Device, crate::state::StateFileError> {
+        let hw = Hardware::load_state(path)?;
+        let seed = hw.identity_seed();
+        Ok(Device::from_hardware(hw, seed))
+    }
+
     pub fn chip(&self) -> Chip {
         self.core.hw.chip()
     }
@@ -345,7 +367,7 @@ impl Device {
 
     fn reboot(&mut self, cause: BootCause) {
         self.core.queue.clear();
-        self.uart.close();
+        self.uart.close_keep_tx();
         self.core.epoch += 1;
         self.halted_at = None;
         match self.hw_boot(cause) {
@@ -395,6 +417,7 @@ impl Device {
         if self.core.hw.is_powered() {
             return;
         }
+        self.uart.close();
         self.reboot(BootCause::PowerOn);
     }
 

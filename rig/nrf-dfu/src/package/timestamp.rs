@@ -93,4 +93,13 @@ mod tests {
         assert_eq!(CivilTime::from_dos(0x5D78, 0x5118), t);
         assert_eq!(CivilTime::from_unix_utc(951_782_400).day, 29); // 2000-02-29
     }
+
+    proptest::proptest! {
+        #[test]
+        fn dos_round_trip(secs in 315_532_800i64..4_354_819_199) {
+            let t = CivilTime::from_unix_utc(secs);
+            let even = CivilTime { second: t.second / 2 * 2, ..t };
+            proptest::prop_assert_eq!(CivilTime::from_dos(t.to_dos().0, t.to_dos().1), even);
+        }
+    }
 }

@@ -38,6 +38,15 @@ impl Pending {
     }
 }
 
+/// Where the new image waits: 15+ store it in `update_start_address`; when that is 0 (SDK 12,
+/// whose postvalidation clears the progress) bank 1 is right after the app in bank 0.
+fn bank1_source(core: &Core, s: &SettingsPage) -> u32 {
+    match s.progress.update_start_address() {
+        0 => bank0_start(core) + align_to_page(s.bank_0.image_size),
+        a => a,
+    }
+}
+
 /// One copy job: `total` bytes from `src` to `dst`, progress in `settings.write_offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CopyJob {
@@ -49,13 +58,14 @@ pub(crate) struct CopyJob {
 /// The copy of the application or SoftDevice part, `None` when nothing is to be copied
 /// (single bank: source = destination; SoftDevice already copied).
 pub(crate) fn copy_job(core: &Core, s: &SettingsPage, what: Pending) -> Option<CopyJob> {
-    let src = s.progress.update_start_address();
+    let src = bank1_source(core, s);
     let job = match what {
         Pending::App => CopyJob { dst: bank0_start(core), src, total: s.bank_1.image_size },
         Pending::SoftDevice | Pending::SoftDeviceBootloader => CopyJob { dst: SOFTDEVICE_START, src, total: align_to_page(s.sd_size) },
         Pending::Bootloader => return None,
     };
-    (job.src != job.dst && s.write_offset < job.total).then_some(job)
+    // The copy runs downwards only (`ASSERT(src_addr >= dst_addr)`).
+    (job.src > job.dst && s.write_offset < job.total).then_some(job)
 }
 
 /// Queue the next copy step (17.1 `image_copy`: erase the step's destination pages, write the
@@ -117,7 +127,7 @@ pub(crate) enum BlStep {
 /// 17.1 `bl_activate`: compare the bootloader region with the new image (and, for SD+BL on
 /// 52832 BLE builds, with the image 0x4000 lower); otherwise ask the MBR to copy it.
 pub(crate) fn bootloader_step(core: &Core, s: &SettingsPage, what: Pending) -> BlStep {
-    let mut src = s.progress.update_start_address();
+    let mut src = bank1_source(core, s);
     let mut len = s.bank_1.image_size;
     if what == Pending::SoftDeviceBootloader {
         src += s.sd_size;

@@ -246,16 +246,22 @@ impl Dfu {
         Response::FirmwareVersion { image_type, version, addr, len }
     }
 
-    /// ABORT / inactivity / completion: close the transport, back up the settings and reset
-    /// (17.1 `bootloader_reset(true)`; SDK 12 resets without a backup).
+    /// ABORT / completion: close the transport (BLE: disconnect and wait 200 ms), then back up
+    /// the settings and reset (17.1 `nrf_dfu_observer` closes the transports on COMPLETED and
+    /// ABORTED, then `bootloader_reset(true)`; SDK 12 resets without a backup).
     pub(crate) fn close_and_reset(&mut self, core: &mut Core, why: FirmwareReset) {
         if self.state == DfuState::Open {
             self.state = DfuState::Closing;
         }
-        self.deadline = None;
         if self.profile.transport == Transport::Ble {
             core.busy(core.cpu.ble_close, Done::Nothing);
         }
+        self.backup_and_reset(core, why);
+    }
+
+    /// `bootloader_reset(true)`: back up the settings, reset when that is written.
+    pub(crate) fn backup_and_reset(&mut self, core: &mut Core, why: FirmwareReset) {
+        self.deadline = None;
         settings_store::backup(core, &self.profile, self.ctx_unlimited(), Done::Reset(why));
     }
 

@@ -18,8 +18,8 @@ impl Dfu {
         self.deadline.filter(|_| self.is_open())
     }
 
-    /// The timer fired.
+    /// The timer fired: `inactivity_timeout` -> `bootloader_reset(true)` (no transport close).
     pub fn on_inactivity(&mut self, core: &mut Core) {
-        self.close_and_reset(core, FirmwareReset::Inactivity);
+        self.backup_and_reset(core, FirmwareReset::Inactivity);
     }
 }

@@ -45,8 +45,14 @@ impl Dfu {
     }
 
     fn postvalidate(&mut self, core: &Core, image: &[u8], cpu: &mut Duration) -> Result<(), Fail> {
-        let Some(init) = self.init.clone() else { return Err(Fail::Res(ResultCode::OperationNotPermitted)) };
         let sdk12 = self.profile.results == ResultStyle::Sdk12;
+        // A data EXECUTE with nothing announced (offset 0 == size 0) post-validates too: the
+        // handler checks no init there. Nothing can match: 17.1 hashes against a stale init
+        // command, SDK 12 finds no SHA-256 hash type.
+        let Some(init) = self.init.clone() else {
+            self.progress_reset();
+            return Err(if sdk12 { Fail::Res(ResultCode::OperationFailed) } else { Fail::Ext(ExtError::VerificationFailed) });
+        };
         let mut result = self.hash_check(&init, image);
         if result.is_ok() && !sdk12 {
             result = self.validate_type(core, &init, image, cpu);

@@ -52,13 +52,20 @@ pub struct AppDescriptor {
 
 impl AppDescriptor {
     fn field(field: &'static str, reason: impl Into<String>) -> DescriptorError {
-        DescriptorError::Field { kind: Kind::App.name(), field, reason: reason.into() }
+        DescriptorError::Field {
+            kind: Kind::App.name(),
+            field,
+            reason: reason.into(),
+        }
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, DescriptorError> {
         let n = self.name.len();
         if n == 0 || n > MAX_NAME {
-            return Err(Self::field("name", format!("must be 1..={MAX_NAME} bytes, is {n}")));
+            return Err(Self::field(
+                "name",
+                format!("must be 1..={MAX_NAME} bytes, is {n}"),
+            ));
         }
         let mut b = Vec::with_capacity(BODY_LEN);
         b.extend_from_slice(&self.version.to_le_bytes());
@@ -71,7 +78,8 @@ impl AppDescriptor {
 
     pub fn decode(bytes: &[u8]) -> Result<AppDescriptor, DescriptorError> {
         let b = unframe(Kind::App, bytes, BODY_LEN)?;
-        let buttonless = Buttonless::from_code(b[4]).ok_or_else(|| Self::field("buttonless", format!("code {} is not 0, 1 or 2", b[4])))?;
+        let buttonless = Buttonless::from_code(b[4])
+            .ok_or_else(|| Self::field("buttonless", format!("code {} is not 0, 1 or 2", b[4])))?;
         if b[6] != 0 || b[7] != 0 {
             return Err(Self::field("reserved", "is not zero"));
         }
@@ -80,7 +88,11 @@ impl AppDescriptor {
             return Err(Self::field("name", "is empty"));
         }
         let name = text(Kind::App, "name", &b[8..8 + MAX_NAME], n, MAX_NAME)?;
-        Ok(AppDescriptor { name, version: le32(b, 0), buttonless })
+        Ok(AppDescriptor {
+            name,
+            version: le32(b, 0),
+            buttonless,
+        })
     }
 }
 
@@ -91,7 +103,11 @@ mod tests {
 
     #[test]
     fn name_limits() {
-        let mut d = AppDescriptor { name: "x".repeat(33), version: 1, buttonless: Buttonless::None };
+        let mut d = AppDescriptor {
+            name: "x".repeat(33),
+            version: 1,
+            buttonless: Buttonless::None,
+        };
         assert!(d.encode().is_err());
         d.name.clear();
         assert!(d.encode().is_err());
@@ -101,7 +117,11 @@ mod tests {
 
     #[test]
     fn bad_buttonless_code_is_named() {
-        let d = AppDescriptor { name: "a".into(), version: 1, buttonless: Buttonless::Bonded };
+        let d = AppDescriptor {
+            name: "a".into(),
+            version: 1,
+            buttonless: Buttonless::Bonded,
+        };
         let mut e = d.encode().unwrap();
         e[12] = 7;
         let n = e.len();
@@ -112,7 +132,11 @@ mod tests {
     }
 
     fn any_buttonless() -> impl Strategy<Value = Buttonless> {
-        prop_oneof![Just(Buttonless::None), Just(Buttonless::Unbonded), Just(Buttonless::Bonded)]
+        prop_oneof![
+            Just(Buttonless::None),
+            Just(Buttonless::Unbonded),
+            Just(Buttonless::Bonded)
+        ]
     }
 
     proptest! {

@@ -57,7 +57,8 @@ mod pk_hex {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let text = String::deserialize(d)?;
         let mut pk = [0u8; 64];
-        hex::decode_to_slice(text.trim(), &mut pk).map_err(|e| D::Error::custom(format!("public_key: {e} (expected 128 hex digits)")))?;
+        hex::decode_to_slice(text.trim(), &mut pk)
+            .map_err(|e| D::Error::custom(format!("public_key: {e} (expected 128 hex digits)")))?;
         Ok(pk)
     }
 }
@@ -90,20 +91,31 @@ impl BootloaderDescriptor {
             hw_version: 52,
             requires_bonds: false,
             single_bank: false,
-            inactivity_timeout_ms: if profile == SdkVersion::Sdk12 { 0 } else { 120_000 },
+            inactivity_timeout_ms: if profile == SdkVersion::Sdk12 {
+                0
+            } else {
+                120_000
+            },
             adv_name: "DfuTarg".into(),
             defects: DefectSet::empty(),
         }
     }
 
     fn field(field: &'static str, reason: impl Into<String>) -> DescriptorError {
-        DescriptorError::Field { kind: Kind::Bootloader.name(), field, reason: reason.into() }
+        DescriptorError::Field {
+            kind: Kind::Bootloader.name(),
+            field,
+            reason: reason.into(),
+        }
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, DescriptorError> {
         let n = self.adv_name.len();
         if n == 0 || n > MAX_ADV_NAME {
-            return Err(Self::field("adv_name", format!("must be 1..={MAX_ADV_NAME} bytes, is {n}")));
+            return Err(Self::field(
+                "adv_name",
+                format!("must be 1..={MAX_ADV_NAME} bytes, is {n}"),
+            ));
         }
         let mut b = Vec::with_capacity(BODY_LEN);
         b.push(profile_code(self.profile));
@@ -111,7 +123,14 @@ impl BootloaderDescriptor {
             Transport::Ble => 0,
             Transport::Uart => 1,
         });
-        b.push(if self.requires_bonds { FLAG_BONDS } else { 0 } | if self.single_bank { FLAG_SINGLE_BANK } else { 0 });
+        b.push(
+            if self.requires_bonds { FLAG_BONDS } else { 0 }
+                | if self.single_bank {
+                    FLAG_SINGLE_BANK
+                } else {
+                    0
+                },
+        );
         b.push(n as u8);
         b.extend_from_slice(&self.hw_version.to_le_bytes());
         b.extend_from_slice(&self.inactivity_timeout_ms.to_le_bytes());
@@ -123,22 +142,33 @@ impl BootloaderDescriptor {
 
     pub fn decode(bytes: &[u8]) -> Result<BootloaderDescriptor, DescriptorError> {
         let b = unframe(Kind::Bootloader, bytes, BODY_LEN)?;
-        let profile = profile_from_code(b[0]).ok_or_else(|| Self::field("profile", format!("code {} is not an SDK profile", b[0])))?;
+        let profile = profile_from_code(b[0]).ok_or_else(|| {
+            Self::field("profile", format!("code {} is not an SDK profile", b[0]))
+        })?;
         let transport = match b[1] {
             0 => Transport::Ble,
             1 => Transport::Uart,
-            t => return Err(Self::field("transport", format!("code {t} is not 0 (BLE) or 1 (UART)"))),
+            t => {
+                return Err(Self::field(
+                    "transport",
+                    format!("code {t} is not 0 (BLE) or 1 (UART)"),
+                ))
+            }
         };
         let flags = b[2];
         if flags & !(FLAG_BONDS | FLAG_SINGLE_BANK) != 0 {
-            return Err(Self::field("flags", format!("unknown bits in {flags:#04x}")));
+            return Err(Self::field(
+                "flags",
+                format!("unknown bits in {flags:#04x}"),
+            ));
         }
         let n = b[3] as usize;
         if n == 0 {
             return Err(Self::field("adv_name", "is empty"));
         }
         let mask = le32(b, 12);
-        let defects = DefectSet::from_mask(mask).ok_or_else(|| Self::field("defects", format!("unknown bits in {mask:#010x}")))?;
+        let defects = DefectSet::from_mask(mask)
+            .ok_or_else(|| Self::field("defects", format!("unknown bits in {mask:#010x}")))?;
         let mut public_key = [0u8; 64];
         public_key.copy_from_slice(&b[16..80]);
         Ok(BootloaderDescriptor {
@@ -170,7 +200,10 @@ mod tests {
         assert_eq!(&e[12..16], &52u32.to_le_bytes());
         assert_eq!(&e[16..20], &120_000u32.to_le_bytes());
         assert_eq!(&e[88..95], b"DfuTarg");
-        assert_eq!(BootloaderDescriptor::sdk_default(SdkVersion::Sdk12, [0; 64]).inactivity_timeout_ms, 0);
+        assert_eq!(
+            BootloaderDescriptor::sdk_default(SdkVersion::Sdk12, [0; 64]).inactivity_timeout_ms,
+            0
+        );
     }
 
     #[test]

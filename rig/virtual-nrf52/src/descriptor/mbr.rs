@@ -21,7 +21,9 @@ impl MbrDescriptor {
 
     pub fn decode(bytes: &[u8]) -> Result<MbrDescriptor, DescriptorError> {
         let b = unframe(Kind::Mbr, bytes, BODY_LEN)?;
-        Ok(MbrDescriptor { version: le32(b, 0) })
+        Ok(MbrDescriptor {
+            version: le32(b, 0),
+        })
     }
 
     /// "2.4.1".

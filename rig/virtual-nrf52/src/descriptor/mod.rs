@@ -61,17 +61,37 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DescriptorError {
     #[error("{kind}: magic {found:02x?} is not {expected:?}")]
-    BadMagic { kind: &'static str, expected: &'static str, found: [u8; 4] },
+    BadMagic {
+        kind: &'static str,
+        expected: &'static str,
+        found: [u8; 4],
+    },
     #[error("{kind}: format version {found} is not supported (this build reads {FORMAT_VERSION})")]
     UnsupportedVersion { kind: &'static str, found: u8 },
     #[error("{kind}: {need} bytes needed, {have} available")]
-    Truncated { kind: &'static str, need: usize, have: usize },
+    Truncated {
+        kind: &'static str,
+        need: usize,
+        have: usize,
+    },
     #[error("{kind}: body length {found} (expected {expected})")]
-    BodyLength { kind: &'static str, found: usize, expected: usize },
+    BodyLength {
+        kind: &'static str,
+        found: usize,
+        expected: usize,
+    },
     #[error("{kind}: CRC {found:#010x} does not match the computed {computed:#010x}")]
-    Crc { kind: &'static str, found: u32, computed: u32 },
+    Crc {
+        kind: &'static str,
+        found: u32,
+        computed: u32,
+    },
     #[error("{kind}: field `{field}` {reason}")]
-    Field { kind: &'static str, field: &'static str, reason: String },
+    Field {
+        kind: &'static str,
+        field: &'static str,
+        reason: String,
+    },
 }
 
 /// Wrap `body` in a frame.
@@ -95,29 +115,59 @@ pub fn has_magic(kind: Kind, bytes: &[u8]) -> bool {
 /// Check the frame at the start of `bytes` and return its body (of exactly `body_len` bytes).
 pub(crate) fn unframe(kind: Kind, bytes: &[u8], body_len: usize) -> Result<&[u8], DescriptorError> {
     let k = kind.name();
-    let header = bytes.get(..HEADER_LEN).ok_or(DescriptorError::Truncated { kind: k, need: HEADER_LEN, have: bytes.len() })?;
+    let header = bytes.get(..HEADER_LEN).ok_or(DescriptorError::Truncated {
+        kind: k,
+        need: HEADER_LEN,
+        have: bytes.len(),
+    })?;
     if !has_magic(kind, header) {
         let expected = match kind {
             Kind::Mbr => "rigM",
             Kind::Bootloader => "rigB",
             Kind::App => "rigA",
         };
-        return Err(DescriptorError::BadMagic { kind: k, expected, found: [header[0], header[1], header[2], header[3]] });
+        return Err(DescriptorError::BadMagic {
+            kind: k,
+            expected,
+            found: [header[0], header[1], header[2], header[3]],
+        });
     }
     if header[4] != FORMAT_VERSION {
-        return Err(DescriptorError::UnsupportedVersion { kind: k, found: header[4] });
+        return Err(DescriptorError::UnsupportedVersion {
+            kind: k,
+            found: header[4],
+        });
+    }
+    if header[5] != 0 {
+        return Err(DescriptorError::Field {
+            kind: k,
+            field: "reserved",
+            reason: format!("is {:#04x}, not 0", header[5]),
+        });
     }
     let n = u16::from_le_bytes([header[6], header[7]]) as usize;
     if n != body_len {
-        return Err(DescriptorError::BodyLength { kind: k, found: n, expected: body_len });
+        return Err(DescriptorError::BodyLength {
+            kind: k,
+            found: n,
+            expected: body_len,
+        });
     }
     let total = HEADER_LEN + n + 4;
-    let all = bytes.get(..total).ok_or(DescriptorError::Truncated { kind: k, need: total, have: bytes.len() })?;
+    let all = bytes.get(..total).ok_or(DescriptorError::Truncated {
+        kind: k,
+        need: total,
+        have: bytes.len(),
+    })?;
     let computed = crc32(&all[..HEADER_LEN + n]);
     let t = &all[HEADER_LEN + n..];
     let found = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
     if found != computed {
-        return Err(DescriptorError::Crc { kind: k, found, computed });
+        return Err(DescriptorError::Crc {
+            kind: k,
+            found,
+            computed,
+        });
     }
     Ok(&all[HEADER_LEN..HEADER_LEN + n])
 }
@@ -133,8 +183,18 @@ pub(crate) fn le32(b: &[u8], at: usize) -> u32 {
 }
 
 /// Decode a zero-padded text field of `len` bytes whose real length is `n`.
-pub(crate) fn text(kind: Kind, field: &'static str, raw: &[u8], n: usize, max: usize) -> Result<String, DescriptorError> {
-    let bad = |reason: String| DescriptorError::Field { kind: kind.name(), field, reason };
+pub(crate) fn text(
+    kind: Kind,
+    field: &'static str,
+    raw: &[u8],
+    n: usize,
+    max: usize,
+) -> Result<String, DescriptorError> {
+    let bad = |reason: String| DescriptorError::Field {
+        kind: kind.name(),
+        field,
+        reason,
+    };
     if n > max {
         return Err(bad(format!("length {n} exceeds {max}")));
     }
@@ -170,16 +230,45 @@ mod tests {
     #[test]
     fn frame_errors_name_the_problem() {
         let mut f = frame(Kind::Mbr, &[9; 4]);
-        assert!(matches!(unframe(Kind::App, &f, 4), Err(DescriptorError::BadMagic { .. })));
-        assert!(matches!(unframe(Kind::Mbr, &f, 5), Err(DescriptorError::BodyLength { found: 4, expected: 5, .. })));
-        assert!(matches!(unframe(Kind::Mbr, &f[..10], 4), Err(DescriptorError::Truncated { need: 16, have: 10, .. })));
+        assert!(matches!(
+            unframe(Kind::App, &f, 4),
+            Err(DescriptorError::BadMagic { .. })
+        ));
+        assert!(matches!(
+            unframe(Kind::Mbr, &f, 5),
+            Err(DescriptorError::BodyLength {
+                found: 4,
+                expected: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            unframe(Kind::Mbr, &f[..10], 4),
+            Err(DescriptorError::Truncated {
+                need: 16,
+                have: 10,
+                ..
+            })
+        ));
         f[9] ^= 1;
         let e = unframe(Kind::Mbr, &f, 4).unwrap_err();
         assert!(matches!(e, DescriptorError::Crc { .. }));
         assert!(e.to_string().starts_with("MBR descriptor: CRC"));
+        let mut r = frame(Kind::Mbr, &[9; 4]);
+        r[5] = 1;
+        assert!(matches!(
+            unframe(Kind::Mbr, &r, 4),
+            Err(DescriptorError::Field {
+                field: "reserved",
+                ..
+            })
+        ));
         let mut g = frame(Kind::Mbr, &[9; 4]);
         g[4] = 2;
-        assert!(matches!(unframe(Kind::Mbr, &g, 4), Err(DescriptorError::UnsupportedVersion { found: 2, .. })));
+        assert!(matches!(
+            unframe(Kind::Mbr, &g, 4),
+            Err(DescriptorError::UnsupportedVersion { found: 2, .. })
+        ));
     }
 
     proptest! {

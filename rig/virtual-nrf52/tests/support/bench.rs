@@ -189,9 +189,15 @@ pub fn app_package(bench: &Bench, image: &[u8], version: u32) -> Package {
     Package { init: signed(app_init(bench, image, version)), image: image.to_vec() }
 }
 
-/// What an app does to enter DFU mode, done through the debug port: GPREGRET = 0xB1 and a
-/// soft reset; the device then settles in DFU mode.
+/// The running app's buttonless entry (GPREGRET 0xB1 + reset; SDK 12: settings flag + reset);
+/// the device then settles in DFU mode.
 pub fn enter_dfu(dev: &mut Device, t: SimTime) -> SimTime {
+    dev.app_enter_bootloader(t).expect("an app runs");
+    dev.settle(t + Duration::from_secs(60))
+}
+
+/// The rig's way through SWD: GPREGRET = 0xB1 and a soft reset (14+).
+pub fn enter_dfu_swd(dev: &mut Device, t: SimTime) -> SimTime {
     {
         let mut port = dev.debug(t);
         port.write_memory_raw(nrf_dfu::memory_map::POWER_GPREGRET, &[0xB1, 0, 0, 0]).expect("GPREGRET");

@@ -46,6 +46,8 @@ pub struct Host {
     pub notifications: Vec<Vec<u8>>,
     /// Stop streaming after this many image bytes have been sent (fault injection).
     pub stop_after: Option<u32>,
+    /// Report a data CREATE refused with INVALID_OBJECT instead of retrying it.
+    pub strict_create: bool,
     rx: SlipDecoder,
 }
 
@@ -62,6 +64,7 @@ impl Host {
             timeout: Duration::from_secs(20),
             notifications: Vec::new(),
             stop_after: None,
+            strict_create: false,
             rx: SlipDecoder::default(),
         }
     }
@@ -194,7 +197,7 @@ impl Host {
     /// of what it has matches ours (Android's "bytes lost" handling), re-creating it otherwise.
     fn send_object(&mut self, dev: &mut Device, image: &[u8], start: usize, end: usize, crc_before: u32) -> Result<(), HostError> {
         for _attempt in 0..4 {
-            self.request(dev, &Request::create(ObjectType::Data, (end - start) as u32), "create data")?;
+            self.create_data(dev, (end - start) as u32)?;
             self.t += self.create_delay;
             let mut at = start;
             for _round in 0..64 {
@@ -217,8 +220,26 @@ impl Host {
                 self.t += Duration::from_millis(300);
                 at = offset;
             }
+            // Packets were lost mid-object: slow down (Android falls back to PRN = 1).
+            self.packet_gap = (self.packet_gap * 4).min(Duration::from_millis(40));
         }
         Err(HostError::Crc { offset: start as u32 })
+    }
+
+    /// CREATE a data object; SDK 12 refuses it (INVALID_OBJECT) while its flash queue is full
+    /// (facts §9 item 8): wait and retry, as clients do.
+    fn create_data(&mut self, dev: &mut Device, size: u32) -> Result<(), HostError> {
+        let mut last = None;
+        for _ in 0..8 {
+            match self.request(dev, &Request::create(ObjectType::Data, size), "create data") {
+                Err(HostError::Refused { response: Response::Error { result: nrf_dfu::wire::ResultCode::InvalidObject, .. }, .. }) if !self.strict_create => {
+                    self.t += Duration::from_millis(500);
+                    last = Some(HostError::NoResponse { step: "create data" });
+                }
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(last.unwrap_or(HostError::NoResponse { step: "create data" }))
     }
 
     /// Send the image object by object; the final EXECUTE's result is the update's.
@@ -235,6 +256,17 @@ impl Host {
             self.request(dev, &Request::Execute, "execute data")?;
         }
         Ok(())
+    }
+
+    /// Send and execute the objects covering `image[..upto]` (upto a multiple of 4096).
+    pub fn send_objects(&mut self, dev: &mut Device, image: &[u8], upto: usize) {
+        let mut crc = 0;
+        for start in (0..upto).step_by(4096) {
+            let end = (start + 4096).min(upto);
+            self.send_object(dev, image, start, end, crc).expect("object");
+            crc = crc32_continue(crc, &image[start..end]);
+            self.request(dev, &Request::Execute, "execute data").expect("execute");
+        }
     }
 
     /// A whole update: PRN, init packet, image.
