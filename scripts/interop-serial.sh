@@ -85,7 +85,7 @@ echo "== packages"
   --application "$ROOT/firmware/sim/app-b.hex" --key-file "$WORK/other.pem" "$WORK/bad.zip" > /dev/null
 
 echo "== a fresh device"
-serve_start; serve_stop
+serve_start; sleep 1; serve_stop
 "$RIG" sim inspect --state "$STATE" --json > "$WORK/before.json"
 cp "$STATE" "$WORK/before.state"
 

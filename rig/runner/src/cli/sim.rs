@@ -99,6 +99,9 @@ fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Longest device time spent finishing flash work before the state is saved.
+const SETTLE_BEFORE_SAVE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let sdk: nrf_dfu::SdkVersion = a.profile.parse().with_context(|| format!("--profile {}", a.profile))?;
     let pk = device_setup::public_key(a.key.as_deref())?;
@@ -123,6 +126,12 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         if stats.bytes_lost > 0 { format!(", {} lost (nobody reading)", stats.bytes_lost) } else { String::new() }
     );
     if let Some(p) = &a.state {
+        // Flash work already started (a settings write, an erase) completes first, as on a
+        // device left powered for a moment: the file never holds half of a boot's writes.
+        let settled = dev.settle(stats.device_time + SETTLE_BEFORE_SAVE);
+        if settled > stats.device_time {
+            eprintln!("finished {:.3} s of pending flash work", (settled - stats.device_time).as_secs_f64());
+        }
         dev.hardware().save_state(p)?;
         eprintln!("device state written to {}", p.display());
     }
