@@ -84,6 +84,7 @@ fn valid_app_json_uses_settings_field_names() {
     assert_eq!(v["application"]["computed_crc"], s["bank_0"]["image_crc"]);
     assert_eq!(v["next_boot"]["next"]["action"], "run_app");
     assert_eq!(v["next_boot"]["next"]["app_version"], 1);
+    assert_eq!(v["boot_simulation"]["state"], "app", "the device model agrees");
 }
 
 #[test]
@@ -94,6 +95,7 @@ fn valid_app_text() {
     assert!(t.contains("bank_0: VALID_APP, image_size 6144"), "{t}");
     assert!(t.contains("matches bank_0.image_crc"), "{t}");
     assert!(t.contains("next power-on: runs the application at 0x26000, settings app_version 1 (stand-in \"rig-app\" version 1)"), "{t}");
+    assert!(t.contains("device model after power-on: runs \"rig-app\" version 1"), "{t}");
 }
 
 #[test]
@@ -105,6 +107,7 @@ fn no_settings_enters_dfu() {
     assert_eq!(v["next_boot"]["next"]["action"], "enter_dfu");
     assert_eq!(v["next_boot"]["next"]["reasons"][0]["kind"], "app_not_valid");
     assert_eq!(v["next_boot"]["settings_outcome"]["kind"], "reset_to_defaults");
+    assert_eq!(v["boot_simulation"]["state"], "bootloader", "the device model agrees");
     let t = inspect(&state, false);
     assert!(t.contains("next power-on: enters DFU mode: bank_0 is INVALID, not VALID_APP"), "{t}");
 }

@@ -11,7 +11,7 @@ use virtual_nrf52::boot_decision::{self, bank0_start, BootDecision, BootInputs};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor};
 use virtual_nrf52::installed::Code;
 use virtual_nrf52::mbr::MbrKind;
-use virtual_nrf52::{softdevice, Hardware};
+use virtual_nrf52::{softdevice, Device, Hardware, SimTime, Status};
 
 #[derive(Debug, Serialize)]
 pub struct UicrReport {
@@ -97,6 +97,38 @@ pub struct InspectReport {
     /// What the next power-on does (GPREGRET 0).
     pub next_boot: BootDecision,
     pub next_boot_text: String,
+    /// The same question answered by running the device model: power on a copy and let it
+    /// boot (activation, resets included) until only the inactivity timer is pending.
+    pub boot_simulation: BootSimulation,
+}
+
+/// What the device model does after a power-on.
+#[derive(Debug, Serialize)]
+pub struct BootSimulation {
+    /// `off`, `silent`, `bootloader` or `app`.
+    pub state: &'static str,
+    pub text: String,
+    /// Device time until it got there (boot-time flash work, activation copies, resets).
+    pub seconds: f64,
+}
+
+/// How long a simulated boot may take (an SD+BL activation is the longest, about 13 s).
+const BOOT_LIMIT: SimTime = SimTime::from_secs(60);
+
+fn simulate_boot(hw: &Hardware) -> BootSimulation {
+    let mut d = Device::from_hardware(hw.clone(), hw.identity_seed());
+    d.power_on(SimTime::ZERO);
+    let t = d.settle(BOOT_LIMIT);
+    let (state, text) = match d.status() {
+        Status::Off => ("off", "off".to_string()),
+        Status::Silent => ("silent", format!("silent ({:?})", d.silent_reason())),
+        Status::Bootloader(b) => {
+            let why = d.dfu_enter_reason().map(|r| format!(" because {r:?}")).unwrap_or_default();
+            ("bootloader", format!("DFU mode, SDK {} over {:?}{why}, advertising name \"{}\"", super::images::profile_file_label(b.sdk), b.transport, b.adv_name))
+        }
+        Status::App(a) => ("app", format!("runs \"{}\" version {}", a.name, a.version)),
+    };
+    BootSimulation { state, text, seconds: t.as_secs_f64() }
 }
 
 fn page_report(bytes: &[u8], address: u32, layout: Option<SettingsLayout>) -> PageReport {
@@ -168,6 +200,7 @@ pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::Setti
         },
         next_boot,
         next_boot_text,
+        boot_simulation: simulate_boot(dev),
     })
 }
 
@@ -243,6 +276,7 @@ impl InspectReport {
             out.push(format!("settings init at boot: {o}"));
         }
         out.push(format!("next power-on: {}", self.next_boot_text));
+        out.push(format!("device model after power-on: {} (after {:.3} s)", self.boot_simulation.text, self.boot_simulation.seconds));
         out.join("\n") + "\n"
     }
 }
