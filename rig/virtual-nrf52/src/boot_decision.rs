@@ -133,7 +133,7 @@ fn check_validation(v: &BootValidation, image: &[u8], pk: &[u8; 64], skip_crc: b
     }
 }
 
-fn read<'a>(mem: &'a FlashMemory, addr: u32, len: u32) -> Option<&'a [u8]> {
+fn read(mem: &FlashMemory, addr: u32, len: u32) -> Option<&[u8]> {
     mem.code.read(addr, len).ok()
 }
 

@@ -65,7 +65,7 @@ pub struct BootloaderReport {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum PageReport {
-    Decoded { address: u32, layout: SettingsLayout, settings: SettingsPage, crcs: CrcReport },
+    Decoded { address: u32, layout: SettingsLayout, settings: Box<SettingsPage>, crcs: CrcReport },
     Erased { address: u32, erased: bool },
     Undecodable { address: u32, error: String },
 }
@@ -140,7 +140,7 @@ fn page_report(bytes: &[u8], address: u32, layout: Option<SettingsLayout>) -> Pa
         Err(e) => return PageReport::Undecodable { address, error: e.to_string() },
     };
     match SettingsPage::decode(bytes, layout) {
-        Ok(settings) => PageReport::Decoded { address, layout, crcs: settings.check_crcs(), settings },
+        Ok(settings) => PageReport::Decoded { address, layout, crcs: settings.check_crcs(), settings: Box::new(settings) },
         Err(e) => PageReport::Undecodable { address, error: e.to_string() },
     }
 }
