@@ -154,7 +154,7 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
         push(
             file.into(),
             format!(
-                "stand-in application \"{}\" version {version}, {size} bytes at {SAMPLE_APP_BASE:#x}, buttonless DFU without bonds (characteristic 8EC90003); package it with --application-version {version}",
+                "stand-in application \"{}\" version {version}, {size} bytes at {SAMPLE_APP_BASE:#x}, buttonless DFU without bonds (characteristic 8EC90003); advertises its name and its version as manufacturer data (company 0x0059, u32 LE); package it with --application-version {version}",
                 d.name
             ),
             &[(SAMPLE_APP_BASE, img)],
