@@ -25,19 +25,31 @@ impl App {
     pub fn at(core: &Core, address: u32) -> App {
         let at = address + DESCRIPTOR_OFFSET;
         let bytes = core.read(at, crate::descriptor::framed_len(64) as u32);
-        let descriptor = crate::descriptor::has_magic(Kind::App, bytes).then(|| AppDescriptor::decode(bytes).ok()).flatten();
-        App { address, descriptor }
+        let descriptor = crate::descriptor::has_magic(Kind::App, bytes)
+            .then(|| AppDescriptor::decode(bytes).ok())
+            .flatten();
+        App {
+            address,
+            descriptor,
+        }
     }
 
     pub fn status(&self, core: &Core) -> Status {
         match &self.descriptor {
-            Some(d) => Status::App(AppStatus { name: d.name.clone(), version: d.version, buttonless: d.buttonless, ble_address: core.hw.ficr().ble_address() }),
+            Some(d) => Status::App(AppStatus {
+                name: d.name.clone(),
+                version: d.version,
+                buttonless: d.buttonless,
+                ble_address: core.hw.ficr().ble_address(),
+            }),
             None => Status::Silent,
         }
     }
 
     pub fn silent_reason(&self) -> Option<SilentReason> {
-        self.descriptor.is_none().then_some(SilentReason::UnknownApplication)
+        self.descriptor
+            .is_none()
+            .then_some(SilentReason::UnknownApplication)
     }
 }
 
@@ -50,7 +62,9 @@ pub enum AppError {
     NoSettings,
     #[error("advertising name must be 1..=20 bytes, is {0}")]
     BadName(usize),
-    #[error("NRF_ERROR_INVALID_STATE (8): the advertising name area of the settings page is not erased")]
+    #[error(
+        "NRF_ERROR_INVALID_STATE (8): the advertising name area of the settings page is not erased"
+    )]
     InvalidState,
     #[error("the installed bootloader takes no advertising name from the application")]
     NotSupported,
@@ -90,7 +104,9 @@ impl Device {
         self.app_running()?;
         let sdk = self.installed_bootloader_sdk();
         if sdk == Some(SdkVersion::Sdk12) {
-            let mut s = self.flash_settings(SettingsLayout::Sdk12).ok_or(AppError::NoSettings)?;
+            let mut s = self
+                .flash_settings(SettingsLayout::Sdk12)
+                .ok_or(AppError::NoSettings)?;
             s.enter_buttonless_dfu = 1;
             return Ok(self.app_write_settings(&mut s, Done::Reset(FirmwareReset::Application)));
         }
@@ -119,27 +135,45 @@ impl Device {
             return Err(AppError::InvalidState);
         }
         let adv = AdvName::new(name);
-        let op = FlashOp::write_bytes(main + off as u32, &adv.to_bytes()).map_err(|_| AppError::NotSupported)?;
-        Ok(self.core.flash(op, FlashCtx::BOOT, Done::Nothing).unwrap_or(self.core.now))
+        let op = FlashOp::write_bytes(main + off as u32, &adv.to_bytes())
+            .map_err(|_| AppError::NotSupported)?;
+        Ok(self
+            .core
+            .flash(op, FlashCtx::BOOT, Done::Nothing)
+            .unwrap_or(self.core.now))
     }
 
     fn installed_bootloader_sdk(&self) -> Option<SdkVersion> {
-        self.core.hw.installed().bootloader_descriptor().map(|d| d.profile).or(self.fallback.as_ref().map(|d| d.profile))
+        self.core
+            .hw
+            .installed()
+            .bootloader_descriptor()
+            .map(|d| d.profile)
+            .or(self.fallback.as_ref().map(|d| d.profile))
     }
 
     fn flash_settings(&self, layout: SettingsLayout) -> Option<SettingsPage> {
         let (main, _) = crate::bootloader::settings_store::pages(self.core.hw.chip());
         let bytes = self.core.read(main, layout.size() as u32);
-        nrf_dfu::settings::crc_ok(bytes).then(|| SettingsPage::decode(bytes, layout).ok()).flatten()
+        nrf_dfu::settings::crc_ok(bytes)
+            .then(|| SettingsPage::decode(bytes, layout).ok())
+            .flatten()
     }
 
     fn app_write_settings(&mut self, s: &mut SettingsPage, done: Done) -> SimTime {
         s.fix_settings_crcs();
         let bytes = s.encode();
         let (main, _) = crate::bootloader::settings_store::pages(self.core.hw.chip());
-        let _ = self.core.flash(FlashOp::ErasePage { addr: main }, FlashCtx::BOOT, Done::Nothing);
+        let _ = self.core.flash(
+            FlashOp::ErasePage { addr: main },
+            FlashCtx::BOOT,
+            Done::Nothing,
+        );
         match FlashOp::write_bytes(main, &bytes) {
-            Ok(op) => self.core.flash(op, FlashCtx::BOOT, done).unwrap_or(self.core.now),
+            Ok(op) => self
+                .core
+                .flash(op, FlashCtx::BOOT, done)
+                .unwrap_or(self.core.now),
             Err(_) => self.core.now,
         }
     }

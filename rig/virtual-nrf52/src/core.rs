@@ -20,7 +20,10 @@ pub(crate) struct FlashCtx {
 
 impl FlashCtx {
     /// Boot-time work: NVMC, no queue.
-    pub const BOOT: FlashCtx = FlashCtx { path: FlashPath::Nvmc, limit: None };
+    pub const BOOT: FlashCtx = FlashCtx {
+        path: FlashPath::Nvmc,
+        limit: None,
+    };
 }
 
 /// The fstorage queue had no room: the operation was not queued.
@@ -58,7 +61,8 @@ impl Core {
 
     /// Whether `n` more fstorage entries fit.
     pub fn has_room(&self, ctx: FlashCtx, n: usize) -> bool {
-        ctx.limit.is_none_or(|limit| self.queue.fstorage_len() + n <= limit)
+        ctx.limit
+            .is_none_or(|limit| self.queue.fstorage_len() + n <= limit)
     }
 
     /// Queue a flash operation now; returns when it will be done.
@@ -66,7 +70,14 @@ impl Core {
         if !self.has_room(ctx, 1) {
             return Err(QueueFull);
         }
-        Ok(self.queue.push_flash(self.now, op, ctx.path, self.hw.timing(), done, ctx.limit.is_some()))
+        Ok(self.queue.push_flash(
+            self.now,
+            op,
+            ctx.path,
+            self.hw.timing(),
+            done,
+            ctx.limit.is_some(),
+        ))
     }
 
     /// Queue CPU work; returns when it will be done.
@@ -98,7 +109,11 @@ impl Core {
     pub fn tear(&mut self, item: &Item, t: SimTime) {
         if let Work::Flash { op, path } = &item.work {
             let d = item.duration();
-            let fraction = if d.is_zero() { 0.0 } else { (t - item.start).as_secs_f64() / d.as_secs_f64() };
+            let fraction = if d.is_zero() {
+                0.0
+            } else {
+                (t - item.start).as_secs_f64() / d.as_secs_f64()
+            };
             self.ops_started += 1;
             let _ = self.hw.flash_op_cut(op, *path, fraction);
             self.note(item, op);
@@ -107,14 +122,24 @@ impl Core {
 
     fn note(&mut self, item: &Item, op: &FlashOp) {
         if let Some(j) = &mut self.journal {
-            j.push(FlashOpRecord { index: j.len() as u64, start: item.start, end: item.end, what: op.describe() });
+            j.push(FlashOpRecord {
+                index: j.len() as u64,
+                start: item.start,
+                end: item.end,
+                what: op.describe(),
+            });
         }
     }
 
     /// Journal a block of synchronous hardware work (the MBR's bootloader copy at reset).
     pub fn note_block(&mut self, start: SimTime, end: SimTime, what: String) {
         if let Some(j) = &mut self.journal {
-            j.push(FlashOpRecord { index: j.len() as u64, start, end, what });
+            j.push(FlashOpRecord {
+                index: j.len() as u64,
+                start,
+                end,
+                what,
+            });
         }
     }
 }

@@ -28,7 +28,12 @@ impl Device {
 
 impl DebugSession<'_> {
     fn last_boot(&self) -> Result<BootRecord, DebugError> {
-        self.device.core.hw.boot_record().cloned().ok_or(DebugError::Device(DeviceError::Off))
+        self.device
+            .core
+            .hw
+            .boot_record()
+            .cloned()
+            .ok_or(DebugError::Device(DeviceError::Off))
     }
 }
 
@@ -42,7 +47,11 @@ impl DebugPort for DebugSession<'_> {
     }
 
     /// Programming halts the core; the firmware stays stopped until a reset or resume.
-    fn program(&mut self, segments: &[Segment], options: ProgramOptions) -> Result<ProgramReport, DebugError> {
+    fn program(
+        &mut self,
+        segments: &[Segment],
+        options: ProgramOptions,
+    ) -> Result<ProgramReport, DebugError> {
         self.device.halt(self.t);
         self.device.core.hw.program(segments, options)
     }

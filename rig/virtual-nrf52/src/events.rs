@@ -45,7 +45,10 @@ pub struct PacketOutcome {
 
 impl PacketOutcome {
     pub(crate) fn dropped(reason: DropReason) -> PacketOutcome {
-        PacketOutcome { dropped: Some(reason), notification: None }
+        PacketOutcome {
+            dropped: Some(reason),
+            notification: None,
+        }
     }
 
     pub fn is_accepted(&self) -> bool {

@@ -10,7 +10,7 @@
 //! `fstorage`; its limit is the bootloader's to check ([`FlashQueue::fstorage_len`]).
 
 use crate::events::{FirmwareReset, SimTime};
-use crate::nvmc::{self, FlashMemory, FlashOp, FlashPath};
+use crate::nvmc::{FlashMemory, FlashOp, FlashPath};
 use crate::timing::TimingProfile;
 use nrf_dfu::memory_map::PAGE_SIZE;
 use std::collections::VecDeque;
@@ -36,7 +36,10 @@ pub(crate) enum Done {
 /// One unit of work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Work {
-    Flash { op: FlashOp, path: FlashPath },
+    Flash {
+        op: FlashOp,
+        path: FlashPath,
+    },
     /// CPU busy (hashing, signature verification, a delay before a reset).
     Busy,
 }
@@ -56,6 +59,28 @@ pub(crate) struct Item {
 impl Item {
     pub fn duration(&self) -> Duration {
         self.end - self.start
+    }
+}
+
+/// [`nvmc::cost`] without building the step list (it runs once per queued packet): the
+/// same sum, checked against it in the tests.
+pub(crate) fn cost(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Duration {
+    let (nv, sd) = (&timing.nvmc, &timing.softdevice);
+    let waits = |calls: usize| match path {
+        FlashPath::Nvmc => Duration::ZERO,
+        FlashPath::SoftDevice => sd.latency_per_op * calls as u32,
+    };
+    match op {
+        FlashOp::ErasePage { .. } => waits(1) + nv.page_erase,
+        FlashOp::WriteWords { words, .. } => {
+            let chunk = match path {
+                FlashPath::Nvmc => words.len().max(1),
+                FlashPath::SoftDevice => (sd.max_write_bytes as usize / 4).max(1),
+            };
+            waits(words.len().div_ceil(chunk)) + nv.word_write * words.len() as u32
+        }
+        FlashOp::EraseAll => nv.erase_all,
+        FlashOp::EraseUicr => nv.page_erase,
     }
 }
 
@@ -100,8 +125,16 @@ impl FlashQueue {
     }
 
     /// Queue a flash operation; returns when it will be done.
-    pub fn push_flash(&mut self, now: SimTime, op: FlashOp, path: FlashPath, timing: &TimingProfile, done: Done, fstorage: bool) -> SimTime {
-        let duration = nvmc::cost(&op, path, timing);
+    pub fn push_flash(
+        &mut self,
+        now: SimTime,
+        op: FlashOp,
+        path: FlashPath,
+        timing: &TimingProfile,
+        done: Done,
+        fstorage: bool,
+    ) -> SimTime {
+        let duration = cost(&op, path, timing);
         self.push(now, Work::Flash { op, path }, duration, done, fstorage)
     }
 
@@ -110,24 +143,54 @@ impl FlashQueue {
         self.push(now, Work::Busy, duration, done, false)
     }
 
-    fn push(&mut self, now: SimTime, work: Work, duration: Duration, done: Done, fstorage: bool) -> SimTime {
+    fn push(
+        &mut self,
+        now: SimTime,
+        work: Work,
+        duration: Duration,
+        done: Done,
+        fstorage: bool,
+    ) -> SimTime {
         let start = self.drained_at(now);
         let end = start + duration;
         self.fstorage += usize::from(fstorage);
-        self.items.push_back(Item { work, queued: now, start, end, done, fstorage });
+        self.items.push_back(Item {
+            work,
+            queued: now,
+            start,
+            end,
+            done,
+            fstorage,
+        });
         end
     }
 
     /// Queue flash operations right behind the one in progress (ahead of everything else
     /// queued), in the given order: the `execute-before-flash-drain` defect accounts before the
     /// data is written. Returns when the last of them will be done.
-    pub fn push_flash_next(&mut self, now: SimTime, ops: Vec<(FlashOp, Done)>, path: FlashPath, timing: &TimingProfile) -> SimTime {
+    pub fn push_flash_next(
+        &mut self,
+        now: SimTime,
+        ops: Vec<(FlashOp, Done)>,
+        path: FlashPath,
+        timing: &TimingProfile,
+    ) -> SimTime {
         let first = usize::from(self.items.front().is_some_and(|h| h.start <= now));
         let mut at = first;
         for (op, done) in ops {
-            let duration = nvmc::cost(&op, path, timing);
+            let duration = cost(&op, path, timing);
             self.fstorage += 1;
-            self.items.insert(at, Item { work: Work::Flash { op, path }, queued: now, start: now, end: now + duration, done, fstorage: true });
+            self.items.insert(
+                at,
+                Item {
+                    work: Work::Flash { op, path },
+                    queued: now,
+                    start: now,
+                    end: now + duration,
+                    done,
+                    fstorage: true,
+                },
+            );
             at += 1;
         }
         self.retime(first);
@@ -141,7 +204,11 @@ impl FlashQueue {
     /// Recompute start/end from index `from` on: each item starts when it was queued or when
     /// the previous one ends, whichever is later.
     fn retime(&mut self, from: usize) {
-        let mut prev_end = if from == 0 { None } else { Some(self.items[from - 1].end) };
+        let mut prev_end = if from == 0 {
+            None
+        } else {
+            Some(self.items[from - 1].end)
+        };
         for item in self.items.iter_mut().skip(from) {
             let duration = item.end - item.start;
             item.start = prev_end.map_or(item.queued, |e| e.max(item.queued));
@@ -205,21 +272,74 @@ impl FlashQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nvmc;
 
     fn t(ms: u64) -> SimTime {
         Duration::from_millis(ms)
     }
 
     #[test]
+    fn cost_is_the_nvmc_step_sum() {
+        for timing in [
+            TimingProfile::typical(),
+            TimingProfile::worst_case(),
+            TimingProfile::best_case(),
+        ] {
+            for path in [FlashPath::Nvmc, FlashPath::SoftDevice] {
+                let ops = [
+                    FlashOp::ErasePage { addr: 0x1000 },
+                    FlashOp::WriteWords {
+                        addr: 0x1000,
+                        words: vec![0; 61],
+                    },
+                    FlashOp::WriteWords {
+                        addr: 0x1000,
+                        words: vec![0; 5],
+                    },
+                    FlashOp::WriteWords {
+                        addr: 0x1000,
+                        words: vec![0; 224],
+                    },
+                    FlashOp::WriteWords {
+                        addr: 0x1000,
+                        words: vec![],
+                    },
+                    FlashOp::EraseAll,
+                    FlashOp::EraseUicr,
+                ];
+                for op in ops {
+                    assert_eq!(
+                        cost(&op, path, &timing),
+                        nvmc::cost(&op, path, &timing),
+                        "{op:?} {path:?} {}",
+                        timing.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn items_run_back_to_back_and_fstorage_is_counted() {
         let timing = TimingProfile::typical();
         let mut q = FlashQueue::default();
-        let e1 = q.push_flash(t(10), FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &timing, Done::Nothing, true);
+        let e1 = q.push_flash(
+            t(10),
+            FlashOp::ErasePage { addr: 0x1000 },
+            FlashPath::Nvmc,
+            &timing,
+            Done::Nothing,
+            true,
+        );
         assert_eq!(e1, t(95));
         let e2 = q.push_busy(t(20), t(5), Done::Nothing);
         assert_eq!(e2, t(100), "starts when the erase ends");
         let e3 = q.push_busy(t(200), t(5), Done::Nothing);
-        assert_eq!(e3, t(205), "starts when queued, the queue being idle by then");
+        assert_eq!(
+            e3,
+            t(205),
+            "starts when queued, the queue being idle by then"
+        );
         assert_eq!(q.fstorage_len(), 1);
         assert_eq!(q.drained_at(t(0)), t(205));
         q.pop_head();
@@ -230,11 +350,28 @@ mod tests {
     fn push_next_goes_behind_the_op_in_progress() {
         let timing = TimingProfile::typical();
         let mut q = FlashQueue::default();
-        q.push_flash(t(0), FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &timing, Done::Nothing, true);
-        q.push_flash(t(0), FlashOp::ErasePage { addr: 0x2000 }, FlashPath::Nvmc, &timing, Done::Nothing, true);
+        q.push_flash(
+            t(0),
+            FlashOp::ErasePage { addr: 0x1000 },
+            FlashPath::Nvmc,
+            &timing,
+            Done::Nothing,
+            true,
+        );
+        q.push_flash(
+            t(0),
+            FlashOp::ErasePage { addr: 0x2000 },
+            FlashPath::Nvmc,
+            &timing,
+            Done::Nothing,
+            true,
+        );
         let ops = vec![
             (FlashOp::ErasePage { addr: 0x3000 }, Done::Nothing),
-            (FlashOp::ErasePage { addr: 0x4000 }, Done::Reset(FirmwareReset::Aborted)),
+            (
+                FlashOp::ErasePage { addr: 0x4000 },
+                Done::Reset(FirmwareReset::Aborted),
+            ),
         ];
         let end = q.push_flash_next(t(1), ops, FlashPath::Nvmc, &timing);
         assert_eq!(end, t(255));
@@ -251,11 +388,29 @@ mod tests {
         let mut mem = FlashMemory::new(4);
         mem.code.write_word(0x1000, 0).unwrap();
         let mut q = FlashQueue::default();
-        q.push_flash(t(0), FlashOp::ErasePage { addr: 0x1000 }, FlashPath::Nvmc, &timing, Done::Nothing, true);
-        q.push_flash(t(0), FlashOp::write_bytes(0x1004, &[1, 2, 3, 4]).unwrap(), FlashPath::Nvmc, &timing, Done::Nothing, true);
+        q.push_flash(
+            t(0),
+            FlashOp::ErasePage { addr: 0x1000 },
+            FlashPath::Nvmc,
+            &timing,
+            Done::Nothing,
+            true,
+        );
+        q.push_flash(
+            t(0),
+            FlashOp::write_bytes(0x1004, &[1, 2, 3, 4]).unwrap(),
+            FlashPath::Nvmc,
+            &timing,
+            Done::Nothing,
+            true,
+        );
         let mut out = [0u8; 8];
         q.project(&mem, 0x1000, &mut out);
         assert_eq!(out, [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4]);
-        assert_eq!(mem.code.read(0x1000, 4).unwrap(), &[0, 0, 0, 0], "flash itself is untouched");
+        assert_eq!(
+            mem.code.read(0x1000, 4).unwrap(),
+            &[0, 0, 0, 0],
+            "flash itself is untouched"
+        );
     }
 }

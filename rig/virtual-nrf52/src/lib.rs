@@ -72,6 +72,7 @@ pub mod debug_session;
 pub mod events;
 pub(crate) mod flash_queue;
 pub mod status;
+mod surfaces;
 pub(crate) mod uart;
 pub mod virtual_device;
 

@@ -31,14 +31,25 @@ pub(crate) struct UartPort {
 
 impl Default for UartPort {
     fn default() -> Self {
-        UartPort { decoder: SlipDecoder::default(), rx_free_at: SimTime::ZERO, rx: VecDeque::new(), tx_free_at: SimTime::ZERO, tx: VecDeque::new(), listening: false }
+        UartPort {
+            decoder: SlipDecoder::default(),
+            rx_free_at: SimTime::ZERO,
+            rx: VecDeque::new(),
+            tx_free_at: SimTime::ZERO,
+            tx: VecDeque::new(),
+            listening: false,
+        }
     }
 }
 
 impl UartPort {
     /// A serial bootloader starts listening with a fresh decoder of its buffer size.
     pub fn open(&mut self, buffer_len: usize) {
-        *self = UartPort { decoder: SlipDecoder::new(SlipConfig::sdk_uart_device(buffer_len)), listening: true, ..UartPort::default() };
+        *self = UartPort {
+            decoder: SlipDecoder::new(SlipConfig::sdk_uart_device(buffer_len)),
+            listening: true,
+            ..UartPort::default()
+        };
     }
 
     /// The device lost power: everything in flight is gone.
@@ -51,7 +62,11 @@ impl UartPort {
     pub fn close_keep_tx(&mut self) {
         let tx = std::mem::take(&mut self.tx);
         let tx_free_at = self.tx_free_at;
-        *self = UartPort { tx, tx_free_at, ..UartPort::default() };
+        *self = UartPort {
+            tx,
+            tx_free_at,
+            ..UartPort::default()
+        };
     }
 
     pub fn is_wedged(&self) -> bool {
@@ -65,14 +80,13 @@ impl UartPort {
             return;
         }
         let byte = timing.byte_time();
-        let mut at = self.rx_free_at.max(t);
-        for &b in bytes {
-            at += byte;
+        let start = self.rx_free_at.max(t);
+        for (i, &b) in bytes.iter().enumerate() {
             if let Some(SlipEvent::Frame(frame)) = self.decoder.push(b) {
-                self.rx.push_back((at, frame));
+                self.rx.push_back((start + byte * (i as u32 + 1), frame));
             }
         }
-        self.rx_free_at = at;
+        self.rx_free_at = start + byte * bytes.len() as u32;
     }
 
     /// When the next received frame is due.

@@ -15,16 +15,15 @@ use crate::cpu::CpuCosts;
 use crate::defects::DefectSet;
 use crate::descriptor::{BootloaderDescriptor, Transport};
 use crate::device::{CutPlan, Device as Hardware};
-use crate::events::{FirmwareReset, FlashOpRecord, PacketOutcome, DropReason, Reply, SimTime};
+use crate::events::{FirmwareReset, FlashOpRecord, SimTime};
 use crate::flash_queue::Done;
 use crate::installed::Code;
 use crate::lifecycle::BootRecord;
 use crate::mbr::{self, BootTarget, CopyBlRecord};
 use crate::power::ResetKind;
-use crate::status::{BootloaderStatus, SilentReason, Status};
+use crate::status::SilentReason;
 use crate::timing::TimingProfile;
 use crate::uart::UartPort;
-use nrf_dfu::settings::AreaStatus;
 use nrf_dfu::Chip;
 use std::time::Duration;
 
@@ -69,7 +68,7 @@ pub struct Device {
     pub(crate) run: Run,
     pub(crate) uart: UartPort,
     pub(crate) fallback: Option<BootloaderDescriptor>,
-    halted_at: Option<SimTime>,
+    pub(crate) halted_at: Option<SimTime>,
     mbr: Option<MbrWindow>,
 }
 
@@ -86,7 +85,14 @@ impl Device {
     /// its last boot started runs (without replaying the MBR's work).
     pub fn from_hardware(hw: Hardware, seed: u64) -> Device {
         let record = hw.boot_record().cloned();
-        let mut d = Device { core: Core::new(hw, seed), run: Run::Off, uart: UartPort::default(), fallback: None, halted_at: None, mbr: None };
+        let mut d = Device {
+            core: Core::new(hw, seed),
+            run: Run::Off,
+            uart: UartPort::default(),
+            fallback: None,
+            halted_at: None,
+            mbr: None,
+        };
         if d.core.hw.is_powered() {
             let record = record.unwrap_or(BootRecord {
                 reset: ResetKind::PowerOn,
@@ -95,7 +101,10 @@ impl Device {
                 elapsed: Duration::ZERO,
                 count: 0,
             });
-            d.start(BootRecord { elapsed: Duration::ZERO, ..record });
+            d.start(BootRecord {
+                elapsed: Duration::ZERO,
+                ..record
+            });
         }
         d
     }
@@ -214,7 +223,11 @@ impl Device {
     /// When something will happen by itself (including a serial response starting to go out).
     pub fn next_event_time(&self) -> Option<SimTime> {
         let internal = self.next_internal().map(|(t, _)| t);
-        let tx = if self.halted_at.is_none() { self.uart.next_tx_after(self.core.now) } else { None };
+        let tx = if self.halted_at.is_none() {
+            self.uart.next_tx_after(self.core.now)
+        } else {
+            None
+        };
         match (internal, tx) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -301,8 +314,20 @@ impl Device {
         self.mbr = None;
         if let (Some(before), Some(copy)) = (before, record.mbr_copy) {
             let (start, end) = (self.core.now, self.core.now + record.elapsed);
-            self.core.note_block(start, end, format!("MBR bootloader copy of {} bytes to {:#x}", copy.bytes, copy.dst));
-            self.mbr = Some(MbrWindow { start, end, before, cause });
+            self.core.note_block(
+                start,
+                end,
+                format!(
+                    "MBR bootloader copy of {} bytes to {:#x}",
+                    copy.bytes, copy.dst
+                ),
+            );
+            self.mbr = Some(MbrWindow {
+                start,
+                end,
+                before,
+                cause,
+            });
         }
         Some(record)
     }
@@ -341,16 +366,29 @@ impl Device {
     }
 
     fn boot_step(&mut self) {
-        let Run::Booting(boot) = &mut self.run else { return };
+        let Run::Booting(boot) = &mut self.run else {
+            return;
+        };
         match boot.step(&mut self.core) {
             BootStep::Wait => {}
             BootStep::EnterDfu { reason, timeout } => {
-                let Run::Booting(boot) = std::mem::replace(&mut self.run, Run::Off) else { return };
-                let Boot { profile, settings, .. } = *boot;
+                let Run::Booting(boot) = std::mem::replace(&mut self.run, Run::Off) else {
+                    return;
+                };
+                let Boot {
+                    profile, settings, ..
+                } = *boot;
                 if profile.transport == Transport::Uart {
-                    self.uart.open(profile.dialect.slip_buffer_len().unwrap_or(131));
+                    self.uart
+                        .open(profile.dialect.slip_buffer_len().unwrap_or(131));
                 }
-                self.run = Run::Dfu(Box::new(Dfu::open(&mut self.core, profile, settings, reason, timeout)));
+                self.run = Run::Dfu(Box::new(Dfu::open(
+                    &mut self.core,
+                    profile,
+                    settings,
+                    reason,
+                    timeout,
+                )));
             }
             BootStep::StartApp => {
                 let address = crate::bootloader::enter_dfu::bank0_start(&self.core);
@@ -435,10 +473,20 @@ impl Device {
             self.power_on(t);
             return true;
         }
-        if kind == ResetKind::PinReset && crate::uicr::Uicr(&self.core.hw.memory().uicr).reset_pin().is_none() {
+        if kind == ResetKind::PinReset
+            && crate::uicr::Uicr(&self.core.hw.memory().uicr)
+                .reset_pin()
+                .is_none()
+        {
             return false;
         }
-        if let Some(head) = self.core.queue.head().filter(|h| h.start <= self.core.now).cloned() {
+        if let Some(head) = self
+            .core
+            .queue
+            .head()
+            .filter(|h| h.start <= self.core.now)
+            .cloned()
+        {
             self.core.apply(&head);
         }
         self.reboot(BootCause::Reset(kind));
@@ -465,139 +513,6 @@ impl Device {
                 d.erase_until += by;
             }
             let _ = self.core.hw.resume();
-        }
-    }
-
-    // --- what it shows ----------------------------------------------------------------------
-
-    pub fn status(&self) -> Status {
-        if !self.core.hw.is_powered() {
-            return Status::Off;
-        }
-        if self.halted_at.is_some() {
-            return Status::Silent;
-        }
-        match &self.run {
-            Run::Off => Status::Off,
-            Run::Silent(_) | Run::Booting(_) => Status::Silent,
-            Run::App(a) => a.status(&self.core),
-            Run::Dfu(d) if d.is_open() => Status::Bootloader(self.bootloader_status(d)),
-            Run::Dfu(_) => Status::Silent,
-        }
-    }
-
-    fn bootloader_status(&self, d: &Dfu) -> BootloaderStatus {
-        let p = &d.profile;
-        let mut ble_address = self.core.hw.ficr().ble_address();
-        if !p.requires_bonds {
-            ble_address[0] = ble_address[0].wrapping_add(1);
-        }
-        let custom = d.s.adv_name().filter(|a| a.status() == AreaStatus::Valid && !p.requires_bonds);
-        let adv_name = custom.map_or_else(|| p.adv_name.clone(), |a| String::from_utf8_lossy(a.name_bytes()).into_owned());
-        BootloaderStatus { sdk: p.sdk, transport: p.transport, adv_name, ble_address, requires_bonds: p.requires_bonds, max_att_mtu: p.max_att_mtu(), init_valid: d.init.is_some() }
-    }
-
-    /// Why [`Status::Silent`], when it is.
-    pub fn silent_reason(&self) -> Option<SilentReason> {
-        if !self.core.hw.is_powered() {
-            return None;
-        }
-        if self.halted_at.is_some() {
-            return Some(SilentReason::Halted);
-        }
-        match &self.run {
-            Run::Off => None,
-            Run::Silent(r) => Some(r.clone()),
-            Run::Booting(_) => Some(SilentReason::Booting),
-            Run::App(a) => a.silent_reason(),
-            Run::Dfu(d) => match d.state {
-                crate::bootloader::DfuState::Open => None,
-                crate::bootloader::DfuState::Closing => Some(SilentReason::Resetting),
-                crate::bootloader::DfuState::Stuck => Some(SilentReason::Stuck),
-            },
-        }
-    }
-
-    /// Why the bootloader is in DFU mode, if it is.
-    pub fn dfu_enter_reason(&self) -> Option<crate::bootloader::EnterReason> {
-        match &self.run {
-            Run::Dfu(d) => Some(d.reason),
-            _ => None,
-        }
-    }
-
-    /// The bootloader build in DFU mode, if it is.
-    pub fn dfu_profile(&self) -> Option<&Profile> {
-        match &self.run {
-            Run::Dfu(d) => Some(&d.profile),
-            _ => None,
-        }
-    }
-
-    // --- DFU, transport-neutral ---------------------------------------------------------------
-
-    /// A control-point request (BLE CP write, or a serial frame's bytes). `None`: no reply.
-    pub fn dfu_control(&mut self, t: SimTime, request: &[u8]) -> Option<Reply> {
-        self.advance_to(t);
-        if self.halted_at.is_some() {
-            return None;
-        }
-        match &mut self.run {
-            Run::Dfu(d) => d.control(&mut self.core, request),
-            _ => None,
-        }
-    }
-
-    /// A BLE Packet characteristic write (write without response).
-    pub fn dfu_packet(&mut self, t: SimTime, data: &[u8]) -> PacketOutcome {
-        self.advance_to(t);
-        match &mut self.run {
-            Run::Dfu(d) if self.halted_at.is_none() => d.packet(&mut self.core, data),
-            _ => PacketOutcome::dropped(DropReason::NotListening),
-        }
-    }
-
-    /// The BLE link dropped (disconnect, supervision timeout): table 8.8.
-    pub fn dfu_link_lost(&mut self, t: SimTime) {
-        self.advance_to(t);
-        if let Run::Dfu(d) = &mut self.run {
-            d.link_lost(&self.core);
-        }
-    }
-
-    // --- UART --------------------------------------------------------------------------------
-
-    /// SLIP bytes from the host, starting to arrive at `t` (one byte per 10 bit times).
-    pub fn uart_rx(&mut self, t: SimTime, bytes: &[u8]) {
-        self.advance_to(t);
-        let uart = self.timing().uart;
-        self.uart.receive(self.core.now, bytes, uart);
-    }
-
-    /// SLIP-encoded responses that have started going out by `t`, each with the time it is
-    /// fully transmitted.
-    pub fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)> {
-        self.advance_to(t);
-        self.uart.take_tx(self.core.now)
-    }
-
-    /// Whether the serial decoder is wedged by an oversized frame (until the next reset).
-    pub fn uart_wedged(&self) -> bool {
-        self.uart.is_wedged()
-    }
-
-    fn uart_frame(&mut self, frame: &[u8]) {
-        let Run::Dfu(d) = &mut self.run else { return };
-        if d.transport() != Transport::Uart {
-            return;
-        }
-        let reply = match frame.split_first() {
-            Some((&0x08, payload)) => d.serial_write(&mut self.core, payload),
-            _ => d.control(&mut self.core, frame),
-        };
-        if let Some(r) = reply {
-            let uart = self.core.hw.timing().uart;
-            self.uart.send(r.ready_at, &r.bytes, uart);
         }
     }
 }

@@ -60,8 +60,16 @@ pub(crate) struct CopyJob {
 pub(crate) fn copy_job(core: &Core, s: &SettingsPage, what: Pending) -> Option<CopyJob> {
     let src = bank1_source(core, s);
     let job = match what {
-        Pending::App => CopyJob { dst: bank0_start(core), src, total: s.bank_1.image_size },
-        Pending::SoftDevice | Pending::SoftDeviceBootloader => CopyJob { dst: SOFTDEVICE_START, src, total: align_to_page(s.sd_size) },
+        Pending::App => CopyJob {
+            dst: bank0_start(core),
+            src,
+            total: s.bank_1.image_size,
+        },
+        Pending::SoftDevice | Pending::SoftDeviceBootloader => CopyJob {
+            dst: SOFTDEVICE_START,
+            src,
+            total: align_to_page(s.sd_size),
+        },
         Pending::Bootloader => return None,
     };
     // The copy runs downwards only (`ASSERT(src_addr >= dst_addr)`).
@@ -79,9 +87,19 @@ pub(crate) fn copy_step(core: &mut Core, p: &Profile, s: &mut SettingsPage, job:
     let step = p.copy_step_pages.min(safe);
     let left = job.total - done;
     let pages = left.div_ceil(PAGE_SIZE);
-    let (pages, bytes) = if pages <= step { (pages, left) } else { (step, step * PAGE_SIZE) };
+    let (pages, bytes) = if pages <= step {
+        (pages, left)
+    } else {
+        (step, step * PAGE_SIZE)
+    };
     for i in 0..pages {
-        let _ = core.flash(FlashOp::ErasePage { addr: dst + i * PAGE_SIZE }, FlashCtx::BOOT, Done::Nothing);
+        let _ = core.flash(
+            FlashOp::ErasePage {
+                addr: dst + i * PAGE_SIZE,
+            },
+            FlashCtx::BOOT,
+            Done::Nothing,
+        );
     }
     let len = bytes.div_ceil(4) * 4;
     let data = core.read(src, len).to_vec();
@@ -92,7 +110,13 @@ pub(crate) fn copy_step(core: &mut Core, p: &Profile, s: &mut SettingsPage, job:
     let _ = settings_store::write_and_backup(core, p, s, FlashCtx::BOOT, Done::Nothing);
     if p.copy_erases_source {
         for i in 0..pages {
-            let _ = core.flash(FlashOp::ErasePage { addr: src + i * PAGE_SIZE }, FlashCtx::BOOT, Done::Nothing);
+            let _ = core.flash(
+                FlashOp::ErasePage {
+                    addr: src + i * PAGE_SIZE,
+                },
+                FlashCtx::BOOT,
+                Done::Nothing,
+            );
         }
     }
 }
@@ -102,9 +126,19 @@ pub(crate) fn copy_step(core: &mut Core, p: &Profile, s: &mut SettingsPage, job:
 pub(crate) fn finish_app(core: &Core, s: &mut SettingsPage) -> u32 {
     let start = bank0_start(core);
     let size = s.bank_1.image_size;
-    let crc = core.hw.memory().code.read(start, size).map(nrf_dfu::crc::crc32).ok();
+    let crc = core
+        .hw
+        .memory()
+        .code
+        .read(start, size)
+        .map(nrf_dfu::crc::crc32)
+        .ok();
     if crc == Some(s.bank_1.image_crc) {
-        s.bank_0 = Bank { image_size: size, image_crc: s.bank_1.image_crc, bank_code: BankCode::ValidApp };
+        s.bank_0 = Bank {
+            image_size: size,
+            image_crc: s.bank_1.image_crc,
+            bank_code: BankCode::ValidApp,
+        };
     }
     size
 }
@@ -112,7 +146,13 @@ pub(crate) fn finish_app(core: &Core, s: &mut SettingsPage) -> u32 {
 /// After the SoftDevice copy: 15.3+ checks it against its boot validation.
 pub(crate) fn finish_softdevice(core: &Core, p: &Profile, s: &SettingsPage) -> bool {
     match s.v2() {
-        Some(v2) => boot_validate(core, p, &v2.boot_validation_softdevice, SOFTDEVICE_START, s.sd_size),
+        Some(v2) => boot_validate(
+            core,
+            p,
+            &v2.boot_validation_softdevice,
+            SOFTDEVICE_START,
+            s.sd_size,
+        ),
         None => true,
     }
 }
@@ -136,11 +176,16 @@ pub(crate) fn bootloader_step(core: &Core, s: &SettingsPage, what: Pending) -> B
     let bl = core.hw.chip().bootloader_address();
     let region = core.read(bl, len);
     let same_at = |a: u32| !region.is_empty() && core.read(a, len) == region;
-    if same_at(src) || (what == Pending::SoftDeviceBootloader && src >= 0x4000 && same_at(src - 0x4000)) {
+    if same_at(src)
+        || (what == Pending::SoftDeviceBootloader && src >= 0x4000 && same_at(src - 0x4000))
+    {
         return BlStep::InPlace;
     }
     match CopyBlRecord::validate(core.hw.memory(), src, len.div_ceil(4)) {
-        Ok((page, rec)) => BlStep::CopyRequest { page, record: rec.encode() },
+        Ok((page, rec)) => BlStep::CopyRequest {
+            page,
+            record: rec.encode(),
+        },
         Err(_) => BlStep::Failed,
     }
 }
@@ -148,7 +193,11 @@ pub(crate) fn bootloader_step(core: &Core, s: &SettingsPage, what: Pending) -> B
 /// Store the COPY_BL request (erase the parameter page, write the record); the MBR takes over
 /// when it is written.
 pub(crate) fn request_copy_bl(core: &mut Core, page: u32, record: &[u8]) {
-    let _ = core.flash(FlashOp::ErasePage { addr: page }, FlashCtx::BOOT, Done::Nothing);
+    let _ = core.flash(
+        FlashOp::ErasePage { addr: page },
+        FlashCtx::BOOT,
+        Done::Nothing,
+    );
     if let Ok(op) = FlashOp::write_bytes(page, record) {
         let _ = core.flash(op, FlashCtx::BOOT, Done::MbrCopyBl);
     }

@@ -25,13 +25,19 @@ enum Stage {
     Settings,
     Activate,
     /// Activation is over with this result: invalidate bank 1, write settings.
-    Activated { softdevice: bool, ok: bool },
+    Activated {
+        softdevice: bool,
+        ok: bool,
+    },
     /// `bootloader_reset(true)`: the backup is queued; reset when it is done.
     ResetPending,
     EnterCheck,
     Decided(Option<EnterReason>),
     /// Enter flags cleared; DFU mode opens when the queue has drained.
-    Open { reason: EnterReason, timeout: Option<Duration> },
+    Open {
+        reason: EnterReason,
+        timeout: Option<Duration>,
+    },
     AppStart,
     /// Settings work before the jump is queued; jump when it is done.
     Jump,
@@ -42,7 +48,10 @@ enum Stage {
 pub(crate) enum BootStep {
     /// Work is queued; call [`Boot::step`] again when the queue drains.
     Wait,
-    EnterDfu { reason: EnterReason, timeout: Option<Duration> },
+    EnterDfu {
+        reason: EnterReason,
+        timeout: Option<Duration>,
+    },
     StartApp,
     Reset(FirmwareReset),
 }
@@ -58,7 +67,12 @@ pub(crate) struct Boot {
 impl Boot {
     pub fn new(profile: Profile, reset: ResetKind) -> Boot {
         let settings = SettingsPage::defaults(profile.layout);
-        Boot { profile, settings, reset, stage: Stage::MbrSlots }
+        Boot {
+            profile,
+            settings,
+            reset,
+            stage: Stage::MbrSlots,
+        }
     }
 
     /// Run until work is queued or the boot is decided. When work was queued, a zero-length
@@ -83,7 +97,10 @@ impl Boot {
             Stage::MbrSlots => {
                 if p.populate_mbr_slots {
                     let chip = core.hw.chip();
-                    for (slot, value) in [(MBR_BOOTLOADER_ADDR_SLOT, chip.bootloader_address()), (MBR_PARAMS_PAGE_ADDR_SLOT, chip.mbr_params_address())] {
+                    for (slot, value) in [
+                        (MBR_BOOTLOADER_ADDR_SLOT, chip.bootloader_address()),
+                        (MBR_PARAMS_PAGE_ADDR_SLOT, chip.mbr_params_address()),
+                    ] {
                         if core.read_word(slot) == u32::MAX {
                             if let Ok(op) = FlashOp::write_bytes(slot, &value.to_le_bytes()) {
                                 let _ = core.flash(op, FlashCtx::BOOT, Done::Nothing);
@@ -98,7 +115,11 @@ impl Boot {
                 let (main, backup) = settings_store::pages(core.hw.chip());
                 for (page, bytes) in [(main, loaded.main_write), (backup, loaded.backup_write)] {
                     if let Some(bytes) = bytes {
-                        let _ = core.flash(FlashOp::ErasePage { addr: page }, FlashCtx::BOOT, Done::Nothing);
+                        let _ = core.flash(
+                            FlashOp::ErasePage { addr: page },
+                            FlashCtx::BOOT,
+                            Done::Nothing,
+                        );
                         if let Ok(op) = FlashOp::write_bytes(page, &bytes) {
                             let _ = core.flash(op, FlashCtx::BOOT, Done::Nothing);
                         }
@@ -111,10 +132,19 @@ impl Boot {
             Stage::Activated { softdevice, ok } => {
                 // 17.1 `nrf_bootloader_fw_activate`: invalidate bank 1, write settings + backup.
                 self.settings.bank_1 = Bank::EMPTY;
-                let _ = settings_store::write_and_backup(core, p, &mut self.settings, FlashCtx::BOOT, Done::Nothing);
+                let _ = settings_store::write_and_backup(
+                    core,
+                    p,
+                    &mut self.settings,
+                    FlashCtx::BOOT,
+                    Done::Nothing,
+                );
                 if ok && softdevice && self.settings.bank_0.bank_code == BankCode::ValidApp {
                     // A new SoftDevice with a valid app: stay in DFU for the app (10 s).
-                    self.stage = Stage::Open { reason: EnterReason::AfterSoftDevice, timeout: Some(p.continuation_timeout) };
+                    self.stage = Stage::Open {
+                        reason: EnterReason::AfterSoftDevice,
+                        timeout: Some(p.continuation_timeout),
+                    };
                 } else {
                     // ACTIVATION_SUCCESS (or ERROR, whose app_error also resets):
                     // bootloader_reset(true) backs up the settings, then resets.
@@ -169,18 +199,23 @@ impl Boot {
                 true
             }
             Pending::SoftDevice => activation::finish_softdevice(core, p, &self.settings),
-            Pending::Bootloader | Pending::SoftDeviceBootloader => match activation::bootloader_step(core, &self.settings, what) {
-                BlStep::InPlace => true,
-                BlStep::Failed => false,
-                BlStep::CopyRequest { page, record } => {
-                    // The MBR resets the chip once the request is stored (Done::MbrCopyBl).
-                    activation::request_copy_bl(core, page, &record);
-                    self.stage = Stage::ResetPending;
-                    return;
+            Pending::Bootloader | Pending::SoftDeviceBootloader => {
+                match activation::bootloader_step(core, &self.settings, what) {
+                    BlStep::InPlace => true,
+                    BlStep::Failed => false,
+                    BlStep::CopyRequest { page, record } => {
+                        // The MBR resets the chip once the request is stored (Done::MbrCopyBl).
+                        activation::request_copy_bl(core, page, &record);
+                        self.stage = Stage::ResetPending;
+                        return;
+                    }
                 }
-            },
+            }
         };
-        self.stage = Stage::Activated { softdevice: what.updates_softdevice(), ok };
+        self.stage = Stage::Activated {
+            softdevice: what.updates_softdevice(),
+            ok,
+        };
     }
 
     /// DFU mode: clear the enter flags (GPREGRET now; the settings flag through a settings
@@ -188,12 +223,17 @@ impl Boot {
     fn enter_dfu(&mut self, core: &mut Core, reason: EnterReason) {
         let p = &self.profile;
         let g = core.hw.power().gpregret();
-        core.hw.power_mut().set_gpregret(p.gpregret.cleared(g) as u32);
+        core.hw
+            .power_mut()
+            .set_gpregret(p.gpregret.cleared(g) as u32);
         if self.settings.enter_buttonless_dfu == 1 && p.settings_flag_enters_dfu {
             self.settings.enter_buttonless_dfu = 0;
             let _ = settings_store::write(core, &mut self.settings, FlashCtx::BOOT, Done::Nothing);
         }
-        self.stage = Stage::Open { reason, timeout: p.inactivity_timeout };
+        self.stage = Stage::Open {
+            reason,
+            timeout: p.inactivity_timeout,
+        };
     }
 
     /// Not DFU: erase peer data / advertising name if present (17.1

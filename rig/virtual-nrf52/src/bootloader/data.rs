@@ -44,12 +44,19 @@ impl Dfu {
     }
 
     pub fn data_select(&self) -> Response {
-        Response::Select { max_size: DATA_OBJECT_MAX_SIZE, offset: self.s.progress.firmware_image_offset, crc: self.data_crc_value() }
+        Response::Select {
+            max_size: DATA_OBJECT_MAX_SIZE,
+            offset: self.s.progress.firmware_image_offset,
+            crc: self.data_crc_value(),
+        }
     }
 
     /// Everything received so far, executed or not.
     pub fn data_crc(&self) -> Response {
-        Response::Crc { offset: self.s.progress.firmware_image_offset, crc: self.data_crc_value() }
+        Response::Crc {
+            offset: self.s.progress.firmware_image_offset,
+            crc: self.data_crc_value(),
+        }
     }
 
     /// CREATE(2, n): the checks in the order of each SDK, then the object restarts at the last
@@ -62,10 +69,22 @@ impl Dfu {
         let init = self.init.is_some();
         let check = if self.profile.results == ResultStyle::Sdk12 {
             // SDK 12: size, alignment, max, init, overflow.
-            [(n == 0, ResultCode::InvalidParameter), (unaligned_not_last, ResultCode::InvalidParameter), (n > DATA_OBJECT_MAX_SIZE, ResultCode::InsufficientResources), (!init, ResultCode::OperationNotPermitted), (overflow, ResultCode::OperationNotPermitted)]
+            [
+                (n == 0, ResultCode::InvalidParameter),
+                (unaligned_not_last, ResultCode::InvalidParameter),
+                (n > DATA_OBJECT_MAX_SIZE, ResultCode::InsufficientResources),
+                (!init, ResultCode::OperationNotPermitted),
+                (overflow, ResultCode::OperationNotPermitted),
+            ]
         } else {
             // 15+: init, size, alignment, max, overflow (facts §8.5).
-            [(!init, ResultCode::OperationNotPermitted), (n == 0, ResultCode::InvalidParameter), (unaligned_not_last, ResultCode::InvalidParameter), (n > DATA_OBJECT_MAX_SIZE, ResultCode::InsufficientResources), (overflow, ResultCode::OperationNotPermitted)]
+            [
+                (!init, ResultCode::OperationNotPermitted),
+                (n == 0, ResultCode::InvalidParameter),
+                (unaligned_not_last, ResultCode::InvalidParameter),
+                (n > DATA_OBJECT_MAX_SIZE, ResultCode::InsufficientResources),
+                (overflow, ResultCode::OperationNotPermitted),
+            ]
         };
         if let Some((_, code)) = check.iter().find(|(bad, _)| *bad) {
             return Err(res(*code));
@@ -84,7 +103,13 @@ impl Dfu {
         let addr = self.fw_start + last;
         let mut end = core.now;
         for page in 0..n.div_ceil(PAGE_SIZE) {
-            match core.flash(FlashOp::ErasePage { addr: addr + page * PAGE_SIZE }, self.ctx, Done::Nothing) {
+            match core.flash(
+                FlashOp::ErasePage {
+                    addr: addr + page * PAGE_SIZE,
+                },
+                self.ctx,
+                Done::Nothing,
+            ) {
                 Ok(e) => end = e,
                 // The erase cannot be queued: INVALID_OBJECT (facts §9 item 8).
                 Err(_) => return Err(res(ResultCode::InvalidObject)),
@@ -124,11 +149,21 @@ impl Dfu {
             return WriteResult::failed(res(ResultCode::InvalidParameter));
         }
         // A refused store leaves offset and CRC; the response stays zero-initialised.
-        let dropped = |reason| WriteResult { outcome: Ok((0, 0)), dropped: Some(reason), holds_buffer: false };
+        let dropped = |reason| WriteResult {
+            outcome: Ok((0, 0)),
+            dropped: Some(reason),
+            holds_buffer: false,
+        };
         let addr = self.fw_start + self.s.write_offset;
-        let Ok(op) = FlashOp::write_bytes(addr, data) else { return dropped(DropReason::UnalignedLength) };
+        let Ok(op) = FlashOp::write_bytes(addr, data) else {
+            return dropped(DropReason::UnalignedLength);
+        };
         let pooled = self.profile.rx_buffers.is_some();
-        let done = if pooled { Done::RxBufferFree } else { Done::Nothing };
+        let done = if pooled {
+            Done::RxBufferFree
+        } else {
+            Done::Nothing
+        };
         if core.flash(op, self.ctx, done).is_err() {
             return dropped(DropReason::FlashQueueFull);
         }
@@ -136,7 +171,11 @@ impl Dfu {
         self.s.write_offset += data.len() as u32;
         p.firmware_image_offset += data.len() as u32;
         p.firmware_image_crc = crc32_continue(p.firmware_image_crc, data);
-        WriteResult { outcome: Ok((p.firmware_image_offset, p.firmware_image_crc)), dropped: None, holds_buffer: pooled }
+        WriteResult {
+            outcome: Ok((p.firmware_image_offset, p.firmware_image_crc)),
+            dropped: None,
+            holds_buffer: pooled,
+        }
     }
 
     /// SDK 12: data goes into 256-byte buffers, stored when one fills or the object is complete;
@@ -146,7 +185,9 @@ impl Dfu {
             return WriteResult::failed(res(ResultCode::InsufficientResources));
         }
         let p = &mut self.s.progress;
-        if data.len() as u64 + (p.firmware_image_offset - p.firmware_image_offset_last) as u64 > p.data_object_size as u64 {
+        if data.len() as u64 + (p.firmware_image_offset - p.firmware_image_offset_last) as u64
+            > p.data_object_size as u64
+        {
             return WriteResult::failed(res(ResultCode::InvalidParameter));
         }
         p.firmware_image_crc = crc32_continue(p.firmware_image_crc, data);
@@ -161,12 +202,18 @@ impl Dfu {
             self.buf12.bytes.extend_from_slice(&data[first..]);
         }
         let p = &self.s.progress;
-        let object_end = self.s.write_offset - p.firmware_image_offset_last + self.buf12.bytes.len() as u32 >= p.data_object_size;
+        let object_end = self.s.write_offset - p.firmware_image_offset_last
+            + self.buf12.bytes.len() as u32
+            >= p.data_object_size;
         if !self.buf12.bytes.is_empty() && object_end {
             dropped = dropped.or(self.store_chunk_sdk12(core));
         }
         let p = &self.s.progress;
-        WriteResult { outcome: Ok((p.firmware_image_offset, p.firmware_image_crc)), dropped, holds_buffer: false }
+        WriteResult {
+            outcome: Ok((p.firmware_image_offset, p.firmware_image_crc)),
+            dropped,
+            holds_buffer: false,
+        }
     }
 
     fn store_chunk_sdk12(&mut self, core: &mut Core) -> Option<DropReason> {
@@ -174,7 +221,9 @@ impl Dfu {
         let len = chunk.len() as u32;
         chunk.resize(chunk.len().div_ceil(4) * 4, 0xFF);
         let addr = self.fw_start + self.s.write_offset;
-        let queued = FlashOp::write_bytes(addr, &chunk).ok().and_then(|op| core.flash(op, self.ctx, Done::Nothing).ok());
+        let queued = FlashOp::write_bytes(addr, &chunk)
+            .ok()
+            .and_then(|op| core.flash(op, self.ctx, Done::Nothing).ok());
         chunk.clear();
         self.buf12.bytes = chunk;
         if queued.is_some() {
@@ -206,12 +255,20 @@ impl Dfu {
             return self.finish_transfer(core, early);
         }
         if self.profile.save_progress_every_execute {
-            let r = if early { self.write_settings_next(core, Done::Nothing) } else { settings_store::write(core, &mut self.s, self.ctx, Done::Nothing).is_ok() };
+            let r = if early {
+                self.write_settings_next(core, Done::Nothing)
+            } else {
+                settings_store::write(core, &mut self.s, self.ctx, Done::Nothing).is_ok()
+            };
             if !r {
                 return (Err(res(ResultCode::OperationFailed)), now);
             }
         }
-        let ready = if early || sdk12 { now } else { core.queue.drained_at(now) };
+        let ready = if early || sdk12 {
+            now
+        } else {
+            core.queue.drained_at(now)
+        };
         (Ok(nrf_dfu::wire::Response::Execute), ready)
     }
 
@@ -220,10 +277,16 @@ impl Dfu {
         self.s.fix_settings_crcs();
         let bytes = self.s.encode();
         let (main, _) = settings_store::pages(core.hw.chip());
-        let Ok(write) = FlashOp::write_bytes(main, &bytes) else { return false };
-        let ops = vec![(FlashOp::ErasePage { addr: main }, Done::Nothing), (write, done)];
+        let Ok(write) = FlashOp::write_bytes(main, &bytes) else {
+            return false;
+        };
+        let ops = vec![
+            (FlashOp::ErasePage { addr: main }, Done::Nothing),
+            (write, done),
+        ];
         let timing = core.hw.timing().clone();
-        core.queue.push_flash_next(core.now, ops, self.ctx.path, &timing);
+        core.queue
+            .push_flash_next(core.now, ops, self.ctx.path, &timing);
         true
     }
 }

@@ -4,7 +4,9 @@ use super::profile::Profile;
 use crate::core::Core;
 use crate::power::{resetreas, ResetKind};
 use nrf_dfu::memory_map::{align_to_page, SoftDeviceInfo, SOFTDEVICE_START};
-use nrf_dfu::settings::{BankCode, BootValidation, BootValidationType, SettingsLayout, SettingsPage};
+use nrf_dfu::settings::{
+    BankCode, BootValidation, BootValidationType, SettingsLayout, SettingsPage,
+};
 use nrf_dfu::signing::PublicKey;
 use sha2::{Digest, Sha256};
 
@@ -31,15 +33,22 @@ pub(crate) fn installed_softdevice(core: &Core) -> Option<SoftDeviceInfo> {
 }
 
 /// `boot_validate` (15.3+): check `len` bytes at `addr` against a boot validation entry.
-pub(crate) fn boot_validate(core: &Core, p: &Profile, bv: &BootValidation, addr: u32, len: u32) -> bool {
-    let Ok(data) = core.hw.memory().code.read(addr, len) else { return false };
+pub(crate) fn boot_validate(
+    core: &Core,
+    p: &Profile,
+    bv: &BootValidation,
+    addr: u32,
+    len: u32,
+) -> bool {
+    let Ok(data) = core.hw.memory().code.read(addr, len) else {
+        return false;
+    };
     match bv.kind {
         BootValidationType::NoValidation => true,
         BootValidationType::ValidateCrc => nrf_dfu::crc::crc32(data).to_le_bytes() == bv.bytes[..4],
         BootValidationType::ValidateSha256 => Sha256::digest(data)[..] == bv.bytes[..32],
-        BootValidationType::ValidateEcdsaP256Sha256 => {
-            PublicKey::from_pk64(&p.public_key).is_ok_and(|k| k.verify_nordic(data, &bv.bytes).is_ok())
-        }
+        BootValidationType::ValidateEcdsaP256Sha256 => PublicKey::from_pk64(&p.public_key)
+            .is_ok_and(|k| k.verify_nordic(data, &bv.bytes).is_ok()),
         _ => false,
     }
 }
@@ -51,10 +60,15 @@ pub(crate) fn app_valid(core: &Core, p: &Profile, s: &SettingsPage, skip_crc: bo
     }
     let start = bank0_start(core);
     let size = s.bank_0.image_size;
-    let Ok(data) = core.hw.memory().code.read(start, size) else { return (false, 0) };
+    let Ok(data) = core.hw.memory().code.read(start, size) else {
+        return (false, 0);
+    };
     match p.layout {
         // SDK 12: image_crc 0 means "do not check" (facts §7.1).
-        SettingsLayout::Sdk12 => (s.bank_0.image_crc == 0 || nrf_dfu::crc::crc32(data) == s.bank_0.image_crc, size),
+        SettingsLayout::Sdk12 => (
+            s.bank_0.image_crc == 0 || nrf_dfu::crc::crc32(data) == s.bank_0.image_crc,
+            size,
+        ),
         SettingsLayout::V1 => (nrf_dfu::crc::crc32(data) == s.bank_0.image_crc, size),
         SettingsLayout::V2 => {
             let Some(v2) = s.v2() else { return (false, 0) };
@@ -89,7 +103,12 @@ pub(crate) fn take_crc_skip(core: &mut Core, p: &Profile, reset: ResetKind) -> b
 
 /// First true wins (facts §8.1 step 3): invalid app, GPREGRET, settings flag. The button and
 /// pin-reset methods are off in the SDK examples' default configuration.
-pub(crate) fn check(core: &Core, p: &Profile, s: &SettingsPage, skip_crc: bool) -> (Option<EnterReason>, u32) {
+pub(crate) fn check(
+    core: &Core,
+    p: &Profile,
+    s: &SettingsPage,
+    skip_crc: bool,
+) -> (Option<EnterReason>, u32) {
     let (valid, hashed) = app_valid(core, p, s, skip_crc);
     let reason = if !valid {
         Some(EnterReason::AppInvalid)

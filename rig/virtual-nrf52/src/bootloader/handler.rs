@@ -3,16 +3,19 @@
 //! `Dialect::device_decode_with_stale`) and the handler's (object operations, versions, ping,
 //! abort), with each SDK's result and extended error codes (facts §2.1-2.5).
 
+use super::settings_store;
 use super::{Current, Dfu, DfuState};
 use crate::core::Core;
 use crate::descriptor::Transport;
 use crate::events::{DropReason, FirmwareReset, PacketOutcome, Reply, SimTime};
-use crate::flash_queue::Done;
 use crate::ficr::reg;
-use super::settings_store;
+use crate::flash_queue::Done;
 use nrf_dfu::memory_map::{FICR_BASE, SOFTDEVICE_START};
 use nrf_dfu::settings::BankCode;
-use nrf_dfu::wire::{DeviceDecode, ExtError, FirmwareType, ObjectType, Opcode, Request, Response, ResultCode, PROTOCOL_VERSION};
+use nrf_dfu::wire::{
+    DeviceDecode, ExtError, FirmwareType, ObjectType, Opcode, Request, Response, ResultCode,
+    PROTOCOL_VERSION,
+};
 
 /// Why a request failed: a result code, or an extended error (14+: `0B <ext>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +39,11 @@ pub(crate) struct WriteResult {
 
 impl WriteResult {
     pub fn failed(f: Fail) -> WriteResult {
-        WriteResult { outcome: Err(f), dropped: None, holds_buffer: false }
+        WriteResult {
+            outcome: Err(f),
+            dropped: None,
+            holds_buffer: false,
+        }
     }
 }
 
@@ -46,17 +53,25 @@ impl Dfu {
         if !self.is_open() {
             return None;
         }
-        let decoded = self.profile.dialect.device_decode_with_stale(raw, &self.last_cp);
+        let decoded = self
+            .profile
+            .dialect
+            .device_decode_with_stale(raw, &self.last_cp);
         self.last_cp.clear();
         self.last_cp.extend_from_slice(raw);
         match decoded {
-            DeviceDecode::Reply { bytes, .. } => Some(Reply { bytes, ready_at: core.now }),
+            DeviceDecode::Reply { bytes, .. } => Some(Reply {
+                bytes,
+                ready_at: core.now,
+            }),
             // Serial: an empty frame read as OBJECT_WRITE of 65535 bytes; the size check refuses
             // it (facts §3), reported only at a PRN boundary.
             DeviceDecode::WriteLengthUnderflow => {
                 let r = match self.current {
                     Current::Invalid => WriteResult::failed(Fail::Res(ResultCode::InvalidObject)),
-                    _ if self.current == Current::Data && self.init.is_none() => WriteResult::failed(Fail::Res(ResultCode::OperationNotPermitted)),
+                    _ if self.current == Current::Data && self.init.is_none() => {
+                        WriteResult::failed(Fail::Res(ResultCode::OperationNotPermitted))
+                    }
                     _ => WriteResult::failed(Fail::Res(ResultCode::InvalidParameter)),
                 };
                 self.prn_notification(core, r)
@@ -82,7 +97,11 @@ impl Dfu {
         if !self.is_open() || self.profile.transport != Transport::Ble {
             return PacketOutcome::dropped(DropReason::NotListening);
         }
-        if self.profile.has(crate::defects::Defect::DropPacketsAfterCreate) && core.now < self.erase_until {
+        if self
+            .profile
+            .has(crate::defects::Defect::DropPacketsAfterCreate)
+            && core.now < self.erase_until
+        {
             return PacketOutcome::dropped(DropReason::DuringCreateErase);
         }
         let pooled = self.profile.rx_buffers.is_some();
@@ -97,12 +116,19 @@ impl Dfu {
             self.rx_free += 1;
         }
         let notification = self.prn_notification(core, r);
-        PacketOutcome { dropped: r.dropped, notification }
+        PacketOutcome {
+            dropped: r.dropped,
+            notification,
+        }
     }
 
     fn write(&mut self, core: &mut Core, data: &[u8]) -> WriteResult {
         match self.current {
-            Current::Command => WriteResult { outcome: self.cmd_write(data), dropped: None, holds_buffer: false },
+            Current::Command => WriteResult {
+                outcome: self.cmd_write(data),
+                dropped: None,
+                holds_buffer: false,
+            },
             Current::Data => self.data_write(core, data),
             Current::Invalid => WriteResult::failed(Fail::Res(ResultCode::InvalidObject)),
         }
@@ -122,7 +148,10 @@ impl Dfu {
             Ok((offset, crc)) => Response::Crc { offset, crc },
             Err(f) => self.failure(op, f),
         };
-        Some(Reply { bytes: self.profile.dialect.encode_response(&response), ready_at: core.now })
+        Some(Reply {
+            bytes: self.profile.dialect.encode_response(&response),
+            ready_at: core.now,
+        })
     }
 
     fn request(&mut self, core: &mut Core, req: Request) -> Option<Reply> {
@@ -146,7 +175,10 @@ impl Dfu {
             Ok(r) => r,
             Err(f) => self.failure(op, f),
         };
-        Some(Reply { bytes: self.profile.dialect.encode_response(&response), ready_at })
+        Some(Reply {
+            bytes: self.profile.dialect.encode_response(&response),
+            ready_at,
+        })
     }
 
     /// The error response; an extended error is stored and then read-and-cleared into it.
@@ -165,18 +197,30 @@ impl Dfu {
         let now = core.now;
         let done = |o: Outcome| (o, now);
         match req {
-            Request::ProtocolVersion => done(Ok(Response::ProtocolVersion { version: PROTOCOL_VERSION })),
+            Request::ProtocolVersion => done(Ok(Response::ProtocolVersion {
+                version: PROTOCOL_VERSION,
+            })),
             Request::HardwareVersion => done(Ok(self.hardware_version(core))),
             Request::FirmwareVersion { image } => done(Ok(self.firmware_version(core, image))),
             Request::Ping { id } => done(Ok(Response::Ping { id })),
             Request::SetPrn { .. } => done(Ok(Response::SetPrn)),
-            Request::MtuGet => done(Ok(Response::Mtu { mtu: self.profile.dialect.serial_mtu().unwrap_or(self.profile.max_att_mtu()) })),
+            Request::MtuGet => done(Ok(Response::Mtu {
+                mtu: self
+                    .profile
+                    .dialect
+                    .serial_mtu()
+                    .unwrap_or(self.profile.max_att_mtu()),
+            })),
             Request::Abort => {
                 self.close_and_reset(core, FirmwareReset::Aborted);
                 done(Ok(Response::Abort))
             }
-            Request::Select { object_type } | Request::Create { object_type, .. } if !self.select_type(object_type) => {
-                done(Err(Fail::Res(self.profile.dialect.invalid_object_type_result())))
+            Request::Select { object_type } | Request::Create { object_type, .. }
+                if !self.select_type(object_type) =>
+            {
+                done(Err(Fail::Res(
+                    self.profile.dialect.invalid_object_type_result(),
+                )))
             }
             Request::Select { .. } => done(Ok(match self.current {
                 Current::Command => self.cmd_select(),
@@ -238,12 +282,32 @@ impl Dfu {
         let app = self.s.bank_0.bank_code == BankCode::ValidApp;
         let count = 1 + u8::from(sd.is_some()) + u8::from(app);
         let (image_type, version, addr, len) = match (image, sd) {
-            (0, _) => (FirmwareType::Bootloader, self.s.bootloader_version, chip.bootloader_address(), chip.mbr_params_address() - chip.bootloader_address()),
-            (1, Some(sd)) => (FirmwareType::Softdevice, sd.version, SOFTDEVICE_START, sd.end_address),
-            (i, _) if i < count => (FirmwareType::Application, self.s.app_version, super::enter_dfu::bank0_start(core), self.s.bank_0.image_size),
+            (0, _) => (
+                FirmwareType::Bootloader,
+                self.s.bootloader_version,
+                chip.bootloader_address(),
+                chip.mbr_params_address() - chip.bootloader_address(),
+            ),
+            (1, Some(sd)) => (
+                FirmwareType::Softdevice,
+                sd.version,
+                SOFTDEVICE_START,
+                sd.end_address,
+            ),
+            (i, _) if i < count => (
+                FirmwareType::Application,
+                self.s.app_version,
+                super::enter_dfu::bank0_start(core),
+                self.s.bank_0.image_size,
+            ),
             _ => (FirmwareType::Unknown, 0, 0, 0),
         };
-        Response::FirmwareVersion { image_type, version, addr, len }
+        Response::FirmwareVersion {
+            image_type,
+            version,
+            addr,
+            len,
+        }
     }
 
     /// ABORT / completion: close the transport (BLE: disconnect and wait 200 ms), then back up
@@ -267,7 +331,10 @@ impl Dfu {
 
     /// The fstorage context without a depth check (settings work the bootloader must do).
     pub(crate) fn ctx_unlimited(&self) -> crate::core::FlashCtx {
-        crate::core::FlashCtx { path: self.ctx.path, limit: None }
+        crate::core::FlashCtx {
+            path: self.ctx.path,
+            limit: None,
+        }
     }
 
     /// The final settings write finished (`on_dfu_complete`, facts §8.5): close and reset.

@@ -35,9 +35,17 @@ impl InitInfo {
         InitInfo {
             fw_type: init.r#type.unwrap_or(-1),
             fw_version: init.fw_version,
-            hash: init.hash.as_ref().and_then(|h| h.hash.clone()).unwrap_or_default(),
+            hash: init
+                .hash
+                .as_ref()
+                .and_then(|h| h.hash.clone())
+                .unwrap_or_default(),
             sd_size: init.sd_size.unwrap_or(0),
-            boot_validation: init.boot_validation.iter().map(|b| (b.r#type.unwrap_or(-1), b.bytes.clone().unwrap_or_default())).collect(),
+            boot_validation: init
+                .boot_validation
+                .iter()
+                .map(|b| (b.r#type.unwrap_or(-1), b.bytes.clone().unwrap_or_default()))
+                .collect(),
         }
     }
 
@@ -73,7 +81,10 @@ fn data_size(p: &Profile, init: &InitCommand) -> Result<u32, Fail> {
             bl
         }
         Ok(FwType::SoftdeviceBootloader) => {
-            let (sd, bl) = (init.sd_size.ok_or_else(missing)?, init.bl_size.ok_or_else(missing)?);
+            let (sd, bl) = (
+                init.sd_size.ok_or_else(missing)?,
+                init.bl_size.ok_or_else(missing)?,
+            );
             if p.results == ResultStyle::Sdk12 && (sd == 0 || bl == 0) {
                 return Err(res(ResultCode::InvalidParameter));
             }
@@ -102,11 +113,18 @@ impl Dfu {
     }
 
     pub fn cmd_select(&self) -> Response {
-        Response::Select { max_size: self.profile.max_init_size, offset: self.s.progress.command_offset, crc: self.cmd_crc_value() }
+        Response::Select {
+            max_size: self.profile.max_init_size,
+            offset: self.s.progress.command_offset,
+            crc: self.cmd_crc_value(),
+        }
     }
 
     pub fn cmd_crc(&self) -> Response {
-        Response::Crc { offset: self.s.progress.command_offset, crc: self.cmd_crc_value() }
+        Response::Crc {
+            offset: self.s.progress.command_offset,
+            crc: self.cmd_crc_value(),
+        }
     }
 
     /// CREATE(1, n): restarts the inactivity timer (DFU_STARTED) whatever the outcome, then
@@ -203,11 +221,17 @@ impl Dfu {
         } else {
             settings_store::write_and_backup(core, &self.profile, &mut self.s, ctx, Done::Nothing)
         };
-        r.map(|_| Response::Execute).map_err(|_| res(ResultCode::OperationFailed))
+        r.map(|_| Response::Execute)
+            .map_err(|_| res(ResultCode::OperationFailed))
     }
 
     /// 15+: signature, then `nrf_dfu_ver_validation_check`, then the size (facts §8.6).
-    fn prevalidate(&self, core: &Core, pkt: &InitPacket, cpu: &mut std::time::Duration) -> Result<u32, Fail> {
+    fn prevalidate(
+        &self,
+        core: &Core,
+        pkt: &InitPacket,
+        cpu: &mut std::time::Duration,
+    ) -> Result<u32, Fail> {
         let p = &self.profile;
         // NRF_DFU_REQUIRE_SIGNED_APP_UPDATE = 1: every type needs a signature (facts §8.5).
         match pkt.signature() {
@@ -216,7 +240,8 @@ impl Dfu {
             Some((_, sig)) if sig.len() != 64 => return Err(res(ResultCode::OperationFailed)),
             Some((_, sig)) => {
                 *cpu += core.cpu.ecdsa_verify;
-                let ok = PublicKey::from_pk64(&p.public_key).is_ok_and(|k| k.verify_nordic(pkt.init_command_bytes(), sig).is_ok());
+                let ok = PublicKey::from_pk64(&p.public_key)
+                    .is_ok_and(|k| k.verify_nordic(pkt.init_command_bytes(), sig).is_ok());
                 if !ok {
                     return Err(res(ResultCode::InvalidObject));
                 }
@@ -240,7 +265,9 @@ impl Dfu {
         }
         match init.fw_version {
             Some(v) if !self.fw_version_ok(t, v) => return Err(ext(p, ExtError::FwVersionFailure)),
-            None if self.fw_version_required(t) => return Err(ext(p, ExtError::InitCommandInvalid)),
+            None if self.fw_version_required(t) => {
+                return Err(ext(p, ExtError::InitCommandInvalid))
+            }
             _ => {}
         }
         data_size(p, init)
@@ -258,7 +285,9 @@ impl Dfu {
                 // sd_req[0] == 0: "application overwrites the SoftDevice" is refused by BLE
                 // bootloaders; SD-only images need downgrade prevention off; BL/SD+BL pass.
                 Some(_) if t == FwType::Application as i32 => !ble,
-                Some(_) if t == FwType::Softdevice as i32 => !ble && !self.profile.downgrade_prevention,
+                Some(_) if t == FwType::Softdevice as i32 => {
+                    !ble && !self.profile.downgrade_prevention
+                }
                 Some(_) => true,
             },
             None => req.first().is_none_or(|&f| f == 0),
@@ -271,7 +300,9 @@ impl Dfu {
             return true;
         }
         if t == FwType::Application as i32 || t == FwType::Softdevice as i32 {
-            !p.downgrade_prevention || v > self.s.app_version || (v == self.s.app_version && p.accept_same_version)
+            !p.downgrade_prevention
+                || v > self.s.app_version
+                || (v == self.s.app_version && p.accept_same_version)
         } else {
             v > self.s.bootloader_version
         }
@@ -288,10 +319,17 @@ impl Dfu {
     }
 
     /// SDK 12 `dfu_handle_prevalidate`: debug flag, hw, sd_req, fw_version, then the signature.
-    fn prevalidate_sdk12(&self, core: &Core, pkt: &InitPacket, cpu: &mut std::time::Duration) -> Result<u32, Fail> {
+    fn prevalidate_sdk12(
+        &self,
+        core: &Core,
+        pkt: &InitPacket,
+        cpu: &mut std::time::Duration,
+    ) -> Result<u32, Fail> {
         let p = &self.profile;
         let failed = res(ResultCode::OperationFailed);
-        let Some((sig_type, sig)) = pkt.signature() else { return Err(failed) };
+        let Some((sig_type, sig)) = pkt.signature() else {
+            return Err(failed);
+        };
         let init = pkt.init_command();
         if init.is_debug == Some(true) || init.hw_version != Some(p.hw_version) {
             return Err(failed);
@@ -322,11 +360,18 @@ impl Dfu {
             return Err(failed);
         }
         *cpu += core.cpu.ecdsa_verify;
-        let ok = PublicKey::from_pk64(&p.public_key).is_ok_and(|k| k.verify_nordic(pkt.init_command_bytes(), sig).is_ok());
+        let ok = PublicKey::from_pk64(&p.public_key)
+            .is_ok_and(|k| k.verify_nordic(pkt.init_command_bytes(), sig).is_ok());
         if !ok {
             return Err(res(ResultCode::InvalidObject));
         }
-        data_size(p, init).map_err(|f| if f == Fail::Ext(ExtError::InitCommandInvalid) { failed } else { f })
+        data_size(p, init).map_err(|f| {
+            if f == Fail::Ext(ExtError::InitCommandInvalid) {
+                failed
+            } else {
+                f
+            }
+        })
     }
 
     /// Choose where the image goes (facts §8.4) and remember it.
@@ -350,7 +395,8 @@ impl Dfu {
         let region_end = core.hw.chip().bootloader_address() - APP_DATA_AREA_SIZE;
         let bank0 = bank0_start(core);
         let bank1 = align_to_page(bank0 + self.s.bank_0.image_size);
-        let single = self.profile.single_bank && (t == FwType::Application as i32 || t == FwType::Softdevice as i32);
+        let single = self.profile.single_bank
+            && (t == FwType::Application as i32 || t == FwType::Softdevice as i32);
         let too_small_dual = size > region_end.saturating_sub(bank1);
         if !too_small_dual && !single {
             return Some(bank1);
@@ -365,7 +411,12 @@ impl Dfu {
     /// SDK 12 `nrf_dfu_find_cache`: same idea with `bank_current` / `bank_layout` bookkeeping.
     pub(crate) fn find_cache_sdk12(&mut self, core: &Core, size: u32) -> Option<u32> {
         let app_start = bank0_start(core);
-        let mut free = core.hw.chip().bootloader_address().saturating_sub(app_start).saturating_sub(APP_DATA_AREA_SIZE);
+        let mut free = core
+            .hw
+            .chip()
+            .bootloader_address()
+            .saturating_sub(app_start)
+            .saturating_sub(APP_DATA_AREA_SIZE);
         if free < size {
             return None;
         }
@@ -380,7 +431,10 @@ impl Dfu {
             }
         }
         let (bank, addr) = if bank1 {
-            (&mut self.s.bank_1, app_start + align_to_page(self.s.bank_0.image_size))
+            (
+                &mut self.s.bank_1,
+                app_start + align_to_page(self.s.bank_0.image_size),
+            )
         } else {
             (&mut self.s.bank_0, app_start)
         };
@@ -397,7 +451,9 @@ impl Dfu {
         if self.profile.has(Defect::LoseInitOnReset) || self.s.progress.command_size == 0 {
             return;
         }
-        let Some(pkt) = self.stored_init() else { return };
+        let Some(pkt) = self.stored_init() else {
+            return;
+        };
         let init = pkt.init_command();
         if self.profile.results == ResultStyle::Sdk12 {
             let (b0, b1) = (self.s.bank_0, self.s.bank_1);
@@ -408,10 +464,14 @@ impl Dfu {
             } else {
                 return;
             };
-            let Some(start) = self.find_cache_sdk12(core, size) else { return };
+            let Some(start) = self.find_cache_sdk12(core, size) else {
+                return;
+            };
             (self.fw_start, self.fw_size) = (start, size);
         } else {
-            let Ok(size) = data_size(&self.profile, init) else { return };
+            let Ok(size) = data_size(&self.profile, init) else {
+                return;
+            };
             self.fw_start = align_to_page(bank0_start(core) + self.s.bank_0.image_size);
             self.fw_size = size;
         }

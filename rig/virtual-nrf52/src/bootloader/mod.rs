@@ -84,8 +84,17 @@ pub(crate) struct Dfu {
 impl Dfu {
     /// DFU mode opens (facts §8.1 step 4): inactivity timer, request handler init (a stored init
     /// command is re-executed silently, §8.3), transports.
-    pub fn open(core: &mut Core, profile: Profile, s: SettingsPage, reason: EnterReason, timeout: Option<std::time::Duration>) -> Dfu {
-        let ctx = FlashCtx { path: profile.dfu_flash_path(), limit: Some(profile.flash_queue_depth) };
+    pub fn open(
+        core: &mut Core,
+        profile: Profile,
+        s: SettingsPage,
+        reason: EnterReason,
+        timeout: Option<std::time::Duration>,
+    ) -> Dfu {
+        let ctx = FlashCtx {
+            path: profile.dfu_flash_path(),
+            limit: Some(profile.flash_queue_depth),
+        };
         let mut dfu = Dfu {
             rx_free: profile.rx_buffers.unwrap_or(0),
             profile,

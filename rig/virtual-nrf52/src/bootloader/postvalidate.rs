@@ -27,7 +27,8 @@ impl Dfu {
     pub(crate) fn finish_transfer(&mut self, core: &mut Core, early: bool) -> (Outcome, SimTime) {
         let now = core.now;
         let mut image = vec![0u8; self.fw_size as usize];
-        core.queue.project(core.hw.memory(), self.fw_start, &mut image);
+        core.queue
+            .project(core.hw.memory(), self.fw_start, &mut image);
         let mut cpu = core.cpu.sha256(self.fw_size);
         let result = self.postvalidate(core, &image, &mut cpu);
         let outcome = result.map(|_| Response::Execute);
@@ -51,14 +52,22 @@ impl Dfu {
         // command, SDK 12 finds no SHA-256 hash type.
         let Some(init) = self.init.clone() else {
             self.progress_reset();
-            return Err(if sdk12 { Fail::Res(ResultCode::OperationFailed) } else { Fail::Ext(ExtError::VerificationFailed) });
+            return Err(if sdk12 {
+                Fail::Res(ResultCode::OperationFailed)
+            } else {
+                Fail::Ext(ExtError::VerificationFailed)
+            });
         };
         let mut result = self.hash_check(&init, image);
         if result.is_ok() && !sdk12 {
             result = self.validate_type(core, &init, image, cpu);
         }
         let crc = self.s.progress.firmware_image_crc;
-        let bank = if sdk12 && self.s.bank_current == 0 { &mut self.s.bank_0 } else { &mut self.s.bank_1 };
+        let bank = if sdk12 && self.s.bank_current == 0 {
+            &mut self.s.bank_0
+        } else {
+            &mut self.s.bank_1
+        };
         match result {
             Ok(()) => {
                 if sdk12 {
@@ -68,7 +77,11 @@ impl Dfu {
                     }
                     self.record_version(&init);
                 }
-                let bank = if sdk12 && self.s.bank_current == 0 { &mut self.s.bank_0 } else { &mut self.s.bank_1 };
+                let bank = if sdk12 && self.s.bank_current == 0 {
+                    &mut self.s.bank_0
+                } else {
+                    &mut self.s.bank_1
+                };
                 bank.image_crc = crc;
                 bank.image_size = self.fw_size;
             }
@@ -109,23 +122,69 @@ impl Dfu {
     }
 
     /// 15+ per-type postvalidation: boot validations (v2), SoftDevice sanity, bank codes.
-    fn validate_type(&mut self, core: &Core, init: &InitInfo, image: &[u8], cpu: &mut Duration) -> Result<(), Fail> {
+    fn validate_type(
+        &mut self,
+        core: &Core,
+        init: &InitInfo,
+        image: &[u8],
+        cpu: &mut Duration,
+    ) -> Result<(), Fail> {
         let invalid = Fail::Res(ResultCode::InvalidObject);
         let sd_part = &image[..(init.sd_size as usize).min(image.len())];
-        let bl_index = if self.profile.sdk == SdkVersion::Sdk15_3 { 0 } else { 1 };
-        let (bv_sd, bv_app, bv_bl) = if init.is(FwType::Application) {
-            (None, Some(self.extract(core, init, 0, image, BootValidationType::ValidateCrc, cpu).ok_or(invalid)?), None)
-        } else if init.is(FwType::Softdevice) {
-            self.softdevice_ok(core, sd_part, false).then_some(()).ok_or(invalid)?;
-            (Some(self.extract(core, init, 0, sd_part, BootValidationType::ValidateCrc, cpu).ok_or(invalid)?), None, None)
-        } else if init.is(FwType::Bootloader) {
-            (None, None, Some(self.extract(core, init, 0, image, BootValidationType::NoValidation, cpu).ok_or(invalid)?))
+        let bl_index = if self.profile.sdk == SdkVersion::Sdk15_3 {
+            0
         } else {
-            self.softdevice_ok(core, sd_part, true).then_some(()).ok_or(invalid)?;
+            1
+        };
+        let (bv_sd, bv_app, bv_bl) = if init.is(FwType::Application) {
+            (
+                None,
+                Some(
+                    self.extract(core, init, 0, image, BootValidationType::ValidateCrc, cpu)
+                        .ok_or(invalid)?,
+                ),
+                None,
+            )
+        } else if init.is(FwType::Softdevice) {
+            self.softdevice_ok(core, sd_part, false)
+                .then_some(())
+                .ok_or(invalid)?;
+            (
+                Some(
+                    self.extract(core, init, 0, sd_part, BootValidationType::ValidateCrc, cpu)
+                        .ok_or(invalid)?,
+                ),
+                None,
+                None,
+            )
+        } else if init.is(FwType::Bootloader) {
+            (
+                None,
+                None,
+                Some(
+                    self.extract(core, init, 0, image, BootValidationType::NoValidation, cpu)
+                        .ok_or(invalid)?,
+                ),
+            )
+        } else {
+            self.softdevice_ok(core, sd_part, true)
+                .then_some(())
+                .ok_or(invalid)?;
             let bl_part = &image[sd_part.len()..];
-            let sd = self.extract(core, init, 0, sd_part, BootValidationType::ValidateCrc, cpu).ok_or(invalid)?;
+            let sd = self
+                .extract(core, init, 0, sd_part, BootValidationType::ValidateCrc, cpu)
+                .ok_or(invalid)?;
             // 15.3 read the bootloader entry from index 0 (fixed in 17).
-            let bl = self.extract(core, init, bl_index, bl_part, BootValidationType::NoValidation, cpu).ok_or(invalid)?;
+            let bl = self
+                .extract(
+                    core,
+                    init,
+                    bl_index,
+                    bl_part,
+                    BootValidationType::NoValidation,
+                    cpu,
+                )
+                .ok_or(invalid)?;
             (Some(sd), None, Some(bl))
         };
         if let Some(v2) = self.s.v2_mut() {
@@ -144,7 +203,11 @@ impl Dfu {
             // Dual bank: the old app is invalid from now on (activation copies the new one).
             self.s.bank_0.bank_code = BankCode::Invalid;
         } else {
-            self.s.sd_size = if init.is(FwType::Bootloader) { self.s.sd_size } else { init.sd_size };
+            self.s.sd_size = if init.is(FwType::Bootloader) {
+                self.s.sd_size
+            } else {
+                init.sd_size
+            };
         }
         self.record_version(init);
         Ok(())
@@ -152,15 +215,31 @@ impl Dfu {
 
     /// `boot_validation_extract`: the init packet's entry `index` (or `default`), computed over
     /// `data` and checked (15.3+; earlier layouts have no boot validation and pass).
-    fn extract(&self, core: &Core, init: &InitInfo, index: usize, data: &[u8], default: BootValidationType, cpu: &mut Duration) -> Option<BootValidation> {
+    fn extract(
+        &self,
+        core: &Core,
+        init: &InitInfo,
+        index: usize,
+        data: &[u8],
+        default: BootValidationType,
+        cpu: &mut Duration,
+    ) -> Option<BootValidation> {
         if self.s.v2().is_none() {
             return Some(BootValidation::NONE);
         }
         let kind = match init.boot_validation.get(index) {
-            Some((t, _)) if *t == ValidationType::NoValidation as i32 => BootValidationType::NoValidation,
-            Some((t, _)) if *t == ValidationType::ValidateGeneratedCrc as i32 => BootValidationType::ValidateCrc,
-            Some((t, _)) if *t == ValidationType::ValidateSha256 as i32 => BootValidationType::ValidateSha256,
-            Some((t, _)) if *t == ValidationType::ValidateEcdsaP256Sha256 as i32 => BootValidationType::ValidateEcdsaP256Sha256,
+            Some((t, _)) if *t == ValidationType::NoValidation as i32 => {
+                BootValidationType::NoValidation
+            }
+            Some((t, _)) if *t == ValidationType::ValidateGeneratedCrc as i32 => {
+                BootValidationType::ValidateCrc
+            }
+            Some((t, _)) if *t == ValidationType::ValidateSha256 as i32 => {
+                BootValidationType::ValidateSha256
+            }
+            Some((t, _)) if *t == ValidationType::ValidateEcdsaP256Sha256 as i32 => {
+                BootValidationType::ValidateEcdsaP256Sha256
+            }
             Some(_) => return None,
             None => default,
         };
@@ -176,7 +255,13 @@ impl Dfu {
             }
             BootValidationType::ValidateEcdsaP256Sha256 => {
                 *cpu += core.cpu.sha256(len) + core.cpu.ecdsa_verify;
-                let sig: [u8; 64] = init.boot_validation.get(index)?.1.as_slice().try_into().ok()?;
+                let sig: [u8; 64] = init
+                    .boot_validation
+                    .get(index)?
+                    .1
+                    .as_slice()
+                    .try_into()
+                    .ok()?;
                 let key = PublicKey::from_pk64(&self.profile.public_key).ok()?;
                 key.verify_nordic(data, &sig).ok()?;
                 Some(BootValidation::ecdsa(&sig))
@@ -189,11 +274,15 @@ impl Dfu {
     /// also wants the installed SD's family; a major version change needs a new bootloader in
     /// the same image on BLE builds (facts §8.5).
     fn softdevice_ok(&self, core: &Core, sd: &[u8], with_bl: bool) -> bool {
-        let Some(new) = SoftDeviceInfo::parse(sd, SOFTDEVICE_START) else { return false };
+        let Some(new) = SoftDeviceInfo::parse(sd, SOFTDEVICE_START) else {
+            return false;
+        };
         if new.end_address < align_to_page(sd.len() as u32 + SOFTDEVICE_START) {
             return false;
         }
-        let Some(old) = super::enter_dfu::installed_softdevice(core) else { return true };
+        let Some(old) = super::enter_dfu::installed_softdevice(core) else {
+            return true;
+        };
         if self.profile.sdk >= SdkVersion::Sdk17 && new.sd_id != old.sd_id {
             return false;
         }

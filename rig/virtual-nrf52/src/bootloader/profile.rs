@@ -126,7 +126,9 @@ impl Profile {
             Transport::Uart => wire::Transport::Serial,
         };
         // SDK 12 has no serial transport; a UART 12 descriptor speaks the 14 serial dialect.
-        let dialect = Dialect::new(sdk, wire_transport).unwrap_or_else(|_| Dialect::new(SdkVersion::Sdk14, wire_transport).unwrap_or(Dialect::ble(sdk)));
+        let dialect = Dialect::new(sdk, wire_transport).unwrap_or_else(|_| {
+            Dialect::new(SdkVersion::Sdk14, wire_transport).unwrap_or(Dialect::ble(sdk))
+        });
         let ble = transport == Transport::Ble;
         let mut gpregret = match sdk {
             SdkVersion::Sdk12 => GpregretRule::Ignored,
@@ -149,7 +151,11 @@ impl Profile {
             requires_bonds: d.requires_bonds,
             adv_name: d.adv_name.clone(),
             defects,
-            results: if sdk.has_extended_errors() { ResultStyle::Extended } else { ResultStyle::Sdk12 },
+            results: if sdk.has_extended_errors() {
+                ResultStyle::Extended
+            } else {
+                ResultStyle::Sdk12
+            },
             max_init_size: sdk.max_init_packet_size(),
             settings_backup: sdk.has_settings_backup() && !defects.has(Defect::NoSettingsBackup),
             gpregret,
@@ -169,7 +175,8 @@ impl Profile {
             sdk12_data_path: sdk == SdkVersion::Sdk12,
             downgrade_prevention: !defects.has(Defect::AcceptDowngrade),
             accept_same_version: true,
-            backup_before_app_start: sdk.has_settings_backup() && !defects.has(Defect::NoSettingsBackup),
+            backup_before_app_start: sdk.has_settings_backup()
+                && !defects.has(Defect::NoSettingsBackup),
         }
     }
 
@@ -198,7 +205,10 @@ mod tests {
     use rstest::rstest;
 
     fn profile(sdk: SdkVersion) -> Profile {
-        Profile::new(&BootloaderDescriptor::sdk_default(sdk, [0; 64]), DefectSet::empty())
+        Profile::new(
+            &BootloaderDescriptor::sdk_default(sdk, [0; 64]),
+            DefectSet::empty(),
+        )
     }
 
     #[rstest]
@@ -215,7 +225,12 @@ mod tests {
     #[case(GpregretRule::Exact, 0xB1, true, 0x00)]
     #[case(GpregretRule::Exact, 0xB3, false, 0x00)]
     #[case(GpregretRule::Ignored, 0xB1, false, 0xB1)]
-    fn gpregret_rules(#[case] rule: GpregretRule, #[case] g: u8, #[case] enters: bool, #[case] cleared: u8) {
+    fn gpregret_rules(
+        #[case] rule: GpregretRule,
+        #[case] g: u8,
+        #[case] enters: bool,
+        #[case] cleared: u8,
+    ) {
         assert_eq!(rule.enters(g), enters);
         assert_eq!(rule.cleared(g), cleared);
     }
@@ -223,12 +238,42 @@ mod tests {
     #[rstest]
     #[case(SdkVersion::Sdk12, GpregretRule::Ignored, None, false, true)]
     #[case(SdkVersion::Sdk14, GpregretRule::Exact, None, false, true)]
-    #[case(SdkVersion::Sdk15_0, GpregretRule::AnyBitClearBitwise, Some(17), false, false)]
-    #[case(SdkVersion::Sdk15_2, GpregretRule::AnyBitClearBitwise, Some(17), true, false)]
-    #[case(SdkVersion::Sdk15_3, GpregretRule::AnyBitClearOnPattern, Some(17), true, false)]
-    #[case(SdkVersion::Sdk16, GpregretRule::AnyBitClearOnPattern, Some(17), true, false)]
+    #[case(
+        SdkVersion::Sdk15_0,
+        GpregretRule::AnyBitClearBitwise,
+        Some(17),
+        false,
+        false
+    )]
+    #[case(
+        SdkVersion::Sdk15_2,
+        GpregretRule::AnyBitClearBitwise,
+        Some(17),
+        true,
+        false
+    )]
+    #[case(
+        SdkVersion::Sdk15_3,
+        GpregretRule::AnyBitClearOnPattern,
+        Some(17),
+        true,
+        false
+    )]
+    #[case(
+        SdkVersion::Sdk16,
+        GpregretRule::AnyBitClearOnPattern,
+        Some(17),
+        true,
+        false
+    )]
     #[case(SdkVersion::Sdk17, GpregretRule::Masked, Some(17), true, false)]
-    fn switches_per_sdk(#[case] sdk: SdkVersion, #[case] g: GpregretRule, #[case] rx: Option<usize>, #[case] backup: bool, #[case] flag: bool) {
+    fn switches_per_sdk(
+        #[case] sdk: SdkVersion,
+        #[case] g: GpregretRule,
+        #[case] rx: Option<usize>,
+        #[case] backup: bool,
+        #[case] flag: bool,
+    ) {
         let p = profile(sdk);
         assert_eq!(p.gpregret, g);
         assert_eq!(p.rx_buffers, rx);
@@ -241,7 +286,10 @@ mod tests {
     #[test]
     fn defects_flip_switches() {
         let d = BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [0; 64]);
-        let set = DefectSet::empty().with(Defect::NoSettingsBackup).with(Defect::GpregretLoop).with(Defect::AcceptDowngrade);
+        let set = DefectSet::empty()
+            .with(Defect::NoSettingsBackup)
+            .with(Defect::GpregretLoop)
+            .with(Defect::AcceptDowngrade);
         let p = Profile::new(&d, set);
         assert!(!p.settings_backup);
         assert_eq!(p.gpregret, GpregretRule::AnyBitClearOnPattern);

@@ -27,7 +27,13 @@ fn sealed(s: &mut SettingsPage) -> Vec<u8> {
 
 /// Queue erase + write of `bytes` at `page` unless flash already holds them. `done` fires when
 /// the write completes (at once, as a zero-length item, when skipped).
-fn write_page(core: &mut Core, page: u32, bytes: &[u8], ctx: FlashCtx, done: Done) -> Result<(), QueueFull> {
+fn write_page(
+    core: &mut Core,
+    page: u32,
+    bytes: &[u8],
+    ctx: FlashCtx,
+    done: Done,
+) -> Result<(), QueueFull> {
     if core.read(page, bytes.len() as u32) == bytes {
         if done != Done::Nothing {
             core.busy(std::time::Duration::ZERO, done);
@@ -45,7 +51,12 @@ fn write_page(core: &mut Core, page: u32, bytes: &[u8], ctx: FlashCtx, done: Don
 }
 
 /// `nrf_dfu_settings_write`: the main page only.
-pub(crate) fn write(core: &mut Core, s: &mut SettingsPage, ctx: FlashCtx, done: Done) -> Result<(), QueueFull> {
+pub(crate) fn write(
+    core: &mut Core,
+    s: &mut SettingsPage,
+    ctx: FlashCtx,
+    done: Done,
+) -> Result<(), QueueFull> {
     let bytes = sealed(s);
     let (main, _) = pages(core.hw.chip());
     write_page(core, main, &bytes, ctx, done)
@@ -54,7 +65,13 @@ pub(crate) fn write(core: &mut Core, s: &mut SettingsPage, ctx: FlashCtx, done: 
 /// `nrf_dfu_settings_write_and_backup`: main page (its completion fires `done`), then the
 /// backup from the same RAM copy when the build has a backup. Only the main write's failure is
 /// reported, as in the SDK.
-pub(crate) fn write_and_backup(core: &mut Core, p: &Profile, s: &mut SettingsPage, ctx: FlashCtx, done: Done) -> Result<(), QueueFull> {
+pub(crate) fn write_and_backup(
+    core: &mut Core,
+    p: &Profile,
+    s: &mut SettingsPage,
+    ctx: FlashCtx,
+    done: Done,
+) -> Result<(), QueueFull> {
     let bytes = sealed(s);
     let (main, backup) = pages(core.hw.chip());
     write_page(core, main, &bytes, ctx, done)?;
@@ -95,18 +112,30 @@ pub(crate) fn load(core: &Core, p: &Profile) -> Loaded {
     let backup = core.read(backup_addr, size);
     if p.settings_backup || !p.sdk.has_settings_backup() {
         if let Ok(init) = settings_init(p.sdk, main, backup) {
-            return Loaded { settings: init.settings, main_write: init.main_page_write, backup_write: init.backup_page_write };
+            return Loaded {
+                settings: init.settings,
+                main_write: init.main_page_write,
+                backup_write: init.backup_page_write,
+            };
         }
     }
     // The no-settings-backup defect on a 15.2+ layout: the pre-15.2 rule, valid main page,
     // else zeroed defaults written back (facts §7.3).
     if crc_ok(main) {
         if let Ok(s) = SettingsPage::decode(main, p.layout) {
-            return Loaded { settings: s, main_write: None, backup_write: None };
+            return Loaded {
+                settings: s,
+                main_write: None,
+                backup_write: None,
+            };
         }
     }
     let mut s = SettingsPage::defaults(p.layout);
     let bytes = sealed(&mut s);
     let main_write = (bytes != main).then_some(bytes);
-    Loaded { settings: s, main_write, backup_write: None }
+    Loaded {
+        settings: s,
+        main_write,
+        backup_write: None,
+    }
 }

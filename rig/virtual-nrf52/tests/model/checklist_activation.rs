@@ -16,16 +16,27 @@ use virtual_nrf52::standin;
 
 /// The operations of the activation that follows a completed transfer.
 fn activation_ops(bench: &Bench, old_size: u32, new_size: u32) -> Vec<String> {
-    let bench = Bench { app_size: old_size, ..bench.clone() };
+    let bench = Bench {
+        app_size: old_size,
+        ..bench.clone()
+    };
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
     let image = bench.app_sized(2, new_size);
-    host.update(&mut dev, &app_package(&bench, &image, 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &image, 2))
+        .expect("update");
     let done = host.t;
     dev.record_flash_ops(true);
     dev.settle(done + secs(120));
     assert_eq!(app_version(&dev), Some(2));
-    let ops: Vec<String> = dev.flash_op_journal().iter().map(|r| r.what.clone()).collect();
-    let first = ops.iter().position(|w| *w == format!("page erase at {:#07x}", bench.bank0())).expect("activation");
+    let ops: Vec<String> = dev
+        .flash_op_journal()
+        .iter()
+        .map(|r| r.what.clone())
+        .collect();
+    let first = ops
+        .iter()
+        .position(|w| *w == format!("page erase at {:#07x}", bench.bank0()))
+        .expect("activation");
     ops[first..].to_vec()
 }
 
@@ -42,11 +53,22 @@ fn activation_copies_in_8_page_steps_with_settings_and_backup_after_each() {
     let bench = Bench::new(SdkVersion::Sdk17);
     let b0 = bench.bank0();
     let ops = activation_ops(&bench, 0x9000, 0xA000);
-    let settings = || vec![erase(0x7F000), write(896, 0x7F000), erase(0x7E000), write(896, 0x7E000)];
+    let settings = || {
+        vec![
+            erase(0x7F000),
+            write(896, 0x7F000),
+            erase(0x7E000),
+            write(896, 0x7E000),
+        ]
+    };
     let mut expected: Vec<String> = (0..8).map(|p| erase(b0 + p * 0x1000)).collect();
     expected.push(write(0x8000, b0));
     expected.extend(settings());
-    expected.extend([erase(b0 + 0x8000), erase(b0 + 0x9000), write(0x2000, b0 + 0x8000)]);
+    expected.extend([
+        erase(b0 + 0x8000),
+        erase(b0 + 0x9000),
+        write(0x2000, b0 + 0x8000),
+    ]);
     expected.extend(settings());
     // bank 1 invalidated, then the reset; the new app starts without further writes.
     expected.extend(settings());
@@ -68,9 +90,18 @@ fn sdk12_activation_copies_page_by_page_and_erases_the_source() {
     let (b0, b1) = (bench.bank0(), bench.bank0() + 0x3000);
     let ops = activation_ops(&bench, 0x3000, 0x2000);
     let expected = vec![
-        erase(b0), write(0x1000, b0), erase(0x7F000), write(348, 0x7F000), erase(b1),
-        erase(b0 + 0x1000), write(0x1000, b0 + 0x1000), erase(0x7F000), write(348, 0x7F000), erase(b1 + 0x1000),
-        erase(0x7F000), write(348, 0x7F000),
+        erase(b0),
+        write(0x1000, b0),
+        erase(0x7F000),
+        write(348, 0x7F000),
+        erase(b1),
+        erase(b0 + 0x1000),
+        write(0x1000, b0 + 0x1000),
+        erase(0x7F000),
+        write(348, 0x7F000),
+        erase(b1 + 0x1000),
+        erase(0x7F000),
+        write(348, 0x7F000),
     ];
     assert_eq!(ops, expected);
 }
@@ -80,13 +111,20 @@ fn sdk12_activation_copies_page_by_page_and_erases_the_source() {
 #[case::crc_matches(true)]
 #[case::crc_differs(false)]
 fn activation_crc_check_decides_the_app(#[case] good: bool) {
-    let bench = Bench { app_size: 0x4000, ..Bench::new(SdkVersion::Sdk17) };
+    let bench = Bench {
+        app_size: 0x4000,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let mut dev = bench.build();
     let image = bench.app_sized(2, 0x2000);
     let bank1 = bench.bank0() + 0x4000;
     let mut s = flash_settings(&dev, bench.sdk);
     s.bank_0.bank_code = BankCode::Invalid;
-    s.bank_1 = Bank { image_size: 0x2000, image_crc: crc32(&image) ^ u32::from(!good), bank_code: BankCode::ValidApp };
+    s.bank_1 = Bank {
+        image_size: 0x2000,
+        image_crc: crc32(&image) ^ u32::from(!good),
+        bank_code: BankCode::ValidApp,
+    };
     s.progress.set_update_start_address(bank1);
     s.write_offset = 0;
     if let Some(v2) = s.v2_mut() {
@@ -96,7 +134,11 @@ fn activation_crc_check_decides_the_app(#[case] good: bool) {
     let t = dev.now();
     {
         let mut port = dev.debug(t);
-        port.program(&[(bank1, image), (0x7E000, s.encode()), (0x7F000, s.encode())], Default::default()).unwrap();
+        port.program(
+            &[(bank1, image), (0x7E000, s.encode()), (0x7F000, s.encode())],
+            Default::default(),
+        )
+        .unwrap();
         port.soft_reset().unwrap();
     }
     dev.settle(t + secs(60));
@@ -104,13 +146,18 @@ fn activation_crc_check_decides_the_app(#[case] good: bool) {
         assert_eq!(app_version(&dev), Some(2));
     } else {
         assert!(in_dfu_mode(&dev), "{:?}", dev.status());
-        assert_eq!(flash_settings(&dev, bench.sdk).bank_0.bank_code, BankCode::Invalid);
+        assert_eq!(
+            flash_settings(&dev, bench.sdk).bank_0.bank_code,
+            BankCode::Invalid
+        );
     }
 }
 
 /// A signed bootloader package.
 fn bootloader_package(bench: &Bench, desc: &BootloaderDescriptor, version: u32) -> Package {
-    let image = standin::bootloader_image(desc, Chip::Nrf52832Qfaa, standin::DEFAULT_BOOTLOADER_SIZE).unwrap();
+    let image =
+        standin::bootloader_image(desc, Chip::Nrf52832Qfaa, standin::DEFAULT_BOOTLOADER_SIZE)
+            .unwrap();
     let mut hash = Sha256::digest(&image).to_vec();
     hash.reverse();
     let init = InitCommand {
@@ -121,11 +168,17 @@ fn bootloader_package(bench: &Bench, desc: &BootloaderDescriptor, version: u32) 
         sd_size: Some(0),
         bl_size: Some(image.len() as u32),
         app_size: Some(0),
-        hash: Some(Hash { hash_type: Some(HashType::Sha256 as i32), hash: Some(hash) }),
+        hash: Some(Hash {
+            hash_type: Some(HashType::Sha256 as i32),
+            hash: Some(hash),
+        }),
         is_debug: Some(false),
         boot_validation: vec![],
     };
-    Package { init: signed(init), image }
+    Package {
+        init: signed(init),
+        image,
+    }
 }
 
 #[rstest]
@@ -141,11 +194,26 @@ fn bootloader_update_goes_through_mbr_copy_bl_with_an_extra_reset(#[case] sdk: S
     host.update(&mut dev, &pkg).expect("bootloader update");
     dev.record_flash_ops(true);
     dev.settle(host.t + secs(60));
-    let journal: Vec<String> = dev.flash_op_journal().iter().map(|r| r.what.clone()).collect();
-    assert!(journal.iter().any(|w| w.starts_with("MBR bootloader copy of 20480 bytes to 0x78000")), "{journal:?}");
+    let journal: Vec<String> = dev
+        .flash_op_journal()
+        .iter()
+        .map(|r| r.what.clone())
+        .collect();
+    assert!(
+        journal
+            .iter()
+            .any(|w| w.starts_with("MBR bootloader copy of 20480 bytes to 0x78000")),
+        "{journal:?}"
+    );
     // Completion reset, COPY_BL reset, activation reset.
     assert_eq!(dev.epoch(), epoch + 3);
-    assert_eq!(dev.hardware().installed().bootloader_descriptor().map(|d| d.adv_name.clone()), Some("NewBoot".into()));
+    assert_eq!(
+        dev.hardware()
+            .installed()
+            .bootloader_descriptor()
+            .map(|d| d.adv_name.clone()),
+        Some("NewBoot".into())
+    );
     assert_eq!(flash_settings(&dev, sdk).bootloader_version, 2);
     assert_eq!(app_version(&dev), Some(1), "the app is untouched");
     let now = dev.now();

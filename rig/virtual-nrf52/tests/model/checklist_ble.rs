@@ -21,14 +21,19 @@ fn bootloader(dev: &virtual_nrf52::Device) -> virtual_nrf52::BootloaderStatus {
 
 /// A seed whose FICR address has byte 0 = 0xFF, to see the wrap without carry.
 fn seed_with_lsb_ff() -> u64 {
-    (0..100_000).find(|&s| Ficr::new(Chip::Nrf52832Qfaa, s).ble_address()[0] == 0xFF).expect("a seed")
+    (0..100_000)
+        .find(|&s| Ficr::new(Chip::Nrf52832Qfaa, s).ble_address()[0] == 0xFF)
+        .expect("a seed")
 }
 
 #[rstest]
 #[case::ordinary(7)]
 #[case::wraps(seed_with_lsb_ff())]
 fn bootloader_address_is_ficr_plus_one_on_byte_0_without_carry(#[case] seed: u64) {
-    let bench = Bench { seed, ..Bench::new(SdkVersion::Sdk17) };
+    let bench = Bench {
+        seed,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let (dev, _) = dfu(&bench, Link::Ble);
     let ficr = Ficr::new(Chip::Nrf52832Qfaa, seed).ble_address();
     let mut expected = ficr;
@@ -48,13 +53,21 @@ fn bonded_bootloader_keeps_the_ficr_address() {
     let t = dev.now();
     {
         use virtual_nrf52::debug_port::DebugPort;
-        let segs = virtual_nrf52::standin::bootloader_segments(&desc, Chip::Nrf52832Qfaa, virtual_nrf52::standin::DEFAULT_BOOTLOADER_SIZE).unwrap();
+        let segs = virtual_nrf52::standin::bootloader_segments(
+            &desc,
+            Chip::Nrf52832Qfaa,
+            virtual_nrf52::standin::DEFAULT_BOOTLOADER_SIZE,
+        )
+        .unwrap();
         let mut port = dev.debug(t);
         port.program(&segs[..1], Default::default()).unwrap();
         port.soft_reset().unwrap();
     }
     dev.settle(t + secs(5));
-    assert_eq!(bootloader(&dev).ble_address, dev.hardware().ficr().ble_address());
+    assert_eq!(
+        bootloader(&dev).ble_address,
+        dev.hardware().ficr().ble_address()
+    );
 }
 
 #[test]
@@ -83,10 +96,22 @@ fn flash_queue_of_16_drops_packets_silently() {
     let image = bench.app_sized(2, 0x2000);
     let (mut dev, host, _) = after_init(&bench, Link::Ble, &image, 2);
     let t = host.t;
-    dev.dfu_control(t, &Request::create(ObjectType::Data, 4096).encode()).expect("create");
-    let outcomes: Vec<_> = image[..4096].chunks(244).map(|c| dev.dfu_packet(t, c)).collect();
-    assert!(outcomes[..15].iter().all(|o| o.is_accepted()), "{outcomes:?}");
-    assert!(outcomes[15..].iter().all(|o| o.dropped == Some(DropReason::FlashQueueFull)), "{outcomes:?}");
+    dev.dfu_control(t, &Request::create(ObjectType::Data, 4096).encode())
+        .expect("create");
+    let outcomes: Vec<_> = image[..4096]
+        .chunks(244)
+        .map(|c| dev.dfu_packet(t, c))
+        .collect();
+    assert!(
+        outcomes[..15].iter().all(|o| o.is_accepted()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[15..]
+            .iter()
+            .all(|o| o.dropped == Some(DropReason::FlashQueueFull)),
+        "{outcomes:?}"
+    );
     let reply = dev.dfu_control(t, &Request::CrcGet.encode()).unwrap();
     let offset = u32::from_le_bytes(reply.bytes[3..7].try_into().unwrap());
     let crc = u32::from_le_bytes(reply.bytes[7..11].try_into().unwrap());
@@ -100,7 +125,11 @@ fn prn_notifications_are_crc_get_responses_every_n_packets() {
     let image = bench.app_sized(2, 0x2000);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     ask(&mut host, &mut dev, &Request::SetPrn { count: 4 });
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     host.t += ms(400);
     let mut seen = Vec::new();
     for (i, chunk) in image[..244 * 9].chunks(244).enumerate() {
@@ -118,13 +147,20 @@ fn prn_notifications_are_crc_get_responses_every_n_packets() {
     };
     assert_eq!(seen, vec![(4, expect(4)), (8, expect(8))]);
     // CREATE restarts the count.
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     host.t += ms(400);
-    let counts: Vec<bool> = image[..244 * 4].chunks(244).map(|c| {
-        let n = dev.dfu_packet(host.t, c).notification.is_some();
-        host.t += ms(20);
-        n
-    }).collect();
+    let counts: Vec<bool> = image[..244 * 4]
+        .chunks(244)
+        .map(|c| {
+            let n = dev.dfu_packet(host.t, c).notification.is_some();
+            host.t += ms(20);
+            n
+        })
+        .collect();
     assert_eq!(counts, vec![false, false, false, true]);
 }
 
@@ -141,7 +177,11 @@ fn link_loss_reverts_ram_progress_on_16_and_17_only(#[case] sdk: SdkVersion, #[c
     let image = bench.app_sized(2, 0x2000);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     let payload = host.payload;
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     host.t += ms(400);
     for chunk in image[..payload * 10].chunks(payload) {
         host.write(&mut dev, chunk);
@@ -154,6 +194,10 @@ fn link_loss_reverts_ram_progress_on_16_and_17_only(#[case] sdk: SdkVersion, #[c
     // SDK 12 keeps data in 256-byte buffers: 200 bytes received, all counted.
     assert_eq!(offset, if kept { (payload * 10) as u32 } else { 0 });
     // The init packet is still valid: a data object can be created.
-    let create = ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    let create = ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     assert_eq!(create, vec![0x60, 0x01, 0x01]);
 }

@@ -42,7 +42,11 @@ fn inactivity_timer_restarted_only_by_command_create_and_data_execute() {
     ask(&mut host, &mut dev, &Request::select(ObjectType::Command));
     ask(&mut host, &mut dev, &Request::CrcGet);
     ask(&mut host, &mut dev, &Request::SetPrn { count: 3 });
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     host.write(&mut dev, &[0; 20]);
     dev.dfu_link_lost(host.t);
     let fired = reset_time(&mut dev, host.t, entered + secs(130)).expect("inactivity reset");
@@ -53,7 +57,11 @@ fn inactivity_timer_restarted_only_by_command_create_and_data_execute() {
     let entered = host.t;
     host.t = entered + secs(100);
     let pkg = app_package(&bench, &image, 2);
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Command, pkg.init.len() as u32));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Command, pkg.init.len() as u32),
+    );
     let created = host.t - host.latency;
     assert_eq!(reset_time(&mut dev, created, created + secs(119)), None);
     assert!(in_dfu_mode(&dev));
@@ -63,14 +71,23 @@ fn inactivity_timer_restarted_only_by_command_create_and_data_execute() {
     // A data EXECUTE restarts it.
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     host.t += secs(90);
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 4096));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 4096),
+    );
     host.t += ms(400);
     stream(&mut host, &mut dev, &image[..4096], ms(20));
     let exec_at = host.t;
-    let reply = dev.dfu_control(exec_at, &Request::Execute.encode()).expect("execute");
+    let reply = dev
+        .dfu_control(exec_at, &Request::Execute.encode())
+        .expect("execute");
     assert_eq!(reply.bytes, vec![0x60, 0x04, 0x01]);
     assert_eq!(reset_time(&mut dev, exec_at, exec_at + secs(119)), None);
-    assert_eq!(reset_time(&mut dev, exec_at + secs(119), exec_at + secs(121)), Some(exec_at + secs(120)));
+    assert_eq!(
+        reset_time(&mut dev, exec_at + secs(119), exec_at + secs(121)),
+        Some(exec_at + secs(120))
+    );
 }
 
 #[test]
@@ -114,7 +131,8 @@ fn completion_and_activation_success_each_reset() {
     let bench = Bench::new(SdkVersion::Sdk17);
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
     let epoch = dev.epoch();
-    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2))
+        .expect("update");
     dev.settle(host.t + secs(60));
     assert_eq!(dev.epoch(), epoch + 2);
     assert_eq!(app_version(&dev), Some(2));
@@ -130,19 +148,41 @@ fn resetreas_and_gpregret_per_reset_cause() {
     dev.power_on(t + ms(10));
     dev.settle(t + secs(5));
     let t = dev.now();
-    assert_eq!(read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS), 0, "power-on reset");
+    assert_eq!(
+        read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS),
+        0,
+        "power-on reset"
+    );
     dev.app_write_gpregret(t, 0x42).unwrap();
     dev.debug(t).soft_reset().unwrap();
     dev.settle(t + secs(5));
     let t = dev.now();
-    assert_eq!(read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS), resetreas::SREQ);
-    assert_eq!(read(&mut dev, t, POWER_GPREGRET), 0x42, "kept across a soft reset");
+    assert_eq!(
+        read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS),
+        resetreas::SREQ
+    );
+    assert_eq!(
+        read(&mut dev, t, POWER_GPREGRET),
+        0x42,
+        "kept across a soft reset"
+    );
     dev.debug(t).pin_reset().unwrap();
     dev.settle(t + secs(5));
     let t = dev.now();
-    assert_eq!(read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS), resetreas::SREQ | resetreas::RESETPIN);
-    assert_eq!(read(&mut dev, t, POWER_GPREGRET), 0x42, "kept across a pin reset");
+    assert_eq!(
+        read(&mut dev, t, nrf_dfu::memory_map::POWER_RESETREAS),
+        resetreas::SREQ | resetreas::RESETPIN
+    );
+    assert_eq!(
+        read(&mut dev, t, POWER_GPREGRET),
+        0x42,
+        "kept across a pin reset"
+    );
     dev.power_off(t);
     dev.power_on(t + ms(1));
-    assert_eq!(read(&mut dev, t + ms(1), POWER_GPREGRET), 0, "lost with the power");
+    assert_eq!(
+        read(&mut dev, t + ms(1), POWER_GPREGRET),
+        0,
+        "lost with the power"
+    );
 }

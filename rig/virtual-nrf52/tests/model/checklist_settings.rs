@@ -21,7 +21,11 @@ const BACKUP: u32 = 0x7E000;
 #[case::sdk15_2(SdkVersion::Sdk15_2, 440, true)]
 #[case::sdk15_3(SdkVersion::Sdk15_3, 896, true)]
 #[case::sdk17(SdkVersion::Sdk17, 896, true)]
-fn settings_write_is_erase_then_write_of_two_pages(#[case] sdk: SdkVersion, #[case] len: usize, #[case] backup: bool) {
+fn settings_write_is_erase_then_write_of_two_pages(
+    #[case] sdk: SdkVersion,
+    #[case] len: usize,
+    #[case] backup: bool,
+) {
     let bench = Bench::new(sdk);
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
     dev.record_flash_ops(true);
@@ -29,15 +33,24 @@ fn settings_write_is_erase_then_write_of_two_pages(#[case] sdk: SdkVersion, #[ca
     let pkg = app_package(&bench, &bench.app(2), 2);
     host.send_init(&mut dev, &pkg.init).expect("init");
     dev.settle(host.t + secs(5));
-    let ops: Vec<String> = ops_since(&dev, from).iter().map(|r| r.what.clone()).collect();
-    let mut expected = vec![format!("page erase at {MAIN:#07x}"), format!("write of {len} bytes at {MAIN:#07x}")];
+    let ops: Vec<String> = ops_since(&dev, from)
+        .iter()
+        .map(|r| r.what.clone())
+        .collect();
+    let mut expected = vec![
+        format!("page erase at {MAIN:#07x}"),
+        format!("write of {len} bytes at {MAIN:#07x}"),
+    ];
     if backup {
         expected.push(format!("page erase at {BACKUP:#07x}"));
         expected.push(format!("write of {len} bytes at {BACKUP:#07x}"));
     }
     assert_eq!(ops, expected);
     let j = ops_since(&dev, from);
-    assert!(j.windows(2).all(|w| w[0].end <= w[1].start), "one operation at a time: {j:?}");
+    assert!(
+        j.windows(2).all(|w| w[0].end <= w[1].start),
+        "one operation at a time: {j:?}"
+    );
 }
 
 /// A settings change is committed only once the backup holds it: with the main page written
@@ -57,14 +70,22 @@ fn settings_commit_only_after_backup(#[case] sdk: SdkVersion) {
     let t = dev.now();
     {
         let mut port = dev.debug(t);
-        port.program(&[(MAIN, new.encode())], Default::default()).expect("program");
+        port.program(&[(MAIN, new.encode())], Default::default())
+            .expect("program");
         port.soft_reset().expect("reset");
     }
     dev.settle(t + secs(5));
     let after = flash_settings(&dev, sdk);
-    assert_eq!(after.app_version, old.app_version, "rolled back to the backup's state");
+    assert_eq!(
+        after.app_version, old.app_version,
+        "rolled back to the backup's state"
+    );
     let backup = SettingsPage::decode(&dev.read_flash(BACKUP, 896), SettingsLayout::V2).unwrap();
-    assert_eq!(backup.encode(), after.encode(), "and written back to both pages");
+    assert_eq!(
+        backup.encode(),
+        after.encode(),
+        "and written back to both pages"
+    );
 }
 
 /// §7.3 boot-time rules per SDK: which page wins.
@@ -81,8 +102,17 @@ fn settings_commit_only_after_backup(#[case] sdk: SdkVersion) {
 #[case::sdk12_reset(SdkVersion::Sdk12, false, true, 0, false)]
 // Both invalid -> defaults everywhere.
 #[case::sdk17_both_invalid(SdkVersion::Sdk17, false, false, 0, false)]
-fn boot_time_merge_rules_per_sdk(#[case] sdk: SdkVersion, #[case] main_valid: bool, #[case] backup_valid: bool, #[case] app_version: u32, #[case] app_runs: bool) {
-    let bench = Bench { app_version: 3, ..Bench::new(sdk) };
+fn boot_time_merge_rules_per_sdk(
+    #[case] sdk: SdkVersion,
+    #[case] main_valid: bool,
+    #[case] backup_valid: bool,
+    #[case] app_version: u32,
+    #[case] app_runs: bool,
+) {
+    let bench = Bench {
+        app_version: 3,
+        ..Bench::new(sdk)
+    };
     let mut dev = bench.build();
     let good = flash_settings(&dev, sdk);
     let mut main = good.clone();
@@ -99,13 +129,22 @@ fn boot_time_merge_rules_per_sdk(#[case] sdk: SdkVersion, #[case] main_valid: bo
     let t = dev.now();
     {
         let mut port = dev.debug(t);
-        port.program(&[(BACKUP, backup_bytes), (MAIN, main_bytes)], Default::default()).expect("program");
+        port.program(
+            &[(BACKUP, backup_bytes), (MAIN, main_bytes)],
+            Default::default(),
+        )
+        .expect("program");
         port.soft_reset().expect("reset");
     }
     dev.settle(t + secs(5));
     let s = flash_settings(&dev, sdk);
     assert_eq!(s.app_version, app_version);
-    assert_eq!(app_version_of(&dev).is_some(), app_runs, "{:?}", dev.status());
+    assert_eq!(
+        app_version_of(&dev).is_some(),
+        app_runs,
+        "{:?}",
+        dev.status()
+    );
     assert_eq!(s.bank_0.bank_code == BankCode::ValidApp, app_runs);
 }
 

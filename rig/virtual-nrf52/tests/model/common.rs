@@ -22,7 +22,12 @@ pub fn dfu(bench: &Bench, link: Link) -> (Device, Host) {
     let mut dev = bench.build();
     let now = dev.now();
     let t = enter_dfu(&mut dev, now);
-    assert!(in_dfu_mode(&dev), "{:?} {:?}", dev.status(), dev.silent_reason());
+    assert!(
+        in_dfu_mode(&dev),
+        "{:?} {:?}",
+        dev.status(),
+        dev.silent_reason()
+    );
     let mut host = Host::for_link(link, t);
     if bench.sdk <= nrf_dfu::SdkVersion::Sdk14 && link == Link::Ble {
         host.payload = 20;
@@ -32,10 +37,16 @@ pub fn dfu(bench: &Bench, link: Link) -> (Device, Host) {
 }
 
 /// In DFU mode with a valid init packet for app `version` executed.
-pub fn after_init(bench: &Bench, link: Link, image: &[u8], version: u32) -> (Device, Host, Package) {
+pub fn after_init(
+    bench: &Bench,
+    link: Link,
+    image: &[u8],
+    version: u32,
+) -> (Device, Host, Package) {
     let (mut dev, mut host) = dfu(bench, link);
     let pkg = app_package(bench, image, version);
-    host.request(&mut dev, &Request::SetPrn { count: 0 }, "prn").expect("prn");
+    host.request(&mut dev, &Request::SetPrn { count: 0 }, "prn")
+        .expect("prn");
     host.send_init(&mut dev, &pkg.init).expect("init");
     // Let the settings write after the init EXECUTE finish.
     host.t = dev.settle(host.t + secs(5)).max(host.t);
@@ -44,7 +55,8 @@ pub fn after_init(bench: &Bench, link: Link, image: &[u8], version: u32) -> (Dev
 
 /// Raw reply bytes to raw request bytes.
 pub fn raw(host: &mut Host, dev: &mut Device, bytes: &[u8]) -> Vec<u8> {
-    host.send_raw(dev, bytes).unwrap_or_else(|| panic!("no reply to {bytes:02x?}"))
+    host.send_raw(dev, bytes)
+        .unwrap_or_else(|| panic!("no reply to {bytes:02x?}"))
 }
 
 pub fn ask(host: &mut Host, dev: &mut Device, req: &Request) -> Vec<u8> {
@@ -62,7 +74,11 @@ pub fn create_and_write(host: &mut Host, dev: &mut Device, size: u32, data: &[u8
 
 /// Journal entries whose operation started at or after `from`.
 pub fn ops_since(dev: &Device, from: SimTime) -> Vec<FlashOpRecord> {
-    dev.flash_op_journal().iter().filter(|r| r.start >= from).cloned().collect()
+    dev.flash_op_journal()
+        .iter()
+        .filter(|r| r.start >= from)
+        .cloned()
+        .collect()
 }
 
 pub fn secs(s: u64) -> Duration {

@@ -13,7 +13,10 @@ use rstest::rstest;
 
 fn crc_reply(host: &mut Host, dev: &mut virtual_nrf52::Device) -> (u32, u32) {
     let r = ask(host, dev, &Request::CrcGet);
-    (u32::from_le_bytes(r[3..7].try_into().unwrap()), u32::from_le_bytes(r[7..11].try_into().unwrap()))
+    (
+        u32::from_le_bytes(r[3..7].try_into().unwrap()),
+        u32::from_le_bytes(r[7..11].try_into().unwrap()),
+    )
 }
 
 /// 15+ order: init executed (0x08), size 0 (0x03), not page-sized and not last (0x03), over
@@ -27,7 +30,14 @@ fn data_create_checks_in_order(#[case] size: u32, #[case] result: u8) {
     let bench = Bench::new(SdkVersion::Sdk17);
     let image = bench.app_sized(2, 0x1800);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
-    assert_eq!(ask(&mut host, &mut dev, &Request::create(ObjectType::Data, size)), vec![0x60, 0x01, result]);
+    assert_eq!(
+        ask(
+            &mut host,
+            &mut dev,
+            &Request::create(ObjectType::Data, size)
+        ),
+        vec![0x60, 0x01, result]
+    );
 }
 
 #[test]
@@ -37,8 +47,22 @@ fn data_create_past_the_image_end_is_not_permitted() {
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     host.send_objects(&mut dev, &image, 0x1000);
     // 0x1000 executed; 0x1000 more would end past 0x1800 (and 0x800 is the last one, fine).
-    assert_eq!(ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000)), vec![0x60, 0x01, 0x08]);
-    assert_eq!(ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x800)), vec![0x60, 0x01, 0x01]);
+    assert_eq!(
+        ask(
+            &mut host,
+            &mut dev,
+            &Request::create(ObjectType::Data, 0x1000)
+        ),
+        vec![0x60, 0x01, 0x08]
+    );
+    assert_eq!(
+        ask(
+            &mut host,
+            &mut dev,
+            &Request::create(ObjectType::Data, 0x800)
+        ),
+        vec![0x60, 0x01, 0x01]
+    );
 }
 
 #[test]
@@ -47,19 +71,39 @@ fn crc_get_reports_everything_received_and_create_discards_the_partial_object() 
     let image = bench.app_sized(2, 0x2000);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     host.send_objects(&mut dev, &image, 0x1000);
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 0x1000),
+    );
     host.t += ms(400);
     for c in image[0x1000..0x1000 + 244 * 3].chunks(244) {
         host.write(&mut dev, c);
     }
-    assert_eq!(crc_reply(&mut host, &mut dev), (0x1000 + 244 * 3, crc32(&image[..0x1000 + 244 * 3])));
+    assert_eq!(
+        crc_reply(&mut host, &mut dev),
+        (0x1000 + 244 * 3, crc32(&image[..0x1000 + 244 * 3]))
+    );
     // EXECUTE of the incomplete object: not permitted.
-    assert_eq!(ask(&mut host, &mut dev, &Request::Execute), vec![0x60, 0x04, 0x08]);
+    assert_eq!(
+        ask(&mut host, &mut dev, &Request::Execute),
+        vec![0x60, 0x04, 0x08]
+    );
     // A new CREATE starts again at the last executed offset.
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000));
-    assert_eq!(crc_reply(&mut host, &mut dev), (0x1000, crc32(&image[..0x1000])));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 0x1000),
+    );
+    assert_eq!(
+        crc_reply(&mut host, &mut dev),
+        (0x1000, crc32(&image[..0x1000]))
+    );
     // CREATE then EXECUTE with no data: 0x08 (Android issue #252's trigger, facts §9.2).
-    assert_eq!(ask(&mut host, &mut dev, &Request::Execute), vec![0x60, 0x04, 0x08]);
+    assert_eq!(
+        ask(&mut host, &mut dev, &Request::Execute),
+        vec![0x60, 0x04, 0x08]
+    );
 }
 
 #[test]
@@ -68,10 +112,17 @@ fn write_past_the_object_is_an_invalid_parameter_at_the_prn_boundary() {
     let image = bench.app_sized(2, 0x1000);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     ask(&mut host, &mut dev, &Request::SetPrn { count: 1 });
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x100));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 0x100),
+    );
     host.t += ms(400);
     let out = dev.dfu_packet(host.t, &[0; 0x104]);
-    assert_eq!(out.notification.map(|n| n.bytes), Some(vec![0x60, 0x03, 0x03]));
+    assert_eq!(
+        out.notification.map(|n| n.bytes),
+        Some(vec![0x60, 0x03, 0x03])
+    );
 }
 
 /// §8.4: bank 1 after the app when it fits; otherwise the app is invalidated at init EXECUTE
@@ -80,7 +131,10 @@ fn write_past_the_object_is_an_invalid_parameter_at_the_prn_boundary() {
 #[case::dual_bank(0x3000, false)]
 #[case::single_bank(0x30000, true)]
 fn bank_choice_dual_or_single(#[case] size: u32, #[case] single: bool) {
-    let bench = Bench { app_size: 0x20000, ..Bench::new(SdkVersion::Sdk17) };
+    let bench = Bench {
+        app_size: 0x20000,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let image = bench.app_sized(2, size);
     let (mut dev, host, _) = after_init(&bench, Link::Ble, &image, 2);
     dev.settle(host.t + secs(2));
@@ -96,9 +150,13 @@ fn bank_choice_dual_or_single(#[case] size: u32, #[case] single: bool) {
 
 #[test]
 fn descriptor_forces_single_bank() {
-    let bench = Bench { single_bank: true, ..Bench::new(SdkVersion::Sdk17) };
+    let bench = Bench {
+        single_bank: true,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
-    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2))
+        .expect("update");
     dev.settle(host.t + secs(30));
     assert_eq!(app_version(&dev), Some(2));
 }
@@ -120,17 +178,32 @@ fn progress_after_a_reset_per_version(#[case] sdk: SdkVersion, #[case] offset: u
     dev.power_off(t);
     dev.power_on(t + ms(10));
     let t = dev.settle(t + secs(10));
-    let t = if in_dfu_mode(&dev) { t } else { enter_dfu(&mut dev, t) };
+    let t = if in_dfu_mode(&dev) {
+        t
+    } else {
+        enter_dfu(&mut dev, t)
+    };
     let mut host = Host::ble(t);
     if sdk == SdkVersion::Sdk12 {
         host.payload = 20;
     }
     let sel = ask(&mut host, &mut dev, &Request::select(ObjectType::Command));
-    assert_eq!(u32::from_le_bytes(sel[7..11].try_into().unwrap()), pkg.init.len() as u32, "init still stored");
+    assert_eq!(
+        u32::from_le_bytes(sel[7..11].try_into().unwrap()),
+        pkg.init.len() as u32,
+        "init still stored"
+    );
     let sel = ask(&mut host, &mut dev, &Request::select(ObjectType::Data));
     assert_eq!(u32::from_le_bytes(sel[7..11].try_into().unwrap()), offset);
     // No init packet sent again: the data CREATE is accepted.
-    assert_eq!(ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000)), vec![0x60, 0x01, 0x01]);
+    assert_eq!(
+        ask(
+            &mut host,
+            &mut dev,
+            &Request::create(ObjectType::Data, 0x1000)
+        ),
+        vec![0x60, 0x01, 0x01]
+    );
 }
 
 /// sd_req rules with S132 7.2.0 installed (FWID 0x101), 17.1 BLE.
@@ -147,7 +220,11 @@ fn sd_req_rules(#[case] sd_req: Vec<u32>, #[case] reply: Vec<u8>) {
     let mut init = app_init(&bench, &bench.app(2), 2);
     init.sd_req = sd_req;
     let init = signed(init);
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Command, init.len() as u32));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Command, init.len() as u32),
+    );
     host.write(&mut dev, &init);
     assert_eq!(ask(&mut host, &mut dev, &Request::Execute), reply);
 }
@@ -159,10 +236,17 @@ fn sd_req_rules(#[case] sd_req: Vec<u32>, #[case] reply: Vec<u8>) {
 #[case::same(3, vec![0x60, 0x04, 0x01])]
 #[case::older(2, vec![0x60, 0x04, 0x0B, 0x05])]
 fn fw_version_rules(#[case] version: u32, #[case] reply: Vec<u8>) {
-    let bench = Bench { app_version: 3, ..Bench::new(SdkVersion::Sdk17) };
+    let bench = Bench {
+        app_version: 3,
+        ..Bench::new(SdkVersion::Sdk17)
+    };
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
     let init = signed(app_init(&bench, &bench.app(version), version));
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Command, init.len() as u32));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Command, init.len() as u32),
+    );
     host.write(&mut dev, &init);
     assert_eq!(ask(&mut host, &mut dev, &Request::Execute), reply);
 }
@@ -171,6 +255,12 @@ fn fw_version_rules(#[case] version: u32, #[case] reply: Vec<u8>) {
 fn executing_the_init_again_succeeds_without_revalidation() {
     let bench = Bench::new(SdkVersion::Sdk17);
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &bench.app(2), 2);
-    assert_eq!(ask(&mut host, &mut dev, &Request::select(ObjectType::Command))[2], 0x01);
-    assert_eq!(ask(&mut host, &mut dev, &Request::Execute), vec![0x60, 0x04, 0x01]);
+    assert_eq!(
+        ask(&mut host, &mut dev, &Request::select(ObjectType::Command))[2],
+        0x01
+    );
+    assert_eq!(
+        ask(&mut host, &mut dev, &Request::Execute),
+        vec![0x60, 0x04, 0x01]
+    );
 }

@@ -30,7 +30,12 @@ fn gpregret(dev: &mut Device) -> u8 {
 #[case::sdk14_b1(SdkVersion::Sdk14, 0xB1, true, 0x00)]
 #[case::sdk14_b3(SdkVersion::Sdk14, 0xB3, false, 0xB3)]
 #[case::sdk12_b1(SdkVersion::Sdk12, 0xB1, false, 0xB1)]
-fn gpregret_enter_rule_per_sdk(#[case] sdk: SdkVersion, #[case] value: u8, #[case] enters: bool, #[case] left: u8) {
+fn gpregret_enter_rule_per_sdk(
+    #[case] sdk: SdkVersion,
+    #[case] value: u8,
+    #[case] enters: bool,
+    #[case] left: u8,
+) {
     let bench = Bench::new(sdk);
     let mut dev = bench.build();
     let t = dev.now();
@@ -82,7 +87,11 @@ fn settings_flag_enters_dfu_on_12_and_14_only(#[case] sdk: SdkVersion, #[case] e
     dev.settle(t + secs(10));
     assert_eq!(in_dfu_mode(&dev), enters, "{:?}", dev.status());
     if enters {
-        assert_eq!(flash_settings(&dev, sdk).enter_buttonless_dfu, 0, "cleared and written on entry");
+        assert_eq!(
+            flash_settings(&dev, sdk).enter_buttonless_dfu,
+            0,
+            "cleared and written on entry"
+        );
     }
 }
 
@@ -99,13 +108,21 @@ fn invalid_app_keeps_the_bootloader_in_dfu_mode(#[case] sdk: SdkVersion) {
     {
         let mut port = dev.debug(t);
         // One bit of the app flipped (bits can be cleared without an erase).
-        port.write_memory_raw(bench.bank0() + 0x1000, &[0, 0, 0, 0]).unwrap();
+        port.write_memory_raw(bench.bank0() + 0x1000, &[0, 0, 0, 0])
+            .unwrap();
         port.soft_reset().unwrap();
     }
     dev.settle(t + secs(10));
     assert!(in_dfu_mode(&dev), "{:?}", dev.status());
-    assert_eq!(dev.dfu_enter_reason(), Some(virtual_nrf52::bootloader::EnterReason::AppInvalid));
-    assert_eq!(flash_settings(&dev, sdk).bank_0.bank_code, BankCode::ValidApp, "the settings say valid; the check failed");
+    assert_eq!(
+        dev.dfu_enter_reason(),
+        Some(virtual_nrf52::bootloader::EnterReason::AppInvalid)
+    );
+    assert_eq!(
+        flash_settings(&dev, sdk).bank_0.bank_code,
+        BankCode::ValidApp,
+        "the settings say valid; the check failed"
+    );
 }
 
 #[test]
@@ -136,7 +153,14 @@ fn unknown_bootloader_runs_with_the_fallback_profile() {
     {
         let mut port = dev.debug(t);
         // Overwrite the descriptor area with plain code.
-        port.program(&[(0x78200, vec![0x11; 0x200])], virtual_nrf52::ProgramOptions { keep_unwritten_bytes: true, verify: true }).unwrap();
+        port.program(
+            &[(0x78200, vec![0x11; 0x200])],
+            virtual_nrf52::ProgramOptions {
+                keep_unwritten_bytes: true,
+                verify: true,
+            },
+        )
+        .unwrap();
         port.soft_reset().unwrap();
     }
     dev.settle(t + secs(5));
@@ -149,7 +173,8 @@ fn unknown_bootloader_runs_with_the_fallback_profile() {
     assert!(in_dfu_mode(&dev), "{:?}", dev.status());
     // And it verifies with the fallback's key: an update goes through.
     let mut host = Host::ble(dev.now());
-    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2))
+        .expect("update");
     dev.settle(host.t + secs(60));
     assert_eq!(app_version(&dev), Some(2));
 }
@@ -170,7 +195,15 @@ fn application_without_descriptor_runs_silently() {
     let t = dev.now();
     {
         let mut port = dev.debug(t);
-        port.program(&[(bench.bank0(), app), (0x7E000, s.encode()), (0x7F000, s.encode())], Default::default()).unwrap();
+        port.program(
+            &[
+                (bench.bank0(), app),
+                (0x7E000, s.encode()),
+                (0x7F000, s.encode()),
+            ],
+            Default::default(),
+        )
+        .unwrap();
         port.soft_reset().unwrap();
     }
     dev.settle(t + secs(5));

@@ -17,10 +17,13 @@ fn power_cut_tears_the_erase_in_flight() {
     let (mut dev, host, _) = after_init(&bench, Link::Ble, &image, 2);
     let page = bench.bank0() + bench.app_size;
     // Something to tear: bank 1 holds old data.
-    dev.debug(host.t).write_memory_raw(page, &[0u8; 0x1000]).unwrap();
+    dev.debug(host.t)
+        .write_memory_raw(page, &[0u8; 0x1000])
+        .unwrap();
     let t = host.t;
     dev.record_flash_ops(true);
-    dev.dfu_control(t, &Request::create(ObjectType::Data, 0x1000).encode()).unwrap();
+    dev.dfu_control(t, &Request::create(ObjectType::Data, 0x1000).encode())
+        .unwrap();
     let next = dev.next_event_time().unwrap();
     let erase_start = t;
     let cut = erase_start + (next - erase_start) / 2;
@@ -38,7 +41,8 @@ fn power_cut_tears_the_erase_in_flight() {
 fn booting_work_is_silent_then_the_app_runs() {
     let bench = Bench::new(SdkVersion::Sdk17);
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
-    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2))
+        .expect("update");
     // Step through: DFU mode -> resetting -> booting (activation) -> app.
     let mut seen = Vec::new();
     while let Some(t) = dev.next_event_time() {
@@ -61,7 +65,12 @@ fn pin_reset_needs_the_reset_pin_routed() {
     let bench = Bench::new(SdkVersion::Sdk17).without_app();
     let mut dev = virtual_nrf52::Device::new(nrf_dfu::Chip::Nrf52832Qfaa, 3);
     let mut segs = virtual_nrf52::standin::softdevice_hex_segments(&bench.softdevice());
-    let bl = virtual_nrf52::standin::bootloader_segments(&bench.descriptor(), nrf_dfu::Chip::Nrf52832Qfaa, 0x5000).unwrap();
+    let bl = virtual_nrf52::standin::bootloader_segments(
+        &bench.descriptor(),
+        nrf_dfu::Chip::Nrf52832Qfaa,
+        0x5000,
+    )
+    .unwrap();
     // MBR + SD + bootloader + its address words, but PSELRESET left erased.
     segs.extend(bl.into_iter().take(2));
     {
@@ -72,7 +81,10 @@ fn pin_reset_needs_the_reset_pin_routed() {
     let t = dev.settle(secs(5));
     assert!(in_dfu_mode(&dev));
     let epoch = dev.epoch();
-    assert!(matches!(dev.debug(t).pin_reset(), Err(virtual_nrf52::DebugError::PinResetDisabled)));
+    assert!(matches!(
+        dev.debug(t).pin_reset(),
+        Err(virtual_nrf52::DebugError::PinResetDisabled)
+    ));
     assert!(!dev.reset(t, virtual_nrf52::ResetKind::PinReset));
     assert_eq!(dev.epoch(), epoch, "nothing happened");
     assert!(dev.reset(t, virtual_nrf52::ResetKind::SoftReset));
@@ -102,5 +114,9 @@ fn replies_are_void_after_a_power_cut() {
     let reply = dev.dfu_control(host.t, &[0x06, 0x01]).unwrap();
     dev.power_off(reply.ready_at);
     assert!(dev.epoch() > epoch);
-    assert_eq!(dev.dfu_control(reply.ready_at, &[0x06, 0x01]), None, "off: nothing answers");
+    assert_eq!(
+        dev.dfu_control(reply.ready_at, &[0x06, 0x01]),
+        None,
+        "off: nothing answers"
+    );
 }

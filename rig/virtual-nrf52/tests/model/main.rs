@@ -16,4 +16,5 @@ mod enter_dfu;
 mod faults;
 mod result_codes;
 mod smoke;
+mod sweep;
 mod uart;

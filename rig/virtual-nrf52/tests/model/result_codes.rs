@@ -40,7 +40,8 @@ fn spoiled_init(bench: &Bench, how: Spoil) -> Vec<u8> {
         }
         Spoil::SignatureType => {
             let sig = key().sign_nordic(&prost::Message::encode_to_vec(&init));
-            return InitPacket::with_signature(init, SignatureType::Ed25519 as i32, sig.to_vec()).encode();
+            return InitPacket::with_signature(init, SignatureType::Ed25519 as i32, sig.to_vec())
+                .encode();
         }
         Spoil::HashType => init.hash.as_mut().unwrap().hash_type = Some(HashType::Sha512 as i32),
         Spoil::NoAppSize => init.app_size = None,
@@ -51,7 +52,11 @@ fn spoiled_init(bench: &Bench, how: Spoil) -> Vec<u8> {
 
 fn execute_init(bench: &Bench, init: &[u8]) -> Vec<u8> {
     let (mut dev, mut host) = dfu(bench, Link::Ble);
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Command, init.len() as u32));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Command, init.len() as u32),
+    );
     for c in init.chunks(host.payload) {
         host.write(&mut dev, c);
     }
@@ -70,11 +75,19 @@ fn execute_init(bench: &Bench, init: &[u8]) -> Vec<u8> {
 #[case::hash_type(Spoil::HashType, &[0x60, 0x04, 0x01], &[0x60, 0x04, 0x0B, 0x09])]
 #[case::no_app_size(Spoil::NoAppSize, &[0x60, 0x04, 0x0A], &[0x60, 0x04, 0x0B, 0x04])]
 #[case::too_big(Spoil::TooBig, &[0x60, 0x04, 0x04], &[0x60, 0x04, 0x04])]
-fn init_execute_failures_per_version(#[case] how: Spoil, #[case] sdk12: &[u8], #[case] sdk15_plus: &[u8]) {
+fn init_execute_failures_per_version(
+    #[case] how: Spoil,
+    #[case] sdk12: &[u8],
+    #[case] sdk15_plus: &[u8],
+) {
     for sdk in [SdkVersion::Sdk12, SdkVersion::Sdk15_3, SdkVersion::Sdk17] {
         let bench = Bench::new(sdk);
         let reply = execute_init(&bench, &spoiled_init(&bench, how));
-        let expected = if sdk == SdkVersion::Sdk12 { sdk12 } else { sdk15_plus };
+        let expected = if sdk == SdkVersion::Sdk12 {
+            sdk12
+        } else {
+            sdk15_plus
+        };
         assert_eq!(reply, expected, "{sdk:?} {how:?}");
     }
 }
@@ -91,10 +104,23 @@ fn init_execute_failures_per_version(#[case] how: Spoil, #[case] sdk12: &[u8], #
 #[case::create_data_without_init(&[0x01, 0x02, 0, 0x10, 0, 0], &[0x60, 0x01, 0x08], &[0x60, 0x01, 0x08], &[0x60, 0x01, 0x08])]
 #[case::short_create(&[0x01, 0x01], &[0x60, 0x01, 0x03], &[0x60, 0x01, 0x03], &[0x60, 0x01, 0x03])]
 #[case::select_command(&[0x06, 0x01], &[0x60, 0x06, 0x01, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &[0x60, 0x06, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &[0x60, 0x06, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]
-fn requests_per_version(#[case] request: &[u8], #[case] sdk12: &[u8], #[case] sdk15_3: &[u8], #[case] sdk17: &[u8]) {
-    for (sdk, expected) in [(SdkVersion::Sdk12, sdk12), (SdkVersion::Sdk15_3, sdk15_3), (SdkVersion::Sdk17, sdk17)] {
+fn requests_per_version(
+    #[case] request: &[u8],
+    #[case] sdk12: &[u8],
+    #[case] sdk15_3: &[u8],
+    #[case] sdk17: &[u8],
+) {
+    for (sdk, expected) in [
+        (SdkVersion::Sdk12, sdk12),
+        (SdkVersion::Sdk15_3, sdk15_3),
+        (SdkVersion::Sdk17, sdk17),
+    ] {
         let (mut dev, mut host) = dfu(&Bench::new(sdk), Link::Ble);
-        assert_eq!(raw(&mut host, &mut dev, request), expected, "{sdk:?} {request:02x?}");
+        assert_eq!(
+            raw(&mut host, &mut dev, request),
+            expected,
+            "{sdk:?} {request:02x?}"
+        );
     }
 }
 
@@ -109,7 +135,11 @@ fn hash_mismatch_at_final_execute(#[case] sdk: SdkVersion, #[case] expected: Vec
     let (mut dev, mut host, _) = after_init(&bench, Link::Ble, &image, 2);
     let mut wrong = image.clone();
     wrong[0x300] ^= 0xFF;
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 0x1000),
+    );
     host.t += ms(400);
     for c in wrong.chunks(host.payload) {
         host.write(&mut dev, c);
@@ -117,7 +147,12 @@ fn hash_mismatch_at_final_execute(#[case] sdk: SdkVersion, #[case] expected: Vec
     }
     assert_eq!(ask(&mut host, &mut dev, &Request::Execute), expected);
     dev.settle(host.t + secs(60));
-    assert_eq!(app_version(&dev), Some(1), "old app kept (dual bank), {:?}", dev.status());
+    assert_eq!(
+        app_version(&dev),
+        Some(1),
+        "old app kept (dual bank), {:?}",
+        dev.status()
+    );
 }
 
 /// The extended error byte is read and cleared: each failure reports its own code once.
@@ -125,15 +160,29 @@ fn hash_mismatch_at_final_execute(#[case] sdk: SdkVersion, #[case] expected: Vec
 fn extended_error_is_read_and_cleared() {
     let bench = Bench::new(SdkVersion::Sdk17);
     let (mut dev, mut host) = dfu(&bench, Link::Ble);
-    for (how, ext) in [(Spoil::HwVersion, 0x06), (Spoil::SdReq, 0x07), (Spoil::HwVersion, 0x06)] {
+    for (how, ext) in [
+        (Spoil::HwVersion, 0x06),
+        (Spoil::SdReq, 0x07),
+        (Spoil::HwVersion, 0x06),
+    ] {
         let init = spoiled_init(&bench, how);
-        ask(&mut host, &mut dev, &Request::create(ObjectType::Command, init.len() as u32));
+        ask(
+            &mut host,
+            &mut dev,
+            &Request::create(ObjectType::Command, init.len() as u32),
+        );
         for c in init.chunks(host.payload) {
             host.write(&mut dev, c);
         }
-        assert_eq!(ask(&mut host, &mut dev, &Request::Execute), vec![0x60, 0x04, 0x0B, ext]);
+        assert_eq!(
+            ask(&mut host, &mut dev, &Request::Execute),
+            vec![0x60, 0x04, 0x0B, ext]
+        );
     }
     // A plain failure in between carries no extended byte.
-    assert_eq!(raw(&mut host, &mut dev, &[0x01, 0x01, 0, 0, 0, 0]), vec![0x60, 0x01, 0x03]);
+    assert_eq!(
+        raw(&mut host, &mut dev, &[0x01, 0x01, 0, 0, 0, 0]),
+        vec![0x60, 0x01, 0x03]
+    );
     let _ = InitCommand::default();
 }

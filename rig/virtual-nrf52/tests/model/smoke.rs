@@ -31,14 +31,19 @@ fn app_update_completes(#[case] sdk: SdkVersion, #[case] link: Link) {
     assert_eq!(app_version(&dev), 1);
     let now = dev.now();
     let t = enter_dfu(&mut dev, now);
-    assert!(matches!(dev.status(), Status::Bootloader(_)), "{:?}", dev.status());
+    assert!(
+        matches!(dev.status(), Status::Bootloader(_)),
+        "{:?}",
+        dev.status()
+    );
     let app2 = bench.app(2);
     let mut host = Host::for_link(link, t);
     if sdk <= SdkVersion::Sdk14 {
         host.payload = 20;
         host.packet_gap = ms(5);
     }
-    host.update(&mut dev, &app_package(&bench, &app2, 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &app2, 2))
+        .expect("update");
     dev.settle(host.t + ms(60_000));
     assert_eq!(app_version(&dev), 2);
     println!("{sdk:?} {link:?}: sim time {:?}", dev.now());

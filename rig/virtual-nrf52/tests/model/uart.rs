@@ -41,7 +41,13 @@ fn firmware_version_of_the_app() {
     let t = dev.settle(t + secs(5));
     let mut host = Host::uart(t);
     let reply = raw(&mut host, &mut dev, &[0x0B, 0x02]);
-    let expected = [vec![0x60, 0x0B, 0x01, 0x01], 1u32.to_le_bytes().to_vec(), bench.bank0().to_le_bytes().to_vec(), bench.app_size.to_le_bytes().to_vec()].concat();
+    let expected = [
+        vec![0x60, 0x0B, 0x01, 0x01],
+        1u32.to_le_bytes().to_vec(),
+        bench.bank0().to_le_bytes().to_vec(),
+        bench.app_size.to_le_bytes().to_vec(),
+    ]
+    .concat();
     assert_eq!(reply, expected);
 }
 
@@ -51,9 +57,14 @@ fn object_write_is_answered_only_when_a_prn_is_due() {
     let image = bench.app_sized(2, 0x1000);
     let pkg = app_package(&bench, &image, 2);
     host.prn = 3;
-    host.request(&mut dev, &Request::SetPrn { count: 3 }, "prn").unwrap();
+    host.request(&mut dev, &Request::SetPrn { count: 3 }, "prn")
+        .unwrap();
     host.send_init(&mut dev, &pkg.init).unwrap();
-    ask(&mut host, &mut dev, &Request::create(ObjectType::Data, 0x1000));
+    ask(
+        &mut host,
+        &mut dev,
+        &Request::create(ObjectType::Data, 0x1000),
+    );
     let mut answered = Vec::new();
     for (i, chunk) in image.chunks(64).take(7).enumerate() {
         host.notifications.clear();
@@ -62,7 +73,14 @@ fn object_write_is_answered_only_when_a_prn_is_due() {
             answered.push((i + 1, n));
         }
     }
-    let crc_at = |n: usize| [vec![0x60, 0x03, 0x01], ((n * 64) as u32).to_le_bytes().to_vec(), crc32(&image[..n * 64]).to_le_bytes().to_vec()].concat();
+    let crc_at = |n: usize| {
+        [
+            vec![0x60, 0x03, 0x01],
+            ((n * 64) as u32).to_le_bytes().to_vec(),
+            crc32(&image[..n * 64]).to_le_bytes().to_vec(),
+        ]
+        .concat()
+    };
     assert_eq!(answered, vec![(3, crc_at(3)), (6, crc_at(6))]);
 }
 
@@ -73,7 +91,10 @@ fn uart_bytes_take_ten_bit_times_at_the_profile_baud() {
     let t = host.t;
     let frame = nrf_dfu::slip::encode(&[0x09, 0x11]);
     dev.uart_rx(t, &frame);
-    assert!(dev.uart_tx(t).is_empty(), "nothing before the END byte has arrived");
+    assert!(
+        dev.uart_tx(t).is_empty(),
+        "nothing before the END byte has arrived"
+    );
     let byte = dev.timing().uart.byte_time();
     let arrived = t + byte * frame.len() as u32;
     assert_eq!(dev.next_event_time(), Some(arrived));
@@ -102,7 +123,10 @@ fn oversized_frame_wedges_the_serial_decoder_until_reset() {
         let t = enter_dfu_swd(&mut dev, t);
         host = Host::uart(t);
     }
-    assert_eq!(raw(&mut host, &mut dev, &[0x09, 0x01]), vec![0x60, 0x09, 0x01, 0x01]);
+    assert_eq!(
+        raw(&mut host, &mut dev, &[0x09, 0x01]),
+        vec![0x60, 0x09, 0x01, 0x01]
+    );
 }
 
 /// A whole update over UART with PRN 4.
@@ -110,7 +134,8 @@ fn oversized_frame_wedges_the_serial_decoder_until_reset() {
 fn uart_update_with_prn() {
     let (mut dev, mut host, bench) = uart_dfu();
     host.prn = 4;
-    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2)).expect("update");
+    host.update(&mut dev, &app_package(&bench, &bench.app(2), 2))
+        .expect("update");
     dev.settle(host.t + secs(30));
     assert_eq!(app_version(&dev), Some(2));
     assert!(!host.notifications.is_empty());

@@ -2,8 +2,12 @@
 //! + stand-in application + settings page, as a factory would flash it; and signed packages.
 
 use nrf_dfu::crc::crc32;
-use nrf_dfu::init_packet::{BootValidation, FwType, Hash, HashType, InitCommand, InitPacket, ValidationType};
-use nrf_dfu::settings::{Bank, BankCode, BootValidation as SettingsBv, SettingsLayout, SettingsPage};
+use nrf_dfu::init_packet::{
+    BootValidation, FwType, Hash, HashType, InitCommand, InitPacket, ValidationType,
+};
+use nrf_dfu::settings::{
+    Bank, BankCode, BootValidation as SettingsBv, SettingsLayout, SettingsPage,
+};
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::{Chip, SdkVersion};
 use sha2::{Digest, Sha256};
@@ -106,7 +110,11 @@ impl Bench {
     }
 
     pub fn app_sized(&self, version: u32, size: u32) -> Vec<u8> {
-        let d = AppDescriptor { name: format!("app-v{version}"), version, buttonless: Buttonless::Unbonded };
+        let d = AppDescriptor {
+            name: format!("app-v{version}"),
+            version,
+            buttonless: Buttonless::Unbonded,
+        };
         standin::app_image(&d, Chip::Nrf52832Qfaa, self.bank0(), size).expect("stand-in app fits")
     }
 
@@ -117,7 +125,11 @@ impl Bench {
         s.bootloader_version = self.bootloader_version;
         if let Some(app) = app {
             s.app_version = self.app_version;
-            s.bank_0 = Bank { image_size: app.len() as u32, image_crc: crc32(app), bank_code: BankCode::ValidApp };
+            s.bank_0 = Bank {
+                image_size: app.len() as u32,
+                image_crc: crc32(app),
+                bank_code: BankCode::ValidApp,
+            };
             if let Some(v2) = s.v2_mut() {
                 v2.boot_validation_app = SettingsBv::crc(app);
             }
@@ -131,7 +143,14 @@ impl Bench {
         let mut dev = Device::new(Chip::Nrf52832Qfaa, self.seed);
         dev.set_timing(virtual_nrf52::TimingProfile::typical());
         let mut segs: Vec<Segment> = standin::softdevice_hex_segments(&self.softdevice());
-        segs.extend(standin::bootloader_segments(&self.descriptor(), Chip::Nrf52832Qfaa, standin::DEFAULT_BOOTLOADER_SIZE).expect("bootloader"));
+        segs.extend(
+            standin::bootloader_segments(
+                &self.descriptor(),
+                Chip::Nrf52832Qfaa,
+                standin::DEFAULT_BOOTLOADER_SIZE,
+            )
+            .expect("bootloader"),
+        );
         let app = self.app(self.app_version);
         let settings = self.settings(self.with_app.then_some(&app[..]));
         if self.with_app {
@@ -143,7 +162,8 @@ impl Bench {
         }
         {
             let mut port = dev.debug(SimTime::ZERO);
-            port.program(&segs, ProgramOptions::default()).expect("program");
+            port.program(&segs, ProgramOptions::default())
+                .expect("program");
             port.soft_reset().expect("reset");
         }
         dev.settle(Duration::from_secs(60));
@@ -163,9 +183,15 @@ pub fn app_init(bench: &Bench, image: &[u8], version: u32) -> InitCommand {
         sd_size: Some(0),
         bl_size: Some(0),
         app_size: Some(image.len() as u32),
-        hash: Some(Hash { hash_type: Some(HashType::Sha256 as i32), hash: Some(hash) }),
+        hash: Some(Hash {
+            hash_type: Some(HashType::Sha256 as i32),
+            hash: Some(hash),
+        }),
         is_debug: Some(false),
-        boot_validation: vec![BootValidation { r#type: Some(ValidationType::ValidateGeneratedCrc as i32), bytes: Some(vec![]) }],
+        boot_validation: vec![BootValidation {
+            r#type: Some(ValidationType::ValidateGeneratedCrc as i32),
+            bytes: Some(vec![]),
+        }],
     }
 }
 
@@ -186,7 +212,10 @@ pub fn unsigned(init: InitCommand) -> Vec<u8> {
 
 /// A signed application package for `image`.
 pub fn app_package(bench: &Bench, image: &[u8], version: u32) -> Package {
-    Package { init: signed(app_init(bench, image, version)), image: image.to_vec() }
+    Package {
+        init: signed(app_init(bench, image, version)),
+        image: image.to_vec(),
+    }
 }
 
 /// The running app's buttonless entry (GPREGRET 0xB1 + reset; SDK 12: settings flag + reset);
@@ -200,7 +229,8 @@ pub fn enter_dfu(dev: &mut Device, t: SimTime) -> SimTime {
 pub fn enter_dfu_swd(dev: &mut Device, t: SimTime) -> SimTime {
     {
         let mut port = dev.debug(t);
-        port.write_memory_raw(nrf_dfu::memory_map::POWER_GPREGRET, &[0xB1, 0, 0, 0]).expect("GPREGRET");
+        port.write_memory_raw(nrf_dfu::memory_map::POWER_GPREGRET, &[0xB1, 0, 0, 0])
+            .expect("GPREGRET");
         port.soft_reset().expect("reset");
     }
     dev.settle(t + Duration::from_secs(60))

@@ -19,7 +19,10 @@ pub enum Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostError {
     /// The device answered `response` to `step`.
-    Refused { step: &'static str, response: Response },
+    Refused {
+        step: &'static str,
+        response: Response,
+    },
     /// No answer to `step`.
     NoResponse { step: &'static str },
     /// The object's CRC never matched.
@@ -48,7 +51,11 @@ pub struct Host {
     pub stop_after: Option<u32>,
     /// Report a data CREATE refused with INVALID_OBJECT instead of retrying it.
     pub strict_create: bool,
+    /// Cut the device's power at this time (the host stops talking from then on).
+    pub power_cut: Option<SimTime>,
     rx: SlipDecoder,
+    tx_buf: Vec<u8>,
+    write_buf: Vec<u8>,
 }
 
 impl Host {
@@ -65,12 +72,23 @@ impl Host {
             notifications: Vec::new(),
             stop_after: None,
             strict_create: false,
+            power_cut: None,
             rx: SlipDecoder::default(),
+            tx_buf: Vec::new(),
+            write_buf: Vec::new(),
         }
     }
 
     pub fn uart(t: SimTime) -> Host {
-        Host { link: Link::Uart, payload: 64, packet_gap: Duration::ZERO, latency: Duration::ZERO, create_delay: Duration::ZERO, timeout: Duration::from_secs(2), ..Host::ble(t) }
+        Host {
+            link: Link::Uart,
+            payload: 64,
+            packet_gap: Duration::ZERO,
+            latency: Duration::ZERO,
+            create_delay: Duration::ZERO,
+            timeout: Duration::from_secs(2),
+            ..Host::ble(t)
+        }
     }
 
     pub fn for_link(link: Link, t: SimTime) -> Host {
@@ -80,13 +98,30 @@ impl Host {
         }
     }
 
+    /// Apply a planned power cut due by now; false once the power is gone.
+    pub fn alive(&mut self, dev: &mut Device) -> bool {
+        match self.power_cut {
+            Some(cut) if self.t >= cut => {
+                dev.power_off(cut);
+                self.power_cut = None;
+                false
+            }
+            Some(_) => true,
+            None => dev.hardware().is_powered(),
+        }
+    }
+
     /// Send raw control-point bytes; the reply bytes, if any.
     pub fn send_raw(&mut self, dev: &mut Device, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.alive(dev) {
+            return None;
+        }
         match self.link {
             Link::Ble => {
                 let reply = dev.dfu_control(self.t, bytes)?;
                 self.t = self.t.max(reply.ready_at) + self.latency;
-                Some(reply.bytes)
+                // A reply due after the cut never arrives.
+                self.alive(dev).then_some(reply.bytes)
             }
             Link::Uart => {
                 self.uart_send(dev, bytes);
@@ -96,9 +131,12 @@ impl Host {
     }
 
     fn uart_send(&mut self, dev: &mut Device, payload: &[u8]) {
-        let frame = nrf_dfu::slip::encode(payload);
+        let mut frame = std::mem::take(&mut self.tx_buf);
+        frame.clear();
+        nrf_dfu::slip::encode_into(payload, &mut frame);
         dev.uart_rx(self.t, &frame);
-        self.t += dev.timing().uart.bytes_time(frame.len() as u64);
+        self.t += dev.timing().uart.byte_time() * frame.len() as u32;
+        self.tx_buf = frame;
     }
 
     /// Wait for the next frame from the device (up to the timeout).
@@ -112,6 +150,9 @@ impl Host {
                         return Some(f);
                     }
                 }
+            }
+            if !self.alive(dev) {
+                return None;
             }
             match dev.next_event_time() {
                 Some(next) if next <= give_up => self.t = self.t.max(next),
@@ -128,9 +169,15 @@ impl Host {
     }
 
     /// Send and decode; `Err` when the reply is not a success.
-    pub fn request(&mut self, dev: &mut Device, req: &Request, step: &'static str) -> Result<Response, HostError> {
+    pub fn request(
+        &mut self,
+        dev: &mut Device,
+        req: &Request,
+        step: &'static str,
+    ) -> Result<Response, HostError> {
         let bytes = self.send(dev, req).ok_or(HostError::NoResponse { step })?;
-        let response = Response::decode(&bytes, req.opcode()).map_err(|_| HostError::NoResponse { step })?;
+        let response =
+            Response::decode(&bytes, req.opcode()).map_err(|_| HostError::NoResponse { step })?;
         if response.is_success() {
             Ok(response)
         } else {
@@ -140,6 +187,9 @@ impl Host {
 
     /// One data/init packet (BLE Packet write, or a serial OBJECT_WRITE frame).
     pub fn write(&mut self, dev: &mut Device, data: &[u8]) {
+        if !self.alive(dev) {
+            return;
+        }
         match self.link {
             Link::Ble => {
                 let out = dev.dfu_packet(self.t, data);
@@ -149,10 +199,12 @@ impl Host {
                 self.t += self.packet_gap;
             }
             Link::Uart => {
-                let mut frame = Vec::with_capacity(data.len() + 1);
+                let mut frame = std::mem::take(&mut self.write_buf);
+                frame.clear();
                 frame.push(Opcode::ObjectWrite.as_u8());
                 frame.extend_from_slice(data);
                 self.uart_send(dev, &frame);
+                self.write_buf = frame;
                 if self.prn != 0 {
                     if let Some(n) = self.uart_poll(dev) {
                         self.notifications.push(n);
@@ -174,14 +226,21 @@ impl Host {
     fn crc(&mut self, dev: &mut Device) -> Result<(u32, u32), HostError> {
         match self.request(dev, &Request::CrcGet, "crc")? {
             Response::Crc { offset, crc } => Ok((offset, crc)),
-            other => Err(HostError::Refused { step: "crc", response: other }),
+            other => Err(HostError::Refused {
+                step: "crc",
+                response: other,
+            }),
         }
     }
 
     /// Send the init packet and execute it.
     pub fn send_init(&mut self, dev: &mut Device, init: &[u8]) -> Result<(), HostError> {
         self.request(dev, &Request::select(ObjectType::Command), "select command")?;
-        self.request(dev, &Request::create(ObjectType::Command, init.len() as u32), "create command")?;
+        self.request(
+            dev,
+            &Request::create(ObjectType::Command, init.len() as u32),
+            "create command",
+        )?;
         for chunk in init.chunks(self.payload) {
             self.write(dev, chunk);
         }
@@ -195,7 +254,14 @@ impl Host {
 
     /// Stream one object (`image[start..end]`), re-sending a lost tail when the device's CRC
     /// of what it has matches ours (Android's "bytes lost" handling), re-creating it otherwise.
-    fn send_object(&mut self, dev: &mut Device, image: &[u8], start: usize, end: usize, crc_before: u32) -> Result<(), HostError> {
+    fn send_object(
+        &mut self,
+        dev: &mut Device,
+        image: &[u8],
+        start: usize,
+        end: usize,
+        crc_before: u32,
+    ) -> Result<(), HostError> {
         for _attempt in 0..4 {
             self.create_data(dev, (end - start) as u32)?;
             self.t += self.create_delay;
@@ -210,7 +276,10 @@ impl Host {
                 }
                 let (offset, crc) = self.crc(dev)?;
                 let offset = offset as usize;
-                if offset < start || offset > end || crc != crc32_continue(crc_before, &image[start..offset]) {
+                if offset < start
+                    || offset > end
+                    || crc != crc32_continue(crc_before, &image[start..offset])
+                {
                     break;
                 }
                 if offset == end {
@@ -223,7 +292,9 @@ impl Host {
             // Packets were lost mid-object: slow down (Android falls back to PRN = 1).
             self.packet_gap = (self.packet_gap * 4).min(Duration::from_millis(40));
         }
-        Err(HostError::Crc { offset: start as u32 })
+        Err(HostError::Crc {
+            offset: start as u32,
+        })
     }
 
     /// CREATE a data object; SDK 12 refuses it (INVALID_OBJECT) while its flash queue is full
@@ -232,21 +303,37 @@ impl Host {
         let mut last = None;
         for _ in 0..8 {
             match self.request(dev, &Request::create(ObjectType::Data, size), "create data") {
-                Err(HostError::Refused { response: Response::Error { result: nrf_dfu::wire::ResultCode::InvalidObject, .. }, .. }) if !self.strict_create => {
+                Err(HostError::Refused {
+                    response:
+                        Response::Error {
+                            result: nrf_dfu::wire::ResultCode::InvalidObject,
+                            ..
+                        },
+                    ..
+                }) if !self.strict_create => {
                     self.t += Duration::from_millis(500);
-                    last = Some(HostError::NoResponse { step: "create data" });
+                    last = Some(HostError::NoResponse {
+                        step: "create data",
+                    });
                 }
                 other => return other.map(|_| ()),
             }
         }
-        Err(last.unwrap_or(HostError::NoResponse { step: "create data" }))
+        Err(last.unwrap_or(HostError::NoResponse {
+            step: "create data",
+        }))
     }
 
     /// Send the image object by object; the final EXECUTE's result is the update's.
     pub fn send_image(&mut self, dev: &mut Device, image: &[u8]) -> Result<(), HostError> {
         let max = match self.request(dev, &Request::select(ObjectType::Data), "select data")? {
             Response::Select { max_size, .. } => max_size as usize,
-            other => return Err(HostError::Refused { step: "select data", response: other }),
+            other => {
+                return Err(HostError::Refused {
+                    step: "select data",
+                    response: other,
+                })
+            }
         };
         let mut crc = 0;
         for start in (0..image.len()).step_by(max.max(1)) {
@@ -263,9 +350,11 @@ impl Host {
         let mut crc = 0;
         for start in (0..upto).step_by(4096) {
             let end = (start + 4096).min(upto);
-            self.send_object(dev, image, start, end, crc).expect("object");
+            self.send_object(dev, image, start, end, crc)
+                .expect("object");
             crc = crc32_continue(crc, &image[start..end]);
-            self.request(dev, &Request::Execute, "execute data").expect("execute");
+            self.request(dev, &Request::Execute, "execute data")
+                .expect("execute");
         }
     }
 
