@@ -24,3 +24,5 @@ pub use peripheral::{Advertisement, BleError, BlePeripheral, LinkStats, Peripher
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_props;

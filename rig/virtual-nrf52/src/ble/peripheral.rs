@@ -244,7 +244,12 @@ impl BlePeripheral {
         let at = c.link.event_at_or_after(t);
         self.sync(dev, at);
         let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
-        if c.ended.is_none() {
+        if let Some((end, _)) = c.ended {
+            // The peripheral is already gone: the terminate is never acknowledged and the
+            // link ends when the central's own timeout says so.
+            return Ok(end.max(at));
+        }
+        {
             c.end(at, DisconnectReason::LocalHostTerminated);
             if matches!(c.role, Role::Bootloader { .. }) {
                 dev.dfu_link_lost(at);
