@@ -348,7 +348,7 @@ impl BlePeripheral {
                 return Err(att(AttError::CccdImproperlyConfigured(handle)));
             }
             if let Some(reply) = dev.dfu_control(sent, value) {
-                self.notify(dev, sent, reply.ready_at, handle, reply.bytes);
+                self.notify(sent, reply.ready_at, handle, reply.bytes);
             }
             return Ok(rsp);
         }
@@ -357,12 +357,11 @@ impl BlePeripheral {
 
     /// A notification on `handle` the device produced in the event at `produced`, ready at
     /// `ready`: sent if notifications are enabled then.
-    pub(crate) fn notify(&mut self, dev: &mut Device, produced: SimTime, ready: SimTime, handle: u16, value: Vec<u8>) {
+    /// A reply that turns out to fall after a reset is removed when the link loss is seen.
+    fn notify(&mut self, produced: SimTime, ready: SimTime, handle: u16, value: Vec<u8>) {
         let Some(c) = self.conn.as_ref() else { return };
         let at = c.link.reply_at(produced, ready);
         let on = c.cccd.iter().any(|(h, v)| c.gatt.by_handle(*h).is_some_and(|(ch, _)| ch.value_handle == handle) && v & super::connection::CCCD_NOTIFY != 0);
-        // A reply that falls after a reset is removed when the link loss is seen (observe).
-        let _ = dev;
         if on {
             self.stats.notifications += 1;
             self.push(PeripheralEvent::Notification { at, handle, value });
@@ -408,7 +407,7 @@ impl BlePeripheral {
         if let Some(n) = outcome.notification {
             let cp = self.conn.as_ref().and_then(|c| c.gatt.characteristic(&CONTROL_POINT)).map(|ch| ch.value_handle);
             if let Some(h) = cp {
-                self.notify(dev, at, n.ready_at, h, n.bytes);
+                self.notify(at, n.ready_at, h, n.bytes);
             }
         }
         Ok(at)
