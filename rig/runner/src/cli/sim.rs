@@ -116,7 +116,8 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("serving {from} on {} -> {} at {} baud; Ctrl-C to stop", a.link.display(), pty.slave_path().display(), a.baud);
     let mut print = |line: String| eprintln!("{line}");
     let log: Option<&mut dyn FnMut(String)> = if a.verbose { Some(&mut print) } else { None };
-    let stats = serve::serve(&mut dev, &mut pty, &mut stop, log)?;
+    let mut show = |line: String| eprintln!("{line}");
+    let stats = serve::serve(&mut dev, &mut pty, &mut stop, &mut show, log)?;
     drop(pty);
     eprintln!(
         "stopped after {:.3} s: {} bytes in, {} out{}",

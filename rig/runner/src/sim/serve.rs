@@ -11,7 +11,8 @@ use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use virtual_nrf52::{Device, SimTime};
+use virtual_nrf52::descriptor::Transport;
+use virtual_nrf52::{Device, SimTime, Status};
 
 /// The UART side of a virtual device, as the serve loop drives it.
 pub trait UartTarget {
@@ -21,6 +22,8 @@ pub trait UartTarget {
     fn uart_rx(&mut self, t: SimTime, bytes: &[u8]);
     /// Bytes for the host with the time each chunk has fully left the UART.
     fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)>;
+    /// One line saying what runs (printed whenever it changes).
+    fn describe(&self) -> String;
 }
 
 impl UartTarget for Device {
@@ -35,6 +38,15 @@ impl UartTarget for Device {
     }
     fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)> {
         Device::uart_tx(self, t)
+    }
+    fn describe(&self) -> String {
+        match self.status() {
+            Status::Off => "off".into(),
+            Status::Silent => self.silent_reason().map_or_else(|| "silent".into(), |r| format!("silent ({r:?})")),
+            Status::Bootloader(b) if b.transport == Transport::Uart => format!("DFU mode, SDK {} UART bootloader listening", super::images::profile_file_label(b.sdk)),
+            Status::Bootloader(b) => format!("DFU mode, SDK {} BLE bootloader: nothing listens on the UART", super::images::profile_file_label(b.sdk)),
+            Status::App(a) => format!("runs application \"{}\" version {} (no serial DFU)", a.name, a.version),
+        }
     }
 }
 
@@ -81,15 +93,28 @@ impl Drop for StopSignal {
     }
 }
 
-/// Serve `dev` on `pty` until a stop signal. `log` gets one line per chunk in and out when set.
-pub fn serve(dev: &mut dyn UartTarget, pty: &mut Pty, stop: &mut StopSignal, mut log: Option<&mut dyn FnMut(String)>) -> std::io::Result<ServeStats> {
+/// Serve `dev` on `pty` until a stop signal. `status` gets a line whenever what runs changes;
+/// `log` gets one line per chunk in and out when set.
+pub fn serve(
+    dev: &mut dyn UartTarget,
+    pty: &mut Pty,
+    stop: &mut StopSignal,
+    status: &mut dyn FnMut(String),
+    mut log: Option<&mut dyn FnMut(String)>,
+) -> std::io::Result<ServeStats> {
     let start = Instant::now();
     let now = || start.elapsed();
     let mut stats = ServeStats::default();
     let mut out: VecDeque<(SimTime, Vec<u8>)> = VecDeque::new();
+    let mut shown = String::new();
     loop {
         let t = now();
         dev.advance_to(t);
+        let d = dev.describe();
+        if d != shown {
+            status(format!("{:>12.6} s  device: {d}", t.as_secs_f64()));
+            shown = d;
+        }
         out.extend(dev.uart_tx(t));
         while out.front().is_some_and(|(at, _)| *at <= t) {
             let (at, bytes) = out.pop_front().unwrap_or_default();
