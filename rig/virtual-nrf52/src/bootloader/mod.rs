@@ -147,3 +147,7 @@ impl Dfu {
         self.resumed = true;
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod pool_tests;

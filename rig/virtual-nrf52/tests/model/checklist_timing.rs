@@ -95,8 +95,7 @@ fn data_execute_is_answered_when_the_flash_queue_has_drained(#[case] sdk: SdkVer
     dev.settle(reply.ready_at + secs(1));
     let last_write = ops_since(&dev, t.saturating_sub(secs(2)))
         .into_iter()
-        .filter(|r| r.what.starts_with("write"))
-        .next_back()
+        .rfind(|r| r.what.starts_with("write"))
         .expect("writes");
     assert!(
         last_write.end > t,
@@ -156,8 +155,7 @@ fn final_execute_hashes_the_image_before_answering() {
         .expect("settings write");
     let last_data = ops
         .iter()
-        .filter(|r| r.what.starts_with("write of") && r.start < settings.start)
-        .next_back()
+        .rfind(|r| r.what.starts_with("write of") && r.start < settings.start)
         .expect("last data write");
     assert_eq!(
         last_data.what,
