@@ -104,7 +104,11 @@ cmp -s "$WORK/before.state" "$STATE" && echo "device state file byte-identical" 
 
 echo "== package signed with the test key: must succeed"
 serve_start
-dfu "$WORK/good.zip" | tail -n 3
+if ! dfu "$WORK/good.zip" > "$WORK/good.log" 2>&1; then
+  echo "FAIL: nrfutil could not update the device:"; tail -n 4 "$WORK/good.log"
+  serve_stop; echo "rig sim serve said:"; cat "$WORK/serve.log"; exit 1
+fi
+tail -n 2 "$WORK/good.log"
 sleep 1   # activation and the reset into the new application
 serve_stop
 "$RIG" sim inspect --state "$STATE" > "$WORK/after.txt"
