@@ -110,3 +110,67 @@ impl DebugPort for DebugSession<'_> {
         self.device.core.hw.is_protected()
     }
 }
+
+/// The device as a probe sees it "now" (at [`Device::now`]): the same operations as
+/// [`Device::debug`], for callers that hold the device and keep time elsewhere (the runner's
+/// virtual probe). `power_off`/`power_on` shadow the device's timed inherent methods: call them
+/// as `DebugPort::power_on(&mut dev)`.
+impl DebugPort for Device {
+    fn read_memory(&mut self, addr: u32, len: u32) -> Result<Vec<u8>, DebugError> {
+        let t = self.now();
+        self.debug(t).read_memory(addr, len)
+    }
+
+    fn write_memory_raw(&mut self, addr: u32, data: &[u8]) -> Result<Duration, DebugError> {
+        let t = self.now();
+        self.debug(t).write_memory_raw(addr, data)
+    }
+
+    fn program(
+        &mut self,
+        segments: &[Segment],
+        options: ProgramOptions,
+    ) -> Result<ProgramReport, DebugError> {
+        let t = self.now();
+        self.debug(t).program(segments, options)
+    }
+
+    fn erase_all(&mut self) -> Result<Duration, DebugError> {
+        let t = self.now();
+        self.debug(t).erase_all()
+    }
+
+    fn soft_reset(&mut self) -> Result<BootRecord, DebugError> {
+        let t = self.now();
+        self.debug(t).soft_reset()
+    }
+
+    fn pin_reset(&mut self) -> Result<BootRecord, DebugError> {
+        let t = self.now();
+        self.debug(t).pin_reset()
+    }
+
+    fn halt(&mut self) -> Result<(), DebugError> {
+        let t = self.now();
+        DebugPort::halt(&mut self.debug(t))
+    }
+
+    fn resume(&mut self) -> Result<(), DebugError> {
+        let t = self.now();
+        DebugPort::resume(&mut self.debug(t))
+    }
+
+    fn power_off(&mut self) {
+        let t = self.now();
+        Device::power_off(self, t);
+    }
+
+    fn power_on(&mut self) -> Result<BootRecord, DebugError> {
+        let t = self.now();
+        self.debug(t).power_on()
+    }
+
+    fn is_protected(&self) -> bool {
+        self.core.hw.is_protected()
+    }
+}

@@ -144,6 +144,20 @@ impl Device {
         self.core.hw
     }
 
+    pub fn is_powered(&self) -> bool {
+        self.core.hw.is_powered()
+    }
+
+    /// The hardware's last boot (reset cause, MBR work, what it started).
+    pub fn boot_record(&self) -> Option<&BootRecord> {
+        self.core.hw.boot_record()
+    }
+
+    /// One aligned word from the bus as the CPU sees it now (flash, FICR, UICR, RAM, POWER).
+    pub fn read_u32(&self, addr: u32) -> Result<u32, crate::error::DeviceError> {
+        self.core.hw.read_u32(addr)
+    }
+
     /// The time of the last call (or event processed).
     pub fn now(&self) -> SimTime {
         self.core.now
@@ -493,8 +507,9 @@ impl Device {
         true
     }
 
-    /// Halt the CPU (debugger): the firmware's timeline stops until [`Device::resume`].
-    pub fn halt(&mut self, t: SimTime) {
+    /// Halt the CPU (debugger): the firmware's timeline stops until resumed. Reached through
+    /// [`Device::debug`] (or the [`crate::DebugPort`] impl at the current time).
+    pub(crate) fn halt(&mut self, t: SimTime) {
         self.advance_to(t);
         if self.core.hw.is_powered() && self.halted_at.is_none() {
             self.halted_at = Some(self.core.now);
@@ -502,7 +517,7 @@ impl Device {
         }
     }
 
-    pub fn resume(&mut self, t: SimTime) {
+    pub(crate) fn resume(&mut self, t: SimTime) {
         self.advance_to(t);
         if let Some(at) = self.halted_at.take() {
             let by = self.core.now - at;

@@ -73,10 +73,10 @@ pub(crate) fn app_valid(core: &Core, p: &Profile, s: &SettingsPage, skip_crc: bo
         SettingsLayout::V2 => {
             let Some(v2) = s.v2() else { return (false, 0) };
             let skip = |bv: &BootValidation| skip_crc && bv.kind == BootValidationType::ValidateCrc;
-            if let Some(sd) = installed_softdevice(core) {
+            // 17.1 `app_is_valid`: the SoftDevice over settings.sd_size from the MBR's end.
+            if installed_softdevice(core).is_some() {
                 let bv = &v2.boot_validation_softdevice;
-                let sd_len = sd.end_address.saturating_sub(SOFTDEVICE_START);
-                if !skip(bv) && !boot_validate(core, p, bv, SOFTDEVICE_START, sd_len) {
+                if !skip(bv) && !boot_validate(core, p, bv, SOFTDEVICE_START, s.sd_size) {
                     return (false, 0);
                 }
             }

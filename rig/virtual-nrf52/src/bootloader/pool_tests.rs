@@ -7,9 +7,9 @@ use super::profile::Profile;
 use super::{Dfu, EnterReason};
 use crate::core::Core;
 use crate::descriptor::BootloaderDescriptor;
+use crate::device::Device as Hardware;
 use crate::events::DropReason;
 use crate::flash_queue::Done;
-use crate::device::Device as Hardware;
 use nrf_dfu::settings::{SettingsLayout, SettingsPage};
 use nrf_dfu::{Chip, SdkVersion};
 
@@ -17,11 +17,26 @@ fn dfu_with_deep_queue() -> (Core, Dfu) {
     let mut hw = Hardware::new(Chip::Nrf52832Qfaa, 1);
     hw.power_on().unwrap();
     let mut core = Core::new(hw, 1);
-    let mut profile = Profile::new(&BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [0; 64]), Default::default());
+    let mut profile = Profile::new(
+        &BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [0; 64]),
+        Default::default(),
+    );
     profile.flash_queue_depth = 64;
-    let mut dfu = Dfu::open(&mut core, profile, SettingsPage::defaults(SettingsLayout::V2), EnterReason::AppInvalid, None);
+    let mut dfu = Dfu::open(
+        &mut core,
+        profile,
+        SettingsPage::defaults(SettingsLayout::V2),
+        EnterReason::AppInvalid,
+        None,
+    );
     dfu.ctx.limit = Some(64);
-    dfu.init = Some(InitInfo { fw_type: 0, fw_version: Some(1), hash: vec![], sd_size: 0, boot_validation: vec![] });
+    dfu.init = Some(InitInfo {
+        fw_type: 0,
+        fw_version: Some(1),
+        hash: vec![],
+        sd_size: 0,
+        boot_validation: vec![],
+    });
     dfu.fw_start = 0x30000;
     dfu.fw_size = 0x2000;
     dfu.current = super::Current::Data;
@@ -33,12 +48,18 @@ fn dfu_with_deep_queue() -> (Core, Dfu) {
 fn rx_pool_of_17_buffers_drops_silently_when_exhausted() {
     let (mut core, mut dfu) = dfu_with_deep_queue();
     assert_eq!(dfu.rx_free, 17);
-    let outcomes: Vec<_> = (0..17).map(|_| dfu.packet(&mut core, &[0u8; 240])).collect();
+    let outcomes: Vec<_> = (0..17)
+        .map(|_| dfu.packet(&mut core, &[0u8; 240]))
+        .collect();
     assert!(outcomes.iter().all(|o| o.is_accepted()));
     assert_eq!(dfu.rx_free, 0);
     let lost = dfu.packet(&mut core, &[0u8; 240]);
     assert_eq!(lost.dropped, Some(DropReason::RxBuffersFull));
-    assert_eq!(dfu.s.progress.firmware_image_offset, 17 * 240, "the lost packet does not count");
+    assert_eq!(
+        dfu.s.progress.firmware_image_offset,
+        17 * 240,
+        "the lost packet does not count"
+    );
     // The erase, then the first write complete: one buffer comes back.
     for _ in 0..2 {
         let item = core.queue.pop_head().unwrap();

@@ -223,3 +223,68 @@ fn bootloader_update_goes_through_mbr_copy_bl_with_an_extra_reset(#[case] sdk: S
         other => panic!("{other:?}"),
     }
 }
+
+/// A SoftDevice update (same major version): copied to 0x1000 in steps, checked against its
+/// boot validation; with the app still valid the bootloader then waits in DFU mode for an app
+/// for 10 s (NRF_BL_DFU_CONTINUATION_TIMEOUT_MS), then starts the app.
+#[test]
+fn softdevice_activation_then_waits_10_s_for_an_app() {
+    let bench = Bench::new(SdkVersion::Sdk17);
+    let (mut dev, mut host) = dfu(&bench, Link::Ble);
+    let mut sd = standin::softdevice_image(&bench.softdevice());
+    sd[0x4000] ^= 0xFF;
+    let mut hash = Sha256::digest(&sd).to_vec();
+    hash.reverse();
+    let init = InitCommand {
+        fw_version: None,
+        hw_version: Some(52),
+        sd_req: vec![bench.softdevice().info.fwid as u32],
+        r#type: Some(FwType::Softdevice as i32),
+        sd_size: Some(sd.len() as u32),
+        bl_size: Some(0),
+        app_size: Some(0),
+        hash: Some(Hash {
+            hash_type: Some(HashType::Sha256 as i32),
+            hash: Some(hash),
+        }),
+        is_debug: Some(false),
+        boot_validation: vec![nrf_dfu::init_packet::BootValidation {
+            r#type: Some(1),
+            bytes: Some(vec![]),
+        }],
+    };
+    host.update(
+        &mut dev,
+        &Package {
+            init: signed(init),
+            image: sd.clone(),
+        },
+    )
+    .expect("SoftDevice update");
+    let done = host.t;
+    let mut entered = None;
+    while let Some(t) = dev.next_event_time() {
+        if t > done + secs(120) {
+            break;
+        }
+        dev.advance_to(t);
+        if entered.is_none()
+            && dev.dfu_enter_reason()
+                == Some(virtual_nrf52::bootloader::EnterReason::AfterSoftDevice)
+        {
+            entered = Some(t);
+        }
+    }
+    let entered = entered.expect("DFU mode after the SoftDevice activation");
+    assert_eq!(
+        dev.read_flash(0x1000, sd.len() as u32),
+        sd,
+        "new SoftDevice in place"
+    );
+    assert_eq!(
+        app_version(&dev),
+        Some(1),
+        "the app starts after the 10 s continuation"
+    );
+    assert!(dev.now() >= entered + secs(10));
+}

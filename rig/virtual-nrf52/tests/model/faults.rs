@@ -120,3 +120,26 @@ fn replies_are_void_after_a_power_cut() {
         "off: nothing answers"
     );
 }
+
+/// The device is itself a DebugPort at its current time: resets reboot the firmware model.
+#[test]
+fn debug_port_at_the_current_time_drives_the_model() {
+    let bench = Bench::new(SdkVersion::Sdk17);
+    let mut dev = bench.build();
+    let epoch = dev.epoch();
+    let word = DebugPort::read_word(&mut dev, 0x7F008).unwrap();
+    assert_eq!(word, 1, "app_version in the settings page");
+    DebugPort::halt(&mut dev).unwrap();
+    assert_eq!(dev.silent_reason(), Some(SilentReason::Halted));
+    DebugPort::soft_reset(&mut dev).unwrap();
+    assert_eq!(dev.epoch(), epoch + 1);
+    let t = dev.now();
+    dev.settle(t + secs(5));
+    assert_eq!(app_version(&dev), Some(1));
+    DebugPort::power_off(&mut dev);
+    assert_eq!(dev.status(), Status::Off);
+    DebugPort::power_on(&mut dev).unwrap();
+    let t = dev.now();
+    dev.settle(t + secs(5));
+    assert_eq!(app_version(&dev), Some(1));
+}

@@ -23,6 +23,8 @@ enum Spoil {
     HashType,
     NoAppSize,
     TooBig,
+    IsDebug,
+    NoFwVersion,
 }
 
 fn spoiled_init(bench: &Bench, how: Spoil) -> Vec<u8> {
@@ -46,6 +48,8 @@ fn spoiled_init(bench: &Bench, how: Spoil) -> Vec<u8> {
         Spoil::HashType => init.hash.as_mut().unwrap().hash_type = Some(HashType::Sha512 as i32),
         Spoil::NoAppSize => init.app_size = None,
         Spoil::TooBig => init.app_size = Some(0x60000),
+        Spoil::IsDebug => init.is_debug = Some(true),
+        Spoil::NoFwVersion => init.fw_version = None,
     }
     signed(init)
 }
@@ -75,6 +79,9 @@ fn execute_init(bench: &Bench, init: &[u8]) -> Vec<u8> {
 #[case::hash_type(Spoil::HashType, &[0x60, 0x04, 0x01], &[0x60, 0x04, 0x0B, 0x09])]
 #[case::no_app_size(Spoil::NoAppSize, &[0x60, 0x04, 0x0A], &[0x60, 0x04, 0x0B, 0x04])]
 #[case::too_big(Spoil::TooBig, &[0x60, 0x04, 0x04], &[0x60, 0x04, 0x04])]
+// Release builds: SDK 12 refuses is_debug packets, 15+ ignore the flag (NRF_DFU_DEBUG = 0).
+#[case::is_debug(Spoil::IsDebug, &[0x60, 0x04, 0x0A], &[0x60, 0x04, 0x01])]
+#[case::no_fw_version(Spoil::NoFwVersion, &[0x60, 0x04, 0x0A], &[0x60, 0x04, 0x0B, 0x04])]
 fn init_execute_failures_per_version(
     #[case] how: Spoil,
     #[case] sdk12: &[u8],
