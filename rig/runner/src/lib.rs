@@ -3,5 +3,6 @@
 //! (`main.rs`, `cli/`) is a thin layer over it.
 
 pub mod backend;
+pub mod bench;
 pub mod benchfile;
 pub mod campaign;

@@ -21,7 +21,11 @@ fn rig(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn hex_file(dir: &Path, name: &str, segs: &[Segment]) -> String {
@@ -39,10 +43,24 @@ fn standin_files(dir: &Path) -> (Vec<String>, Vec<Segment>) {
         standin::DEFAULT_BOOTLOADER_SIZE,
     )
     .unwrap();
-    let app_desc = AppDescriptor { name: "blinky".into(), version: 5, buttonless: Buttonless::Unbonded };
-    let app = standin::app_image(&app_desc, Chip::Nrf52832Qfaa, 0x26000, standin::DEFAULT_APP_SIZE).unwrap();
+    let app_desc = AppDescriptor {
+        name: "blinky".into(),
+        version: 5,
+        buttonless: Buttonless::Unbonded,
+    };
+    let app = standin::app_image(
+        &app_desc,
+        Chip::Nrf52832Qfaa,
+        0x26000,
+        standin::DEFAULT_APP_SIZE,
+    )
+    .unwrap();
     std::fs::write(dir.join("app.bin"), &app).unwrap();
-    let files = vec![hex_file(dir, "sd.hex", &sd), hex_file(dir, "bl.hex", &bl), "app.bin@0x26000".to_string()];
+    let files = vec![
+        hex_file(dir, "sd.hex", &sd),
+        hex_file(dir, "bl.hex", &bl),
+        "app.bin@0x26000".to_string(),
+    ];
     let mut all = sd;
     all.extend(bl);
     all.push((0x26000, app));
@@ -51,7 +69,7 @@ fn standin_files(dir: &Path) -> (Vec<String>, Vec<Segment>) {
 
 fn device(dir: &Path) -> Device {
     let mut d = Device::load_state(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
-    d.power_on().unwrap();
+    virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
     d
 }
 
@@ -64,16 +82,23 @@ fn flash_standins_then_read_back_through_the_virtual_probe() {
     let o = rig(dir.path(), &args);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("sd.hex: ") && out.contains("verified"), "{out}");
+    assert!(
+        out.contains("sd.hex: ") && out.contains("verified"),
+        "{out}"
+    );
     let mut probe = VirtualProbe::new("virtual-0", share(device(dir.path())), false);
     for (addr, bytes) in &expected {
-        assert_eq!(&probe.read_memory(*addr, bytes.len() as u32).unwrap(), bytes, "at {addr:#x}");
+        assert_eq!(
+            &probe.read_memory(*addr, bytes.len() as u32).unwrap(),
+            bytes,
+            "at {addr:#x}"
+        );
     }
     // A fresh command boots what was flashed: the bench check sees a running device.
     let o = rig(dir.path(), &["bench", "check"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("4 passed, 0 failed"), "{}", text(&o));
-    let inv = device(dir.path()).installed();
+    let inv = device(dir.path()).hardware().installed();
     assert_eq!(inv.softdevice, Some(S132_7_2_0.info));
 }
 
@@ -89,7 +114,10 @@ fn json_progress_lines() {
         .collect();
     assert_eq!(lines[0]["progress"]["event"], "started");
     assert_eq!(lines[0]["progress"]["phase"], "program");
-    assert_eq!(lines.last().unwrap()["done"]["bytes"], standin::DEFAULT_APP_SIZE as u64);
+    assert_eq!(
+        lines.last().unwrap()["done"]["bytes"],
+        standin::DEFAULT_APP_SIZE as u64
+    );
 }
 
 #[test]
@@ -99,7 +127,10 @@ fn erase_all_needs_permission() {
     let o = rig(dir.path(), &["flash", "--erase-all", &files[2]]);
     assert!(!o.status.success());
     assert!(text(&o).contains("--allow-erase-all"), "{}", text(&o));
-    let o = rig(dir.path(), &["flash", "--erase-all", "--allow-erase-all", &files[2]]);
+    let o = rig(
+        dir.path(),
+        &["flash", "--erase-all", "--allow-erase-all", &files[2]],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("chip erased first"), "{}", text(&o));
 }
@@ -112,7 +143,11 @@ fn power_off_persists_and_blocks_the_probe() {
     assert!(dir.path().join(".rig/virtual/virtual-0.power-off").exists());
     let o = rig(dir.path(), &["reset"]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("no power") && text(&o).contains("[infra]"), "{}", text(&o));
+    assert!(
+        text(&o).contains("no power") && text(&o).contains("[infra]"),
+        "{}",
+        text(&o)
+    );
     let o = rig(dir.path(), &["power", "cycle", "--off-time", "10"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(!dir.path().join(".rig/virtual/virtual-0.power-off").exists());
@@ -123,7 +158,10 @@ fn power_off_persists_and_blocks_the_probe() {
 #[test]
 fn virtual_dir_and_dut_name_are_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let o = rig(dir.path(), &["power", "off", "--dut", "left", "--virtual-dir", "devs"]);
+    let o = rig(
+        dir.path(),
+        &["power", "off", "--dut", "left", "--virtual-dir", "devs"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.path().join("devs/left.state").exists());
     assert!(dir.path().join("devs/left.power-off").exists());
@@ -147,8 +185,15 @@ fn a_bad_bench_file_reports_file_line_column() {
 #[test]
 fn a_virtual_dut_in_a_bench_file_and_bad_images() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bench.yaml"), "duts:\n  sim:\n    virtual: true\n    power: { kind: virtual }\n").unwrap();
-    let o = rig(dir.path(), &["power", "cycle", "--off-time", "1", "--bench", "bench.yaml"]);
+    std::fs::write(
+        dir.path().join("bench.yaml"),
+        "duts:\n  sim:\n    virtual: true\n    power: { kind: virtual }\n",
+    )
+    .unwrap();
+    let o = rig(
+        dir.path(),
+        &["power", "cycle", "--off-time", "1", "--bench", "bench.yaml"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.path().join(".rig/virtual/sim.state").exists());
     std::fs::write(dir.path().join("x.bin"), [1, 2, 3, 4]).unwrap();

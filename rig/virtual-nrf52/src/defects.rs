@@ -60,7 +60,7 @@ impl Defect {
             Defect::AcceptDowngrade => "fw_version is not checked against the stored app/bootloader version, so older firmware is accepted",
             Defect::ExecuteBeforeFlashDrain => "data EXECUTE is answered before queued flash writes finish; a reset right after loses the object though it was acknowledged",
             Defect::DropPacketsAfterCreate => "packets arriving while the CREATE page erase is still running are silently dropped (CRC_GET offset falls behind)",
-            Defect::StuckAfterCreateFailure => "a failed data CREATE leaves the transport wedged: no more responses and no advertising until a power cycle",
+            Defect::StuckAfterCreateFailure => "a data CREATE finding the flash busy fails (INVALID_OBJECT) and wedges the transport: no more responses and no advertising until a power cycle; intermittent, drawn from the device seed: p = 0.25 per data CREATE while writes are still queued, 0.01 on an idle SoftDevice flash path",
             Defect::GpregretLoop => "DFU entry tests any bit of 0xB1 in GPREGRET but clears only the 0xB0 pattern, so a stray bit sends every soft reset into DFU mode",
             Defect::LoseInitOnReset => "the stored init command is not re-executed at boot, so a resumed transfer is refused until the init packet is resent",
             Defect::CorruptResumeCrc => "after a resume SELECT/CRC_GET report a CRC that does not match the bytes in flash, so clients restart or fail the object",

@@ -16,6 +16,12 @@
 //! - [`state`]: the device state file.
 //!
 //! All randomness comes from [`rng::DeviceRng`], seeded per device.
+//!
+//! On top of it, the firmware and time layer: [`Device`] (module [`virtual_device`]) is the
+//! whole chip as a deterministic discrete-event model on simulated time, running the Secure DFU
+//! bootloader model ([`bootloader`]) or a stand-in application ([`app`]), with its DFU surfaces
+//! (control point, packets, UART). The hardware alone is [`Hardware`] (= [`device::Device`]).
+//! docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the DFU client.
 
 pub mod clock;
 pub mod debug_port;
@@ -42,7 +48,7 @@ mod torn;
 
 pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
 pub use defects::{Defect, DefectSet};
-pub use device::{CutPlan, Device, RunState};
+pub use device::{CutPlan, Device as Hardware, RunState};
 pub use error::{DeviceError, PowerLoss};
 pub use installed::{Code, Installed, Slot};
 pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
@@ -55,3 +61,25 @@ pub use timing::TimingProfile;
 
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
 pub type Segment = (u32, Vec<u8>);
+
+pub mod ble;
+pub mod boot_decision;
+pub mod app;
+pub mod bootloader;
+pub(crate) mod core;
+pub mod cpu;
+pub mod debug_session;
+pub mod events;
+pub(crate) mod flash_queue;
+pub mod status;
+mod surfaces;
+pub(crate) mod uart;
+pub mod virtual_device;
+
+pub use app::AppError;
+pub use bootloader::profile::Profile;
+pub use cpu::CpuCosts;
+pub use debug_session::DebugSession;
+pub use events::{DropReason, FirmwareReset, FlashOpRecord, PacketOutcome, Reply, SimTime};
+pub use status::{AppStatus, BootloaderStatus, SilentReason, Status};
+pub use virtual_device::Device;

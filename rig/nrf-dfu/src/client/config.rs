@@ -49,9 +49,18 @@ pub struct DfuConfig {
     /// Attempts per object (init packet or data object) when the CRC the device reports
     /// differs from ours; each attempt re-creates the object. Android uses 3.
     pub max_object_attempts: u8,
-    /// Rewinds per object after lost bytes (device offset below what was sent), before the
-    /// client gives up on the object. Each rewind resends the missing tail without CREATE.
+    /// Rewinds after lost bytes (device offset below what was sent) without the device's
+    /// offset moving forward, before the client gives up on the object. Each rewind resends
+    /// the missing tail without CREATE.
     pub max_rewinds_per_object: u8,
+    /// Wait before resending after a rewind that found the device no further than the last
+    /// one, doubled for each further such rewind (up to 16×). Android resends at once, which a
+    /// device whose flash lags the link (fstorage queue full) drops again; the first rewind of
+    /// a run is always immediate. Zero: always immediate.
+    pub rewind_backoff: Duration,
+    /// Repeats of a data CREATE refused with INVALID_OBJECT because the erase could not be
+    /// queued (flash queue still full of the previous object), 500 ms apart.
+    pub create_busy_retries: u8,
     /// Resume a transfer the device already holds (init packet and data) when its offset and
     /// CRC agree with ours. Off: the init packet is always re-created, which makes the
     /// bootloader discard all progress, so the image is sent from byte 0.
@@ -83,6 +92,8 @@ impl Default for DfuConfig {
             timeouts: Timeouts::default(),
             max_object_attempts: 3,
             max_rewinds_per_object: 8,
+            create_busy_retries: 8,
+            rewind_backoff: Duration::from_millis(100),
             resume: true,
             prepare_object_delay: Duration::ZERO,
             reconnect_delay: Duration::ZERO,

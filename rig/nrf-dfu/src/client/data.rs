@@ -50,12 +50,12 @@ pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
                 .request(Request::Execute, link.config.timeouts.response)
                 .await
             {
+                Ok(_) => {}
                 // 0x08: everything up to `offset` is already executed (see `plan_data`).
-                Ok(_)
-                | Err(DfuError::Rejected {
+                Err(DfuError::Rejected {
                     result: ResultCode::OperationNotPermitted,
                     ..
-                }) => {}
+                }) => link.stats.already_executed += 1,
                 Err(e) => return Err(e),
             }
             (offset, None)

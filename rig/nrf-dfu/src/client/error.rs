@@ -82,7 +82,10 @@ pub enum Violation {
         bytes: Vec<u8>,
         source: ResponseError,
     },
-    #[error("unexpected message {} while waiting for {waiting}", hex::encode(bytes))]
+    #[error(
+        "unexpected message {} while waiting for {waiting}",
+        hex::encode(bytes)
+    )]
     Unexpected { bytes: Vec<u8>, waiting: String },
     #[error("extended error {ext} from an {sdk} bootloader, which has no extended errors")]
     ExtendedErrorOutOfDialect { ext: ExtError, sdk: SdkVersion },

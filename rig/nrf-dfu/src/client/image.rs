@@ -1,48 +1,14 @@
 //! What the client sends: one image = one init packet + one firmware binary (facts §4.1).
 
-use std::fmt;
-
-/// The kind of image, which fixes the order a multi-image update is sent in.
-///
-/// nrfutil 6.1.7 (`dfu.py`, `_dfu_send_images`) and Android send a package's images as
-/// SoftDevice+bootloader, SoftDevice, bootloader, application, each in its own DFU session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ImageKind {
-    SoftDeviceBootloader,
-    SoftDevice,
-    Bootloader,
-    Application,
-}
-
-impl ImageKind {
-    /// Every kind, in the order a package's images are sent.
-    pub const SEND_ORDER: [ImageKind; 4] = [
-        ImageKind::SoftDeviceBootloader,
-        ImageKind::SoftDevice,
-        ImageKind::Bootloader,
-        ImageKind::Application,
-    ];
-
-    /// Short name used in messages, progress and journals.
-    pub fn label(self) -> &'static str {
-        match self {
-            ImageKind::SoftDeviceBootloader => "softdevice+bootloader",
-            ImageKind::SoftDevice => "softdevice",
-            ImageKind::Bootloader => "bootloader",
-            ImageKind::Application => "application",
-        }
-    }
-}
-
-impl fmt::Display for ImageKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use crate::package::ImageKind;
+use crate::package::{Package, PackageImage};
 
 /// One image of an update: the init packet (a serialized, usually signed `dfu.Packet`) and the
 /// firmware bytes exactly as the init packet's size fields and hash describe them (nrfutil pads
 /// binaries to a multiple of 4 bytes; the client sends what it is given, facts §9 item 4).
+///
+/// [`ImageKind`]'s order is the order images are sent in: SoftDevice+bootloader, SoftDevice,
+/// bootloader, application (nrfutil 6.1.7 `dfu.py`, Android), each in its own DFU session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DfuImage {
     pub kind: ImageKind,
@@ -56,6 +22,21 @@ impl DfuImage {
             kind,
             init_packet,
             firmware,
+        }
+    }
+
+    /// Every image of a package, in sending order.
+    pub fn from_package(package: &Package) -> Vec<DfuImage> {
+        package.images().iter().map(DfuImage::from).collect()
+    }
+}
+
+impl From<&PackageImage> for DfuImage {
+    fn from(image: &PackageImage) -> DfuImage {
+        DfuImage {
+            kind: image.kind,
+            init_packet: image.init_packet.encode(),
+            firmware: image.firmware.clone(),
         }
     }
 }

@@ -25,6 +25,22 @@ pub struct LinkStats {
     pub missed_notifications: u32,
     /// Messages discarded as late PRN notifications or late answers to timed-out requests.
     pub strays: u32,
+    /// Data CREATEs repeated because the device's flash queue was full (INVALID_OBJECT).
+    pub busy_creates: u32,
+    /// Resume EXECUTEs at an object boundary answered 0x08, taken as "already executed".
+    pub already_executed: u32,
+}
+
+/// Object data goes to flash through fstorage, which refuses writes whose length is not a
+/// multiple of 4 (17.1 `nrf_fstorage_write`): the write is lost. So payloads are rounded down
+/// to whole words, as the iOS library does since IOS-DFU-Library #358 / PR #366 (an MTU of 185
+/// would otherwise give 182-byte packets; SDK 14's serial MTU 257 gives nrfutil 127 bytes).
+pub(crate) fn word_aligned(len: usize) -> usize {
+    if len >= 4 {
+        len & !3
+    } else {
+        len
+    }
 }
 
 pub(crate) struct Link<'a, T, S> {
@@ -61,7 +77,7 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
         at: Location,
     ) -> Link<'a, T, S> {
         let kind = transport.kind();
-        let write_len = transport.max_write_len();
+        let write_len = word_aligned(transport.max_write_len());
         Link {
             transport,
             sink,
@@ -138,7 +154,11 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
 
     /// Send `request` and wait up to `wait` for its successful response. A data CREATE also
     /// stretches the next wait to the CREATE timeout (the erase it queued may still run).
-    pub async fn request(&mut self, request: Request, wait: Duration) -> Result<Response, DfuError> {
+    pub async fn request(
+        &mut self,
+        request: Request,
+        wait: Duration,
+    ) -> Result<Response, DfuError> {
         let op = request.opcode();
         let bytes = request.encode();
         self.transport
@@ -213,10 +233,9 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
             Response::Error { result, .. } => Err(self.rejected(op, result, None)),
             Response::ExtendedError { ext, .. } => {
                 if let Some(sdk) = self.sdk().filter(|sdk| !sdk.has_extended_errors()) {
-                    return Err(self.violation(
-                        Some(op),
-                        Violation::ExtendedErrorOutOfDialect { ext, sdk },
-                    ));
+                    return Err(
+                        self.violation(Some(op), Violation::ExtendedErrorOutOfDialect { ext, sdk })
+                    );
                 }
                 Err(self.rejected(op, ResultCode::ExtError, Some(ext)))
             }
@@ -338,7 +357,12 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
         }
     }
 
-    pub fn rejected(&self, op: Opcode, result: ResultCode, ext: Option<crate::wire::ExtError>) -> DfuError {
+    pub fn rejected(
+        &self,
+        op: Opcode,
+        result: ResultCode,
+        ext: Option<crate::wire::ExtError>,
+    ) -> DfuError {
         DfuError::rejected(self.at.clone(), op, result, ext, self.sdk())
     }
 

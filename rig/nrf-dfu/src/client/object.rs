@@ -10,7 +10,10 @@ use super::resume::{
     TransferCheck,
 };
 use super::transport::Transport;
-use crate::wire::{ObjectType, Opcode, Request};
+use crate::wire::{ObjectType, Opcode, Request, ResultCode};
+
+/// Wait before repeating a data CREATE refused because the flash queue was full.
+const CREATE_BUSY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// One object of an image: bytes `start..end` of `prefix`'s data.
 pub(crate) struct ObjectSpan<'d, 'p> {
@@ -40,7 +43,10 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
         max_attempts: link.config.max_object_attempts.max(1),
         max_rewinds: link.config.max_rewinds_per_object,
     };
+    // Rewinds since the device's offset last moved forward: a device whose flash is slower
+    // than the link loses bytes over and over while still making progress.
     let mut rewinds: u8 = 0;
+    let mut last_rewind: Option<u32> = None;
     let mut from = match entry {
         Entry::Create => None,
         Entry::ContinueAt(offset) => Some(offset),
@@ -72,6 +78,15 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
             ObjectStep::Execute => return Ok(()),
             ObjectStep::SendFrom { offset } => from = Some(offset),
             ObjectStep::Rewind { offset } => {
+                if last_rewind.is_some_and(|last| offset > last) {
+                    rewinds = 0;
+                }
+                last_rewind = Some(offset);
+                if rewinds > 0 {
+                    // No progress since the last rewind: give the flash time to drain.
+                    let factor = 1u32 << (rewinds - 1).min(4);
+                    tokio::time::sleep(link.config.rewind_backoff * factor).await;
+                }
                 rewinds += 1;
                 link.stats.rewinds += 1;
                 // Android drops PRN to 1 after lost bytes. Sent even when PRN already is 1:
@@ -81,8 +96,18 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
                 from = Some(offset);
             }
             ObjectStep::Recreate { attempt } => {
+                rewinds = 0;
+                last_rewind = None;
                 link.attempt = attempt;
                 link.stats.crc_retries += 1;
+                // Android keeps its PRN here. A mismatch from a device that does not corrupt
+                // data comes from writes it dropped with later ones accepted (17.1 fstorage
+                // full) or from SDK 12 reverting its offset when a flash store fails
+                // (`dfu_req_handling.c`); both are cured by pacing the retry, so it runs with
+                // PRN 1 as after lost bytes.
+                if link.prn != 1 {
+                    link.set_prn(1).await?;
+                }
             }
             ObjectStep::CrcRetriesExhausted => {
                 return Err(DfuError::CrcMismatch {
@@ -119,13 +144,34 @@ async fn create<T: Transport, S: ProgressSink>(
     link: &mut Link<'_, T, S>,
     span: &ObjectSpan<'_, '_>,
 ) -> Result<(), DfuError> {
-    link.step(Phase::Create, span.start).await?;
     let size = span.end - span.start;
-    link.request(
-        Request::create(span.object_type, size),
-        link.config.timeouts.create,
-    )
-    .await?;
+    let mut busy = 0;
+    loop {
+        link.step(Phase::Create, span.start).await?;
+        match link
+            .request(
+                Request::create(span.object_type, size),
+                link.config.timeouts.create,
+            )
+            .await
+        {
+            Ok(_) => break,
+            // The erase could not be queued: the flash queue is full of the previous object's
+            // writes (SDK 12 `dfu_req_handling.c`, 17.1 `nrf_dfu_req_handler.c`; facts §9 item
+            // 8). It drains by itself: wait and ask again.
+            Err(DfuError::Rejected {
+                result: ResultCode::InvalidObject,
+                ..
+            }) if span.object_type == ObjectType::Data
+                && busy < link.config.create_busy_retries =>
+            {
+                busy += 1;
+                link.stats.busy_creates += 1;
+                tokio::time::sleep(CREATE_BUSY_BACKOFF).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     if span.object_type == ObjectType::Data && !link.config.prepare_object_delay.is_zero() {
         tokio::time::sleep(link.config.prepare_object_delay).await;
     }
@@ -159,7 +205,10 @@ async fn stream<T: Transport, S: ProgressSink>(
         };
         let (offset, crc) = report;
         if check_transfer(offset, crc, span.start, sent, span.prefix) != TransferCheck::InSync {
-            return Ok((sent, Some(report)));
+            // A notification is only a hint: 17.1 answers a write that fstorage could not
+            // queue with a zero-initialised response (offset 0, CRC 0). CRC_GET is the truth.
+            link.step(Phase::CrcCheck, sent).await?;
+            return Ok((sent, Some(link.crc_get().await?)));
         }
     }
     Ok((sent, None))

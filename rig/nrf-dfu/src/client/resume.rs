@@ -205,11 +205,9 @@ pub fn next_object_step(
             ObjectStep::Rewind { offset: resume_at }
         }
         TransferCheck::Lost { .. } => ObjectStep::RewindsExhausted,
-        TransferCheck::Mismatch if progress.attempt < limits.max_attempts => {
-            ObjectStep::Recreate {
-                attempt: progress.attempt + 1,
-            }
-        }
+        TransferCheck::Mismatch if progress.attempt < limits.max_attempts => ObjectStep::Recreate {
+            attempt: progress.attempt + 1,
+        },
         TransferCheck::Mismatch => ObjectStep::CrcRetriesExhausted,
         TransferCheck::OutOfRange => ObjectStep::OutOfRange,
     }

@@ -4,7 +4,7 @@
 use tokio::time::Instant;
 
 use super::error::{DfuError, Violation, Waiting};
-use super::link::Link;
+use super::link::{word_aligned, Link};
 use super::progress::{Phase, ProgressSink};
 use super::transport::{Transport, TransportKind};
 use crate::wire::{Request, Response};
@@ -55,7 +55,8 @@ async fn ping<T: Transport, S: ProgressSink>(
 
 /// MTU_GET, and nrfutil's OBJECT_WRITE payload rule `(mtu − 1) / 2 − 1`: an OBJECT_WRITE frame
 /// (opcode + payload) must fit the device's SLIP buffer even if every byte were escaped.
-/// A bootloader that refuses MTU_GET leaves the transport's own limit in place.
+/// Rounded down to whole words ([`word_aligned`]). A bootloader that refuses MTU_GET leaves the
+/// transport's own limit in place.
 async fn mtu<T: Transport, S: ProgressSink>(link: &mut Link<'_, T, S>) -> Result<(), DfuError> {
     match link
         .request(Request::MtuGet, link.config.timeouts.response)
@@ -66,7 +67,7 @@ async fn mtu<T: Transport, S: ProgressSink>(link: &mut Link<'_, T, S>) -> Result
             if payload == 0 {
                 return Err(link.violation(None, Violation::MtuTooSmall { mtu }));
             }
-            link.write_len = link.write_len.min(payload);
+            link.write_len = link.write_len.min(word_aligned(payload));
             Ok(())
         }
         Ok(_) | Err(DfuError::Rejected { .. }) => Ok(()),

@@ -57,12 +57,16 @@ impl VirtualProbe {
         }
     }
 
+    /// Run `f` on the device's debug port at the device's current simulated time (the probe
+    /// keeps no clock of its own: whoever drives the device advances it).
     fn with_port<T>(
         &mut self,
         f: impl FnOnce(&mut dyn DebugPort) -> Result<T, DebugError>,
     ) -> Result<T, ProbeError> {
         let mut dev = self.device.borrow_mut();
-        f(&mut *dev).map_err(classify)
+        let t = dev.now();
+        let mut port = dev.debug(t);
+        f(&mut port).map_err(classify)
     }
 }
 
@@ -92,12 +96,14 @@ impl Probe for VirtualProbe {
         if !dev.is_powered() {
             return Err(classify(DebugError::Device(DeviceError::Off)));
         }
-        if DebugPort::is_protected(&*dev) {
+        let t = dev.now();
+        let mut port = dev.debug(t);
+        if port.is_protected() {
             if !allow {
                 return Err(ProbeError::locked());
             }
-            DebugPort::erase_all(&mut *dev).map_err(classify)?;
-            DebugPort::soft_reset(&mut *dev).map_err(classify)?;
+            port.erase_all().map_err(classify)?;
+            port.soft_reset().map_err(classify)?;
         }
         Ok(())
     }
@@ -149,6 +155,12 @@ impl Probe for VirtualProbe {
                 },
             )
         })?;
+        // The NVMC work took device time: the device (halted while programmed) is that much later.
+        {
+            let mut dev = self.device.borrow_mut();
+            let t = dev.now() + r.duration;
+            dev.advance_to(t);
+        }
         progress(FlashEvent::Progress {
             phase: FlashPhase::Program,
             done: total,
@@ -192,7 +204,9 @@ impl Probe for VirtualProbe {
     fn read_rtt_lines(&mut self, _wait: Duration) -> Result<Vec<String>, ProbeError> {
         let ram_len = self.device.borrow().chip().ram_size();
         let mut dev = self.device.borrow_mut();
-        let mut mem = PortMemory(&mut *dev);
+        let t = dev.now();
+        let mut port = dev.debug(t);
+        let mut mem = PortMemory(&mut port);
         let ch = match self.rtt {
             Some(ch) => ch,
             None => {

@@ -10,7 +10,7 @@ use virtual_nrf52::{standin, Device};
 
 fn powered(seed: u64) -> SharedDevice {
     let mut d = Device::new(Chip::Nrf52832Qfaa, seed);
-    d.power_on().unwrap();
+    virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
     share(d)
 }
 
@@ -140,7 +140,10 @@ fn erase_all_flash_option_needs_permission() {
 
 #[test]
 fn unpowered_target_is_infrastructure() {
-    let dev = share(Device::new(Chip::Nrf52832Qfaa, 5));
+    // A new virtual device is powered, as a board on a bench supply is: switch it off first.
+    let mut d = Device::new(Chip::Nrf52832Qfaa, 5);
+    virtual_nrf52::DebugPort::power_off(&mut d);
+    let dev = share(d);
     let mut p = VirtualProbe::new("d", dev, false);
     let e = p.attach().unwrap_err();
     assert_eq!(
@@ -179,7 +182,7 @@ fn ficr_identifies_the_chip() {
     assert_eq!(f.ram_kb, 64);
     assert_eq!(f.code_bytes, 512 * 1024);
     assert_eq!(f.variant.len(), 4);
-    let a = dev.borrow().ficr().ble_address();
+    let a = dev.borrow().hardware().ficr().ble_address();
     let want: Vec<String> = a.iter().rev().map(|b| format!("{b:02X}")).collect();
     assert_eq!(f.ble_address, want.join(":"));
 }

@@ -116,24 +116,24 @@ fn virtual_dut_state_survives_between_loads() {
         );
         d.program(&[(0x1000, vec![1, 2, 3, 4])], Default::default())
             .unwrap();
-        d.power_off();
+        virtual_nrf52::DebugPort::power_off(&mut *d);
     }
     v.save().unwrap();
     assert!(dir.path().join("virtual-0.state").exists());
     assert!(dir.path().join("virtual-0.power-off").exists());
     let v2 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
     assert!(!v2.device.borrow().is_powered(), "switch stays off");
-    v2.device.borrow_mut().power_on().unwrap();
+    virtual_nrf52::DebugPort::power_on(&mut *v2.device.borrow_mut()).unwrap();
     v2.save().unwrap();
     assert!(!dir.path().join("virtual-0.power-off").exists());
     let v3 = VirtualDut::load(dir.path(), "virtual-0", Chip::Nrf52832Qfaa).unwrap();
     assert_eq!(
-        v3.device.borrow().read_bytes(0x1000, 4).unwrap(),
+        v3.device.borrow().hardware().read_bytes(0x1000, 4).unwrap(),
         vec![1, 2, 3, 4]
     );
     assert_eq!(
-        v3.device.borrow().ficr(),
-        v.device.borrow().ficr(),
+        v3.device.borrow().hardware().ficr(),
+        v.device.borrow().hardware().ficr(),
         "same identity"
     );
     assert!(matches!(
@@ -141,4 +141,64 @@ fn virtual_dut_state_survives_between_loads() {
         Err(super::virtual_bench::VirtualError::ChipMismatch { .. })
     ));
     assert!(VirtualDut::load(dir.path(), "../x", Chip::Nrf52832Qfaa).is_err());
+}
+
+/// Regression: the 17.1 bootloader writes the MBR address slots (0xFF8/0xFFC) at its first boot.
+/// The runner used to save the device without letting that flash work run, and the next command
+/// cut power at the same instant as its power-on boot started the write again: the torn word at
+/// 0xFF8 became a garbage bootloader address (`ErasedVectorTable { address: 0xb08fcf23 }`).
+#[tokio::test(start_paused = true)]
+async fn boot_flash_work_completes_before_save_and_survives_a_power_cycle() {
+    use crate::backend::power::virtual_switch::VirtualSwitch;
+    use crate::backend::power::PowerSwitch;
+    use nrf_dfu::memory_map::{MBR_BOOTLOADER_ADDR_SLOT, MBR_PARAMS_PAGE_ADDR_SLOT};
+    use std::time::Duration;
+    use virtual_nrf52::descriptor::BootloaderDescriptor;
+    use virtual_nrf52::softdevice::S132_7_2_0;
+    use virtual_nrf52::{standin, DebugPort, Status};
+    let chip = Chip::Nrf52832Qfaa;
+    let dir = tempfile::tempdir().unwrap();
+    let v = VirtualDut::load(dir.path(), "virtual-0", chip).unwrap();
+    {
+        let mut segs = standin::softdevice_hex_segments(&S132_7_2_0);
+        segs.extend(
+            standin::bootloader_segments(
+                &BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [3; 64]),
+                chip,
+                standin::DEFAULT_BOOTLOADER_SIZE,
+            )
+            .unwrap(),
+        );
+        let mut d = v.device.borrow_mut();
+        let t = d.now();
+        let mut port = d.debug(t);
+        port.program(&segs, Default::default()).unwrap();
+        port.soft_reset().unwrap();
+    }
+    v.save().unwrap();
+    let word = |v: &VirtualDut, a: u32| v.device.borrow().read_u32(a).unwrap();
+    for _ in 0..3 {
+        let v = VirtualDut::load(dir.path(), "virtual-0", chip).unwrap();
+        assert_eq!(
+            word(&v, MBR_BOOTLOADER_ADDR_SLOT),
+            chip.bootloader_address()
+        );
+        assert_eq!(
+            word(&v, MBR_PARAMS_PAGE_ADDR_SLOT),
+            chip.mbr_params_address()
+        );
+        let mut sw = VirtualSwitch::new("virtual-0", v.device.clone());
+        sw.cycle(Duration::from_millis(200)).await.unwrap();
+        crate::benchfile::virtual_bench::settle(&mut v.device.borrow_mut());
+        assert_eq!(
+            word(&v, MBR_BOOTLOADER_ADDR_SLOT),
+            chip.bootloader_address()
+        );
+        assert!(
+            matches!(v.device.borrow().status(), Status::Bootloader(_)),
+            "{:?}",
+            v.device.borrow().silent_reason()
+        );
+        v.save().unwrap();
+    }
 }

@@ -3,13 +3,32 @@
 //! the bench's power switch is kept beside it (`<dut>.power-off` exists while it is off). A DUT
 //! without a state file is a blank chip. RAM and GPREGRET do not survive between commands (the
 //! state file holds what survives power loss), so each command starts from a fresh boot.
+//!
+//! Time: the device is a timed model. Each command restarts its clock at 0 (the state file holds
+//! no time: `Device::now()` after load), powers it on and lets it [`settle`]: the boot's own
+//! flash work (MBR address slots, settings, activation) completes, as it does on a real board in
+//! the milliseconds before anyone touches it. The device settles again before it is saved, so
+//! work a command started is not lost with the RAM, and is never torn by the next command's
+//! power cut at the same instant.
 
 use crate::backend::shared::{share, SharedDevice};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::Chip;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use virtual_nrf52::state::StateFileError;
-use virtual_nrf52::Device;
+use virtual_nrf52::{Device, SimTime};
+
+/// How long a virtual device may run by itself to finish boot, activation and queued flash
+/// work ([`settle`]). Far above any boot (an SD + bootloader activation takes seconds).
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(120);
+
+/// Let the device run until only its inactivity timer (if any) is pending: the state a real
+/// board is in by the time the next command touches it. Returns the time reached.
+pub fn settle(device: &mut Device) -> SimTime {
+    let limit = device.now() + SETTLE_LIMIT;
+    device.settle(limit)
+}
 
 /// Default directory, relative to the current directory.
 pub const DEFAULT_VIRTUAL_DIR: &str = ".rig/virtual";
@@ -72,7 +91,9 @@ impl VirtualDut {
         };
         if !off_marker.exists() {
             // Booting a blank chip cannot fail; a broken image only leaves it silent.
-            let _ = device.power_on();
+            let t = device.now();
+            device.power_on(t);
+            settle(&mut device);
         }
         Ok(VirtualDut {
             name: name.to_string(),
@@ -89,7 +110,8 @@ impl VirtualDut {
             path: dir.to_path_buf(),
             source,
         })?;
-        let dev = self.device.borrow();
+        let mut dev = self.device.borrow_mut();
+        settle(&mut dev);
         dev.save_state(&self.state_path)?;
         let io = |source| VirtualError::Io {
             path: self.off_marker.clone(),

@@ -7,7 +7,7 @@ use rig::backend::power::PowerSwitch;
 use rig::backend::probe::Probe;
 use rig::backend::FailureClass;
 use rig::benchfile::open::{self, AnySwitch};
-use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
+use rig::benchfile::virtual_bench::{settle, VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::benchfile::{self, BenchFile, Dut, DEFAULT_VIRTUAL_DUT};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
+use virtual_nrf52::{Device, Status};
 
 /// Which bench and DUT a command works on.
 #[derive(Args, Debug, Clone)]
@@ -241,16 +242,10 @@ fn check_device(
     rt: &tokio::runtime::Runtime,
 ) -> Result<String, (FailureClass, String)> {
     if let Some(v) = &o.virt {
-        let d = v.device.borrow();
-        let boot = d.boot_record().map(|b| b.target.clone());
-        return match boot {
-            Some(t) if !t.is_silent() => Ok(format!("virtual device runs {t:?}")),
-            Some(t) => Err((
-                FailureClass::Device,
-                format!("virtual device is silent: {t:?} (flash a bootloader with `rig flash`)"),
-            )),
-            None => Err((FailureClass::Device, "virtual device has not booted".into())),
-        };
+        // As a real board would have by now: let the device finish booting.
+        let mut d = v.device.borrow_mut();
+        settle(&mut d);
+        return device_status(&d);
     }
     if let Some(s) = &o.dut.serial {
         use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
@@ -285,4 +280,43 @@ fn check_device(
             .map_err(|e| (e.class(), e.to_string()));
     }
     Ok("no serial or BLE link configured".into())
+}
+
+/// What a virtual device shows: bootloader advertising, app running, or silent with the reason.
+fn device_status(d: &Device) -> Result<String, (FailureClass, String)> {
+    let addr = |a: [u8; 6]| {
+        a.iter()
+            .rev()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    match d.status() {
+        Status::Bootloader(b) => Ok(format!(
+            "bootloader (SDK {:?}, {:?}) in DFU mode, advertising {:?} at {}",
+            b.sdk,
+            b.transport,
+            b.adv_name,
+            addr(b.ble_address)
+        )),
+        Status::App(a) => Ok(format!(
+            "application {:?} version {} running, at {}",
+            a.name,
+            a.version,
+            addr(a.ble_address)
+        )),
+        Status::Off => Err((
+            FailureClass::Infrastructure,
+            "virtual device has no power (run `rig power on`)".into(),
+        )),
+        Status::Silent => Err((
+            FailureClass::Device,
+            match d.silent_reason() {
+                Some(r) => {
+                    format!("virtual device is silent: {r:?} (flash a bootloader with `rig flash`)")
+                }
+                None => "virtual device is silent".into(),
+            },
+        )),
+    }
 }

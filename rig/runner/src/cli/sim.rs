@@ -1,10 +1,140 @@
-//! `rig sim` (being written).
+//! `rig sim`: the virtual nRF52832 outside a campaign: build its stand-in images, inspect a saved
+//! device state, serve a UART bootloader on a pseudo-terminal.
 
+use crate::sim::{device_setup, images, inspect, pty::Pty, serve};
+use virtual_nrf52::Hardware;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Subcommand, Debug)]
-pub enum SimCmd {}
+#[derive(Subcommand, Debug)]
+pub enum SimCmd {
+    /// Write the stand-in image set (MBR, S132, bootloaders per SDK profile and transport, sample
+    /// apps) as Intel HEX files, with a README.txt listing them.
+    Images(ImagesArgs),
+    /// Decode a saved device state (`rig sim serve --state FILE`): UICR, MBR, SoftDevice,
+    /// bootloader descriptor, settings page and backup, the application's CRC against bank_0, and
+    /// what the next power-on does.
+    Inspect(InspectArgs),
+    /// Serve a virtual device with a UART Secure DFU bootloader on a pseudo-terminal, on the real
+    /// clock, until SIGINT/SIGTERM; then save its flash and UICR to --state.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Serve over a serial port (the only transport `serve` offers; BLE needs a radio).
+    #[arg(long, required = true)]
+    pub serial: bool,
+    /// Path of the symlink to the pseudo-terminal (give it to nrfutil as `-p PATH`).
+    #[arg(long)]
+    pub link: PathBuf,
+    /// Device state file: loaded if it exists, written on exit. Without it the device starts
+    /// fresh and is not saved.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Bootloader profile of a fresh device, and of a device whose bootloader has no stand-in
+    /// descriptor: sdk14, sdk15.0, sdk15.2, sdk15.3, sdk16, sdk17.1.
+    #[arg(long, default_value = "sdk17.1")]
+    pub profile: String,
+    /// Key (PEM, private or public) the bootloader trusts [default: firmware/keys/rig-test-private.pem, built in].
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// UART baud rate the device's timing uses.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// Identity seed of a fresh device (FICR address and id).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print every chunk of bytes in and out.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The device state file.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Print JSON (settings fields named as in nrf_dfu_settings_t) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Directory to write into (created if missing; existing files of the set are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+}
 
 pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        SimCmd::Images(a) => run_images(a),
+        SimCmd::Inspect(a) => run_inspect(a),
+        SimCmd::Serve(a) => run_serve(a),
+    }
+}
+
+fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
+    let set = images::image_set()?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    for f in &set {
+        let path = a.out.join(&f.name);
+        std::fs::write(&path, &f.contents).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
+    let dev = Hardware::load_state(&a.state)?;
+    let report = inspect::inspect(&dev).with_context(|| format!("{}: reading the settings page", a.state.display()))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Longest device time spent finishing flash work before the state is saved.
+const SETTLE_BEFORE_SAVE: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let sdk: nrf_dfu::SdkVersion = a.profile.parse().with_context(|| format!("--profile {}", a.profile))?;
+    let pk = device_setup::public_key(a.key.as_deref())?;
+    let bl = device_setup::uart_bootloader(sdk, pk)?;
+    let (mut dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
+    let mut stop = serve::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
+    let mut pty = Pty::open(&a.link)?;
+    let from = match (origin, &a.state) {
+        (device_setup::Origin::StateFile, Some(p)) => format!("state {}", p.display()),
+        _ => format!("a fresh device: stand-in MBR + SDK {} UART bootloader", images::profile_file_label(sdk)),
+    };
+    eprintln!("serving {from} on {} -> {} at {} baud; Ctrl-C to stop", a.link.display(), pty.slave_path().display(), a.baud);
+    let mut print = |line: String| eprintln!("{line}");
+    let log: Option<&mut dyn FnMut(String)> = if a.verbose { Some(&mut print) } else { None };
+    let mut show = |line: String| eprintln!("{line}");
+    let stats = serve::serve(&mut dev, &mut pty, &mut stop, &mut show, log)?;
+    drop(pty);
+    eprintln!(
+        "stopped after {:.3} s: {} bytes in, {} out{}",
+        stats.device_time.as_secs_f64(),
+        stats.bytes_in,
+        stats.bytes_out,
+        if stats.bytes_lost > 0 { format!(", {} lost (nobody reading)", stats.bytes_lost) } else { String::new() }
+    );
+    if let Some(p) = &a.state {
+        // Flash work already started (a settings write, an erase) completes first, as on a
+        // device left powered for a moment: the file never holds half of a boot's writes.
+        let settled = dev.settle(stats.device_time + SETTLE_BEFORE_SAVE);
+        if settled > stats.device_time {
+            eprintln!("finished {:.3} s of pending flash work", (settled - stats.device_time).as_secs_f64());
+        }
+        dev.hardware().save_state(p)?;
+        eprintln!("device state written to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -74,26 +74,61 @@ fn data_object_error_names_object_offset_and_image() {
     Opcode::ObjectExecute, Some(ObjectType::Command), ResultCode::OperationFailed, None, Some(SdkVersion::Sdk17),
     "the bootloader could not store the accepted init packet (settings write), or its signature length is wrong")]
 #[case::ext_wins(
-    Opcode::ObjectExecute, Some(ObjectType::Data), ResultCode::ExtError, Some(ExtError::VerificationFailed), None,
-    "the SHA-256 of the received image differs from the init packet's hash (final EXECUTE)")]
+    Opcode::ObjectExecute,
+    Some(ObjectType::Data),
+    ResultCode::ExtError,
+    Some(ExtError::VerificationFailed),
+    None,
+    "the SHA-256 of the received image differs from the init packet's hash (final EXECUTE)"
+)]
 #[case::init_too_big_15_3(
-    Opcode::ObjectCreate, Some(ObjectType::Command), ResultCode::InsufficientResources, None, Some(SdkVersion::Sdk15_3),
-    "init packet larger than the bootloader's 512-byte command object")]
+    Opcode::ObjectCreate,
+    Some(ObjectType::Command),
+    ResultCode::InsufficientResources,
+    None,
+    Some(SdkVersion::Sdk15_3),
+    "init packet larger than the bootloader's 512-byte command object"
+)]
 #[case::init_too_big_14(
-    Opcode::ObjectCreate, Some(ObjectType::Command), ResultCode::InsufficientResources, None, Some(SdkVersion::Sdk14),
-    "init packet larger than the bootloader's 256-byte command object")]
+    Opcode::ObjectCreate,
+    Some(ObjectType::Command),
+    ResultCode::InsufficientResources,
+    None,
+    Some(SdkVersion::Sdk14),
+    "init packet larger than the bootloader's 256-byte command object"
+)]
 #[case::sdk12_erase_refused(
-    Opcode::ObjectCreate, Some(ObjectType::Data), ResultCode::InvalidObject, None, Some(SdkVersion::Sdk12),
-    "the page erase for the object could not be queued (SDK 12)")]
+    Opcode::ObjectCreate,
+    Some(ObjectType::Data),
+    ResultCode::InvalidObject,
+    None,
+    Some(SdkVersion::Sdk12),
+    "the page erase for the object could not be queued (SDK 12)"
+)]
 #[case::incomplete_data_object(
-    Opcode::ObjectExecute, Some(ObjectType::Data), ResultCode::OperationNotPermitted, None, Some(SdkVersion::Sdk16),
-    "EXECUTE of an incomplete data object: the bytes received differ from the size given to CREATE")]
+    Opcode::ObjectExecute,
+    Some(ObjectType::Data),
+    ResultCode::OperationNotPermitted,
+    None,
+    Some(SdkVersion::Sdk16),
+    "EXECUTE of an incomplete data object: the bytes received differ from the size given to CREATE"
+)]
 #[case::old_invalid_parameter(
-    Opcode::ReceiptNotifSet, None, ResultCode::InvalidParameter, None, Some(SdkVersion::Sdk14),
-    "a parameter is wrong, or (SDK 12/14) the request has the wrong length or an unknown opcode")]
+    Opcode::ReceiptNotifSet,
+    None,
+    ResultCode::InvalidParameter,
+    None,
+    Some(SdkVersion::Sdk14),
+    "a parameter is wrong, or (SDK 12/14) the request has the wrong length or an unknown opcode"
+)]
 #[case::reduced_opcode_set(
-    Opcode::MtuGet, None, ResultCode::OpCodeNotSupported, None, Some(SdkVersion::Sdk17),
-    "opcode not handled, or removed by NRF_DFU_PROTOCOL_REDUCED (BLE 15.3+ default)")]
+    Opcode::MtuGet,
+    None,
+    ResultCode::OpCodeNotSupported,
+    None,
+    Some(SdkVersion::Sdk17),
+    "opcode not handled, or removed by NRF_DFU_PROTOCOL_REDUCED (BLE 15.3+ default)"
+)]
 #[case::fallback_to_result_text(
     Opcode::ObjectSelect, Some(ObjectType::Data), ResultCode::InvalidObject, None, None,
     ResultCode::InvalidObject.explanation())]
@@ -162,8 +197,8 @@ fn images_go_in_nrfutil_order() {
     let images = vec![
         image(ImageKind::Application, 1),
         image(ImageKind::Bootloader, 2),
-        image(ImageKind::SoftDevice, 3),
-        image(ImageKind::SoftDeviceBootloader, 4),
+        image(ImageKind::Softdevice, 3),
+        image(ImageKind::SoftdeviceBootloader, 4),
         image(ImageKind::Application, 5),
     ];
     let order: Vec<(ImageKind, u8)> = send_order(&images)
@@ -173,11 +208,22 @@ fn images_go_in_nrfutil_order() {
     assert_eq!(
         order,
         vec![
-            (ImageKind::SoftDeviceBootloader, 4),
-            (ImageKind::SoftDevice, 3),
+            (ImageKind::SoftdeviceBootloader, 4),
+            (ImageKind::Softdevice, 3),
             (ImageKind::Bootloader, 2),
             (ImageKind::Application, 1),
             (ImageKind::Application, 5),
         ]
     );
+}
+
+#[rstest]
+#[case(20, 20)]
+#[case(244, 244)]
+#[case(182, 180)]
+#[case(127, 124)]
+#[case(64, 64)]
+#[case(3, 3)]
+fn payloads_are_whole_words(#[case] len: usize, #[case] expected: usize) {
+    assert_eq!(crate::client::link::word_aligned(len), expected);
 }

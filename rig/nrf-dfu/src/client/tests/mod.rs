@@ -1,4 +1,5 @@
 //! Pure tests of the client: resume planning, transfer checks, messages.
-mod resume;
+mod image;
 mod messages;
 mod props;
+mod resume;

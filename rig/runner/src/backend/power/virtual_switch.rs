@@ -1,7 +1,10 @@
-//! The virtual DUT's power switch: the device's own power_off/power_on.
+//! The virtual DUT's power switch: the device's own timed power_off/power_on, at the device's
+//! current simulated time. A cycle keeps the power off for `off_time` of device time (so a
+//! flash operation the boot started is torn only if it really was in flight).
 
 use super::{PowerError, PowerSwitch};
 use crate::backend::shared::SharedDevice;
+use std::time::Duration;
 
 pub struct VirtualSwitch {
     name: String,
@@ -27,15 +30,25 @@ impl PowerSwitch for VirtualSwitch {
     }
 
     async fn on(&mut self) -> Result<(), PowerError> {
-        self.device
-            .borrow_mut()
-            .power_on()
-            .map(|_| ())
-            .map_err(|e| PowerError::new(self.describe(), format!("power-on boot failed: {e}")))
+        let mut d = self.device.borrow_mut();
+        let t = d.now();
+        d.power_on(t);
+        Ok(())
     }
 
     async fn off(&mut self) -> Result<(), PowerError> {
-        self.device.borrow_mut().power_off();
+        let mut d = self.device.borrow_mut();
+        let t = d.now();
+        d.power_off(t);
+        Ok(())
+    }
+
+    async fn cycle(&mut self, off_time: Duration) -> Result<(), PowerError> {
+        self.off().await?;
+        // Device time, not the host's: the model is discrete-event.
+        let mut d = self.device.borrow_mut();
+        let t = d.now() + off_time;
+        d.power_on(t);
         Ok(())
     }
 }
@@ -51,8 +64,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cycle_cuts_power_and_clears_retained_registers() {
         let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
-        d.power_on().unwrap();
-        d.power_mut().set_gpregret(0xB1);
+        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+        virtual_nrf52::DebugPort::write_memory_raw(
+            &mut d,
+            nrf_dfu::memory_map::POWER_GPREGRET,
+            &[0xB1, 0, 0, 0],
+        )
+        .unwrap();
         let dev = share(d);
         let mut s = VirtualSwitch::new("virtual-0", dev.clone());
         assert!(s.cuts_power());

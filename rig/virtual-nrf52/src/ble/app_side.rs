@@ -1,0 +1,78 @@
+//! The stand-in application's buttonless DFU service (facts §2.6), on the BLE surface: what a
+//! write to 8EC90003/8EC90004 does, and what the application does once the client confirms
+//! the indication.
+//!
+//! Unbonded, 14+: `01` → indication `20 01 01` → on the confirmation the application prepares
+//! (`BLE_DFU_EVT_BOOTLOADER_ENTER_PREPARE`: the SDK example stops advertising on disconnect and
+//! disconnects every link with 0x13, `ble_app_buttonless_dfu/main.c`), then sets GPREGRET to
+//! 0xB1 and resets. No confirmation, no reset. `02 <len> <name>` stores the bootloader's
+//! advertising name (success indicated when the flash write completes). Bonded: writes need an
+//! encrypted link, which the virtual central does not set up (no pairing model), so they are
+//! refused with ATT 0x0F.
+
+use super::att::AttError;
+use super::buttonless::{indication, ButtonlessRequest, ButtonlessResponse};
+use super::connection::{DisconnectReason, Role, CCCD_INDICATE};
+use super::gatt::Characteristic;
+use super::peripheral::{BleError, BlePeripheral, PeripheralEvent};
+use crate::app::AppError;
+use crate::descriptor::Buttonless;
+use crate::events::SimTime;
+use crate::virtual_device::Device;
+
+/// Op code of "enter bootloader".
+const OP_ENTER: u8 = 0x01;
+
+/// A write request to the application's buttonless characteristic, received in the event at
+/// `sent`; the write response goes out at `rsp`.
+pub(crate) fn buttonless_write(p: &mut BlePeripheral, dev: &mut Device, sent: SimTime, rsp: SimTime, ch: &Characteristic, value: &[u8]) -> Result<SimTime, BleError> {
+    let att = |error| BleError::Att { error, at: rsp };
+    let handle = ch.value_handle;
+    let c = p.conn_mut().ok_or(BleError::NotConnected)?;
+    let bonded = match c.role {
+        Role::App { buttonless: Buttonless::Bonded } => true,
+        Role::App { buttonless: Buttonless::Unbonded } => false,
+        _ => return Err(att(AttError::WriteNotPermitted(handle))),
+    };
+    if bonded {
+        return Err(att(AttError::InsufficientEncryption(handle)));
+    }
+    if !c.enabled(&ch.uuid, CCCD_INDICATE) {
+        return Err(att(AttError::CccdImproperlyConfigured(handle)));
+    }
+    let req = ButtonlessRequest::decode(value);
+    let op = req.op();
+    let (rsp_code, ready) = match &req {
+        ButtonlessRequest::EnterBootloader => (ButtonlessResponse::Success, sent),
+        ButtonlessRequest::SetAdvName { len, name } => match ButtonlessRequest::valid_adv_name(*len, name) {
+            None => (ButtonlessResponse::InvalidAdvName, sent),
+            Some(n) => match dev.app_set_adv_name(sent, n) {
+                Ok(done) => (ButtonlessResponse::Success, done),
+                Err(AppError::InvalidState) => (ButtonlessResponse::Busy, sent),
+                Err(AppError::BadName(_)) => (ButtonlessResponse::InvalidAdvName, sent),
+                Err(_) => (ButtonlessResponse::OperationFailed, sent),
+            },
+        },
+        ButtonlessRequest::Unknown(_) => (ButtonlessResponse::OpCodeNotSupported, sent),
+    };
+    let at = c.link.reply_at(sent, ready);
+    c.unconfirmed.push((at, if rsp_code == ButtonlessResponse::Success { op } else { 0 }));
+    p.push_event(PeripheralEvent::Indication { at, handle, value: indication(op, rsp_code).to_vec() });
+    Ok(rsp)
+}
+
+/// The confirmation of an indication for `op` reached the application at `at`.
+pub(crate) fn indication_confirmed(p: &mut BlePeripheral, dev: &mut Device, at: SimTime, op: u8) {
+    if op != OP_ENTER {
+        return;
+    }
+    let Some(c) = p.conn_mut().filter(|c| c.ended.is_none()) else { return };
+    // ENTER_PREPARE: disconnect (LL_TERMINATE_IND in the next event), then GPREGRET + reset.
+    let end = c.link.event_at_or_after(at + c.link.interval);
+    c.end(end, DisconnectReason::RemoteUserTerminated);
+    p.push_event(PeripheralEvent::Disconnected { at: end, reason: DisconnectReason::RemoteUserTerminated });
+    // The application is gone (reset) once the terminate is out; an error means it was not
+    // running any more (reset or power loss meanwhile): nothing to do then.
+    let _ = dev.app_enter_bootloader(end);
+    p.sync(dev, end);
+}

@@ -1,0 +1,69 @@
+//! What the device shows the outside world right now: off, silent, a bootloader in DFU mode or
+//! an application. The BLE and UART surfaces decide what to advertise or answer from this.
+
+use crate::descriptor::{Buttonless, Transport};
+use nrf_dfu::SdkVersion;
+
+/// The device as a radio or a serial port sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// No power.
+    Off,
+    /// Powered but nothing talks: no MBR, an erased or unknown image without a fallback, the
+    /// CPU halted, the bootloader busy with boot-time flash work (settings, activation copy),
+    /// a transport being closed before a reset, an application without descriptor, or the
+    /// `stuck-after-create-failure` defect. [`crate::Device::silent_reason`] says which.
+    Silent,
+    /// The Secure DFU bootloader in DFU mode, listening on its transport.
+    Bootloader(BootloaderStatus),
+    /// A stand-in application is running.
+    App(AppStatus),
+}
+
+/// A bootloader in DFU mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootloaderStatus {
+    pub sdk: SdkVersion,
+    pub transport: Transport,
+    /// Advertised name: the settings `adv_name` when the app set one (no bonds), else the
+    /// build's `NRF_DFU_BLE_ADV_NAME` ("DfuTarg").
+    pub adv_name: String,
+    /// LSB first. Without bonds: the FICR address with byte 0 incremented (wrapping, no carry),
+    /// facts §1.3; with bonds: the FICR address.
+    pub ble_address: [u8; 6],
+    pub requires_bonds: bool,
+    /// Largest ATT MTU the bootloader's GATT layer takes: 247 from 15.0, 23 in 12/14 (§1.2).
+    pub max_att_mtu: u16,
+    /// Whether a valid init packet is active (data objects may be created).
+    pub init_valid: bool,
+}
+
+/// A running stand-in application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppStatus {
+    pub name: String,
+    pub version: u32,
+    pub buttonless: Buttonless,
+    /// LSB first: the FICR address.
+    pub ble_address: [u8; 6],
+}
+
+/// Why [`Status::Silent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilentReason {
+    /// Page 0 holds no MBR, or the MBR/SoftDevice jumps into erased flash.
+    NothingToRun,
+    /// A bootloader image without a stand-in descriptor and no fallback configured, or a
+    /// damaged descriptor.
+    UnknownBootloader,
+    /// An application image without a stand-in descriptor (it runs, but says nothing).
+    UnknownApplication,
+    /// The bootloader is doing boot-time flash work (settings init, activation copy).
+    Booting,
+    /// The bootloader closed its transport and is about to reset.
+    Resetting,
+    /// The CPU is halted by the debugger.
+    Halted,
+    /// `stuck-after-create-failure`: wedged until the power is cycled.
+    Stuck,
+}
