@@ -152,8 +152,15 @@ impl Device {
             _ => d.control(&mut self.core, frame),
         };
         if let Some(r) = reply {
+            // Synchronous flash work: the reply goes out when the request's work is done
+            // (the frame was handled with nothing else pending, so all queued work is its
+            // own). A closing bootloader's reset work does not hold the reply back.
+            let ready = match &self.run {
+                Run::Dfu(d) if d.is_open() => self.core.queue.drained_at(r.ready_at),
+                _ => r.ready_at,
+            };
             let uart = self.core.hw.timing().uart;
-            self.uart.send(r.ready_at, &r.bytes, uart);
+            self.uart.send(ready, &r.bytes, uart);
         }
     }
 }

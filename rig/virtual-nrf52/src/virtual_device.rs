@@ -227,7 +227,16 @@ impl Device {
             }
         };
         consider(self.core.queue.head().map(|i| i.end), Event::Queue);
-        consider(self.uart.next_rx(), Event::UartRx);
+        // The serial bootloader's flash work is synchronous (NVMC, CPU blocked): a received
+        // frame is handled only once the work of the frames before it is done. The queue
+        // holds nothing else while a UART bootloader listens, so its drain time is the
+        // transport's "busy until".
+        consider(
+            self.uart
+                .next_rx()
+                .map(|t| self.core.queue.drained_at(t)),
+            Event::UartRx,
+        );
         if let Run::Dfu(d) = &self.run {
             consider(d.inactivity_deadline(), Event::Inactivity);
         }

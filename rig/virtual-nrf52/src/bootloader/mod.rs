@@ -91,10 +91,16 @@ impl Dfu {
         reason: EnterReason,
         timeout: Option<std::time::Duration>,
     ) -> Dfu {
-        let ctx = FlashCtx {
-            path: profile.dfu_flash_path(),
-            limit: Some(profile.flash_queue_depth),
+        let path = profile.dfu_flash_path();
+        // UART builds (MBR only) use fstorage's NVMC backend, which erases and writes
+        // synchronously (SDK 15.x/17.1 `nrf_fstorage_nvmc.c`: `nrf_nvmc_page_erase` and
+        // `nrf_nvmc_write_words` spin on NVMC->READY before `event_send`): there is no queue
+        // to fill. The SoftDevice backend queues up to `flash_queue_depth` operations.
+        let limit = match path {
+            crate::nvmc::FlashPath::Nvmc => None,
+            crate::nvmc::FlashPath::SoftDevice => Some(profile.flash_queue_depth),
         };
+        let ctx = FlashCtx { path, limit };
         let mut dfu = Dfu {
             rx_free: profile.rx_buffers.unwrap_or(0),
             profile,

@@ -5,8 +5,8 @@
 
 use crate::common::*;
 use crate::support::*;
-use nrf_dfu::crc::crc32;
-use nrf_dfu::wire::{ObjectType, Request};
+use nrf_dfu::crc::{crc32, crc32_continue};
+use nrf_dfu::wire::{ObjectType, Request, Response};
 use nrf_dfu::SdkVersion;
 use rstest::rstest;
 
@@ -139,6 +139,54 @@ fn uart_update_with_prn() {
     dev.settle(host.t + secs(30));
     assert_eq!(app_version(&dev), Some(2));
     assert!(!host.notifications.is_empty());
+}
+
+/// nrfutil 6.1.7's serial update (`dfu_transport_serial.py`): PRN 0, each request waits for
+/// its reply, an object's OBJECT_WRITE frames go out back to back (64 bytes each), and CRC_GET
+/// comes only once the object is complete, with no resend. The UART bootloader's NVMC flash
+/// work is synchronous (SDK 15.x/17.1 `nrf_fstorage_nvmc.c`), so the CREATE reply waits for
+/// the page erase, no frame is lost, and every object is complete at its first CRC_GET.
+#[rstest]
+#[case::sdk15_3(SdkVersion::Sdk15_3)]
+#[case::sdk17(SdkVersion::Sdk17)]
+fn uart_update_streamed_back_to_back_like_nrfutil(#[case] sdk: SdkVersion) {
+    let bench = Bench::new(sdk).uart();
+    let (mut dev, mut host) = dfu(&bench, Link::Uart);
+    dev.record_flash_ops(true);
+    let image = bench.app_sized(2, 0x2A40);
+    let pkg = app_package(&bench, &image, 2);
+    host.request(&mut dev, &Request::SetPrn { count: 0 }, "prn")
+        .expect("prn");
+    host.send_init(&mut dev, &pkg.init).expect("init");
+    let mut crc = 0;
+    for (i, object) in image.chunks(4096).enumerate() {
+        let asked = host.t;
+        host.request(
+            &mut dev,
+            &Request::create(ObjectType::Data, object.len() as u32),
+            "create data",
+        )
+        .expect("create");
+        // Dual bank: the object's page is in bank 1, wherever that starts.
+        let erase_end = ops_since(&dev, asked)
+            .iter()
+            .find(|op| op.what.starts_with("page erase"))
+            .map(|op| op.end)
+            .unwrap_or_else(|| panic!("object {i}: its page erase not done when CREATE answered"));
+        assert!(host.t >= erase_end, "object {i}: CREATE answered before its erase");
+        for chunk in object.chunks(64) {
+            host.write(&mut dev, chunk);
+        }
+        crc = crc32_continue(crc, object);
+        let end = (i * 4096 + object.len()) as u32;
+        let got = host.request(&mut dev, &Request::CrcGet, "crc").expect("crc");
+        assert_eq!(got, Response::Crc { offset: end, crc }, "object {i}");
+        host.request(&mut dev, &Request::Execute, "execute data")
+            .expect("execute");
+    }
+    dev.settle(host.t + secs(30));
+    assert_eq!(app_version(&dev), Some(2));
+    assert_eq!(dev.read_flash(bench.bank0(), image.len() as u32), image);
 }
 
 trait SoftReset {
