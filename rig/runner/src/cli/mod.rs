@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod dfu;
 pub mod flash;
 pub mod keys;
 pub mod pkg;
@@ -47,6 +48,9 @@ pub enum Command {
     Reset(reset::ResetArgs),
     /// Switch the DUT's power.
     Power(power::PowerArgs),
+    /// Update the DUT over Secure DFU (as `nrfutil dfu serial -p` / `dfu ble -a`), on the
+    /// virtual bench when neither --port nor --address/--name is given.
+    Dfu(dfu::DfuArgs),
     /// Check the bench's hardware.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -62,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reset(c) => reset::run(c),
         Command::Power(c) => power::run(c),
         Command::Bench(c) => bench::run(c),
+        Command::Dfu(c) => dfu::run(c),
     }
 }
