@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod dfu;
 pub mod flash;
+pub mod inspect;
 pub mod keys;
 pub mod pkg;
 pub mod power;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Update the DUT over Secure DFU (as `nrfutil dfu serial -p` / `dfu ble -a`), on the
     /// virtual bench when neither --port nor --address/--name is given.
     Dfu(dfu::DfuArgs),
+    /// Decode what the DUT holds (settings, UICR, SoftDevice, bootloader, app CRC, GPREGRET,
+    /// RESETREAS) and what it does on its next boot, read through its probe.
+    Inspect(inspect::InspectArgs),
     /// Check the bench's hardware.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -67,5 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Power(c) => power::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Dfu(c) => dfu::run(c),
+        Command::Inspect(c) => inspect::run(c),
     }
 }
