@@ -214,3 +214,63 @@ fn fixture_unsigned_package_is_refused_by_the_device() {
         "VALID_APP"
     );
 }
+
+/// bl.zip replaces the bootloader with 20 KB of random bytes: the MBR copies it in (COPY_BL,
+/// through the parameter page = the 17.1 settings backup page, which it erases after), and the
+/// new "bootloader" is no stand-in, so nothing runs the activation that would clear bank_1.
+#[test]
+fn fixture_bootloader_package_installs_code_the_model_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    flash_fixture_stack(d);
+    let path = fixture("bl.zip");
+    let package = Package::from_zip(&std::fs::read(&path).unwrap()).unwrap();
+    let bl = &package.images()[0].firmware;
+    let out = ok(d, &["dfu", path.to_str().unwrap()]);
+    assert!(out.contains("DFU done: 1 image(s), 20480 bytes"), "{out}");
+    let r = inspect(d);
+    let s = &r["settings"]["settings"];
+    assert_eq!(s["bootloader_version"], 2);
+    assert_eq!(s["bank_1"]["bank_code"], "VALID_BL");
+    assert_eq!(s["bank_1"]["image_size"], 20480);
+    assert_eq!(s["bank_1"]["image_crc"], crc32(bl) as u64);
+    assert_eq!(r["bootloader"]["content"], "unknown", "{}", r["bootloader"]);
+    assert_eq!(
+        r["settings_backup"]["erased"], true,
+        "the MBR erased its parameter page"
+    );
+    assert_eq!(r["next_boot"]["next"]["action"], "unknown_bootloader");
+}
+
+/// sd.zip and sdbl.zip carry a stand-in SoftDevice that is only random bytes around the
+/// info-struct magic: the key accepts the init packet, the 17.1 post-validation of the last data
+/// object refuses the SoftDevice, and the installed stack is untouched.
+#[rstest]
+#[case::sd("sd.zip", 131072)]
+#[case::sd_bl("sdbl.zip", 151552)]
+fn fixture_softdevice_packages_fail_post_validation(#[case] zip: &str, #[case] size: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    flash_fixture_stack(d);
+    let o = rig(d, &["dfu", fixture(zip).to_str().unwrap(), "--json"]);
+    assert!(!o.status.success());
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    let e = &last["error"];
+    assert_eq!(e["class"], "dut", "{e}");
+    assert_eq!(
+        e["failure_class"], "dut.protocol.execute.invalid_object",
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("at offset {size}")),
+        "{e}"
+    );
+    let r = inspect(d);
+    assert_eq!(r["softdevice"]["fwid"], 0x8C);
+    assert_eq!(r["bootloader"]["content"], "stand_in");
+    assert_eq!(r["settings"]["settings"]["bank_1"]["bank_code"], "INVALID");
+}
