@@ -27,7 +27,11 @@ impl Serve {
             .expect("start rig sim serve");
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::fs::symlink_metadata(link).is_err() {
-            assert!(Instant::now() < deadline, "{} did not appear", link.display());
+            assert!(
+                Instant::now() < deadline,
+                "{} did not appear",
+                link.display()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         // Let the first boot's flash work finish on the real clock.
@@ -43,12 +47,24 @@ impl Serve {
 }
 
 fn nrfutil(exe: &str, tmp: &Path, args: &[&str]) -> Output {
-    Command::new(exe).env("TMPDIR", tmp).args(args).output().expect("run nrfutil")
+    Command::new(exe)
+        .env("TMPDIR", tmp)
+        .args(args)
+        .output()
+        .expect("run nrfutil")
 }
 
 fn inspect(state: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "inspect", "--json", "--state"]).arg(state).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "inspect", "--json", "--state"])
+        .arg(state)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -65,17 +81,58 @@ fn nrfutil_updates_a_served_device_only_with_the_right_key() {
     let key = root().join("firmware/keys/rig-test-private.pem");
     let app = root().join("firmware/sim/app-b.hex");
     let other = dir.path().join("other.pem");
-    assert!(nrfutil(&exe, &tmp, &["keys", "generate", other.to_str().unwrap()]).status.success());
+    assert!(
+        nrfutil(&exe, &tmp, &["keys", "generate", other.to_str().unwrap()])
+            .status
+            .success()
+    );
     for (zip, k) in [("good.zip", &key), ("bad.zip", &other)] {
-        let out = nrfutil(&exe, &tmp, &[
-            "pkg", "generate", "--hw-version", "52", "--sd-req", "0x00", "--application-version", "2",
-            "--application", app.to_str().unwrap(), "--key-file", k.to_str().unwrap(),
-            dir.path().join(zip).to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = nrfutil(
+            &exe,
+            &tmp,
+            &[
+                "pkg",
+                "generate",
+                "--hw-version",
+                "52",
+                "--sd-req",
+                "0x00",
+                "--application-version",
+                "2",
+                "--application",
+                app.to_str().unwrap(),
+                "--key-file",
+                k.to_str().unwrap(),
+                dir.path().join(zip).to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let dfu = |zip: &str| {
-        nrfutil(&exe, &tmp, &["dfu", "serial", "-pkg", dir.path().join(zip).to_str().unwrap(), "-p", link.to_str().unwrap(), "-b", "115200", "-fc", "0", "-cd", "0", "-t", "5"])
+        nrfutil(
+            &exe,
+            &tmp,
+            &[
+                "dfu",
+                "serial",
+                "-pkg",
+                dir.path().join(zip).to_str().unwrap(),
+                "-p",
+                link.to_str().unwrap(),
+                "-b",
+                "115200",
+                "-fc",
+                "0",
+                "-cd",
+                "0",
+                "-t",
+                "5",
+            ],
+        )
     };
 
     Serve::start(&link, &state).stop();
@@ -85,14 +142,26 @@ fn nrfutil_updates_a_served_device_only_with_the_right_key() {
     let s = Serve::start(&link, &state);
     let bad = dfu("bad.zip");
     s.stop();
-    assert!(!bad.status.success(), "a package signed with another key was accepted");
-    assert_eq!(inspect(&state), before, "the refused update changed the device");
+    assert!(
+        !bad.status.success(),
+        "a package signed with another key was accepted"
+    );
+    assert_eq!(
+        inspect(&state),
+        before,
+        "the refused update changed the device"
+    );
 
     let s = Serve::start(&link, &state);
     let good = dfu("good.zip");
     std::thread::sleep(Duration::from_secs(1));
     s.stop();
-    assert!(good.status.success(), "nrfutil failed:\n{}\n{}", String::from_utf8_lossy(&good.stdout), String::from_utf8_lossy(&good.stderr));
+    assert!(
+        good.status.success(),
+        "nrfutil failed:\n{}\n{}",
+        String::from_utf8_lossy(&good.stdout),
+        String::from_utf8_lossy(&good.stderr)
+    );
     let pkg = Package::from_zip(&std::fs::read(dir.path().join("good.zip")).unwrap()).unwrap();
     let fw = &pkg.image(ImageKind::Application).unwrap().firmware;
     let after = inspect(&state);

@@ -11,22 +11,41 @@ fn committed() -> PathBuf {
 #[test]
 fn regenerating_gives_the_committed_files() {
     let out = tempfile::tempdir().unwrap();
-    let st = Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "images", "--out"]).arg(out.path()).output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let mut written: Vec<String> =
-        std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let st = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "images", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut written: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     written.sort();
-    let mut expected: Vec<String> =
-        std::fs::read_dir(committed()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut expected: Vec<String> = std::fs::read_dir(committed())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     expected.sort();
     assert_eq!(written, expected, "file list");
     for name in &written {
         let a = std::fs::read(out.path().join(name)).unwrap();
         let b = std::fs::read(committed().join(name)).unwrap();
-        assert!(a == b, "{name} differs from firmware/sim/{name}: run `rig sim images --out firmware/sim`");
+        assert!(
+            a == b,
+            "{name} differs from firmware/sim/{name}: run `rig sim images --out firmware/sim`"
+        );
     }
     let stdout = String::from_utf8(st.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), written.len(), "one printed path per file");
+    assert_eq!(
+        stdout.lines().count(),
+        written.len(),
+        "one printed path per file"
+    );
 }
 
 #[test]
@@ -34,7 +53,11 @@ fn unwritable_output_is_an_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
-    let st = Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "images", "--out"]).arg(blocker.join("sub")).output().unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "images", "--out"])
+        .arg(blocker.join("sub"))
+        .output()
+        .unwrap();
     assert!(!st.status.success());
     let err = String::from_utf8_lossy(&st.stderr);
     assert!(err.contains("sub"), "{err}");

@@ -11,9 +11,15 @@ use virtual_nrf52::debug_port::{DebugPort, ProgramOptions};
 use virtual_nrf52::{Hardware as Device, Segment};
 
 fn hex_segments(name: &str) -> Vec<Segment> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../firmware/sim").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware/sim")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    parse_intel_hex(&text).unwrap().runs().map(|(a, d)| (a, d.to_vec())).collect()
+    parse_intel_hex(&text)
+        .unwrap()
+        .runs()
+        .map(|(a, d)| (a, d.to_vec()))
+        .collect()
 }
 
 /// S132 7.2.0 + BLE bootloader 17.1 + app-a, with settings naming app-a valid when `settings`.
@@ -56,7 +62,11 @@ fn inspect(state: &Path, json: bool) -> String {
         cmd.arg("--json");
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -71,7 +81,10 @@ fn valid_app_json_uses_settings_field_names() {
     assert_eq!(s["bank_0"]["image_size"], 0x1800);
     assert_eq!(s["bank_1"]["bank_code"], "INVALID");
     assert_eq!(v["settings"]["crcs"]["crc"]["status"], "valid");
-    assert_eq!(v["settings_backup"]["settings"]["bank_0"]["bank_code"], "VALID_APP");
+    assert_eq!(
+        v["settings_backup"]["settings"]["bank_0"]["bank_code"],
+        "VALID_APP"
+    );
     assert_eq!(v["uicr"]["nrffw_0"], 0x78000);
     assert_eq!(v["uicr"]["nrffw_1"], 0x7E000);
     assert_eq!(v["softdevice"]["fwid"], 0x101);
@@ -84,7 +97,10 @@ fn valid_app_json_uses_settings_field_names() {
     assert_eq!(v["application"]["computed_crc"], s["bank_0"]["image_crc"]);
     assert_eq!(v["next_boot"]["next"]["action"], "run_app");
     assert_eq!(v["next_boot"]["next"]["app_version"], 1);
-    assert_eq!(v["boot_simulation"]["state"], "app", "the device model agrees");
+    assert_eq!(
+        v["boot_simulation"]["state"], "app",
+        "the device model agrees"
+    );
 }
 
 #[test]
@@ -95,7 +111,10 @@ fn valid_app_text() {
     assert!(t.contains("bank_0: VALID_APP, image_size 6144"), "{t}");
     assert!(t.contains("matches bank_0.image_crc"), "{t}");
     assert!(t.contains("next power-on: runs the application at 0x26000, settings app_version 1 (stand-in \"rig-app\" version 1)"), "{t}");
-    assert!(t.contains("device model after power-on: runs \"rig-app\" version 1"), "{t}");
+    assert!(
+        t.contains("device model after power-on: runs \"rig-app\" version 1"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -105,11 +124,23 @@ fn no_settings_enters_dfu() {
     let v: Value = serde_json::from_str(&inspect(&state, true)).unwrap();
     assert_eq!(v["settings"]["erased"], true);
     assert_eq!(v["next_boot"]["next"]["action"], "enter_dfu");
-    assert_eq!(v["next_boot"]["next"]["reasons"][0]["kind"], "app_not_valid");
-    assert_eq!(v["next_boot"]["settings_outcome"]["kind"], "reset_to_defaults");
-    assert_eq!(v["boot_simulation"]["state"], "bootloader", "the device model agrees");
+    assert_eq!(
+        v["next_boot"]["next"]["reasons"][0]["kind"],
+        "app_not_valid"
+    );
+    assert_eq!(
+        v["next_boot"]["settings_outcome"]["kind"],
+        "reset_to_defaults"
+    );
+    assert_eq!(
+        v["boot_simulation"]["state"], "bootloader",
+        "the device model agrees"
+    );
     let t = inspect(&state, false);
-    assert!(t.contains("next power-on: enters DFU mode: bank_0 is INVALID, not VALID_APP"), "{t}");
+    assert!(
+        t.contains("next power-on: enters DFU mode: bank_0 is INVALID, not VALID_APP"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -117,8 +148,15 @@ fn bad_state_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("junk.state");
     std::fs::write(&p, b"not a state").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "inspect", "--state"]).arg(&p).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "inspect", "--state"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let e = String::from_utf8_lossy(&out.stderr);
-    assert!(e.contains("junk.state") && e.contains("not a virtual nRF52 state file"), "{e}");
+    assert!(
+        e.contains("junk.state") && e.contains("not a virtual nRF52 state file"),
+        "{e}"
+    );
 }

@@ -37,7 +37,10 @@ fn request(port: &mut std::fs::File, frame: &[u8]) -> Vec<u8> {
     let mut b = [0u8; 1];
     let deadline = Instant::now() + Duration::from_secs(5);
     while out.last() != Some(&0xC0) {
-        assert!(Instant::now() < deadline, "no reply to {frame:02x?}, got {out:02x?}");
+        assert!(
+            Instant::now() < deadline,
+            "no reply to {frame:02x?}, got {out:02x?}"
+        );
         if port.read(&mut b).unwrap() == 1 {
             out.push(b[0]);
         }
@@ -51,34 +54,77 @@ fn uart_bootloader_answers_and_its_state_survives_a_restart() {
     let (link, state) = (dir.path().join("tty"), dir.path().join("dev.state"));
     let c = serve(&link, &state, &["--profile", "sdk15.3"]);
     std::thread::sleep(Duration::from_millis(500)); // first boot: settings written
-    let mut port = std::fs::OpenOptions::new().read(true).write(true).open(&link).unwrap();
-    assert_eq!(request(&mut port, &[0x09, 0x2A]), [0x60, 0x09, 0x01, 0x2A, 0xC0], "PING");
-    assert_eq!(request(&mut port, &[0x07]), [0x60, 0x07, 0x01, 0x83, 0x00, 0xC0], "MTU 131");
+    let mut port = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&link)
+        .unwrap();
+    assert_eq!(
+        request(&mut port, &[0x09, 0x2A]),
+        [0x60, 0x09, 0x01, 0x2A, 0xC0],
+        "PING"
+    );
+    assert_eq!(
+        request(&mut port, &[0x07]),
+        [0x60, 0x07, 0x01, 0x83, 0x00, 0xC0],
+        "MTU 131"
+    );
     drop(port);
     stop(c);
     assert!(!link.exists(), "link removed on exit");
-    let out = Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "inspect", "--json", "--state"]).arg(&state).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "inspect", "--json", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["bootloader"]["descriptor"]["profile"], "15.3");
     assert_eq!(v["bootloader"]["descriptor"]["transport"], "uart");
-    assert_eq!(v["softdevice"], serde_json::Value::Null, "UART layout: no SoftDevice");
-    assert_eq!(v["settings"]["settings"]["settings_version"], 2, "the first boot wrote the settings");
+    assert_eq!(
+        v["softdevice"],
+        serde_json::Value::Null,
+        "UART layout: no SoftDevice"
+    );
+    assert_eq!(
+        v["settings"]["settings"]["settings_version"], 2,
+        "the first boot wrote the settings"
+    );
     assert_eq!(v["next_boot"]["next"]["action"], "enter_dfu");
     // 15.3 keeps the address words in the MBR page, not in UICR.
     assert_eq!(v["uicr"]["nrffw_0"], 0xFFFF_FFFFu32);
 
     let saved = std::fs::read(&state).unwrap();
     let c = serve(&link, &state, &[]);
-    let mut port = std::fs::OpenOptions::new().read(true).write(true).open(&link).unwrap();
-    assert_eq!(request(&mut port, &[0x09, 0x01]), [0x60, 0x09, 0x01, 0x01, 0xC0], "the saved device answers");
+    let mut port = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&link)
+        .unwrap();
+    assert_eq!(
+        request(&mut port, &[0x09, 0x01]),
+        [0x60, 0x09, 0x01, 0x01, 0xC0],
+        "the saved device answers"
+    );
     drop(port);
     stop(c);
     let again: serde_json::Value = serde_json::from_slice(
-        &Command::new(env!("CARGO_BIN_EXE_rig")).args(["sim", "inspect", "--json", "--state"]).arg(&state).output().unwrap().stdout,
+        &Command::new(env!("CARGO_BIN_EXE_rig"))
+            .args(["sim", "inspect", "--json", "--state"])
+            .arg(&state)
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap();
-    assert_eq!(again["bootloader"]["descriptor"]["profile"], "15.3", "--profile applies to fresh devices only");
-    assert_eq!(std::fs::read(&state).unwrap(), saved, "nothing written: same flash and wear");
+    assert_eq!(
+        again["bootloader"]["descriptor"]["profile"], "15.3",
+        "--profile applies to fresh devices only"
+    );
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        saved,
+        "nothing written: same flash and wear"
+    );
 }
 
 #[test]
@@ -90,5 +136,7 @@ fn sdk_12_has_no_serial_bootloader() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SDK 12 has no serial Secure DFU bootloader"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SDK 12 has no serial Secure DFU bootloader")
+    );
 }

@@ -4,7 +4,9 @@
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod dfu;
 pub mod flash;
+pub mod inspect;
 pub mod keys;
 pub mod pkg;
 pub mod power;
@@ -49,6 +51,12 @@ pub enum Command {
     Reset(reset::ResetArgs),
     /// Switch the DUT's power.
     Power(power::PowerArgs),
+    /// Update the DUT over Secure DFU (as `nrfutil dfu serial -p` / `dfu ble -a`), on the
+    /// virtual bench when neither --port nor --address/--name is given.
+    Dfu(dfu::DfuArgs),
+    /// Decode what the DUT holds (settings, UICR, SoftDevice, bootloader, app CRC, GPREGRET,
+    /// RESETREAS) and what it does on its next boot, read through its probe.
+    Inspect(inspect::InspectArgs),
     /// Check the bench's hardware.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -71,5 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(c) => bench::run(c),
         Command::Suite(c) => suite::run(c),
         Command::Report(a) => report::run(a),
+        Command::Dfu(c) => dfu::run(c),
+        Command::Inspect(c) => inspect::run(c),
     }
 }

@@ -2,11 +2,11 @@
 //! device state, serve a UART bootloader on a pseudo-terminal.
 
 use crate::sim::{device_setup, images, inspect, pty::Pty, serve};
-use virtual_nrf52::Hardware;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use virtual_nrf52::Hardware;
 
 #[derive(Subcommand, Debug)]
 pub enum SimCmd {
@@ -82,7 +82,8 @@ fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     for f in &set {
         let path = a.out.join(&f.name);
-        std::fs::write(&path, &f.contents).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, &f.contents)
+            .with_context(|| format!("writing {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -90,7 +91,8 @@ fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
 
 fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     let dev = Hardware::load_state(&a.state)?;
-    let report = inspect::inspect(&dev).with_context(|| format!("{}: reading the settings page", a.state.display()))?;
+    let report = inspect::inspect(&dev)
+        .with_context(|| format!("{}: reading the settings page", a.state.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -103,17 +105,29 @@ fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
 const SETTLE_BEFORE_SAVE: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let sdk: nrf_dfu::SdkVersion = a.profile.parse().with_context(|| format!("--profile {}", a.profile))?;
+    let sdk: nrf_dfu::SdkVersion = a
+        .profile
+        .parse()
+        .with_context(|| format!("--profile {}", a.profile))?;
     let pk = device_setup::public_key(a.key.as_deref())?;
     let bl = device_setup::uart_bootloader(sdk, pk)?;
     let (mut dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
-    let mut stop = serve::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
+    let mut stop =
+        serve::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
     let mut pty = Pty::open(&a.link)?;
     let from = match (origin, &a.state) {
         (device_setup::Origin::StateFile, Some(p)) => format!("state {}", p.display()),
-        _ => format!("a fresh device: stand-in MBR + SDK {} UART bootloader", images::profile_file_label(sdk)),
+        _ => format!(
+            "a fresh device: stand-in MBR + SDK {} UART bootloader",
+            images::profile_file_label(sdk)
+        ),
     };
-    eprintln!("serving {from} on {} -> {} at {} baud; Ctrl-C to stop", a.link.display(), pty.slave_path().display(), a.baud);
+    eprintln!(
+        "serving {from} on {} -> {} at {} baud; Ctrl-C to stop",
+        a.link.display(),
+        pty.slave_path().display(),
+        a.baud
+    );
     let mut print = |line: String| eprintln!("{line}");
     let log: Option<&mut dyn FnMut(String)> = if a.verbose { Some(&mut print) } else { None };
     let mut show = |line: String| eprintln!("{line}");
@@ -124,14 +138,21 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         stats.device_time.as_secs_f64(),
         stats.bytes_in,
         stats.bytes_out,
-        if stats.bytes_lost > 0 { format!(", {} lost (nobody reading)", stats.bytes_lost) } else { String::new() }
+        if stats.bytes_lost > 0 {
+            format!(", {} lost (nobody reading)", stats.bytes_lost)
+        } else {
+            String::new()
+        }
     );
     if let Some(p) = &a.state {
         // Flash work already started (a settings write, an erase) completes first, as on a
         // device left powered for a moment: the file never holds half of a boot's writes.
         let settled = dev.settle(stats.device_time + SETTLE_BEFORE_SAVE);
         if settled > stats.device_time {
-            eprintln!("finished {:.3} s of pending flash work", (settled - stats.device_time).as_secs_f64());
+            eprintln!(
+                "finished {:.3} s of pending flash work",
+                (settled - stats.device_time).as_secs_f64()
+            );
         }
         dev.hardware().save_state(p)?;
         eprintln!("device state written to {}", p.display());

@@ -6,13 +6,19 @@ use nrf_dfu::signing::{KeyError, PublicKey};
 use nrf_dfu::{Chip, SdkVersion};
 use std::path::{Path, PathBuf};
 use virtual_nrf52::descriptor::{BootloaderDescriptor, MbrDescriptor, Transport};
-use virtual_nrf52::{standin, DebugError, DebugPort, Device, Hardware, ProgramOptions, SimTime, StateFileError, TimingProfile};
+use virtual_nrf52::{
+    standin, DebugError, DebugPort, Device, Hardware, ProgramOptions, SimTime, StateFileError,
+    TimingProfile,
+};
 
 /// The device could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error("{path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{what}: {source}")]
     Key { what: String, source: KeyError },
     #[error("SDK {0} has no serial Secure DFU bootloader (serial DFU appeared with SDK 13/14)")]
@@ -28,18 +34,36 @@ pub enum SetupError {
 /// The public key (`pk[64]`) of a PEM key file (private or public), or of the embedded test key.
 pub fn public_key(key: Option<&Path>) -> Result<[u8; 64], SetupError> {
     let (what, text) = match key {
-        Some(p) => (p.display().to_string(), std::fs::read_to_string(p).map_err(|source| SetupError::KeyFile { path: p.into(), source })?),
-        None => ("firmware/keys/rig-test-private.pem (built in)".to_string(), TEST_KEY_PEM.to_string()),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|source| SetupError::KeyFile {
+                path: p.into(),
+                source,
+            })?,
+        ),
+        None => (
+            "firmware/keys/rig-test-private.pem (built in)".to_string(),
+            TEST_KEY_PEM.to_string(),
+        ),
     };
-    PublicKey::from_pem(&text).map(|k| k.to_pk64()).map_err(|source| SetupError::Key { what, source })
+    PublicKey::from_pem(&text)
+        .map(|k| k.to_pk64())
+        .map_err(|source| SetupError::Key { what, source })
 }
 
 /// The UART bootloader a served device runs (also the fallback for a real bootloader image).
-pub fn uart_bootloader(sdk: SdkVersion, public_key: [u8; 64]) -> Result<BootloaderDescriptor, SetupError> {
+pub fn uart_bootloader(
+    sdk: SdkVersion,
+    public_key: [u8; 64],
+) -> Result<BootloaderDescriptor, SetupError> {
     if sdk == SdkVersion::Sdk12 {
         return Err(SetupError::NoUartBootloader("12"));
     }
-    Ok(images::bootloader_descriptor(sdk, Transport::Uart, public_key))
+    Ok(images::bootloader_descriptor(
+        sdk,
+        Transport::Uart,
+        public_key,
+    ))
 }
 
 /// Where the device came from.
@@ -52,7 +76,12 @@ pub enum Origin {
 /// A device ready to serve at time 0: from `state` if that file exists, else a fresh chip with
 /// the stand-in MBR and `bootloader` (booted: a fresh device enters DFU mode, having no app).
 /// `bootloader` is also the fallback for a bootloader region without a stand-in descriptor.
-pub fn prepare(state: Option<&Path>, bootloader: &BootloaderDescriptor, baud: u32, seed: u64) -> Result<(Device, Origin), SetupError> {
+pub fn prepare(
+    state: Option<&Path>,
+    bootloader: &BootloaderDescriptor,
+    baud: u32,
+    seed: u64,
+) -> Result<(Device, Origin), SetupError> {
     let t0 = SimTime::ZERO;
     let (mut dev, origin) = match state.filter(|p| p.exists()) {
         Some(p) => {

@@ -8,7 +8,9 @@
 use nrf_dfu::image::{write_intel_hex, InsertError, Segments};
 use nrf_dfu::signing::{KeyError, PublicKey};
 use nrf_dfu::{Chip, SdkVersion};
-use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless, MbrDescriptor, Transport};
+use virtual_nrf52::descriptor::{
+    AppDescriptor, BootloaderDescriptor, Buttonless, MbrDescriptor, Transport,
+};
 use virtual_nrf52::softdevice::STAND_IN_SOFTDEVICES;
 use virtual_nrf52::standin::{self, BuildError, DEFAULT_BOOTLOADER_SIZE};
 use virtual_nrf52::Segment;
@@ -82,8 +84,15 @@ pub fn test_public_key() -> Result<[u8; 64], KeyError> {
 
 /// The descriptor of a stand-in bootloader of `sdk` over `transport` trusting `public_key`: the
 /// SDK example's defaults (hw_version 52, no bonds, dual bank, "DfuTarg").
-pub fn bootloader_descriptor(sdk: SdkVersion, transport: Transport, public_key: [u8; 64]) -> BootloaderDescriptor {
-    BootloaderDescriptor { transport, ..BootloaderDescriptor::sdk_default(sdk, public_key) }
+pub fn bootloader_descriptor(
+    sdk: SdkVersion,
+    transport: Transport,
+    public_key: [u8; 64],
+) -> BootloaderDescriptor {
+    BootloaderDescriptor {
+        transport,
+        ..BootloaderDescriptor::sdk_default(sdk, public_key)
+    }
 }
 
 /// Segments of a stand-in bootloader hex (image, address words, PSELRESET).
@@ -93,12 +102,20 @@ pub fn bootloader_segments(desc: &BootloaderDescriptor) -> Result<Vec<Segment>, 
 
 /// The descriptor of sample application `a` (version 1) or `b` (version 2).
 pub fn sample_app(version: u32) -> AppDescriptor {
-    AppDescriptor { name: SAMPLE_APP_NAME.into(), version, buttonless: Buttonless::Unbonded }
+    AppDescriptor {
+        name: SAMPLE_APP_NAME.into(),
+        version,
+        buttonless: Buttonless::Unbonded,
+    }
 }
 
 fn hex(file: &str, segments: &[Segment]) -> Result<String, ImagesError> {
-    let s = Segments::from_runs(segments.iter().map(|(a, d)| (*a, d.as_slice())))
-        .map_err(|source| ImagesError::Layout { file: file.into(), source })?;
+    let s = Segments::from_runs(segments.iter().map(|(a, d)| (*a, d.as_slice()))).map_err(
+        |source| ImagesError::Layout {
+            file: file.into(),
+            source,
+        },
+    )?;
     Ok(write_intel_hex(&s))
 }
 
@@ -106,11 +123,16 @@ fn hex(file: &str, segments: &[Segment]) -> Result<String, ImagesError> {
 pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
     let pk = test_public_key()?;
     let mut files = Vec::new();
-    let mut push = |name: String, description: String, segments: &[Segment]| -> Result<(), ImagesError> {
-        let contents = hex(&name, segments)?;
-        files.push(ImageFile { name, description, contents });
-        Ok(())
-    };
+    let mut push =
+        |name: String, description: String, segments: &[Segment]| -> Result<(), ImagesError> {
+            let contents = hex(&name, segments)?;
+            files.push(ImageFile {
+                name,
+                description,
+                contents,
+            });
+            Ok(())
+        };
     let mbr = MbrDescriptor::SDK17;
     push(
         "mbr.hex".into(),
@@ -129,10 +151,21 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
     }
     for sdk in SdkVersion::ALL {
         for &t in transports(sdk) {
-            let name = format!("bootloader-{}-{}.hex", profile_file_label(sdk), transport_label(t));
+            let name = format!(
+                "bootloader-{}-{}.hex",
+                profile_file_label(sdk),
+                transport_label(t)
+            );
             let desc = bootloader_descriptor(sdk, t, pk);
-            let segs = bootloader_segments(&desc).map_err(|source| ImagesError::Build { file: name.clone(), source })?;
-            let words = if sdk == SdkVersion::Sdk15_3 { "0xFF8/0xFFC in the MBR page" } else { "UICR NRFFW[0]/[1]" };
+            let segs = bootloader_segments(&desc).map_err(|source| ImagesError::Build {
+                file: name.clone(),
+                source,
+            })?;
+            let words = if sdk == SdkVersion::Sdk15_3 {
+                "0xFF8/0xFFC in the MBR page"
+            } else {
+                "UICR NRFFW[0]/[1]"
+            };
             let over = match t {
                 Transport::Ble => "BLE (\"DfuTarg\", MTU rule of its SDK)",
                 Transport::Uart => "UART (SLIP, 115200 baud, no SoftDevice needed)",
@@ -149,8 +182,12 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
     }
     for (file, version, size) in [("app-a.hex", 1, APP_A_SIZE), ("app-b.hex", 2, APP_B_SIZE)] {
         let d = sample_app(version);
-        let img = standin::app_image(&d, Chip::Nrf52832Qfaa, SAMPLE_APP_BASE, size)
-            .map_err(|source| ImagesError::Build { file: file.into(), source })?;
+        let img = standin::app_image(&d, Chip::Nrf52832Qfaa, SAMPLE_APP_BASE, size).map_err(
+            |source| ImagesError::Build {
+                file: file.into(),
+                source,
+            },
+        )?;
         push(
             file.into(),
             format!(
@@ -161,7 +198,11 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
         )?;
     }
     let readme = readme(&files);
-    files.push(ImageFile { name: "README.txt".into(), description: "this list".into(), contents: readme });
+    files.push(ImageFile {
+        name: "README.txt".into(),
+        description: "this list".into(),
+        contents: readme,
+    });
     Ok(files)
 }
 
@@ -186,14 +227,28 @@ mod tests {
     use virtual_nrf52::descriptor::DESCRIPTOR_OFFSET;
 
     fn file<'a>(set: &'a [ImageFile], name: &str) -> &'a ImageFile {
-        set.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name} missing"))
+        set.iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
     }
 
     #[test]
     fn set_lists_every_profile_and_transport() {
         let set = image_set().unwrap();
         let names: Vec<&str> = set.iter().map(|f| f.name.as_str()).collect();
-        for n in ["mbr.hex", "s132-3.0.0.hex", "s132-6.1.1.hex", "s132-7.2.0.hex", "bootloader-12.3-ble.hex", "bootloader-15.3-uart.hex", "bootloader-17.1-ble.hex", "bootloader-17.1-uart.hex", "app-a.hex", "app-b.hex", "README.txt"] {
+        for n in [
+            "mbr.hex",
+            "s132-3.0.0.hex",
+            "s132-6.1.1.hex",
+            "s132-7.2.0.hex",
+            "bootloader-12.3-ble.hex",
+            "bootloader-15.3-uart.hex",
+            "bootloader-17.1-ble.hex",
+            "bootloader-17.1-uart.hex",
+            "app-a.hex",
+            "app-b.hex",
+            "README.txt",
+        ] {
             assert!(names.contains(&n), "{n}");
         }
         assert!(!names.contains(&"bootloader-12.3-uart.hex"));
@@ -212,9 +267,15 @@ mod tests {
         assert_eq!(d.profile, SdkVersion::Sdk17);
         assert_eq!(d.transport, Transport::Uart);
         assert_eq!(d.public_key, test_public_key().unwrap());
-        assert_eq!(s.read(0x1000_1014, 8), [0x00, 0x80, 0x07, 0x00, 0x00, 0xE0, 0x07, 0x00]);
+        assert_eq!(
+            s.read(0x1000_1014, 8),
+            [0x00, 0x80, 0x07, 0x00, 0x00, 0xE0, 0x07, 0x00]
+        );
         let s153 = parse_intel_hex(&file(&set, "bootloader-15.3-ble.hex").contents).unwrap();
-        assert_eq!(s153.read(0xFF8, 8), [0x00, 0x80, 0x07, 0x00, 0x00, 0xE0, 0x07, 0x00]);
+        assert_eq!(
+            s153.read(0xFF8, 8),
+            [0x00, 0x80, 0x07, 0x00, 0x00, 0xE0, 0x07, 0x00]
+        );
         assert_eq!(s153.get(0x1000_1014), None);
     }
 
@@ -225,10 +286,16 @@ mod tests {
         let b = parse_intel_hex(&file(&set, "app-b.hex").contents).unwrap();
         let da = AppDescriptor::decode(&a.read(SAMPLE_APP_BASE + DESCRIPTOR_OFFSET, 52)).unwrap();
         let db = AppDescriptor::decode(&b.read(SAMPLE_APP_BASE + DESCRIPTOR_OFFSET, 52)).unwrap();
-        assert_eq!((da.name.as_str(), da.version, da.buttonless), ("rig-app", 1, Buttonless::Unbonded));
+        assert_eq!(
+            (da.name.as_str(), da.version, da.buttonless),
+            ("rig-app", 1, Buttonless::Unbonded)
+        );
         assert_eq!((db.name.as_str(), db.version), ("rig-app", 2));
         assert_eq!(a.len(), APP_A_SIZE as usize);
         assert_eq!(b.len(), APP_B_SIZE as usize);
-        assert_ne!(a.read(SAMPLE_APP_BASE + 0x400, 64), b.read(SAMPLE_APP_BASE + 0x400, 64));
+        assert_ne!(
+            a.read(SAMPLE_APP_BASE + 0x400, 64),
+            b.read(SAMPLE_APP_BASE + 0x400, 64)
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! application's CRC against bank_0, and what the next power-on does.
 
 use nrf_dfu::crc::crc32;
-use nrf_dfu::memory_map::{PAGE_SIZE, UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1};
+use nrf_dfu::memory_map::{
+    PAGE_SIZE, UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1,
+};
 use nrf_dfu::settings::{CrcReport, SettingsLayout, SettingsPage};
 use nrf_dfu::Chip;
 use serde::Serialize;
@@ -48,8 +50,12 @@ impl<D: Clone> RegionReport<D> {
         match c {
             Code::Erased => RegionReport::Erased,
             Code::Unknown => RegionReport::Unknown,
-            Code::StandIn(d) => RegionReport::StandIn { descriptor: d.clone() },
-            Code::Damaged(e) => RegionReport::Damaged { error: e.to_string() },
+            Code::StandIn(d) => RegionReport::StandIn {
+                descriptor: d.clone(),
+            },
+            Code::Damaged(e) => RegionReport::Damaged {
+                error: e.to_string(),
+            },
         }
     }
 }
@@ -65,9 +71,20 @@ pub struct BootloaderReport {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum PageReport {
-    Decoded { address: u32, layout: SettingsLayout, settings: Box<SettingsPage>, crcs: CrcReport },
-    Erased { address: u32, erased: bool },
-    Undecodable { address: u32, error: String },
+    Decoded {
+        address: u32,
+        layout: SettingsLayout,
+        settings: Box<SettingsPage>,
+        crcs: CrcReport,
+    },
+    Erased {
+        address: u32,
+        erased: bool,
+    },
+    Undecodable {
+        address: u32,
+        error: String,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -123,25 +140,59 @@ fn simulate_boot(hw: &Hardware) -> BootSimulation {
         Status::Off => ("off", "off".to_string()),
         Status::Silent => ("silent", format!("silent ({:?})", d.silent_reason())),
         Status::Bootloader(b) => {
-            let why = d.dfu_enter_reason().map(|r| format!(" because {r:?}")).unwrap_or_default();
-            ("bootloader", format!("DFU mode, SDK {} over {:?}{why}, advertising name \"{}\"", super::images::profile_file_label(b.sdk), b.transport, b.adv_name))
+            let why = d
+                .dfu_enter_reason()
+                .map(|r| format!(" because {r:?}"))
+                .unwrap_or_default();
+            (
+                "bootloader",
+                format!(
+                    "DFU mode, SDK {} over {:?}{why}, advertising name \"{}\"",
+                    super::images::profile_file_label(b.sdk),
+                    b.transport,
+                    b.adv_name
+                ),
+            )
         }
         Status::App(a) => ("app", format!("runs \"{}\" version {}", a.name, a.version)),
     };
-    BootSimulation { state, text, seconds: t.as_secs_f64() }
+    BootSimulation {
+        state,
+        text,
+        seconds: t.as_secs_f64(),
+    }
 }
 
 fn page_report(bytes: &[u8], address: u32, layout: Option<SettingsLayout>) -> PageReport {
     if bytes.iter().all(|&b| b == 0xFF) {
-        return PageReport::Erased { address, erased: true };
+        return PageReport::Erased {
+            address,
+            erased: true,
+        };
     }
-    let layout = match layout.map(Ok).unwrap_or_else(|| SettingsLayout::detect(bytes)) {
+    let layout = match layout
+        .map(Ok)
+        .unwrap_or_else(|| SettingsLayout::detect(bytes))
+    {
         Ok(l) => l,
-        Err(e) => return PageReport::Undecodable { address, error: e.to_string() },
+        Err(e) => {
+            return PageReport::Undecodable {
+                address,
+                error: e.to_string(),
+            }
+        }
     };
     match SettingsPage::decode(bytes, layout) {
-        Ok(settings) => PageReport::Decoded { address, layout, crcs: settings.check_crcs(), settings: Box::new(settings) },
-        Err(e) => PageReport::Undecodable { address, error: e.to_string() },
+        Ok(settings) => PageReport::Decoded {
+            address,
+            layout,
+            crcs: settings.check_crcs(),
+            settings: Box::new(settings),
+        },
+        Err(e) => PageReport::Undecodable {
+            address,
+            error: e.to_string(),
+        },
     }
 }
 
@@ -155,17 +206,37 @@ pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::Setti
     let inv = dev.installed();
     let mem = dev.memory();
     let next_boot = boot_decision::decide(mem, chip, &BootInputs::POWER_ON)?;
-    let layout = inv.bootloader_descriptor().map(|b| SettingsLayout::for_sdk(b.profile));
-    let page = |addr: u32| mem.code.read(addr, PAGE_SIZE).map(<[u8]>::to_vec).unwrap_or_default();
-    let settings = page_report(&page(chip.settings_address()), chip.settings_address(), layout);
-    let settings_backup = page_report(&page(chip.mbr_params_address()), chip.mbr_params_address(), layout);
+    let layout = inv
+        .bootloader_descriptor()
+        .map(|b| SettingsLayout::for_sdk(b.profile));
+    let page = |addr: u32| {
+        mem.code
+            .read(addr, PAGE_SIZE)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    };
+    let settings = page_report(
+        &page(chip.settings_address()),
+        chip.settings_address(),
+        layout,
+    );
+    let settings_backup = page_report(
+        &page(chip.mbr_params_address()),
+        chip.mbr_params_address(),
+        layout,
+    );
     let app_address = bank0_start(inv.softdevice.as_ref());
     // The bank_0 the bootloader acts on: after its settings init when it is a stand-in, else the page as stored.
-    let bank_0 = next_boot.settings.as_ref().map(|s| s.bank_0).or(match &settings {
-        PageReport::Decoded { settings, .. } => Some(settings.bank_0),
-        _ => None,
-    });
-    let computed_crc = bank_0.and_then(|b| mem.code.read(app_address, b.image_size).ok().map(crc32));
+    let bank_0 = next_boot
+        .settings
+        .as_ref()
+        .map(|s| s.bank_0)
+        .or(match &settings {
+            PageReport::Decoded { settings, .. } => Some(settings.bank_0),
+            _ => None,
+        });
+    let computed_crc =
+        bank_0.and_then(|b| mem.code.read(app_address, b.image_size).ok().map(crc32));
     let bank_0_crc = bank_0.map(|b| b.image_crc);
     let next_boot_text = next_boot.next.to_string();
     Ok(InspectReport {
@@ -188,7 +259,10 @@ pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::Setti
             sd_id: sd.sd_id,
             version: sd.version,
         }),
-        bootloader: inv.bootloader.as_ref().map(|s| BootloaderReport { address: s.address, region: RegionReport::from_code(&s.code) }),
+        bootloader: inv.bootloader.as_ref().map(|s| BootloaderReport {
+            address: s.address,
+            region: RegionReport::from_code(&s.code),
+        }),
         settings,
         settings_backup,
         application: AppReport {
@@ -207,16 +281,32 @@ pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::Setti
 fn page_text(name: &str, p: &PageReport, out: &mut Vec<String>) {
     match p {
         PageReport::Erased { address, .. } => out.push(format!("{name} at {address:#x}: erased")),
-        PageReport::Undecodable { address, error } => out.push(format!("{name} at {address:#x}: {error}")),
-        PageReport::Decoded { address, layout, settings: s, crcs } => {
-            out.push(format!("{name} at {address:#x} ({layout}): crc {:#010x} {:?}", s.crc, crcs.crc.status));
+        PageReport::Undecodable { address, error } => {
+            out.push(format!("{name} at {address:#x}: {error}"))
+        }
+        PageReport::Decoded {
+            address,
+            layout,
+            settings: s,
+            crcs,
+        } => {
+            out.push(format!(
+                "{name} at {address:#x} ({layout}): crc {:#010x} {:?}",
+                s.crc, crcs.crc.status
+            ));
             out.push(format!(
                 "  settings_version {}, app_version {}, bootloader_version {}, enter_buttonless_dfu {}",
                 s.settings_version, s.app_version, s.bootloader_version, s.enter_buttonless_dfu
             ));
             for (n, b) in [("bank_0", &s.bank_0), ("bank_1", &s.bank_1)] {
-                let code = b.bank_code.name().map_or_else(|| format!("{:#x}", b.bank_code.code()), str::to_string);
-                out.push(format!("  {n}: {code}, image_size {}, image_crc {:#010x}", b.image_size, b.image_crc));
+                let code = b
+                    .bank_code
+                    .name()
+                    .map_or_else(|| format!("{:#x}", b.bank_code.code()), str::to_string);
+                out.push(format!(
+                    "  {n}: {code}, image_size {}, image_crc {:#010x}",
+                    b.image_size, b.image_crc
+                ));
             }
             let p = &s.progress;
             out.push(format!(
@@ -225,10 +315,14 @@ fn page_text(name: &str, p: &PageReport, out: &mut Vec<String>) {
                 p.firmware_image_offset, p.firmware_image_offset_last, p.firmware_image_crc, p.firmware_image_crc_last
             ));
             if let Some(v2) = s.v2() {
-                let bv = |v: &nrf_dfu::settings::BootValidation| v.kind.name().unwrap_or("unknown").to_string();
+                let bv = |v: &nrf_dfu::settings::BootValidation| {
+                    v.kind.name().unwrap_or("unknown").to_string()
+                };
                 out.push(format!(
                     "  boot_validation: softdevice {}, app {}, bootloader {}",
-                    bv(&v2.boot_validation_softdevice), bv(&v2.boot_validation_app), bv(&v2.boot_validation_bootloader)
+                    bv(&v2.boot_validation_softdevice),
+                    bv(&v2.boot_validation_app),
+                    bv(&v2.boot_validation_bootloader)
                 ));
             }
         }
@@ -246,7 +340,10 @@ impl InspectReport {
         ));
         out.push(format!("MBR: {}", self.mbr.as_deref().unwrap_or("none")));
         out.push(match &self.softdevice {
-            Some(sd) => format!("SoftDevice: {} (FWID {:#x}, id {}, version {}, end {:#x})", sd.name, sd.fwid, sd.sd_id, sd.version, sd.end_address),
+            Some(sd) => format!(
+                "SoftDevice: {} (FWID {:#x}, id {}, version {}, end {:#x})",
+                sd.name, sd.fwid, sd.sd_id, sd.version, sd.end_address
+            ),
             None => "SoftDevice: none".into(),
         });
         out.push(match &self.bootloader {
@@ -262,12 +359,22 @@ impl InspectReport {
         page_text("settings", &self.settings, &mut out);
         page_text("settings backup", &self.settings_backup, &mut out);
         let a = &self.application;
-        out.push(format!("application at {:#x}: {}", a.address, match &a.region {
-            RegionReport::StandIn { descriptor: d } => format!("stand-in \"{}\" version {} buttonless {:?}", d.name, d.version, d.buttonless),
-            other => region_text(other),
-        }));
+        out.push(format!(
+            "application at {:#x}: {}",
+            a.address,
+            match &a.region {
+                RegionReport::StandIn { descriptor: d } => format!(
+                    "stand-in \"{}\" version {} buttonless {:?}",
+                    d.name, d.version, d.buttonless
+                ),
+                other => region_text(other),
+            }
+        ));
         if let (Some(c), Some(b)) = (a.computed_crc, a.bank_0_crc) {
-            out.push(format!("  CRC over bank_0.image_size: {c:#010x} ({} bank_0.image_crc {b:#010x})", if c == b { "matches" } else { "DIFFERS from" }));
+            out.push(format!(
+                "  CRC over bank_0.image_size: {c:#010x} ({} bank_0.image_crc {b:#010x})",
+                if c == b { "matches" } else { "DIFFERS from" }
+            ));
         }
         if self.next_boot.pending_bootloader_copy {
             out.push("MBR: a bootloader copy (COPY_BL) is pending and runs first".into());
@@ -276,7 +383,10 @@ impl InspectReport {
             out.push(format!("settings init at boot: {o}"));
         }
         out.push(format!("next power-on: {}", self.next_boot_text));
-        out.push(format!("device model after power-on: {} (after {:.3} s)", self.boot_simulation.text, self.boot_simulation.seconds));
+        out.push(format!(
+            "device model after power-on: {} (after {:.3} s)",
+            self.boot_simulation.text, self.boot_simulation.seconds
+        ));
         out.join("\n") + "\n"
     }
 }

@@ -24,7 +24,10 @@ pub enum PtyError {
     #[error("{path}: exists and is not a symlink; refusing to replace it")]
     PathTaken { path: PathBuf },
     #[error("{path}: {source}")]
-    Link { path: PathBuf, source: std::io::Error },
+    Link {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A pseudo-terminal with a symlink to its slave side; the link is removed on drop.
@@ -50,18 +53,38 @@ impl Pty {
         raw(p.slave.as_fd())?;
         raw(p.master.as_fd())?;
         let flags = fcntl(&p.master, FcntlArg::F_GETFL).map_err(PtyError::Open)?;
-        fcntl(&p.master, FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK)).map_err(PtyError::Open)?;
+        fcntl(
+            &p.master,
+            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
+        )
+        .map_err(PtyError::Open)?;
         let slave_path = nix::unistd::ttyname(p.slave.as_fd()).map_err(PtyError::Open)?;
         match std::fs::symlink_metadata(link) {
             Ok(m) if m.file_type().is_symlink() => {
-                std::fs::remove_file(link).map_err(|source| PtyError::Link { path: link.into(), source })?
+                std::fs::remove_file(link).map_err(|source| PtyError::Link {
+                    path: link.into(),
+                    source,
+                })?
             }
             Ok(_) => return Err(PtyError::PathTaken { path: link.into() }),
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(source) => return Err(PtyError::Link { path: link.into(), source }),
+            Err(source) => {
+                return Err(PtyError::Link {
+                    path: link.into(),
+                    source,
+                })
+            }
         }
-        std::os::unix::fs::symlink(&slave_path, link).map_err(|source| PtyError::Link { path: link.into(), source })?;
-        Ok(Pty { master: File::from(p.master), _slave: p.slave, slave_path, link: link.into() })
+        std::os::unix::fs::symlink(&slave_path, link).map_err(|source| PtyError::Link {
+            path: link.into(),
+            source,
+        })?;
+        Ok(Pty {
+            master: File::from(p.master),
+            _slave: p.slave,
+            slave_path,
+            link: link.into(),
+        })
     }
 
     /// `/dev/pts/N`.
@@ -82,7 +105,11 @@ impl Pty {
             match self.master.read(&mut buf) {
                 Ok(0) => return Ok(out),
                 Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => return Ok(out),
+                Err(e)
+                    if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted =>
+                {
+                    return Ok(out)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -124,7 +151,9 @@ mod tests {
         while got.len() < n && Instant::now() < deadline {
             match f.read(&mut buf) {
                 Ok(k) => got.extend_from_slice(&buf[..k]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
                 Err(e) => panic!("{e}"),
             }
         }
@@ -137,7 +166,11 @@ mod tests {
         let link = dir.path().join("ttyDFU");
         let mut pty = Pty::open(&link).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), pty.slave_path());
-        let mut client = std::fs::OpenOptions::new().read(true).write(true).open(&link).unwrap();
+        let mut client = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&link)
+            .unwrap();
         let frame = [0x09, 0x01, 0xC0, 0xDB, 0xDC, 0x0D, 0x0A, 0x03, 0x11, 0x13];
         client.write_all(&frame).unwrap();
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -146,11 +179,21 @@ mod tests {
             got.extend(pty.read_available().unwrap());
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert_eq!(got, frame, "raw mode: no CR/LF mapping, no flow-control bytes eaten");
+        assert_eq!(
+            got, frame,
+            "raw mode: no CR/LF mapping, no flow-control bytes eaten"
+        );
         assert_eq!(pty.write(&[0x60, 0x09, 0x01, 0x01, 0xC0, 0x0A]).unwrap(), 6);
         let flags = fcntl(&client, FcntlArg::F_GETFL).unwrap();
-        fcntl(&client, FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK)).unwrap();
-        assert_eq!(read_for(&mut client, 6), [0x60, 0x09, 0x01, 0x01, 0xC0, 0x0A]);
+        fcntl(
+            &client,
+            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
+        )
+        .unwrap();
+        assert_eq!(
+            read_for(&mut client, 6),
+            [0x60, 0x09, 0x01, 0x01, 0xC0, 0x0A]
+        );
         // Nothing echoes back to the device side.
         assert!(pty.read_available().unwrap().is_empty());
         drop(client);

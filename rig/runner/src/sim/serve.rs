@@ -42,10 +42,21 @@ impl UartTarget for Device {
     fn describe(&self) -> String {
         match self.status() {
             Status::Off => "off".into(),
-            Status::Silent => self.silent_reason().map_or_else(|| "silent".into(), |r| format!("silent ({r:?})")),
-            Status::Bootloader(b) if b.transport == Transport::Uart => format!("DFU mode, SDK {} UART bootloader listening", super::images::profile_file_label(b.sdk)),
-            Status::Bootloader(b) => format!("DFU mode, SDK {} BLE bootloader: nothing listens on the UART", super::images::profile_file_label(b.sdk)),
-            Status::App(a) => format!("runs application \"{}\" version {} (no serial DFU)", a.name, a.version),
+            Status::Silent => self
+                .silent_reason()
+                .map_or_else(|| "silent".into(), |r| format!("silent ({r:?})")),
+            Status::Bootloader(b) if b.transport == Transport::Uart => format!(
+                "DFU mode, SDK {} UART bootloader listening",
+                super::images::profile_file_label(b.sdk)
+            ),
+            Status::Bootloader(b) => format!(
+                "DFU mode, SDK {} BLE bootloader: nothing listens on the UART",
+                super::images::profile_file_label(b.sdk)
+            ),
+            Status::App(a) => format!(
+                "runs application \"{}\" version {} (no serial DFU)",
+                a.name, a.version
+            ),
         }
     }
 }
@@ -74,7 +85,10 @@ impl StopSignal {
         reader.set_nonblocking(true)?;
         let mut ids = Vec::new();
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            ids.push(signal_hook::low_level::pipe::register(sig, writer.try_clone()?)?);
+            ids.push(signal_hook::low_level::pipe::register(
+                sig,
+                writer.try_clone()?,
+            )?);
         }
         Ok(StopSignal { reader, ids })
     }
@@ -122,15 +136,25 @@ pub fn serve(
             stats.bytes_out += n as u64;
             stats.bytes_lost += (bytes.len() - n) as u64;
             if let Some(l) = log.as_mut() {
-                l(format!("{:>12.6} s  -> {}", at.as_secs_f64(), hex::encode(&bytes)));
+                l(format!(
+                    "{:>12.6} s  -> {}",
+                    at.as_secs_f64(),
+                    hex::encode(&bytes)
+                ));
             }
         }
-        let wake = [dev.next_event_time(), out.front().map(|(at, _)| *at)].into_iter().flatten().min();
+        let wake = [dev.next_event_time(), out.front().map(|(at, _)| *at)]
+            .into_iter()
+            .flatten()
+            .min();
         let timeout = wake.map_or(IDLE_POLL, |w| w.saturating_sub(now()).min(IDLE_POLL));
         // Round up so the loop does not spin on sub-millisecond waits.
         let ms = timeout.as_micros().div_ceil(1000).min(u16::MAX as u128) as u16;
         let (pty_ready, stop_ready) = {
-            let mut fds = [PollFd::new(pty.fd(), PollFlags::POLLIN), PollFd::new(stop.reader.as_fd(), PollFlags::POLLIN)];
+            let mut fds = [
+                PollFd::new(pty.fd(), PollFlags::POLLIN),
+                PollFd::new(stop.reader.as_fd(), PollFlags::POLLIN),
+            ];
             match poll(&mut fds, PollTimeout::from(ms)) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(e.into()),
@@ -150,7 +174,11 @@ pub fn serve(
                 dev.advance_to(t);
                 stats.bytes_in += bytes.len() as u64;
                 if let Some(l) = log.as_mut() {
-                    l(format!("{:>12.6} s  <- {}", t.as_secs_f64(), hex::encode(&bytes)));
+                    l(format!(
+                        "{:>12.6} s  <- {}",
+                        t.as_secs_f64(),
+                        hex::encode(&bytes)
+                    ));
                 }
                 dev.uart_rx(t, &bytes);
             }
