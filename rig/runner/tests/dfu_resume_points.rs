@@ -92,10 +92,18 @@ impl<T: Transport> Cut<T> {
         // CRC_GET through the real link: proves the device holds exactly the cut point.
         self.inner.send_request(&[0x03]).await.expect("CRC_GET");
         let reply = self.inner.receive().await.expect("CRC_GET response");
-        assert_eq!(&reply[..3], &[0x60, 0x03, 0x01], "CRC_GET reply {reply:02x?}");
+        assert_eq!(
+            &reply[..3],
+            &[0x60, 0x03, 0x01],
+            "CRC_GET reply {reply:02x?}"
+        );
         let offset = u32::from_le_bytes(reply[3..7].try_into().unwrap());
         let crc = u32::from_le_bytes(reply[7..11].try_into().unwrap());
-        assert_eq!((offset, crc), (self.target, self.firmware_crc), "device before the cut");
+        assert_eq!(
+            (offset, crc),
+            (self.target, self.firmware_crc),
+            "device before the cut"
+        );
         if self.fault == Fault::Reset {
             let now = self.clock.now();
             assert!(self.device.borrow_mut().reset(now, ResetKind::SoftReset));
@@ -218,7 +226,10 @@ async fn interrupted<T: Transport>(
         // Dual bank: app v1 is still valid and boots; its buttonless service re-enters DFU.
         settle(device, clock);
         let status = device.borrow().status();
-        assert!(matches!(status, Status::App(ref a) if a.version == 1), "{status:?}");
+        assert!(
+            matches!(status, Status::App(ref a) if a.version == 1),
+            "{status:?}"
+        );
         device
             .borrow_mut()
             .app_enter_bootloader(clock.now())
@@ -268,7 +279,9 @@ async fn case(sdk: SdkVersion, link: Link, fault: Fault, k: u32, delta: i32) {
         }
         Link::Serial => {
             let serial = VirtualSerialLink::open(device.clone(), clock);
-            interrupted(serial, &bench, &device, clock, fault, target).await.0
+            interrupted(serial, &bench, &device, clock, fault, target)
+                .await
+                .0
         }
     };
     // The executed init packet survives every fault here: only EXECUTE is resent.
