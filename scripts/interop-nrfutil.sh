@@ -20,6 +20,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${1:-$ROOT/target/nrfutil-venv}
+mkdir -p "$VENV" && VENV=$(cd "$VENV" && pwd)   # the checks run from a scratch directory
 FIX=$ROOT/rig/nrf-dfu/tests/fixtures/nrfutil
 
 # Make a virtualenv with nrfutil 6.1.7. It declares Python < 3.11 and needs pc_ble_driver_py,

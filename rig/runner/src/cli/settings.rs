@@ -161,22 +161,6 @@ Note: Generating a DFU settings page with backup page included.
 This is only required for bootloaders from nRF5 SDK 15.1 and newer.
 If you want to skip backup page generation, use --no-backup option.";
 
-const DEFAULT_KEY_WARNING: &str = "
-|===============================================================|
-|##      ##    ###    ########  ##    ## #### ##    ##  ######  |
-|##  ##  ##   ## ##   ##     ## ###   ##  ##  ###   ## ##    ## |
-|##  ##  ##  ##   ##  ##     ## ####  ##  ##  ####  ## ##       |
-|##  ##  ## ##     ## ########  ## ## ##  ##  ## ## ## ##   ####|
-|##  ##  ## ######### ##   ##   ##  ####  ##  ##  #### ##    ## |
-|##  ##  ## ##     ## ##    ##  ##   ###  ##  ##   ### ##    ## |
-| ###  ###  ##     ## ##     ## ##    ## #### ##    ##  ######  |
-|===============================================================|
-|The security key you provided is insecure, as it part of a     |
-|known set of keys that have been widely distributed. Do NOT use|
-|it in your final product or your DFU procedure may be          |
-|compromised and at risk of malicious attacks.                  |
-|===============================================================|
-";
 
 fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{what} {}", path.display()))
@@ -225,7 +209,8 @@ fn run_generate(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         let key = SigningKey::from_pem(&String::from_utf8_lossy(&read(path, "key file")?))
             .with_context(|| format!("key file {}", path.display()))?;
         if key.is_nrfutil_default_key() {
-            println!("{DEFAULT_KEY_WARNING}");
+            // The same banner `rig pkg generate` prints (nrfutil's display_sec_warning).
+            println!("{}", nrf_dfu::package::Warning::DefaultKey.nrfutil_text());
         }
         Some(key)
     } else {
