@@ -345,11 +345,9 @@ async fn softdevice_then_application_sdk15_2() {
     softdevice_then_application(Sdk15_2).await;
 }
 
-/// Sent and activated like on 15.2, but the virtual 17.1 bootloader then finds the app invalid:
-/// at boot it checks the SoftDevice's boot validation over `end_address − 0x1000` bytes where
-/// 17.1 `nrf_bootloader.c` (`app_is_valid`) uses `s_dfu_settings.sd_size`.
+/// As on 15.2; the 17.1 boot check validates the SoftDevice over `s_dfu_settings.sd_size`
+/// (`nrf_bootloader.c`, `app_is_valid`), so the app stays valid after the SoftDevice update.
 #[tokio::test(start_paused = true)]
-#[ignore = "virtual-nrf52 boot check of the SoftDevice uses end_address - 0x1000, not settings.sd_size"]
 async fn softdevice_then_application_sdk17() {
     softdevice_then_application(Sdk17).await;
 }
