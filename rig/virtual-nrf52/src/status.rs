@@ -67,3 +67,57 @@ pub enum SilentReason {
     /// `stuck-after-create-failure`: wedged until the power is cycled.
     Stuck,
 }
+
+/// A BLE address as it is usually written: most significant byte first, colon separated.
+fn fmt_address(f: &mut std::fmt::Formatter<'_>, lsb_first: &[u8; 6]) -> std::fmt::Result {
+    let mut bytes = lsb_first.iter().rev();
+    if let Some(b) = bytes.next() {
+        write!(f, "{b:02X}")?;
+    }
+    for b in bytes {
+        write!(f, ":{b:02X}")?;
+    }
+    Ok(())
+}
+
+/// One line for people, e.g. `bootloader SDK 17 (Ble) advertising "DfuTarg" at FD:0A:B2:5D:35:B4`.
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Off => f.write_str("off"),
+            Status::Silent => f.write_str("silent"),
+            Status::Bootloader(b) => {
+                write!(
+                    f,
+                    "bootloader {} ({:?}) advertising \"{}\" at ",
+                    b.sdk, b.transport, b.adv_name
+                )?;
+                fmt_address(f, &b.ble_address)
+            }
+            Status::App(a) => {
+                write!(f, "application \"{}\" version {} at ", a.name, a.version)?;
+                fmt_address(f, &a.ble_address)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn status_reads_as_a_sentence_with_msb_first_address() {
+        let app = Status::App(AppStatus {
+            name: "rig-app".into(),
+            version: 2,
+            buttonless: Buttonless::Unbonded,
+            ble_address: [0xB3, 0x35, 0x5D, 0xB2, 0x0A, 0xFD],
+        });
+        assert_eq!(
+            app.to_string(),
+            "application \"rig-app\" version 2 at FD:0A:B2:5D:35:B3"
+        );
+        assert_eq!(Status::Off.to_string(), "off");
+    }
+}

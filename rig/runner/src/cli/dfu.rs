@@ -268,7 +268,7 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
     opened.save()?;
     if !a.json {
         println!(
-            "virtual {:?} link: {} packets ({} dropped), {} requests; device after settling: {:?}",
+            "virtual {:?} link: {} packets ({} dropped), {} requests; device after settling: {}",
             outcome.link,
             outcome.counters.packets,
             outcome.counters.dropped_packets,
