@@ -161,7 +161,6 @@ Note: Generating a DFU settings page with backup page included.
 This is only required for bootloaders from nRF5 SDK 15.1 and newer.
 If you want to skip backup page generation, use --no-backup option.";
 
-
 fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{what} {}", path.display()))
 }
