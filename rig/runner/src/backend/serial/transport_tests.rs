@@ -1,6 +1,7 @@
 //! Over a pseudo-terminal whose master end plays a serial DFU bootloader's framing (SLIP,
-//! PING and MTU_GET answers as SDK 15+ UART builds give them). Until `rig sim serve` exists this
-//! covers framing, the handshake, timeouts and a vanished port, not the DFU protocol.
+//! PING and MTU_GET answers as SDK 15+ UART builds give them): framing, the handshake, timeouts
+//! and a vanished port, which the real virtual device cannot be made to show. The DFU protocol
+//! over a pty against `rig sim serve` is covered by tests/serial_pty.rs.
 
 use super::*;
 use crate::backend::pty_pair;
@@ -81,20 +82,31 @@ fn quick() -> SerialOptions {
     }
 }
 
-#[tokio::test]
-async fn connect_pings_then_sizes_writes_from_mtu() {
+/// A device that answers the first PING and MTU_GET 131 and stays.
+const HEALTHY: DeviceBehaviour = DeviceBehaviour {
+    ignore_pings: 0,
+    mtu: Some(131),
+    hang_up_after: None,
+};
+
+/// A pty with a fake device behind it, and a transport connected to it.
+async fn connected(b: DeviceBehaviour) -> (SerialTransport, String, Seen) {
     let (master, path) = pty_pair::open();
-    let seen = fake_device(
-        master,
-        DeviceBehaviour {
-            ignore_pings: 2,
-            mtu: Some(131),
-            hang_up_after: None,
-        },
-    );
+    let seen = fake_device(master, b);
     let t = SerialTransport::connect(settings(&path), quick())
         .await
         .unwrap();
+    (t, path, seen)
+}
+
+#[tokio::test]
+async fn connect_pings_then_sizes_writes_from_mtu() {
+    let (t, _path, seen) = connected(DeviceBehaviour {
+        ignore_pings: 2,
+        mtu: Some(131),
+        hang_up_after: None,
+    })
+    .await;
     assert_eq!(t.mtu(), Some(131));
     assert_eq!(t.max_write_len(), 64);
     assert_eq!(t.kind(), TransportKind::Serial);
@@ -107,18 +119,12 @@ async fn connect_pings_then_sizes_writes_from_mtu() {
 
 #[tokio::test]
 async fn without_mtu_answer_the_default_payload_stays() {
-    let (master, path) = pty_pair::open();
-    let _seen = fake_device(
-        master,
-        DeviceBehaviour {
-            ignore_pings: 0,
-            mtu: None,
-            hang_up_after: None,
-        },
-    );
-    let t = SerialTransport::connect(settings(&path), quick())
-        .await
-        .unwrap();
+    let (t, _path, _seen) = connected(DeviceBehaviour {
+        ignore_pings: 0,
+        mtu: None,
+        hang_up_after: None,
+    })
+    .await;
     assert_eq!((t.mtu(), t.max_write_len()), (None, DEFAULT_WRITE_LEN));
 }
 
@@ -150,18 +156,7 @@ async fn a_silent_device_times_out_naming_baud_and_flow_control() {
 
 #[tokio::test]
 async fn requests_and_data_are_slip_framed_and_replies_decoded() {
-    let (master, path) = pty_pair::open();
-    let seen = fake_device(
-        master,
-        DeviceBehaviour {
-            ignore_pings: 0,
-            mtu: Some(131),
-            hang_up_after: None,
-        },
-    );
-    let mut t = SerialTransport::connect(settings(&path), quick())
-        .await
-        .unwrap();
+    let (mut t, _path, seen) = connected(HEALTHY).await;
     // CREATE with a size containing both SLIP specials, data with them too.
     t.send_request(&[0x01, 0x02, 0xC0, 0xDB, 0x00, 0x00])
         .await
@@ -217,18 +212,7 @@ async fn a_vanished_port_is_link_lost() {
 
 #[tokio::test]
 async fn closed_transport_refuses_and_a_missing_port_is_io() {
-    let (master, path) = pty_pair::open();
-    let _seen = fake_device(
-        master,
-        DeviceBehaviour {
-            ignore_pings: 0,
-            mtu: Some(131),
-            hang_up_after: None,
-        },
-    );
-    let mut t = SerialTransport::connect(settings(&path), quick())
-        .await
-        .unwrap();
+    let (mut t, _path, _seen) = connected(HEALTHY).await;
     t.close().await.unwrap();
     assert_eq!(
         t.receive().await.unwrap_err().kind,
