@@ -97,13 +97,9 @@ pub fn bank0_start(sd: Option<&SoftDeviceInfo>) -> u32 {
 
 /// GPREGRET asks for DFU under `sdk`'s rule (facts §8.1): 17 `(g & 0xF9) == 0xB1`; 15.0 to 16 any
 /// bit of 0xB1; 14 exactly 0xB1; 12 has no GPREGRET entry.
+/// The same rule the running bootloader model uses ([`crate::bootloader::profile::GpregretRule`]).
 pub fn gpregret_enters_dfu(sdk: SdkVersion, g: u8) -> bool {
-    match sdk {
-        SdkVersion::Sdk12 => false,
-        SdkVersion::Sdk14 => g == 0xB1,
-        SdkVersion::Sdk15_0 | SdkVersion::Sdk15_2 | SdkVersion::Sdk15_3 | SdkVersion::Sdk16 => g & 0xB1 != 0,
-        SdkVersion::Sdk17 => g & 0xF9 == 0xB1,
-    }
+    crate::bootloader::profile::GpregretRule::for_sdk(sdk).enters(g)
 }
 
 /// CRC-type validations are skipped after a wake from System OFF, or when GPREGRET2 holds 0xA9
@@ -229,7 +225,8 @@ pub fn decide(mem: &FlashMemory, chip: Chip, inputs: &BootInputs) -> Result<Boot
     }
     let mut reasons = Vec::new();
     reasons.extend(app_invalid(sdk, &s, mem, &bl, inputs));
-    if gpregret_enters_dfu(sdk, inputs.gpregret) {
+    // The bootloader's own profile, so a `gpregret-loop` defect in its descriptor counts too.
+    if crate::bootloader::profile::Profile::new(&bl, bl.defects).gpregret.enters(inputs.gpregret) {
         reasons.push(DfuReason::Gpregret { value: inputs.gpregret });
     }
     if sdk <= SdkVersion::Sdk14 && s.enter_buttonless_dfu == 1 {

@@ -26,6 +26,17 @@ pub enum GpregretRule {
 }
 
 impl GpregretRule {
+    /// The rule of `sdk`'s default build (facts §8.1).
+    pub fn for_sdk(sdk: SdkVersion) -> GpregretRule {
+        match sdk {
+            SdkVersion::Sdk12 => GpregretRule::Ignored,
+            SdkVersion::Sdk14 => GpregretRule::Exact,
+            SdkVersion::Sdk15_0 | SdkVersion::Sdk15_2 => GpregretRule::AnyBitClearBitwise,
+            SdkVersion::Sdk15_3 | SdkVersion::Sdk16 => GpregretRule::AnyBitClearOnPattern,
+            SdkVersion::Sdk17 => GpregretRule::Masked,
+        }
+    }
+
     /// Whether `g` asks for DFU mode.
     pub fn enters(self, g: u8) -> bool {
         match self {
@@ -130,13 +141,7 @@ impl Profile {
             Dialect::new(SdkVersion::Sdk14, wire_transport).unwrap_or(Dialect::ble(sdk))
         });
         let ble = transport == Transport::Ble;
-        let mut gpregret = match sdk {
-            SdkVersion::Sdk12 => GpregretRule::Ignored,
-            SdkVersion::Sdk14 => GpregretRule::Exact,
-            SdkVersion::Sdk15_0 | SdkVersion::Sdk15_2 => GpregretRule::AnyBitClearBitwise,
-            SdkVersion::Sdk15_3 | SdkVersion::Sdk16 => GpregretRule::AnyBitClearOnPattern,
-            SdkVersion::Sdk17 => GpregretRule::Masked,
-        };
+        let mut gpregret = GpregretRule::for_sdk(sdk);
         if defects.has(Defect::GpregretLoop) && gpregret != GpregretRule::Ignored {
             gpregret = GpregretRule::AnyBitClearOnPattern;
         }
