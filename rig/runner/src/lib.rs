@@ -6,3 +6,4 @@ pub mod backend;
 pub mod bench;
 pub mod benchfile;
 pub mod campaign;
+pub mod sim;

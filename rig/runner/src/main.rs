@@ -1,7 +1,7 @@
 //! `rig`: the binary's edge. Parses arguments, calls library code, prints.
 
 mod cli;
-mod sim;
+use rig::sim;
 
 use rig as _;
 

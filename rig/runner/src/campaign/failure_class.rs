@@ -89,6 +89,8 @@ pub enum ProtocolResult {
     MalformedReply,
     /// The link dropped while a reply was awaited.
     LinkLost,
+    /// The device kept losing written bytes (the client's rewinds ran out).
+    BytesLost,
 }
 
 /// Which read-back check disagreed.
@@ -208,6 +210,7 @@ impl fmt::Display for ProtocolResult {
             ProtocolResult::CrcMismatch => f.write_str("crc-mismatch"),
             ProtocolResult::MalformedReply => f.write_str("malformed-reply"),
             ProtocolResult::LinkLost => f.write_str("link-lost"),
+            ProtocolResult::BytesLost => f.write_str("bytes-lost"),
         }
     }
 }
@@ -279,6 +282,7 @@ impl FromStr for FailureClass {
                     ["crc-mismatch"] => ProtocolResult::CrcMismatch,
                     ["malformed-reply"] => ProtocolResult::MalformedReply,
                     ["link-lost"] => ProtocolResult::LinkLost,
+                    ["bytes-lost"] => ProtocolResult::BytesLost,
                     [code] => ProtocolResult::Code(
                         parse_result(code).ok_or_else(|| err(format!("unknown result `{code}`")))?,
                     ),
@@ -436,6 +440,7 @@ mod tests {
             Just(ProtocolResult::CrcMismatch),
             Just(ProtocolResult::MalformedReply),
             Just(ProtocolResult::LinkLost),
+            Just(ProtocolResult::BytesLost),
         ];
         prop_oneof![
             proptest::sample::select(InfraFault::ALL.to_vec()).prop_map(FailureClass::Infra),

@@ -13,6 +13,7 @@ pub mod junit;
 pub mod outcome;
 pub mod phase;
 pub mod report;
+pub mod run;
 pub mod seed;
 pub mod stats;
 pub mod suite;

@@ -12,6 +12,7 @@ pub mod pkg;
 pub mod power;
 pub mod report;
 pub mod reset;
+pub mod run;
 pub mod settings;
 pub mod sim;
 pub mod suite;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Check suite files and print their JSON Schema.
     #[command(subcommand)]
     Suite(suite::SuiteCmd),
+    /// Run a campaign: every case of a suite on every DUT of a bench (the virtual bench without
+    /// --bench), with faults, read-back and verdicts; writes journal, JUnit, summary and HTML.
+    Run(run::RunArgs),
     /// Rebuild junit.xml and summary.txt from campaign journals (merging benches and nights).
     Report(report::ReportArgs),
 }
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(c) => bench::run(c),
         Command::Suite(c) => suite::run(c),
         Command::Report(a) => report::run(a),
+        Command::Run(a) => run::run(a),
         Command::Dfu(c) => dfu::run(c),
         Command::Inspect(c) => inspect::run(c),
     }

@@ -1,0 +1,615 @@
+//! The campaign: health check and setup on every DUT, then each DUT runs every sub-case's
+//! iterations as its own future (all DUTs concurrently on one thread: on the virtual bench the
+//! interleaving, and so the journal, is a function of the seed), healing between iterations,
+//! stopping where the suite says. The journal is written line by line as iterations finish;
+//! the reports are rebuilt from it at the end.
+
+use super::dut::BenchDut;
+use super::error::{RunError, StepFailure};
+use super::events::{RunEvent, RunObserver};
+use super::executor::{Attempt, Executor, IterationSpec};
+use super::flash_ops::count_flash_ops;
+use super::healing::{heal, Healed};
+use super::images::ImageStore;
+use super::readback::ReadBack;
+use crate::campaign::failure_class::{FailureClass, InfraFault};
+use crate::campaign::journal::{
+    self, BenchInfo, CaseStopRecord, Footer, Header, HealingRecord, IterationRecord, JournalWriter,
+    QuarantineRecord, Record, StopReason, SuiteRef,
+};
+use crate::campaign::outcome::{Outcome, Verdict};
+use crate::campaign::report::{self, Rebuilt};
+use crate::campaign::seed::iteration_seed;
+use crate::campaign::suite::{LoadedSuite, Step, SubCase, VersionStrategy};
+use futures_util::future::join_all;
+use std::cell::RefCell;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant as WallInstant};
+use virtual_nrf52::defects::Defect;
+
+/// Consecutive infrastructure errors after which a DUT is quarantined.
+const MAX_INFRA_IN_A_ROW: u32 = 3;
+
+/// Set from a signal handler: finish the step in flight, then write every report.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+    pub fn handle(&self) -> Arc<AtomicBool> {
+        self.0.clone()
+    }
+}
+
+pub struct CampaignOptions {
+    pub seed: u64,
+    /// Overrides every case's iteration count.
+    pub iterations: Option<u32>,
+    /// Run only this sub-case's iteration.
+    pub replay: Option<(String, u32)>,
+    pub out_dir: PathBuf,
+    /// Defects switched on for every case (virtual DUTs).
+    pub defects: Vec<Defect>,
+    pub bench: BenchInfo,
+    pub stop: StopFlag,
+    pub key: nrf_dfu::signing::SigningKey,
+    /// How the suite is named in the journal (and in replay commands).
+    pub suite_path: String,
+}
+
+pub struct CampaignResult {
+    pub rebuilt: Rebuilt,
+    pub interrupted: bool,
+    /// An iteration failed or errored, or a DUT was quarantined.
+    pub failed: bool,
+    pub iterations: u64,
+}
+
+type Journal = RefCell<JournalWriter<File>>;
+
+fn write(j: &Journal, r: &Record) -> Result<(), RunError> {
+    Ok(j.borrow_mut().write(r)?)
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+struct Shared<'a> {
+    suite: &'a LoadedSuite,
+    sub_cases: &'a [SubCase],
+    opts: &'a CampaignOptions,
+    journal: &'a Journal,
+    observer: &'a dyn RunObserver,
+    failed: RefCell<bool>,
+    interrupted: RefCell<bool>,
+    iterations: RefCell<u64>,
+}
+
+/// Run the campaign of `suite` on `duts`; write the journal and the reports into the output
+/// directory. Must run on a current-thread runtime (paused for virtual DUTs).
+pub async fn run_campaign<D: BenchDut>(
+    suite: &LoadedSuite,
+    mut duts: Vec<D>,
+    opts: &CampaignOptions,
+    observer: &dyn RunObserver,
+) -> Result<CampaignResult, RunError> {
+    let dir = &opts.out_dir;
+    std::fs::create_dir_all(dir).map_err(|source| RunError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut stores: Vec<ImageStore> = duts
+        .iter()
+        .map(|d| ImageStore::new(&suite.dir, d.chip(), opts.key.clone()))
+        .collect();
+    let sub_cases = expand(suite, &mut duts, &mut stores, opts).await?;
+    let planned: u64 = sub_cases
+        .iter()
+        .filter(|s| replay_match(opts, s).is_some())
+        .map(|s| u64::from(iterations_of(opts, s)))
+        .sum::<u64>()
+        * duts.len() as u64;
+    observer.event(RunEvent::Planned {
+        total: planned,
+        duts: duts.len(),
+    });
+    let wall0 = WallInstant::now();
+    let start = tokio::time::Instant::now();
+    // Health check and suite setup on every DUT before the header, so it can say what they run.
+    let mut ready = Vec::new();
+    for (dut, store) in duts.iter_mut().zip(stores.iter_mut()) {
+        ready.push(prepare_dut(dut, store, suite, opts).await);
+    }
+    let journal_path = dir.join(journal::JOURNAL_FILE);
+    let journal: Journal = RefCell::new(JournalWriter::create(&journal_path)?);
+    write(
+        &journal,
+        &Record::Header(Header {
+            format: journal::record::FORMAT,
+            tool: "rig".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            suite: SuiteRef {
+                name: suite.suite.name.clone(),
+                path: opts.suite_path.clone(),
+                sha256: suite.sha256.clone(),
+            },
+            seed: opts.seed,
+            bench: opts.bench.clone(),
+            duts: duts.iter().map(|d| d.info()).collect(),
+            wall_start: now_text(),
+        }),
+    )?;
+    let shared = Shared {
+        suite,
+        sub_cases: &sub_cases,
+        opts,
+        journal: &journal,
+        observer,
+        failed: RefCell::new(false),
+        interrupted: RefCell::new(false),
+        iterations: RefCell::new(0),
+    };
+    let runs = duts
+        .iter_mut()
+        .zip(stores.iter_mut())
+        .zip(ready)
+        .map(|((dut, store), ready)| run_dut(&shared, dut, store, ready));
+    for r in join_all(runs).await {
+        r?;
+    }
+    let interrupted = *shared.interrupted.borrow() || opts.stop.is_set();
+    let iterations = *shared.iterations.borrow();
+    let failed = *shared.failed.borrow();
+    write(
+        &journal,
+        &Record::Footer(Footer {
+            iterations,
+            stopped: if interrupted {
+                StopReason::Interrupted
+            } else {
+                StopReason::Completed
+            },
+            duration_ms: start.elapsed().as_millis() as u64,
+            wall_ms: wall0.elapsed().as_millis() as u64,
+            wall_end: now_text(),
+        }),
+    )?;
+    drop(shared);
+    drop(journal);
+    let rebuilt =
+        report::rebuild(std::slice::from_ref(dir)).map_err(|e| RunError::Bench(e.to_string()))?;
+    rebuilt
+        .write(dir)
+        .map_err(|e| RunError::Bench(e.to_string()))?;
+    Ok(CampaignResult {
+        rebuilt,
+        interrupted,
+        failed,
+        iterations,
+    })
+}
+
+fn iterations_of(opts: &CampaignOptions, s: &SubCase) -> u32 {
+    match &opts.replay {
+        Some(_) => 1,
+        None => opts.iterations.unwrap_or(s.iterations),
+    }
+}
+
+/// The iterations of `s` this run does: all, or the replayed one.
+fn replay_match(opts: &CampaignOptions, s: &SubCase) -> Option<std::ops::Range<u32>> {
+    match &opts.replay {
+        Some((name, it)) if *name == s.name => Some(*it..*it + 1),
+        Some(_) => None,
+        None => Some(0..opts.iterations.unwrap_or(s.iterations)),
+    }
+}
+
+/// Sub-cases of the suite; `flash_op: all` sweeps count the flash operations of one clean
+/// update on the first DUT first.
+async fn expand<D: BenchDut>(
+    suite: &LoadedSuite,
+    duts: &mut [D],
+    stores: &mut [ImageStore],
+    opts: &CampaignOptions,
+) -> Result<Vec<SubCase>, RunError> {
+    let mut out = Vec::new();
+    for (i, case) in suite.suite.cases.iter().enumerate() {
+        let needs_count = case
+            .sweep
+            .as_ref()
+            .is_some_and(|s| s.flash_op == Some(crate::campaign::suite::FlashOps::All));
+        let count = if needs_count {
+            let (Some(dut), Some(store)) = (duts.first_mut(), stores.first_mut()) else {
+                return Err(RunError::Bench("the bench has no DUT".into()));
+            };
+            Some(count_flash_ops(dut, store, suite, case, opts).await?)
+        } else {
+            None
+        };
+        out.extend(
+            case.sub_cases(i, count)
+                .map_err(|e| RunError::Suite(e.to_string()))?,
+        );
+    }
+    if let Some((name, it)) = &opts.replay {
+        if !out
+            .iter()
+            .any(|s| s.name == *name && *it < s.iterations.max(opts.iterations.unwrap_or(0)))
+        {
+            return Err(RunError::NoSuchIteration(format!("{name}:{it}")));
+        }
+    }
+    Ok(out)
+}
+
+/// A DUT's state before its iterations: ready, or quarantined with the reason.
+enum Ready {
+    Yes,
+    Quarantined(QuarantineRecord),
+}
+
+fn setup_spec(opts: &CampaignOptions) -> IterationSpec {
+    IterationSpec {
+        iteration: 0,
+        seed: opts.seed,
+        timeouts: Default::default(),
+        base_version: 0,
+        next_per_iteration: 0,
+        sdk: None,
+        single_bank: false,
+        sd_fwid: None,
+    }
+}
+
+async fn prepare_dut<D: BenchDut>(
+    dut: &mut D,
+    store: &mut ImageStore,
+    suite: &LoadedSuite,
+    opts: &CampaignOptions,
+) -> Ready {
+    let quarantine = |dut: &D, class, reason: String| {
+        Ready::Quarantined(QuarantineRecord {
+            dut: dut.name().to_string(),
+            failure_class: class,
+            reason,
+            sub_case: None,
+            iteration: None,
+        })
+    };
+    // Health check: the probe attaches and reads the chip's identity.
+    let chip = dut.chip();
+    if let Err(e) = dut.with_probe(|p| p.attach().and_then(|_| p.read_ficr())) {
+        return quarantine(
+            dut,
+            FailureClass::Infra(InfraFault::HealthCheck),
+            format!(
+                "health check: the probe cannot read {chip:?}: {}",
+                e.message
+            ),
+        );
+    }
+    if suite.suite.setup.is_empty() {
+        return Ready::Yes;
+    }
+    let stop = opts.stop.clone();
+    let mut exec = Executor {
+        dut,
+        store,
+        observer: &super::events::Quiet,
+        stop: &stop,
+    };
+    let a = exec
+        .attempt(&setup_spec(opts), &suite.suite.setup, "setup")
+        .await;
+    match a.failure {
+        None => Ready::Yes,
+        Some(f) => quarantine(
+            exec.dut,
+            f.class,
+            format!("suite setup failed: {}", f.message),
+        ),
+    }
+}
+
+struct DutState {
+    infra_in_a_row: u32,
+    quarantined: bool,
+}
+
+async fn run_dut<D: BenchDut>(
+    sh: &Shared<'_>,
+    dut: &mut D,
+    store: &mut ImageStore,
+    ready: Ready,
+) -> Result<(), RunError> {
+    let mut st = DutState {
+        infra_in_a_row: 0,
+        quarantined: false,
+    };
+    if let Ready::Quarantined(q) = ready {
+        sh.observer.event(RunEvent::Quarantined(&q));
+        write(sh.journal, &Record::Quarantine(q))?;
+        *sh.failed.borrow_mut() = true;
+        return Ok(());
+    }
+    let fwid = {
+        let chip = dut.chip();
+        dut.with_probe(|p| ReadBack::read(p, chip))
+            .ok()
+            .and_then(|r| r.softdevice_fwid)
+    };
+    for sc in sh.sub_cases {
+        let Some(range) = replay_match(sh.opts, sc) else {
+            continue;
+        };
+        if st.quarantined || sh.opts.stop.is_set() {
+            break;
+        }
+        let case = &sh.suite.suite.cases[sc.case_index];
+        let mut defects: Vec<Defect> = case.defects.clone();
+        defects.extend(sh.opts.defects.iter().copied());
+        let had_defects = !defects.is_empty();
+        if had_defects {
+            dut.set_defects(Some(&defects));
+        }
+        let stopped = run_sub_case(sh, dut, store, sc, range, fwid, &mut st).await?;
+        if had_defects {
+            dut.set_defects(None);
+        }
+        write(
+            sh.journal,
+            &Record::CaseStop(CaseStopRecord {
+                sub_case: sc.name.clone(),
+                dut: dut.name().to_string(),
+                reason: stopped.0,
+                iterations: stopped.1,
+            }),
+        )?;
+        if stopped.0 == StopReason::Interrupted {
+            *sh.interrupted.borrow_mut() = true;
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn to_journal_attempt(a: &Attempt) -> journal::Attempt {
+    let f = a.failure.as_ref();
+    journal::Attempt {
+        outcome: a.outcome,
+        failure_class: f.map_or(
+            FailureClass::Verify(crate::campaign::failure_class::VerifyCheck::Outcome),
+            |f| f.class,
+        ),
+        message: f.map_or(String::new(), |f| f.message.clone()),
+        failed_at: f.and_then(|f| f.at.clone()),
+        duration_ms: a.duration.as_millis() as u64,
+        evidence: a.evidence.clone(),
+    }
+}
+
+async fn run_sub_case<D: BenchDut>(
+    sh: &Shared<'_>,
+    dut: &mut D,
+    store: &mut ImageStore,
+    sc: &SubCase,
+    range: std::ops::Range<u32>,
+    fwid: Option<u16>,
+    st: &mut DutState,
+) -> Result<(StopReason, u32), RunError> {
+    let case = &sh.suite.suite.cases[sc.case_index];
+    let opts = sh.opts;
+    let stop = opts.stop.clone();
+    let (sdk, single_bank) = dut.bootloader().unzip();
+    let mut spec = IterationSpec {
+        iteration: 0,
+        seed: 0,
+        timeouts: case.timeouts,
+        base_version: 0,
+        next_per_iteration: sc
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Dfu(d) if !d.resume && d.image.is_some() && !matches!(d.version, Some(VersionStrategy::Fixed(_)))))
+            .count() as u32,
+        sdk,
+        single_bank: single_bank.unwrap_or(false),
+        sd_fwid: fwid,
+    };
+    let mut exec = Executor {
+        dut,
+        store,
+        observer: sh.observer,
+        stop: &stop,
+    };
+    if !case.setup.is_empty() {
+        let a = exec.attempt(&spec, &case.setup, &sc.name).await;
+        if let Some(f) = a.failure {
+            let q = QuarantineRecord {
+                dut: exec.dut.name().to_string(),
+                failure_class: f.class,
+                reason: format!("setup of case {} failed: {}", case.name, f.message),
+                sub_case: Some(sc.name.clone()),
+                iteration: None,
+            };
+            write(sh.journal, &Record::Quarantine(q))?;
+            *sh.failed.borrow_mut() = true;
+            return Ok((StopReason::Quarantined, 0));
+        }
+        let (sdk, single_bank) = exec.dut.bootloader().unzip();
+        spec.sdk = sdk;
+        spec.single_bank = single_bank.unwrap_or(false);
+    }
+    spec.base_version = {
+        let chip = exec.dut.chip();
+        exec.dut
+            .with_probe(|p| ReadBack::read(p, chip))
+            .ok()
+            .and_then(|r| r.app_version())
+            .filter(|&v| v != u32::MAX)
+            .unwrap_or(0)
+    };
+    let started = exec.dut.now();
+    let mut failures = 0u32;
+    let mut done = 0u32;
+    let setup_steps = &sh.suite.suite.setup;
+    for it in range {
+        if stop.is_set() {
+            return Ok((StopReason::Interrupted, done));
+        }
+        if let Some(budget) = case.stop.time_budget_s {
+            if exec.dut.now().saturating_sub(started) >= Duration::from_secs(budget) {
+                return Ok((StopReason::TimeBudget, done));
+            }
+        }
+        spec.iteration = it;
+        spec.seed = iteration_seed(opts.seed, &sc.name, it);
+        sh.observer.event(RunEvent::Started {
+            dut: exec.dut.name(),
+            sub_case: &sc.name,
+            iteration: it,
+        });
+        let wall = WallInstant::now();
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut heal_records: Vec<HealingRecord> = Vec::new();
+        let mut bricked = false;
+        let last = loop {
+            let mut a = exec.attempt(&spec, &sc.steps, &sc.name).await;
+            if a.interrupted {
+                return Ok((StopReason::Interrupted, done));
+            }
+            let healed = heal(
+                &mut exec,
+                setup_steps,
+                &spec,
+                (Some(&sc.name), Some(it)),
+                &mut heal_records,
+            )
+            .await;
+            for r in heal_records.drain(..) {
+                sh.observer.event(RunEvent::Healing(&r));
+                write(sh.journal, &Record::Healing(r))?;
+            }
+            match healed {
+                Healed::Reflash | Healed::Failed => {
+                    bricked = true;
+                    a.outcome = Some(Outcome::Bricked);
+                    let msg = a
+                        .failure
+                        .as_ref()
+                        .map_or(String::new(), |f| format!("{}; ", f.message));
+                    a.failure = Some(StepFailure {
+                        class: FailureClass::Brick,
+                        message: format!("{msg}the device ran again only after an SWD reflash"),
+                        at: a.failure.as_ref().and_then(|f| f.at.clone()),
+                        outcome: Some(Outcome::Bricked),
+                    });
+                }
+                Healed::PowerCycle => {
+                    if a.outcome.is_none() || a.failure.is_some() {
+                        a.outcome = a.outcome.or(Some(Outcome::Stuck));
+                    }
+                }
+                Healed::Healthy => {}
+            }
+            if healed == Healed::Failed {
+                st.quarantined = true;
+            }
+            let retry = a.failure.is_some()
+                && !bricked
+                && !st.quarantined
+                && (attempts.len() as u32) < case.retries;
+            if retry {
+                attempts.push(a);
+                continue;
+            }
+            break a;
+        };
+        let verdict = match (&last.failure, attempts.is_empty()) {
+            (None, true) => Verdict::Pass,
+            (None, false) => Verdict::Flaky,
+            (Some(f), _) if f.class.is_infra() => Verdict::Error,
+            (Some(_), _) => Verdict::Fail,
+        };
+        let duration: Duration =
+            attempts.iter().map(|a| a.duration).sum::<Duration>() + last.duration;
+        let record = IterationRecord {
+            case: sc.case.clone(),
+            sub_case: sc.name.clone(),
+            params: sc.param_map(),
+            dut: exec.dut.name().to_string(),
+            iteration: it,
+            seed: spec.seed,
+            planned_fault: last.planned_fault.clone(),
+            outcome: last
+                .failure
+                .as_ref()
+                .and_then(|f| f.outcome)
+                .or(last.outcome),
+            verdict,
+            failure_class: last.failure.as_ref().map(|f| f.class),
+            message: last.failure.as_ref().map(|f| f.message.clone()),
+            failed_at: last.failure.as_ref().and_then(|f| f.at.clone()),
+            retries: attempts.iter().map(to_journal_attempt).collect(),
+            duration_ms: duration.as_millis() as u64,
+            update_ms: last.update.map(|d| d.as_millis() as u64),
+            bytes: last.bytes,
+            wall_ms: wall.elapsed().as_millis() as u64,
+            evidence: last.evidence.clone(),
+        };
+        sh.observer.event(RunEvent::Finished(&record));
+        write(sh.journal, &Record::Iteration(record))?;
+        *sh.iterations.borrow_mut() += 1;
+        done += 1;
+        match verdict {
+            Verdict::Fail => {
+                failures += 1;
+                st.infra_in_a_row = 0;
+                *sh.failed.borrow_mut() = true;
+            }
+            Verdict::Error => {
+                st.infra_in_a_row += 1;
+                *sh.failed.borrow_mut() = true;
+            }
+            _ => st.infra_in_a_row = 0,
+        }
+        if st.infra_in_a_row >= MAX_INFRA_IN_A_ROW || st.quarantined {
+            let class = last
+                .failure
+                .as_ref()
+                .map_or(FailureClass::Brick, |f| f.class);
+            let q = QuarantineRecord {
+                dut: exec.dut.name().to_string(),
+                failure_class: class,
+                reason: if st.quarantined {
+                    "the device could not be recovered (power cycle and SWD reflash failed)".into()
+                } else {
+                    format!("{MAX_INFRA_IN_A_ROW} infrastructure errors in a row")
+                },
+                sub_case: Some(sc.name.clone()),
+                iteration: Some(it),
+            };
+            sh.observer.event(RunEvent::Quarantined(&q));
+            write(sh.journal, &Record::Quarantine(q))?;
+            st.quarantined = true;
+            *sh.failed.borrow_mut() = true;
+            return Ok((StopReason::Quarantined, done));
+        }
+        if bricked && case.stop.on_brick {
+            return Ok((StopReason::Brick, done));
+        }
+        if case.stop.max_failures.is_some_and(|m| failures >= m) {
+            return Ok((StopReason::MaxFailures, done));
+        }
+    }
+    Ok((StopReason::Completed, done))
+}

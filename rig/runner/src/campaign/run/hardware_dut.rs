@@ -1,0 +1,387 @@
+//! A real DUT: probe-rs for SWD, the bench file's power switch, btleplug for BLE or a serial
+//! port for a UART bootloader. The same [`BenchDut`] surface as the virtual bench; every wait
+//! on the hardware is bounded.
+//!
+//! Which image runs is seen from the outside: the app's and the bootloader's advertisements
+//! (the unbonded bootloader advertises at the app's address + 1), and the 16-byte version block
+//! that `firmware/testapp` keeps at the top of RAM, read over SWD.
+
+use super::dut::{BenchDut, FaultInjector, Observed};
+use super::error::StepFailure;
+use crate::backend::ble::adapter;
+use crate::backend::ble::scan::{find_fresh, wanted};
+use crate::backend::ble::transport::BleTransport;
+use crate::backend::power::probe_reset::SharedProbe;
+use crate::backend::power::PowerSwitch;
+use crate::backend::serial::{PortSettings, SerialOptions, SerialTransport};
+use crate::backend::{FailureClass as Owner, Probe, ProbeError};
+use crate::benchfile::open::{self, AnySwitch};
+use crate::benchfile::Dut;
+use crate::campaign::failure_class::InfraFault;
+use crate::campaign::journal::DutInfo;
+use crate::campaign::phase::Phase;
+use crate::campaign::suite::{FaultAction, PowerAction};
+use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use nrf_dfu::{Chip, SdkVersion};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The test app's version block (firmware/testapp/src/info_block.rs): magic "RIGA", version,
+/// !version, layout 1, in the last 16 bytes of RAM.
+pub const INFO_BLOCK: u32 = 0x2000_FFF0;
+const INFO_MAGIC: u32 = 0x4147_4952;
+
+pub struct HardwareDut {
+    name: String,
+    dut: Dut,
+    probe: SharedProbe,
+    power: Rc<RefCell<AnySwitch>>,
+    started: tokio::time::Instant,
+}
+
+fn probe_infra(e: ProbeError) -> StepFailure {
+    StepFailure::infra(InfraFault::Probe, e.message)
+}
+
+impl HardwareDut {
+    pub fn open(name: &str, dut: &Dut) -> Result<HardwareDut, ProbeError> {
+        let probe: SharedProbe = Rc::new(RefCell::new(open::probe(dut, None, true)?));
+        let p = probe.clone();
+        let power = open::power(dut, None, move || Ok(p))?;
+        Ok(HardwareDut {
+            name: name.to_string(),
+            dut: dut.clone(),
+            probe,
+            power: Rc::new(RefCell::new(power)),
+            started: tokio::time::Instant::now(),
+        })
+    }
+
+    /// The version in the test app's RAM block, if an app that keeps one runs.
+    fn ram_version(&mut self) -> Option<u32> {
+        let mut p = self.probe.borrow_mut();
+        let b = p.read_memory(INFO_BLOCK, 16).ok()?;
+        let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        (w(0) == INFO_MAGIC && w(8) == !w(4) && w(12) == 1).then(|| w(4))
+    }
+}
+
+/// BLE or serial, behind one type.
+pub enum HardwareLink {
+    Ble(BleTransport),
+    Serial(SerialTransport),
+}
+
+impl Transport for HardwareLink {
+    fn kind(&self) -> TransportKind {
+        match self {
+            HardwareLink::Ble(l) => l.kind(),
+            HardwareLink::Serial(l) => l.kind(),
+        }
+    }
+    fn max_write_len(&self) -> usize {
+        match self {
+            HardwareLink::Ble(l) => l.max_write_len(),
+            HardwareLink::Serial(l) => l.max_write_len(),
+        }
+    }
+    fn observes_link_loss(&self) -> bool {
+        match self {
+            HardwareLink::Ble(l) => l.observes_link_loss(),
+            HardwareLink::Serial(l) => l.observes_link_loss(),
+        }
+    }
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+        match self {
+            HardwareLink::Ble(l) => l.send_request(request).await,
+            HardwareLink::Serial(l) => l.send_request(request).await,
+        }
+    }
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        match self {
+            HardwareLink::Ble(l) => l.write_data(chunk).await,
+            HardwareLink::Serial(l) => l.write_data(chunk).await,
+        }
+    }
+    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+        match self {
+            HardwareLink::Ble(l) => l.receive().await,
+            HardwareLink::Serial(l) => l.receive().await,
+        }
+    }
+    async fn reconnect(&mut self) -> Result<(), TransportError> {
+        match self {
+            HardwareLink::Ble(l) => l.reconnect().await,
+            HardwareLink::Serial(l) => l.reconnect().await,
+        }
+    }
+    async fn close(&mut self) -> Result<(), TransportError> {
+        match self {
+            HardwareLink::Ble(l) => l.close().await,
+            HardwareLink::Serial(l) => l.close().await,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct HardwareInjector {
+    probe: SharedProbe,
+    power: Rc<RefCell<AnySwitch>>,
+}
+
+impl FaultInjector for HardwareInjector {
+    async fn inject(&mut self, action: FaultAction) -> Result<(), StepFailure> {
+        match action {
+            FaultAction::Reset => self.probe.borrow_mut().soft_reset().map_err(probe_infra),
+            FaultAction::PowerCut { off_ms } => {
+                let mut sw = self.power.borrow_mut();
+                sw.off()
+                    .await
+                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
+                tokio::time::sleep(Duration::from_millis(off_ms)).await;
+                sw.on()
+                    .await
+                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+            }
+            // The executor closes the link.
+            FaultAction::LinkDrop => Ok(()),
+        }
+    }
+
+    async fn fault_flash_op(&mut self, _n: u32, _action: FaultAction) -> Option<String> {
+        None
+    }
+}
+
+impl BenchDut for HardwareDut {
+    type Link = HardwareLink;
+    type Injector = HardwareInjector;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn chip(&self) -> Chip {
+        self.dut.chip
+    }
+
+    fn bootloader(&mut self) -> Option<(SdkVersion, bool)> {
+        // Whether the build is single-bank is not visible from outside: assume the SDK
+        // examples' dual-bank configuration.
+        self.dut.bootloader.as_ref().map(|b| (b.sdk, false))
+    }
+
+    fn info(&self) -> DutInfo {
+        let mut details = BTreeMap::new();
+        details.insert("probe".into(), self.probe.borrow().describe());
+        details.insert("power".into(), self.power.borrow().describe());
+        if let Some(b) = &self.dut.ble {
+            details.insert(
+                "ble".into(),
+                b.address.clone().unwrap_or_else(|| "any".into()),
+            );
+        }
+        if let Some(s) = &self.dut.serial {
+            details.insert("serial".into(), s.port.clone());
+        }
+        DutInfo {
+            name: self.name.clone(),
+            chip: crate::sim::inspect::chip_name(self.dut.chip).to_string(),
+            bootloader: self.dut.bootloader.as_ref().map_or("unknown".into(), |b| {
+                format!("nRF5 SDK {} secure bootloader", b.sdk)
+            }),
+            softdevice: None,
+            firmware: BTreeMap::new(),
+            details,
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn with_probe<R>(&mut self, f: impl FnOnce(&mut dyn Probe) -> R) -> R {
+        let mut p = self.probe.borrow_mut();
+        f(&mut **p)
+    }
+
+    async fn sleep(&mut self, d: Duration) {
+        tokio::time::sleep(d).await;
+    }
+
+    async fn power(&mut self, action: PowerAction, off: Duration) -> Result<(), StepFailure> {
+        let mut sw = self.power.borrow_mut();
+        let r = match action {
+            PowerAction::On => sw.on().await,
+            PowerAction::Off => sw.off().await,
+            PowerAction::Cycle => sw.cycle(off).await,
+        };
+        r.map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+    }
+
+    async fn observe(&mut self, wait: Duration) -> Observed {
+        let version = self.ram_version();
+        if let Some(cfg) = self.dut.ble.clone() {
+            let Ok(target) = wanted(&cfg) else {
+                return Observed::Silent;
+            };
+            let Ok((adapter, _)) = adapter::find(cfg.adapter.as_deref()).await else {
+                return Observed::Silent;
+            };
+            return match find_fresh(&adapter, &target, wait).await {
+                Ok((_, s)) => {
+                    let is_bl =
+                        target.addresses.len() > 1 && target.addresses.get(1) == Some(&s.address);
+                    if is_bl || s.name.as_deref() == Some("DfuTarg") {
+                        Observed::Bootloader
+                    } else {
+                        Observed::App {
+                            name: s.name.unwrap_or_default(),
+                            version,
+                        }
+                    }
+                }
+                Err(_) => Observed::Silent,
+            };
+        }
+        if let Some(s) = &self.dut.serial {
+            let settings = PortSettings {
+                path: s.port.clone(),
+                baud: s.baud,
+                flow_control: s.flow_control,
+            };
+            let options = SerialOptions {
+                connect_timeout: wait.min(Duration::from_secs(5)),
+                ..SerialOptions::default()
+            };
+            if let Ok(mut t) = SerialTransport::connect(settings, options).await {
+                let _ = t.close().await;
+                return Observed::Bootloader;
+            }
+        }
+        match version {
+            Some(v) => Observed::App {
+                name: "rig-app".into(),
+                version: Some(v),
+            },
+            None => Observed::Silent,
+        }
+    }
+
+    async fn enter_dfu_buttonless(&mut self, wait: Duration) -> Result<(), StepFailure> {
+        let Some(cfg) = self.dut.ble.clone() else {
+            return Err(StepFailure::infra(
+                InfraFault::Host,
+                "buttonless entry needs the DUT's `ble` in the bench file",
+            ));
+        };
+        let target =
+            wanted(&cfg).map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
+        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+            .await
+            .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
+        let dut = |e: crate::backend::ble::error::BleError| match e.class() {
+            Owner::Infrastructure => StepFailure::infra(InfraFault::Adapter, e.to_string()),
+            Owner::Device => StepFailure::timeout(Phase::EnterDfu, e.to_string()),
+        };
+        let (id, _) = find_fresh(&adapter, &target, wait).await.map_err(dut)?;
+        let app = adapter::bounded(
+            "peripheral",
+            btleplug::api::Central::peripheral(&adapter, &id),
+        )
+        .await
+        .map_err(dut)?;
+        adapter::bounded("connect", btleplug::api::Peripheral::connect(&app))
+            .await
+            .map_err(dut)?;
+        adapter::bounded(
+            "discover services",
+            btleplug::api::Peripheral::discover_services(&app),
+        )
+        .await
+        .map_err(dut)?;
+        crate::backend::ble::buttonless::enter(&adapter, &app, cfg.name.clone())
+            .await
+            .map(|_| ())
+            .map_err(dut)
+    }
+
+    async fn connect_dfu(
+        &mut self,
+        _wait: Duration,
+        _mtu: Option<u16>,
+    ) -> Result<HardwareLink, StepFailure> {
+        let class = |e: TransportError| {
+            if e.kind.is_infrastructure() {
+                StepFailure::infra(InfraFault::Adapter, e.to_string())
+            } else {
+                StepFailure::timeout(
+                    Phase::Reconnect,
+                    format!("connecting to the bootloader: {e}"),
+                )
+            }
+        };
+        if let Some(s) = &self.dut.serial {
+            let settings = PortSettings {
+                path: s.port.clone(),
+                baud: s.baud,
+                flow_control: s.flow_control,
+            };
+            let options = SerialOptions {
+                ping: s.ping,
+                ..SerialOptions::default()
+            };
+            return SerialTransport::connect(settings, options)
+                .await
+                .map(HardwareLink::Serial)
+                .map_err(class);
+        }
+        let Some(cfg) = self.dut.ble.clone() else {
+            return Err(StepFailure::infra(
+                InfraFault::Host,
+                "the DUT has neither `ble` nor `serial` in the bench file",
+            ));
+        };
+        let mut target =
+            wanted(&cfg).map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
+        if !cfg.bonded && target.addresses.len() > 1 {
+            // Only the bootloader's address.
+            target.addresses.remove(0);
+        }
+        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+            .await
+            .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
+        BleTransport::connect(adapter, target, cfg.packet_size)
+            .await
+            .map(HardwareLink::Ble)
+            .map_err(class)
+    }
+
+    fn injector(&self) -> HardwareInjector {
+        HardwareInjector {
+            probe: self.probe.clone(),
+            power: self.power.clone(),
+        }
+    }
+
+    fn set_defects(&mut self, _defects: Option<&[virtual_nrf52::defects::Defect]>) -> bool {
+        false
+    }
+
+    fn sees_flash_ops(&self) -> bool {
+        false
+    }
+
+    fn count_flash_ops(&mut self, _on: bool) -> Option<u32> {
+        None
+    }
+
+    fn take_log_lines(&mut self) -> Vec<String> {
+        self.probe
+            .borrow_mut()
+            .read_rtt_lines(Duration::ZERO)
+            .unwrap_or_default()
+    }
+}

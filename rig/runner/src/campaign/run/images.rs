@@ -1,0 +1,232 @@
+//! Images and packages of a campaign: files named in the suite (relative to it) or stand-ins
+//! built for the DUT's chip, and the DFU packages made from them with the version an iteration
+//! asks for, signed with the bench key. Both are cached: a soak re-sends the same two images.
+
+use super::error::RunError;
+use crate::campaign::suite::image_ref::{StandIn, StandInTransport};
+use crate::campaign::suite::ImageRef;
+use crate::sim::images::{sample_app, APP_A_SIZE, APP_B_SIZE, SAMPLE_APP_BASE};
+use nrf_dfu::client::DfuImage;
+use nrf_dfu::image::elf::parse_elf;
+use nrf_dfu::image::{parse_intel_hex, write_intel_hex, Firmware, ImageFormat, Segments};
+use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
+use nrf_dfu::signing::SigningKey;
+use nrf_dfu::Chip;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use virtual_nrf52::descriptor::MbrDescriptor;
+use virtual_nrf52::descriptor::Transport as DeviceTransport;
+use virtual_nrf52::softdevice::stand_in_by_name;
+use virtual_nrf52::standin::{self, DEFAULT_BOOTLOADER_SIZE};
+
+/// Packages kept at once: a soak alternates two; sweeps over versions would otherwise grow.
+const PACKAGE_CACHE: usize = 16;
+
+/// What a dfu step sends, ready for the client, with what the oracle compares against.
+#[derive(Debug)]
+pub struct Prepared {
+    pub images: Vec<DfuImage>,
+    /// The application firmware (what bank 0 must hold afterwards), when the package has one.
+    pub app_firmware: Option<Vec<u8>>,
+    /// The application version in the init packet.
+    pub app_version: Option<u32>,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PackageKey {
+    pub image: ImageRef,
+    pub version: u32,
+    pub sd_req: Vec<u16>,
+    pub debug: bool,
+}
+
+pub struct ImageStore {
+    suite_dir: PathBuf,
+    chip: Chip,
+    key: SigningKey,
+    public_key: [u8; 64],
+    hw_version: u32,
+    /// Where stand-in applications are linked: the end of the SoftDevice last flashed.
+    app_base: u32,
+    segments: HashMap<ImageRef, Rc<Segments>>,
+    packages: HashMap<PackageKey, Rc<Prepared>>,
+    files: HashMap<PathBuf, Rc<Prepared>>,
+}
+
+fn image_err(path: impl Into<String>, message: impl ToString) -> RunError {
+    RunError::Image {
+        path: path.into(),
+        message: message.to_string(),
+    }
+}
+
+impl ImageStore {
+    pub fn new(suite_dir: &Path, chip: Chip, key: SigningKey) -> ImageStore {
+        let public_key = key.public_key().to_pk64();
+        ImageStore {
+            suite_dir: suite_dir.to_path_buf(),
+            chip,
+            key,
+            public_key,
+            hw_version: 52,
+            app_base: SAMPLE_APP_BASE,
+            segments: HashMap::new(),
+            packages: HashMap::new(),
+            files: HashMap::new(),
+        }
+    }
+
+    pub fn chip(&self) -> Chip {
+        self.chip
+    }
+
+    /// The segments to program for `r`.
+    pub fn segments(&mut self, r: &ImageRef) -> Result<Rc<Segments>, RunError> {
+        if let ImageRef::StandIn(StandIn::SoftDevice(v)) = r {
+            if let Some(sd) = stand_in_by_name(v) {
+                self.app_base = sd.info.end_address;
+            }
+        }
+        if let Some(s) = self.segments.get(r) {
+            return Ok(s.clone());
+        }
+        let segs = Rc::new(match r {
+            ImageRef::File(p) => self.file_segments(p)?,
+            ImageRef::StandIn(s) => self.standin_segments(*s)?,
+        });
+        if let ImageRef::File(_) = r {
+            // A SoftDevice file moves bank 0 for stand-in apps too: read its info struct.
+            if let Some(sd) = softdevice_end(&segs) {
+                self.app_base = sd;
+            }
+        }
+        self.segments.insert(r.clone(), segs.clone());
+        Ok(segs)
+    }
+
+    fn file_segments(&self, p: &Path) -> Result<Segments, RunError> {
+        let path = self.suite_dir.join(p);
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| image_err(&shown, e))?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        match ImageFormat::detect(name, &bytes) {
+            ImageFormat::Elf => parse_elf(&bytes).map_err(|e| image_err(&shown, e)),
+            ImageFormat::IntelHex => {
+                let text = std::str::from_utf8(&bytes)
+                    .map_err(|_| image_err(&shown, "Intel HEX is not text"))?;
+                parse_intel_hex(text).map_err(|e| image_err(&shown, e))
+            }
+            ImageFormat::Bin => Err(image_err(
+                &shown,
+                "a raw .bin has no address: give an Intel HEX or ELF file",
+            )),
+        }
+    }
+
+    fn standin_segments(&self, s: StandIn) -> Result<Segments, RunError> {
+        let name = format!("standin:{s}");
+        let build = |e: standin::BuildError| image_err(&name, e);
+        let runs: Vec<(u32, Vec<u8>)> = match s {
+            StandIn::Mbr => vec![(0, standin::mbr_image(&MbrDescriptor::SDK17))],
+            StandIn::SoftDevice(v) => {
+                let sd = stand_in_by_name(v)
+                    .ok_or_else(|| image_err(&name, "no such stand-in SoftDevice"))?;
+                standin::softdevice_hex_segments(&sd)
+            }
+            StandIn::Bootloader { sdk, transport } => {
+                let t = match transport {
+                    StandInTransport::Ble => DeviceTransport::Ble,
+                    StandInTransport::Uart => DeviceTransport::Uart,
+                };
+                let desc = crate::sim::images::bootloader_descriptor(sdk, t, self.public_key);
+                standin::bootloader_segments(&desc, self.chip, DEFAULT_BOOTLOADER_SIZE)
+                    .map_err(build)?
+            }
+            StandIn::App(c) => {
+                let version = s.app_version().unwrap_or(1);
+                let size = if c == 'a' { APP_A_SIZE } else { APP_B_SIZE };
+                let img = standin::app_image(&sample_app(version), self.chip, self.app_base, size)
+                    .map_err(build)?;
+                vec![(self.app_base, img)]
+            }
+        };
+        Segments::from_runs(runs.iter().map(|(a, d)| (*a, d.as_slice())))
+            .map_err(|e| image_err(&name, e))
+    }
+
+    /// The application firmware of `r` as nrfutil puts it in a package (the `.bin`).
+    pub fn firmware(&mut self, r: &ImageRef) -> Result<Firmware, RunError> {
+        let segs = self.segments(r)?;
+        Firmware::from_segments(&segs).map_err(|e| image_err(r.to_string(), e))
+    }
+
+    /// A signed application package of `key.image` at `key.version`.
+    pub fn package(&mut self, key: &PackageKey) -> Result<Rc<Prepared>, RunError> {
+        if let Some(p) = self.packages.get(key) {
+            return Ok(p.clone());
+        }
+        let segs = self.segments(&key.image)?;
+        let hex = write_intel_hex(&segs);
+        let generated = generate_package(GenerateOptions {
+            hw_version: Some(self.hw_version),
+            application: Some(ImageInput {
+                file_name: "app.hex".into(),
+                bytes: hex.into_bytes(),
+            }),
+            application_version: Some(key.version),
+            sd_req: Some(key.sd_req.iter().map(|&v| u32::from(v)).collect()),
+            key: Some(self.key.clone()),
+            debug_mode: key.debug,
+            ..Default::default()
+        })
+        .map_err(|e| image_err(key.image.to_string(), format!("building the package: {e}")))?;
+        let prepared = Rc::new(prepare(&generated.package, Some(key.version)));
+        if self.packages.len() >= PACKAGE_CACHE {
+            self.packages.clear();
+        }
+        self.packages.insert(key.clone(), prepared.clone());
+        Ok(prepared)
+    }
+
+    /// A prebuilt package file named in the suite.
+    pub fn package_file(&mut self, p: &Path) -> Result<Rc<Prepared>, RunError> {
+        let path = self.suite_dir.join(p);
+        if let Some(pr) = self.files.get(&path) {
+            return Ok(pr.clone());
+        }
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| image_err(&shown, e))?;
+        let package = Package::from_zip(&bytes).map_err(|e| image_err(&shown, e))?;
+        let pr = Rc::new(prepare(&package, None));
+        self.files.insert(path, pr.clone());
+        Ok(pr)
+    }
+}
+
+fn prepare(package: &Package, version: Option<u32>) -> Prepared {
+    let images = DfuImage::from_package(package);
+    let app = package
+        .images()
+        .iter()
+        .find(|i| i.kind == nrf_dfu::package::ImageKind::Application);
+    let bytes = images.iter().map(|i| i.firmware.len() as u64).sum();
+    Prepared {
+        app_firmware: app.map(|a| a.firmware.clone()),
+        app_version: version.or_else(|| app.and_then(|a| a.init_packet.init_command().fw_version)),
+        images,
+        bytes,
+    }
+}
+
+/// The end of a SoftDevice in `segs` (its info struct), if it holds one.
+fn softdevice_end(segs: &Segments) -> Option<u32> {
+    use nrf_dfu::memory_map::{SoftDeviceInfo, SOFTDEVICE_START};
+    let head: Vec<u8> = (0..0x3100u32)
+        .map(|o| segs.get(o).unwrap_or(0xFF))
+        .collect();
+    SoftDeviceInfo::parse(&head, 0)
+        .filter(|_| segs.get(SOFTDEVICE_START).is_some())
+        .map(|sd| sd.end_address)
+}

@@ -1,0 +1,157 @@
+//! What the oracle reads through SWD after an update: the settings page and its backup, bank 0
+//! against the CRC the settings claim, the installed SoftDevice, GPREGRET and RESETREAS.
+
+use super::error::StepFailure;
+use crate::backend::{Probe, ProbeError};
+use crate::campaign::failure_class::InfraFault;
+use nrf_dfu::crc::crc32;
+use nrf_dfu::memory_map::{
+    SoftDeviceInfo, MBR_SIZE, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
+    SOFTDEVICE_START,
+};
+use nrf_dfu::settings::{BankCode, SettingsLayout, SettingsPage};
+use nrf_dfu::Chip;
+
+/// Largest bank 0 the rig reads back (the whole app region of a QFAA).
+const MAX_BANK: u32 = 512 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadBack {
+    /// The decoded settings page, when it decodes.
+    pub settings: Option<SettingsPage>,
+    /// Its CRC checks (crc, and boot_validation_crc on v2) hold.
+    pub settings_valid: bool,
+    /// The backup copy (MBR parameter page) is valid, where there is one.
+    pub backup_valid: Option<bool>,
+    /// CRC-32 of `bank_0.image_size` bytes at the start of bank 0.
+    pub bank0_flash_crc: Option<u32>,
+    pub bank0_start: u32,
+    pub softdevice_fwid: Option<u16>,
+    pub gpregret: u32,
+    pub resetreas: u32,
+}
+
+fn probe_failure(what: &str, e: ProbeError) -> StepFailure {
+    let f = if e.class == crate::backend::FailureClass::Infrastructure {
+        StepFailure::infra(InfraFault::Probe, format!("{what}: {}", e.message))
+    } else {
+        StepFailure::new(
+            crate::campaign::FailureClass::Verify(
+                crate::campaign::failure_class::VerifyCheck::Settings,
+            ),
+            format!("{what}: {}", e.message),
+        )
+    };
+    f
+}
+
+fn decode(page: &[u8]) -> Option<SettingsPage> {
+    let layout = SettingsLayout::detect(page).ok()?;
+    SettingsPage::decode(page, layout).ok()
+}
+
+impl ReadBack {
+    pub fn read(probe: &mut dyn Probe, chip: Chip) -> Result<ReadBack, StepFailure> {
+        probe.attach().map_err(|e| probe_failure("attaching", e))?;
+        let head = probe
+            .read_memory(0, SOFTDEVICE_START + SD_INFO_STRUCT_OFFSET + 0x100)
+            .map_err(|e| probe_failure("reading the SoftDevice info", e))?;
+        let sd = SoftDeviceInfo::parse(&head, 0);
+        let bank0_start = sd.as_ref().map_or(MBR_SIZE, |s| s.end_address);
+        let page = probe
+            .read_memory(chip.settings_address(), PAGE_SIZE)
+            .map_err(|e| probe_failure("reading the settings page", e))?;
+        let settings = decode(&page);
+        let settings_valid = settings.as_ref().is_some_and(|s| s.validate().is_ok());
+        let backup = probe
+            .read_memory(chip.mbr_params_address(), PAGE_SIZE)
+            .map_err(|e| probe_failure("reading the settings backup", e))?;
+        // SDK 12 has no backup page: an erased page there is not a finding.
+        let backup_valid = if backup.iter().all(|&b| b == 0xFF) {
+            None
+        } else {
+            Some(decode(&backup).is_some_and(|s| s.validate().is_ok()))
+        };
+        let bank0_flash_crc = match &settings {
+            Some(s) if s.bank_0.image_size > 0 && s.bank_0.image_size <= MAX_BANK => {
+                let bytes = probe
+                    .read_memory(bank0_start, s.bank_0.image_size)
+                    .map_err(|e| probe_failure("reading bank 0", e))?;
+                Some(crc32(&bytes))
+            }
+            _ => None,
+        };
+        let gpregret = probe
+            .read_word(POWER_GPREGRET)
+            .map_err(|e| probe_failure("reading GPREGRET", e))?;
+        let resetreas = probe
+            .read_word(POWER_RESETREAS)
+            .map_err(|e| probe_failure("reading RESETREAS", e))?;
+        Ok(ReadBack {
+            settings,
+            settings_valid,
+            backup_valid,
+            bank0_flash_crc,
+            bank0_start,
+            softdevice_fwid: sd.map(|s| s.fwid),
+            gpregret,
+            resetreas,
+        })
+    }
+
+    pub fn app_version(&self) -> Option<u32> {
+        self.settings.as_ref().map(|s| s.app_version)
+    }
+
+    /// Bank 0 holds exactly `firmware`: the settings say so (size, CRC, valid app) and the
+    /// flash agrees.
+    pub fn bank0_holds(&self, firmware: &[u8]) -> bool {
+        let Some(s) = &self.settings else {
+            return false;
+        };
+        let crc = crc32(firmware);
+        s.bank_0.bank_code == BankCode::ValidApp
+            && s.bank_0.image_size as usize == firmware.len()
+            && (s.bank_0.image_crc == crc || s.bank_0.image_crc == 0)
+            && self.bank0_flash_crc == Some(crc)
+    }
+
+    /// Bank 0 as (size, flash CRC), to recognise the old application later.
+    pub fn bank0_identity(&self) -> Option<(u32, u32)> {
+        let s = self.settings.as_ref()?;
+        Some((s.bank_0.image_size, self.bank0_flash_crc?))
+    }
+
+    /// Lines for an iteration's evidence.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.settings {
+            Some(s) => out.push(format!(
+                "settings: {} app_version {} bank_0 {:?} size {} crc {:#010x} (flash {}) write_offset {}",
+                if self.settings_valid { "valid" } else { "INVALID" },
+                s.app_version,
+                s.bank_0.bank_code,
+                s.bank_0.image_size,
+                s.bank_0.image_crc,
+                self.bank0_flash_crc
+                    .map_or("-".to_string(), |c| format!("{c:#010x}")),
+                s.write_offset,
+            )),
+            None => out.push("settings: page does not decode".into()),
+        }
+        if let Some(b) = self.backup_valid {
+            out.push(format!(
+                "settings backup: {}",
+                if b { "valid" } else { "INVALID" }
+            ));
+        }
+        out.push(format!(
+            "GPREGRET {:#04x} RESETREAS {:#010x} SoftDevice {}",
+            self.gpregret,
+            self.resetreas,
+            self.softdevice_fwid
+                .map_or("none".to_string(), |f| format!("FWID {f:#06x}"))
+        ));
+        out
+    }
+}

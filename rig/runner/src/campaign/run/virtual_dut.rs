@@ -1,0 +1,375 @@
+//! A virtual DUT: the virtual nRF52832 behind the same [`BenchDut`] surface as a real board.
+//! Its clock is tokio's (paused: simulated time), mapped onto the device's with a [`SimClock`].
+
+use super::dut::{BenchDut, FaultInjector, Observed};
+use super::error::StepFailure;
+use crate::backend::{Probe, SharedDevice, VirtualProbe};
+use crate::bench::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
+use crate::campaign::journal::DutInfo;
+use crate::campaign::phase::Phase;
+use crate::campaign::suite::{FaultAction, PowerAction};
+use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use nrf_dfu::{Chip, SdkVersion};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use virtual_nrf52::defects::{Defect, DefectSet};
+use virtual_nrf52::descriptor::Transport as DeviceTransport;
+use virtual_nrf52::{ResetKind, SimTime, Status};
+
+/// Polling step of the flash-operation watcher while the device has nothing scheduled.
+const WATCH_IDLE: Duration = Duration::from_millis(2);
+
+pub struct VirtualBenchDut {
+    name: String,
+    device: SharedDevice,
+    clock: SimClock,
+    probe: VirtualProbe,
+    started: tokio::time::Instant,
+}
+
+impl VirtualBenchDut {
+    /// Wrap `device`; its clock starts now (call on the campaign's runtime).
+    pub fn new(name: impl Into<String>, device: SharedDevice) -> VirtualBenchDut {
+        let name = name.into();
+        let clock = SimClock::for_device(&device.borrow());
+        VirtualBenchDut {
+            probe: VirtualProbe::new(name.clone(), device.clone(), true),
+            name,
+            device,
+            clock,
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    pub fn device(&self) -> &SharedDevice {
+        &self.device
+    }
+
+    /// Bring the device up to the clock's time.
+    fn sync(&self) -> SimTime {
+        let t = self.clock.now();
+        self.device.borrow_mut().advance_to(t);
+        t
+    }
+}
+
+/// Both virtual links behind one type.
+pub enum VirtualLinkAny {
+    Ble(VirtualBleLink),
+    Uart(VirtualSerialLink),
+}
+
+impl Transport for VirtualLinkAny {
+    fn kind(&self) -> TransportKind {
+        match self {
+            VirtualLinkAny::Ble(l) => l.kind(),
+            VirtualLinkAny::Uart(l) => l.kind(),
+        }
+    }
+    fn max_write_len(&self) -> usize {
+        match self {
+            VirtualLinkAny::Ble(l) => l.max_write_len(),
+            VirtualLinkAny::Uart(l) => l.max_write_len(),
+        }
+    }
+    fn observes_link_loss(&self) -> bool {
+        match self {
+            VirtualLinkAny::Ble(l) => l.observes_link_loss(),
+            VirtualLinkAny::Uart(l) => l.observes_link_loss(),
+        }
+    }
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+        match self {
+            VirtualLinkAny::Ble(l) => l.send_request(request).await,
+            VirtualLinkAny::Uart(l) => l.send_request(request).await,
+        }
+    }
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        match self {
+            VirtualLinkAny::Ble(l) => l.write_data(chunk).await,
+            VirtualLinkAny::Uart(l) => l.write_data(chunk).await,
+        }
+    }
+    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+        match self {
+            VirtualLinkAny::Ble(l) => l.receive().await,
+            VirtualLinkAny::Uart(l) => l.receive().await,
+        }
+    }
+    async fn reconnect(&mut self) -> Result<(), TransportError> {
+        match self {
+            VirtualLinkAny::Ble(l) => l.reconnect().await,
+            VirtualLinkAny::Uart(l) => l.reconnect().await,
+        }
+    }
+    async fn close(&mut self) -> Result<(), TransportError> {
+        match self {
+            VirtualLinkAny::Ble(l) => l.close().await,
+            VirtualLinkAny::Uart(l) => l.close().await,
+        }
+    }
+}
+
+/// Faults on the virtual device, at the clock's time.
+#[derive(Clone)]
+pub struct VirtualInjector {
+    device: SharedDevice,
+    clock: SimClock,
+}
+
+impl VirtualInjector {
+    async fn apply(&self, action: FaultAction, t: SimTime) {
+        match action {
+            FaultAction::Reset => {
+                let mut d = self.device.borrow_mut();
+                d.advance_to(t);
+                d.reset(t, ResetKind::SoftReset);
+            }
+            FaultAction::PowerCut { off_ms } => {
+                {
+                    let mut d = self.device.borrow_mut();
+                    d.advance_to(t);
+                    d.power_off(t);
+                }
+                let on = t + Duration::from_millis(off_ms);
+                self.clock.sleep_until(on).await;
+                let mut d = self.device.borrow_mut();
+                d.advance_to(on);
+                d.power_on(on);
+            }
+            FaultAction::LinkDrop => {
+                self.device.borrow_mut().dfu_link_lost(t);
+            }
+        }
+    }
+}
+
+impl FaultInjector for VirtualInjector {
+    async fn inject(&mut self, action: FaultAction) -> Result<(), StepFailure> {
+        let t = self.clock.now();
+        self.apply(action, t).await;
+        Ok(())
+    }
+
+    async fn fault_flash_op(&mut self, n: u32, action: FaultAction) -> Option<String> {
+        self.device.borrow_mut().record_flash_ops(true);
+        loop {
+            let now = self.clock.now();
+            let (op, next) = {
+                let mut d = self.device.borrow_mut();
+                d.advance_to(now);
+                (
+                    d.flash_op_journal().get(n as usize).cloned(),
+                    d.next_event_time(),
+                )
+            };
+            if let Some(op) = op {
+                self.device.borrow_mut().record_flash_ops(false);
+                let middle = op.start + op.duration() / 2;
+                let (t, late) = if middle >= now {
+                    (middle, false)
+                } else {
+                    (now, now >= op.end)
+                };
+                self.clock.sleep_until(t).await;
+                self.apply(action, t).await;
+                return Some(format!(
+                    "{action} inside flash operation {n} ({}, {:.3} ms into it){}",
+                    op.what,
+                    (t.saturating_sub(op.start)).as_secs_f64() * 1000.0,
+                    if late { " - landed after it ended" } else { "" }
+                ));
+            }
+            let wake = match next {
+                Some(t) if t > now => t.min(now + WATCH_IDLE),
+                _ => now + WATCH_IDLE,
+            };
+            self.clock.sleep_until(wake).await;
+        }
+    }
+}
+
+fn observed(status: Status) -> Observed {
+    match status {
+        Status::App(a) => Observed::App {
+            name: a.name,
+            version: Some(a.version),
+        },
+        Status::Bootloader(_) => Observed::Bootloader,
+        Status::Silent => Observed::Silent,
+        Status::Off => Observed::Off,
+    }
+}
+
+impl BenchDut for VirtualBenchDut {
+    type Link = VirtualLinkAny;
+    type Injector = VirtualInjector;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn chip(&self) -> Chip {
+        self.device.borrow().chip()
+    }
+
+    fn bootloader(&mut self) -> Option<(SdkVersion, bool)> {
+        let d = self.device.borrow();
+        let installed = d.hardware().installed();
+        installed
+            .bootloader_descriptor()
+            .map(|b| (b.profile, b.single_bank))
+    }
+
+    fn info(&self) -> DutInfo {
+        let d = self.device.borrow();
+        let installed = d.hardware().installed();
+        let bl = installed.bootloader_descriptor();
+        let mut firmware = BTreeMap::new();
+        for line in installed.summary() {
+            if let Some((k, v)) = line.split_once(": ") {
+                firmware.insert(k.to_string(), v.to_string());
+            }
+        }
+        DutInfo {
+            name: self.name.clone(),
+            chip: crate::sim::inspect::chip_name(d.chip()).to_string(),
+            bootloader: bl.map_or("none".to_string(), |b| {
+                format!(
+                    "nRF5 SDK {} secure bootloader ({:?}, {})",
+                    b.profile,
+                    b.transport,
+                    if b.single_bank {
+                        "single bank"
+                    } else {
+                        "dual bank"
+                    }
+                )
+            }),
+            softdevice: None,
+            firmware,
+            details: BTreeMap::from([("bench".to_string(), "virtual".to_string())]),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn with_probe<R>(&mut self, f: impl FnOnce(&mut dyn Probe) -> R) -> R {
+        self.sync();
+        f(&mut self.probe)
+    }
+
+    async fn sleep(&mut self, d: Duration) {
+        let t = self.clock.now() + d;
+        self.clock.sleep_until(t).await;
+        self.sync();
+    }
+
+    async fn power(&mut self, action: PowerAction, off: Duration) -> Result<(), StepFailure> {
+        let t = self.sync();
+        match action {
+            PowerAction::Off => self.device.borrow_mut().power_off(t),
+            PowerAction::On => self.device.borrow_mut().power_on(t),
+            PowerAction::Cycle => {
+                self.device.borrow_mut().power_off(t);
+                self.sleep(off).await;
+                let t = self.sync();
+                self.device.borrow_mut().power_on(t);
+            }
+        }
+        Ok(())
+    }
+
+    async fn observe(&mut self, wait: Duration) -> Observed {
+        let t = self.sync();
+        let end = self.device.borrow_mut().settle(t + wait);
+        self.clock.sleep_until(end).await;
+        self.sync();
+        observed(self.device.borrow().status())
+    }
+
+    async fn enter_dfu_buttonless(&mut self, _wait: Duration) -> Result<(), StepFailure> {
+        let t = self.sync();
+        self.device
+            .borrow_mut()
+            .app_enter_bootloader(t)
+            .map(|_| ())
+            .map_err(|e| StepFailure::timeout(Phase::EnterDfu, format!("buttonless entry: {e}")))
+    }
+
+    async fn connect_dfu(
+        &mut self,
+        _wait: Duration,
+        mtu: Option<u16>,
+    ) -> Result<VirtualLinkAny, StepFailure> {
+        self.sync();
+        let status = self.device.borrow().status();
+        match status {
+            Status::Bootloader(b) => match b.transport {
+                DeviceTransport::Ble => {
+                    let mut link = VirtualBleLink::new(
+                        self.device.clone(),
+                        self.clock,
+                        BleLinkConfig {
+                            att_mtu: mtu.unwrap_or(247),
+                            ..BleLinkConfig::default()
+                        },
+                    );
+                    link.connect().await.map_err(|e| {
+                        StepFailure::timeout(
+                            Phase::Reconnect,
+                            format!("connecting to the bootloader: {e}"),
+                        )
+                    })?;
+                    Ok(VirtualLinkAny::Ble(link))
+                }
+                DeviceTransport::Uart => Ok(VirtualLinkAny::Uart(VirtualSerialLink::open(
+                    self.device.clone(),
+                    self.clock,
+                ))),
+            },
+            other => Err(StepFailure::timeout(
+                Phase::Reconnect,
+                format!(
+                    "no bootloader to connect to: {}",
+                    observed(other).describe()
+                ),
+            )),
+        }
+    }
+
+    fn injector(&self) -> VirtualInjector {
+        VirtualInjector {
+            device: self.device.clone(),
+            clock: self.clock,
+        }
+    }
+
+    fn set_defects(&mut self, defects: Option<&[Defect]>) -> bool {
+        let set = defects.map(|d| d.iter().copied().collect::<DefectSet>());
+        self.device.borrow_mut().set_defects(set);
+        true
+    }
+
+    fn sees_flash_ops(&self) -> bool {
+        true
+    }
+
+    fn count_flash_ops(&mut self, on: bool) -> Option<u32> {
+        let mut d = self.device.borrow_mut();
+        if on {
+            d.record_flash_ops(true);
+            None
+        } else {
+            let n = d.flash_op_journal().len() as u32;
+            d.record_flash_ops(false);
+            Some(n)
+        }
+    }
+
+    fn take_log_lines(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,373 @@
+//! `rig run SUITE`: run a campaign and write journal.jsonl, junit.xml, summary.txt,
+//! summary.json and report.html into the output directory.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nrf_dfu::signing::SigningKey;
+use rig::backend::shared::share;
+use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
+use rig::campaign::journal::{BenchInfo, BenchKind};
+use rig::campaign::outcome::Verdict;
+use rig::campaign::run::hardware_dut::HardwareDut;
+use rig::campaign::run::virtual_dut::VirtualBenchDut;
+use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
+use rig::campaign::seed::parse_replay;
+use rig::campaign::suite::LoadedSuite;
+use rig::sim::images::TEST_KEY_PEM;
+use std::cell::Cell;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use virtual_nrf52::defects::Defect;
+use virtual_nrf52::Device;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when every iteration passed (flaky ones are reported but pass), \
+1 when an iteration failed or errored or a DUT was quarantined, 2 on bad input (suite, bench, \
+images), 130 when interrupted (the reports are still written).\n\n\
+Examples:\n  rig run suites/smoke.yaml\n  rig run suites/nightly-soak.yaml --seed 20261204 --out out/\n  \
+rig run suites/interrupt-recovery.yaml --seed 7 --replay 'random-interrupt[fault_action=reset]:41'\n  \
+rig run suites/seed-sdk12-qfab.yaml --virtual-duts 8\n  rig run suites/nightly-soak.yaml --bench bench.yaml"
+)]
+pub struct RunArgs {
+    /// The suite file (YAML; see `rig suite check` and `rig suite schema`).
+    pub suite: PathBuf,
+    /// Bench file (YAML). Without it the campaign runs on in-memory virtual nRF52832s in
+    /// simulated time.
+    #[arg(long)]
+    pub bench: Option<PathBuf>,
+    /// Run on these DUTs of the bench only (default: all of them, concurrently).
+    #[arg(long = "dut")]
+    pub duts: Vec<String>,
+    /// Without --bench: how many virtual DUTs run the campaign side by side.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub virtual_duts: u32,
+    /// Campaign seed: every iteration's fault point and the virtual devices' randomness derive
+    /// from it. Default: a fresh one, printed so the run can be repeated.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run this many iterations of every case instead of the suite's counts.
+    #[arg(long)]
+    pub iterations: Option<u32>,
+    /// Output directory (default: rig-runs/<suite>-<seed>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Re-run one iteration exactly: SUB_CASE:ITERATION as the summary prints it (with the
+    /// same --seed).
+    #[arg(long)]
+    pub replay: Option<String>,
+    /// Switch on a defect of the virtual bootloader in every case (repeatable; names as in
+    /// `rig sim images --help`: no-settings-backup, skip-hash-check, ...).
+    #[arg(long = "defect")]
+    pub defects: Vec<String>,
+    /// Private key that signs the packages (PEM). Default: the bench file's key, else the
+    /// rig's test key (firmware/keys/rig-test-private.pem), which the stand-in bootloaders trust.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Where virtual DUTs of a bench file keep their state.
+    #[arg(long, default_value = DEFAULT_VIRTUAL_DIR)]
+    pub virtual_dir: PathBuf,
+    /// Print the summary as JSON (and no live display).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fresh_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    (t ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
+}
+
+/// Bad input exits 2, as `rig suite check` does.
+fn input_error(e: RunError) -> anyhow::Result<ExitCode> {
+    match e {
+        RunError::Image { .. }
+        | RunError::Key { .. }
+        | RunError::Suite(_)
+        | RunError::NoSuchIteration(_)
+        | RunError::Bench(_) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+        other => Err(other.into()),
+    }
+}
+
+struct Display {
+    bar: ProgressBar,
+    passed: Cell<u64>,
+    failed: Cell<u64>,
+}
+
+impl Display {
+    fn new(quiet: bool) -> Display {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} iterations  {prefix}  {msg}",
+            )
+            .expect("valid template"),
+        );
+        Display {
+            bar,
+            passed: Cell::new(0),
+            failed: Cell::new(0),
+        }
+    }
+
+    fn event(&self, e: RunEvent<'_>) {
+        match e {
+            RunEvent::Planned { total, duts } => {
+                self.bar.set_length(total);
+                self.bar.set_prefix(format!("{duts} DUT(s)"));
+            }
+            RunEvent::Started {
+                dut,
+                sub_case,
+                iteration,
+            } => self
+                .bar
+                .set_message(format!("{dut}: {sub_case} #{iteration}")),
+            RunEvent::Phase {
+                dut,
+                phase,
+                percent,
+            } => self.bar.set_message(format!("{dut}: {phase} {percent}%")),
+            RunEvent::Finished(r) => {
+                match r.verdict {
+                    Verdict::Pass | Verdict::Flaky => self.passed.set(self.passed.get() + 1),
+                    Verdict::Fail | Verdict::Error => {
+                        self.failed.set(self.failed.get() + 1);
+                        self.bar.suspend(|| {
+                            eprintln!(
+                                "{} {} #{}: {} {}",
+                                r.verdict,
+                                r.sub_case,
+                                r.iteration,
+                                r.failure_class.map(|c| c.to_string()).unwrap_or_default(),
+                                r.message.as_deref().unwrap_or("")
+                            )
+                        });
+                    }
+                }
+                self.bar.set_prefix(format!(
+                    "{} passed, {} failed",
+                    self.passed.get(),
+                    self.failed.get()
+                ));
+                self.bar.inc(1);
+            }
+            RunEvent::Healing(h) => self.bar.suspend(|| {
+                eprintln!(
+                    "healing {}: {:?} ({}) {}",
+                    h.dut,
+                    h.action,
+                    if h.ok { "ok" } else { "FAILED" },
+                    h.reason
+                )
+            }),
+            RunEvent::Quarantined(q) => self
+                .bar
+                .suspend(|| eprintln!("QUARANTINED {}: {} [{}]", q.dut, q.reason, q.failure_class)),
+            RunEvent::Stopping => self.bar.set_message("stopping after the current step"),
+        }
+    }
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let suite = match LoadedSuite::read(&a.suite) {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "the suite has problems: fix them (`rig suite check {}`)",
+                a.suite.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let replay = match &a.replay {
+        Some(r) => match parse_replay(r) {
+            Some((c, i)) => Some((c.to_string(), i)),
+            None => bail!("--replay {r:?}: expected SUB_CASE:ITERATION, e.g. 'update:3'"),
+        },
+        None => None,
+    };
+    let defects = a
+        .defects
+        .iter()
+        .map(|d| {
+            d.parse::<Defect>()
+                .map_err(|e| anyhow::anyhow!("--defect {d}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let seed = a.seed.unwrap_or_else(fresh_seed);
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("rig-runs").join(format!("{}-{seed}", suite.suite.name)));
+    let bench_file = match &a.bench {
+        Some(p) => Some(rig::benchfile::load(p)?),
+        None => None,
+    };
+    let key_path = a.key.clone().or_else(|| {
+        bench_file.as_ref().and_then(|b| {
+            b.duts
+                .values()
+                .find_map(|d| d.bootloader.as_ref().and_then(|bl| bl.key.clone()))
+        })
+    });
+    let key = match &key_path {
+        Some(p) => {
+            let pem =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            SigningKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => SigningKey::from_pem(TEST_KEY_PEM).map_err(|e| anyhow::anyhow!("test key: {e}"))?,
+    };
+    let stop = StopFlag::default();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal ends the process at once; the first asks for a clean stop.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, stop.handle())?;
+        signal_hook::flag::register(sig, stop.handle())?;
+    }
+    let display = Display::new(a.json);
+    let observer = |e: RunEvent<'_>| display.event(e);
+    let mut opts = CampaignOptions {
+        seed,
+        iterations: a.iterations,
+        replay,
+        out_dir: out.clone(),
+        defects,
+        bench: BenchInfo {
+            name: "virtual".into(),
+            kind: BenchKind::Virtual,
+            file: a.bench.as_ref().map(|p| p.display().to_string()),
+            host: hostname(),
+        },
+        stop: stop.clone(),
+        key,
+        suite_path: a.suite.display().to_string(),
+    };
+    if !a.json {
+        eprintln!(
+            "campaign {} seed {seed} -> {}",
+            suite.suite.name,
+            out.display()
+        );
+    }
+    let chip = suite
+        .suite
+        .dut
+        .and_then(|d| d.chip)
+        .unwrap_or(nrf_dfu::Chip::Nrf52832Qfaa);
+    let result = match &bench_file {
+        None => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()?;
+            rt.block_on(async {
+                let duts: Vec<VirtualBenchDut> = (1..=a.virtual_duts)
+                    .map(|i| {
+                        let dev = Device::new(
+                            chip,
+                            seed.wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(i)),
+                        );
+                        VirtualBenchDut::new(format!("virtual-{i}"), share(dev))
+                    })
+                    .collect();
+                run_campaign(&suite, duts, &opts, &observer).await
+            })
+        }
+        Some(bench) => {
+            let selected: Vec<(&String, &rig::benchfile::Dut)> = bench
+                .duts
+                .iter()
+                .filter(|(n, _)| a.duts.is_empty() || a.duts.contains(n))
+                .collect();
+            if selected.is_empty() {
+                bail!("no DUT of the bench matches --dut {:?}", a.duts);
+            }
+            let virtuals = selected.iter().filter(|(_, d)| d.is_virtual).count();
+            opts.bench.name = a
+                .bench
+                .as_ref()
+                .and_then(|p| p.file_stem())
+                .map_or("bench".into(), |s| s.to_string_lossy().into_owned());
+            if virtuals == selected.len() {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .start_paused(true)
+                    .build()?;
+                let loaded: Vec<VirtualDut> = selected
+                    .iter()
+                    .map(|(n, d)| VirtualDut::load(&a.virtual_dir, n, d.chip))
+                    .collect::<Result<_, _>>()?;
+                let r = rt.block_on(async {
+                    let duts = loaded
+                        .iter()
+                        .map(|v| VirtualBenchDut::new(v.name.clone(), v.device.clone()))
+                        .collect();
+                    run_campaign(&suite, duts, &opts, &observer).await
+                });
+                for v in &loaded {
+                    v.save()?;
+                }
+                r
+            } else if virtuals == 0 {
+                opts.bench.kind = BenchKind::Hardware;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let duts = selected
+                    .iter()
+                    .map(|(n, d)| HardwareDut::open(n, d))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                rt.block_on(run_campaign(&suite, duts, &opts, &observer))
+            } else {
+                bail!("the bench mixes virtual and real DUTs: run them as two benches (--dut selects)");
+            }
+        }
+    };
+    display.bar.finish_and_clear();
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return input_error(e),
+    };
+    for note in &result.rebuilt.notes {
+        eprintln!("note: {note}");
+    }
+    if a.json {
+        println!("{}", result.rebuilt.summary.to_json());
+    } else {
+        print!("{}", result.rebuilt.summary.to_text());
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(if result.interrupted {
+        ExitCode::from(130)
+    } else if result.failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}

@@ -1,0 +1,241 @@
+//! `rig run` end to end on the virtual bench: the shipped suites, a defect each, determinism,
+//! and a journal that survives `kill -9`.
+
+use rig::backend::shared::share;
+use rig::campaign::failure_class::FailureClass;
+use rig::campaign::journal::{without_wall_fields, BenchInfo, BenchKind, Journal};
+use rig::campaign::outcome::Verdict;
+use rig::campaign::run::virtual_dut::VirtualBenchDut;
+use rig::campaign::run::{run_campaign, CampaignOptions, CampaignResult, StopFlag};
+use rig::campaign::suite::LoadedSuite;
+use rig::sim::images::TEST_KEY_PEM;
+use rstest::rstest;
+use std::path::{Path, PathBuf};
+use virtual_nrf52::defects::Defect;
+use virtual_nrf52::Device;
+
+fn suite(name: &str, only_case: Option<&str>) -> LoadedSuite {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../suites")
+        .join(format!("{name}.yaml"));
+    let mut s = LoadedSuite::read(&path).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+    if let Some(c) = only_case {
+        s.suite.cases.retain(|k| k.name == c);
+        assert_eq!(s.suite.cases.len(), 1, "no case {c} in {name}");
+    }
+    s
+}
+
+fn run(
+    s: &LoadedSuite,
+    seed: u64,
+    iterations: Option<u32>,
+    defects: Vec<Defect>,
+    out: &Path,
+) -> CampaignResult {
+    let opts = CampaignOptions {
+        seed,
+        iterations,
+        replay: None,
+        out_dir: out.to_path_buf(),
+        defects,
+        bench: BenchInfo {
+            name: "virtual".into(),
+            kind: BenchKind::Virtual,
+            file: None,
+            host: None,
+        },
+        stop: StopFlag::default(),
+        key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).unwrap(),
+        suite_path: s.path.display().to_string(),
+    };
+    let chip = s
+        .suite
+        .dut
+        .and_then(|d| d.chip)
+        .unwrap_or(nrf_dfu::Chip::Nrf52832Qfaa);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let duts = vec![VirtualBenchDut::new(
+            "virtual-1",
+            share(Device::new(chip, seed)),
+        )];
+        run_campaign(s, duts, &opts, &|_: rig::campaign::run::RunEvent<'_>| {}).await
+    })
+    .unwrap()
+}
+
+fn classes(out: &Path) -> Vec<(Verdict, Option<FailureClass>)> {
+    let j = Journal::read(&out.join("journal.jsonl")).unwrap();
+    j.iterations()
+        .map(|i| (i.verdict, i.failure_class))
+        .collect()
+}
+
+#[test]
+fn smoke_passes_and_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&suite("smoke", None), 1, None, vec![], dir.path());
+    assert!(!r.failed, "{}", r.rebuilt.summary.to_text());
+    assert_eq!(r.iterations, 5);
+    for f in ["journal.jsonl", "junit.xml", "summary.txt", "summary.json"] {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+    assert!(classes(dir.path()).iter().all(|(v, _)| *v == Verdict::Pass));
+}
+
+#[test]
+fn interrupt_recovery_without_defects_raises_no_alarm() {
+    // The Done-when sweep is `--iterations 500` (see README); a sample runs by default.
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        &suite("interrupt-recovery", None),
+        11,
+        Some(15),
+        vec![],
+        dir.path(),
+    );
+    assert!(!r.failed, "{}", r.rebuilt.summary.to_text());
+    assert_eq!(r.iterations, 45);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_journal() {
+    let s = suite("interrupt-recovery", None);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(&s, 5, Some(4), vec![], a.path());
+    run(&s, 5, Some(4), vec![], b.path());
+    let norm = |d: &Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("journal.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| without_wall_fields(l).unwrap())
+            .collect()
+    };
+    let (x, y) = (norm(a.path()), norm(b.path()));
+    assert_eq!(
+        x.len(),
+        4 * 3 + 3 + 2,
+        "header, iterations, case stops, footer"
+    );
+    assert_eq!(x, y);
+    let c = tempfile::tempdir().unwrap();
+    run(&s, 6, Some(4), vec![], c.path());
+    assert_ne!(x, norm(c.path()), "another seed, other fault points");
+}
+
+/// Each defect of the catalogue, on the shipped suite case that exercises it: the rig must
+/// report at least one device failure of the class that names it.
+#[rstest]
+#[case(
+    Defect::AcceptDowngrade,
+    "bug-zoo",
+    "accept-downgrade",
+    "dut.verify.outcome"
+)]
+#[case(
+    Defect::StuckAfterCreateFailure,
+    "bug-zoo",
+    "stuck-after-create-failure",
+    "dut.protocol.create.link-lost"
+)]
+#[case(
+    Defect::NoSettingsBackup,
+    "bug-zoo",
+    "no-settings-backup",
+    "dut.verify.outcome"
+)]
+fn each_defect_is_reported(
+    #[case] defect: Defect,
+    #[case] suite_name: &str,
+    #[case] case: &str,
+    #[case] class: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = suite(suite_name, Some(case));
+    run(&s, 1, None, vec![defect], dir.path());
+    let found = classes(dir.path());
+    assert!(
+        found.iter().any(|(v, c)| *v == Verdict::Fail && c.map(|c| c.to_string()).as_deref() == Some(class)),
+        "{defect:?}: no {class} in {found:?}"
+    );
+    // The same case on a healthy bootloader passes: the failure is the defect's.
+    let mut healthy = s.clone();
+    healthy.suite.cases[0].defects.clear();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&healthy, 1, None, vec![], dir.path());
+    assert!(
+        !r.failed,
+        "{defect:?} case fails without the defect:\n{}",
+        r.rebuilt.summary.to_text()
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_whole_lines_and_a_report_can_be_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let out: PathBuf = dir.path().join("soak");
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/nightly-soak.yaml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args([
+            "run",
+            suite.to_str().unwrap(),
+            "--seed",
+            "3",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = out.join("journal.jsonl");
+    // Kill it once some iterations are on disk.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let lines = std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines >= 20 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !text.contains("\"record\":\"footer\""),
+        "the run finished before the kill"
+    );
+    let whole = text.ends_with('\n');
+    for (i, line) in text.lines().enumerate() {
+        let last = i + 1 == text.lines().count();
+        if last && !whole {
+            continue; // a line cut by the kill is dropped by the reader
+        }
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
+    }
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let xml = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert!(cases >= 15, "{cases} test cases from the killed run");
+}
