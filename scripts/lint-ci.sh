@@ -65,6 +65,13 @@ lint() {
     check-jsonschema --builtin-schema vendor.dependabot "$GH_DEPENDABOT"
   run "GitLab CI schema" \
     check-jsonschema --builtin-schema vendor.gitlab-ci "${GITLAB[@]}"
+  # Hidden jobs (.rig-bench) may hold anything in the schema: validate the jobs resolved.
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  run "GitLab CI schema, extends resolved" bash -c 'for f; do
+      python3 scripts/gitlab-extends.py "$f" >"$f.resolved.json" &&
+        check-jsonschema --builtin-schema vendor.gitlab-ci "$f.resolved.json" || exit 1
+      rm -f "$f.resolved.json"
+    done' - "${GITLAB[@]}"
   run "yamllint" yamllint -c ci/yamllint.yaml --strict ci/
   run "shellcheck" shellcheck "${SCRIPTS[@]}"
   for f in "${SCRIPTS[@]}"; do
@@ -120,12 +127,12 @@ mistake "undefined job output" actionlint $W "needs.build.outputs.seed" "needs.b
 mistake "unquoted variables in a run: block" actionlint $W \
   'echo "seed=$seed" >>"$GITHUB_OUTPUT"' 'echo seed=$seed >>$GITHUB_OUTPUT'
 mistake "job without timeout" "GitHub jobs have timeouts" $W "    timeout-minutes: 30" "    # no timeout"
-mistake "typo'd GitLab key (scirpt)" "GitLab CI schema" $G "  script:
+mistake "typo'd GitLab key (scirpt) in a hidden job" "extends resolved" $G "  script:
     - chmod +x \"\$RIG\"
     - ci/nightly.sh" "  scirpt:
     - chmod +x \"\$RIG\"
     - ci/nightly.sh"
-mistake "invalid GitLab artifacts:when" "GitLab CI schema" $G "    when: always
+mistake "invalid GitLab artifacts:when in a hidden job" "extends resolved" $G "    when: always
     name: rig-bench" "    when: sometimes
     name: rig-bench"
 mistake "unknown Dependabot ecosystem" "Dependabot" $GH_DEPENDABOT "github-actions" "github-action"
