@@ -216,6 +216,11 @@ publish_summary() {
     echo "nightly.sh: could not read $dir/summary.json; see $dir/summary.txt" >&2
     return 0
   fi
+  # A failed health check says what broke, where a person reads first.
+  if [ -f "$dir/bench-check.txt" ] && grep -q 'FAIL' "$dir/bench-check.txt"; then
+    # shellcheck disable=SC2016 # a Markdown code fence, not a command
+    md+=$(printf '\n\n### Bench check\n\n```\n%s\n```\n' "$(grep 'FAIL' "$dir/bench-check.txt")")
+  fi
   mkdir -p "$dir"
   printf '%s\n' "$md" >"$dir/job-summary.md"
   printf '%s\n' "$md"

@@ -154,6 +154,7 @@ rc=$(FAKE_CHECK_FAIL=1 run_nightly --bench "$T/bench.yaml" --out "$T/r3")
 expect_eq "failed health check exits 3" "$rc" 3
 expect_not "no campaign after a failed health check" "$(cat "$FAKE_CALLS")" "run suites/"
 expect "summary names the bench as the cause" "$(cat "$T/step-summary")" "bench health check failed: infrastructure"
+expect "summary shows the failed check" "$(cat "$T/step-summary")" "v0 probe FAIL (infra.probe)"
 
 rc=$(run_nightly --bench "$T/bench.yaml" --seed 12x --out "$T/r4")
 expect_eq "a seed that is not a number is bad input" "$rc" 2
@@ -166,21 +167,38 @@ expect_eq "zero iterations is bad input" "$rc" 2
 rc=$(run_nightly --bench "$T/bench.yaml" --frobnicate)
 expect_eq "unknown option is bad input" "$rc" 2
 
-# --- interruption: CI cancels with SIGTERM; rig gets one SIGINT, its reports and the summary follow
-: >"$FAKE_SIGNALS"
-rm -f "$FAKE_SIGNALS.started"
-: >"$T/step-summary"
-FAKE_SLEEP=300 GITHUB_STEP_SUMMARY="$T/step-summary" \
-  ci/nightly.sh --bench "$T/bench.yaml" --out "$T/r5" --no-check >"$T/log5" 2>&1 &
-pid=$!
-for _ in $(seq 100); do [ -f "$FAKE_SIGNALS.started" ] && break; sleep 0.1; done
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-expect_eq "cancelled run exits 130" "$rc" 130
-expect_eq "rig got exactly one SIGINT" "$(tr '\n' ' ' <"$FAKE_SIGNALS")" "INT "
-expect "summary written after the interruption" "$(cat "$T/step-summary")" "interrupted, results so far (exit 130)"
-if [ -f "$T/r5/junit.xml" ]; then ok "JUnit written after the interruption"; else not_ok "no junit.xml after interruption"; fi
+# --- interruption ---------------------------------------------------------------------------------
+# CI cancels with SIGINT or SIGTERM to the step's process; a terminal's Ctrl-C sends SIGINT to the
+# whole foreground group. Either way rig must get exactly one SIGINT (a second would cut its
+# report writing short), and the summary must follow. Started with job control so that the
+# background job does not begin with SIGINT ignored.
+interrupt() {
+  local how=$1 out=$2 pid rc=0
+  : >"$FAKE_SIGNALS"
+  rm -f "$FAKE_SIGNALS.started"
+  : >"$T/step-summary"
+  set -m
+  FAKE_SLEEP=300 GITHUB_STEP_SUMMARY="$T/step-summary" \
+    ci/nightly.sh --bench "$T/bench.yaml" --out "$out" --no-check >"$T/log5" 2>&1 &
+  pid=$!
+  set +m
+  for _ in $(seq 100); do [ -f "$FAKE_SIGNALS.started" ] && break; sleep 0.1; done
+  case $how in
+    TERM) kill -TERM "$pid" ;;
+    group-INT) kill -INT -- "-$pid" ;;
+  esac
+  wait "$pid" || rc=$?
+  echo "$rc"
+}
+for how in TERM group-INT; do
+  rc=$(interrupt "$how" "$T/r5-$how")
+  expect_eq "$how: cancelled run exits 130" "$rc" 130
+  expect_eq "$how: rig got exactly one SIGINT" "$(tr '\n' ' ' <"$FAKE_SIGNALS")" "INT "
+  expect "$how: summary written after the interruption" "$(cat "$T/step-summary")" \
+    "interrupted, results so far (exit 130)"
+  expect "$how: table written after the interruption" "$(cat "$T/step-summary")" "| bench-a | dut1 |"
+  if [ -f "$T/r5-$how/junit.xml" ]; then ok "$how: JUnit written"; else not_ok "$how: no junit.xml"; fi
+done
 
 # --- merge: the benches' journals into one report ------------------------------------------------
 mkdir -p "$T/empty"
