@@ -8,8 +8,8 @@
 #
 # Run with --help for the options. Exit codes of `run`: rig run's own (0 every iteration passed,
 # flaky included; 1 an iteration failed or errored; 2 bad suite or bench; 130 interrupted, the
-# reports are still written), and 3 when `rig bench check` failed: the bench is broken, so the
-# firmware was not tested and no campaign ran.
+# reports are still written), and 3 when `rig bench check` failed (a probe, adapter or switch,
+# or the device itself, did not answer): no campaign ran, the firmware was not tested.
 set -euo pipefail
 
 readonly EXIT_BENCH_CHECK=3
@@ -161,7 +161,7 @@ out.append("| Bench | DUT | Chip | Bootloader | Verdict | Iterations | Passed | 
 out.append("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|")
 for (bench, dut), d in duts.items():
     n = d["passed"] + d["failed"] + d["flaky"]
-    top = sorted(d["classes"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    top = sorted(d["classes"].items(), key=lambda kv: (-kv[1], kv[0]))[:4]
     classes = ", ".join(f"`{cell(c)}` {k}" for c, k in top) or "-"
     out.append(f"| {cell(bench)} | {cell(dut)} | {cell(d['chip'])} | {cell(d['bootloader'])}"
                f" | {verdict(d)} | {d['iterations']} | {d['passed']} | {d['failed']}"
@@ -190,8 +190,9 @@ if failures:
     for g, f in failures[:10]:
         what = f.get("failure_class") or f["verdict"]
         msg = f" - {cell(f['message'])}" if f.get("message") else ""
+        kind = "" if f["verdict"] == "fail" else f" ({f['verdict']})"
         out.append(f"- {cell(g['sub_case'])} on {cell(g['bench'])}/{cell(g['dut'])},"
-                   f" iteration {f['iteration']}: `{cell(what)}`{msg}")
+                   f" iteration {f['iteration']}{kind}: `{cell(what)}`{msg}")
         out.append(f"  `{f['replay']}`")
     if len(failures) > 10:
         out.append(f"- ... {len(failures) - 10} more in summary.txt")
@@ -235,7 +236,7 @@ status_text() {
     1) echo "rig run: iterations failed or errored (exit 1)" ;;
     2) echo "rig run: bad input, suite or bench (exit 2)" ;;
     130) echo "rig run: interrupted, results so far (exit 130)" ;;
-    "$EXIT_BENCH_CHECK") echo "bench health check failed: infrastructure, the firmware was not tested (exit $EXIT_BENCH_CHECK)" ;;
+    "$EXIT_BENCH_CHECK") echo "bench health check failed: no campaign ran, the firmware was not tested (exit $EXIT_BENCH_CHECK)" ;;
     *) echo "rig run: exit $1" ;;
   esac
 }

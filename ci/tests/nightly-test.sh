@@ -62,7 +62,9 @@ expect "summary run line" "$out" '`nightly-soak` seed **20260901** on bench `ben
 expect "summary totals" "$out" "Total: 23 iterations, 19 passed, 2 failed, 1 flaky, 1 infrastructure errors, 1 bricked"
 expect "row dut0 sums both cases" "$out" \
   "| bench-a | dut0 | nRF52832_xxAA | SDK 17.1 ble | BRICKED | 13 | 9 | 2 | 1 | 1 | 1 | 75.0 % (46.8-91.1) |"
-expect "row dut0 failure classes" "$out" '`dut.brick` 1, `dut.protocol.create.operation-failed` 1, `dut.timeout.create` 1'
+expect "row dut0 failure classes" "$out" \
+  '`dut.brick` 1, `dut.protocol.create.operation-failed` 1, `dut.timeout.create` 1, `infra.adapter` 1 |'
+expect "flaky failure marked" "$out" 'soak on bench-a/dut0, iteration 8 (flaky): `dut.timeout.create` - no response to CREATE'
 expect "row dut1 passes" "$out" "| bench-a | dut1 | nRF52832_xxAA | SDK 17.1 ble | PASS | 10 | 10 | 0 | 0 | 0 | 0 | 100.0 % (72.2-100.0) | - |"
 expect "per-case table" "$out" "| other | bench-a | dut0 | BRICKED | 3 | 2 | 1 | 0 | 0 | 1 |"
 expect "bricked banner" "$out" "1 iteration(s) left a device that needed an SWD reflash"
@@ -75,7 +77,7 @@ out=$(ci/nightly.sh summary "$T/b")
 rig_rate=$(python3 -c '
 import json, sys
 g = json.load(open(sys.argv[1]))["groups"][0]["success"]
-print(f"{100*g["rate"]:.1f} % ({100*g["low"]:.1f}-{100*g["high"]:.1f})")' "$T/b/summary.json")
+print("%.1f %% (%.1f-%.1f)" % (100 * g["rate"], 100 * g["low"], 100 * g["high"]))' "$T/b/summary.json")
 expect "per-DUT Wilson interval equals rig's ($rig_rate)" "$out" "| FLAKY | 5 | 4 | 0 | 1 | 0 | 0 | $rig_rate |"
 expect_not "single case: no per-case table" "$out" "<details>"
 
@@ -118,6 +120,10 @@ chmod +x "$T/fake-rig"
 printf 'duts:\n  v0:\n    virtual: true\n' >"$T/bench.yaml"
 export FAKE_CALLS="$T/calls" FAKE_VIRT="$T/virt" FAKE_JOURNAL="$T/a/journal.jsonl" \
   FAKE_SIGNALS="$T/signals" RIG="$T/fake-rig"
+# A bench whose board runs a bootloader and an app, as a bench's does after its first night
+# (the health check fails on a blank device: the next test shows that).
+"$RIG_REAL" flash --bench "$T/bench.yaml" --virtual-dir "$FAKE_VIRT" firmware/sim/s132-7.2.0.hex \
+  firmware/sim/bootloader-17.1-ble.hex firmware/sim/app-a.hex >/dev/null
 
 run_nightly() {
   local rc=0
@@ -150,10 +156,14 @@ expect_not "no --iterations unless asked" "$(cat "$FAKE_CALLS")" "--iterations"
 rc=$(FAKE_EXIT=2 run_nightly --bench "$T/bench.yaml" --out "$T/r2")
 expect_eq "run exits with rig run's 2" "$rc" 2
 
+printf 'duts:\n  blank:\n    virtual: true\n' >"$T/blank.yaml"
+rc=$(run_nightly --bench "$T/blank.yaml" --out "$T/r3b")
+expect_eq "real health check of a blank device fails: exit 3" "$rc" 3
+expect "its finding is in the summary" "$(cat "$T/step-summary")" "blank        device     FAIL (dut)"
 rc=$(FAKE_CHECK_FAIL=1 run_nightly --bench "$T/bench.yaml" --out "$T/r3")
 expect_eq "failed health check exits 3" "$rc" 3
 expect_not "no campaign after a failed health check" "$(cat "$FAKE_CALLS")" "run suites/"
-expect "summary names the bench as the cause" "$(cat "$T/step-summary")" "bench health check failed: infrastructure"
+expect "summary says no campaign ran" "$(cat "$T/step-summary")" "bench health check failed: no campaign ran"
 expect "summary shows the failed check" "$(cat "$T/step-summary")" "v0 probe FAIL (infra.probe)"
 
 rc=$(run_nightly --bench "$T/bench.yaml" --seed 12x --out "$T/r4")
