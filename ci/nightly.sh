@@ -301,6 +301,8 @@ cmd_run() {
   local bench_args=()
   [ -n "$bench" ] && bench_args=(--bench "$bench")
   mkdir -p "$out"
+  # An earlier run's results must not pass for tonight's if rig writes none.
+  rm -f "$out"/{journal.jsonl,junit.xml,summary.txt,summary.json,report.html,job-summary.md,bench-check.txt}
   echo "nightly.sh: $("$rig" --version), suite $suite, seed $seed, bench ${bench:-virtual}, out $out"
 
   if [ "$check" = 1 ]; then

@@ -156,6 +156,12 @@ expect_not "no --iterations unless asked" "$(cat "$FAKE_CALLS")" "--iterations"
 rc=$(FAKE_EXIT=2 run_nightly --bench "$T/bench.yaml" --out "$T/r2")
 expect_eq "run exits with rig run's 2" "$rc" 2
 
+# A health check that fails in a directory with last night's results: those are not reported.
+rc=$(FAKE_CHECK_FAIL=1 run_nightly --bench "$T/bench.yaml" --out "$T/r1")
+expect_eq "failed check over old results exits 3" "$rc" 3
+expect_not "last night's table is not shown as tonight's" "$(cat "$T/step-summary")" "| bench-a | dut1 |"
+expect_eq "last night's journal is gone" "$(find "$T/r1" -name journal.jsonl | wc -l)" 0
+
 printf 'duts:\n  blank:\n    virtual: true\n' >"$T/blank.yaml"
 rc=$(run_nightly --bench "$T/blank.yaml" --out "$T/r3b")
 expect_eq "real health check of a blank device fails: exit 3" "$rc" 3
