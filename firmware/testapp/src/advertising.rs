@@ -19,6 +19,9 @@ pub const FLAGS: u8 = 0x06;
 /// Bytes of the payload: flags (3) + name (2 + 7) + manufacturer data (2 + 2 + 4).
 pub const ADV_LEN: usize = 3 + 2 + APP_NAME.len() + 2 + 2 + 4;
 
+// Legacy advertising carries at most 31 bytes (Core Vol 6 Part B 2.3.1.1).
+const _: () = assert!(ADV_LEN <= 31);
+
 const AD_FLAGS: u8 = 0x01;
 const AD_COMPLETE_NAME: u8 = 0x09;
 const AD_MANUFACTURER: u8 = 0xFF;
@@ -71,6 +74,5 @@ mod tests {
     fn version_is_little_endian_after_the_company_id() {
         let d = advertising_data(0x0102_0304);
         assert_eq!(&d[ADV_LEN - 6..], &[0x59, 0x00, 0x04, 0x03, 0x02, 0x01]);
-        assert!(ADV_LEN <= 31, "legacy advertising carries at most 31 bytes");
     }
 }

@@ -38,9 +38,15 @@ pub struct Reply {
 pub const fn reply(request: &[u8]) -> Reply {
     let op = if request.is_empty() { 0 } else { request[0] };
     if op == OP_ENTER_BOOTLOADER {
-        Reply { indication: [OP_RESPONSE, op, RSP_SUCCESS], enter_on_confirm: true }
+        Reply {
+            indication: [OP_RESPONSE, op, RSP_SUCCESS],
+            enter_on_confirm: true,
+        }
     } else {
-        Reply { indication: [OP_RESPONSE, op, RSP_OP_CODE_NOT_SUPPORTED], enter_on_confirm: false }
+        Reply {
+            indication: [OP_RESPONSE, op, RSP_OP_CODE_NOT_SUPPORTED],
+            enter_on_confirm: false,
+        }
     }
 }
 
@@ -55,12 +61,21 @@ mod tests {
 
     #[test]
     fn enter_bootloader_is_indicated_as_success() {
-        assert_eq!(reply(&[0x01]), Reply { indication: [0x20, 0x01, 0x01], enter_on_confirm: true });
+        assert_eq!(
+            reply(&[0x01]),
+            Reply {
+                indication: [0x20, 0x01, 0x01],
+                enter_on_confirm: true
+            }
+        );
     }
 
     #[test]
     fn other_ops_are_not_supported_and_do_not_reset() {
-        assert_eq!(reply(&[0x02, 3, b'a', b'b', b'c']).indication, [0x20, 0x02, 0x02]);
+        assert_eq!(
+            reply(&[0x02, 3, b'a', b'b', b'c']).indication,
+            [0x20, 0x02, 0x02]
+        );
         assert!(!reply(&[0x02, 3, b'a', b'b', b'c']).enter_on_confirm);
         assert_eq!(reply(&[0x7F]).indication, [0x20, 0x7F, 0x02]);
         assert_eq!(reply(&[]).indication, [0x20, 0x00, 0x02]);

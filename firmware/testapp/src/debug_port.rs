@@ -19,7 +19,12 @@ const APPROTECT_DISABLE: *mut u32 = 0x4000_0558 as *mut u32;
 /// `nrf52_configuration_249()` for the nRF52832: part word 6, revision word not 3..=6.
 fn has_software_approtect() -> bool {
     // SAFETY: FICR is always readable.
-    let (part, rev) = unsafe { (read_volatile(FICR_PART_VARIANT), read_volatile(FICR_REVISION)) };
+    let (part, rev) = unsafe {
+        (
+            read_volatile(FICR_PART_VARIANT),
+            read_volatile(FICR_REVISION),
+        )
+    };
     part == 0x06 && !(0x03..=0x06).contains(&rev)
 }
 

@@ -33,7 +33,12 @@ pub struct InfoBlock {
 
 impl InfoBlock {
     pub const fn new(version: u32) -> InfoBlock {
-        InfoBlock { magic: MAGIC, version, check: !version, layout: LAYOUT }
+        InfoBlock {
+            magic: MAGIC,
+            version,
+            check: !version,
+            layout: LAYOUT,
+        }
     }
 
     /// The version in four words read from [`ADDRESS`], or `None` if they are not a block.
@@ -54,7 +59,10 @@ mod tests {
     #[test]
     fn written_block_reads_back() {
         let b = InfoBlock::new(7);
-        assert_eq!(InfoBlock::version_from_words([b.magic, b.version, b.check, b.layout]), Some(7));
+        assert_eq!(
+            InfoBlock::version_from_words([b.magic, b.version, b.check, b.layout]),
+            Some(7)
+        );
         assert_eq!(MAGIC.to_le_bytes(), *b"RIGA");
         assert_eq!(core::mem::size_of::<InfoBlock>(), SIZE);
         assert_eq!(ADDRESS as usize + SIZE, 0x2001_0000);

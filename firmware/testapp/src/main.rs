@@ -44,15 +44,26 @@ async fn main(spawner: Spawner) {
     // Before the SoftDevice owns the POWER/APPROTECT registers.
     debug_port::keep_open();
     // SAFETY: written once here, before anything else reads it; the rig reads it over SWD.
-    unsafe { write_volatile(addr_of_mut!(INFO_BLOCK), MaybeUninit::new(InfoBlock::new(VERSION))) };
+    unsafe {
+        write_volatile(
+            addr_of_mut!(INFO_BLOCK),
+            MaybeUninit::new(InfoBlock::new(VERSION)),
+        )
+    };
 
     let sd = Softdevice::enable(&softdevice_config());
     let server = server::Server::new(sd);
     spawner.spawn(softdevice_task(sd).expect("one softdevice task"));
 
-    let config = peripheral::Config { interval: 160, ..Default::default() }; // 100 ms
+    let config = peripheral::Config {
+        interval: 160,
+        ..Default::default()
+    }; // 100 ms
     loop {
-        let adv = peripheral::ConnectableAdvertisement::ScannableUndirected { adv_data: &ADV_DATA, scan_data: &[] };
+        let adv = peripheral::ConnectableAdvertisement::ScannableUndirected {
+            adv_data: &ADV_DATA,
+            scan_data: &[],
+        };
         let conn = match peripheral::advertise_connectable(sd, adv, &config).await {
             Ok(conn) => conn,
             Err(_) => continue, // no timeout is set; retry whatever stopped advertising
@@ -86,7 +97,10 @@ fn softdevice_config() -> nrf_softdevice::Config {
             rc_temp_ctiv: 0,
             accuracy: raw::NRF_CLOCK_LF_ACCURACY_20_PPM as u8,
         }),
-        conn_gap: Some(raw::ble_gap_conn_cfg_t { conn_count: 1, event_length: 6 }),
+        conn_gap: Some(raw::ble_gap_conn_cfg_t {
+            conn_count: 1,
+            event_length: 6,
+        }),
         gap_role_count: Some(raw::ble_gap_cfg_role_count_t {
             adv_set_count: 1,
             periph_role_count: 1,
@@ -100,8 +114,12 @@ fn softdevice_config() -> nrf_softdevice::Config {
             p_value: rig_testapp::advertising::APP_NAME.as_ptr() as *mut u8,
             current_len: rig_testapp::advertising::APP_NAME.len() as u16,
             max_len: rig_testapp::advertising::APP_NAME.len() as u16,
-            write_perm: raw::ble_gap_conn_sec_mode_t { _bitfield_1: raw::ble_gap_conn_sec_mode_t::new_bitfield_1(0, 0) },
-            _bitfield_1: raw::ble_gap_cfg_device_name_t::new_bitfield_1(raw::BLE_GATTS_VLOC_USER as u8),
+            write_perm: raw::ble_gap_conn_sec_mode_t {
+                _bitfield_1: raw::ble_gap_conn_sec_mode_t::new_bitfield_1(0, 0),
+            },
+            _bitfield_1: raw::ble_gap_cfg_device_name_t::new_bitfield_1(
+                raw::BLE_GATTS_VLOC_USER as u8,
+            ),
         }),
         ..Default::default()
     }

@@ -13,7 +13,9 @@ use nrf_softdevice::ble::gatt_server::characteristic::{Attribute, Metadata, Prop
 use nrf_softdevice::ble::gatt_server::{self, CharacteristicHandles, WriteOp};
 use nrf_softdevice::ble::{Connection, DeferredWriteReply, GattError, Uuid};
 use nrf_softdevice::Softdevice;
-use rig_testapp::buttonless::{self, BUTTONLESS_UNBONDED_UUID128, DFU_SERVICE_UUID16, MAX_REQUEST_LEN};
+use rig_testapp::buttonless::{
+    self, BUTTONLESS_UNBONDED_UUID128, DFU_SERVICE_UUID16, MAX_REQUEST_LEN,
+};
 
 pub struct Server {
     buttonless: CharacteristicHandles,
@@ -29,7 +31,8 @@ impl Server {
     /// Register the service. A SoftDevice that refuses a fresh table of one service is a build
     /// or memory-layout defect, so it stops the application (panic handler).
     pub fn new(sd: &mut Softdevice) -> Server {
-        let mut service = ServiceBuilder::new(sd, Uuid::new_16(DFU_SERVICE_UUID16)).expect("add DFU service");
+        let mut service =
+            ServiceBuilder::new(sd, Uuid::new_16(DFU_SERVICE_UUID16)).expect("add DFU service");
         let attr = Attribute::new([0u8; MAX_REQUEST_LEN as usize])
             .variable_len(MAX_REQUEST_LEN)
             .deferred_write();
@@ -62,14 +65,28 @@ impl Server {
 impl gatt_server::Server for Server {
     type Event = ();
 
-    fn on_write(&self, _conn: &Connection, handle: u16, _op: WriteOp, _offset: usize, data: &[u8]) -> Option<()> {
+    fn on_write(
+        &self,
+        _conn: &Connection,
+        handle: u16,
+        _op: WriteOp,
+        _offset: usize,
+        data: &[u8],
+    ) -> Option<()> {
         if handle == self.buttonless.cccd_handle {
             self.indications.set(buttonless::indications_enabled(data));
         }
         None
     }
 
-    fn on_deferred_write(&self, handle: u16, _op: WriteOp, _offset: usize, data: &[u8], reply: DeferredWriteReply) -> Option<()> {
+    fn on_deferred_write(
+        &self,
+        handle: u16,
+        _op: WriteOp,
+        _offset: usize,
+        data: &[u8],
+        reply: DeferredWriteReply,
+    ) -> Option<()> {
         if handle != self.buttonless.value_handle {
             let _ = reply.reply(Err(GattError::ATTERR_WRITE_NOT_PERMITTED));
             return None;

@@ -45,7 +45,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_u32() {
-        for bad in ["", "0x", "-1", "1.0", " 1", "4294967296", "0x100000000", "v2", "0b1"] {
+        for bad in [
+            "",
+            "0x",
+            "-1",
+            "1.0",
+            " 1",
+            "4294967296",
+            "0x100000000",
+            "v2",
+            "0b1",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }
