@@ -4,7 +4,8 @@
 //! Bootloader (facts §1.2): `02 01 06` flags + `03 02 59 FE` incomplete 16-bit UUID list + `<n+1> 09
 //! <name>` complete local name; no scan response; 25 ms interval; connectable undirected.
 //!
-//! Stand-in application (the rig's own format; the rig's test firmware advertises the same):
+//! Stand-in application (the rig's own format; the real-DUT test application in
+//! `firmware/testapp` advertises the same bytes, docs/DEVICE-CONTRACT.md):
 //! `02 01 06` flags + the name (`09` complete, or `08` shortened to what fits in 31 bytes) +
 //! `07 FF 59 00 <version u32 LE>`: manufacturer-specific data with company identifier 0x0059
 //! (Nordic Semiconductor ASA) followed by the application version as the init packet's
@@ -245,6 +246,7 @@ mod tests {
         assert_eq!(bootloader_advertising("ABCDEFGHIJKLMNOPQRST").encode().len(), 29);
     }
 
+    /// firmware/testapp's `payload_is_the_stand_in_format` expects these same bytes.
     #[test]
     fn app_payload_bytes_and_version() {
         let d = app_advertising("rig-app", 2);
