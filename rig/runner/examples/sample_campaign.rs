@@ -41,8 +41,14 @@ fn header(night: u32) -> Header {
         chip: "nRF52832_xxAA".into(),
         bootloader: "SDK 17.1 ble".into(),
         softdevice: Some("s132_nrf52_7.2.0 (FWID 0x0101)".into()),
-        firmware: BTreeMap::from([("app".into(), "3".into()), ("bootloader".into(), "2".into())]),
-        details: BTreeMap::from([("address".into(), addr.into()), ("probe".into(), "J-Link 000683512345".into())]),
+        firmware: BTreeMap::from([
+            ("app".into(), "3".into()),
+            ("bootloader".into(), "2".into()),
+        ]),
+        details: BTreeMap::from([
+            ("address".into(), addr.into()),
+            ("probe".into(), "J-Link 000683512345".into()),
+        ]),
     };
     Header {
         format: FORMAT,
@@ -60,7 +66,10 @@ fn header(night: u32) -> Header {
             file: Some("benches/lab-1.yaml".into()),
             host: Some("ci-bench-01".into()),
         },
-        duts: vec![dut("dut0", "F0:0D:00:00:00:01"), dut("dut1", "F0:0D:00:00:00:02")],
+        duts: vec![
+            dut("dut0", "F0:0D:00:00:00:01"),
+            dut("dut1", "F0:0D:00:00:00:02"),
+        ],
         wall_start: format!("2026-09-0{night}T02:00:00+00:00"),
     }
 }
@@ -69,17 +78,38 @@ fn header(night: u32) -> Header {
 fn evidence(rng: &mut Rng, objects: u32, end: &str, rtt_end: &str) -> Evidence {
     let mut e = Evidence::default();
     e.event(0, "enter DFU: buttonless indication, GPREGRET=0xB1, reset");
-    e.event(1_850, "connected to DfuTarg F0:0D:00:00:00:02, ATT MTU 247, PRN 0");
+    e.event(
+        1_850,
+        "connected to DfuTarg F0:0D:00:00:00:02, ATT MTU 247, PRN 0",
+    );
     e.rtt_line(1_900, "<info> app: Inside main");
     e.rtt_line(1_910, "<info> nrf_bootloader_wdt: WDT is not enabled");
     e.event(2_010, "SELECT command: max 512, offset 0, crc 0x00000000");
-    e.event(2_080, "CREATE command 141 B; WRITE init packet; CRC_GET 0x8f3a21c4 ok; EXECUTE ok");
-    e.rtt_line(2_300, "<info> nrf_dfu_validation: Signature check ok (ECDSA P-256)");
+    e.event(
+        2_080,
+        "CREATE command 141 B; WRITE init packet; CRC_GET 0x8f3a21c4 ok; EXECUTE ok",
+    );
+    e.rtt_line(
+        2_300,
+        "<info> nrf_dfu_validation: Signature check ok (ECDSA P-256)",
+    );
     let mut t = 2_400;
     for k in 0..objects {
         t += 3_000 + rng.next() % 400;
-        e.event(t, format!("CREATE data #{k} 4096 B at offset {}; WRITE 4096 B; CRC ok; EXECUTE ok", k * 4096));
-        e.rtt_line(t + 40, format!("<info> nrf_dfu_flash: Flash erase success: addr=0x{:08x}, pending 0", 0x26000 + k * 4096));
+        e.event(
+            t,
+            format!(
+                "CREATE data #{k} 4096 B at offset {}; WRITE 4096 B; CRC ok; EXECUTE ok",
+                k * 4096
+            ),
+        );
+        e.rtt_line(
+            t + 40,
+            format!(
+                "<info> nrf_dfu_flash: Flash erase success: addr=0x{:08x}, pending 0",
+                0x26000 + k * 4096
+            ),
+        );
     }
     e.event(t + 500, end);
     e.rtt_line(t + 520, rtt_end);
@@ -95,12 +125,27 @@ fn iteration(rng: &mut Rng, night: u32, dut: &str, sub_case: &str, i: u32) -> It
     let mut it = IterationRecord {
         case: sub_case.split('[').next().unwrap_or(sub_case).into(),
         sub_case: sub_case.into(),
-        params: if reset { BTreeMap::from([("fault_action".into(), "reset".into())]) } else { BTreeMap::new() },
+        params: if reset {
+            BTreeMap::from([("fault_action".into(), "reset".into())])
+        } else {
+            BTreeMap::new()
+        },
         dut: dut.into(),
         iteration: i,
         seed: rng.next(),
-        planned_fault: reset.then(|| Fault { action: FaultAction::Reset, at: FaultAt::Percent((rng.unit() * 100.0 * 10.0).round() / 10.0) }),
-        outcome: Some(if reset { if i % 2 == 0 { Outcome::Resumed } else { Outcome::Restarted } } else { Outcome::Completed }),
+        planned_fault: reset.then(|| Fault {
+            action: FaultAction::Reset,
+            at: FaultAt::Percent((rng.unit() * 100.0 * 10.0).round() / 10.0),
+        }),
+        outcome: Some(if reset {
+            if i.is_multiple_of(2) {
+                Outcome::Resumed
+            } else {
+                Outcome::Restarted
+            }
+        } else {
+            Outcome::Completed
+        }),
         verdict: Verdict::Pass,
         failure_class: None,
         message: None,
@@ -110,53 +155,109 @@ fn iteration(rng: &mut Rng, night: u32, dut: &str, sub_case: &str, i: u32) -> It
         update_ms: Some(update_ms),
         bytes: IMAGE_BYTES,
         wall_ms: update_ms + 4_200,
-        evidence: evidence(rng, 6, "EXECUTE data #5 ok; activation: bootloader swapped bank 1 into bank 0", "<info> app: Inside main (version 4)"),
+        evidence: evidence(
+            rng,
+            6,
+            "EXECUTE data #5 ok; activation: bootloader swapped bank 1 into bank 0",
+            "<info> app: Inside main (version 4)",
+        ),
     };
     let class = |s: &str| -> FailureClass { s.parse().expect("a valid failure class") };
     if defect && i == 140 && sub_case == SOAK {
         it.verdict = Verdict::Fail;
         it.outcome = Some(Outcome::Bricked);
         it.failure_class = Some(class("dut.brick"));
-        it.message = Some("no advertising and no SWD-visible app after power cycle; reflashed through SWD".into());
-        it.failed_at = Some(FailureLocation { phase: Phase::Activation, image: None, object: None, offset: None, result: None });
-        it.evidence = evidence(rng, 6, "activation: link lost; no advertising for 30 s; power cycle; still silent", "<error> nrf_dfu_settings: settings page CRC mismatch, bank 0 invalid");
+        it.message = Some(
+            "no advertising and no SWD-visible app after power cycle; reflashed through SWD".into(),
+        );
+        it.failed_at = Some(FailureLocation {
+            phase: Phase::Activation,
+            image: None,
+            object: None,
+            offset: None,
+            result: None,
+        });
+        it.evidence = evidence(
+            rng,
+            6,
+            "activation: link lost; no advertising for 30 s; power cycle; still silent",
+            "<error> nrf_dfu_settings: settings page CRC mismatch, bank 0 invalid",
+        );
     } else if r < timeout_rate {
         it.verdict = Verdict::Fail;
         it.outcome = Some(Outcome::DfuMode);
         it.failure_class = Some(class("dut.timeout.execute"));
         it.message = Some("no response to EXECUTE within 10000 ms".into());
-        it.failed_at = Some(FailureLocation { phase: Phase::Execute, image: None, object: Some(ObjectRef::Data(3)), offset: Some(16_384), result: None });
-        it.evidence = evidence(rng, 4, "EXECUTE data #3: no response within 10000 ms", "<error> nrf_dfu_flash: fstorage busy, write of 0x00029000 queued");
+        it.failed_at = Some(FailureLocation {
+            phase: Phase::Execute,
+            image: None,
+            object: Some(ObjectRef::Data(3)),
+            offset: Some(16_384),
+            result: None,
+        });
+        it.evidence = evidence(
+            rng,
+            4,
+            "EXECUTE data #3: no response within 10000 ms",
+            "<error> nrf_dfu_flash: fstorage busy, write of 0x00029000 queued",
+        );
         it.update_ms = None;
     } else if r < timeout_rate + 0.006 {
         it.verdict = Verdict::Fail;
         it.outcome = Some(Outcome::OldAppRunning);
         it.failure_class = Some(class("dut.protocol.create.operation-failed"));
         it.message = Some("CREATE data answered OPERATION_FAILED".into());
-        it.failed_at = Some(FailureLocation { phase: Phase::Create, image: None, object: Some(ObjectRef::Data(2)), offset: Some(8_192), result: Some("OPERATION_FAILED".into()) });
-        it.evidence = evidence(rng, 2, "CREATE data #2 -> OPERATION_FAILED", "<warning> nrf_dfu_req_handler: Cannot allocate memory buffer!");
+        it.failed_at = Some(FailureLocation {
+            phase: Phase::Create,
+            image: None,
+            object: Some(ObjectRef::Data(2)),
+            offset: Some(8_192),
+            result: Some("OPERATION_FAILED".into()),
+        });
+        it.evidence = evidence(
+            rng,
+            2,
+            "CREATE data #2 -> OPERATION_FAILED",
+            "<warning> nrf_dfu_req_handler: Cannot allocate memory buffer!",
+        );
     } else if r < timeout_rate + 0.016 {
         it.verdict = Verdict::Flaky;
         it.retries = vec![Attempt {
             outcome: Some(Outcome::DfuMode),
             failure_class: class("dut.protocol.write.link-lost"),
             message: "link dropped during WRITE; reconnected and resumed".into(),
-            failed_at: Some(FailureLocation { phase: Phase::Write, image: None, object: Some(ObjectRef::Data(4)), offset: Some(17_408), result: None }),
+            failed_at: Some(FailureLocation {
+                phase: Phase::Write,
+                image: None,
+                object: Some(ObjectRef::Data(4)),
+                offset: Some(17_408),
+                result: None,
+            }),
             duration_ms: 14_000,
-            evidence: evidence(rng, 4, "WRITE data #4: disconnected (reason 0x08 supervision timeout)", "<info> nrf_ble_dfu: Disconnected"),
+            evidence: evidence(
+                rng,
+                4,
+                "WRITE data #4: disconnected (reason 0x08 supervision timeout)",
+                "<info> nrf_ble_dfu: Disconnected",
+            ),
         }];
     } else if r < timeout_rate + 0.02 {
         it.verdict = Verdict::Error;
         it.outcome = None;
         it.failure_class = Some(class("infra.adapter"));
-        it.message = Some(format!("hci0: connect to {dut} timed out (BlueZ org.bluez.Error.Failed)"));
+        it.message = Some(format!(
+            "hci0: connect to {dut} timed out (BlueZ org.bluez.Error.Failed)"
+        ));
         it.update_ms = None;
         let mut e = Evidence::default();
         e.event(0, "enter DFU: buttonless indication, GPREGRET=0xB1, reset");
         for (k, t) in [(1, 15_000), (2, 30_000), (3, 45_000)] {
             e.event(t, format!("connect attempt {k}: hci0 org.bluez.Error.Failed (le-connection-abort-by-local)"));
         }
-        e.event(45_100, "adapter health check failed: hci0 does not answer; iteration is a bench error");
+        e.event(
+            45_100,
+            "adapter health check failed: hci0 does not answer; iteration is a bench error",
+        );
         it.evidence = e;
     }
     it

@@ -57,7 +57,7 @@ pub fn is_regression(before: &Rate, now: &Rate) -> bool {
 impl Trend {
     /// Earlier nights (any order; sorted by start time) followed by this run.
     pub fn new(mut history: Vec<Night>, current: Night) -> Trend {
-        history.sort_by(|a, b| start_key(&a.wall_start).cmp(&start_key(&b.wall_start)));
+        history.sort_by_key(|n| start_key(&n.wall_start));
         history.push(current);
         let mut series: Vec<Series> = Vec::new();
         let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
@@ -132,7 +132,13 @@ mod tests {
         let its = (0..n)
             .map(|i| {
                 if i < fails {
-                    iteration("s", i, Verdict::Fail, Outcome::DfuMode, Some("dut.timeout.create"))
+                    iteration(
+                        "s",
+                        i,
+                        Verdict::Fail,
+                        Outcome::DfuMode,
+                        Some("dut.timeout.create"),
+                    )
                 } else {
                     iteration("s", i, Verdict::Pass, Outcome::Completed, None)
                 }
@@ -192,6 +198,10 @@ mod tests {
             night("now", "2026-09-01T00:00:00Z", 0, 10),
         );
         let labels: Vec<&str> = t.nights.iter().map(|(l, _)| l.as_str()).collect();
-        assert_eq!(labels, ["a", "b", "now"], "by instant, and this run last whatever its date");
+        assert_eq!(
+            labels,
+            ["a", "b", "now"],
+            "by instant, and this run last whatever its date"
+        );
     }
 }

@@ -35,7 +35,12 @@ pub fn histogram(values: &[f64]) -> Option<(f64, f64, Vec<u64>)> {
     Some((lo, step, counts))
 }
 
-fn frame(x_ticks: &[(f64, String)], y_ticks: &[(f64, String)], x_title: &str, y_title: &str) -> Markup {
+fn frame(
+    x_ticks: &[(f64, String)],
+    y_ticks: &[(f64, String)],
+    x_title: &str,
+    y_title: &str,
+) -> Markup {
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
     html! {
         @for (y, label) in y_ticks {
@@ -55,7 +60,14 @@ fn frame(x_ticks: &[(f64, String)], y_ticks: &[(f64, String)], x_title: &str, y_
 }
 
 /// A dashed vertical (or horizontal) marker with its label.
-fn marker(x1: f64, y1: f64, x2: f64, y2: f64, colour: &str, label: &str, lx: f64, ly: f64, anchor: &str) -> Markup {
+fn marker(
+    (x1, y1): (f64, f64),
+    (x2, y2): (f64, f64),
+    colour: &str,
+    label: &str,
+    (lx, ly): (f64, f64),
+    anchor: &str,
+) -> Markup {
     html! {
         line x1=(c(x1)) x2=(c(x2)) y1=(c(y1)) y2=(c(y2)) stroke=(colour) stroke-width="1.5" stroke-dasharray="5 3" {}
         text x=(c(lx)) y=(c(ly)) text-anchor=(anchor) font-size="11" style=(format!("fill:{colour}")) { (label) }
@@ -117,9 +129,9 @@ fn histogram_svg(lo: f64, step: f64, counts: &[u64], p50: f64, p95: f64) -> Mark
                     }
                 }
             }
-            (marker(sx(p50), TOP, sx(p50), H - BOTTOM, "#1b1f24", "p50", sx(p50) - 3.0, TOP + 10.0, "end"))
-            (marker(sx(p95), TOP, sx(p95), H - BOTTOM, "#b3261e", "p95", sx(p95) + 3.0,
-                if close { TOP + 22.0 } else { TOP + 10.0 }, "start"))
+            (marker((sx(p50), TOP), (sx(p50), H - BOTTOM), "#1b1f24", "p50", (sx(p50) - 3.0, TOP + 10.0), "end"))
+            (marker((sx(p95), TOP), (sx(p95), H - BOTTOM), "#b3261e", "p95",
+                (sx(p95) + 3.0, if close { TOP + 22.0 } else { TOP + 10.0 }), "start"))
         }
     }
 }
@@ -179,12 +191,19 @@ fn throughput_svg(s: &DutSeries, p50: f64) -> Markup {
         .map(|t| (sx(t - 1.0), tick_label(*t)))
         .collect();
     let y_ticks: Vec<(f64, String)> = yt.iter().map(|t| (sy(*t), tick_label(*t))).collect();
-    let line: Vec<String> = b.iter().map(|p| format!("{},{}", c(sx(p.0)), c(sy(p.1)))).collect();
+    let line: Vec<String> = b
+        .iter()
+        .map(|p| format!("{},{}", c(sx(p.0)), c(sy(p.1))))
+        .collect();
     let banded = s.throughput.len() > MAX_POINTS;
     let band: Vec<String> = b
         .iter()
         .map(|p| format!("{},{}", c(sx(p.0)), c(sy(p.3))))
-        .chain(b.iter().rev().map(|p| format!("{},{}", c(sx(p.0)), c(sy(p.2)))))
+        .chain(
+            b.iter()
+                .rev()
+                .map(|p| format!("{},{}", c(sx(p.0)), c(sy(p.2)))),
+        )
         .collect();
     html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(c(W)) viewBox=(format!("0 0 {} {}", c(W), c(H))) role="img" aria-label="Throughput across iterations" {
@@ -215,7 +234,7 @@ fn throughput_svg(s: &DutSeries, p50: f64) -> Markup {
                     }
                 }
             }
-            (marker(LEFT, sy(p50), W - RIGHT, sy(p50), "#1b1f24", "p50", W - RIGHT - 2.0, sy(p50) - 4.0, "end"))
+            (marker((LEFT, sy(p50)), (W - RIGHT, sy(p50)), "#1b1f24", "p50", (W - RIGHT - 2.0, sy(p50) - 4.0), "end"))
         }
     }
 }
@@ -226,7 +245,9 @@ mod tests {
 
     #[test]
     fn histogram_counts_every_value_once() {
-        let v: Vec<f64> = (0..1000).map(|i| 15_000.0 + (i % 97) as f64 * 37.0).collect();
+        let v: Vec<f64> = (0..1000)
+            .map(|i| 15_000.0 + (i % 97) as f64 * 37.0)
+            .collect();
         let (lo, step, counts) = histogram(&v).unwrap();
         assert_eq!(counts.iter().sum::<u64>(), 1000);
         assert!(lo <= 15_000.0 && lo + step * counts.len() as f64 > 15_000.0 + 96.0 * 37.0);

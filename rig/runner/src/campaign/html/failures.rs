@@ -80,8 +80,7 @@ fn classes(s: &Summary) -> Vec<(String, u64, BTreeMap<String, u64>)> {
         for (class, n) in &g.failure_classes {
             let e = by.entry(class.clone()).or_default();
             e.0 += n;
-            *e.1
-                .entry(format!("{} on {}/{}", g.sub_case, g.bench, g.dut))
+            *e.1.entry(format!("{} on {}/{}", g.sub_case, g.bench, g.dut))
                 .or_insert(0) += n;
         }
     }
@@ -91,7 +90,12 @@ fn classes(s: &Summary) -> Vec<(String, u64, BTreeMap<String, u64>)> {
         Ok(c) if c.is_infra() => 2,
         _ => 1,
     };
-    v.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    v.sort_by(|a, b| {
+        rank(&a.0)
+            .cmp(&rank(&b.0))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(&b.0))
+    });
     v
 }
 
@@ -149,6 +153,12 @@ pub fn section(s: &Summary, journals: &[Journal]) -> Markup {
 fn anchor(class: &str) -> String {
     class
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

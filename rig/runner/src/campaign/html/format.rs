@@ -8,8 +8,8 @@ pub fn pct(x: f64) -> String {
     let mut decimals = 1;
     loop {
         let s = format!("{:.*}", decimals, x * 100.0);
-        let rounds_to_end = (s.parse::<f64>() == Ok(100.0) && x < 1.0)
-            || (s.parse::<f64>() == Ok(0.0) && x > 0.0);
+        let rounds_to_end =
+            (s.parse::<f64>() == Ok(100.0) && x < 1.0) || (s.parse::<f64>() == Ok(0.0) && x > 0.0);
         if !rounds_to_end || decimals >= 4 {
             return s + "%";
         }

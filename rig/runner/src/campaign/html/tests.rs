@@ -19,7 +19,10 @@ fn cell<'a>(html: &'a str, row: &str, key: &str) -> &'a str {
     let at = html.find(row).unwrap_or_else(|| panic!("no {row}"));
     let rest = &html[at..];
     let k = format!("data-k=\"{key}\">");
-    let start = rest.find(&k).unwrap_or_else(|| panic!("no {key} after {row}")) + k.len();
+    let start = rest
+        .find(&k)
+        .unwrap_or_else(|| panic!("no {key} after {row}"))
+        + k.len();
     let rest = &rest[start..];
     let rest = rest.strip_prefix("<span class=\"rate\">").unwrap_or(rest);
     &rest[..rest.find('<').unwrap()]
@@ -27,7 +30,12 @@ fn cell<'a>(html: &'a str, row: &str, key: &str) -> &'a str {
 
 #[test]
 fn the_summary_numbers_appear_in_the_dut_and_case_tables() {
-    let js = [journal("a/journal.jsonl", header("bench-a", 42), mixed("env[prn=1]"), true)];
+    let js = [journal(
+        "a/journal.jsonl",
+        header("bench-a", 42),
+        mixed("env[prn=1]"),
+        true,
+    )];
     let html = page(&js, None);
     let row = "<tr data-bench=\"bench-a\" data-dut=\"dut0\">";
     assert_eq!(cell(&html, row, "iterations"), "10");
@@ -45,16 +53,27 @@ fn the_summary_numbers_appear_in_the_dut_and_case_tables() {
     let case_row = "data-sub-case=\"env[prn=1]\">";
     assert_eq!(cell(&html, case_row, "flake"), "11.1%");
     // The first example of the protocol failure, with its replay command and evidence.
-    assert!(html.contains("rig run suites/soak.yaml --seed 42 --replay &#39;env[prn=1]:6&#39;")
-        || html.contains("rig run suites/soak.yaml --seed 42 --replay 'env[prn=1]:6'"));
-    assert!(html.contains("&lt;info&gt; app: Inside main"), "evidence, escaped");
+    assert!(
+        html.contains("rig run suites/soak.yaml --seed 42 --replay &#39;env[prn=1]:6&#39;")
+            || html.contains("rig run suites/soak.yaml --seed 42 --replay 'env[prn=1]:6'")
+    );
+    assert!(
+        html.contains("&lt;info&gt; app: Inside main"),
+        "evidence, escaped"
+    );
     for chart in ["outcomes", "timeline", "update-duration", "throughput"] {
         let at = html
             .find(&format!("data-chart=\"{chart}\""))
             .unwrap_or_else(|| panic!("no {chart} chart"));
-        assert!(html[at..].find("<svg").is_some_and(|i| i < 200), "{chart} has no svg");
+        assert!(
+            html[at..].find("<svg").is_some_and(|i| i < 200),
+            "{chart} has no svg"
+        );
     }
-    assert!(!html.contains("data-chart=\"trend\""), "no trend without history");
+    assert!(
+        !html.contains("data-chart=\"trend\""),
+        "no trend without history"
+    );
 }
 
 #[test]
@@ -63,7 +82,8 @@ fn text_from_journals_cannot_inject_markup() {
     let mut its = mixed(&format!("x[{evil}]"));
     for it in &mut its {
         it.message = it.message.as_ref().map(|_| format!("</pre>{evil}"));
-        it.evidence.event(30, format!("\"><img src=x onerror=alert(2)>{evil}"));
+        it.evidence
+            .event(30, format!("\"><img src=x onerror=alert(2)>{evil}"));
         it.dut = format!("d\"{evil}");
     }
     let mut h = header("b'<iframe>", 1);
@@ -80,7 +100,10 @@ fn text_from_journals_cannot_inject_markup() {
     assert!(html.contains("&lt;/pre&gt;&lt;script&gt;"));
     assert_eq!(html.matches("<pre").count(), html.matches("</pre>").count());
     // Attribute values too: a quote cannot close data-dut.
-    assert!(html.contains("data-dut=\"d&quot;&lt;script&gt;"), "escaped in attributes");
+    assert!(
+        html.contains("data-dut=\"d&quot;&lt;script&gt;"),
+        "escaped in attributes"
+    );
 }
 
 /// A night of `n` iterations of `s` on dut0, the first `fails` failing.
@@ -88,7 +111,13 @@ fn night_journal(start: &str, fails: u32, n: u32) -> Journal {
     let its = (0..n)
         .map(|i| {
             if i < fails {
-                iteration("s", i, Verdict::Fail, Outcome::Stuck, Some("dut.timeout.create"))
+                iteration(
+                    "s",
+                    i,
+                    Verdict::Fail,
+                    Outcome::Stuck,
+                    Some("dut.timeout.create"),
+                )
             } else {
                 iteration("s", i, Verdict::Pass, Outcome::Completed, None)
             }
@@ -159,7 +188,13 @@ fn ten_thousand_iterations_stay_small_and_a_lone_failure_shows() {
     let its: Vec<_> = (0..10_000u32)
         .map(|i| {
             if i == 7_777 {
-                iteration("soak", i, Verdict::Fail, Outcome::Stuck, Some("dut.timeout.execute"))
+                iteration(
+                    "soak",
+                    i,
+                    Verdict::Fail,
+                    Outcome::Stuck,
+                    Some("dut.timeout.execute"),
+                )
             } else {
                 iteration("soak", i, Verdict::Pass, Outcome::Completed, None)
             }

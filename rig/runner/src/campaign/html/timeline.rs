@@ -156,7 +156,10 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!((r[1].first, r[1].last, r[1].shown), (5_000, 5_024, Timeout));
         assert_eq!(r[1].counts[&Pass], 24);
-        assert_eq!(tooltip(&r[1]), "iterations 5001–5025: 1 dut.timeout.*, 24 pass");
+        assert_eq!(
+            tooltip(&r[1]),
+            "iterations 5001–5025: 1 dut.timeout.*, 24 pass"
+        );
         assert_eq!(r[2].last, 9_999);
     }
 

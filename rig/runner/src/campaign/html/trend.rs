@@ -2,7 +2,7 @@
 //! with 95 % Wilson intervals, regressions (an interval entirely above the previous night's)
 //! in red.
 
-use super::format::{c, clip, interval, pct, ticks, tick_label};
+use super::format::{c, clip, interval, pct, tick_label, ticks};
 use crate::campaign::trend::{Series, Trend};
 use maud::{html, Markup};
 
@@ -76,7 +76,12 @@ pub fn section(t: &Trend) -> Markup {
 }
 
 fn chart(s: &Series, nights: usize) -> Markup {
-    let top = s.points.iter().map(|p| p.failure.high).fold(0.0, f64::max).max(0.01);
+    let top = s
+        .points
+        .iter()
+        .map(|p| p.failure.high)
+        .fold(0.0, f64::max)
+        .max(0.01);
     let (yt, y_end) = ticks(0.0, top, 2);
     let slot = (W - LEFT - RIGHT) / nights.max(1) as f64;
     let sx = |night: usize| LEFT + slot * (night as f64 + 0.5);

@@ -237,7 +237,15 @@ fn per_dut_rows_pool_their_sub_cases() {
     assert_eq!(s.duts.len(), 2);
     let d = &s.duts[0];
     assert_eq!(
-        (d.dut.as_str(), d.iterations, d.passed, d.failed, d.flaky, d.errors, d.bricked),
+        (
+            d.dut.as_str(),
+            d.iterations,
+            d.passed,
+            d.failed,
+            d.flaky,
+            d.errors,
+            d.bricked
+        ),
         ("dut0", 20, 12, 4, 2, 2, 2)
     );
     assert_eq!(d.success.unwrap(), Rate::wilson(12, 18).unwrap());
@@ -248,7 +256,10 @@ fn per_dut_rows_pool_their_sub_cases() {
         .collect();
     let u = d.update_ms.unwrap();
     assert_eq!(u.count, 20);
-    assert_eq!(u.p95, crate::campaign::stats::percentile(&pooled, 0.95).unwrap());
+    assert_eq!(
+        u.p95,
+        crate::campaign::stats::percentile(&pooled, 0.95).unwrap()
+    );
     assert_eq!((s.duts[1].dut.as_str(), s.duts[1].iterations), ("dut1", 10));
     let text = s.to_text();
     let row = text
