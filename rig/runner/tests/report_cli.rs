@@ -160,3 +160,54 @@ fn corrupt_journal_is_an_error_naming_the_line() {
     assert_eq!(code, 1);
     assert!(err.contains("no journal.jsonl in this directory"), "{err}");
 }
+
+#[test]
+fn report_html_with_history_shows_the_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let subs = ["random-interrupt[fault_action=reset]"];
+    let night1 = dir.path().join("night1");
+    let night2 = dir.path().join("night2");
+    common::write_journal(&night1, "bench-a", 42, &subs, 20, true);
+    common::write_journal(&night2, "bench-a", 43, &subs, 20, true);
+
+    let (code, _, err) = rig(&["report", night2.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("report.html"), "{err}");
+    let html = std::fs::read_to_string(night2.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("data-chart=\"trend\""));
+    // Evidence with markup characters arrives escaped.
+    assert!(
+        html.contains("&lt;size=4096&gt; &amp; &quot;go&quot;"),
+        "evidence"
+    );
+    for external in ["http://", "https://", "<script", "<link", "@import"] {
+        let outside_svg_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        assert!(
+            !outside_svg_ns.contains(external),
+            "{external} in a self-contained page"
+        );
+    }
+
+    let (code, _, err) = rig(&[
+        "report",
+        night2.to_str().unwrap(),
+        "--history",
+        night1.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The same rates both nights: a trend, no regression.
+    assert!(!err.contains("regression:"), "{err}");
+    let html = std::fs::read_to_string(night2.join("report.html")).unwrap();
+    assert!(html.contains("data-chart=\"trend\""));
+    assert!(html.contains("data-regressed=\"false\""));
+
+    let (code, _, err) = rig(&[
+        "report",
+        night2.to_str().unwrap(),
+        "--history",
+        dir.path().join("missing").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("missing"), "{err}");
+}

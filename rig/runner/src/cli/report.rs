@@ -1,9 +1,9 @@
-//! `rig report DIR... [--out DIR] [--json]`: rebuild junit.xml and summary.txt (and
-//! summary.json) from campaign journals.
+//! `rig report DIR... [--out DIR] [--history DIR...] [--json]`: rebuild junit.xml, summary.txt,
+//! summary.json and report.html from campaign journals.
 
 use anyhow::bail;
 use clap::Args;
-use rig::campaign::report::rebuild;
+use rig::campaign::report::rebuild_with_history;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,10 +13,16 @@ pub struct ReportArgs {
     /// (benches and nights), keeping benches and DUTs apart.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Where to write junit.xml, summary.txt and summary.json (default: the only input
-    /// directory).
+    /// Where to write junit.xml, summary.txt, summary.json and report.html (default: the only
+    /// input directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Earlier nights' campaign directories or journal files: report.html then shows each
+    /// sub-case's failure rate night by night and flags a regression where tonight's 95 %
+    /// interval lies entirely above the previous night's. Takes every following path, so give
+    /// it after the inputs (or repeat it: --history N1 --history N2).
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub history: Vec<PathBuf>,
     /// Print the summary as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -29,9 +35,17 @@ pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
         (None, [only]) => only.parent().map(PathBuf::from).unwrap_or_default(),
         (None, _) => bail!("several journals are merged into one report: give --out DIR"),
     };
-    let rebuilt = rebuild(&a.inputs)?;
+    let rebuilt = rebuild_with_history(&a.inputs, &a.history)?;
     for note in &rebuilt.notes {
         eprintln!("note: {note}");
+    }
+    if let Some(trend) = &rebuilt.trend {
+        for s in trend.regressions() {
+            eprintln!(
+                "regression: {} on {}/{}: failure rate above the previous night's (95 % intervals apart)",
+                s.sub_case, s.bench, s.dut
+            );
+        }
     }
     let written = rebuilt.write(&out)?;
     if a.json {

@@ -7,7 +7,10 @@
 //! stay apart while nights on one bench add up. Infrastructure errors are counted but kept out
 //! of the device rates.
 
+mod dut;
 mod text;
+
+pub use dut::DutStats;
 
 use super::failure_class::FailureClass;
 use super::journal::{HealingAction, IterationRecord, Journal, Record};
@@ -23,6 +26,10 @@ pub const FIRST_FAILURES: usize = 5;
 pub struct Summary {
     pub runs: Vec<RunInfo>,
     pub totals: Totals,
+    /// One row per DUT of each bench, all its sub-cases together.
+    #[serde(default)]
+    pub duts: Vec<DutStats>,
+    /// One row per sub-case on each DUT of each bench.
     pub groups: Vec<GroupStats>,
     /// Healing actions by kind, over all runs.
     pub healing: BTreeMap<String, u64>,
@@ -176,6 +183,9 @@ impl Summary {
         let mut groups: Vec<GroupStats> = Vec::new();
         let mut index: HashMap<(String, String, String), usize> = HashMap::new();
         let mut samples: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut duts: Vec<DutStats> = Vec::new();
+        let mut dut_index: HashMap<(String, String), usize> = HashMap::new();
+        let mut dut_samples: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
         let mut totals = Totals::default();
         let mut healing = BTreeMap::new();
         let mut quarantines = Vec::new();
@@ -219,11 +229,20 @@ impl Summary {
                 });
                 let g = &mut groups[gi];
                 add(g, it, j, &mut totals);
+                let di = *dut_index
+                    .entry((bench.clone(), it.dut.clone()))
+                    .or_insert_with(|| {
+                        duts.push(DutStats::new(g));
+                        dut_samples.push((Vec::new(), Vec::new()));
+                        duts.len() - 1
+                    });
                 if let Some(ms) = it.update_ms {
                     samples[gi].0.push(ms as f64);
+                    dut_samples[di].0.push(ms as f64);
                 }
                 if let Some(t) = it.throughput_bps() {
                     samples[gi].1.push(t);
+                    dut_samples[di].1.push(t);
                 }
             }
         }
@@ -234,10 +253,17 @@ impl Summary {
             g.flake = Rate::wilson(g.flaky, n);
             g.update_ms = Spread::of(update);
             g.throughput_bps = Spread::of(throughput);
+            if let Some(&di) = dut_index.get(&(g.bench.clone(), g.dut.clone())) {
+                duts[di].add_counts(g);
+            }
+        }
+        for (d, (update, throughput)) in duts.iter_mut().zip(&dut_samples) {
+            d.finish(update, throughput);
         }
         Summary {
             runs,
             totals,
+            duts,
             groups,
             healing,
             quarantines,

@@ -222,3 +222,49 @@ fn bricks_keep_their_replay_after_the_first_failures() {
         Some("dut.brick")
     );
 }
+
+#[test]
+fn per_dut_rows_pool_their_sub_cases() {
+    let mut its = mixed("a");
+    its.extend(mixed("b"));
+    let mut other = mixed("a");
+    for it in &mut other {
+        it.dut = "dut1".into();
+    }
+    its.extend(other);
+    let s = Summary::of(&[journal("j", header("bench-a", 1), its, true)]);
+    assert_eq!(s.groups.len(), 3);
+    assert_eq!(s.duts.len(), 2);
+    let d = &s.duts[0];
+    assert_eq!(
+        (
+            d.dut.as_str(),
+            d.iterations,
+            d.passed,
+            d.failed,
+            d.flaky,
+            d.errors,
+            d.bricked
+        ),
+        ("dut0", 20, 12, 4, 2, 2, 2)
+    );
+    assert_eq!(d.success.unwrap(), Rate::wilson(12, 18).unwrap());
+    // Percentiles of the pooled samples (each sub-case has 1000 + 100 i, i in 0..10).
+    let pooled: Vec<f64> = (0..10)
+        .chain(0..10)
+        .map(|i| 1000.0 + 100.0 * i as f64)
+        .collect();
+    let u = d.update_ms.unwrap();
+    assert_eq!(u.count, 20);
+    assert_eq!(
+        u.p95,
+        crate::campaign::stats::percentile(&pooled, 0.95).unwrap()
+    );
+    assert_eq!((s.duts[1].dut.as_str(), s.duts[1].iterations), ("dut1", 10));
+    let text = s.to_text();
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("bench-a") && l.contains("dut1"))
+        .unwrap_or_else(|| panic!("no per-DUT row for dut1 in\n{text}"));
+    assert!(row.contains("0.6667 (0.3542..0.8794)"), "{row}");
+}

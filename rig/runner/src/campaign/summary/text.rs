@@ -35,11 +35,65 @@ fn histogram<K: std::fmt::Display>(items: impl Iterator<Item = (K, u64)>) -> Str
         .join(", ")
 }
 
+fn bricked(n: u64) -> String {
+    if n > 0 {
+        format!("{n} !!!")
+    } else {
+        "0".into()
+    }
+}
+
+fn right_align(table: &mut Table, columns: std::ops::Range<usize>) {
+    for i in columns {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
 fn label(g: &GroupStats) -> String {
     format!("{} on {}/{}", g.sub_case, g.bench, g.dut)
 }
 
 impl Summary {
+    /// One row per DUT, all its sub-cases together.
+    fn dut_table(&self) -> String {
+        let mut table = Table::new();
+        table
+            .load_preset(PRESET)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        table.set_header(vec![
+            "bench",
+            "dut",
+            "iter",
+            "pass",
+            "fail",
+            "flaky",
+            "error",
+            "success (wilson95)",
+            "update p50/p95 s",
+            "B/s p50/p95",
+            "bricked",
+        ]);
+        for d in &self.duts {
+            table.add_row(vec![
+                d.bench.clone(),
+                d.dut.clone(),
+                d.iterations.to_string(),
+                d.passed.to_string(),
+                d.failed.to_string(),
+                d.flaky.to_string(),
+                d.errors.to_string(),
+                rate(&d.success),
+                spread(&d.update_ms, 1000.0, 2),
+                spread(&d.throughput_bps, 1.0, 0),
+                bricked(d.bricked),
+            ]);
+        }
+        right_align(&mut table, 2..11);
+        table.trim_fmt()
+    }
+
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let t = &self.totals;
@@ -83,6 +137,11 @@ impl Summary {
             t.iterations, t.passed, t.failed, t.flaky, t.errors, t.bricked
         );
 
+        if !self.duts.is_empty() {
+            out.push_str(&self.dut_table());
+            out.push_str("\n\n");
+        }
+
         let mut table = Table::new();
         table
             .load_preset(PRESET)
@@ -116,18 +175,10 @@ impl Summary {
                 rate(&g.flake),
                 spread(&g.update_ms, 1000.0, 2),
                 spread(&g.throughput_bps, 1.0, 0),
-                if g.bricked > 0 {
-                    format!("{} !!!", g.bricked)
-                } else {
-                    "0".into()
-                },
+                bricked(g.bricked),
             ]);
         }
-        for i in 3..13 {
-            if let Some(c) = table.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
+        right_align(&mut table, 3..13);
         out.push_str(&table.trim_fmt());
         out.push('\n');
 
