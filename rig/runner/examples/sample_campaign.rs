@@ -4,9 +4,10 @@
 //! produce, for looking at report.html and for scripts/report-page-test.sh before a real
 //! campaign exists.
 //!
-//! `cargo run -p rig --example sample_campaign -- DIR` writes DIR/night-1/ and DIR/night-2/
+//! `cargo run -p rig --example sample_campaign -- DIR [SOAK_ITERATIONS]` writes DIR/night-1/ and DIR/night-2/
 //! (each with journal.jsonl; night-2 also junit.xml, summary.txt, summary.json, report.html).
-//! On night 2, dut1 carries a defect: EXECUTE times out far more often, and once it bricks.
+//! SOAK_ITERATIONS (default 250) sizes the soak case, e.g. 5000 for a 10 000-update night per
+//! DUT pair. On night 2, dut1 carries a defect: EXECUTE times out far more often, and once it bricks.
 
 use rig::campaign::journal::*;
 use rig::campaign::report::rebuild_with_history;
@@ -263,14 +264,14 @@ fn iteration(rng: &mut Rng, night: u32, dut: &str, sub_case: &str, i: u32) -> It
     it
 }
 
-fn night(dir: &Path, night: u32) -> PathBuf {
+fn night(dir: &Path, night: u32, soak: u32) -> PathBuf {
     let out = dir.join(format!("night-{night}"));
     std::fs::create_dir_all(&out).expect("create the night's directory");
     let mut w = JournalWriter::create(&out.join(JOURNAL_FILE)).expect("create the journal");
     w.write(&Record::Header(header(night))).expect("write");
     let mut rng = Rng(u64::from(night) * 1_000_003);
     let mut n = 0;
-    for (sub_case, count) in [(SOAK, 250), (RESET, 120)] {
+    for (sub_case, count) in [(SOAK, soak), (RESET, 120)] {
         for i in 0..count {
             for dut in ["dut0", "dut1"] {
                 let it = iteration(&mut rng, night, dut, sub_case, i);
@@ -306,11 +307,19 @@ fn night(dir: &Path, night: u32) -> PathBuf {
 
 fn main() {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: sample_campaign DIR");
+        eprintln!("usage: sample_campaign DIR [SOAK_ITERATIONS]");
         std::process::exit(2);
     };
-    let first = night(&dir, 1);
-    let second = night(&dir, 2);
+    let soak = match std::env::args().nth(2).map(|s| s.parse::<u32>()) {
+        None => 250,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            eprintln!("SOAK_ITERATIONS must be a positive whole number");
+            std::process::exit(2);
+        }
+    };
+    let first = night(&dir, 1, soak);
+    let second = night(&dir, 2, soak);
     let rebuilt = rebuild_with_history(std::slice::from_ref(&second), &[first]).expect("rebuild");
     for p in rebuilt.write(&second).expect("write the reports") {
         println!("{}", p.display());

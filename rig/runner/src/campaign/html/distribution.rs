@@ -9,7 +9,8 @@ use maud::{html, Markup};
 const W: f64 = 560.0;
 const H: f64 = 230.0;
 const LEFT: f64 = 58.0;
-const RIGHT: f64 = 14.0;
+/// Room right of the plot for the p50 label of the throughput chart.
+const RIGHT: f64 = 34.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 40.0;
 /// About this many histogram bins.
@@ -234,7 +235,7 @@ fn throughput_svg(s: &DutSeries, p50: f64) -> Markup {
                     }
                 }
             }
-            (marker((LEFT, sy(p50)), (W - RIGHT, sy(p50)), "#1b1f24", "p50", (W - RIGHT - 2.0, sy(p50) - 4.0), "end"))
+            (marker((LEFT, sy(p50)), (W - RIGHT, sy(p50)), "#1b1f24", "p50", (W - RIGHT + 4.0, sy(p50) + 4.0), "start"))
         }
     }
 }

@@ -203,7 +203,7 @@ fn ten_thousand_iterations_stay_small_and_a_lone_failure_shows() {
     let js = [journal("j", header("bench-a", 1), its, true)];
     let html = page(&js, None);
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
-    assert!(html.contains("Each cell holds 25 iterations"));
+    assert!(html.contains("Each cell holds 25 iterations, stacked by share"));
     assert!(html.contains("iterations 7776–7800: 1 dut.timeout.*, 24 pass"));
     assert!(html.contains("9999 passed") || html.contains("<strong>9999</strong> passed"));
 }
