@@ -67,7 +67,8 @@ pub enum Command {
     /// Run a campaign: every case of a suite on every DUT of a bench (the virtual bench without
     /// --bench), with faults, read-back and verdicts; writes journal, JUnit, summary and HTML.
     Run(run::RunArgs),
-    /// Rebuild junit.xml and summary.txt from campaign journals (merging benches and nights).
+    /// Rebuild junit.xml, summary.txt/.json and report.html from campaign journals (merging
+    /// benches and nights; --history adds a trend over earlier nights).
     Report(report::ReportArgs),
 }
 
