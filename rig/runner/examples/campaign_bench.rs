@@ -7,14 +7,14 @@
 //! shipped suite. Peak memory is the process's VmHWM, read before and after so a growth with the
 //! number of iterations shows.
 
+use nrf_dfu::image::{write_intel_hex, Segments};
+use nrf_dfu::Chip;
 use rig::backend::shared::share;
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::run::virtual_dut::VirtualBenchDut;
 use rig::campaign::run::{run_campaign, CampaignOptions, StopFlag};
 use rig::campaign::suite::LoadedSuite;
 use rig::sim::images::{sample_app, SAMPLE_APP_BASE, TEST_KEY_PEM};
-use nrf_dfu::image::{write_intel_hex, Segments};
-use nrf_dfu::Chip;
 use std::path::Path;
 use std::time::Instant;
 use virtual_nrf52::{standin, Device};
@@ -38,17 +38,29 @@ fn main() {
     let iterations: Option<u32> = args.get(2).and_then(|a| a.parse().ok());
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, version) in [("app-a", 1), ("app-b", 2)] {
-        let img = standin::app_image(&sample_app(version), Chip::Nrf52832Qfaa, SAMPLE_APP_BASE, APP_SIZE)
-            .expect("100 KB stand-in app");
+        let img = standin::app_image(
+            &sample_app(version),
+            Chip::Nrf52832Qfaa,
+            SAMPLE_APP_BASE,
+            APP_SIZE,
+        )
+        .expect("100 KB stand-in app");
         let segs = Segments::from_runs([(SAMPLE_APP_BASE, img.as_slice())]).expect("segments");
-        std::fs::write(dir.path().join(format!("{name}.hex")), write_intel_hex(&segs)).expect("write hex");
+        std::fs::write(
+            dir.path().join(format!("{name}.hex")),
+            write_intel_hex(&segs),
+        )
+        .expect("write hex");
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let text = std::fs::read_to_string(root.join("suites/nightly-soak.yaml"))
         .expect("suite")
         .replace("../firmware/sim/app-a.hex", "app-a.hex")
         .replace("../firmware/sim/app-b.hex", "app-b.hex")
-        .replace("../firmware/sim/", &format!("{}/firmware/sim/", root.display()));
+        .replace(
+            "../firmware/sim/",
+            &format!("{}/firmware/sim/", root.display()),
+        );
     let path = dir.path().join("nightly-soak.yaml");
     std::fs::write(&path, text).expect("write suite");
     let suite = LoadedSuite::read(&path).expect("suite loads");
@@ -58,18 +70,32 @@ fn main() {
         replay: None,
         out_dir: dir.path().join("out"),
         defects: vec![],
-        bench: BenchInfo { name: "virtual".into(), kind: BenchKind::Virtual, file: None, host: None },
+        bench: BenchInfo {
+            name: "virtual".into(),
+            kind: BenchKind::Virtual,
+            file: None,
+            host: None,
+        },
         stop: StopFlag::default(),
         key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).expect("key"),
         suite_path: "suites/nightly-soak.yaml".into(),
     };
     let before = vm_hwm_kb();
     let wall = Instant::now();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
     let (result, simulated) = rt.block_on(async {
         let t0 = tokio::time::Instant::now();
         let d: Vec<VirtualBenchDut> = (1..=duts)
-            .map(|i| VirtualBenchDut::new(format!("virtual-{i}"), share(Device::new(Chip::Nrf52832Qfaa, u64::from(i)))))
+            .map(|i| {
+                VirtualBenchDut::new(
+                    format!("virtual-{i}"),
+                    share(Device::new(Chip::Nrf52832Qfaa, u64::from(i))),
+                )
+            })
             .collect();
         let r = run_campaign(&suite, d, &opts, &|_: rig::campaign::run::RunEvent<'_>| {}).await;
         (r, t0.elapsed())

@@ -131,32 +131,28 @@ fn the_same_seed_gives_the_same_journal() {
 /// Each defect of the catalogue, on the shipped suite case that exercises it: the rig must
 /// report at least one device failure of the class that names it.
 #[rstest]
-#[case(
-    Defect::AcceptDowngrade,
-    "bug-zoo",
-    "accept-downgrade",
-    "dut.verify.outcome"
-)]
+#[case(Defect::AcceptDowngrade, "accept-downgrade", "dut.verify.outcome")]
 #[case(
     Defect::StuckAfterCreateFailure,
-    "bug-zoo",
     "stuck-after-create-failure",
     "dut.protocol.create.link-lost"
 )]
+#[case(Defect::NoSettingsBackup, "no-settings-backup", "dut.verify.outcome")]
+#[case(Defect::SkipHashCheck, "skip-hash-check", "dut.verify.outcome")]
+#[case(Defect::GpregretLoop, "gpregret-loop", "dut.verify.running")]
 #[case(
-    Defect::NoSettingsBackup,
-    "bug-zoo",
-    "no-settings-backup",
-    "dut.verify.outcome"
+    Defect::LoseInitOnReset,
+    "lose-init-on-reset",
+    "dut.protocol.create.operation-not-permitted"
 )]
-fn each_defect_is_reported(
-    #[case] defect: Defect,
-    #[case] suite_name: &str,
-    #[case] case: &str,
-    #[case] class: &str,
-) {
+#[case(
+    Defect::CorruptResumeCrc,
+    "corrupt-resume-crc",
+    "dut.protocol.select.crc-mismatch"
+)]
+fn each_defect_is_reported(#[case] defect: Defect, #[case] case: &str, #[case] class: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let s = suite(suite_name, Some(case));
+    let s = suite("bug-zoo", Some(case));
     run(&s, 1, None, vec![defect], dir.path());
     let found = classes(dir.path());
     assert!(
@@ -238,4 +234,63 @@ fn a_killed_run_leaves_whole_lines_and_a_report_can_be_rebuilt() {
         .filter(|n| n.has_tag_name("testcase"))
         .count();
     assert!(cases >= 15, "{cases} test cases from the killed run");
+}
+
+/// The DevZone thread: on the SDK 12.3 / S132 3.0.0 / QFAB bench with the defect, the CREATE
+/// failure comes and goes, leaves the device silent (`stuck`), a power cycle brings it back, and
+/// the campaign goes on to report a rate; the control case without the defect passes.
+#[test]
+fn the_seed_thread_is_reproduced_and_recovered_by_power_cycles() {
+    use rig::campaign::journal::{HealingAction, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        &suite("seed-sdk12-qfab", None),
+        1,
+        Some(20),
+        vec![],
+        dir.path(),
+    );
+    let j = Journal::read(&dir.path().join("journal.jsonl")).unwrap();
+    let defect: Vec<_> = j
+        .iterations()
+        .filter(|i| i.case == "update-again-and-again")
+        .collect();
+    let failed: Vec<_> = defect
+        .iter()
+        .filter(|i| i.verdict == Verdict::Fail)
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.len() < defect.len(),
+        "intermittent: {} of {}",
+        failed.len(),
+        defect.len()
+    );
+    for f in &failed {
+        assert_eq!(f.outcome, Some(rig::campaign::outcome::Outcome::Stuck));
+        assert_eq!(
+            f.failure_class.unwrap().to_string(),
+            "dut.protocol.create.link-lost"
+        );
+    }
+    let healings = j
+        .records
+        .iter()
+        .filter(
+            |r| matches!(r, Record::Healing(h) if h.ok && h.action == HealingAction::PowerCycle),
+        )
+        .count();
+    assert!(
+        healings >= failed.len(),
+        "{healings} power cycles for {} stuck iterations",
+        failed.len()
+    );
+    assert!(j
+        .iterations()
+        .filter(|i| i.case == "update-again-and-again-healthy")
+        .all(|i| i.verdict == Verdict::Pass));
+    let text = r.rebuilt.summary.to_text();
+    assert!(
+        text.contains("update-again-and-again") && text.contains("wilson"),
+        "{text}"
+    );
 }

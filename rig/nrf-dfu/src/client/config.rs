@@ -83,6 +83,12 @@ pub struct DfuConfig {
     pub serial_ping: bool,
     /// Serial only: ask MTU_GET and derive the OBJECT_WRITE payload from it as nrfutil does.
     pub serial_mtu_query: bool,
+    /// On resume, EXECUTE an init packet the device already holds whole (nrfutil, Android and
+    /// iOS all do: "better executed twice than not at all"). Off: go straight to the data, as a
+    /// client may; a bootloader that restores its init command at boot (17.1
+    /// `nrf_dfu_req_handler_init`) takes the data either way, so a test rig turns this off to
+    /// check that it does.
+    pub reexecute_init: bool,
 }
 
 impl Default for DfuConfig {
@@ -100,6 +106,7 @@ impl Default for DfuConfig {
             sdk: None,
             serial_ping: true,
             serial_mtu_query: true,
+            reexecute_init: true,
         }
     }
 }

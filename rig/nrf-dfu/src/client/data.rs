@@ -33,6 +33,9 @@ pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
     let max = reply.max_size;
     link.object_count = len.div_ceil(max);
     let plan = plan_data(reply, firmware);
+    if matches!(plan, DataPlan::Start { offset } if offset < reply.offset) {
+        link.stats.resume_mismatches += 1;
+    }
     let prefix = PrefixCrc::new(firmware);
 
     // Where object creation starts, and a partial object to finish first.

@@ -33,6 +33,7 @@ pub(crate) async fn send_init_packet<T: Transport, S: ProgressSink>(
     match plan {
         InitPlan::Create => transfer(link, &span, Entry::Create).await?,
         InitPlan::Continue { from } => transfer(link, &span, Entry::ContinueAt(from)).await?,
+        InitPlan::ExecuteOnly if !link.config.reexecute_init => return Ok(plan),
         InitPlan::ExecuteOnly => {}
     }
     link.step(Phase::Execute, span.end).await?;

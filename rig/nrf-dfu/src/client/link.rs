@@ -29,6 +29,9 @@ pub struct LinkStats {
     pub busy_creates: u32,
     /// Resume EXECUTEs at an object boundary answered 0x08, taken as "already executed".
     pub already_executed: u32,
+    /// Resumes where the device held firmware bytes whose CRC disagreed with ours, so they
+    /// were sent again (on a link that does not corrupt data: the device's report was wrong).
+    pub resume_mismatches: u32,
 }
 
 /// Object data goes to flash through fstorage, which refuses writes whose length is not a

@@ -11,7 +11,6 @@ use super::executor::{Attempt, Executor, IterationSpec};
 use super::flash_ops::count_flash_ops;
 use super::healing::{heal, Healed};
 use super::images::ImageStore;
-use super::readback::ReadBack;
 use crate::campaign::failure_class::{FailureClass, InfraFault};
 use crate::campaign::journal::{
     self, BenchInfo, CaseStopRecord, Footer, Header, HealingRecord, IterationRecord, JournalWriter,
@@ -343,8 +342,7 @@ async fn run_dut<D: BenchDut>(
         return Ok(());
     }
     let fwid = {
-        let chip = dut.chip();
-        dut.with_probe(|p| ReadBack::read(p, chip))
+        super::readback::read_dut(dut)
             .ok()
             .and_then(|r| r.softdevice_fwid)
     };
@@ -450,9 +448,7 @@ async fn run_sub_case<D: BenchDut>(
         spec.single_bank = single_bank.unwrap_or(false);
     }
     spec.base_version = {
-        let chip = exec.dut.chip();
-        exec.dut
-            .with_probe(|p| ReadBack::read(p, chip))
+        super::readback::read_dut(exec.dut)
             .ok()
             .and_then(|r| r.app_version())
             .filter(|&v| v != u32::MAX)

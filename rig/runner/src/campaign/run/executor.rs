@@ -7,7 +7,6 @@ use super::events::{RunEvent, RunObserver};
 use super::images::{ImageStore, PackageKey, Prepared};
 use super::oracle::{classify, runs_new_app, UpdateFacts};
 use super::plan::{image_starts, plan, PlannedFault, Trigger};
-use super::readback::ReadBack;
 use super::rng::SplitMix64;
 use super::settings_page::settings_segments;
 use crate::backend::FlashOptions;
@@ -86,8 +85,10 @@ struct LastUpdate {
     faulted: bool,
     /// An expect step has judged this update.
     judged: bool,
-    /// The version the DUT runs when an app runs (observed).
+    /// What the device showed after the update.
     observed: Observed,
+    /// Something the device did wrong that the client recovered from.
+    finding: Option<StepFailure>,
 }
 
 pub struct Executor<'a, D: BenchDut> {
@@ -270,11 +271,38 @@ impl<D: BenchDut> Executor<'_, D> {
                 self.dut.sleep(Duration::from_millis(w.ms)).await;
                 Ok(())
             }
+            Step::Reset(r) => {
+                let gpregret = r.gpregret;
+                self.dut
+                    .with_probe(|p| {
+                        p.attach()?;
+                        if let Some(v) = gpregret {
+                            p.write_memory(
+                                nrf_dfu::memory_map::POWER_GPREGRET,
+                                &u32::from(v).to_le_bytes(),
+                            )?;
+                        }
+                        p.soft_reset()
+                    })
+                    .map_err(|e| {
+                        StepFailure::infra(
+                            InfraFault::Probe,
+                            format!("reset through SWD: {}", e.message),
+                        )
+                    })?;
+                let seen = self.dut.observe(SETTLE).await;
+                let note = gpregret.map_or(String::new(), |v| format!(" with GPREGRET {v:#04x}"));
+                a.evidence.event(
+                    self.t_ms(start),
+                    format!("reset{note}: {}", seen.describe()),
+                );
+                if let Some(l) = last.as_mut() {
+                    l.observed = seen;
+                }
+                Ok(())
+            }
             Step::Inspect => {
-                let rb = {
-                    let chip = self.dut.chip();
-                    self.dut.with_probe(|p| ReadBack::read(p, chip))
-                }?;
+                let rb = super::readback::read_dut(self.dut)?;
                 for line in rb.describe() {
                     a.evidence.event(self.t_ms(start), line);
                 }
@@ -373,8 +401,25 @@ impl<D: BenchDut> Executor<'_, D> {
     ) -> Result<(), StepFailure> {
         match how {
             EnterDfu::Swd => {
+                let chip = self.dut.chip();
+                let sdk12 = self.dut.bootloader().map(|b| b.0) == Some(SdkVersion::Sdk12);
                 self.dut
-                    .with_probe(|p| p.attach().and_then(|_| p.enter_dfu()))
+                    .with_probe(|p| -> Result<(), crate::backend::ProbeError> {
+                        p.attach()?;
+                        if !sdk12 {
+                            return p.enter_dfu();
+                        }
+                        let addr = chip.settings_address();
+                        let page = p.read_memory(addr, nrf_dfu::memory_map::PAGE_SIZE)?;
+                        let Some(flagged) = super::settings_page::enter_dfu_flag_page(&page) else {
+                            return Err(crate::backend::ProbeError::device(
+                                crate::backend::ProbeErrorKind::Memory,
+                                "the SDK 12 settings page does not decode: cannot set enter_buttonless_dfu",
+                            ));
+                        };
+                        p.flash(&[(addr, flagged)], FlashOptions { erase_all: false, verify: true }, &mut |_| {})?;
+                        p.soft_reset()
+                    })
                     .map_err(|e| {
                         StepFailure::infra(
                             InfraFault::Probe,
@@ -428,11 +473,7 @@ impl<D: BenchDut> Executor<'_, D> {
         start: Instant,
         sub_case: &str,
     ) -> Result<(), StepFailure> {
-        let before = {
-            let chip = self.dut.chip();
-            self.dut.with_probe(|p| ReadBack::read(p, chip))
-        }
-        .ok();
+        let before = super::readback::read_dut(self.dut).ok();
         let (prepared, sent_version, previous_version, previous_bank0) = if d.resume {
             let Some(l) = last.as_ref() else {
                 return Err(StepFailure::infra(
@@ -463,6 +504,16 @@ impl<D: BenchDut> Executor<'_, D> {
                 }
             }
         }
+        let prepared = match d.corrupt_byte {
+            Some(b) => {
+                a.evidence.event(
+                    self.t_ms(start),
+                    format!("firmware byte {b} flipped after signing"),
+                );
+                Rc::new(corrupt(&prepared, b))
+            }
+            None => prepared,
+        };
         let planned = d.fault.as_ref().map(|f| plan(f, &prepared.images, rng));
         if let Some(f) = &d.fault {
             a.planned_fault = Some(f.clone());
@@ -479,6 +530,7 @@ impl<D: BenchDut> Executor<'_, D> {
         let config = DfuConfig {
             prn: d.prn.unwrap_or(0),
             sdk: spec.sdk,
+            reexecute_init: d.reexecute_init.unwrap_or(true),
             ..DfuConfig::default()
         };
         let flash_op = match &planned {
@@ -566,11 +618,7 @@ impl<D: BenchDut> Executor<'_, D> {
         a.bytes += prepared.bytes;
         // The oracle: let the device settle, look at it, read it back.
         let observed = self.dut.observe(SETTLE).await;
-        let rb = {
-            let chip = self.dut.chip();
-            self.dut.with_probe(|p| ReadBack::read(p, chip))
-        }
-        .ok();
+        let rb = super::readback::read_dut(self.dut).ok();
         let facts = UpdateFacts {
             app_firmware: prepared.app_firmware.as_deref(),
             sent_version,
@@ -578,6 +626,11 @@ impl<D: BenchDut> Executor<'_, D> {
             reports: reports.as_deref(),
         };
         let outcome = classify(&observed, rb.as_ref(), &facts);
+        let finding = reports.as_deref().and_then(protocol_finding);
+        if let Some(f) = &finding {
+            a.evidence
+                .event(self.t_ms(start), format!("finding: {}", f.message));
+        }
         a.evidence.event(
             self.t_ms(start),
             format!("after the update: {} -> {outcome}", observed.describe()),
@@ -598,6 +651,7 @@ impl<D: BenchDut> Executor<'_, D> {
             faulted,
             judged: false,
             observed,
+            finding,
         });
         Ok(())
     }
@@ -650,10 +704,7 @@ impl<D: BenchDut> Executor<'_, D> {
         start: Instant,
     ) -> Result<(), StepFailure> {
         let observed = self.dut.observe(SETTLE).await;
-        let rb = {
-            let chip = self.dut.chip();
-            self.dut.with_probe(|p| ReadBack::read(p, chip))
-        }?;
+        let rb = super::readback::read_dut(self.dut)?;
         a.evidence
             .event(self.t_ms(start), format!("verify: {}", observed.describe()));
         let fail = |what, msg: String| Err(StepFailure::verify(what, msg));
@@ -748,7 +799,7 @@ impl<D: BenchDut> Executor<'_, D> {
 /// client's own error if it had one, silence as a timeout, otherwise the outcome itself.
 fn judge(l: &LastUpdate, allowed: &[Outcome]) -> Option<StepFailure> {
     if allowed.contains(&l.outcome) {
-        return None;
+        return l.finding.clone().map(|f| f.with_outcome(Some(l.outcome)));
     }
     let names: Vec<&str> = allowed.iter().map(|o| o.label()).collect();
     let text = format!("outcome {} (expected {})", l.outcome, names.join(" or "));
@@ -852,4 +903,44 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
         }
         Control::Abort
     }
+}
+
+/// The same update with one firmware byte of the application flipped after signing.
+fn corrupt(p: &Prepared, byte: u32) -> Prepared {
+    let mut images = p.images.clone();
+    let app = images
+        .iter_mut()
+        .find(|i| i.kind == nrf_dfu::client::ImageKind::Application)
+        .or(None);
+    let mut app_firmware = p.app_firmware.clone();
+    if let Some(img) = app {
+        if !img.firmware.is_empty() {
+            let at = byte as usize % img.firmware.len();
+            img.firmware[at] ^= 0x5A;
+            app_firmware = Some(img.firmware.clone());
+        }
+    }
+    Prepared {
+        images,
+        app_firmware,
+        app_version: p.app_version,
+        bytes: p.bytes,
+    }
+}
+
+/// What the client recovered from that a correct device never makes it do: a CRC reported on
+/// resume for held bytes that do not match what was sent (the link does not corrupt data, so the
+/// device's report was wrong). The update may still have worked; the device is wrong all the
+/// same. (Lost bytes are not such a finding: the SDK's BLE transport drops writes whenever its
+/// RX buffers or fstorage queue run out, facts §9 item 1.)
+fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFailure> {
+    use crate::campaign::failure_class::{FailureClass, ProtocolResult};
+    let mismatches: u32 = reports.iter().map(|r| r.stats.resume_mismatches).sum();
+    if mismatches > 0 {
+        return Some(StepFailure::new(
+            FailureClass::Protocol { phase: Phase::Select, result: ProtocolResult::CrcMismatch },
+            format!("on resume the device reported a CRC that does not match the {mismatches} partial object(s) it held; they were sent again"),
+        ));
+    }
+    None
 }

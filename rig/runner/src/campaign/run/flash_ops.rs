@@ -71,9 +71,7 @@ pub async fn count_flash_ops<D: BenchDut>(
         )));
     }
     spec.sd_fwid = {
-        let chip = exec.dut.chip();
-        exec.dut
-            .with_probe(|p| super::readback::ReadBack::read(p, chip))
+        super::readback::read_dut(exec.dut)
             .ok()
             .and_then(|r| r.softdevice_fwid)
     };

@@ -5,7 +5,7 @@
 use super::dut::Observed;
 use super::readback::ReadBack;
 use crate::campaign::outcome::Outcome;
-use nrf_dfu::client::{DataPlan, ImageReport, InitPlan};
+use nrf_dfu::client::{DataPlan, ImageReport};
 
 /// What the oracle knows about the update it judges.
 #[derive(Debug, Clone, Default)]
@@ -28,12 +28,13 @@ pub fn runs_new_app(observed: &Observed, rb: &ReadBack, facts: &UpdateFacts<'_>)
         && facts.app_firmware.is_none_or(|fw| rb.bank0_holds(fw))
 }
 
-/// Whether a resume step continued from what the device held (resumed) or sent everything
-/// again (restarted).
+/// Whether a resume step continued the firmware from what the device held (resumed) or sent
+/// it all again (restarted). A kept init packet alone is not a resume: a device that lost every
+/// data object it had acknowledged made the client restart the transfer.
 fn continued(reports: &[ImageReport]) -> bool {
-    reports.iter().any(|r| {
-        !matches!(r.init, InitPlan::Create) || !matches!(r.data, DataPlan::Start { offset: 0 })
-    })
+    reports
+        .iter()
+        .any(|r| !matches!(r.data, DataPlan::Start { offset: 0 }))
 }
 
 /// The device's state after an update (and its fault, if any).

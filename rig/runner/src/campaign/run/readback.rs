@@ -10,7 +10,7 @@ use nrf_dfu::memory_map::{
     SOFTDEVICE_START,
 };
 use nrf_dfu::settings::{BankCode, SettingsLayout, SettingsPage};
-use nrf_dfu::Chip;
+use nrf_dfu::{Chip, SdkVersion};
 
 /// Largest bank 0 the rig reads back (the whole app region of a QFAA).
 const MAX_BANK: u32 = 512 * 1024;
@@ -45,13 +45,22 @@ fn probe_failure(what: &str, e: ProbeError) -> StepFailure {
     f
 }
 
-fn decode(page: &[u8]) -> Option<SettingsPage> {
-    let layout = SettingsLayout::detect(page).ok()?;
+/// Decode with the installed bootloader's layout when known: SDK 12 and v1 pages both say
+/// settings_version 1, so the bytes alone cannot tell them apart.
+fn decode(page: &[u8], sdk: Option<SdkVersion>) -> Option<SettingsPage> {
+    let layout = match sdk {
+        Some(sdk) => SettingsLayout::for_sdk(sdk),
+        None => SettingsLayout::detect(page).ok()?,
+    };
     SettingsPage::decode(page, layout).ok()
 }
 
 impl ReadBack {
-    pub fn read(probe: &mut dyn Probe, chip: Chip) -> Result<ReadBack, StepFailure> {
+    pub fn read(
+        probe: &mut dyn Probe,
+        chip: Chip,
+        sdk: Option<SdkVersion>,
+    ) -> Result<ReadBack, StepFailure> {
         probe.attach().map_err(|e| probe_failure("attaching", e))?;
         let head = probe
             .read_memory(0, SOFTDEVICE_START + SD_INFO_STRUCT_OFFSET + 0x100)
@@ -61,7 +70,7 @@ impl ReadBack {
         let page = probe
             .read_memory(chip.settings_address(), PAGE_SIZE)
             .map_err(|e| probe_failure("reading the settings page", e))?;
-        let settings = decode(&page);
+        let settings = decode(&page, sdk);
         let settings_valid = settings.as_ref().is_some_and(|s| s.validate().is_ok());
         let backup = probe
             .read_memory(chip.mbr_params_address(), PAGE_SIZE)
@@ -70,7 +79,7 @@ impl ReadBack {
         let backup_valid = if backup.iter().all(|&b| b == 0xFF) {
             None
         } else {
-            Some(decode(&backup).is_some_and(|s| s.validate().is_ok()))
+            Some(decode(&backup, sdk).is_some_and(|s| s.validate().is_ok()))
         };
         let bank0_flash_crc = match &settings {
             Some(s) if s.bank_0.image_size > 0 && s.bank_0.image_size <= MAX_BANK => {
@@ -154,4 +163,11 @@ impl ReadBack {
         ));
         out
     }
+}
+
+/// Read `dut` back with its bootloader's settings layout.
+pub fn read_dut<D: super::dut::BenchDut>(dut: &mut D) -> Result<ReadBack, StepFailure> {
+    let chip = dut.chip();
+    let sdk = dut.bootloader().map(|b| b.0);
+    dut.with_probe(|p| ReadBack::read(p, chip, sdk))
 }

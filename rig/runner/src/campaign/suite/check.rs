@@ -241,7 +241,7 @@ fn steps(c: &mut Checker, steps: &[Step], list: &YamlPath, setup: bool) {
                     );
                 }
             }
-            Step::EnterDfu(_) | Step::Wait(_) | Step::Inspect => {}
+            Step::EnterDfu(_) | Step::Wait(_) | Step::Inspect | Step::Reset(_) => {}
         }
     }
 }

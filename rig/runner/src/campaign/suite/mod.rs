@@ -24,7 +24,7 @@ pub use image_ref::{ImageRef, StandIn};
 pub use load::LoadedSuite;
 pub use step::{
     DfuStep, EnterDfu, Erase, ExpectStep, ExpectedVersion, FlashStep, PowerAction, PowerStep,
-    Running, Step, StepKind, Transport, VerifyStep, VersionStrategy, WaitStep,
+    ResetStep, Running, Step, StepKind, Transport, VerifyStep, VersionStrategy, WaitStep,
 };
 pub use sweep::{FlashOps, SubCase, Sweep, SweepValue};
 
@@ -135,7 +135,7 @@ impl StepTimeouts {
             StepKind::EnterDfu => self.enter_dfu_ms,
             StepKind::Verify => self.verify_ms,
             StepKind::Power => self.power_ms,
-            StepKind::Inspect => self.inspect_ms,
+            StepKind::Inspect | StepKind::Reset => self.inspect_ms,
             StepKind::Expect | StepKind::Wait => None,
         })
     }

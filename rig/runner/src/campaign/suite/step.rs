@@ -25,6 +25,9 @@ pub enum Step {
     EnterDfu(EnterDfu),
     /// Pause.
     Wait(WaitStep),
+    /// Reset the device through SWD, optionally leaving a value in GPREGRET first (what an
+    /// application that uses GPREGRET for its own flags leaves behind).
+    Reset(ResetStep),
     /// Read settings page, UICR, app CRC, GPREGRET, RESETREAS into the iteration's evidence.
     Inspect,
 }
@@ -41,6 +44,7 @@ impl Step {
             Step::EnterDfu(_) => StepKind::EnterDfu,
             Step::Wait(_) => StepKind::Wait,
             Step::Inspect => StepKind::Inspect,
+            Step::Reset(_) => StepKind::Reset,
         }
     }
 
@@ -66,6 +70,7 @@ pub enum StepKind {
     EnterDfu,
     Wait,
     Inspect,
+    Reset,
 }
 
 impl StepKind {
@@ -79,6 +84,7 @@ impl StepKind {
             StepKind::EnterDfu => "enter_dfu",
             StepKind::Wait => "wait",
             StepKind::Inspect => "inspect",
+            StepKind::Reset => "reset",
         }
     }
 }
@@ -163,6 +169,14 @@ pub struct DfuStep {
     pub resume: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// Flip this byte of the firmware after the package is signed: the image no longer matches
+    /// the init packet's hash, which the bootloader must refuse at the final EXECUTE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt_byte: Option<u32>,
+    /// On resume, EXECUTE an init packet the device holds whole (default true, as nrfutil and
+    /// the mobile libraries do); false checks that the bootloader restored it at boot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reexecute_init: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
 }
@@ -276,6 +290,14 @@ pub enum EnterDfu {
     Buttonless,
     /// GPREGRET = 0xB1 and a soft reset through SWD.
     Swd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetStep {
+    /// Written to GPREGRET (through SWD) before the soft reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpregret: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
