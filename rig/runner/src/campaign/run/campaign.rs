@@ -182,7 +182,6 @@ pub async fn run_campaign<D: BenchDut>(
             wall_end: now_text(),
         }),
     )?;
-    drop(shared);
     drop(journal);
     let rebuilt =
         report::rebuild(std::slice::from_ref(dir)).map_err(|e| RunError::Bench(e.to_string()))?;

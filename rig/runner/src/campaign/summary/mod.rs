@@ -53,6 +53,9 @@ pub struct RunInfo {
     pub complete: bool,
     /// A partial last line was dropped (the run was killed while writing).
     pub truncated: bool,
+    /// Why the campaign ended, from its footer (`interrupted` after SIGINT/SIGTERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -205,6 +208,11 @@ impl Summary {
                 iterations: j.iterations().count() as u64,
                 complete: j.footer.is_some(),
                 truncated: j.truncated.is_some(),
+                stopped: j
+                    .footer
+                    .as_ref()
+                    .and_then(|f| serde_json::to_value(f.stopped).ok())
+                    .and_then(|v| v.as_str().map(str::to_string)),
             });
             for r in &j.records {
                 match r {

@@ -107,6 +107,9 @@ impl Summary {
         out.push_str("rig campaign summary\n\n");
         for r in &self.runs {
             let state = match (r.complete, r.truncated) {
+                (true, _) if r.stopped.as_deref() == Some("interrupted") => {
+                    "stopped by a signal (the iterations it finished are all here)"
+                }
                 (true, _) => "complete",
                 (false, true) => "interrupted (partial last line dropped)",
                 (false, false) => "interrupted (no footer)",

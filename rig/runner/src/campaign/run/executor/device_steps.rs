@@ -1,0 +1,155 @@
+//! Steps on the device itself: flashing through SWD and entering DFU mode.
+
+use super::*;
+
+impl<D: BenchDut> Executor<'_, D> {
+    pub(super) async fn flash(
+        &mut self,
+        f: &FlashStep,
+        a: &mut Attempt,
+        start: Instant,
+    ) -> Result<(), StepFailure> {
+        let mut runs: Vec<(u32, Vec<u8>)> = Vec::new();
+        for r in f.images() {
+            let segs = self
+                .store
+                .segments(r)
+                .map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
+            runs.extend(segs.runs().map(|(ad, d)| (ad, d.to_vec())));
+        }
+        let app_settings = match (&f.app, f.settings) {
+            (Some(app), None | Some(true)) => Some(app.clone()),
+            _ => None,
+        };
+        let chip = self.dut.chip();
+        let sdk = self.dut.bootloader().map(|b| b.0);
+        if let Some(app) = app_settings {
+            let fw = self
+                .store
+                .firmware(&app)
+                .map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
+            let version = match &app {
+                crate::campaign::suite::ImageRef::StandIn(s) => s.app_version().unwrap_or(1),
+                _ => 1,
+            };
+            let sdk = f
+                .bootloader
+                .as_ref()
+                .and_then(|b| match b {
+                    crate::campaign::suite::ImageRef::StandIn(
+                        crate::campaign::suite::StandIn::Bootloader { sdk, .. },
+                    ) => Some(*sdk),
+                    _ => None,
+                })
+                .or(sdk);
+            runs.extend(settings_segments(chip, sdk, &fw.bin, version)?);
+        }
+        let report = self.dut.with_probe(|probe| -> Result<_, StepFailure> {
+            probe.attach().map_err(|e| {
+                StepFailure::infra(InfraFault::Probe, format!("attaching: {}", e.message))
+            })?;
+            let report = probe
+                .flash(
+                    &runs,
+                    FlashOptions {
+                        erase_all: f.erase == Erase::All,
+                        verify: true,
+                    },
+                    &mut |_| {},
+                )
+                .map_err(|e| {
+                    StepFailure::infra(InfraFault::Probe, format!("flashing: {}", e.message))
+                })?;
+            probe.soft_reset().map_err(|e| {
+                StepFailure::infra(
+                    InfraFault::Probe,
+                    format!("reset after flashing: {}", e.message),
+                )
+            })?;
+            Ok(report)
+        })?;
+        a.evidence.event(
+            self.t_ms(start),
+            format!(
+                "flashed {} bytes through SWD{}",
+                report.bytes,
+                if report.erased_all {
+                    " after erase-all"
+                } else {
+                    ""
+                }
+            ),
+        );
+        let seen = self.dut.observe(SETTLE).await;
+        a.evidence.event(self.t_ms(start), seen.describe());
+        Ok(())
+    }
+
+    pub(super) async fn enter_dfu(
+        &mut self,
+        how: EnterDfu,
+        a: &mut Attempt,
+        start: Instant,
+    ) -> Result<(), StepFailure> {
+        match how {
+            EnterDfu::Swd => {
+                let chip = self.dut.chip();
+                let sdk12 = self.dut.bootloader().map(|b| b.0) == Some(SdkVersion::Sdk12);
+                self.dut
+                    .with_probe(|p| -> Result<(), crate::backend::ProbeError> {
+                        p.attach()?;
+                        if !sdk12 {
+                            return p.enter_dfu();
+                        }
+                        let addr = chip.settings_address();
+                        let page = p.read_memory(addr, nrf_dfu::memory_map::PAGE_SIZE)?;
+                        let Some(flagged) = crate::campaign::run::settings_page::enter_dfu_flag_page(&page) else {
+                            return Err(crate::backend::ProbeError::device(
+                                crate::backend::ProbeErrorKind::Memory,
+                                "the SDK 12 settings page does not decode: cannot set enter_buttonless_dfu",
+                            ));
+                        };
+                        p.flash(&[(addr, flagged)], FlashOptions { erase_all: false, verify: true }, &mut |_| {})?;
+                        p.soft_reset()
+                    })
+                    .map_err(|e| {
+                        StepFailure::infra(
+                            InfraFault::Probe,
+                            format!("GPREGRET + reset through SWD: {}", e.message),
+                        )
+                    })?;
+            }
+            EnterDfu::Buttonless => {
+                let seen = self.dut.observe(SETTLE).await;
+                match seen {
+                    Observed::App { .. } => self.dut.enter_dfu_buttonless(SETTLE).await?,
+                    Observed::Bootloader => {
+                        a.evidence.event(
+                            self.t_ms(start),
+                            "already in DFU mode: buttonless entry not needed",
+                        );
+                        return Ok(());
+                    }
+                    other => {
+                        return Err(StepFailure::timeout(
+                            Phase::EnterDfu,
+                            format!("buttonless entry: {}", other.describe()),
+                        ))
+                    }
+                }
+            }
+        }
+        let seen = self.dut.observe(SETTLE).await;
+        a.evidence.event(
+            self.t_ms(start),
+            format!("enter DFU ({how:?}): {}", seen.describe()).to_lowercase(),
+        );
+        if seen != Observed::Bootloader {
+            return Err(StepFailure::timeout(
+                Phase::EnterDfu,
+                format!("the device did not enter DFU mode: {}", seen.describe()),
+            ));
+        }
+        Ok(())
+    }
+}

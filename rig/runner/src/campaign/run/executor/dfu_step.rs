@@ -1,0 +1,281 @@
+//! The dfu step: prepare the package, plan the fault, run the client beside the fault
+//! watcher, then let the oracle judge the device.
+
+use super::*;
+
+impl<D: BenchDut> Executor<'_, D> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn dfu(
+        &mut self,
+        spec: &IterationSpec,
+        d: &DfuStep,
+        last: &mut Option<LastUpdate>,
+        next_index: &mut u32,
+        rng: &mut SplitMix64,
+        a: &mut Attempt,
+        start: Instant,
+        sub_case: &str,
+    ) -> Result<(), StepFailure> {
+        let before = crate::campaign::run::readback::read_dut(self.dut).ok();
+        let (prepared, sent_version, previous_version, previous_bank0) = if d.resume {
+            let Some(l) = last.as_ref() else {
+                return Err(StepFailure::infra(
+                    InfraFault::Host,
+                    "`resume: true` without an update before it",
+                ));
+            };
+            (
+                l.prepared.clone(),
+                l.sent_version,
+                l.previous_version,
+                l.previous_bank0,
+            )
+        } else {
+            let prepared = self.prepare(spec, d, next_index)?;
+            let v = prepared.app_version;
+            (
+                prepared,
+                v,
+                before.as_ref().and_then(|b| b.app_version()),
+                before.as_ref().and_then(|b| b.bank0_identity()),
+            )
+        };
+        if d.fault.is_some() && !d.resume {
+            if let (Some(fw), Some(prev)) = (prepared.app_firmware.as_deref(), previous_bank0) {
+                if prev == (fw.len() as u32, nrf_dfu::crc::crc32(fw)) {
+                    a.evidence.event(self.t_ms(start), "warning: bank 0 already holds this image, so an interrupted update cannot be told from a completed one: alternate two images");
+                }
+            }
+        }
+        let prepared = match d.corrupt_byte {
+            Some(b) => {
+                a.evidence.event(
+                    self.t_ms(start),
+                    format!("firmware byte {b} flipped after signing"),
+                );
+                Rc::new(corrupt(&prepared, b))
+            }
+            None => prepared,
+        };
+        let planned = d.fault.as_ref().map(|f| plan(f, &prepared.images, rng));
+        if let Some(f) = &d.fault {
+            a.planned_fault = Some(f.clone());
+        }
+        if let Some(p) = &planned {
+            a.evidence
+                .event(self.t_ms(start), format!("fault planned: {p}"));
+        }
+        let link = self
+            .dut
+            .connect_dfu(SETTLE, d.mtu)
+            .await
+            .map_err(|f| f.with_outcome(None))?;
+        let config = DfuConfig {
+            prn: d.prn.unwrap_or(0),
+            sdk: spec.sdk,
+            reexecute_init: d.reexecute_init.unwrap_or(true),
+            ..DfuConfig::default()
+        };
+        let flash_op = match &planned {
+            Some(PlannedFault {
+                trigger: Trigger::FlashOp(n),
+                action,
+            }) => {
+                if !self.dut.sees_flash_ops() {
+                    return Err(StepFailure::infra(
+                        InfraFault::Host,
+                        "a fault at a flash operation needs a virtual DUT",
+                    ));
+                }
+                Some((*n, *action))
+            }
+            _ => None,
+        };
+        let mut watcher = self.dut.injector();
+        let sink = FaultSink {
+            planned: planned.clone(),
+            injector: self.dut.injector(),
+            starts: image_starts(&prepared.images),
+            started: Instant::now(),
+            fired: None,
+            t0: start,
+            evidence: &mut a.evidence,
+            observer: self.observer,
+            dut: self.dut.name().to_string(),
+            sub_case,
+            last_phase: None,
+        };
+        let update_start = Instant::now();
+        let mut client = DfuClient::with_sink(link, config, sink);
+        let flash_cut = std::cell::RefCell::new(None);
+        let result = match flash_op {
+            None => client.update(&prepared.images).await,
+            Some((n, action)) => {
+                let watch = async {
+                    *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
+                    // Then let the client meet the consequences on its own.
+                    std::future::pending().await
+                };
+                tokio::select! {
+                    r = client.update(&prepared.images) => r,
+                    r = watch => r,
+                }
+            }
+        };
+        let flash_cut = flash_cut.into_inner();
+        let (mut link, sink) = client.into_parts();
+        let fired = sink.fired.clone();
+        let inject_error = sink.inject_error();
+        drop(sink);
+        // A dropped link is the fault itself; otherwise close politely so the next connect is clean.
+        let _ = link.close().await;
+        drop(link);
+        let elapsed = update_start.elapsed();
+        a.update = Some(a.update.unwrap_or_default() + elapsed);
+        inject_error?;
+        let faulted = fired.is_some() || flash_cut.is_some();
+        if let Some(what) = &flash_cut {
+            a.evidence.event(self.t_ms(start), format!("FAULT {what}"));
+        }
+        if planned.is_some() && !faulted {
+            a.evidence.event(
+                self.t_ms(start),
+                "the planned fault point was never reached",
+            );
+        }
+        let (client_ok, client_error, reports) = match &result {
+            Ok(r) => (true, None, Some(r.clone())),
+            Err(DfuError::Aborted { .. }) if faulted => (false, None, None),
+            Err(e) if faulted && flash_cut.is_some() => {
+                a.evidence
+                    .event(self.t_ms(start), format!("client after the cut: {e}"));
+                (false, None, None)
+            }
+            Err(e) => {
+                a.evidence.event(self.t_ms(start), format!("client: {e}"));
+                (false, Some(StepFailure::from_dfu(e)), None)
+            }
+        };
+        a.bytes += prepared.bytes;
+        // The oracle: let the device settle, look at it, read it back.
+        let observed = self.dut.observe(SETTLE).await;
+        let rb = crate::campaign::run::readback::read_dut(self.dut).ok();
+        let facts = UpdateFacts {
+            app_firmware: prepared.app_firmware.as_deref(),
+            sent_version,
+            resume_step: d.resume,
+            reports: reports.as_deref(),
+        };
+        let outcome = classify(&observed, rb.as_ref(), &facts);
+        let finding = reports.as_deref().and_then(protocol_finding);
+        if let Some(f) = &finding {
+            a.evidence
+                .event(self.t_ms(start), format!("finding: {}", f.message));
+        }
+        a.evidence.event(
+            self.t_ms(start),
+            format!("after the update: {} -> {outcome}", observed.describe()),
+        );
+        if let Some(rb) = &rb {
+            for line in rb.describe() {
+                a.evidence.event(self.t_ms(start), line);
+            }
+        }
+        *last = Some(LastUpdate {
+            prepared,
+            sent_version,
+            previous_version,
+            previous_bank0,
+            outcome,
+            client_error,
+            client_ok,
+            faulted,
+            judged: false,
+            observed,
+            finding,
+        });
+        Ok(())
+    }
+
+    pub(super) fn prepare(
+        &mut self,
+        spec: &IterationSpec,
+        d: &DfuStep,
+        next_index: &mut u32,
+    ) -> Result<Rc<Prepared>, StepFailure> {
+        let host = |e: crate::campaign::run::error::RunError| {
+            StepFailure::infra(InfraFault::Host, e.to_string())
+        };
+        if let Some(p) = &d.package {
+            return self.store.package_file(p).map_err(host);
+        }
+        let Some(image) = &d.image else {
+            return Err(StepFailure::infra(
+                InfraFault::Host,
+                "dfu step without package, image or resume",
+            ));
+        };
+        let next = |next_index: &mut u32| {
+            let v = spec.base_version + 1 + spec.iteration * spec.next_per_iteration + *next_index;
+            *next_index += 1;
+            v
+        };
+        let (version, debug) = match d.version {
+            Some(VersionStrategy::Fixed(v)) => (v, false),
+            Some(VersionStrategy::Debug) => (next(next_index), true),
+            Some(VersionStrategy::Next) | None => (next(next_index), false),
+        };
+        let sd_req = d
+            .sd_req
+            .clone()
+            .unwrap_or_else(|| vec![spec.sd_fwid.unwrap_or(0xFFFE)]);
+        self.store
+            .package(&PackageKey {
+                image: image.clone(),
+                version,
+                sd_req,
+                debug,
+            })
+            .map_err(host)
+    }
+}
+
+/// The same update with one firmware byte of the application flipped after signing.
+fn corrupt(p: &Prepared, byte: u32) -> Prepared {
+    let mut images = p.images.clone();
+    let app = images
+        .iter_mut()
+        .find(|i| i.kind == nrf_dfu::client::ImageKind::Application)
+        .or(None);
+    let mut app_firmware = p.app_firmware.clone();
+    if let Some(img) = app {
+        if !img.firmware.is_empty() {
+            let at = byte as usize % img.firmware.len();
+            img.firmware[at] ^= 0x5A;
+            app_firmware = Some(img.firmware.clone());
+        }
+    }
+    Prepared {
+        images,
+        app_firmware,
+        app_version: p.app_version,
+        bytes: p.bytes,
+    }
+}
+
+/// What the client recovered from that a correct device never makes it do: a CRC reported on
+/// resume for held bytes that do not match what was sent (the link does not corrupt data, so the
+/// device's report was wrong). The update may still have worked; the device is wrong all the
+/// same. (Lost bytes are not such a finding: the SDK's BLE transport drops writes whenever its
+/// RX buffers or fstorage queue run out, facts §9 item 1.)
+fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFailure> {
+    use crate::campaign::failure_class::{FailureClass, ProtocolResult};
+    let mismatches: u32 = reports.iter().map(|r| r.stats.resume_mismatches).sum();
+    if mismatches > 0 {
+        return Some(StepFailure::new(
+            FailureClass::Protocol { phase: Phase::Select, result: ProtocolResult::CrcMismatch },
+            format!("on resume the device reported a CRC that does not match the {mismatches} partial object(s) it held; they were sent again"),
+        ));
+    }
+    None
+}

@@ -1,0 +1,85 @@
+//! The client's progress hook: records the update's course in the evidence and fires the
+//! planned fault.
+
+use super::*;
+
+/// The progress hook: records the update's course and fires the planned fault.
+pub(super) struct FaultSink<'e, I> {
+    pub(super) planned: Option<PlannedFault>,
+    pub(super) injector: I,
+    pub(super) starts: Vec<u64>,
+    pub(super) started: Instant,
+    pub(super) fired: Option<String>,
+    pub(super) t0: Instant,
+    pub(super) evidence: &'e mut Evidence,
+    pub(super) observer: &'e dyn RunObserver,
+    pub(super) dut: String,
+    pub(super) sub_case: &'e str,
+    pub(super) last_phase: Option<(Phase, Option<nrf_dfu::wire::ObjectType>, u32)>,
+}
+
+impl<I> FaultSink<'_, I> {
+    pub(super) fn inject_error(&self) -> Result<(), StepFailure> {
+        match &self.fired {
+            Some(s) if s.starts_with("FAILED") => {
+                Err(StepFailure::infra(InfraFault::PowerSwitch, s.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
+    async fn on_progress(&mut self, e: &ProgressEvent) -> Control {
+        let t = self.t0.elapsed().as_millis() as u64;
+        let phase = phase_of(e.phase);
+        let key = (phase, e.object, e.object_index);
+        if self.last_phase != Some(key) && phase != Phase::Write {
+            self.last_phase = Some(key);
+            let what = match e.object {
+                Some(nrf_dfu::wire::ObjectType::Command) => "init packet".to_string(),
+                Some(nrf_dfu::wire::ObjectType::Data) => {
+                    format!("data object {}/{}", e.object_index, e.object_count)
+                }
+                None => String::new(),
+            };
+            self.evidence.event(
+                t,
+                format!("{phase} {what} at {}/{}", e.offset, e.total).replace("  ", " "),
+            );
+            let percent = if e.total > 0 && e.object == Some(nrf_dfu::wire::ObjectType::Data) {
+                (u64::from(e.offset) * 100 / u64::from(e.total)) as u8
+            } else {
+                0
+            };
+            self.observer.event(RunEvent::Phase {
+                dut: &self.dut,
+                phase,
+                percent,
+            });
+            let _ = self.sub_case;
+        }
+        let Some(p) = &self.planned else {
+            return Control::Continue;
+        };
+        if self.fired.is_some() || !p.trigger.reached(e, &self.starts, self.started.elapsed()) {
+            return Control::Continue;
+        }
+        let at = format!(
+            "{phase} image {} object {:?} #{} offset {}",
+            e.image_index, e.object, e.object_index, e.offset
+        );
+        self.evidence
+            .event(t, format!("FAULT {} at {at}", p.action));
+        match p.action {
+            FaultAction::LinkDrop => {
+                self.fired = Some(at);
+            }
+            action => match self.injector.inject(action).await {
+                Ok(()) => self.fired = Some(at),
+                Err(f) => self.fired = Some(format!("FAILED to inject {action}: {}", f.message)),
+            },
+        }
+        Control::Abort
+    }
+}
