@@ -60,7 +60,9 @@ fn main() {
         .replace(
             "../firmware/sim/",
             &format!("{}/firmware/sim/", root.display()),
-        );
+        )
+        // Long runs (ITERATIONS above the suite's) must not stop at the night's time budget.
+        .replace("time_budget_s: 28800", "time_budget_s: 100000000");
     let path = dir.path().join("nightly-soak.yaml");
     std::fs::write(&path, text).expect("write suite");
     let suite = LoadedSuite::read(&path).expect("suite loads");

@@ -72,7 +72,7 @@ pub fn rebuild_with_history(
     let mut journals = Vec::new();
     let mut notes = Vec::new();
     for input in inputs {
-        let j = Journal::read(&journal_path(input)?)?;
+        let j = Journal::read_for_reports(&journal_path(input)?)?;
         notes.extend(journal_notes(&j, ""));
         journals.push(j);
     }
@@ -84,7 +84,7 @@ pub fn rebuild_with_history(
         let mut nights = Vec::new();
         for input in history {
             // One night at a time: only its summary is kept, not its records.
-            let j = Journal::read(&journal_path(input)?)?;
+            let j = Journal::read_for_reports(&journal_path(input)?)?;
             notes.extend(journal_notes(&j, "history: "));
             nights.push(Night {
                 label: date(&j.header.wall_start),

@@ -35,6 +35,52 @@ impl Journal {
         Journal::parse(path, &bytes)
     }
 
+    /// Read a journal for reports: line by line, dropping the evidence of iterations that passed
+    /// on the first attempt (reports show evidence of failures only), so a night of many
+    /// thousand iterations is rebuilt in memory that grows by a few hundred bytes an iteration.
+    pub fn read_for_reports(path: &Path) -> Result<Journal, JournalError> {
+        use std::io::BufRead;
+        let file = std::fs::File::open(path).map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = std::io::BufReader::new(file);
+        let mut lines: Vec<(usize, Record)> = Vec::new();
+        let mut buf = Vec::new();
+        let mut n = 0;
+        let mut tail = Vec::new();
+        loop {
+            buf.clear();
+            let got = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|source| JournalError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            if got == 0 {
+                break;
+            }
+            n += 1;
+            if buf.last() != Some(&b'\n') {
+                tail = std::mem::take(&mut buf);
+                break;
+            }
+            buf.pop();
+            let mut r = parse_line(&buf).map_err(|m| JournalError::Corrupt {
+                path: path.to_path_buf(),
+                line: n,
+                message: m,
+            })?;
+            if let Record::Iteration(it) = &mut r {
+                if it.verdict == crate::campaign::outcome::Verdict::Pass {
+                    it.evidence = Default::default();
+                }
+            }
+            lines.push((n, r));
+        }
+        Journal::assemble(path, lines, &tail, n.max(1))
+    }
+
     /// Parse journal bytes; `path` names the journal in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
         let corrupt = |line: usize, message: String| JournalError::Corrupt {
@@ -49,8 +95,23 @@ impl Journal {
         for (i, piece) in pieces.iter().enumerate() {
             parsed.push((i + 1, parse_line(piece).map_err(|m| corrupt(i + 1, m))?));
         }
+        Journal::assemble(path, parsed, tail, pieces.len() + 1)
+    }
+
+    /// Header, records and footer from parsed lines, and what to make of an unterminated
+    /// `tail` (line `tail_line`): a record if it parses, else a line cut by a kill.
+    fn assemble(
+        path: &Path,
+        mut parsed: Vec<(usize, Record)>,
+        tail: &[u8],
+        tail_line: usize,
+    ) -> Result<Journal, JournalError> {
+        let corrupt = |line: usize, message: String| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let mut truncated = None;
-        let tail_line = pieces.len() + 1;
         // NUL padding is what some file systems leave after a crash.
         if !tail.is_empty() && !tail.iter().all(|b| *b == 0) {
             match parse_line(tail) {

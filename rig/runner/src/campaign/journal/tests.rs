@@ -226,6 +226,35 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The streaming reader for reports sees what `parse` sees, cut or not, except the evidence of
+    /// iterations that passed on the first attempt.
+    #[test]
+    fn reading_for_reports_matches_parse_without_pass_evidence(body in proptest::collection::vec(arb_record(), 1..8), cut_frac in 0.0f64..1.0) {
+        let mut all = vec![Record::Header(header(3))];
+        all.extend(body.iter().cloned());
+        let bytes = write_all(&all);
+        let header_len = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let cut = header_len + ((bytes.len() - header_len) as f64 * cut_frac) as usize;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let full = Journal::parse(&path, &bytes[..cut]).unwrap();
+        let lean = Journal::read_for_reports(&path).unwrap();
+        let mut expected = full.records.clone();
+        for r in &mut expected {
+            if let Record::Iteration(it) = r {
+                if it.verdict == Verdict::Pass {
+                    it.evidence = Default::default();
+                }
+            }
+        }
+        prop_assert_eq!(&lean.records, &expected);
+        prop_assert_eq!(lean.truncated, full.truncated);
+        prop_assert_eq!(lean.footer, full.footer);
+    }
+}
+
 #[test]
 fn truncated_last_line_is_tolerated_and_reported() {
     let it = Record::Iteration(IterationRecord {
