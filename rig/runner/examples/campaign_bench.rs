@@ -81,6 +81,7 @@ fn main() {
         stop: StopFlag::default(),
         key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).expect("key"),
         suite_path: "suites/nightly-soak.yaml".into(),
+        replay_args: Vec::new(),
     };
     let before = vm_hwm_kb();
     let wall = Instant::now();

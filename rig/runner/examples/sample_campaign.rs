@@ -72,6 +72,7 @@ fn header(night: u32) -> Header {
             dut("dut1", "F0:0D:00:00:00:02"),
         ],
         wall_start: format!("2026-09-0{night}T02:00:00+00:00"),
+        replay_args: Vec::new(),
     }
 }
 

@@ -33,10 +33,21 @@ fn run(
     defects: Vec<Defect>,
     out: &Path,
 ) -> CampaignResult {
+    run_replay(s, seed, iterations, defects, None, out)
+}
+
+fn run_replay(
+    s: &LoadedSuite,
+    seed: u64,
+    iterations: Option<u32>,
+    defects: Vec<Defect>,
+    replay: Option<(String, u32)>,
+    out: &Path,
+) -> CampaignResult {
     let opts = CampaignOptions {
         seed,
         iterations,
-        replay: None,
+        replay,
         out_dir: out.to_path_buf(),
         defects,
         bench: BenchInfo {
@@ -48,6 +59,7 @@ fn run(
         stop: StopFlag::default(),
         key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).unwrap(),
         suite_path: s.path.display().to_string(),
+        replay_args: Vec::new(),
     };
     let chip = s
         .suite
@@ -293,4 +305,39 @@ fn the_seed_thread_is_reproduced_and_recovered_by_power_cycles() {
         text.contains("update-again-and-again") && text.contains("wilson"),
         "{text}"
     );
+}
+
+/// `--replay SUB_CASE:ITERATION` gives the same journal record as the run it replays (wall-clock
+/// fields aside), failures and passes alike, including an intermittent failure drawn from the
+/// device's randomness.
+#[test]
+fn a_replayed_iteration_is_the_same_iteration() {
+    let s = suite("seed-sdk12-qfab", None);
+    let dir = tempfile::tempdir().unwrap();
+    run(&s, 3, Some(8), vec![], dir.path());
+    let j = Journal::read(&dir.path().join("journal.jsonl")).unwrap();
+    let failed = j
+        .iterations()
+        .filter(|i| i.verdict == Verdict::Fail)
+        .nth(1)
+        .cloned();
+    let failed = failed.expect("the defect case fails at least twice in 8 iterations");
+    let passed = j
+        .iterations()
+        .filter(|i| i.verdict == Verdict::Pass)
+        .last()
+        .cloned()
+        .unwrap();
+    for original in [failed, passed] {
+        let again = tempfile::tempdir().unwrap();
+        let replay = Some((original.sub_case.clone(), original.iteration));
+        run_replay(&s, 3, Some(8), vec![], replay, again.path());
+        let r = Journal::read(&again.path().join("journal.jsonl")).unwrap();
+        let got: Vec<_> = r.iterations().cloned().collect();
+        assert_eq!(got.len(), 1, "only the replayed iteration is recorded");
+        let (mut a, mut b) = (original.clone(), got[0].clone());
+        a.wall_ms = 0;
+        b.wall_ms = 0;
+        assert_eq!(a, b, "{}:{}", original.sub_case, original.iteration);
+    }
 }

@@ -192,6 +192,14 @@ impl Device {
         self.core.hw.set_defects_override(defects);
     }
 
+    /// Restart every random stream of the device from `seed`: the hardware's (torn flash
+    /// content, RAM at power-up) and the firmware's (intermittent defects). A test rig does this
+    /// at the start of each iteration, so one iteration can be replayed on its own.
+    pub fn reseed(&mut self, seed: u64) {
+        self.core.hw.reseed(seed);
+        self.core.rng = crate::rng::DeviceRng::new(seed).derive("firmware");
+    }
+
     /// Record every flash operation from now on (for power-cut sweeps).
     pub fn record_flash_ops(&mut self, on: bool) {
         self.core.journal = on.then(Vec::new);

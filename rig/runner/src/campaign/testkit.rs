@@ -35,6 +35,7 @@ pub fn header(bench: &str, seed: u64) -> Header {
             details: BTreeMap::new(),
         }],
         wall_start: "2026-09-01T02:00:00+00:00".into(),
+        replay_args: Vec::new(),
     }
 }
 

@@ -259,6 +259,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         key,
         suite_path: a.suite.display().to_string(),
+        replay_args: replay_args(&a),
     };
     if !a.json {
         eprintln!(
@@ -370,4 +371,25 @@ fn hostname() -> Option<String> {
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
+}
+
+/// What a replay of this run must repeat besides suite, seed and bench.
+fn replay_args(a: &RunArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = a.iterations {
+        out.extend(["--iterations".to_string(), n.to_string()]);
+    }
+    for d in &a.defects {
+        out.extend(["--defect".to_string(), d.clone()]);
+    }
+    if a.bench.is_none() && a.virtual_duts > 1 {
+        out.extend(["--virtual-duts".to_string(), a.virtual_duts.to_string()]);
+    }
+    for d in &a.duts {
+        out.extend(["--dut".to_string(), d.clone()]);
+    }
+    if let Some(k) = &a.key {
+        out.extend(["--key".to_string(), k.display().to_string()]);
+    }
+    out
 }

@@ -33,6 +33,7 @@ pub fn header(bench: &str, seed: u64) -> Header {
             details: BTreeMap::from([("address".into(), "F0:0D:00:00:00:01".into())]),
         }],
         wall_start: "2026-09-01T02:00:00+00:00".into(),
+        replay_args: Vec::new(),
     }
 }
 

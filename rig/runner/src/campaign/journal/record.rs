@@ -42,6 +42,11 @@ pub struct Header {
     pub duts: Vec<DutInfo>,
     /// RFC 3339 start time.
     pub wall_start: String,
+    /// Options of `rig run` that an exact replay needs besides the seed and bench (such as
+    /// `--iterations`, `--defect`, `--virtual-duts`): the summary appends them to every replay
+    /// command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replay_args: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,6 +35,7 @@ pub(crate) fn header(seed: u64) -> Header {
             details: BTreeMap::new(),
         }],
         wall_start: "2026-09-01T02:00:00Z".into(),
+        replay_args: Vec::new(),
     }
 }
 

@@ -62,6 +62,8 @@ pub struct CampaignOptions {
     pub key: nrf_dfu::signing::SigningKey,
     /// How the suite is named in the journal (and in replay commands).
     pub suite_path: String,
+    /// Options a replay command must repeat (see [`journal::Header::replay_args`]).
+    pub replay_args: Vec<String>,
 }
 
 pub struct CampaignResult {
@@ -145,6 +147,7 @@ pub async fn run_campaign<D: BenchDut>(
             bench: opts.bench.clone(),
             duts: duts.iter().map(|d| d.info()).collect(),
             wall_start: now_text(),
+            replay_args: opts.replay_args.clone(),
         }),
     )?;
     let shared = Shared {
@@ -345,9 +348,25 @@ async fn run_dut<D: BenchDut>(
             .ok()
             .and_then(|r| r.softdevice_fwid)
     };
-    for sc in sh.sub_cases {
-        let Some(range) = replay_match(sh.opts, sc) else {
-            continue;
+    // A replay on a virtual DUT runs everything before the iteration again, unrecorded: the
+    // device then starts it in the very state it had (simulated time makes that seconds).
+    let fast_forward = sh.opts.replay.is_some() && dut.sees_flash_ops();
+    let target = sh
+        .opts
+        .replay
+        .as_ref()
+        .and_then(|(name, _)| sh.sub_cases.iter().position(|s| s.name == *name));
+    for (k, sc) in sh.sub_cases.iter().enumerate() {
+        let range = match (fast_forward, target, replay_match(sh.opts, sc)) {
+            (true, Some(t), _) if k < t => 0..sh.opts.iterations.unwrap_or(sc.iterations),
+            (true, Some(t), Some(r)) if k == t => 0..r.end,
+            (true, _, _) => continue,
+            (false, _, Some(r)) => r,
+            (false, _, None) => continue,
+        };
+        let recorded = |it: u32| match &sh.opts.replay {
+            Some((name, i)) => *name == sc.name && *i == it,
+            None => true,
         };
         if st.quarantined || sh.opts.stop.is_set() {
             break;
@@ -359,9 +378,17 @@ async fn run_dut<D: BenchDut>(
         if had_defects {
             dut.set_defects(Some(&defects));
         }
-        let stopped = run_sub_case(sh, dut, store, sc, range, fwid, &mut st).await?;
+        let stopped = run_sub_case(sh, dut, store, sc, range, &recorded, fwid, &mut st).await?;
         if had_defects {
             dut.set_defects(None);
+        }
+        if sh
+            .opts
+            .replay
+            .as_ref()
+            .is_some_and(|(name, _)| *name != sc.name)
+        {
+            continue;
         }
         write(
             sh.journal,
@@ -401,6 +428,7 @@ async fn run_sub_case<D: BenchDut>(
     store: &mut ImageStore,
     sc: &SubCase,
     range: std::ops::Range<u32>,
+    recorded: &dyn Fn(u32) -> bool,
     fwid: Option<u16>,
     st: &mut DutState,
 ) -> Result<(StopReason, u32), RunError> {
@@ -473,11 +501,15 @@ async fn run_sub_case<D: BenchDut>(
             sub_case: &sc.name,
             iteration: it,
         });
+        let record_it = recorded(it);
         let wall = WallInstant::now();
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut heal_records: Vec<HealingRecord> = Vec::new();
         let mut bricked = false;
         let last = loop {
+            // Each attempt draws from its own stream: a retry is not a replay of the failure.
+            exec.dut
+                .reseed(spec.seed.wrapping_add(attempts.len() as u64));
             let mut a = exec.attempt(&spec, &sc.steps, &sc.name).await;
             if a.interrupted {
                 return Ok((StopReason::Interrupted, done));
@@ -491,8 +523,10 @@ async fn run_sub_case<D: BenchDut>(
             )
             .await;
             for r in heal_records.drain(..) {
-                sh.observer.event(RunEvent::Healing(&r));
-                write(sh.journal, &Record::Healing(r))?;
+                if record_it {
+                    sh.observer.event(RunEvent::Healing(&r));
+                    write(sh.journal, &Record::Healing(r))?;
+                }
             }
             match healed {
                 Healed::Reflash | Healed::Failed => {
@@ -561,19 +595,23 @@ async fn run_sub_case<D: BenchDut>(
             wall_ms: wall.elapsed().as_millis() as u64,
             evidence: last.evidence.clone(),
         };
-        sh.observer.event(RunEvent::Finished(&record));
-        write(sh.journal, &Record::Iteration(record))?;
-        *sh.iterations.borrow_mut() += 1;
-        done += 1;
+        // Replay fast-forward: an unrecorded iteration only brings the device to its state (and
+        // counts for the stop conditions, as it did in the run being replayed).
+        if record_it {
+            sh.observer.event(RunEvent::Finished(&record));
+            write(sh.journal, &Record::Iteration(record))?;
+            *sh.iterations.borrow_mut() += 1;
+            done += 1;
+        }
         match verdict {
             Verdict::Fail => {
                 failures += 1;
                 st.infra_in_a_row = 0;
-                *sh.failed.borrow_mut() = true;
+                *sh.failed.borrow_mut() |= record_it;
             }
             Verdict::Error => {
                 st.infra_in_a_row += 1;
-                *sh.failed.borrow_mut() = true;
+                *sh.failed.borrow_mut() |= record_it;
             }
             _ => st.infra_in_a_row = 0,
         }

@@ -88,6 +88,9 @@ pub trait BenchDut {
     /// Switch the virtual device's defects (`None`: as its bootloader image says). Hardware
     /// cannot: returns false.
     fn set_defects(&mut self, defects: Option<&[Defect]>) -> bool;
+    /// Restart the device's random streams from `seed` (virtual bench: so an iteration replays
+    /// exactly on its own); real hardware has none to restart.
+    fn reseed(&mut self, seed: u64);
     /// Whether faults can land inside flash operations (the virtual bench sees them).
     fn sees_flash_ops(&self) -> bool;
     /// Start or stop counting flash operations; `count` returns the number since the start.

@@ -376,6 +376,8 @@ impl BenchDut for HardwareDut {
         false
     }
 
+    fn reseed(&mut self, _seed: u64) {}
+
     fn sees_flash_ops(&self) -> bool {
         false
     }

@@ -353,6 +353,10 @@ impl BenchDut for VirtualBenchDut {
         true
     }
 
+    fn reseed(&mut self, seed: u64) {
+        self.device.borrow_mut().reseed(seed);
+    }
+
     fn sees_flash_ops(&self) -> bool {
         true
     }

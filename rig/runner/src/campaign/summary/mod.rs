@@ -167,6 +167,7 @@ pub fn replay_command(j: &Journal, sub_case: &str, iteration: u32) -> String {
         words.push("--bench".into());
         words.push(bench.clone());
     }
+    words.extend(j.header.replay_args.iter().cloned());
     words.push("--replay".into());
     words.push(format!("{sub_case}:{iteration}"));
     words
