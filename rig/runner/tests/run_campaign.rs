@@ -162,6 +162,11 @@ fn the_same_seed_gives_the_same_journal() {
     "corrupt-resume-crc",
     "dut.protocol.select.crc-mismatch"
 )]
+#[case(
+    Defect::DropPacketsAfterCreate,
+    "drop-packets-after-create",
+    "dut.protocol.write.bytes-lost"
+)]
 fn each_defect_is_reported(#[case] defect: Defect, #[case] case: &str, #[case] class: &str) {
     let dir = tempfile::tempdir().unwrap();
     let s = suite("bug-zoo", Some(case));

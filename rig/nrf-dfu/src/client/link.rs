@@ -32,6 +32,10 @@ pub struct LinkStats {
     /// Resumes where the device held firmware bytes whose CRC disagreed with ours, so they
     /// were sent again (on a link that does not corrupt data: the device's report was wrong).
     pub resume_mismatches: u32,
+    /// Rewinds right after a data CREATE where the device had kept fewer writes than it always
+    /// has room for ([`super::object::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE`]): it dropped writes
+    /// it could have queued, which queue pressure does not explain.
+    pub early_losses: u32,
 }
 
 /// Object data goes to flash through fstorage, which refuses writes whose length is not a

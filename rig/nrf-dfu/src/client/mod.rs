@@ -31,6 +31,7 @@ pub use config::{DfuConfig, Timeouts};
 pub use error::{DfuError, Location, Violation, Waiting};
 pub use image::{send_order, DfuImage, ImageKind};
 pub use link::LinkStats;
+pub use object::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE;
 pub use progress::{AsyncFnSink, Control, FnSink, Phase, ProgressEvent, ProgressSink};
 pub use resume::{DataPlan, InitPlan};
 pub use transport::{Transport, TransportError, TransportErrorKind, TransportKind};

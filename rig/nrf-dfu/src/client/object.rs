@@ -12,6 +12,11 @@ use super::resume::{
 use super::transport::Transport;
 use crate::wire::{ObjectType, Opcode, Request, ResultCode};
 
+/// Writes a bootloader always has room for right after a data CREATE: its fstorage queue holds 16
+/// operations, one taken by the CREATE's page erase, and 17 RX buffers back them (17.1
+/// `NRF_FSTORAGE_SD_QUEUE_SIZE`, `NRF_DFU_BLE_BUFFERS`; facts §9 item 1).
+pub const WRITES_ALWAYS_ACCEPTED_AFTER_CREATE: u32 = 15;
+
 /// Wait before repeating a data CREATE refused because the flash queue was full.
 const CREATE_BUSY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -59,6 +64,7 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
                 span.start
             }
         };
+        let fresh = start_at == span.start;
         let (sent, report) = stream(link, span, start_at).await?;
         let (offset, crc) = match report {
             Some(report) => report,
@@ -86,6 +92,16 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
                     // No progress since the last rewind: give the flash time to drain.
                     let factor = 1u32 << (rewinds - 1).min(4);
                     tokio::time::sleep(link.config.rewind_backoff * factor).await;
+                }
+                let room = WRITES_ALWAYS_ACCEPTED_AFTER_CREATE * link.write_len.max(1) as u32;
+                // Object 0 is left out: its CREATE follows the init packet's EXECUTE, whose
+                // settings write may still hold queue entries.
+                if fresh
+                    && span.object_type == ObjectType::Data
+                    && span.start > 0
+                    && offset.saturating_sub(span.start) < room.min(sent - span.start)
+                {
+                    link.stats.early_losses += 1;
                 }
                 rewinds += 1;
                 link.stats.rewinds += 1;

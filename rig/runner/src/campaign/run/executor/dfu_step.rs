@@ -263,18 +263,29 @@ fn corrupt(p: &Prepared, byte: u32) -> Prepared {
     }
 }
 
-/// What the client recovered from that a correct device never makes it do: a CRC reported on
-/// resume for held bytes that do not match what was sent (the link does not corrupt data, so the
-/// device's report was wrong). The update may still have worked; the device is wrong all the
-/// same. (Lost bytes are not such a finding: the SDK's BLE transport drops writes whenever its
-/// RX buffers or fstorage queue run out, facts §9 item 1.)
+/// What the client recovered from that a correct device never makes it do. A CRC reported on
+/// resume for held bytes that do not match what was sent (the link does not corrupt data). And
+/// writes dropped right after a data CREATE before the device held as many as it always has room
+/// for: the SDK drops writes when its RX buffers or fstorage queue run out (facts §9 item 1),
+/// which is expected, but not before 15 of them are queued. The update may still have worked;
+/// the device is wrong all the same.
 fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFailure> {
     use crate::campaign::failure_class::{FailureClass, ProtocolResult};
     let mismatches: u32 = reports.iter().map(|r| r.stats.resume_mismatches).sum();
+    let early: u32 = reports.iter().map(|r| r.stats.early_losses).sum();
     if mismatches > 0 {
         return Some(StepFailure::new(
             FailureClass::Protocol { phase: Phase::Select, result: ProtocolResult::CrcMismatch },
             format!("on resume the device reported a CRC that does not match the {mismatches} partial object(s) it held; they were sent again"),
+        ));
+    }
+    if early > 0 {
+        return Some(StepFailure::new(
+            FailureClass::Protocol { phase: Phase::Write, result: ProtocolResult::BytesLost },
+            format!(
+                "right after a data CREATE the device dropped writes it had room for ({early} time(s)): fewer than {} writes kept, so a full flash queue does not explain it",
+                nrf_dfu::client::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE
+            ),
         ));
     }
     None
