@@ -163,6 +163,11 @@ fn the_same_seed_gives_the_same_journal() {
     "dut.protocol.select.crc-mismatch"
 )]
 #[case(
+    Defect::ExecuteBeforeFlashDrain,
+    "execute-before-flash-drain",
+    "dut.protocol.write.bytes-lost"
+)]
+#[case(
     Defect::DropPacketsAfterCreate,
     "drop-packets-after-create",
     "dut.protocol.write.bytes-lost"

@@ -267,7 +267,8 @@ fn corrupt(p: &Prepared, byte: u32) -> Prepared {
 /// resume for held bytes that do not match what was sent (the link does not corrupt data). And
 /// writes dropped right after a data CREATE before the device held as many as it always has room
 /// for: the SDK drops writes when its RX buffers or fstorage queue run out (facts §9 item 1),
-/// which is expected, but not before 15 of them are queued. The update may still have worked;
+/// which is expected, but not before 15 of them are queued, because a correct bootloader answers
+/// the previous EXECUTE only once its queue has drained. The update may still have worked;
 /// the device is wrong all the same.
 fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFailure> {
     use crate::campaign::failure_class::{FailureClass, ProtocolResult};
@@ -283,7 +284,7 @@ fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFail
         return Some(StepFailure::new(
             FailureClass::Protocol { phase: Phase::Write, result: ProtocolResult::BytesLost },
             format!(
-                "right after a data CREATE the device dropped writes it had room for ({early} time(s)): fewer than {} writes kept, so a full flash queue does not explain it",
+                "right after a data CREATE the device dropped writes before it had kept {} ({early} time(s)): it drops writes while it erases, or its flash queue still held the writes of an object whose EXECUTE it had already acknowledged",
                 nrf_dfu::client::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE
             ),
         ));
