@@ -1,7 +1,6 @@
 //! `rig run SUITE`: run a campaign and write journal.jsonl, junit.xml, summary.txt,
 //! summary.json and report.html into the output directory.
 
-use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nrf_dfu::signing::SigningKey;
@@ -54,12 +53,13 @@ pub struct RunArgs {
     /// Output directory (default: rig-runs/<suite>-<seed>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Re-run one iteration exactly: SUB_CASE:ITERATION as the summary prints it (with the
-    /// same --seed).
+    /// Re-run one iteration exactly: SUB_CASE:ITERATION, with the run's --seed and options (the
+    /// summary prints the whole command for each failure).
     #[arg(long)]
     pub replay: Option<String>,
-    /// Switch on a defect of the virtual bootloader in every case (repeatable; names as in
-    /// `rig sim images --help`: no-settings-backup, skip-hash-check, ...).
+    /// Switch on a defect of the virtual bootloader in every case (repeatable): no-settings-backup,
+    /// skip-hash-check, accept-downgrade, execute-before-flash-drain, drop-packets-after-create,
+    /// stuck-after-create-failure, gpregret-loop, lose-init-on-reset, corrupt-resume-crc.
     #[arg(long = "defect")]
     pub defects: Vec<String>,
     /// Private key that signs the packages (PEM). Default: the bench file's key, else the
@@ -80,6 +80,12 @@ fn fresh_seed() -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     (t ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
+}
+
+/// Bad input on the command line or in a file: say what and exit 2.
+fn bad(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {message}");
+    Ok(ExitCode::from(2))
 }
 
 /// Bad input exits 2, as `rig suite check` does.
@@ -200,25 +206,41 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let replay = match &a.replay {
         Some(r) => match parse_replay(r) {
             Some((c, i)) => Some((c.to_string(), i)),
-            None => bail!("--replay {r:?}: expected SUB_CASE:ITERATION, e.g. 'update:3'"),
+            None => {
+                return bad(format!(
+                    "--replay {r:?}: expected SUB_CASE:ITERATION, e.g. 'update:3'"
+                ))
+            }
         },
         None => None,
     };
-    let defects = a
+    let defects = match a
         .defects
         .iter()
         .map(|d| {
             d.parse::<Defect>()
-                .map_err(|e| anyhow::anyhow!("--defect {d}: {e}"))
+                .map_err(|e| format!("--defect {d}: {e}"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(d) => d,
+        Err(e) => return bad(e),
+    };
     let seed = a.seed.unwrap_or_else(fresh_seed);
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("rig-runs").join(format!("{}-{seed}", suite.suite.name)));
     let bench_file = match &a.bench {
-        Some(p) => Some(rig::benchfile::load(p)?),
+        Some(p) => match rig::benchfile::load(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                return bad(format!(
+                    "{e}\n(check it with `rig bench check --bench {}`)",
+                    p.display()
+                ))
+            }
+        },
         None => None,
     };
     let key_path = a.key.clone().or_else(|| {
@@ -230,9 +252,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let key = match &key_path {
         Some(p) => {
-            let pem =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            SigningKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+            let pem = match std::fs::read_to_string(p) {
+                Ok(t) => t,
+                Err(e) => return bad(format!("signing key {}: {e}", p.display())),
+            };
+            match SigningKey::from_pem(&pem) {
+                Ok(k) => k,
+                Err(e) => return bad(format!("signing key {}: {e}", p.display())),
+            }
         }
         None => SigningKey::from_pem(TEST_KEY_PEM).map_err(|e| anyhow::anyhow!("test key: {e}"))?,
     };
@@ -299,7 +326,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 .filter(|(n, _)| a.duts.is_empty() || a.duts.contains(n))
                 .collect();
             if selected.is_empty() {
-                bail!("no DUT of the bench matches --dut {:?}", a.duts);
+                return bad(format!("no DUT of the bench matches --dut {:?}", a.duts));
             }
             let virtuals = selected.iter().filter(|(_, d)| d.is_virtual).count();
             opts.bench.name = a
@@ -339,7 +366,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 rt.block_on(run_campaign(&suite, duts, &opts, &observer))
             } else {
-                bail!("the bench mixes virtual and real DUTs: run them as two benches (--dut selects)");
+                return bad("the bench mixes virtual and real DUTs: run them as two benches (--dut selects)");
             }
         }
     };

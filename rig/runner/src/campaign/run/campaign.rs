@@ -245,7 +245,7 @@ async fn expand<D: BenchDut>(
     if let Some((name, it)) = &opts.replay {
         if !out
             .iter()
-            .any(|s| s.name == *name && *it < s.iterations.max(opts.iterations.unwrap_or(0)))
+            .any(|s| s.name == *name && *it < opts.iterations.unwrap_or(s.iterations))
         {
             return Err(RunError::NoSuchIteration(format!("{name}:{it}")));
         }
