@@ -9,15 +9,14 @@
 
 use nrf_dfu::image::{write_intel_hex, Segments};
 use nrf_dfu::Chip;
-use rig::backend::shared::share;
 use rig::campaign::journal::{BenchInfo, BenchKind};
-use rig::campaign::run::virtual_dut::VirtualBenchDut;
-use rig::campaign::run::{run_campaign, CampaignOptions, StopFlag};
+use rig::campaign::run::virtual_dut::run_on_virtual_bench;
+use rig::campaign::run::{CampaignOptions, StopFlag};
 use rig::campaign::suite::LoadedSuite;
 use rig::sim::images::{sample_app, SAMPLE_APP_BASE, TEST_KEY_PEM};
 use std::path::Path;
 use std::time::Instant;
-use virtual_nrf52::{standin, Device};
+use virtual_nrf52::standin;
 
 const APP_SIZE: u32 = 100 * 1024;
 
@@ -85,26 +84,19 @@ fn main() {
     };
     let before = vm_hwm_kb();
     let wall = Instant::now();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("runtime");
-    let (result, simulated) = rt.block_on(async {
-        let t0 = tokio::time::Instant::now();
-        let d: Vec<VirtualBenchDut> = (1..=duts)
-            .map(|i| {
-                VirtualBenchDut::new(
-                    format!("virtual-{i}"),
-                    share(Device::new(Chip::Nrf52832Qfaa, u64::from(i))),
-                )
-            })
-            .collect();
-        let r = run_campaign(&suite, d, &opts, &|_: rig::campaign::run::RunEvent<'_>| {}).await;
-        (r, t0.elapsed())
-    });
+    let r = run_on_virtual_bench(&suite, duts, &opts, &|_: rig::campaign::run::RunEvent<
+        '_,
+    >| {})
+    .expect("campaign runs");
     let wall = wall.elapsed();
-    let r = result.expect("campaign runs");
+    // Simulated time: the campaign's own clock, from its journal footer.
+    let simulated = std::time::Duration::from_millis(
+        r.rebuilt
+            .journals
+            .first()
+            .and_then(|j| j.footer.as_ref())
+            .map_or(0, |f| f.duration_ms),
+    );
     let updates = r.iterations * 2;
     println!(
         "nightly-soak, {duts} DUT(s), {} iterations ({updates} updates of {} KB): wall {:.2} s, simulated {:.1} min, {:.0} updates/wall s, failed: {}, peak RSS {} KB (before the campaign {} KB)",

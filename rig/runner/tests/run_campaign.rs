@@ -1,18 +1,15 @@
 //! `rig run` end to end on the virtual bench: the shipped suites, a defect each, determinism,
 //! and a journal that survives `kill -9`.
 
-use rig::backend::shared::share;
 use rig::campaign::failure_class::FailureClass;
 use rig::campaign::journal::{without_wall_fields, BenchInfo, BenchKind, Journal};
 use rig::campaign::outcome::Verdict;
-use rig::campaign::run::virtual_dut::VirtualBenchDut;
-use rig::campaign::run::{run_campaign, CampaignOptions, CampaignResult, StopFlag};
+use rig::campaign::run::{CampaignOptions, CampaignResult, StopFlag};
 use rig::campaign::suite::LoadedSuite;
 use rig::sim::images::TEST_KEY_PEM;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
 use virtual_nrf52::defects::Defect;
-use virtual_nrf52::Device;
 
 fn suite(name: &str, only_case: Option<&str>) -> LoadedSuite {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,23 +58,12 @@ fn run_replay(
         suite_path: s.path.display().to_string(),
         replay_args: Vec::new(),
     };
-    let chip = s
-        .suite
-        .dut
-        .and_then(|d| d.chip)
-        .unwrap_or(nrf_dfu::Chip::Nrf52832Qfaa);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let duts = vec![VirtualBenchDut::new(
-            "virtual-1",
-            share(Device::new(chip, seed)),
-        )];
-        run_campaign(s, duts, &opts, &|_: rig::campaign::run::RunEvent<'_>| {}).await
-    })
+    rig::campaign::run::virtual_dut::run_on_virtual_bench(
+        s,
+        1,
+        &opts,
+        &|_: rig::campaign::run::RunEvent<'_>| {},
+    )
     .unwrap()
 }
 

@@ -6,7 +6,7 @@ use super::bench::{BenchArgs, Opened};
 use super::flash::load_image;
 use anyhow::{bail, Context};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use nrf_dfu::client::{
     Control, DfuClient, DfuConfig, DfuError, DfuImage, FnSink, ImageReport, Phase, ProgressEvent,
 };
@@ -19,7 +19,6 @@ use nrf_dfu::SdkVersion;
 use rig::backend::probe::Probe;
 use rig::bench::virtual_dfu::{update_virtual, VirtualDfuOutcome};
 use rig::bench::BleLinkConfig;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -160,17 +159,9 @@ struct Progress {
 
 impl Progress {
     fn new(json: bool) -> Progress {
-        let target = if json || !std::io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(0), target);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:24} [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec}",
-            )
-            .expect("valid template"),
+        let bar = super::progress::bar(
+            json,
+            "{msg:24} [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec}",
         );
         Progress { json, bar }
     }

@@ -4,12 +4,10 @@
 use super::bench::{BenchArgs, Opened};
 use anyhow::{bail, Context};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nrf_dfu::image::bin::segments_from_bin;
 use nrf_dfu::image::elf::parse_elf;
 use nrf_dfu::image::{parse_intel_hex, ImageFormat, Segments};
 use rig::backend::probe::{FlashEvent, FlashOptions};
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use virtual_nrf52::Segment;
 
@@ -92,18 +90,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     probe
         .attach()
         .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
-    let bar = ProgressBar::with_draw_target(
-        Some(0),
-        if a.json || !std::io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{msg:30} [{bar:40}] {bytes}/{total_bytes}")
-            .expect("valid template"),
-    );
+    let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");
     for (i, (name, segs)) in images.iter().enumerate() {
         let options = FlashOptions {
             erase_all: a.erase_all && i == 0,

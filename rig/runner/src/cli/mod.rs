@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod keys;
 pub mod pkg;
 pub mod power;
+pub mod progress;
 pub mod report;
 pub mod reset;
 pub mod run;

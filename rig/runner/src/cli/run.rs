@@ -2,24 +2,21 @@
 //! summary.json and report.html into the output directory.
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use nrf_dfu::signing::SigningKey;
-use rig::backend::shared::share;
 use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::outcome::Verdict;
 use rig::campaign::run::hardware_dut::HardwareDut;
-use rig::campaign::run::virtual_dut::VirtualBenchDut;
+use rig::campaign::run::virtual_dut::{paused_runtime, run_on_virtual_bench, VirtualBenchDut};
 use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
 use rig::campaign::seed::parse_replay;
 use rig::campaign::suite::LoadedSuite;
 use rig::sim::images::TEST_KEY_PEM;
 use std::cell::Cell;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use virtual_nrf52::defects::Defect;
-use virtual_nrf52::Device;
 
 #[derive(Args, Debug)]
 #[command(
@@ -111,17 +108,9 @@ struct Display {
 
 impl Display {
     fn new(quiet: bool) -> Display {
-        let target = if quiet || !std::io::stderr().is_terminal() {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(0), target);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} iterations  {prefix}  {msg}",
-            )
-            .expect("valid template"),
+        let bar = super::progress::bar(
+            quiet,
+            "{elapsed_precise} [{bar:30}] {pos}/{len} iterations  {prefix}  {msg}",
         );
         Display {
             bar,
@@ -295,30 +284,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             out.display()
         );
     }
-    let chip = suite
-        .suite
-        .dut
-        .and_then(|d| d.chip)
-        .unwrap_or(nrf_dfu::Chip::Nrf52832Qfaa);
     let result = match &bench_file {
-        None => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .start_paused(true)
-                .build()?;
-            rt.block_on(async {
-                let duts: Vec<VirtualBenchDut> = (1..=a.virtual_duts)
-                    .map(|i| {
-                        let dev = Device::new(
-                            chip,
-                            seed.wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(i)),
-                        );
-                        VirtualBenchDut::new(format!("virtual-{i}"), share(dev))
-                    })
-                    .collect();
-                run_campaign(&suite, duts, &opts, &observer).await
-            })
-        }
+        None => run_on_virtual_bench(&suite, a.virtual_duts, &opts, &observer),
         Some(bench) => {
             let selected: Vec<(&String, &rig::benchfile::Dut)> = bench
                 .duts
@@ -335,10 +302,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 .and_then(|p| p.file_stem())
                 .map_or("bench".into(), |s| s.to_string_lossy().into_owned());
             if virtuals == selected.len() {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .start_paused(true)
-                    .build()?;
+                let rt = paused_runtime()?;
                 let loaded: Vec<VirtualDut> = selected
                     .iter()
                     .map(|(n, d)| VirtualDut::load(&a.virtual_dir, n, d.chip))

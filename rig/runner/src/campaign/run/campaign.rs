@@ -325,6 +325,8 @@ async fn prepare_dut<D: BenchDut>(
 struct DutState {
     infra_in_a_row: u32,
     quarantined: bool,
+    /// The installed SoftDevice after the suite's setup, for packages without `sd_req`.
+    fwid: Option<u16>,
 }
 
 async fn run_dut<D: BenchDut>(
@@ -336,6 +338,7 @@ async fn run_dut<D: BenchDut>(
     let mut st = DutState {
         infra_in_a_row: 0,
         quarantined: false,
+        fwid: None,
     };
     if let Ready::Quarantined(q) = ready {
         sh.observer.event(RunEvent::Quarantined(&q));
@@ -343,11 +346,9 @@ async fn run_dut<D: BenchDut>(
         *sh.failed.borrow_mut() = true;
         return Ok(());
     }
-    let fwid = {
-        super::readback::read_dut(dut)
-            .ok()
-            .and_then(|r| r.softdevice_fwid)
-    };
+    st.fwid = super::readback::read_dut(dut)
+        .ok()
+        .and_then(|r| r.softdevice_fwid);
     // A replay on a virtual DUT runs everything before the iteration again, unrecorded: the
     // device then starts it in the very state it had (simulated time makes that seconds).
     let fast_forward = sh.opts.replay.is_some() && dut.sees_flash_ops();
@@ -378,7 +379,7 @@ async fn run_dut<D: BenchDut>(
         if had_defects {
             dut.set_defects(Some(&defects));
         }
-        let stopped = run_sub_case(sh, dut, store, sc, range, &recorded, fwid, &mut st).await?;
+        let stopped = run_sub_case(sh, dut, store, sc, range, &recorded, &mut st).await?;
         if had_defects {
             dut.set_defects(None);
         }
@@ -429,7 +430,6 @@ async fn run_sub_case<D: BenchDut>(
     sc: &SubCase,
     range: std::ops::Range<u32>,
     recorded: &dyn Fn(u32) -> bool,
-    fwid: Option<u16>,
     st: &mut DutState,
 ) -> Result<(StopReason, u32), RunError> {
     let case = &sh.suite.suite.cases[sc.case_index];
@@ -448,7 +448,7 @@ async fn run_sub_case<D: BenchDut>(
             .count() as u32,
         sdk,
         single_bank: single_bank.unwrap_or(false),
-        sd_fwid: fwid,
+        sd_fwid: st.fwid,
     };
     let mut exec = Executor {
         dut,

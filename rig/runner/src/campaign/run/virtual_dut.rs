@@ -377,3 +377,48 @@ impl BenchDut for VirtualBenchDut {
         Vec::new()
     }
 }
+
+/// Run `suite` on `duts` fresh in-memory virtual nRF52832s (the suite's chip; each seeded from
+/// the campaign seed and its index) on a paused current-thread runtime: what `rig run` does
+/// without a bench file.
+pub fn run_on_virtual_bench(
+    suite: &crate::campaign::suite::LoadedSuite,
+    duts: u32,
+    opts: &super::CampaignOptions,
+    observer: &dyn super::RunObserver,
+) -> Result<super::CampaignResult, super::RunError> {
+    let chip = suite
+        .suite
+        .dut
+        .and_then(|d| d.chip)
+        .unwrap_or(Chip::Nrf52832Qfaa);
+    let rt = paused_runtime()?;
+    rt.block_on(async {
+        let devices: Vec<VirtualBenchDut> = (1..=duts)
+            .map(|i| {
+                let seed = opts
+                    .seed
+                    .wrapping_mul(0x9E37_79B9)
+                    .wrapping_add(u64::from(i));
+                let device = virtual_nrf52::Device::new(chip, seed);
+                VirtualBenchDut::new(
+                    format!("virtual-{i}"),
+                    crate::backend::shared::share(device),
+                )
+            })
+            .collect();
+        super::run_campaign(suite, devices, opts, observer).await
+    })
+}
+
+/// The runtime of the virtual bench: one thread, time paused (every wait is simulated).
+pub fn paused_runtime() -> Result<tokio::runtime::Runtime, super::RunError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .map_err(|source| super::RunError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
