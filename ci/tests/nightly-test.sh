@@ -144,7 +144,7 @@ summary=$(cat "$T/step-summary")
 expect "step summary has the DUT row" "$summary" "| bench-a | dut1 | nRF52832_xxAA | SDK 17.1 ble | PASS | 10 |"
 expect "step summary says what rig run said" "$summary" "rig run: iterations failed or errored (exit 1)"
 expect_eq "results directory has the reports" "$(cd "$T/r1" && printf '%s ' *)" \
-  "bench-check.txt job-summary.md journal.jsonl junit.xml summary.json summary.txt "
+  "bench-check.txt job-summary.md journal.jsonl junit.xml report.html summary.json summary.txt "
 
 rc=$(FAKE_EXIT=0 RIG_SUITE=suites/smoke.yaml RIG_SEED=42 RIG_BENCH="$T/bench.yaml" RIG_OUT="$T/r0" \
   run_nightly)
