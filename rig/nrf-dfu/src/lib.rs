@@ -9,6 +9,7 @@ pub mod sdk;
 
 pub use memory_map::Chip;
 pub use sdk::SdkVersion;
+pub mod client;
 pub mod image;
 pub mod init_packet;
 pub mod package;
@@ -16,4 +17,3 @@ pub mod settings;
 pub mod signing;
 pub mod slip;
 pub mod wire;
-pub mod client;

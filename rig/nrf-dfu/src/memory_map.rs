@@ -139,14 +139,18 @@ impl fmt::Display for Chip {
 
 /// The text did not name a supported chip.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown chip `{0}`: expected nRF52832_xxAA (QFAA, 512 KB) or nRF52832_xxAB (QFAB, 256 KB)")]
+#[error(
+    "unknown chip `{0}`: expected nRF52832_xxAA (QFAA, 512 KB) or nRF52832_xxAB (QFAB, 256 KB)"
+)]
 pub struct UnknownChip(pub String);
 
 impl FromStr for Chip {
     type Err = UnknownChip;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_uppercase().as_str() {
-            "NRF52832_XXAA" | "NRF52832-QFAA" | "QFAA" | "NRF52" | "NRF52832" => Ok(Chip::Nrf52832Qfaa),
+            "NRF52832_XXAA" | "NRF52832-QFAA" | "QFAA" | "NRF52" | "NRF52832" => {
+                Ok(Chip::Nrf52832Qfaa)
+            }
             "NRF52832_XXAB" | "NRF52832-QFAB" | "QFAB" | "NRF52QFAB" => Ok(Chip::Nrf52832Qfab),
             _ => Err(UnknownChip(s.to_string())),
         }
@@ -193,7 +197,13 @@ impl SoftDeviceInfo {
         } else {
             (0, 0)
         };
-        Some(SoftDeviceInfo { info_size, end_address, fwid, sd_id, version })
+        Some(SoftDeviceInfo {
+            info_size,
+            end_address,
+            fwid,
+            sd_id,
+            version,
+        })
     }
 
     /// Encode the info struct as the SoftDevice carries it (used to build stand-in SoftDevices).
@@ -226,24 +236,96 @@ pub const SD_REQ_ANY_VERSION: u32 = 0xFFFE;
 
 /// S132 firmware IDs, from pc-nrfutil's `--sd-req` help and the SDK's SoftDevice hex files (facts §5.5).
 pub const S132_FWIDS: &[Fwid] = &[
-    Fwid { fwid: 0x81, name: "s132_nrf52_2.0.0", end_address: None },
-    Fwid { fwid: 0x88, name: "s132_nrf52_2.0.1", end_address: None },
-    Fwid { fwid: 0x8C, name: "s132_nrf52_3.0.0", end_address: Some(0x1F000) },
-    Fwid { fwid: 0x91, name: "s132_nrf52_3.1.0", end_address: None },
-    Fwid { fwid: 0x95, name: "s132_nrf52_4.0.0", end_address: None },
-    Fwid { fwid: 0x98, name: "s132_nrf52_4.0.2", end_address: None },
-    Fwid { fwid: 0x99, name: "s132_nrf52_4.0.3", end_address: None },
-    Fwid { fwid: 0x9E, name: "s132_nrf52_4.0.4", end_address: None },
-    Fwid { fwid: 0x9F, name: "s132_nrf52_4.0.5", end_address: None },
-    Fwid { fwid: 0x9D, name: "s132_nrf52_5.0.0", end_address: Some(0x23000) },
-    Fwid { fwid: 0xA5, name: "s132_nrf52_5.1.0", end_address: None },
-    Fwid { fwid: 0xA8, name: "s132_nrf52_6.0.0", end_address: Some(0x26000) },
-    Fwid { fwid: 0xAF, name: "s132_nrf52_6.1.0", end_address: Some(0x26000) },
-    Fwid { fwid: 0xB7, name: "s132_nrf52_6.1.1", end_address: Some(0x26000) },
-    Fwid { fwid: 0xC2, name: "s132_nrf52_7.0.0", end_address: None },
-    Fwid { fwid: 0xCB, name: "s132_nrf52_7.0.1", end_address: None },
-    Fwid { fwid: 0x101, name: "s132_nrf52_7.2.0", end_address: Some(0x26000) },
-    Fwid { fwid: 0x124, name: "s132_nrf52_7.3.0", end_address: None },
+    Fwid {
+        fwid: 0x81,
+        name: "s132_nrf52_2.0.0",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x88,
+        name: "s132_nrf52_2.0.1",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x8C,
+        name: "s132_nrf52_3.0.0",
+        end_address: Some(0x1F000),
+    },
+    Fwid {
+        fwid: 0x91,
+        name: "s132_nrf52_3.1.0",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x95,
+        name: "s132_nrf52_4.0.0",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x98,
+        name: "s132_nrf52_4.0.2",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x99,
+        name: "s132_nrf52_4.0.3",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x9E,
+        name: "s132_nrf52_4.0.4",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x9F,
+        name: "s132_nrf52_4.0.5",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x9D,
+        name: "s132_nrf52_5.0.0",
+        end_address: Some(0x23000),
+    },
+    Fwid {
+        fwid: 0xA5,
+        name: "s132_nrf52_5.1.0",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0xA8,
+        name: "s132_nrf52_6.0.0",
+        end_address: Some(0x26000),
+    },
+    Fwid {
+        fwid: 0xAF,
+        name: "s132_nrf52_6.1.0",
+        end_address: Some(0x26000),
+    },
+    Fwid {
+        fwid: 0xB7,
+        name: "s132_nrf52_6.1.1",
+        end_address: Some(0x26000),
+    },
+    Fwid {
+        fwid: 0xC2,
+        name: "s132_nrf52_7.0.0",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0xCB,
+        name: "s132_nrf52_7.0.1",
+        end_address: None,
+    },
+    Fwid {
+        fwid: 0x101,
+        name: "s132_nrf52_7.2.0",
+        end_address: Some(0x26000),
+    },
+    Fwid {
+        fwid: 0x124,
+        name: "s132_nrf52_7.3.0",
+        end_address: None,
+    },
 ];
 
 /// Look up a FWID's SoftDevice name.
@@ -274,7 +356,13 @@ mod tests {
 
     #[test]
     fn info_struct_round_trip() {
-        let info = SoftDeviceInfo { info_size: 0x2C, end_address: 0x26000, fwid: 0x101, sd_id: 132, version: 7_002_000 };
+        let info = SoftDeviceInfo {
+            info_size: 0x2C,
+            end_address: 0x26000,
+            fwid: 0x101,
+            sd_id: 132,
+            version: 7_002_000,
+        };
         let mut img = vec![0xFF; 0x3000];
         img.extend_from_slice(&info.encode());
         assert_eq!(SoftDeviceInfo::parse(&img, 0), Some(info));

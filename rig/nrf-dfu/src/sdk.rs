@@ -127,7 +127,11 @@ pub struct UnknownSdkVersion(pub String);
 impl FromStr for SdkVersion {
     type Err = UnknownSdkVersion;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().trim_start_matches("sdk").trim_start_matches("SDK").trim();
+        let t = s
+            .trim()
+            .trim_start_matches("sdk")
+            .trim_start_matches("SDK")
+            .trim();
         Ok(match t {
             "12" | "12.0" | "12.1" | "12.2" | "12.3" => SdkVersion::Sdk12,
             "13" | "13.0" | "13.1" | "14" | "14.0" | "14.1" | "14.2" => SdkVersion::Sdk14,

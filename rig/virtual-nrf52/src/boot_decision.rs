@@ -14,7 +14,10 @@ use crate::nvmc::FlashMemory;
 use crate::power::ResetKind;
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{SoftDeviceInfo, PAGE_SIZE, SOFTDEVICE_START};
-use nrf_dfu::settings::{settings_init, BankCode, BootValidation, BootValidationType, InitOutcome, SettingsError, SettingsPage};
+use nrf_dfu::settings::{
+    settings_init, BankCode, BootValidation, BootValidationType, InitOutcome, SettingsError,
+    SettingsPage,
+};
 use nrf_dfu::signing::PublicKey;
 use nrf_dfu::{Chip, SdkVersion};
 use serde::Serialize;
@@ -30,7 +33,11 @@ pub struct BootInputs {
 
 impl BootInputs {
     /// A power-on: GPREGRET and GPREGRET2 are 0.
-    pub const POWER_ON: BootInputs = BootInputs { reset: ResetKind::PowerOn, gpregret: 0, gpregret2: 0 };
+    pub const POWER_ON: BootInputs = BootInputs {
+        reset: ResetKind::PowerOn,
+        gpregret: 0,
+        gpregret2: 0,
+    };
 }
 
 /// Why the bootloader stays in DFU mode.
@@ -67,13 +74,25 @@ pub enum NextBoot {
     /// The bootloader region holds a damaged descriptor: the model treats it as not running.
     DamagedBootloader { address: u32, error: String },
     /// No bootloader address is configured: the MBR (through the SoftDevice) starts the application.
-    AppWithoutBootloader { address: u32, app: Option<AppDescriptor> },
+    AppWithoutBootloader {
+        address: u32,
+        app: Option<AppDescriptor>,
+    },
     /// The bootloader first activates the update waiting in bank 1, then resets.
-    ActivateUpdate { bank_1_code: String, image_size: u32, image_crc: u32, source: u32 },
+    ActivateUpdate {
+        bank_1_code: String,
+        image_size: u32,
+        image_crc: u32,
+        source: u32,
+    },
     /// The bootloader stays in DFU mode and advertises / listens on UART.
     EnterDfu { reasons: Vec<DfuReason> },
     /// The bootloader starts the application in bank 0.
-    RunApp { address: u32, app_version: u32, app: Option<AppDescriptor> },
+    RunApp {
+        address: u32,
+        app_version: u32,
+        app: Option<AppDescriptor>,
+    },
 }
 
 /// The decision and what it was made from.
@@ -92,7 +111,9 @@ pub struct BootDecision {
 
 /// Bank 0: the page-aligned SoftDevice end, or 0x1000 without a SoftDevice.
 pub fn bank0_start(sd: Option<&SoftDeviceInfo>) -> u32 {
-    sd.map_or(SOFTDEVICE_START, |s| s.end_address.div_ceil(PAGE_SIZE) * PAGE_SIZE)
+    sd.map_or(SOFTDEVICE_START, |s| {
+        s.end_address.div_ceil(PAGE_SIZE) * PAGE_SIZE
+    })
 }
 
 /// GPREGRET asks for DFU under `sdk`'s rule (facts §8.1): 17 `(g & 0xF9) == 0xB1`; 15.0 to 16 any
@@ -105,10 +126,16 @@ pub fn gpregret_enters_dfu(sdk: SdkVersion, g: u8) -> bool {
 /// CRC-type validations are skipped after a wake from System OFF, or when GPREGRET2 holds 0xA9
 /// (15.0+; facts §8.1).
 fn crc_skipped(sdk: SdkVersion, inputs: &BootInputs) -> bool {
-    sdk >= SdkVersion::Sdk15_0 && (matches!(inputs.reset, ResetKind::WakeFromOff(_)) || inputs.gpregret2 == 0xA9)
+    sdk >= SdkVersion::Sdk15_0
+        && (matches!(inputs.reset, ResetKind::WakeFromOff(_)) || inputs.gpregret2 == 0xA9)
 }
 
-fn check_validation(v: &BootValidation, image: &[u8], pk: &[u8; 64], skip_crc: bool) -> Result<(), DfuReason> {
+fn check_validation(
+    v: &BootValidation,
+    image: &[u8],
+    pk: &[u8; 64],
+    skip_crc: bool,
+) -> Result<(), DfuReason> {
     let name = || v.kind.name().unwrap_or("unknown").to_string();
     match v.kind {
         BootValidationType::NoValidation => Ok(()),
@@ -116,16 +143,22 @@ fn check_validation(v: &BootValidation, image: &[u8], pk: &[u8; 64], skip_crc: b
         BootValidationType::ValidateCrc => {
             let expected = u32::from_le_bytes([v.bytes[0], v.bytes[1], v.bytes[2], v.bytes[3]]);
             let computed = crc32(image);
-            (expected == computed).then_some(()).ok_or(DfuReason::AppCrcMismatch { expected, computed })
+            (expected == computed)
+                .then_some(())
+                .ok_or(DfuReason::AppCrcMismatch { expected, computed })
         }
-        BootValidationType::ValidateSha256 => {
-            (Sha256::digest(image).as_slice() == v.value()).then_some(()).ok_or(DfuReason::AppValidationFailed { validation: name() })
-        }
+        BootValidationType::ValidateSha256 => (Sha256::digest(image).as_slice() == v.value())
+            .then_some(())
+            .ok_or(DfuReason::AppValidationFailed { validation: name() }),
         BootValidationType::ValidateEcdsaP256Sha256 => {
-            let ok = PublicKey::from_pk64(pk).is_ok_and(|k| k.verify_nordic(image, v.value()).is_ok());
-            ok.then_some(()).ok_or(DfuReason::AppValidationFailed { validation: name() })
+            let ok =
+                PublicKey::from_pk64(pk).is_ok_and(|k| k.verify_nordic(image, v.value()).is_ok());
+            ok.then_some(())
+                .ok_or(DfuReason::AppValidationFailed { validation: name() })
         }
-        BootValidationType::Unknown(_) => Err(DfuReason::AppValidationFailed { validation: name() }),
+        BootValidationType::Unknown(_) => {
+            Err(DfuReason::AppValidationFailed { validation: name() })
+        }
     }
 }
 
@@ -134,22 +167,39 @@ fn read(mem: &FlashMemory, addr: u32, len: u32) -> Option<&[u8]> {
 }
 
 /// Why the application in bank 0 does not count as valid, if it does not.
-fn app_invalid(sdk: SdkVersion, s: &SettingsPage, mem: &FlashMemory, bl: &BootloaderDescriptor, inputs: &BootInputs) -> Option<DfuReason> {
+fn app_invalid(
+    sdk: SdkVersion,
+    s: &SettingsPage,
+    mem: &FlashMemory,
+    bl: &BootloaderDescriptor,
+    inputs: &BootInputs,
+) -> Option<DfuReason> {
     if s.bank_0.bank_code != BankCode::ValidApp {
-        return Some(DfuReason::AppNotValid { bank_0_code: bank_name(s.bank_0.bank_code) });
+        return Some(DfuReason::AppNotValid {
+            bank_0_code: bank_name(s.bank_0.bank_code),
+        });
     }
     let sd = crate::softdevice::installed(&mem.code);
     let start = bank0_start(sd.as_ref());
     let Some(image) = read(mem, start, s.bank_0.image_size) else {
-        return Some(DfuReason::AppOutsideFlash { start, size: s.bank_0.image_size });
+        return Some(DfuReason::AppOutsideFlash {
+            start,
+            size: s.bank_0.image_size,
+        });
     };
     let skip = crc_skipped(sdk, inputs);
     match s.v2() {
         // 15.3+: SoftDevice then application boot validation.
         Some(v2) => {
             if let Some(sd) = sd {
-                let sd_image = read(mem, SOFTDEVICE_START, sd.end_address - SOFTDEVICE_START).unwrap_or_default();
-                if let Err(e) = check_validation(&v2.boot_validation_softdevice, sd_image, &bl.public_key, skip) {
+                let sd_image = read(mem, SOFTDEVICE_START, sd.end_address - SOFTDEVICE_START)
+                    .unwrap_or_default();
+                if let Err(e) = check_validation(
+                    &v2.boot_validation_softdevice,
+                    sd_image,
+                    &bl.public_key,
+                    skip,
+                ) {
                     let validation = match e {
                         DfuReason::AppCrcMismatch { .. } => "VALIDATE_CRC".to_string(),
                         DfuReason::AppValidationFailed { validation } => validation,
@@ -166,31 +216,55 @@ fn app_invalid(sdk: SdkVersion, s: &SettingsPage, mem: &FlashMemory, bl: &Bootlo
                 return None;
             }
             let computed = crc32(image);
-            (computed != s.bank_0.image_crc).then_some(DfuReason::AppCrcMismatch { expected: s.bank_0.image_crc, computed })
+            (computed != s.bank_0.image_crc).then_some(DfuReason::AppCrcMismatch {
+                expected: s.bank_0.image_crc,
+                computed,
+            })
         }
     }
 }
 
 fn bank_name(c: BankCode) -> String {
-    c.name().map_or_else(|| format!("{:#x}", c.code()), str::to_string)
+    c.name()
+        .map_or_else(|| format!("{:#x}", c.code()), str::to_string)
 }
 
 /// Decide the next boot of a device whose flash and UICR are `mem`.
-pub fn decide(mem: &FlashMemory, chip: Chip, inputs: &BootInputs) -> Result<BootDecision, SettingsError> {
-    let pending_bootloader_copy = mbr::recognise(mem).is_some() && CopyBlRecord::pending(mem).is_some();
+pub fn decide(
+    mem: &FlashMemory,
+    chip: Chip,
+    inputs: &BootInputs,
+) -> Result<BootDecision, SettingsError> {
+    let pending_bootloader_copy =
+        mbr::recognise(mem).is_some() && CopyBlRecord::pending(mem).is_some();
     let inv = inventory(mem, chip);
-    let mut d = BootDecision { pending_bootloader_copy, bootloader: None, settings_outcome: None, settings: None, next: NextBoot::Silent { reason: String::new() } };
+    let mut d = BootDecision {
+        pending_bootloader_copy,
+        bootloader: None,
+        settings_outcome: None,
+        settings: None,
+        next: NextBoot::Silent {
+            reason: String::new(),
+        },
+    };
     let address = match mbr::boot_target(mem) {
         BootTarget::Silent(SilentReason::NoMbr) => {
-            d.next = NextBoot::Silent { reason: "no MBR in page 0".into() };
+            d.next = NextBoot::Silent {
+                reason: "no MBR in page 0".into(),
+            };
             return Ok(d);
         }
         BootTarget::Silent(SilentReason::ErasedVectorTable { address }) => {
-            d.next = NextBoot::Silent { reason: format!("the MBR jumps to erased flash at {address:#x} (lock-up)") };
+            d.next = NextBoot::Silent {
+                reason: format!("the MBR jumps to erased flash at {address:#x} (lock-up)"),
+            };
             return Ok(d);
         }
         BootTarget::Application { address, .. } => {
-            d.next = NextBoot::AppWithoutBootloader { address, app: inv.app_descriptor().cloned() };
+            d.next = NextBoot::AppWithoutBootloader {
+                address,
+                app: inv.app_descriptor().cloned(),
+            };
             return Ok(d);
         }
         BootTarget::Bootloader { address } => address,
@@ -198,7 +272,10 @@ pub fn decide(mem: &FlashMemory, chip: Chip, inputs: &BootInputs) -> Result<Boot
     let bl = match inv.bootloader.as_ref().map(|s| &s.code) {
         Some(Code::StandIn(b)) => b.clone(),
         Some(Code::Damaged(e)) => {
-            d.next = NextBoot::DamagedBootloader { address, error: e.to_string() };
+            d.next = NextBoot::DamagedBootloader {
+                address,
+                error: e.to_string(),
+            };
             return Ok(d);
         }
         _ => {
@@ -214,27 +291,43 @@ pub fn decide(mem: &FlashMemory, chip: Chip, inputs: &BootInputs) -> Result<Boot
     d.settings_outcome = Some(init.outcome);
     d.settings = Some(s.clone());
     d.bootloader = Some(bl.clone());
-    if matches!(s.bank_1.bank_code, BankCode::ValidApp | BankCode::ValidSd | BankCode::ValidBl | BankCode::ValidSdBl) {
+    if matches!(
+        s.bank_1.bank_code,
+        BankCode::ValidApp | BankCode::ValidSd | BankCode::ValidBl | BankCode::ValidSdBl
+    ) {
         d.next = NextBoot::ActivateUpdate {
             bank_1_code: bank_name(s.bank_1.bank_code),
             image_size: s.bank_1.image_size,
             image_crc: s.bank_1.image_crc,
-            source: if sdk == SdkVersion::Sdk12 { 0 } else { s.progress.update_start_address() },
+            source: if sdk == SdkVersion::Sdk12 {
+                0
+            } else {
+                s.progress.update_start_address()
+            },
         };
         return Ok(d);
     }
     let mut reasons = Vec::new();
     reasons.extend(app_invalid(sdk, &s, mem, &bl, inputs));
     // The bootloader's own profile, so a `gpregret-loop` defect in its descriptor counts too.
-    if crate::bootloader::profile::Profile::new(&bl, bl.defects).gpregret.enters(inputs.gpregret) {
-        reasons.push(DfuReason::Gpregret { value: inputs.gpregret });
+    if crate::bootloader::profile::Profile::new(&bl, bl.defects)
+        .gpregret
+        .enters(inputs.gpregret)
+    {
+        reasons.push(DfuReason::Gpregret {
+            value: inputs.gpregret,
+        });
     }
     if sdk <= SdkVersion::Sdk14 && s.enter_buttonless_dfu == 1 {
         reasons.push(DfuReason::ButtonlessFlag);
     }
     d.next = if reasons.is_empty() {
         let sd = crate::softdevice::installed(&mem.code);
-        NextBoot::RunApp { address: bank0_start(sd.as_ref()), app_version: s.app_version, app: inv.app_descriptor().cloned() }
+        NextBoot::RunApp {
+            address: bank0_start(sd.as_ref()),
+            app_version: s.app_version,
+            app: inv.app_descriptor().cloned(),
+        }
     } else {
         NextBoot::EnterDfu { reasons }
     };
@@ -270,10 +363,18 @@ fn app_text(app: &Option<AppDescriptor>) -> String {
 fn reason_text(r: &DfuReason) -> String {
     match r {
         DfuReason::AppNotValid { bank_0_code } => format!("bank_0 is {bank_0_code}, not VALID_APP"),
-        DfuReason::AppCrcMismatch { expected, computed } => format!("application CRC {computed:#010x} does not match {expected:#010x}"),
-        DfuReason::AppValidationFailed { validation } => format!("application boot validation {validation} failed"),
-        DfuReason::SoftDeviceValidationFailed { validation } => format!("SoftDevice boot validation {validation} failed"),
-        DfuReason::AppOutsideFlash { start, size } => format!("bank_0 ({size} bytes at {start:#x}) runs past the end of flash"),
+        DfuReason::AppCrcMismatch { expected, computed } => {
+            format!("application CRC {computed:#010x} does not match {expected:#010x}")
+        }
+        DfuReason::AppValidationFailed { validation } => {
+            format!("application boot validation {validation} failed")
+        }
+        DfuReason::SoftDeviceValidationFailed { validation } => {
+            format!("SoftDevice boot validation {validation} failed")
+        }
+        DfuReason::AppOutsideFlash { start, size } => {
+            format!("bank_0 ({size} bytes at {start:#x}) runs past the end of flash")
+        }
         DfuReason::Gpregret { value } => format!("GPREGRET is {value:#04x}"),
         DfuReason::ButtonlessFlag => "settings enter_buttonless_dfu is 1".into(),
     }

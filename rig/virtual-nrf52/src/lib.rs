@@ -62,9 +62,9 @@ pub use timing::TimingProfile;
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
 pub type Segment = (u32, Vec<u8>);
 
+pub mod app;
 pub mod ble;
 pub mod boot_decision;
-pub mod app;
 pub mod bootloader;
 pub(crate) mod core;
 pub mod cpu;

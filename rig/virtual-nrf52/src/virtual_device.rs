@@ -240,9 +240,7 @@ impl Device {
         // holds nothing else while a UART bootloader listens, so its drain time is the
         // transport's "busy until".
         consider(
-            self.uart
-                .next_rx()
-                .map(|t| self.core.queue.drained_at(t)),
+            self.uart.next_rx().map(|t| self.core.queue.drained_at(t)),
             Event::UartRx,
         );
         if let Run::Dfu(d) = &self.run {

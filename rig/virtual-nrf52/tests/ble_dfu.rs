@@ -30,17 +30,29 @@ struct Central {
 impl Central {
     /// Send a CP request and wait for its response notification.
     fn request(&mut self, dev: &mut Device, req: &[u8]) -> Vec<u8> {
-        self.t = self.ble.write_request(dev, self.t, self.cp, req).expect("CP write");
+        self.t = self
+            .ble
+            .write_request(dev, self.t, self.cp, req)
+            .expect("CP write");
         loop {
             for e in self.ble.events(dev, self.t) {
                 match e {
-                    PeripheralEvent::Notification { value, .. } if value.get(1) == Some(&req[0]) => return value,
-                    PeripheralEvent::Disconnected { at, reason } => self.disconnected = Some((at, reason)),
+                    PeripheralEvent::Notification { value, .. }
+                        if value.get(1) == Some(&req[0]) =>
+                    {
+                        return value
+                    }
+                    PeripheralEvent::Disconnected { at, reason } => {
+                        self.disconnected = Some((at, reason))
+                    }
                     _ => {}
                 }
             }
             let next = self.ble.next_event_time(dev).expect("something pending");
-            assert!(next < self.t + Duration::from_secs(20), "no response to {req:02x?}");
+            assert!(
+                next < self.t + Duration::from_secs(20),
+                "no response to {req:02x?}"
+            );
             self.t = self.t.max(next);
         }
     }
@@ -48,22 +60,40 @@ impl Central {
     fn crc(&mut self, dev: &mut Device) -> (u32, u32) {
         let r = self.request(dev, &[0x03]);
         assert_eq!(&r[..3], &[0x60, 0x03, 0x01]);
-        (u32::from_le_bytes(r[3..7].try_into().unwrap()), u32::from_le_bytes(r[7..11].try_into().unwrap()))
+        (
+            u32::from_le_bytes(r[3..7].try_into().unwrap()),
+            u32::from_le_bytes(r[7..11].try_into().unwrap()),
+        )
     }
 
     fn stream(&mut self, dev: &mut Device, data: &[u8]) {
         for chunk in data.chunks(self.payload) {
-            self.t = self.ble.write_command(dev, self.t, self.pkt, chunk).expect("packet") + self.gap;
+            self.t = self
+                .ble
+                .write_command(dev, self.t, self.pkt, chunk)
+                .expect("packet")
+                + self.gap;
         }
     }
 
     /// One object as Android sends it: CREATE, stream, CRC; a lost tail (CRC of what arrived
     /// matches) is resent once the flash has caught up; a loss in the middle (CRC mismatch)
     /// means CREATE again and stream slower. Then EXECUTE.
-    fn object(&mut self, dev: &mut Device, kind: u8, image: &[u8], start: usize, end: usize, crc_before: u32) -> Vec<u8> {
+    fn object(
+        &mut self,
+        dev: &mut Device,
+        kind: u8,
+        image: &[u8],
+        start: usize,
+        end: usize,
+        crc_before: u32,
+    ) -> Vec<u8> {
         let len = (end - start) as u32;
         for _attempt in 0..6 {
-            assert_eq!(self.request(dev, &[[0x01, kind].as_slice(), &len.to_le_bytes()].concat()), [0x60, 0x01, 0x01]);
+            assert_eq!(
+                self.request(dev, &[[0x01, kind].as_slice(), &len.to_le_bytes()].concat()),
+                [0x60, 0x01, 0x01]
+            );
             let mut at = start;
             loop {
                 self.stream(dev, &image[at..end]);
@@ -104,22 +134,47 @@ fn buttonless_then_dfu_over_the_ble_surface(#[case] sdk: SdkVersion) {
     let t = ble.connect(&mut dev, t).unwrap();
     let (gatt, t) = ble.discover(&mut dev, t).unwrap();
     let b = gatt.characteristic(&BUTTONLESS_UNBONDED).unwrap().clone();
-    let t = ble.write_request(&mut dev, t, b.cccd_handle.unwrap(), &[2, 0]).unwrap();
-    let t = ble.write_request(&mut dev, t, b.value_handle, &[0x01]).unwrap();
+    let t = ble
+        .write_request(&mut dev, t, b.cccd_handle.unwrap(), &[2, 0])
+        .unwrap();
+    let t = ble
+        .write_request(&mut dev, t, b.value_handle, &[0x01])
+        .unwrap();
     let ev = ble.events(&mut dev, t + ms(50));
-    assert!(matches!(&ev[..], [PeripheralEvent::Indication { value, .. }] if value == &[0x20, 0x01, 0x01]), "{ev:?}");
+    assert!(
+        matches!(&ev[..], [PeripheralEvent::Indication { value, .. }] if value == &[0x20, 0x01, 0x01]),
+        "{ev:?}"
+    );
     let t = ble.confirm_indication(&mut dev, t + ms(50)).unwrap();
     let ev = ble.events(&mut dev, t + ms(100));
-    assert!(matches!(ev[..], [PeripheralEvent::Disconnected { reason: DisconnectReason::RemoteUserTerminated, .. }]), "{ev:?}");
+    assert!(
+        matches!(
+            ev[..],
+            [PeripheralEvent::Disconnected {
+                reason: DisconnectReason::RemoteUserTerminated,
+                ..
+            }]
+        ),
+        "{ev:?}"
+    );
 
     // The bootloader at the +1 address.
     let mut t = t + ms(100);
     let adv = loop {
-        if let Some(a) = ble.scan(&mut dev, t).filter(|a| a.data.local_name() == Some("DfuTarg")) {
+        if let Some(a) = ble
+            .scan(&mut dev, t)
+            .filter(|a| a.data.local_name() == Some("DfuTarg"))
+        {
             break a;
         }
-        t = ble.next_event_time(&dev).unwrap_or(t + ms(25)).max(t + ms(1));
-        assert!(t < dev.now() + Duration::from_secs(10), "bootloader never advertised");
+        t = ble
+            .next_event_time(&dev)
+            .unwrap_or(t + ms(25))
+            .max(t + ms(1));
+        assert!(
+            t < dev.now() + Duration::from_secs(10),
+            "bootloader never advertised"
+        );
     };
     assert_eq!(adv.address.0[0], app_address.0[0].wrapping_add(1));
     assert_eq!(&adv.address.0[1..], &app_address.0[1..]);
@@ -129,15 +184,31 @@ fn buttonless_then_dfu_over_the_ble_surface(#[case] sdk: SdkVersion) {
     let (gatt, t) = ble.discover(&mut dev, t).unwrap();
     let cp = gatt.characteristic(&CONTROL_POINT).unwrap().clone();
     let pkt = gatt.characteristic(&PACKET).unwrap().value_handle;
-    let t = ble.write_request(&mut dev, t, cp.cccd_handle.unwrap(), &[1, 0]).unwrap();
-    let mut c = Central { ble, t, cp: cp.value_handle, pkt, payload: mtu as usize - 3, gap: Duration::ZERO, disconnected: None };
+    let t = ble
+        .write_request(&mut dev, t, cp.cccd_handle.unwrap(), &[1, 0])
+        .unwrap();
+    let mut c = Central {
+        ble,
+        t,
+        cp: cp.value_handle,
+        pkt,
+        payload: mtu as usize - 3,
+        gap: Duration::ZERO,
+        disconnected: None,
+    };
     assert_eq!(c.payload, if sdk >= SdkVersion::Sdk15_0 { 244 } else { 20 });
 
     let image = bench.app(2);
     let pkg = app_package(&bench, &image, 2);
     assert_eq!(c.request(&mut dev, &[0x02, 0x00, 0x00]), [0x60, 0x02, 0x01]);
-    assert_eq!(&c.request(&mut dev, &[0x06, 0x01])[..3], &[0x60, 0x06, 0x01]);
-    assert_eq!(c.object(&mut dev, 0x01, &pkg.init, 0, pkg.init.len(), 0), [0x60, 0x04, 0x01]);
+    assert_eq!(
+        &c.request(&mut dev, &[0x06, 0x01])[..3],
+        &[0x60, 0x06, 0x01]
+    );
+    assert_eq!(
+        c.object(&mut dev, 0x01, &pkg.init, 0, pkg.init.len(), 0),
+        [0x60, 0x04, 0x01]
+    );
     let sel = c.request(&mut dev, &[0x06, 0x02]);
     let max = u32::from_le_bytes(sel[3..7].try_into().unwrap()) as usize;
     let mut crc = 0;
@@ -159,13 +230,24 @@ fn buttonless_then_dfu_over_the_ble_surface(#[case] sdk: SdkVersion) {
                 c.disconnected = Some((at, reason));
             }
         }
-        t = c.ble.next_event_time(&dev).unwrap_or(t + ms(15)).max(t + ms(1));
+        t = c
+            .ble
+            .next_event_time(&dev)
+            .unwrap_or(t + ms(15))
+            .max(t + ms(1));
     }
     let (at, reason) = c.disconnected.unwrap();
     assert_eq!(reason, DisconnectReason::RemoteUserTerminated);
-    assert!(at < c.t + Duration::from_secs(2), "clean disconnect, not a timeout");
+    assert!(
+        at < c.t + Duration::from_secs(2),
+        "clean disconnect, not a timeout"
+    );
     let done = dev.settle(at + Duration::from_secs(60));
-    assert!(matches!(dev.status(), Status::App(ref a) if a.version == 2), "{:?}", dev.status());
+    assert!(
+        matches!(dev.status(), Status::App(ref a) if a.version == 2),
+        "{:?}",
+        dev.status()
+    );
     let adv = c.ble.scan(&mut dev, done).expect("new app advertises");
     assert_eq!(adv.data.app_version(), Some(2));
     assert_eq!(adv.address, app_address);

@@ -39,18 +39,32 @@ pub enum AdStructure {
     CompleteUuid16(Vec<u16>),
     CompleteName(String),
     ShortName(String),
-    Manufacturer { company: u16, data: Vec<u8> },
+    Manufacturer {
+        company: u16,
+        data: Vec<u8>,
+    },
     /// Any other AD type, kept as it is.
-    Other { ad_type: u8, data: Vec<u8> },
+    Other {
+        ad_type: u8,
+        data: Vec<u8>,
+    },
 }
 
 /// Advertising data that does not decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdvError {
     #[error("AD structure at offset {offset}: length {len} runs past the {total}-byte payload")]
-    Overrun { offset: usize, len: usize, total: usize },
+    Overrun {
+        offset: usize,
+        len: usize,
+        total: usize,
+    },
     #[error("AD structure at offset {offset} (type {ad_type:#04x}): {reason}")]
-    Field { offset: usize, ad_type: u8, reason: &'static str },
+    Field {
+        offset: usize,
+        ad_type: u8,
+        reason: &'static str,
+    },
     #[error("advertising data is {0} bytes, legacy advertising carries at most 31")]
     TooLong(usize),
 }
@@ -59,8 +73,14 @@ impl AdStructure {
     fn encode_into(&self, out: &mut Vec<u8>) {
         let (t, body): (u8, Vec<u8>) = match self {
             AdStructure::Flags(f) => (ad_type::FLAGS, vec![*f]),
-            AdStructure::IncompleteUuid16(u) => (ad_type::INCOMPLETE_UUID16, u.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            AdStructure::CompleteUuid16(u) => (ad_type::COMPLETE_UUID16, u.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            AdStructure::IncompleteUuid16(u) => (
+                ad_type::INCOMPLETE_UUID16,
+                u.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
+            AdStructure::CompleteUuid16(u) => (
+                ad_type::COMPLETE_UUID16,
+                u.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
             AdStructure::CompleteName(n) => (ad_type::COMPLETE_NAME, n.as_bytes().to_vec()),
             AdStructure::ShortName(n) => (ad_type::SHORT_NAME, n.as_bytes().to_vec()),
             AdStructure::Manufacturer { company, data } => {
@@ -82,9 +102,15 @@ pub struct AdvertisingData(pub Vec<AdStructure>);
 
 fn uuid16_list(offset: usize, t: u8, b: &[u8]) -> Result<Vec<u16>, AdvError> {
     if b.len() % 2 != 0 {
-        return Err(AdvError::Field { offset, ad_type: t, reason: "16-bit UUID list of odd length" });
+        return Err(AdvError::Field {
+            offset,
+            ad_type: t,
+            reason: "16-bit UUID list of odd length",
+        });
     }
-    Ok(b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+    Ok(b.chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect())
 }
 
 impl AdvertisingData {
@@ -109,25 +135,47 @@ impl AdvertisingData {
             if len == 0 {
                 break;
             }
-            let body = bytes.get(at + 1..at + 1 + len).ok_or(AdvError::Overrun { offset: at, len, total: bytes.len() })?;
+            let body = bytes.get(at + 1..at + 1 + len).ok_or(AdvError::Overrun {
+                offset: at,
+                len,
+                total: bytes.len(),
+            })?;
             let (t, d) = (body[0], &body[1..]);
             let text = |d: &[u8]| {
-                String::from_utf8(d.to_vec()).map_err(|_| AdvError::Field { offset: at, ad_type: t, reason: "name is not UTF-8" })
+                String::from_utf8(d.to_vec()).map_err(|_| AdvError::Field {
+                    offset: at,
+                    ad_type: t,
+                    reason: "name is not UTF-8",
+                })
             };
             out.push(match t {
                 ad_type::FLAGS if d.len() == 1 => AdStructure::Flags(d[0]),
-                ad_type::FLAGS => return Err(AdvError::Field { offset: at, ad_type: t, reason: "flags must be one byte" }),
+                ad_type::FLAGS => {
+                    return Err(AdvError::Field {
+                        offset: at,
+                        ad_type: t,
+                        reason: "flags must be one byte",
+                    })
+                }
                 ad_type::INCOMPLETE_UUID16 => AdStructure::IncompleteUuid16(uuid16_list(at, t, d)?),
                 ad_type::COMPLETE_UUID16 => AdStructure::CompleteUuid16(uuid16_list(at, t, d)?),
                 ad_type::COMPLETE_NAME => AdStructure::CompleteName(text(d)?),
                 ad_type::SHORT_NAME => AdStructure::ShortName(text(d)?),
-                ad_type::MANUFACTURER if d.len() >= 2 => {
-                    AdStructure::Manufacturer { company: u16::from_le_bytes([d[0], d[1]]), data: d[2..].to_vec() }
-                }
+                ad_type::MANUFACTURER if d.len() >= 2 => AdStructure::Manufacturer {
+                    company: u16::from_le_bytes([d[0], d[1]]),
+                    data: d[2..].to_vec(),
+                },
                 ad_type::MANUFACTURER => {
-                    return Err(AdvError::Field { offset: at, ad_type: t, reason: "manufacturer data without a company identifier" })
+                    return Err(AdvError::Field {
+                        offset: at,
+                        ad_type: t,
+                        reason: "manufacturer data without a company identifier",
+                    })
                 }
-                _ => AdStructure::Other { ad_type: t, data: d.to_vec() },
+                _ => AdStructure::Other {
+                    ad_type: t,
+                    data: d.to_vec(),
+                },
             });
             at += 1 + len;
         }
@@ -162,7 +210,9 @@ impl AdvertisingData {
 
     pub fn manufacturer_data(&self, company: u16) -> Option<&[u8]> {
         self.0.iter().find_map(|s| match s {
-            AdStructure::Manufacturer { company: c, data } if *c == company => Some(data.as_slice()),
+            AdStructure::Manufacturer { company: c, data } if *c == company => {
+                Some(data.as_slice())
+            }
             _ => None,
         })
     }
@@ -200,7 +250,10 @@ pub fn app_advertising(name: &str, version: u32) -> AdvertisingData {
     AdvertisingData(vec![
         AdStructure::Flags(FLAGS_GENERAL_DISCOVERABLE),
         name_ad,
-        AdStructure::Manufacturer { company: NORDIC_COMPANY_ID, data: version.to_le_bytes().to_vec() },
+        AdStructure::Manufacturer {
+            company: NORDIC_COMPANY_ID,
+            data: version.to_le_bytes().to_vec(),
+        },
     ])
 }
 
@@ -225,7 +278,11 @@ impl BleAddress {
 impl fmt::Display for BleAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = self.0;
-        write!(f, "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}", a[5], a[4], a[3], a[2], a[1], a[0])
+        write!(
+            f,
+            "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
+            a[5], a[4], a[3], a[2], a[1], a[0]
+        )
     }
 }
 
@@ -238,12 +295,24 @@ mod tests {
     fn bootloader_payload_bytes() {
         let d = bootloader_advertising("DfuTarg");
         let e = d.encode();
-        assert_eq!(e, [&[0x02, 0x01, 0x06, 0x03, 0x02, 0x59, 0xFE, 0x08, 0x09][..], b"DfuTarg"].concat());
+        assert_eq!(
+            e,
+            [
+                &[0x02, 0x01, 0x06, 0x03, 0x02, 0x59, 0xFE, 0x08, 0x09][..],
+                b"DfuTarg"
+            ]
+            .concat()
+        );
         assert_eq!(e.len(), 9 + 7);
         assert_eq!(AdvertisingData::decode(&e).unwrap(), d);
         assert_eq!(d.uuids16(), vec![0xFE59]);
         assert_eq!(d.flags(), Some(0x06));
-        assert_eq!(bootloader_advertising("ABCDEFGHIJKLMNOPQRST").encode().len(), 29);
+        assert_eq!(
+            bootloader_advertising("ABCDEFGHIJKLMNOPQRST")
+                .encode()
+                .len(),
+            29
+        );
     }
 
     /// firmware/testapp's `payload_is_the_stand_in_format` expects these same bytes.
@@ -251,7 +320,15 @@ mod tests {
     fn app_payload_bytes_and_version() {
         let d = app_advertising("rig-app", 2);
         let e = d.encode();
-        assert_eq!(e, [&[0x02, 0x01, 0x06, 0x08, 0x09][..], b"rig-app", &[0x07, 0xFF, 0x59, 0x00, 2, 0, 0, 0]].concat());
+        assert_eq!(
+            e,
+            [
+                &[0x02, 0x01, 0x06, 0x08, 0x09][..],
+                b"rig-app",
+                &[0x07, 0xFF, 0x59, 0x00, 2, 0, 0, 0]
+            ]
+            .concat()
+        );
         let back = AdvertisingData::decode(&e).unwrap();
         assert_eq!(back.app_version(), Some(2));
         assert_eq!(back.local_name(), Some("rig-app"));
@@ -271,19 +348,43 @@ mod tests {
     #[test]
     fn address_plus_one_without_carry() {
         let a = BleAddress([0xFF, 0x10, 0x20, 0x30, 0x40, 0xC5]);
-        assert_eq!(a.for_bootloader(false), BleAddress([0x00, 0x10, 0x20, 0x30, 0x40, 0xC5]));
+        assert_eq!(
+            a.for_bootloader(false),
+            BleAddress([0x00, 0x10, 0x20, 0x30, 0x40, 0xC5])
+        );
         assert_eq!(a.for_bootloader(true), a);
-        assert_eq!(BleAddress([0x01, 2, 3, 4, 5, 0xC6]).for_bootloader(false).0[0], 0x02);
+        assert_eq!(
+            BleAddress([0x01, 2, 3, 4, 5, 0xC6]).for_bootloader(false).0[0],
+            0x02
+        );
         assert_eq!(a.to_string(), "C5:40:30:20:10:FF");
     }
 
     #[test]
     fn malformed_payloads_are_located() {
-        assert!(matches!(AdvertisingData::decode(&[0x05, 0x09, b'a']), Err(AdvError::Overrun { offset: 0, .. })));
-        assert!(matches!(AdvertisingData::decode(&[0x02, 0x01, 0x06, 0x02, 0x02, 0x59]), Err(AdvError::Field { offset: 3, .. })));
-        assert!(matches!(AdvertisingData::decode(&[0x02, 0xFF, 0x59]), Err(AdvError::Field { .. })));
-        assert!(matches!(AdvertisingData::decode(&[0u8; 32]), Err(AdvError::TooLong(32))));
-        assert_eq!(AdvertisingData::decode(&[0x02, 0x01, 0x06, 0x00, 0x00]).unwrap().0.len(), 1);
+        assert!(matches!(
+            AdvertisingData::decode(&[0x05, 0x09, b'a']),
+            Err(AdvError::Overrun { offset: 0, .. })
+        ));
+        assert!(matches!(
+            AdvertisingData::decode(&[0x02, 0x01, 0x06, 0x02, 0x02, 0x59]),
+            Err(AdvError::Field { offset: 3, .. })
+        ));
+        assert!(matches!(
+            AdvertisingData::decode(&[0x02, 0xFF, 0x59]),
+            Err(AdvError::Field { .. })
+        ));
+        assert!(matches!(
+            AdvertisingData::decode(&[0u8; 32]),
+            Err(AdvError::TooLong(32))
+        ));
+        assert_eq!(
+            AdvertisingData::decode(&[0x02, 0x01, 0x06, 0x00, 0x00])
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
     }
 
     proptest! {

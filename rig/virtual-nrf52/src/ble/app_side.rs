@@ -25,13 +25,24 @@ const OP_ENTER: u8 = 0x01;
 
 /// A write request to the application's buttonless characteristic, received in the event at
 /// `sent`; the write response goes out at `rsp`.
-pub(crate) fn buttonless_write(p: &mut BlePeripheral, dev: &mut Device, sent: SimTime, rsp: SimTime, ch: &Characteristic, value: &[u8]) -> Result<SimTime, BleError> {
+pub(crate) fn buttonless_write(
+    p: &mut BlePeripheral,
+    dev: &mut Device,
+    sent: SimTime,
+    rsp: SimTime,
+    ch: &Characteristic,
+    value: &[u8],
+) -> Result<SimTime, BleError> {
     let att = |error| BleError::Att { error, at: rsp };
     let handle = ch.value_handle;
     let c = p.conn_mut().ok_or(BleError::NotConnected)?;
     let bonded = match c.role {
-        Role::App { buttonless: Buttonless::Bonded } => true,
-        Role::App { buttonless: Buttonless::Unbonded } => false,
+        Role::App {
+            buttonless: Buttonless::Bonded,
+        } => true,
+        Role::App {
+            buttonless: Buttonless::Unbonded,
+        } => false,
         _ => return Err(att(AttError::WriteNotPermitted(handle))),
     };
     if bonded {
@@ -44,20 +55,33 @@ pub(crate) fn buttonless_write(p: &mut BlePeripheral, dev: &mut Device, sent: Si
     let op = req.op();
     let (rsp_code, ready) = match &req {
         ButtonlessRequest::EnterBootloader => (ButtonlessResponse::Success, sent),
-        ButtonlessRequest::SetAdvName { len, name } => match ButtonlessRequest::valid_adv_name(*len, name) {
-            None => (ButtonlessResponse::InvalidAdvName, sent),
-            Some(n) => match dev.app_set_adv_name(sent, n) {
-                Ok(done) => (ButtonlessResponse::Success, done),
-                Err(AppError::InvalidState) => (ButtonlessResponse::Busy, sent),
-                Err(AppError::BadName(_)) => (ButtonlessResponse::InvalidAdvName, sent),
-                Err(_) => (ButtonlessResponse::OperationFailed, sent),
-            },
-        },
+        ButtonlessRequest::SetAdvName { len, name } => {
+            match ButtonlessRequest::valid_adv_name(*len, name) {
+                None => (ButtonlessResponse::InvalidAdvName, sent),
+                Some(n) => match dev.app_set_adv_name(sent, n) {
+                    Ok(done) => (ButtonlessResponse::Success, done),
+                    Err(AppError::InvalidState) => (ButtonlessResponse::Busy, sent),
+                    Err(AppError::BadName(_)) => (ButtonlessResponse::InvalidAdvName, sent),
+                    Err(_) => (ButtonlessResponse::OperationFailed, sent),
+                },
+            }
+        }
         ButtonlessRequest::Unknown(_) => (ButtonlessResponse::OpCodeNotSupported, sent),
     };
     let at = c.link.reply_at(sent, ready);
-    c.unconfirmed.push((at, if rsp_code == ButtonlessResponse::Success { op } else { 0 }));
-    p.push_event(PeripheralEvent::Indication { at, handle, value: indication(op, rsp_code).to_vec() });
+    c.unconfirmed.push((
+        at,
+        if rsp_code == ButtonlessResponse::Success {
+            op
+        } else {
+            0
+        },
+    ));
+    p.push_event(PeripheralEvent::Indication {
+        at,
+        handle,
+        value: indication(op, rsp_code).to_vec(),
+    });
     Ok(rsp)
 }
 
@@ -66,11 +90,16 @@ pub(crate) fn indication_confirmed(p: &mut BlePeripheral, dev: &mut Device, at: 
     if op != OP_ENTER {
         return;
     }
-    let Some(c) = p.conn_mut().filter(|c| c.ended.is_none()) else { return };
+    let Some(c) = p.conn_mut().filter(|c| c.ended.is_none()) else {
+        return;
+    };
     // ENTER_PREPARE: disconnect (LL_TERMINATE_IND in the next event), then GPREGRET + reset.
     let end = c.link.event_at_or_after(at + c.link.interval);
     c.end(end, DisconnectReason::RemoteUserTerminated);
-    p.push_event(PeripheralEvent::Disconnected { at: end, reason: DisconnectReason::RemoteUserTerminated });
+    p.push_event(PeripheralEvent::Disconnected {
+        at: end,
+        reason: DisconnectReason::RemoteUserTerminated,
+    });
     // The application is gone (reset) once the terminate is out; an error means it was not
     // running any more (reset or power loss meanwhile): nothing to do then.
     let _ = dev.app_enter_bootloader(end);

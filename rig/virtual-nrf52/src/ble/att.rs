@@ -39,8 +39,18 @@ mod tests {
     #[test]
     fn codes() {
         assert_eq!(AttError::CccdImproperlyConfigured(3).code(), 0xFD);
-        assert_eq!(AttError::InvalidAttributeValueLength { handle: 1, len: 245, max: 244 }.code(), 0x0D);
+        assert_eq!(
+            AttError::InvalidAttributeValueLength {
+                handle: 1,
+                len: 245,
+                max: 244
+            }
+            .code(),
+            0x0D
+        );
         assert_eq!(AttError::WriteNotPermitted(1).code(), 0x03);
-        assert!(AttError::CccdImproperlyConfigured(0x0C).to_string().contains("0xFD"));
+        assert!(AttError::CccdImproperlyConfigured(0x0C)
+            .to_string()
+            .contains("0xFD"));
     }
 }

@@ -34,8 +34,14 @@ impl ButtonlessRequest {
     pub fn decode(bytes: &[u8]) -> ButtonlessRequest {
         match bytes {
             [0x01, ..] => ButtonlessRequest::EnterBootloader,
-            [0x02, len, name @ ..] => ButtonlessRequest::SetAdvName { len: *len, name: name.to_vec() },
-            [0x02] => ButtonlessRequest::SetAdvName { len: 0, name: Vec::new() },
+            [0x02, len, name @ ..] => ButtonlessRequest::SetAdvName {
+                len: *len,
+                name: name.to_vec(),
+            },
+            [0x02] => ButtonlessRequest::SetAdvName {
+                len: 0,
+                name: Vec::new(),
+            },
             [op, ..] => ButtonlessRequest::Unknown(*op),
             [] => ButtonlessRequest::Unknown(0),
         }
@@ -61,7 +67,10 @@ impl ButtonlessRequest {
     /// sent (the SDK copies `len` bytes; a name that is not there is invalid).
     pub fn valid_adv_name(len: u8, name: &[u8]) -> Option<&[u8]> {
         let n = len as usize;
-        (1..=MAX_ADV_NAME).contains(&n).then(|| name.get(..n)).flatten()
+        (1..=MAX_ADV_NAME)
+            .contains(&n)
+            .then(|| name.get(..n))
+            .flatten()
     }
 }
 
@@ -77,15 +86,33 @@ mod tests {
 
     #[test]
     fn requests() {
-        assert_eq!(ButtonlessRequest::decode(&[0x01]), ButtonlessRequest::EnterBootloader);
+        assert_eq!(
+            ButtonlessRequest::decode(&[0x01]),
+            ButtonlessRequest::EnterBootloader
+        );
         assert_eq!(
             ButtonlessRequest::decode(b"\x02\x04Targ"),
-            ButtonlessRequest::SetAdvName { len: 4, name: b"Targ".to_vec() }
+            ButtonlessRequest::SetAdvName {
+                len: 4,
+                name: b"Targ".to_vec()
+            }
         );
-        assert_eq!(ButtonlessRequest::decode(&[0x07]), ButtonlessRequest::Unknown(7));
-        assert_eq!(indication(0x01, ButtonlessResponse::Success), [0x20, 0x01, 0x01]);
-        assert_eq!(indication(0x02, ButtonlessResponse::InvalidAdvName), [0x20, 0x02, 0x05]);
-        assert_eq!(ButtonlessRequest::valid_adv_name(4, b"Targ"), Some(&b"Targ"[..]));
+        assert_eq!(
+            ButtonlessRequest::decode(&[0x07]),
+            ButtonlessRequest::Unknown(7)
+        );
+        assert_eq!(
+            indication(0x01, ButtonlessResponse::Success),
+            [0x20, 0x01, 0x01]
+        );
+        assert_eq!(
+            indication(0x02, ButtonlessResponse::InvalidAdvName),
+            [0x20, 0x02, 0x05]
+        );
+        assert_eq!(
+            ButtonlessRequest::valid_adv_name(4, b"Targ"),
+            Some(&b"Targ"[..])
+        );
         assert_eq!(ButtonlessRequest::valid_adv_name(0, b""), None);
         assert_eq!(ButtonlessRequest::valid_adv_name(21, &[b'a'; 21]), None);
         assert_eq!(ButtonlessRequest::valid_adv_name(5, b"Targ"), None);

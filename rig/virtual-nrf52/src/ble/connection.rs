@@ -21,24 +21,38 @@ pub const CCCD_INDICATE: u16 = 0x0002;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
     /// The Secure DFU bootloader of `sdk`.
-    Bootloader { sdk: SdkVersion, requires_bonds: bool, max_att_mtu: u16 },
+    Bootloader {
+        sdk: SdkVersion,
+        requires_bonds: bool,
+        max_att_mtu: u16,
+    },
     /// A stand-in application.
     App { buttonless: Buttonless },
 }
 
 impl Role {
     pub fn from_bootloader(s: &BootloaderStatus) -> Role {
-        Role::Bootloader { sdk: s.sdk, requires_bonds: s.requires_bonds, max_att_mtu: s.max_att_mtu }
+        Role::Bootloader {
+            sdk: s.sdk,
+            requires_bonds: s.requires_bonds,
+            max_att_mtu: s.max_att_mtu,
+        }
     }
 
     pub fn from_app(s: &AppStatus) -> Role {
-        Role::App { buttonless: s.buttonless }
+        Role::App {
+            buttonless: s.buttonless,
+        }
     }
 
     /// The attribute table this firmware registers.
     pub fn gatt(&self) -> GattTable {
         match self {
-            Role::Bootloader { requires_bonds, max_att_mtu, .. } => GattTable::bootloader(mtu::payload(*max_att_mtu), *requires_bonds),
+            Role::Bootloader {
+                requires_bonds,
+                max_att_mtu,
+                ..
+            } => GattTable::bootloader(mtu::payload(*max_att_mtu), *requires_bonds),
             Role::App { buttonless } => GattTable::app(buttonless_uuid(*buttonless)),
         }
     }
@@ -105,12 +119,26 @@ pub struct Connection {
 impl Connection {
     pub fn new(epoch: u64, role: Role, link: LinkClock) -> Connection {
         let gatt = role.gatt();
-        Connection { epoch, role, gatt, mtu: mtu::ATT_DEFAULT_MTU, link, cccd: BTreeMap::new(), ended: None, silent_since: None, unconfirmed: Vec::new() }
+        Connection {
+            epoch,
+            role,
+            gatt,
+            mtu: mtu::ATT_DEFAULT_MTU,
+            link,
+            cccd: BTreeMap::new(),
+            ended: None,
+            silent_since: None,
+            unconfirmed: Vec::new(),
+        }
     }
 
     /// Whether the CCCD of the characteristic with value `uuid` has `bit` set.
     pub fn enabled(&self, uuid: &Uuid, bit: u16) -> bool {
-        self.gatt.characteristic(uuid).and_then(|c| c.cccd_handle).and_then(|h| self.cccd.get(&h)).is_some_and(|v| v & bit != 0)
+        self.gatt
+            .characteristic(uuid)
+            .and_then(|c| c.cccd_handle)
+            .and_then(|h| self.cccd.get(&h))
+            .is_some_and(|v| v & bit != 0)
     }
 
     /// Whether the link is up at `t` from the device's side (not ended, or ending later only

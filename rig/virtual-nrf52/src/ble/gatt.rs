@@ -51,7 +51,10 @@ struct Builder {
 
 impl Builder {
     fn new() -> Builder {
-        Builder { next: 1, services: Vec::new() }
+        Builder {
+            next: 1,
+            services: Vec::new(),
+        }
     }
 
     fn service(&mut self, uuid: Uuid, chars: &[(Uuid, Properties, usize)]) {
@@ -62,13 +65,27 @@ impl Builder {
             let declaration_handle = self.next;
             let value_handle = self.next + 1;
             self.next += 2;
-            let cccd_handle = properties.intersects(Properties::NOTIFY | Properties::INDICATE).then(|| {
-                self.next += 1;
-                self.next - 1
+            let cccd_handle = properties
+                .intersects(Properties::NOTIFY | Properties::INDICATE)
+                .then(|| {
+                    self.next += 1;
+                    self.next - 1
+                });
+            characteristics.push(Characteristic {
+                uuid,
+                properties,
+                declaration_handle,
+                value_handle,
+                cccd_handle,
+                max_len,
             });
-            characteristics.push(Characteristic { uuid, properties, declaration_handle, value_handle, cccd_handle, max_len });
         }
-        self.services.push(Service { uuid, start_handle: start, end_handle: self.next - 1, characteristics });
+        self.services.push(Service {
+            uuid,
+            start_handle: start,
+            end_handle: self.next - 1,
+            characteristics,
+        });
     }
 
     /// GAP (device name, appearance, preferred connection parameters) and GATT (Service Changed
@@ -83,7 +100,10 @@ impl Builder {
             ],
         );
         let sc = [(sig16(uuid::SERVICE_CHANGED_16), Properties::INDICATE, 4)];
-        self.service(sig16(uuid::GATT_SERVICE_16), if service_changed { &sc } else { &[] });
+        self.service(
+            sig16(uuid::GATT_SERVICE_16),
+            if service_changed { &sc } else { &[] },
+        );
     }
 }
 
@@ -102,11 +122,21 @@ impl GattTable {
         b.service(
             sig16(uuid::DFU_SERVICE_16),
             &[
-                (uuid::PACKET, Properties::WRITE_WITHOUT_RESPONSE, packet_max_len),
-                (uuid::CONTROL_POINT, Properties::WRITE | Properties::NOTIFY, CONTROL_POINT_MAX_LEN),
+                (
+                    uuid::PACKET,
+                    Properties::WRITE_WITHOUT_RESPONSE,
+                    packet_max_len,
+                ),
+                (
+                    uuid::CONTROL_POINT,
+                    Properties::WRITE | Properties::NOTIFY,
+                    CONTROL_POINT_MAX_LEN,
+                ),
             ],
         );
-        GattTable { services: b.services }
+        GattTable {
+            services: b.services,
+        }
     }
 
     /// The stand-in application's table: Service Changed (the buttonless example enables it),
@@ -115,26 +145,41 @@ impl GattTable {
         let mut b = Builder::new();
         b.standard(true);
         if let Some(u) = buttonless {
-            b.service(sig16(uuid::DFU_SERVICE_16), &[(u, Properties::WRITE | Properties::INDICATE, BUTTONLESS_MAX_LEN)]);
+            b.service(
+                sig16(uuid::DFU_SERVICE_16),
+                &[(
+                    u,
+                    Properties::WRITE | Properties::INDICATE,
+                    BUTTONLESS_MAX_LEN,
+                )],
+            );
         }
-        GattTable { services: b.services }
+        GattTable {
+            services: b.services,
+        }
     }
 
     pub fn characteristic(&self, uuid: &Uuid) -> Option<&Characteristic> {
-        self.services.iter().flat_map(|s| &s.characteristics).find(|c| &c.uuid == uuid)
+        self.services
+            .iter()
+            .flat_map(|s| &s.characteristics)
+            .find(|c| &c.uuid == uuid)
     }
 
     /// The characteristic whose value or CCCD is `handle`.
     pub fn by_handle(&self, handle: u16) -> Option<(&Characteristic, bool)> {
-        self.services.iter().flat_map(|s| &s.characteristics).find_map(|c| {
-            if c.value_handle == handle {
-                Some((c, false))
-            } else if c.cccd_handle == Some(handle) {
-                Some((c, true))
-            } else {
-                None
-            }
-        })
+        self.services
+            .iter()
+            .flat_map(|s| &s.characteristics)
+            .find_map(|c| {
+                if c.value_handle == handle {
+                    Some((c, false))
+                } else if c.cccd_handle == Some(handle) {
+                    Some((c, true))
+                } else {
+                    None
+                }
+            })
     }
 
     /// ATT round trips a full discovery takes: one per service for primary service discovery
@@ -142,7 +187,12 @@ impl GattTable {
     /// CCCD for descriptor discovery.
     pub fn discovery_round_trips(&self) -> u32 {
         let s = self.services.len() as u32;
-        let d = self.services.iter().flat_map(|s| &s.characteristics).filter(|c| c.cccd_handle.is_some()).count() as u32;
+        let d = self
+            .services
+            .iter()
+            .flat_map(|s| &s.characteristics)
+            .filter(|c| c.cccd_handle.is_some())
+            .count() as u32;
         (s + 1) + s + d
     }
 }
@@ -166,10 +216,23 @@ mod tests {
         assert_eq!(pkt.max_len, 244);
         assert_eq!(dfu.end_handle, cp.cccd_handle.unwrap());
         assert_eq!(t.by_handle(cp.cccd_handle.unwrap()), Some((cp, true)));
-        assert!(t.characteristic(&sig16(0x2A05)).is_none(), "no Service Changed without bonds");
-        assert!(GattTable::bootloader(20, true).characteristic(&sig16(0x2A05)).is_some());
+        assert!(
+            t.characteristic(&sig16(0x2A05)).is_none(),
+            "no Service Changed without bonds"
+        );
+        assert!(GattTable::bootloader(20, true)
+            .characteristic(&sig16(0x2A05))
+            .is_some());
         // Handles are unique and ascending.
-        let mut hs: Vec<u16> = t.services.iter().flat_map(|s| s.characteristics.iter().flat_map(|c| [c.declaration_handle, c.value_handle])).collect();
+        let mut hs: Vec<u16> = t
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.characteristics
+                    .iter()
+                    .flat_map(|c| [c.declaration_handle, c.value_handle])
+            })
+            .collect();
         let n = hs.len();
         hs.dedup();
         assert_eq!(hs.len(), n);
@@ -181,7 +244,9 @@ mod tests {
         let b = t.characteristic(&uuid::BUTTONLESS_UNBONDED).unwrap();
         assert_eq!(b.properties, Properties::WRITE | Properties::INDICATE);
         assert!(t.characteristic(&uuid::CONTROL_POINT).is_none());
-        assert!(GattTable::app(None).characteristic(&uuid::BUTTONLESS_UNBONDED).is_none());
+        assert!(GattTable::app(None)
+            .characteristic(&uuid::BUTTONLESS_UNBONDED)
+            .is_none());
         assert_eq!(GattTable::app(None).services.len(), 2);
     }
 }

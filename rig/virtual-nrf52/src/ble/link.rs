@@ -24,8 +24,20 @@ pub struct LinkClock {
 }
 
 impl LinkClock {
-    pub fn new(anchor: SimTime, interval: Duration, packets_per_event: u32, supervision_timeout: Duration) -> LinkClock {
-        LinkClock { anchor, interval: interval.max(Duration::from_micros(1250)), packets_per_event: packets_per_event.max(1), supervision_timeout, cursor: anchor, used: 0 }
+    pub fn new(
+        anchor: SimTime,
+        interval: Duration,
+        packets_per_event: u32,
+        supervision_timeout: Duration,
+    ) -> LinkClock {
+        LinkClock {
+            anchor,
+            interval: interval.max(Duration::from_micros(1250)),
+            packets_per_event: packets_per_event.max(1),
+            supervision_timeout,
+            cursor: anchor,
+            used: 0,
+        }
     }
 
     /// The first connection event at or after `t`.
@@ -113,8 +125,16 @@ mod tests {
     #[test]
     fn replies_come_an_event_later() {
         let l = LinkClock::new(ms(0), ms(15), 6, ms(6000));
-        assert_eq!(l.reply_at(ms(30), ms(30)), ms(45), "write response: one round trip");
-        assert_eq!(l.reply_at(ms(30), ms(120)), ms(120), "ready on an event boundary");
+        assert_eq!(
+            l.reply_at(ms(30), ms(30)),
+            ms(45),
+            "write response: one round trip"
+        );
+        assert_eq!(
+            l.reply_at(ms(30), ms(120)),
+            ms(120),
+            "ready on an event boundary"
+        );
         assert_eq!(l.reply_at(ms(30), ms(121)), ms(135));
     }
 }

@@ -5,21 +5,21 @@
 //! call takes the simulated time, like the device itself.
 
 pub mod adv;
+mod app_side;
 pub mod att;
 pub mod buttonless;
-mod app_side;
 pub mod connection;
 pub mod gatt;
 pub mod link;
-pub mod peripheral;
 pub mod mtu;
+pub mod peripheral;
 pub mod uuid;
 
 pub use ::uuid::Uuid;
 pub use adv::{AdStructure, AdvError, AdvertisingData, BleAddress};
 pub use att::AttError;
-pub use gatt::{Characteristic, GattTable, Properties, Service};
 pub use connection::{Connection, DisconnectReason, Role};
+pub use gatt::{Characteristic, GattTable, Properties, Service};
 pub use peripheral::{Advertisement, BleError, BlePeripheral, LinkStats, PeripheralEvent};
 
 #[cfg(test)]

@@ -44,15 +44,28 @@ pub struct Advertisement {
 /// What the central receives on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeripheralEvent {
-    Notification { at: SimTime, handle: u16, value: Vec<u8> },
-    Indication { at: SimTime, handle: u16, value: Vec<u8> },
-    Disconnected { at: SimTime, reason: DisconnectReason },
+    Notification {
+        at: SimTime,
+        handle: u16,
+        value: Vec<u8>,
+    },
+    Indication {
+        at: SimTime,
+        handle: u16,
+        value: Vec<u8>,
+    },
+    Disconnected {
+        at: SimTime,
+        reason: DisconnectReason,
+    },
 }
 
 impl PeripheralEvent {
     pub fn at(&self) -> SimTime {
         match self {
-            PeripheralEvent::Notification { at, .. } | PeripheralEvent::Indication { at, .. } | PeripheralEvent::Disconnected { at, .. } => *at,
+            PeripheralEvent::Notification { at, .. }
+            | PeripheralEvent::Indication { at, .. }
+            | PeripheralEvent::Disconnected { at, .. } => *at,
         }
     }
 }
@@ -71,7 +84,10 @@ pub enum BleError {
     #[error("{error} (seen at {at:?})")]
     Att { error: AttError, at: SimTime },
     #[error("link lost before the reply: disconnected at {at:?} (HCI {:#04x})", reason.code())]
-    Disconnected { at: SimTime, reason: DisconnectReason },
+    Disconnected {
+        at: SimTime,
+        reason: DisconnectReason,
+    },
     #[error("no indication is waiting for a confirmation")]
     NoIndication,
 }
@@ -145,7 +161,10 @@ impl BlePeripheral {
                 // Reset or power loss: the peripheral stopped answering at `at` (or when it
                 // went silent before); what it had not sent by then is gone.
                 let from = c.silent_since.unwrap_or(at);
-                c.end(c.link.supervision_expiry(from), DisconnectReason::ConnectionTimeout);
+                c.end(
+                    c.link.supervision_expiry(from),
+                    DisconnectReason::ConnectionTimeout,
+                );
                 ended_now = Some(from);
             } else if dev.silent_reason() == Some(SilentReason::Resetting) {
                 // The bootloader closes its transport (final EXECUTE, ABORT): disconnect 0x13
@@ -164,15 +183,24 @@ impl BlePeripheral {
                 c.silent_since = None;
             }
         }
-        if let (Some(cut), Some((end, reason))) = (ended_now, self.conn.as_ref().and_then(|c| c.ended)) {
+        if let (Some(cut), Some((end, reason))) =
+            (ended_now, self.conn.as_ref().and_then(|c| c.ended))
+        {
             self.events.retain(|e| e.at() < cut);
-            self.events.push_back(PeripheralEvent::Disconnected { at: end, reason });
+            self.events
+                .push_back(PeripheralEvent::Disconnected { at: end, reason });
         }
         self.epoch = Some(epoch);
         let device_connected = self.conn.as_ref().is_some_and(|c| c.ended.is_none());
-        let adv = if device_connected { None } else { advertising_of(dev, &status) };
+        let adv = if device_connected {
+            None
+        } else {
+            advertising_of(dev, &status)
+        };
         let same = match (&self.adv, &adv) {
-            (Some(a), Some(b)) => a.address == b.address && a.data == b.data && a.connectable == b.connectable,
+            (Some(a), Some(b)) => {
+                a.address == b.address && a.data == b.data && a.connectable == b.connectable
+            }
             (None, None) => true,
             _ => false,
         };
@@ -188,7 +216,12 @@ impl BlePeripheral {
         let a = self.adv.as_ref()?;
         let n = (t - a.since).as_nanos() / a.interval.as_nanos().max(1);
         let at = a.since + Duration::from_nanos((n * a.interval.as_nanos()) as u64);
-        Some(Advertisement { at, address: a.address, data: a.data.clone(), connectable: a.connectable })
+        Some(Advertisement {
+            at,
+            address: a.address,
+            data: a.data.clone(),
+            connectable: a.connectable,
+        })
     }
 
     /// The next advertising event at or after `t` if nothing changes meanwhile.
@@ -206,10 +239,16 @@ impl BlePeripheral {
     /// connection event happens (the central then considers itself connected).
     pub fn connect(&mut self, dev: &mut Device, t: SimTime) -> Result<SimTime, BleError> {
         let t = self.sync(dev, t);
-        if self.conn.as_ref().is_some_and(|c| c.ended.is_none_or(|(end, _)| end > t)) {
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.ended.is_none_or(|(end, _)| end > t))
+        {
             return Err(BleError::AlreadyConnected);
         }
-        let e = self.next_advertisement(t).ok_or(BleError::NotAdvertising(t))?;
+        let e = self
+            .next_advertisement(t)
+            .ok_or(BleError::NotAdvertising(t))?;
         let before = self.adv.clone();
         self.sync(dev, e);
         let a = match (&self.adv, before) {
@@ -221,7 +260,12 @@ impl BlePeripheral {
         }
         let per_event = a.link.packets_per_event(super::mtu::ATT_DEFAULT_MTU);
         let anchor = e + CONNECT_DELAY;
-        let link = LinkClock::new(anchor, a.link.connection_interval, per_event, a.link.supervision_timeout);
+        let link = LinkClock::new(
+            anchor,
+            a.link.connection_interval,
+            per_event,
+            a.link.supervision_timeout,
+        );
         self.conn = Some(Connection::new(dev.epoch(), a.role.clone(), link));
         self.events.clear();
         self.adv = None;
@@ -229,7 +273,9 @@ impl BlePeripheral {
     }
 
     pub fn is_connected(&self, t: SimTime) -> bool {
-        self.conn.as_ref().is_some_and(|c| c.ended.is_none_or(|(end, _)| end > t))
+        self.conn
+            .as_ref()
+            .is_some_and(|c| c.ended.is_none_or(|(end, _)| end > t))
     }
 
     pub fn connection(&self) -> Option<&Connection> {
@@ -255,7 +301,10 @@ impl BlePeripheral {
                 dev.dfu_link_lost(at);
             }
             self.events.retain(|e| e.at() < at);
-            self.events.push_back(PeripheralEvent::Disconnected { at, reason: DisconnectReason::LocalHostTerminated });
+            self.events.push_back(PeripheralEvent::Disconnected {
+                at,
+                reason: DisconnectReason::LocalHostTerminated,
+            });
             self.observe(dev, at);
         }
         Ok(at)
@@ -282,13 +331,21 @@ impl BlePeripheral {
         }
         if c.silent_since.is_some() {
             let at = c.link.supervision_expiry(c.silent_since.unwrap_or(sent));
-            return Err(BleError::Disconnected { at, reason: DisconnectReason::ConnectionTimeout });
+            return Err(BleError::Disconnected {
+                at,
+                reason: DisconnectReason::ConnectionTimeout,
+            });
         }
         Ok(sent)
     }
 
     /// Exchange MTU (the central asks `asked`). Returns the MTU in use and when the reply came.
-    pub fn exchange_mtu(&mut self, dev: &mut Device, t: SimTime, asked: u16) -> Result<(u16, SimTime), BleError> {
+    pub fn exchange_mtu(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+        asked: u16,
+    ) -> Result<(u16, SimTime), BleError> {
         let sent = self.request_link(dev, t)?;
         let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
         let reply = c.role.mtu_reply(asked);
@@ -299,7 +356,11 @@ impl BlePeripheral {
 
     /// Primary service, characteristic and descriptor discovery. Returns the table and when
     /// the last response came.
-    pub fn discover(&mut self, dev: &mut Device, t: SimTime) -> Result<(GattTable, SimTime), BleError> {
+    pub fn discover(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+    ) -> Result<(GattTable, SimTime), BleError> {
         let sent = self.request_link(dev, t)?;
         let c = self.conn.as_ref().ok_or(BleError::NotConnected)?;
         let rounds = c.gatt.discovery_round_trips();
@@ -315,25 +376,47 @@ impl BlePeripheral {
     /// Queue something the peripheral sends, unless the link is gone by then.
     fn push(&mut self, e: PeripheralEvent) {
         let ok = matches!(e, PeripheralEvent::Disconnected { .. })
-            || self.conn.as_ref().is_some_and(|c| c.ended.is_none_or(|(end, _)| e.at() < end));
+            || self
+                .conn
+                .as_ref()
+                .is_some_and(|c| c.ended.is_none_or(|(end, _)| e.at() < end));
         if ok {
-            let pos = self.events.iter().position(|x| x.at() > e.at()).unwrap_or(self.events.len());
+            let pos = self
+                .events
+                .iter()
+                .position(|x| x.at() > e.at())
+                .unwrap_or(self.events.len());
             self.events.insert(pos, e);
         }
     }
 
     /// Write with response. Returns when the write response arrives; ATT errors arrive then too.
-    pub fn write_request(&mut self, dev: &mut Device, t: SimTime, handle: u16, value: &[u8]) -> Result<SimTime, BleError> {
+    pub fn write_request(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+        handle: u16,
+        value: &[u8],
+    ) -> Result<SimTime, BleError> {
         let sent = self.request_link(dev, t)?;
         let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
         let rsp = c.link.reply_at(sent, sent);
         let att = |error| BleError::Att { error, at: rsp };
-        let (ch, is_cccd) = c.gatt.by_handle(handle).map(|(ch, cc)| (ch.clone(), cc)).ok_or(att(AttError::InvalidHandle(handle)))?;
+        let (ch, is_cccd) = c
+            .gatt
+            .by_handle(handle)
+            .map(|(ch, cc)| (ch.clone(), cc))
+            .ok_or(att(AttError::InvalidHandle(handle)))?;
         if is_cccd {
             if value.len() != 2 {
-                return Err(att(AttError::InvalidAttributeValueLength { handle, len: value.len(), max: 2 }));
+                return Err(att(AttError::InvalidAttributeValueLength {
+                    handle,
+                    len: value.len(),
+                    max: 2,
+                }));
             }
-            c.cccd.insert(handle, u16::from_le_bytes([value[0], value[1]]));
+            c.cccd
+                .insert(handle, u16::from_le_bytes([value[0], value[1]]));
             return Ok(rsp);
         }
         if !ch.properties.contains(Properties::WRITE) {
@@ -341,7 +424,13 @@ impl BlePeripheral {
         }
         c.check_len(handle, ch.max_len, value.len()).map_err(att)?;
         if ch.uuid == CONTROL_POINT {
-            if matches!(c.role, Role::Bootloader { requires_bonds: true, .. }) {
+            if matches!(
+                c.role,
+                Role::Bootloader {
+                    requires_bonds: true,
+                    ..
+                }
+            ) {
                 return Err(att(AttError::InsufficientEncryption(handle)));
             }
             if !c.enabled(&CONTROL_POINT, super::connection::CCCD_NOTIFY) {
@@ -361,7 +450,12 @@ impl BlePeripheral {
     fn notify(&mut self, produced: SimTime, ready: SimTime, handle: u16, value: Vec<u8>) {
         let Some(c) = self.conn.as_ref() else { return };
         let at = c.link.reply_at(produced, ready);
-        let on = c.cccd.iter().any(|(h, v)| c.gatt.by_handle(*h).is_some_and(|(ch, _)| ch.value_handle == handle) && v & super::connection::CCCD_NOTIFY != 0);
+        let on = c.cccd.iter().any(|(h, v)| {
+            c.gatt
+                .by_handle(*h)
+                .is_some_and(|(ch, _)| ch.value_handle == handle)
+                && v & super::connection::CCCD_NOTIFY != 0
+        });
         if on {
             self.stats.notifications += 1;
             self.push(PeripheralEvent::Notification { at, handle, value });
@@ -378,12 +472,25 @@ impl BlePeripheral {
 
     /// Write without response (the Packet characteristic). Returns the connection event the
     /// packet goes out in; a packet the device drops is lost silently, as on air.
-    pub fn write_command(&mut self, dev: &mut Device, t: SimTime, handle: u16, value: &[u8]) -> Result<SimTime, BleError> {
+    pub fn write_command(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+        handle: u16,
+        value: &[u8],
+    ) -> Result<SimTime, BleError> {
         let t = self.sync(dev, t);
         let c = self.live(t)?;
         let max = super::mtu::payload(c.mtu);
         if value.len() > max {
-            return Err(BleError::Att { error: AttError::InvalidAttributeValueLength { handle, len: value.len(), max }, at: t });
+            return Err(BleError::Att {
+                error: AttError::InvalidAttributeValueLength {
+                    handle,
+                    len: value.len(),
+                    max,
+                },
+                at: t,
+            });
         }
         let at = c.link.send(t);
         self.stats.packets_sent += 1;
@@ -393,8 +500,18 @@ impl BlePeripheral {
             self.stats.packets_dropped += 1;
             return Ok(at);
         }
-        let target = c.gatt.by_handle(handle).filter(|(ch, cccd)| !cccd && ch.uuid == PACKET && ch.properties.contains(Properties::WRITE_WITHOUT_RESPONSE));
-        let allowed = target.is_some() && !matches!(c.role, Role::Bootloader { requires_bonds: true, .. }) && value.len() <= target.map_or(0, |(ch, _)| ch.max_len);
+        let target = c.gatt.by_handle(handle).filter(|(ch, cccd)| {
+            !cccd && ch.uuid == PACKET && ch.properties.contains(Properties::WRITE_WITHOUT_RESPONSE)
+        });
+        let allowed = target.is_some()
+            && !matches!(
+                c.role,
+                Role::Bootloader {
+                    requires_bonds: true,
+                    ..
+                }
+            )
+            && value.len() <= target.map_or(0, |(ch, _)| ch.max_len);
         if !allowed {
             // The SoftDevice ignores a write command it cannot take; no error goes back.
             self.stats.packets_dropped += 1;
@@ -405,7 +522,11 @@ impl BlePeripheral {
             self.stats.packets_dropped += 1;
         }
         if let Some(n) = outcome.notification {
-            let cp = self.conn.as_ref().and_then(|c| c.gatt.characteristic(&CONTROL_POINT)).map(|ch| ch.value_handle);
+            let cp = self
+                .conn
+                .as_ref()
+                .and_then(|c| c.gatt.characteristic(&CONTROL_POINT))
+                .map(|ch| ch.value_handle);
             if let Some(h) = cp {
                 self.notify(at, n.ready_at, h, n.bytes);
             }
@@ -415,7 +536,11 @@ impl BlePeripheral {
 
     /// Confirm the oldest indication (Handle Value Confirmation). Returns when it reaches the
     /// device.
-    pub fn confirm_indication(&mut self, dev: &mut Device, t: SimTime) -> Result<SimTime, BleError> {
+    pub fn confirm_indication(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+    ) -> Result<SimTime, BleError> {
         let t = self.sync(dev, t);
         let c = self.live(t)?;
         match c.unconfirmed.first() {
@@ -443,8 +568,18 @@ impl BlePeripheral {
     /// When something happens by itself: a device event, a queued notification or
     /// disconnection, or the supervision timeout of a silent device.
     pub fn next_event_time(&self, dev: &Device) -> Option<SimTime> {
-        let silent = self.conn.as_ref().and_then(|c| c.silent_since.map(|s| c.link.supervision_expiry(s)));
-        [dev.next_event_time(), self.events.front().map(PeripheralEvent::at), silent].into_iter().flatten().min()
+        let silent = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.silent_since.map(|s| c.link.supervision_expiry(s)));
+        [
+            dev.next_event_time(),
+            self.events.front().map(PeripheralEvent::at),
+            silent,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -453,7 +588,11 @@ impl BlePeripheral {
 fn ble_timing(role: &Role, dev: &Device) -> BleTiming {
     let mut b = dev.timing().ble;
     if let Role::Bootloader { sdk, .. } = role {
-        b = BleTiming { packets_per_event_large_mtu: b.packets_per_event_large_mtu, packets_per_event_default_mtu: b.packets_per_event_default_mtu, ..BleTiming::for_sdk(*sdk) };
+        b = BleTiming {
+            packets_per_event_large_mtu: b.packets_per_event_large_mtu,
+            packets_per_event_default_mtu: b.packets_per_event_default_mtu,
+            ..BleTiming::for_sdk(*sdk)
+        };
     }
     b
 }
@@ -468,12 +607,28 @@ fn advertising_of(dev: &Device, status: &Status) -> Option<Adv> {
                 data.0[0] = super::adv::AdStructure::Flags(FLAGS_NOT_DISCOVERABLE);
             }
             let link = ble_timing(&role, dev);
-            Some(Adv { since: SimTime::ZERO, interval: link.advertising_interval, address: BleAddress(b.ble_address), data, connectable: !b.requires_bonds, role, link })
+            Some(Adv {
+                since: SimTime::ZERO,
+                interval: link.advertising_interval,
+                address: BleAddress(b.ble_address),
+                data,
+                connectable: !b.requires_bonds,
+                role,
+                link,
+            })
         }
         Status::App(a) => {
             let role = Role::from_app(a);
             let link = ble_timing(&role, dev);
-            Some(Adv { since: SimTime::ZERO, interval: APP_ADV_INTERVAL, address: BleAddress(a.ble_address), data: app_advertising(&a.name, a.version), connectable: true, role, link })
+            Some(Adv {
+                since: SimTime::ZERO,
+                interval: APP_ADV_INTERVAL,
+                address: BleAddress(a.ble_address),
+                data: app_advertising(&a.name, a.version),
+                connectable: true,
+                role,
+                link,
+            })
         }
         _ => None,
     }

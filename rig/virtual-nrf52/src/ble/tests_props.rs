@@ -46,7 +46,9 @@ fn device() -> (Device, SimTime) {
     let mut dev = Device::new(nrf_dfu::Chip::Nrf52832Qfaa, 9);
     let mut segs = crate::standin::softdevice_hex_segments(&crate::softdevice::S132_7_2_0);
     let bl = BootloaderDescriptor::sdk_default(nrf_dfu::SdkVersion::Sdk17, [5; 64]);
-    segs.extend(crate::standin::bootloader_segments(&bl, nrf_dfu::Chip::Nrf52832Qfaa, 0x5000).unwrap());
+    segs.extend(
+        crate::standin::bootloader_segments(&bl, nrf_dfu::Chip::Nrf52832Qfaa, 0x5000).unwrap(),
+    );
     let mut d = dev.debug(SimTime::ZERO);
     d.program(&segs, ProgramOptions::default()).unwrap();
     d.soft_reset().unwrap();

@@ -53,19 +53,40 @@ mod tests {
 
     #[test]
     fn dfu_uuids_are_nordics() {
-        assert_eq!(CONTROL_POINT.to_string().to_uppercase(), "8EC90001-F315-4F60-9FB8-838830DAEA50");
-        assert_eq!(PACKET.to_string().to_uppercase(), "8EC90002-F315-4F60-9FB8-838830DAEA50");
-        assert_eq!(BUTTONLESS_UNBONDED.to_string().to_uppercase(), "8EC90003-F315-4F60-9FB8-838830DAEA50");
-        assert_eq!(BUTTONLESS_BONDED.to_string().to_uppercase(), "8EC90004-F315-4F60-9FB8-838830DAEA50");
+        assert_eq!(
+            CONTROL_POINT.to_string().to_uppercase(),
+            "8EC90001-F315-4F60-9FB8-838830DAEA50"
+        );
+        assert_eq!(
+            PACKET.to_string().to_uppercase(),
+            "8EC90002-F315-4F60-9FB8-838830DAEA50"
+        );
+        assert_eq!(
+            BUTTONLESS_UNBONDED.to_string().to_uppercase(),
+            "8EC90003-F315-4F60-9FB8-838830DAEA50"
+        );
+        assert_eq!(
+            BUTTONLESS_BONDED.to_string().to_uppercase(),
+            "8EC90004-F315-4F60-9FB8-838830DAEA50"
+        );
         let mut base = lsb_first(&nordic_dfu(0));
-        assert_eq!(base, [0x50, 0xEA, 0xDA, 0x30, 0x88, 0x83, 0xB8, 0x9F, 0x60, 0x4F, 0x15, 0xF3, 0x00, 0x00, 0xC9, 0x8E]);
+        assert_eq!(
+            base,
+            [
+                0x50, 0xEA, 0xDA, 0x30, 0x88, 0x83, 0xB8, 0x9F, 0x60, 0x4F, 0x15, 0xF3, 0x00, 0x00,
+                0xC9, 0x8E
+            ]
+        );
         base[12] = 1;
         assert_eq!(Uuid::from_u128(u128::from_le_bytes(base)), CONTROL_POINT);
     }
 
     #[test]
     fn sig_uuids() {
-        assert_eq!(sig16(DFU_SERVICE_16).to_string(), "0000fe59-0000-1000-8000-00805f9b34fb");
+        assert_eq!(
+            sig16(DFU_SERVICE_16).to_string(),
+            "0000fe59-0000-1000-8000-00805f9b34fb"
+        );
         assert_eq!(as_sig16(&sig16(0x2902)), Some(0x2902));
         assert_eq!(as_sig16(&CONTROL_POINT), None);
     }

@@ -173,13 +173,18 @@ fn uart_update_streamed_back_to_back_like_nrfutil(#[case] sdk: SdkVersion) {
             .find(|op| op.what.starts_with("page erase"))
             .map(|op| op.end)
             .unwrap_or_else(|| panic!("object {i}: its page erase not done when CREATE answered"));
-        assert!(host.t >= erase_end, "object {i}: CREATE answered before its erase");
+        assert!(
+            host.t >= erase_end,
+            "object {i}: CREATE answered before its erase"
+        );
         for chunk in object.chunks(64) {
             host.write(&mut dev, chunk);
         }
         crc = crc32_continue(crc, object);
         let end = (i * 4096 + object.len()) as u32;
-        let got = host.request(&mut dev, &Request::CrcGet, "crc").expect("crc");
+        let got = host
+            .request(&mut dev, &Request::CrcGet, "crc")
+            .expect("crc");
         assert_eq!(got, Response::Crc { offset: end, crc }, "object {i}");
         host.request(&mut dev, &Request::Execute, "execute data")
             .expect("execute");

@@ -309,9 +309,7 @@ async fn prepare_dut<D: BenchDut>(
         observer: &super::events::Quiet,
         stop: &stop,
     };
-    let a = exec
-        .attempt(&setup_spec(opts), &suite.suite.setup, "setup")
-        .await;
+    let a = exec.attempt(&setup_spec(opts), &suite.suite.setup).await;
     match a.failure {
         None => Ready::Yes,
         Some(f) => quarantine(
@@ -457,7 +455,7 @@ async fn run_sub_case<D: BenchDut>(
         stop: &stop,
     };
     if !case.setup.is_empty() {
-        let a = exec.attempt(&spec, &case.setup, &sc.name).await;
+        let a = exec.attempt(&spec, &case.setup).await;
         if let Some(f) = a.failure {
             let q = QuarantineRecord {
                 dut: exec.dut.name().to_string(),
@@ -510,7 +508,7 @@ async fn run_sub_case<D: BenchDut>(
             // Each attempt draws from its own stream: a retry is not a replay of the failure.
             exec.dut
                 .reseed(spec.seed.wrapping_add(attempts.len() as u64));
-            let mut a = exec.attempt(&spec, &sc.steps, &sc.name).await;
+            let mut a = exec.attempt(&spec, &sc.steps).await;
             if a.interrupted {
                 return Ok((StopReason::Interrupted, done));
             }

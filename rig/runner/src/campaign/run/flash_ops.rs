@@ -63,7 +63,7 @@ pub async fn count_flash_ops<D: BenchDut>(
         .chain(case.setup.iter())
         .cloned()
         .collect();
-    let a = exec.attempt(&spec, &setup, "count").await;
+    let a = exec.attempt(&spec, &setup).await;
     if let Some(f) = a.failure {
         return Err(RunError::Suite(format!(
             "case {}: counting flash operations, the setup failed: {}",
@@ -75,7 +75,7 @@ pub async fn count_flash_ops<D: BenchDut>(
             .ok()
             .and_then(|r| r.softdevice_fwid)
     };
-    let a = exec.attempt(&spec, &case.steps[..first], "count").await;
+    let a = exec.attempt(&spec, &case.steps[..first]).await;
     if let Some(f) = a.failure {
         return Err(RunError::Suite(format!(
             "case {}: counting flash operations, the steps before the update failed: {}",
@@ -83,9 +83,7 @@ pub async fn count_flash_ops<D: BenchDut>(
         )));
     }
     exec.dut.count_flash_ops(true);
-    let a = exec
-        .attempt(&spec, std::slice::from_ref(&dfu), "count")
-        .await;
+    let a = exec.attempt(&spec, std::slice::from_ref(&dfu)).await;
     exec.dut.observe(SETTLE).await;
     let n = exec.dut.count_flash_ops(false).unwrap_or(0);
     if let Some(f) = a.failure {

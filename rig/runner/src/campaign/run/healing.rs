@@ -71,7 +71,7 @@ pub async fn heal<D: BenchDut>(
         return Healed::PowerCycle;
     }
     let (t0, w0) = (exec.dut.now(), WallInstant::now());
-    let flashed = exec.attempt(spec, setup, "setup").await;
+    let flashed = exec.attempt(spec, setup).await;
     let after = exec.dut.observe(SETTLE).await;
     let ok = flashed.failure.is_none() && reachable(&after);
     let reason = match &flashed.failure {

@@ -6,8 +6,7 @@ impl<D: BenchDut> Executor<'_, D> {
     pub(super) async fn flash(
         &mut self,
         f: &FlashStep,
-        a: &mut Attempt,
-        start: Instant,
+        run: &mut AttemptRun<'_>,
     ) -> Result<(), StepFailure> {
         let mut runs: Vec<(u32, Vec<u8>)> = Vec::new();
         for r in f.images() {
@@ -68,28 +67,24 @@ impl<D: BenchDut> Executor<'_, D> {
             })?;
             Ok(report)
         })?;
-        a.evidence.event(
-            self.t_ms(start),
-            format!(
-                "flashed {} bytes through SWD{}",
-                report.bytes,
-                if report.erased_all {
-                    " after erase-all"
-                } else {
-                    ""
-                }
-            ),
-        );
+        run.note(format!(
+            "flashed {} bytes through SWD{}",
+            report.bytes,
+            if report.erased_all {
+                " after erase-all"
+            } else {
+                ""
+            }
+        ));
         let seen = self.dut.observe(SETTLE).await;
-        a.evidence.event(self.t_ms(start), seen.describe());
+        run.note(seen.describe());
         Ok(())
     }
 
     pub(super) async fn enter_dfu(
         &mut self,
         how: EnterDfu,
-        a: &mut Attempt,
-        start: Instant,
+        run: &mut AttemptRun<'_>,
     ) -> Result<(), StepFailure> {
         match how {
             EnterDfu::Swd => {
@@ -124,10 +119,7 @@ impl<D: BenchDut> Executor<'_, D> {
                 match seen {
                     Observed::App { .. } => self.dut.enter_dfu_buttonless(SETTLE).await?,
                     Observed::Bootloader => {
-                        a.evidence.event(
-                            self.t_ms(start),
-                            "already in DFU mode: buttonless entry not needed",
-                        );
+                        run.note("already in DFU mode: buttonless entry not needed");
                         return Ok(());
                     }
                     other => {
@@ -140,10 +132,7 @@ impl<D: BenchDut> Executor<'_, D> {
             }
         }
         let seen = self.dut.observe(SETTLE).await;
-        a.evidence.event(
-            self.t_ms(start),
-            format!("enter DFU ({how:?}): {}", seen.describe()).to_lowercase(),
-        );
+        run.note(format!("enter DFU ({how:?}): {}", seen.describe()).to_lowercase());
         if seen != Observed::Bootloader {
             return Err(StepFailure::timeout(
                 Phase::EnterDfu,

@@ -4,21 +4,15 @@
 use super::*;
 
 impl<D: BenchDut> Executor<'_, D> {
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn dfu(
         &mut self,
-        spec: &IterationSpec,
         d: &DfuStep,
-        last: &mut Option<LastUpdate>,
-        next_index: &mut u32,
-        rng: &mut SplitMix64,
-        a: &mut Attempt,
-        start: Instant,
-        sub_case: &str,
+        run: &mut AttemptRun<'_>,
     ) -> Result<(), StepFailure> {
+        let spec = run.spec;
         let before = crate::campaign::run::readback::read_dut(self.dut).ok();
         let (prepared, sent_version, previous_version, previous_bank0) = if d.resume {
-            let Some(l) = last.as_ref() else {
+            let Some(l) = run.last.as_ref() else {
                 return Err(StepFailure::infra(
                     InfraFault::Host,
                     "`resume: true` without an update before it",
@@ -31,7 +25,7 @@ impl<D: BenchDut> Executor<'_, D> {
                 l.previous_bank0,
             )
         } else {
-            let prepared = self.prepare(spec, d, next_index)?;
+            let prepared = self.prepare(spec, d, &mut run.next_index)?;
             let v = prepared.app_version;
             (
                 prepared,
@@ -43,27 +37,26 @@ impl<D: BenchDut> Executor<'_, D> {
         if d.fault.is_some() && !d.resume {
             if let (Some(fw), Some(prev)) = (prepared.app_firmware.as_deref(), previous_bank0) {
                 if prev == (fw.len() as u32, nrf_dfu::crc::crc32(fw)) {
-                    a.evidence.event(self.t_ms(start), "warning: bank 0 already holds this image, so an interrupted update cannot be told from a completed one: alternate two images");
+                    run.note("warning: bank 0 already holds this image, so an interrupted update cannot be told from a completed one: alternate two images");
                 }
             }
         }
         let prepared = match d.corrupt_byte {
             Some(b) => {
-                a.evidence.event(
-                    self.t_ms(start),
-                    format!("firmware byte {b} flipped after signing"),
-                );
+                run.note(format!("firmware byte {b} flipped after signing"));
                 Rc::new(corrupt(&prepared, b))
             }
             None => prepared,
         };
-        let planned = d.fault.as_ref().map(|f| plan(f, &prepared.images, rng));
+        let planned = d
+            .fault
+            .as_ref()
+            .map(|f| plan(f, &prepared.images, &mut run.rng));
         if let Some(f) = &d.fault {
-            a.planned_fault = Some(f.clone());
+            run.a.planned_fault = Some(f.clone());
         }
         if let Some(p) = &planned {
-            a.evidence
-                .event(self.t_ms(start), format!("fault planned: {p}"));
+            run.note(format!("fault planned: {p}"));
         }
         let link = self
             .dut
@@ -98,11 +91,11 @@ impl<D: BenchDut> Executor<'_, D> {
             starts: image_starts(&prepared.images),
             started: Instant::now(),
             fired: None,
-            t0: start,
-            evidence: &mut a.evidence,
+            inject_failure: None,
+            t0: run.start,
+            evidence: &mut run.a.evidence,
             observer: self.observer,
             dut: self.dut.name().to_string(),
-            sub_case,
             last_phase: None,
         };
         let update_start = Instant::now();
@@ -125,38 +118,36 @@ impl<D: BenchDut> Executor<'_, D> {
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
-        let inject_error = sink.inject_error();
+        let inject_failure = sink.inject_failure.clone();
         drop(sink);
         // A dropped link is the fault itself; otherwise close politely so the next connect is clean.
         let _ = link.close().await;
         drop(link);
         let elapsed = update_start.elapsed();
-        a.update = Some(a.update.unwrap_or_default() + elapsed);
-        inject_error?;
+        run.a.update = Some(run.a.update.unwrap_or_default() + elapsed);
+        if let Some(f) = inject_failure {
+            return Err(f);
+        }
         let faulted = fired.is_some() || flash_cut.is_some();
         if let Some(what) = &flash_cut {
-            a.evidence.event(self.t_ms(start), format!("FAULT {what}"));
+            run.note(format!("FAULT {what}"));
         }
         if planned.is_some() && !faulted {
-            a.evidence.event(
-                self.t_ms(start),
-                "the planned fault point was never reached",
-            );
+            run.note("the planned fault point was never reached");
         }
         let (client_ok, client_error, reports) = match &result {
             Ok(r) => (true, None, Some(r.clone())),
             Err(DfuError::Aborted { .. }) if faulted => (false, None, None),
             Err(e) if faulted && flash_cut.is_some() => {
-                a.evidence
-                    .event(self.t_ms(start), format!("client after the cut: {e}"));
+                run.note(format!("client after the cut: {e}"));
                 (false, None, None)
             }
             Err(e) => {
-                a.evidence.event(self.t_ms(start), format!("client: {e}"));
+                run.note(format!("client: {e}"));
                 (false, Some(StepFailure::from_dfu(e)), None)
             }
         };
-        a.bytes += prepared.bytes;
+        run.a.bytes += prepared.bytes;
         // The oracle: let the device settle, look at it, read it back.
         let observed = self.dut.observe(SETTLE).await;
         let rb = crate::campaign::run::readback::read_dut(self.dut).ok();
@@ -169,19 +160,18 @@ impl<D: BenchDut> Executor<'_, D> {
         let outcome = classify(&observed, rb.as_ref(), &facts);
         let finding = reports.as_deref().and_then(protocol_finding);
         if let Some(f) = &finding {
-            a.evidence
-                .event(self.t_ms(start), format!("finding: {}", f.message));
+            run.note(format!("finding: {}", f.message));
         }
-        a.evidence.event(
-            self.t_ms(start),
-            format!("after the update: {} -> {outcome}", observed.describe()),
-        );
+        run.note(format!(
+            "after the update: {} -> {outcome}",
+            observed.describe()
+        ));
         if let Some(rb) = &rb {
             for line in rb.describe() {
-                a.evidence.event(self.t_ms(start), line);
+                run.note(line);
             }
         }
-        *last = Some(LastUpdate {
+        run.last = Some(LastUpdate {
             prepared,
             sent_version,
             previous_version,

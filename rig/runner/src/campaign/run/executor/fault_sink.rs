@@ -9,24 +9,15 @@ pub(super) struct FaultSink<'e, I> {
     pub(super) injector: I,
     pub(super) starts: Vec<u64>,
     pub(super) started: Instant,
+    /// Where the fault fired.
     pub(super) fired: Option<String>,
+    /// The bench could not inject it (a power switch that did not answer): an infra fault.
+    pub(super) inject_failure: Option<StepFailure>,
     pub(super) t0: Instant,
     pub(super) evidence: &'e mut Evidence,
     pub(super) observer: &'e dyn RunObserver,
     pub(super) dut: String,
-    pub(super) sub_case: &'e str,
     pub(super) last_phase: Option<(Phase, Option<nrf_dfu::wire::ObjectType>, u32)>,
-}
-
-impl<I> FaultSink<'_, I> {
-    pub(super) fn inject_error(&self) -> Result<(), StepFailure> {
-        match &self.fired {
-            Some(s) if s.starts_with("FAILED") => {
-                Err(StepFailure::infra(InfraFault::PowerSwitch, s.clone()))
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
@@ -57,7 +48,6 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
                 phase,
                 percent,
             });
-            let _ = self.sub_case;
         }
         let Some(p) = &self.planned else {
             return Control::Continue;
@@ -75,10 +65,15 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
             FaultAction::LinkDrop => {
                 self.fired = Some(at);
             }
-            action => match self.injector.inject(action).await {
-                Ok(()) => self.fired = Some(at),
-                Err(f) => self.fired = Some(format!("FAILED to inject {action}: {}", f.message)),
-            },
+            action => {
+                if let Err(f) = self.injector.inject(action).await {
+                    self.inject_failure = Some(StepFailure::infra(
+                        InfraFault::PowerSwitch,
+                        format!("failed to inject {action} at {at}: {}", f.message),
+                    ));
+                }
+                self.fired = Some(at);
+            }
         }
         Control::Abort
     }

@@ -123,49 +123,57 @@ fn step_phase(kind: StepKind) -> Phase {
     }
 }
 
-impl<D: BenchDut> Executor<'_, D> {
-    fn t_ms(&self, start: Instant) -> u64 {
-        start.elapsed().as_millis() as u64
+/// One attempt as its steps run: what the steps share.
+struct AttemptRun<'s> {
+    spec: &'s IterationSpec,
+    start: Instant,
+    /// Fault points are drawn from the iteration's seed, in step order.
+    rng: SplitMix64,
+    last: Option<LastUpdate>,
+    /// `version: next` steps so far in this iteration.
+    next_index: u32,
+    a: Attempt,
+}
+
+impl AttemptRun<'_> {
+    fn t_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
     }
 
+    /// An event in the attempt's evidence, stamped with the time since the attempt began.
+    fn note(&mut self, text: impl Into<String>) {
+        let t = self.t_ms();
+        self.a.evidence.event(t, text);
+    }
+}
+
+impl<D: BenchDut> Executor<'_, D> {
     /// Run `steps` as one attempt of iteration `spec`.
-    pub async fn attempt(
-        &mut self,
-        spec: &IterationSpec,
-        steps: &[Step],
-        sub_case: &str,
-    ) -> Attempt {
-        let start = Instant::now();
-        let mut a = Attempt::default();
-        let mut rng = SplitMix64::new(spec.seed);
-        let mut last: Option<LastUpdate> = None;
-        let mut next_index = 0u32;
+    pub async fn attempt(&mut self, spec: &IterationSpec, steps: &[Step]) -> Attempt {
+        let mut run = AttemptRun {
+            spec,
+            start: Instant::now(),
+            rng: SplitMix64::new(spec.seed),
+            last: None,
+            next_index: 0,
+            a: Attempt::default(),
+        };
         for (i, step) in steps.iter().enumerate() {
             if self.stop.is_set() {
-                a.interrupted = true;
+                run.a.interrupted = true;
                 break;
             }
             // An update nobody judged explicitly must have brought the new app (or, when it was
             // interrupted on purpose, left the device recoverable).
             if !matches!(step, Step::Expect(_)) {
-                if let Some(f) = self.implicit_expectation(&mut last, spec) {
-                    a.failure = Some(f);
+                if let Some(f) = implicit_expectation(&mut run.last, spec) {
+                    run.a.failure = Some(f);
                     break;
                 }
             }
             let limit = timeout_for(&spec.timeouts, step);
             let kind = step.kind();
-            let fut = self.step(
-                spec,
-                step,
-                &mut last,
-                &mut next_index,
-                &mut rng,
-                &mut a,
-                start,
-                sub_case,
-            );
-            let result = match tokio::time::timeout(limit, fut).await {
+            let result = match tokio::time::timeout(limit, self.step(&mut run, step)).await {
                 Ok(r) => r,
                 Err(_) => Err(StepFailure::timeout(
                     step_phase(kind),
@@ -178,20 +186,27 @@ impl<D: BenchDut> Executor<'_, D> {
                 )),
             };
             if let Err(f) = result {
-                a.evidence.event(
-                    self.t_ms(start),
-                    format!("step {} ({}) failed: {}", i + 1, kind.key(), f.message),
-                );
-                a.failure = Some(f);
+                run.note(format!(
+                    "step {} ({}) failed: {}",
+                    i + 1,
+                    kind.key(),
+                    f.message
+                ));
+                run.a.failure = Some(f);
                 break;
             }
         }
-        if a.failure.is_none() && !a.interrupted {
-            if let Some(f) = self.implicit_expectation(&mut last, spec) {
-                a.failure = Some(f);
+        if run.a.failure.is_none() && !run.a.interrupted {
+            if let Some(f) = implicit_expectation(&mut run.last, spec) {
+                run.a.failure = Some(f);
             }
         }
-        if let Some(l) = &last {
+        for line in self.dut.take_log_lines() {
+            let t = run.t_ms();
+            run.a.evidence.rtt_line(t, line);
+        }
+        let mut a = run.a;
+        if let Some(l) = &run.last {
             a.outcome = Some(l.outcome);
         }
         if let Some(f) = &mut a.failure {
@@ -199,55 +214,16 @@ impl<D: BenchDut> Executor<'_, D> {
                 f.outcome = a.outcome;
             }
         }
-        for line in self.dut.take_log_lines() {
-            a.evidence.rtt_line(self.t_ms(start), line);
-        }
-        a.duration = start.elapsed();
+        a.duration = run.start.elapsed();
         a
     }
 
-    fn implicit_expectation(
-        &self,
-        last: &mut Option<LastUpdate>,
-        spec: &IterationSpec,
-    ) -> Option<StepFailure> {
-        let l = last.as_mut()?;
-        if l.judged {
-            return None;
-        }
-        l.judged = true;
-        let allowed: &[Outcome] = if l.faulted {
-            if spec.single_bank {
-                &[Outcome::DfuMode, Outcome::Completed]
-            } else {
-                &[Outcome::OldAppRunning, Outcome::DfuMode, Outcome::Completed]
-            }
-        } else {
-            &[Outcome::Completed, Outcome::Resumed, Outcome::Restarted]
-        };
-        judge(l, allowed)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn step(
-        &mut self,
-        spec: &IterationSpec,
-        step: &Step,
-        last: &mut Option<LastUpdate>,
-        next_index: &mut u32,
-        rng: &mut SplitMix64,
-        a: &mut Attempt,
-        start: Instant,
-        sub_case: &str,
-    ) -> Result<(), StepFailure> {
+    async fn step(&mut self, run: &mut AttemptRun<'_>, step: &Step) -> Result<(), StepFailure> {
         match step {
-            Step::Flash(f) => self.flash(f, a, start).await,
-            Step::Dfu(d) => {
-                self.dfu(spec, d, last, next_index, rng, a, start, sub_case)
-                    .await
-            }
+            Step::Flash(f) => self.flash(f, run).await,
+            Step::Dfu(d) => self.dfu(d, run).await,
             Step::Expect(e) => {
-                let Some(l) = last.as_mut() else {
+                let Some(l) = run.last.as_mut() else {
                     return Err(StepFailure::infra(
                         InfraFault::Host,
                         "expect without a dfu step before it",
@@ -259,21 +235,18 @@ impl<D: BenchDut> Executor<'_, D> {
                     None => Ok(()),
                 }
             }
-            Step::Verify(v) => self.verify(v, last.as_ref(), a, start).await,
+            Step::Verify(v) => self.verify(v, run).await,
             Step::Power(p) => {
                 let off = Duration::from_millis(p.off_ms.unwrap_or(500));
-                a.evidence.event(
-                    self.t_ms(start),
-                    format!("power {:?}", p.action).to_lowercase(),
-                );
+                run.note(format!("power {:?}", p.action).to_lowercase());
                 self.dut.power(p.action, off).await?;
                 if p.action != PowerAction::Off {
                     let seen = self.dut.observe(SETTLE).await;
-                    a.evidence.event(self.t_ms(start), seen.describe());
+                    run.note(seen.describe());
                 }
                 Ok(())
             }
-            Step::EnterDfu(how) => self.enter_dfu(*how, a, start).await,
+            Step::EnterDfu(how) => self.enter_dfu(*how, run).await,
             Step::Wait(w) => {
                 self.dut.sleep(Duration::from_millis(w.ms)).await;
                 Ok(())
@@ -299,11 +272,8 @@ impl<D: BenchDut> Executor<'_, D> {
                     })?;
                 let seen = self.dut.observe(SETTLE).await;
                 let note = gpregret.map_or(String::new(), |v| format!(" with GPREGRET {v:#04x}"));
-                a.evidence.event(
-                    self.t_ms(start),
-                    format!("reset{note}: {}", seen.describe()),
-                );
-                if let Some(l) = last.as_mut() {
+                run.note(format!("reset{note}: {}", seen.describe()));
+                if let Some(l) = run.last.as_mut() {
                     l.observed = seen;
                 }
                 Ok(())
@@ -311,12 +281,33 @@ impl<D: BenchDut> Executor<'_, D> {
             Step::Inspect => {
                 let rb = crate::campaign::run::readback::read_dut(self.dut)?;
                 for line in rb.describe() {
-                    a.evidence.event(self.t_ms(start), line);
+                    run.note(line);
                 }
                 Ok(())
             }
         }
     }
+}
+
+fn implicit_expectation(
+    last: &mut Option<LastUpdate>,
+    spec: &IterationSpec,
+) -> Option<StepFailure> {
+    let l = last.as_mut()?;
+    if l.judged {
+        return None;
+    }
+    l.judged = true;
+    let allowed: &[Outcome] = if l.faulted {
+        if spec.single_bank {
+            &[Outcome::DfuMode, Outcome::Completed]
+        } else {
+            &[Outcome::OldAppRunning, Outcome::DfuMode, Outcome::Completed]
+        }
+    } else {
+        &[Outcome::Completed, Outcome::Resumed, Outcome::Restarted]
+    };
+    judge(l, allowed)
 }
 
 /// An expect: the outcome must be one of `allowed`. When it is not, the class says why: the

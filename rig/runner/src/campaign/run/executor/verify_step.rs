@@ -6,14 +6,12 @@ impl<D: BenchDut> Executor<'_, D> {
     pub(super) async fn verify(
         &mut self,
         v: &VerifyStep,
-        last: Option<&LastUpdate>,
-        a: &mut Attempt,
-        start: Instant,
+        run: &mut AttemptRun<'_>,
     ) -> Result<(), StepFailure> {
         let observed = self.dut.observe(SETTLE).await;
         let rb = crate::campaign::run::readback::read_dut(self.dut)?;
-        a.evidence
-            .event(self.t_ms(start), format!("verify: {}", observed.describe()));
+        run.note(format!("verify: {}", observed.describe()));
+        let last = run.last.as_ref();
         let fail = |what, msg: String| Err(StepFailure::verify(what, msg));
         if let Some(want) = v.settings_valid {
             if rb.settings_valid != want {
