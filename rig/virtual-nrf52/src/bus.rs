@@ -58,7 +58,7 @@ impl Device {
     /// Read one aligned word.
     pub fn read_u32(&self, addr: u32) -> Result<u32, DeviceError> {
         self.powered()?;
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(DeviceError::RegisterAccess {
                 addr,
                 region: "the bus (word reads)",
@@ -99,7 +99,7 @@ impl Device {
     /// Write one aligned word.
     pub fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), DeviceError> {
         self.powered()?;
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(DeviceError::RegisterAccess {
                 addr,
                 region: "the bus (word writes)",
@@ -251,7 +251,7 @@ impl Device {
                 a = limit;
                 continue;
             }
-            if a % 4 != 0 || end - a < 4 {
+            if !a.is_multiple_of(4) || end - a < 4 {
                 return Err(match region {
                     Region::Flash | Region::Uicr => crate::flash::FlashError::PartialWord {
                         what: "bus write to flash",

@@ -141,7 +141,7 @@ impl FlashArray {
     }
 
     pub fn read_word(&self, addr: u32) -> Result<u32, FlashError> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(FlashError::Unaligned {
                 what: "word read",
                 addr,
@@ -166,7 +166,7 @@ impl FlashArray {
     /// Check a page-erase address: must be the first word of a page in this array.
     pub fn check_page_erase(&self, addr: u32) -> Result<usize, FlashError> {
         let off = self.offset("page erase", addr, PAGE_SIZE)?;
-        if off as u32 % PAGE_SIZE != 0 {
+        if !(off as u32).is_multiple_of(PAGE_SIZE) {
             return Err(FlashError::Unaligned {
                 what: "page erase",
                 addr,
@@ -178,7 +178,7 @@ impl FlashArray {
 
     /// Check a word write at `addr`.
     pub fn check_word_write(&self, addr: u32) -> Result<usize, FlashError> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(FlashError::Unaligned {
                 what: "word write",
                 addr,

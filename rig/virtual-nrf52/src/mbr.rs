@@ -228,7 +228,7 @@ impl CopyBlRecord {
         let dst = bootloader_address(mem).ok_or(NrfError::Forbidden)?;
         let len = (len_words as u64) * 4;
         let end = mem.code.end() as u64;
-        if len == 0 || src as u64 + len > end || dst as u64 + len > end || src % 4 != 0 {
+        if len == 0 || src as u64 + len > end || dst as u64 + len > end || !src.is_multiple_of(4) {
             return Err(NrfError::InvalidLength);
         }
         Ok((

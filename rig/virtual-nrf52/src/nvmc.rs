@@ -86,14 +86,14 @@ impl FlashOp {
     /// A write of `bytes` (little-endian words): `addr` word aligned, length a multiple of 4,
     /// as fstorage requires.
     pub fn write_bytes(addr: u32, bytes: &[u8]) -> Result<FlashOp, FlashError> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(FlashError::Unaligned {
                 what: "flash write",
                 addr,
                 align: 4,
             });
         }
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(FlashError::PartialWord {
                 what: "flash write",
                 addr,

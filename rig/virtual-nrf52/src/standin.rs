@@ -86,7 +86,7 @@ fn image(base: u32, size: u32, descriptor: Option<&[u8]>, seed_text: &[u8]) -> V
 
 fn check_size(what: &'static str, base: u32, size: u32, limit: u32) -> Result<(), BuildError> {
     let min = DESCRIPTOR_OFFSET + 0x200;
-    if size % 4 != 0 || size < min {
+    if !size.is_multiple_of(4) || size < min {
         return Err(BuildError::Size { what, size, min });
     }
     if base as u64 + size as u64 > limit as u64 {

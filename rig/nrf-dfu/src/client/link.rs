@@ -295,7 +295,7 @@ impl<'a, T: Transport, S: ProgressSink> Link<'a, T, S> {
             .map_err(|e| self.transport_error(Some(Opcode::ObjectWrite), e))?;
         self.stats.bytes_written += chunk.len() as u64;
         self.since_prn_restart += 1;
-        Ok(self.prn > 0 && self.since_prn_restart % u32::from(self.prn) == 0)
+        Ok(self.prn > 0 && self.since_prn_restart.is_multiple_of(u32::from(self.prn)))
     }
 
     /// Wait for the due PRN notification: `Some((offset, crc))`, or `None` if it did not come

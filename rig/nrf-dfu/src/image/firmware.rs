@@ -95,7 +95,7 @@ fn mbr_end_address(s: &Segments) -> u32 {
 
 /// Pad with 0xFF to a multiple of 4 bytes.
 pub fn pad_to_word(v: &mut Vec<u8>) {
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0xFF);
     }
 }

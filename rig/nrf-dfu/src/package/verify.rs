@@ -105,7 +105,7 @@ fn check_sizes(img: &PackageImage) -> Result<String, String> {
             ("sd_size + bl_size", sd + bl)
         }
     };
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Err(format!(
             "{} is {len} bytes, not a whole number of words",
             img.bin_file

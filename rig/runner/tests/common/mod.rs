@@ -71,7 +71,7 @@ pub fn iteration(sub_case: &str, i: u32) -> IterationRecord {
     } else {
         (
             Verdict::Pass,
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 Outcome::Resumed
             } else {
                 Outcome::Restarted

@@ -101,7 +101,7 @@ impl AdStructure {
 pub struct AdvertisingData(pub Vec<AdStructure>);
 
 fn uuid16_list(offset: usize, t: u8, b: &[u8]) -> Result<Vec<u16>, AdvError> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(AdvError::Field {
             offset,
             ad_type: t,

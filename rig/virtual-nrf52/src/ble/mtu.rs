@@ -18,7 +18,7 @@ pub fn bootloader_mtu_reply(sdk: SdkVersion, asked: u16) -> u16 {
         return max;
     }
     let payload = asked - 3;
-    if payload % 4 != 0 {
+    if !payload.is_multiple_of(4) {
         payload / 4 * 4 + 3
     } else {
         asked

@@ -64,7 +64,8 @@ impl Dfu {
     pub fn data_create(&mut self, core: &mut Core, n: u32) -> Outcome {
         let p = &self.s.progress;
         let last = p.firmware_image_offset_last;
-        let unaligned_not_last = n % PAGE_SIZE != 0 && last.wrapping_add(n) != self.fw_size;
+        let unaligned_not_last =
+            !n.is_multiple_of(PAGE_SIZE) && last.wrapping_add(n) != self.fw_size;
         let overflow = last as u64 + n as u64 > self.fw_size as u64;
         let init = self.init.is_some();
         let check = if self.profile.results == ResultStyle::Sdk12 {

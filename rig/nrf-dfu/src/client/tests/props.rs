@@ -73,7 +73,7 @@ proptest! {
             DataPlan::Start { offset: 0 }
         } else if offset == len {
             DataPlan::ExecuteFinal
-        } else if offset % max == 0 {
+        } else if offset.is_multiple_of(max) {
             DataPlan::ExecuteAtBoundary { offset }
         } else {
             DataPlan::ContinueObject { offset, object_start: offset - offset % max }

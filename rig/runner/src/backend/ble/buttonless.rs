@@ -90,7 +90,7 @@ pub async fn enter(
     .ok_or_else(|| BleError::Gatt("link closed before the buttonless indication".into()))?;
     check_response(&ind)?;
     let id = app.id();
-    let _ = timeout(DISCONNECT_TIMEOUT, async {
+    timeout(DISCONNECT_TIMEOUT, async {
         while let Some(ev) = events.next().await {
             if matches!(ev, CentralEvent::DeviceDisconnected(ref d) if *d == id) {
                 return;
