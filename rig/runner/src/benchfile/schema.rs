@@ -138,6 +138,17 @@ pub struct SerialConfig {
     pub ping: bool,
 }
 
+impl SerialConfig {
+    /// The port to open for this DUT's bootloader.
+    pub fn port_settings(&self) -> crate::backend::serial::PortSettings {
+        crate::backend::serial::PortSettings {
+            path: self.port.clone(),
+            baud: self.baud,
+            flow_control: self.flow_control,
+        }
+    }
+}
+
 fn default_baud() -> u32 {
     115_200
 }

@@ -248,12 +248,8 @@ fn check_device(
         return device_status(&d);
     }
     if let Some(s) = &o.dut.serial {
-        use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
-        let settings = PortSettings {
-            path: s.port.clone(),
-            baud: s.baud,
-            flow_control: s.flow_control,
-        };
+        use rig::backend::serial::{SerialOptions, SerialTransport};
+        let settings = s.port_settings();
         let opts = SerialOptions {
             ping: s.ping,
             connect_timeout: Duration::from_secs(5),

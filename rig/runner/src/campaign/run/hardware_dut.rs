@@ -13,7 +13,7 @@ use crate::backend::ble::scan::{find_fresh, wanted};
 use crate::backend::ble::transport::BleTransport;
 use crate::backend::power::probe_reset::SharedProbe;
 use crate::backend::power::PowerSwitch;
-use crate::backend::serial::{PortSettings, SerialOptions, SerialTransport};
+use crate::backend::serial::{SerialOptions, SerialTransport};
 use crate::backend::{FailureClass as Owner, Probe, ProbeError};
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
@@ -253,11 +253,7 @@ impl BenchDut for HardwareDut {
             };
         }
         if let Some(s) = &self.dut.serial {
-            let settings = PortSettings {
-                path: s.port.clone(),
-                baud: s.baud,
-                flow_control: s.flow_control,
-            };
+            let settings = s.port_settings();
             let options = SerialOptions {
                 connect_timeout: wait.min(Duration::from_secs(5)),
                 ..SerialOptions::default()
@@ -330,11 +326,7 @@ impl BenchDut for HardwareDut {
             }
         };
         if let Some(s) = &self.dut.serial {
-            let settings = PortSettings {
-                path: s.port.clone(),
-                baud: s.baud,
-                flow_control: s.flow_control,
-            };
+            let settings = s.port_settings();
             let options = SerialOptions {
                 ping: s.ping,
                 ..SerialOptions::default()
