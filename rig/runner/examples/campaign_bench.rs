@@ -9,7 +9,7 @@
 
 use nrf_dfu::image::{write_intel_hex, Segments};
 use nrf_dfu::Chip;
-use rig::campaign::journal::{BenchInfo, BenchKind};
+use rig::campaign::journal::BenchInfo;
 use rig::campaign::run::virtual_dut::run_on_virtual_bench;
 use rig::campaign::run::{CampaignOptions, StopFlag};
 use rig::campaign::suite::LoadedSuite;
@@ -71,12 +71,7 @@ fn main() {
         replay: None,
         out_dir: dir.path().join("out"),
         defects: vec![],
-        bench: BenchInfo {
-            name: "virtual".into(),
-            kind: BenchKind::Virtual,
-            file: None,
-            host: None,
-        },
+        bench: BenchInfo::virtual_bench(),
         stop: StopFlag::default(),
         key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).expect("key"),
         suite_path: "suites/nightly-soak.yaml".into(),

@@ -2,7 +2,7 @@
 //! and a journal that survives `kill -9`.
 
 use rig::campaign::failure_class::FailureClass;
-use rig::campaign::journal::{without_wall_fields, BenchInfo, BenchKind, Journal};
+use rig::campaign::journal::{without_wall_fields, BenchInfo, Journal};
 use rig::campaign::outcome::Verdict;
 use rig::campaign::run::{CampaignOptions, CampaignResult, StopFlag};
 use rig::campaign::suite::LoadedSuite;
@@ -47,12 +47,7 @@ fn run_replay(
         replay,
         out_dir: out.to_path_buf(),
         defects,
-        bench: BenchInfo {
-            name: "virtual".into(),
-            kind: BenchKind::Virtual,
-            file: None,
-            host: None,
-        },
+        bench: BenchInfo::virtual_bench(),
         stop: StopFlag::default(),
         key: nrf_dfu::signing::SigningKey::from_pem(TEST_KEY_PEM).unwrap(),
         suite_path: s.path.display().to_string(),

@@ -267,10 +267,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         out_dir: out.clone(),
         defects,
         bench: BenchInfo {
-            name: "virtual".into(),
-            kind: BenchKind::Virtual,
             file: a.bench.as_ref().map(|p| p.display().to_string()),
             host: hostname(),
+            ..BenchInfo::virtual_bench()
         },
         stop: stop.clone(),
         key,

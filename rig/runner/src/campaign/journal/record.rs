@@ -73,6 +73,18 @@ pub struct BenchInfo {
     pub host: Option<String>,
 }
 
+impl BenchInfo {
+    /// The embedded virtual bench, without a bench file or host name.
+    pub fn virtual_bench() -> BenchInfo {
+        BenchInfo {
+            name: "virtual".into(),
+            kind: BenchKind::Virtual,
+            file: None,
+            host: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BenchKind {
