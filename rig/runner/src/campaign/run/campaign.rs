@@ -21,7 +21,7 @@ use crate::campaign::report::{self, Rebuilt};
 use crate::campaign::seed::iteration_seed;
 use crate::campaign::suite::{LoadedSuite, Step, SubCase, VersionStrategy};
 use futures_util::future::join_all;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,9 +90,9 @@ struct Shared<'a> {
     opts: &'a CampaignOptions,
     journal: &'a Journal,
     observer: &'a dyn RunObserver,
-    failed: RefCell<bool>,
-    interrupted: RefCell<bool>,
-    iterations: RefCell<u64>,
+    failed: Cell<bool>,
+    interrupted: Cell<bool>,
+    iterations: Cell<u64>,
 }
 
 /// Run the campaign of `suite` on `duts`; write the journal and the reports into the output
@@ -115,8 +115,8 @@ pub async fn run_campaign<D: BenchDut>(
     let sub_cases = expand(suite, &mut duts, &mut stores, opts).await?;
     let planned: u64 = sub_cases
         .iter()
-        .filter(|s| replay_match(opts, s).is_some())
-        .map(|s| u64::from(iterations_of(opts, s)))
+        .filter_map(|s| replay_match(opts, s))
+        .map(|r| u64::from(r.end - r.start))
         .sum::<u64>()
         * duts.len() as u64;
     observer.event(RunEvent::Planned {
@@ -156,9 +156,9 @@ pub async fn run_campaign<D: BenchDut>(
         opts,
         journal: &journal,
         observer,
-        failed: RefCell::new(false),
-        interrupted: RefCell::new(false),
-        iterations: RefCell::new(0),
+        failed: Cell::new(false),
+        interrupted: Cell::new(false),
+        iterations: Cell::new(0),
     };
     let runs = duts
         .iter_mut()
@@ -168,9 +168,9 @@ pub async fn run_campaign<D: BenchDut>(
     for r in join_all(runs).await {
         r?;
     }
-    let interrupted = *shared.interrupted.borrow() || opts.stop.is_set();
-    let iterations = *shared.iterations.borrow();
-    let failed = *shared.failed.borrow();
+    let interrupted = shared.interrupted.get() || opts.stop.is_set();
+    let iterations = shared.iterations.get();
+    let failed = shared.failed.get();
     write(
         &journal,
         &Record::Footer(Footer {
@@ -186,24 +186,14 @@ pub async fn run_campaign<D: BenchDut>(
         }),
     )?;
     drop(journal);
-    let rebuilt =
-        report::rebuild(std::slice::from_ref(dir)).map_err(|e| RunError::Bench(e.to_string()))?;
-    rebuilt
-        .write(dir)
-        .map_err(|e| RunError::Bench(e.to_string()))?;
+    let rebuilt = report::rebuild(std::slice::from_ref(dir))?;
+    rebuilt.write(dir)?;
     Ok(CampaignResult {
         rebuilt,
         interrupted,
         failed,
         iterations,
     })
-}
-
-fn iterations_of(opts: &CampaignOptions, s: &SubCase) -> u32 {
-    match &opts.replay {
-        Some(_) => 1,
-        None => opts.iterations.unwrap_or(s.iterations),
-    }
 }
 
 /// The iterations of `s` this run does: all, or the replayed one.
@@ -341,7 +331,7 @@ async fn run_dut<D: BenchDut>(
     if let Ready::Quarantined(q) = ready {
         sh.observer.event(RunEvent::Quarantined(&q));
         write(sh.journal, &Record::Quarantine(q))?;
-        *sh.failed.borrow_mut() = true;
+        sh.failed.set(true);
         return Ok(());
     }
     st.fwid = super::readback::read_dut(dut)
@@ -399,7 +389,7 @@ async fn run_dut<D: BenchDut>(
             }),
         )?;
         if stopped.0 == StopReason::Interrupted {
-            *sh.interrupted.borrow_mut() = true;
+            sh.interrupted.set(true);
             break;
         }
     }
@@ -465,7 +455,7 @@ async fn run_sub_case<D: BenchDut>(
                 iteration: None,
             };
             write(sh.journal, &Record::Quarantine(q))?;
-            *sh.failed.borrow_mut() = true;
+            sh.failed.set(true);
             return Ok((StopReason::Quarantined, 0));
         }
         let (sdk, single_bank) = exec.dut.bootloader().unzip();
@@ -598,18 +588,18 @@ async fn run_sub_case<D: BenchDut>(
         if record_it {
             sh.observer.event(RunEvent::Finished(&record));
             write(sh.journal, &Record::Iteration(record))?;
-            *sh.iterations.borrow_mut() += 1;
+            sh.iterations.set(sh.iterations.get() + 1);
             done += 1;
         }
         match verdict {
             Verdict::Fail => {
                 failures += 1;
                 st.infra_in_a_row = 0;
-                *sh.failed.borrow_mut() |= record_it;
+                sh.failed.set(sh.failed.get() | record_it);
             }
             Verdict::Error => {
                 st.infra_in_a_row += 1;
-                *sh.failed.borrow_mut() |= record_it;
+                sh.failed.set(sh.failed.get() | record_it);
             }
             _ => st.infra_in_a_row = 0,
         }
@@ -632,7 +622,7 @@ async fn run_sub_case<D: BenchDut>(
             sh.observer.event(RunEvent::Quarantined(&q));
             write(sh.journal, &Record::Quarantine(q))?;
             st.quarantined = true;
-            *sh.failed.borrow_mut() = true;
+            sh.failed.set(true);
             return Ok((StopReason::Quarantined, done));
         }
         if bricked && case.stop.on_brick {

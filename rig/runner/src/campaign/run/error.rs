@@ -24,6 +24,9 @@ pub enum RunError {
     Bench(String),
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The reports could not be rebuilt from the journal or written.
+    #[error("reports: {0}")]
+    Report(#[from] crate::campaign::report::ReportError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
