@@ -1,6 +1,8 @@
 //! `rig run` end to end on the virtual bench: the shipped suites, a defect each, determinism,
 //! and a journal that survives `kill -9`.
 
+mod junit_schema;
+
 use rig::campaign::failure_class::FailureClass;
 use rig::campaign::journal::{without_wall_fields, BenchInfo, Journal};
 use rig::campaign::outcome::Verdict;
@@ -231,6 +233,9 @@ fn a_killed_run_leaves_whole_lines_and_a_report_can_be_rebuilt() {
         String::from_utf8_lossy(&status.stderr)
     );
     let xml = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    // Valid: what the Surefire/Jenkins schema declares, and nothing else.
+    junit_schema::check_structure(&xml)
+        .unwrap_or_else(|e| panic!("the rebuilt JUnit breaks the schema: {e}"));
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let cases = doc
         .descendants()
