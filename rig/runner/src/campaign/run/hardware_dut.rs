@@ -8,6 +8,7 @@
 
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
+use super::link::BleOrSerial;
 use crate::backend::ble::adapter;
 use crate::backend::ble::scan::{find_fresh, wanted};
 use crate::backend::ble::transport::BleTransport;
@@ -21,7 +22,7 @@ use crate::campaign::failure_class::InfraFault;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use nrf_dfu::client::{Transport, TransportError};
 use nrf_dfu::{Chip, SdkVersion};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -68,64 +69,8 @@ impl HardwareDut {
     }
 }
 
-/// BLE or serial, behind one type. One link exists per DUT at a time, so the size difference
-/// of the variants costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-pub enum HardwareLink {
-    Ble(BleTransport),
-    Serial(SerialTransport),
-}
-
-impl Transport for HardwareLink {
-    fn kind(&self) -> TransportKind {
-        match self {
-            HardwareLink::Ble(l) => l.kind(),
-            HardwareLink::Serial(l) => l.kind(),
-        }
-    }
-    fn max_write_len(&self) -> usize {
-        match self {
-            HardwareLink::Ble(l) => l.max_write_len(),
-            HardwareLink::Serial(l) => l.max_write_len(),
-        }
-    }
-    fn observes_link_loss(&self) -> bool {
-        match self {
-            HardwareLink::Ble(l) => l.observes_link_loss(),
-            HardwareLink::Serial(l) => l.observes_link_loss(),
-        }
-    }
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
-        match self {
-            HardwareLink::Ble(l) => l.send_request(request).await,
-            HardwareLink::Serial(l) => l.send_request(request).await,
-        }
-    }
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
-        match self {
-            HardwareLink::Ble(l) => l.write_data(chunk).await,
-            HardwareLink::Serial(l) => l.write_data(chunk).await,
-        }
-    }
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
-        match self {
-            HardwareLink::Ble(l) => l.receive().await,
-            HardwareLink::Serial(l) => l.receive().await,
-        }
-    }
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
-        match self {
-            HardwareLink::Ble(l) => l.reconnect().await,
-            HardwareLink::Serial(l) => l.reconnect().await,
-        }
-    }
-    async fn close(&mut self) -> Result<(), TransportError> {
-        match self {
-            HardwareLink::Ble(l) => l.close().await,
-            HardwareLink::Serial(l) => l.close().await,
-        }
-    }
-}
+/// BLE or serial, behind one type.
+pub type HardwareLink = BleOrSerial<BleTransport, SerialTransport>;
 
 #[derive(Clone)]
 pub struct HardwareInjector {

@@ -3,12 +3,12 @@
 
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
+use super::link::BleOrSerial;
 use crate::backend::{Probe, SharedDevice, VirtualProbe};
 use crate::bench::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::{Transport, TransportError, TransportKind};
 use nrf_dfu::{Chip, SdkVersion};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,61 +54,7 @@ impl VirtualBenchDut {
 }
 
 /// Both virtual links behind one type.
-pub enum VirtualLinkAny {
-    Ble(VirtualBleLink),
-    Uart(VirtualSerialLink),
-}
-
-impl Transport for VirtualLinkAny {
-    fn kind(&self) -> TransportKind {
-        match self {
-            VirtualLinkAny::Ble(l) => l.kind(),
-            VirtualLinkAny::Uart(l) => l.kind(),
-        }
-    }
-    fn max_write_len(&self) -> usize {
-        match self {
-            VirtualLinkAny::Ble(l) => l.max_write_len(),
-            VirtualLinkAny::Uart(l) => l.max_write_len(),
-        }
-    }
-    fn observes_link_loss(&self) -> bool {
-        match self {
-            VirtualLinkAny::Ble(l) => l.observes_link_loss(),
-            VirtualLinkAny::Uart(l) => l.observes_link_loss(),
-        }
-    }
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
-        match self {
-            VirtualLinkAny::Ble(l) => l.send_request(request).await,
-            VirtualLinkAny::Uart(l) => l.send_request(request).await,
-        }
-    }
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
-        match self {
-            VirtualLinkAny::Ble(l) => l.write_data(chunk).await,
-            VirtualLinkAny::Uart(l) => l.write_data(chunk).await,
-        }
-    }
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
-        match self {
-            VirtualLinkAny::Ble(l) => l.receive().await,
-            VirtualLinkAny::Uart(l) => l.receive().await,
-        }
-    }
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
-        match self {
-            VirtualLinkAny::Ble(l) => l.reconnect().await,
-            VirtualLinkAny::Uart(l) => l.reconnect().await,
-        }
-    }
-    async fn close(&mut self) -> Result<(), TransportError> {
-        match self {
-            VirtualLinkAny::Ble(l) => l.close().await,
-            VirtualLinkAny::Uart(l) => l.close().await,
-        }
-    }
-}
+pub type VirtualLinkAny = BleOrSerial<VirtualBleLink, VirtualSerialLink>;
 
 /// Faults on the virtual device, at the clock's time.
 #[derive(Clone)]
@@ -325,7 +271,7 @@ impl BenchDut for VirtualBenchDut {
                     })?;
                     Ok(VirtualLinkAny::Ble(link))
                 }
-                DeviceTransport::Uart => Ok(VirtualLinkAny::Uart(VirtualSerialLink::open(
+                DeviceTransport::Uart => Ok(VirtualLinkAny::Serial(VirtualSerialLink::open(
                     self.device.clone(),
                     self.clock,
                 ))),
