@@ -5,18 +5,18 @@
 //! the reports are rebuilt from it at the end.
 
 use super::dut::BenchDut;
-use super::error::{RunError, StepFailure};
+use super::error::RunError;
 use super::events::{RunEvent, RunObserver};
-use super::executor::{Attempt, Executor, IterationSpec};
+use super::executor::{Executor, IterationSpec};
 use super::flash_ops::count_flash_ops;
-use super::healing::{heal, Healed};
 use super::images::ImageStore;
+use super::iteration::{attempt_and_heal, iteration_record};
 use crate::campaign::failure_class::{FailureClass, InfraFault};
 use crate::campaign::journal::{
-    self, BenchInfo, CaseStopRecord, Footer, Header, HealingRecord, IterationRecord, JournalWriter,
-    QuarantineRecord, Record, StopReason, SuiteRef,
+    self, BenchInfo, CaseStopRecord, Footer, Header, JournalWriter, QuarantineRecord, Record,
+    StopReason, SuiteRef,
 };
-use crate::campaign::outcome::{Outcome, Verdict};
+use crate::campaign::outcome::Verdict;
 use crate::campaign::report::{self, Rebuilt};
 use crate::campaign::seed::iteration_seed;
 use crate::campaign::suite::{LoadedSuite, Step, SubCase, VersionStrategy};
@@ -76,7 +76,7 @@ pub struct CampaignResult {
 
 type Journal = RefCell<JournalWriter<File>>;
 
-fn write(j: &Journal, r: &Record) -> Result<(), RunError> {
+pub(super) fn write(j: &Journal, r: &Record) -> Result<(), RunError> {
     Ok(j.borrow_mut().write(r)?)
 }
 
@@ -84,15 +84,15 @@ fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-struct Shared<'a> {
-    suite: &'a LoadedSuite,
-    sub_cases: &'a [SubCase],
-    opts: &'a CampaignOptions,
-    journal: &'a Journal,
-    observer: &'a dyn RunObserver,
-    failed: Cell<bool>,
-    interrupted: Cell<bool>,
-    iterations: Cell<u64>,
+pub(super) struct Shared<'a> {
+    pub(super) suite: &'a LoadedSuite,
+    pub(super) sub_cases: &'a [SubCase],
+    pub(super) opts: &'a CampaignOptions,
+    pub(super) journal: &'a Journal,
+    pub(super) observer: &'a dyn RunObserver,
+    pub(super) failed: Cell<bool>,
+    pub(super) interrupted: Cell<bool>,
+    pub(super) iterations: Cell<u64>,
 }
 
 /// Run the campaign of `suite` on `duts`; write the journal and the reports into the output
@@ -310,11 +310,11 @@ async fn prepare_dut<D: BenchDut>(
     }
 }
 
-struct DutState {
-    infra_in_a_row: u32,
-    quarantined: bool,
+pub(super) struct DutState {
+    pub(super) infra_in_a_row: u32,
+    pub(super) quarantined: bool,
     /// The installed SoftDevice after the suite's setup, for packages without `sd_req`.
-    fwid: Option<u16>,
+    pub(super) fwid: Option<u16>,
 }
 
 async fn run_dut<D: BenchDut>(
@@ -396,21 +396,6 @@ async fn run_dut<D: BenchDut>(
     Ok(())
 }
 
-fn to_journal_attempt(a: &Attempt) -> journal::Attempt {
-    let f = a.failure.as_ref();
-    journal::Attempt {
-        outcome: a.outcome,
-        failure_class: f.map_or(
-            FailureClass::Verify(crate::campaign::failure_class::VerifyCheck::Outcome),
-            |f| f.class,
-        ),
-        message: f.map_or(String::new(), |f| f.message.clone()),
-        failed_at: f.and_then(|f| f.at.clone()),
-        duration_ms: a.duration.as_millis() as u64,
-        evidence: a.evidence.clone(),
-    }
-}
-
 async fn run_sub_case<D: BenchDut>(
     sh: &Shared<'_>,
     dut: &mut D,
@@ -472,7 +457,6 @@ async fn run_sub_case<D: BenchDut>(
     let started = exec.dut.now();
     let mut failures = 0u32;
     let mut done = 0u32;
-    let setup_steps = &sh.suite.suite.setup;
     for it in range {
         if stop.is_set() {
             return Ok((StopReason::Interrupted, done));
@@ -491,98 +475,13 @@ async fn run_sub_case<D: BenchDut>(
         });
         let record_it = recorded(it);
         let wall = WallInstant::now();
-        let mut attempts: Vec<Attempt> = Vec::new();
-        let mut heal_records: Vec<HealingRecord> = Vec::new();
-        let mut bricked = false;
-        let last = loop {
-            // Each attempt draws from its own stream: a retry is not a replay of the failure.
-            exec.dut
-                .reseed(spec.seed.wrapping_add(attempts.len() as u64));
-            let mut a = exec.attempt(&spec, &sc.steps).await;
-            if a.interrupted {
-                return Ok((StopReason::Interrupted, done));
-            }
-            let healed = heal(
-                &mut exec,
-                setup_steps,
-                &spec,
-                (Some(&sc.name), Some(it)),
-                &mut heal_records,
-            )
-            .await;
-            for r in heal_records.drain(..) {
-                if record_it {
-                    sh.observer.event(RunEvent::Healing(&r));
-                    write(sh.journal, &Record::Healing(r))?;
-                }
-            }
-            match healed {
-                Healed::Reflash | Healed::Failed => {
-                    bricked = true;
-                    a.outcome = Some(Outcome::Bricked);
-                    let msg = a
-                        .failure
-                        .as_ref()
-                        .map_or(String::new(), |f| format!("{}; ", f.message));
-                    a.failure = Some(StepFailure {
-                        class: FailureClass::Brick,
-                        message: format!("{msg}the device ran again only after an SWD reflash"),
-                        at: a.failure.as_ref().and_then(|f| f.at.clone()),
-                        outcome: Some(Outcome::Bricked),
-                    });
-                }
-                Healed::PowerCycle => {
-                    if a.outcome.is_none() || a.failure.is_some() {
-                        a.outcome = a.outcome.or(Some(Outcome::Stuck));
-                    }
-                }
-                Healed::Healthy => {}
-            }
-            if healed == Healed::Failed {
-                st.quarantined = true;
-            }
-            let retry = a.failure.is_some()
-                && !bricked
-                && !st.quarantined
-                && (attempts.len() as u32) < case.retries;
-            if retry {
-                attempts.push(a);
-                continue;
-            }
-            break a;
+        let Some(tried) = attempt_and_heal(sh, &mut exec, sc, &spec, record_it, st).await? else {
+            return Ok((StopReason::Interrupted, done));
         };
-        let verdict = match (&last.failure, attempts.is_empty()) {
-            (None, true) => Verdict::Pass,
-            (None, false) => Verdict::Flaky,
-            (Some(f), _) if f.class.is_infra() => Verdict::Error,
-            (Some(_), _) => Verdict::Fail,
-        };
-        let duration: Duration =
-            attempts.iter().map(|a| a.duration).sum::<Duration>() + last.duration;
-        let record = IterationRecord {
-            case: sc.case.clone(),
-            sub_case: sc.name.clone(),
-            params: sc.param_map(),
-            dut: exec.dut.name().to_string(),
-            iteration: it,
-            seed: spec.seed,
-            planned_fault: last.planned_fault.clone(),
-            outcome: last
-                .failure
-                .as_ref()
-                .and_then(|f| f.outcome)
-                .or(last.outcome),
-            verdict,
-            failure_class: last.failure.as_ref().map(|f| f.class),
-            message: last.failure.as_ref().map(|f| f.message.clone()),
-            failed_at: last.failure.as_ref().and_then(|f| f.at.clone()),
-            retries: attempts.iter().map(to_journal_attempt).collect(),
-            duration_ms: duration.as_millis() as u64,
-            update_ms: last.update.map(|d| d.as_millis() as u64),
-            bytes: last.bytes,
-            wall_ms: wall.elapsed().as_millis() as u64,
-            evidence: last.evidence.clone(),
-        };
+        let verdict = tried.verdict();
+        let bricked = tried.bricked;
+        let record = iteration_record(sc, exec.dut.name(), &spec, verdict, &tried, wall);
+        let last = tried.last;
         // Replay fast-forward: an unrecorded iteration only brings the device to its state (and
         // counts for the stop conditions, as it did in the run being replayed).
         if record_it {

@@ -13,6 +13,7 @@ pub mod flash_ops;
 pub mod hardware_dut;
 pub mod healing;
 pub mod images;
+mod iteration;
 pub mod link;
 pub mod oracle;
 pub mod plan;
