@@ -138,12 +138,12 @@ fn properties(j: &Journal, its: &[&IterationRecord], g: Option<&GroupStats>) -> 
     if let Some(g) = g {
         let rate =
             |r: &Option<super::stats::Rate>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
-        p.push(("iterations".into(), g.iterations.to_string()));
+        p.push(("iterations".into(), g.counts.iterations.to_string()));
         p.push(("success_rate".into(), rate(&g.success)));
         p.push(("eventual_success_rate".into(), rate(&g.eventual_success)));
         p.push(("flake_rate".into(), rate(&g.flake)));
-        p.push(("infra_errors".into(), g.errors.to_string()));
-        p.push(("bricked".into(), g.bricked.to_string()));
+        p.push(("infra_errors".into(), g.counts.errors.to_string()));
+        p.push(("bricked".into(), g.counts.bricked.to_string()));
         if let Some(u) = g.update_ms {
             p.push((
                 "update_s_p50_p95".into(),

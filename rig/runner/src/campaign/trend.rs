@@ -46,7 +46,10 @@ pub struct Trend {
 
 /// Failed + flaky over device iterations; `None` without device iterations.
 pub fn failure_rate(g: &GroupStats) -> Option<Rate> {
-    Rate::wilson(g.failed + g.flaky, g.device_iterations())
+    Rate::wilson(
+        g.counts.failed + g.counts.flaky,
+        g.counts.device_iterations(),
+    )
 }
 
 /// `now` lies entirely above `before`: a regression that is not noise at 95 %.

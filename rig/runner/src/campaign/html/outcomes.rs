@@ -43,14 +43,14 @@ pub fn chart(s: &Summary) -> Markup {
                     }
                     @for seg in segments(g) {
                         rect x=(c(seg.x)) y=(c(y)) width=(c(seg.w)) height=(c(BAR_H)) fill=(seg.colour) {
-                            title { (seg.name) ": " (seg.n) " of " (g.iterations) }
+                            title { (seg.name) ": " (seg.n) " of " (g.counts.iterations) }
                         }
                         @if seg.w >= 8.0 * seg.n.to_string().len() as f64 + 6.0 {
                             text x=(c(seg.x + seg.w / 2.0)) y=(c(y + BAR_H - 4.5)) text-anchor="middle"
                                 font-size="11" style=(format!("fill:{}", text_on(seg.colour))) { (seg.n) }
                         }
                     }
-                    text x=(c(LABEL_W + BAR_W + 8.0)) y=(c(y + BAR_H - 4.0)) font-size="12" { (g.iterations) " it." }
+                    text x=(c(LABEL_W + BAR_W + 8.0)) y=(c(y + BAR_H - 4.0)) font-size="12" { (g.counts.iterations) " it." }
                 }
                 @let axis_y = 4.0 + ROW_H * s.groups.len() as f64;
                 @for k in 0..=4 {
@@ -79,8 +79,8 @@ const MIN_SEGMENT_W: f64 = 2.0;
 /// Segments narrower than [`MIN_SEGMENT_W`] are widened, taken from the widest one.
 fn segments(g: &GroupStats) -> Vec<Segment> {
     let with_outcome: u64 = g.outcomes.values().sum();
-    let no_outcome = g.iterations.saturating_sub(with_outcome);
-    let total = g.iterations.max(with_outcome).max(1) as f64;
+    let no_outcome = g.counts.iterations.saturating_sub(with_outcome);
+    let total = g.counts.iterations.max(with_outcome).max(1) as f64;
     let mut segs: Vec<Segment> = Outcome::ALL
         .iter()
         .filter_map(|o| {

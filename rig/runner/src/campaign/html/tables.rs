@@ -3,7 +3,7 @@
 
 use super::format::{interval, pct, spread_bps, spread_secs};
 use crate::campaign::stats::Rate;
-use crate::campaign::summary::Summary;
+use crate::campaign::summary::{Summary, Totals};
 use maud::{html, Markup};
 
 fn rate(r: &Option<Rate>, key: &str) -> Markup {
@@ -53,20 +53,27 @@ pub fn duts(s: &Summary) -> Markup {
                                     (d.bootloader.as_deref().unwrap_or("?"))
                                 }
                             }
-                            td.num data-k="iterations" { (d.iterations) }
-                            td.num data-k="passed" { (d.passed) }
-                            td.num data-k="failed" { (d.failed) }
-                            td.num data-k="flaky" { (d.flaky) }
-                            td.num data-k="errors" { (d.errors) }
+                            (counts(&d.counts))
                             (rate(&d.success, "success"))
                             td.num data-k="update_ms" { (spread_secs(&d.update_ms)) }
                             td.num data-k="throughput_bps" { (spread_bps(&d.throughput_bps)) }
-                            (bricked(d.bricked))
+                            (bricked(d.counts.bricked))
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// The iteration counts of a row, each cell keyed for the page test.
+fn counts(c: &Totals) -> Markup {
+    html! {
+        td.num data-k="iterations" { (c.iterations) }
+        td.num data-k="passed" { (c.passed) }
+        td.num data-k="failed" { (c.failed) }
+        td.num data-k="flaky" { (c.flaky) }
+        td.num data-k="errors" { (c.errors) }
     }
 }
 
@@ -88,16 +95,12 @@ pub fn groups(s: &Summary) -> Markup {
                                 span.mono { (g.sub_case) }
                                 span.sub { "on " (g.bench) "/" (g.dut) }
                             }
-                            td.num data-k="iterations" { (g.iterations) }
-                            td.num data-k="passed" { (g.passed) }
-                            td.num data-k="failed" { (g.failed) }
-                            td.num data-k="flaky" { (g.flaky) }
-                            td.num data-k="errors" { (g.errors) }
+                            (counts(&g.counts))
                             (rate(&g.success, "success"))
                             (rate(&g.flake, "flake"))
                             td.num data-k="update_ms" { (spread_secs(&g.update_ms)) }
                             td.num data-k="throughput_bps" { (spread_bps(&g.throughput_bps)) }
-                            (bricked(g.bricked))
+                            (bricked(g.counts.bricked))
                         }
                     }
                 }

@@ -2,7 +2,7 @@
 //! summary.txt and report.html. Percentiles need the samples, so they are built alongside the
 //! per-case groups in [`super::Summary::of`], not added up from them.
 
-use super::GroupStats;
+use super::{GroupStats, Totals};
 use crate::campaign::stats::{Rate, Spread};
 use serde::{Deserialize, Serialize};
 
@@ -12,12 +12,8 @@ pub struct DutStats {
     pub dut: String,
     pub chip: Option<String>,
     pub bootloader: Option<String>,
-    pub iterations: u64,
-    pub passed: u64,
-    pub failed: u64,
-    pub flaky: u64,
-    pub errors: u64,
-    pub bricked: u64,
+    #[serde(flatten)]
+    pub counts: Totals,
     /// Clean first-attempt passes over device iterations (errors excluded).
     pub success: Option<Rate>,
     pub update_ms: Option<Spread>,
@@ -31,36 +27,16 @@ impl DutStats {
             dut: g.dut.clone(),
             chip: g.chip.clone(),
             bootloader: g.bootloader.clone(),
-            iterations: 0,
-            passed: 0,
-            failed: 0,
-            flaky: 0,
-            errors: 0,
-            bricked: 0,
+            counts: Totals::default(),
             success: None,
             update_ms: None,
             throughput_bps: None,
         }
     }
 
-    /// Add a finished group's counts (rates and spreads are set afterwards from samples).
-    pub(super) fn add_counts(&mut self, g: &GroupStats) {
-        self.iterations += g.iterations;
-        self.passed += g.passed;
-        self.failed += g.failed;
-        self.flaky += g.flaky;
-        self.errors += g.errors;
-        self.bricked += g.bricked;
-    }
-
     pub(super) fn finish(&mut self, update: &[f64], throughput: &[f64]) {
-        self.success = Rate::wilson(self.passed, self.device_iterations());
+        self.success = Rate::wilson(self.counts.passed, self.counts.device_iterations());
         self.update_ms = Spread::of(update);
         self.throughput_bps = Spread::of(throughput);
-    }
-
-    /// Iterations that say something about the device (infrastructure errors excluded).
-    pub fn device_iterations(&self) -> u64 {
-        self.passed + self.failed + self.flaky
     }
 }

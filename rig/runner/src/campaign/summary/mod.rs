@@ -58,6 +58,8 @@ pub struct RunInfo {
     pub stopped: Option<String>,
 }
 
+/// Iterations by verdict, and those that left a bricked device: of the whole run, of a DUT or
+/// of a sub-case (flattened into their JSON, so the keys stay where readers expect them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub iterations: u64,
@@ -66,6 +68,33 @@ pub struct Totals {
     pub flaky: u64,
     pub errors: u64,
     pub bricked: u64,
+}
+
+impl Totals {
+    pub fn count(&mut self, verdict: Verdict, bricked: bool) {
+        self.iterations += 1;
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Flaky => self.flaky += 1,
+            Verdict::Error => self.errors += 1,
+        }
+        self.bricked += u64::from(bricked);
+    }
+
+    pub fn add(&mut self, other: &Totals) {
+        self.iterations += other.iterations;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.flaky += other.flaky;
+        self.errors += other.errors;
+        self.bricked += other.bricked;
+    }
+
+    /// Iterations that say something about the device (infrastructure errors excluded).
+    pub fn device_iterations(&self) -> u64 {
+        self.passed + self.failed + self.flaky
+    }
 }
 
 /// Statistics of one sub-case on one DUT of one bench.
@@ -77,11 +106,8 @@ pub struct GroupStats {
     pub sub_case: String,
     pub chip: Option<String>,
     pub bootloader: Option<String>,
-    pub iterations: u64,
-    pub passed: u64,
-    pub failed: u64,
-    pub flaky: u64,
-    pub errors: u64,
+    #[serde(flatten)]
+    pub counts: Totals,
     pub outcomes: BTreeMap<Outcome, u64>,
     pub failure_classes: BTreeMap<String, u64>,
     /// Clean first-attempt passes over device iterations (errors excluded).
@@ -92,8 +118,6 @@ pub struct GroupStats {
     pub flake: Option<Rate>,
     pub update_ms: Option<Spread>,
     pub throughput_bps: Option<Spread>,
-    /// Iterations where the device needed an SWD reflash (on any attempt).
-    pub bricked: u64,
     pub first_failures: Vec<FailureRef>,
 }
 
@@ -119,11 +143,7 @@ impl GroupStats {
             sub_case: it.sub_case.clone(),
             chip: dut.map(|d| d.chip.clone()),
             bootloader: dut.map(|d| d.bootloader.clone()),
-            iterations: 0,
-            passed: 0,
-            failed: 0,
-            flaky: 0,
-            errors: 0,
+            counts: Totals::default(),
             outcomes: BTreeMap::new(),
             failure_classes: BTreeMap::new(),
             success: None,
@@ -131,14 +151,8 @@ impl GroupStats {
             flake: None,
             update_ms: None,
             throughput_bps: None,
-            bricked: 0,
             first_failures: Vec::new(),
         }
-    }
-
-    /// Iterations that say something about the device (infrastructure errors excluded).
-    pub fn device_iterations(&self) -> u64 {
-        self.passed + self.failed + self.flaky
     }
 }
 
@@ -237,7 +251,7 @@ impl Summary {
                     groups.len() - 1
                 });
                 let g = &mut groups[gi];
-                add(g, it, j, &mut totals);
+                add(g, it, j);
                 let di = *dut_index
                     .entry((bench.clone(), it.dut.clone()))
                     .or_insert_with(|| {
@@ -256,15 +270,17 @@ impl Summary {
             }
         }
         for (g, (update, throughput)) in groups.iter_mut().zip(&samples) {
-            let n = g.device_iterations();
-            g.success = Rate::wilson(g.passed, n);
-            g.eventual_success = Rate::wilson(g.passed + g.flaky, n);
-            g.flake = Rate::wilson(g.flaky, n);
+            let c = g.counts;
+            let n = c.device_iterations();
+            g.success = Rate::wilson(c.passed, n);
+            g.eventual_success = Rate::wilson(c.passed + c.flaky, n);
+            g.flake = Rate::wilson(c.flaky, n);
             g.update_ms = Spread::of(update);
             g.throughput_bps = Spread::of(throughput);
             if let Some(&di) = dut_index.get(&(g.bench.clone(), g.dut.clone())) {
-                duts[di].add_counts(g);
+                duts[di].counts.add(&g.counts);
             }
+            totals.add(&g.counts);
         }
         for (d, (update, throughput)) in duts.iter_mut().zip(&dut_samples) {
             d.finish(update, throughput);
@@ -285,27 +301,9 @@ impl Summary {
     }
 }
 
-fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal, totals: &mut Totals) {
-    g.iterations += 1;
-    totals.iterations += 1;
-    match it.verdict {
-        Verdict::Pass => {
-            g.passed += 1;
-            totals.passed += 1;
-        }
-        Verdict::Fail => {
-            g.failed += 1;
-            totals.failed += 1;
-        }
-        Verdict::Flaky => {
-            g.flaky += 1;
-            totals.flaky += 1;
-        }
-        Verdict::Error => {
-            g.errors += 1;
-            totals.errors += 1;
-        }
-    }
+fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal) {
+    let brick = bricked(it);
+    g.counts.count(it.verdict, brick);
     if let Some(o) = it.outcome {
         *g.outcomes.entry(o).or_insert(0) += 1;
     }
@@ -318,15 +316,10 @@ fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal, totals: &mut Total
     for c in classes {
         *g.failure_classes.entry(c.to_string()).or_insert(0) += 1;
     }
-    let brick = bricked(it);
-    if brick {
-        g.bricked += 1;
-        totals.bricked += 1;
-    }
     // The first failures, and the first bricks even after those: a brick is never left without
     // its replay command.
     let kept = g.first_failures.len() as u64;
-    let room = kept < FIRST_FAILURES as u64 || (brick && g.bricked <= FIRST_FAILURES as u64);
+    let room = kept < FIRST_FAILURES as u64 || (brick && g.counts.bricked <= FIRST_FAILURES as u64);
     if it.verdict != Verdict::Pass && room {
         let (class, message) = match (it.failure_class, it.retries.first()) {
             (Some(c), _) => (Some(c.to_string()), it.failure_text()),

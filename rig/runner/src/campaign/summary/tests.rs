@@ -14,10 +14,16 @@ fn counts_rates_and_histograms_per_case_and_dut() {
     assert_eq!(s.groups.len(), 1);
     let g = &s.groups[0];
     assert_eq!(
-        (g.iterations, g.passed, g.failed, g.flaky, g.errors),
+        (
+            g.counts.iterations,
+            g.counts.passed,
+            g.counts.failed,
+            g.counts.flaky,
+            g.counts.errors
+        ),
         (10, 6, 2, 1, 1)
     );
-    assert_eq!(g.device_iterations(), 9);
+    assert_eq!(g.counts.device_iterations(), 9);
     assert_eq!(
         (g.case.as_str(), g.chip.as_deref(), g.bootloader.as_deref()),
         ("env", Some("nRF52832_xxAA"), Some("SDK 17.1 ble"))
@@ -34,7 +40,7 @@ fn counts_rates_and_histograms_per_case_and_dut() {
         "a flaky iteration's failed attempt counts"
     );
     assert_eq!(g.failure_classes["infra.adapter"], 1);
-    assert_eq!(g.bricked, 1);
+    assert_eq!(g.counts.bricked, 1);
     // update_ms = 1000 + 100 i for i in 0..10: p50 1450, p95 1855.
     let u = g.update_ms.unwrap();
     assert_eq!((u.count, u.p50, u.p95), (10, 1450.0, 1855.0));
@@ -87,11 +93,11 @@ fn benches_stay_apart_and_nights_add_up() {
     let s = Summary::of(&[night1, night2, other]);
     assert_eq!(s.groups.len(), 2);
     assert_eq!(
-        (s.groups[0].bench.as_str(), s.groups[0].iterations),
+        (s.groups[0].bench.as_str(), s.groups[0].counts.iterations),
         ("bench-a", 20)
     );
     assert_eq!(
-        (s.groups[1].bench.as_str(), s.groups[1].iterations),
+        (s.groups[1].bench.as_str(), s.groups[1].counts.iterations),
         ("bench-b", 10)
     );
     assert_eq!(s.runs.len(), 3);
@@ -239,12 +245,12 @@ fn per_dut_rows_pool_their_sub_cases() {
     assert_eq!(
         (
             d.dut.as_str(),
-            d.iterations,
-            d.passed,
-            d.failed,
-            d.flaky,
-            d.errors,
-            d.bricked
+            d.counts.iterations,
+            d.counts.passed,
+            d.counts.failed,
+            d.counts.flaky,
+            d.counts.errors,
+            d.counts.bricked
         ),
         ("dut0", 20, 12, 4, 2, 2, 2)
     );
@@ -260,7 +266,10 @@ fn per_dut_rows_pool_their_sub_cases() {
         u.p95,
         crate::campaign::stats::percentile(&pooled, 0.95).unwrap()
     );
-    assert_eq!((s.duts[1].dut.as_str(), s.duts[1].iterations), ("dut1", 10));
+    assert_eq!(
+        (s.duts[1].dut.as_str(), s.duts[1].counts.iterations),
+        ("dut1", 10)
+    );
     let text = s.to_text();
     let row = text
         .lines()

@@ -1,6 +1,6 @@
 //! summary.txt: the summary as aligned text for a person (and a CI log).
 
-use super::{GroupStats, Summary};
+use super::{GroupStats, Summary, Totals};
 use crate::campaign::stats::{Rate, Spread};
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
@@ -51,6 +51,22 @@ fn right_align(table: &mut Table, columns: std::ops::Range<usize>) {
     }
 }
 
+/// A table with the summary's look and `header`'s columns.
+fn new_table(header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(PRESET)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    table
+}
+
+const COUNT_COLUMNS: [&str; 5] = ["iter", "pass", "fail", "flaky", "error"];
+
+fn count_cells(c: &Totals) -> [String; 5] {
+    [c.iterations, c.passed, c.failed, c.flaky, c.errors].map(|n| n.to_string())
+}
+
 fn label(g: &GroupStats) -> String {
     format!("{} on {}/{}", g.sub_case, g.bench, g.dut)
 }
@@ -58,37 +74,29 @@ fn label(g: &GroupStats) -> String {
 impl Summary {
     /// One row per DUT, all its sub-cases together.
     fn dut_table(&self) -> String {
-        let mut table = Table::new();
-        table
-            .load_preset(PRESET)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        table.set_header(vec![
-            "bench",
-            "dut",
-            "iter",
-            "pass",
-            "fail",
-            "flaky",
-            "error",
-            "success (wilson95)",
-            "update p50/p95 s",
-            "B/s p50/p95",
-            "bricked",
-        ]);
+        let mut table = new_table(
+            [
+                &["bench", "dut"][..],
+                &COUNT_COLUMNS,
+                &[
+                    "success (wilson95)",
+                    "update p50/p95 s",
+                    "B/s p50/p95",
+                    "bricked",
+                ],
+            ]
+            .concat(),
+        );
         for d in &self.duts {
-            table.add_row(vec![
-                d.bench.clone(),
-                d.dut.clone(),
-                d.iterations.to_string(),
-                d.passed.to_string(),
-                d.failed.to_string(),
-                d.flaky.to_string(),
-                d.errors.to_string(),
+            let mut row = vec![d.bench.clone(), d.dut.clone()];
+            row.extend(count_cells(&d.counts));
+            row.extend([
                 rate(&d.success),
                 spread(&d.update_ms, 1000.0, 2),
                 spread(&d.throughput_bps, 1.0, 0),
-                bricked(d.bricked),
+                bricked(d.counts.bricked),
             ]);
+            table.add_row(row);
         }
         right_align(&mut table, 2..11);
         table.trim_fmt()
@@ -145,41 +153,31 @@ impl Summary {
             out.push_str("\n\n");
         }
 
-        let mut table = Table::new();
-        table
-            .load_preset(PRESET)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        table.set_header(vec![
-            "sub-case",
-            "bench",
-            "dut",
-            "iter",
-            "pass",
-            "fail",
-            "flaky",
-            "error",
-            "success (wilson95)",
-            "flake (wilson95)",
-            "update p50/p95 s",
-            "B/s p50/p95",
-            "bricked",
-        ]);
+        let mut table = new_table(
+            [
+                &["sub-case", "bench", "dut"][..],
+                &COUNT_COLUMNS,
+                &[
+                    "success (wilson95)",
+                    "flake (wilson95)",
+                    "update p50/p95 s",
+                    "B/s p50/p95",
+                    "bricked",
+                ],
+            ]
+            .concat(),
+        );
         for g in &self.groups {
-            table.add_row(vec![
-                g.sub_case.clone(),
-                g.bench.clone(),
-                g.dut.clone(),
-                g.iterations.to_string(),
-                g.passed.to_string(),
-                g.failed.to_string(),
-                g.flaky.to_string(),
-                g.errors.to_string(),
+            let mut row = vec![g.sub_case.clone(), g.bench.clone(), g.dut.clone()];
+            row.extend(count_cells(&g.counts));
+            row.extend([
                 rate(&g.success),
                 rate(&g.flake),
                 spread(&g.update_ms, 1000.0, 2),
                 spread(&g.throughput_bps, 1.0, 0),
-                bricked(g.bricked),
+                bricked(g.counts.bricked),
             ]);
+            table.add_row(row);
         }
         right_align(&mut table, 3..13);
         out.push_str(&table.trim_fmt());
