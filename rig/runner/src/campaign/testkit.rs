@@ -39,6 +39,19 @@ pub fn header(bench: &str, seed: u64) -> Header {
     }
 }
 
+/// `n` iterations of sub-case `s` on dut0, the first `fails` failing as `dut.timeout.create`
+/// with `outcome`, the others passing.
+pub fn night_iterations(fails: u32, n: u32, outcome: Outcome) -> Vec<IterationRecord> {
+    let one = |i| {
+        if i < fails {
+            iteration("s", i, Verdict::Fail, outcome, Some("dut.timeout.create"))
+        } else {
+            iteration("s", i, Verdict::Pass, Outcome::Completed, None)
+        }
+    };
+    (0..n).map(one).collect()
+}
+
 /// An iteration of `sub_case` on dut0; a failure gets a class, location and evidence.
 pub fn iteration(
     sub_case: &str,

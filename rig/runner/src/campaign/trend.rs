@@ -127,26 +127,12 @@ fn start_key(wall_start: &str) -> (i64, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::testkit::{header, iteration, journal};
-    use crate::campaign::{Outcome, Verdict};
+    use crate::campaign::testkit::{header, journal, night_iterations};
+    use crate::campaign::Outcome;
 
     /// A night with `fails` failures in `n` iterations of sub-case `s`.
     fn night(label: &str, start: &str, fails: u32, n: u32) -> Night {
-        let its = (0..n)
-            .map(|i| {
-                if i < fails {
-                    iteration(
-                        "s",
-                        i,
-                        Verdict::Fail,
-                        Outcome::DfuMode,
-                        Some("dut.timeout.create"),
-                    )
-                } else {
-                    iteration("s", i, Verdict::Pass, Outcome::Completed, None)
-                }
-            })
-            .collect();
+        let its = night_iterations(fails, n, Outcome::DfuMode);
         Night {
             label: label.into(),
             wall_start: start.into(),

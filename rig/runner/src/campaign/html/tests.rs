@@ -1,6 +1,6 @@
 use super::*;
 use crate::campaign::journal::Journal;
-use crate::campaign::testkit::{header, iteration, journal, mixed};
+use crate::campaign::testkit::{header, iteration, journal, mixed, night_iterations};
 use crate::campaign::trend::{Night, Trend};
 use crate::campaign::{Outcome, Verdict};
 
@@ -108,21 +108,7 @@ fn text_from_journals_cannot_inject_markup() {
 
 /// A night of `n` iterations of `s` on dut0, the first `fails` failing.
 fn night_journal(start: &str, fails: u32, n: u32) -> Journal {
-    let its = (0..n)
-        .map(|i| {
-            if i < fails {
-                iteration(
-                    "s",
-                    i,
-                    Verdict::Fail,
-                    Outcome::Stuck,
-                    Some("dut.timeout.create"),
-                )
-            } else {
-                iteration("s", i, Verdict::Pass, Outcome::Completed, None)
-            }
-        })
-        .collect();
+    let its = night_iterations(fails, n, Outcome::Stuck);
     let mut h = header("bench-a", 1);
     h.wall_start = start.into();
     journal("j", h, its, true)

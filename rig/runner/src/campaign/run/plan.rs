@@ -241,6 +241,11 @@ mod tests {
         }
     }
 
+    /// Whether `t` fires at `e`, for a single image starting at 0 and no time elapsed.
+    fn fires(t: &Trigger, e: ProgressEvent) -> bool {
+        t.reached(&e, &[0], Duration::ZERO)
+    }
+
     #[test]
     fn percent_lands_on_the_byte_and_a_write_past_it_triggers() {
         let f: Fault =
@@ -248,23 +253,16 @@ mod tests {
                 .unwrap();
         let p = plan(&f, &images(10_000), &mut SplitMix64::new(1));
         assert_eq!(p.trigger, Trigger::Byte(5000));
-        let t = &p.trigger;
-        let starts = [0];
-        assert!(!t.reached(
-            &event(CP::Write, Some(ObjectType::Data), 1, 4999),
-            &starts,
-            Duration::ZERO
+        let t = p.trigger;
+        assert!(!fires(
+            &t,
+            event(CP::Write, Some(ObjectType::Data), 1, 4999)
         ));
-        assert!(!t.reached(
-            &event(CP::Create, Some(ObjectType::Data), 1, 5000),
-            &starts,
-            Duration::ZERO
+        assert!(!fires(
+            &t,
+            event(CP::Create, Some(ObjectType::Data), 1, 5000)
         ));
-        assert!(t.reached(
-            &event(CP::Write, Some(ObjectType::Data), 1, 5000),
-            &starts,
-            Duration::ZERO
-        ));
+        assert!(fires(&t, event(CP::Write, Some(ObjectType::Data), 1, 5000)));
     }
 
     #[test]
@@ -274,21 +272,14 @@ mod tests {
         )
         .unwrap();
         let t = plan(&f, &images(10_000), &mut SplitMix64::new(1)).trigger;
-        let s = [0];
-        assert!(!t.reached(
-            &event(CP::Create, Some(ObjectType::Data), 0, 0),
-            &s,
-            Duration::ZERO
+        assert!(!fires(&t, event(CP::Create, Some(ObjectType::Data), 0, 0)));
+        assert!(!fires(
+            &t,
+            event(CP::Create, Some(ObjectType::Command), 0, 0)
         ));
-        assert!(!t.reached(
-            &event(CP::Create, Some(ObjectType::Command), 0, 0),
-            &s,
-            Duration::ZERO
-        ));
-        assert!(t.reached(
-            &event(CP::Create, Some(ObjectType::Data), 1, 4096),
-            &s,
-            Duration::ZERO
+        assert!(fires(
+            &t,
+            event(CP::Create, Some(ObjectType::Data), 1, 4096)
         ));
     }
 
