@@ -54,12 +54,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let text = std::fs::read_to_string(root.join("suites/nightly-soak.yaml"))
         .expect("suite")
-        .replace("../firmware/sim/app-a.hex", "app-a.hex")
-        .replace("../firmware/sim/app-b.hex", "app-b.hex")
-        .replace(
-            "../firmware/sim/",
-            &format!("{}/firmware/sim/", root.display()),
-        )
+        .replace("standin:app-a", "app-a.hex")
+        .replace("standin:app-b", "app-b.hex")
         // Long runs (ITERATIONS above the suite's) must not stop at the night's time budget.
         .replace("time_budget_s: 28800", "time_budget_s: 100000000");
     let path = dir.path().join("nightly-soak.yaml");

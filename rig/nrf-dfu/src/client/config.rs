@@ -6,7 +6,9 @@ use crate::SdkVersion;
 
 /// How long the client waits for the device, per phase. Every wait has one (a silent device
 /// never hangs a run); the defaults sit above the worst cases seen in the field
-/// (anchors-and-field-lessons §6.2) and below the bootloader's 120 s inactivity reset.
+/// (pc-nrfutil 6.1.7 waits 20 s for a BLE response, `DfuTransportBle.DEFAULT_TIMEOUT`; a
+/// SoftDevice + bootloader activation takes ~13 s, pc-nrfutil PR#201) and below the
+/// bootloader's 120 s inactivity reset (`NRF_DFU_INACTIVITY_TIMEOUT_MS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Any response in steady state (SELECT, SET_PRN, CRC_GET, a PRN notification, a

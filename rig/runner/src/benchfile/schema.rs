@@ -5,7 +5,7 @@
 //! duts:
 //!   board-1:
 //!     chip: nRF52832_xxAA
-//!     bootloader: { sdk: "17.1", key: firmware/keys/rig-test-public.pem }
+//!     bootloader: { sdk: "17.1", key: keys/bench-private.pem }
 //!     probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
 //!     ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
 //!     serial: { port: /dev/ttyACM0, baud: 115200, flow_control: true }

@@ -17,6 +17,7 @@ pub mod run;
 pub mod settings;
 pub mod sim;
 pub mod suite;
+pub mod width;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]

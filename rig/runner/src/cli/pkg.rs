@@ -302,7 +302,7 @@ fn display(zip_file: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             .collect(),
         ignored_manifest_keys: pkg.ignored_manifest_keys.clone(),
     };
-    println!("{}", serde_json::to_string_pretty(&view)?);
+    println!("{}", serde_json::to_string(&view)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -32,6 +32,16 @@ pub enum Transport {
     Uart,
 }
 
+/// As a person writes it: "BLE", "UART".
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Ble => "BLE",
+            Transport::Uart => "UART",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootloaderDescriptor {
     pub profile: SdkVersion,

@@ -182,7 +182,8 @@ impl BenchDut for VirtualBenchDut {
             chip: crate::sim::inspect::chip_name(d.chip()).to_string(),
             bootloader: bl.map_or("none".to_string(), |b| {
                 format!(
-                    "nRF5 SDK {} secure bootloader ({:?}, {})",
+                    // `profile` reads "SDK 17": "nRF5 SDK 17 Secure DFU bootloader (BLE, ...)".
+                    "nRF5 {} Secure DFU bootloader ({}, {})",
                     b.profile,
                     b.transport,
                     if b.single_bank {
