@@ -78,18 +78,26 @@ fn no_file_cites_a_document_outside_the_repository() {
     let root = repo_root();
     let files = project_files(&root);
     assert!(
-        files.iter().any(|f| f.ends_with("rig/runner/tests/source_citations.rs")),
+        files
+            .iter()
+            .any(|f| f.ends_with("rig/runner/tests/source_citations.rs")),
         "the file list of {} does not include this test: the walk is broken",
         root.display()
     );
     let mut found = Vec::new();
     for file in &files {
         // A tracked file deleted in the work tree, or a binary fixture: nothing to cite from.
-        let Ok(bytes) = std::fs::read(file) else { continue };
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
         if bytes.contains(&0) {
             continue;
         }
-        let name = file.strip_prefix(&root).unwrap_or(file).display().to_string();
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         found.extend(hits(&name, &String::from_utf8_lossy(&bytes)));
     }
     assert!(
@@ -108,5 +116,9 @@ fn the_check_sees_each_forbidden_reference() {
         let text = format!("// ok\n// see {f} 8.8\n");
         assert_eq!(hits("x.rs", &text), vec![format!("x.rs:2: // see {f} 8.8")]);
     }
-    assert!(hits("x.rs", "// SDK 17.1 nrf_dfu_req_handler.c, on_data_obj_create_request\n").is_empty());
+    assert!(hits(
+        "x.rs",
+        "// SDK 17.1 nrf_dfu_req_handler.c, on_data_obj_create_request\n"
+    )
+    .is_empty());
 }
