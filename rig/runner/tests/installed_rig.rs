@@ -123,6 +123,15 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
             "standin:app-a",
         ],
     );
+    let inspect = |d: &Path| -> Value {
+        let o = rig(&exe, d, &["inspect", "--json"]);
+        assert!(o.status.success(), "{}", text(&o).1);
+        assert_eq!(o.stdout.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+        serde_json::from_slice(&o.stdout).expect("one JSON object")
+    };
+    let before = inspect(d)["settings"]["settings"]["app_version"]
+        .as_u64()
+        .expect("a settings page");
     let (out, err) = ok(
         &exe,
         d,
@@ -130,11 +139,10 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
     );
     assert!(out.contains("DFU done"), "{out}");
     assert!(err.contains("signed with the built-in test key"), "{err}");
-    let o = rig(&exe, d, &["inspect", "--json"]);
-    assert!(o.status.success(), "{}", text(&o).1);
-    let inspected: Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
-    assert_eq!(inspected["settings"]["settings"]["app_version"], 2);
+    let inspected = inspect(d);
+    assert_eq!(inspected["settings"]["settings"]["app_version"], before + 1);
     assert_eq!(inspected["application"]["crc_matches"], true);
+    assert_eq!(inspected["application"]["descriptor"]["version"], 2, "app-b runs");
 
     // The reports rebuilt from the journal.
     std::fs::remove_file(run_dir.join("report.html")).unwrap();

@@ -105,7 +105,7 @@ fn licences_docs_and_metadata_are_where_the_readme_says() {
         "CONTRIBUTING.md",
         "docs/ARCHITECTURE.md",
         "docs/DEVICE-CONTRACT.md",
-        "docs/secure-dfu-facts.md",
+        "docs/notes/README.md",
     ] {
         assert!(root.join(f).is_file(), "{f} exists");
         assert!(readme.contains(f), "README links {f}");

@@ -50,6 +50,8 @@ struct Column {
     right: bool,
     /// Left out to fit a terminal, lowest first; `None` always stays.
     drop_order: Option<u8>,
+    /// Left out without a note: every cell is 0 and the total line says so.
+    all_zero: bool,
 }
 
 impl Column {
@@ -59,7 +61,17 @@ impl Column {
             cells: Vec::new(),
             right,
             drop_order,
+            all_zero: false,
         }
+    }
+
+    /// A count column whose every cell is 0 goes first, and silently.
+    fn first_out_when_all_zero(mut self) -> Column {
+        if self.cells.iter().all(|c| c == "0") {
+            self.drop_order = Some(0);
+            self.all_zero = true;
+        }
+        self
     }
 }
 
@@ -111,7 +123,10 @@ fn fit_table(columns: Vec<Column>, width: Option<usize>) -> (String, Vec<&'stati
         else {
             break;
         };
-        dropped.push(shown.remove(i).header);
+        let c = shown.remove(i);
+        if !c.all_zero {
+            dropped.push(c.header);
+        }
     }
     (render_table(&shown, Some(w)), dropped)
 }
@@ -159,16 +174,27 @@ fn count_columns(right_from: bool) -> Vec<Column> {
         .collect()
 }
 
+/// Flaky and error counts that are all 0 go first (iterations, passes and failures stay).
+fn zero_counts_first(counts: Vec<Column>) -> Vec<Column> {
+    counts
+        .into_iter()
+        .map(|c| match c.header {
+            "flaky" | "error" => c.first_out_when_all_zero(),
+            _ => c,
+        })
+        .collect()
+}
+
 impl Summary {
     /// One row per DUT, all its sub-cases together.
     fn dut_table(&self, width: Option<usize>) -> (String, Vec<&'static str>) {
         let one_bench = self.duts.iter().all(|d| d.bench == self.duts[0].bench);
-        let mut bench = Column::new("bench", false, one_bench.then_some(0));
+        let mut bench = Column::new("bench", false, one_bench.then_some(1));
         let mut dut = Column::new("dut", false, None);
         let mut counts = count_columns(true);
         let mut success = Column::new("success (wilson95)", true, None);
-        let mut update = Column::new("update p50/p95 s", true, Some(2));
-        let mut bps = Column::new("B/s p50/p95", true, Some(1));
+        let mut update = Column::new("update p50/p95 s", true, Some(3));
+        let mut bps = Column::new("B/s p50/p95", true, Some(2));
         let mut brick = Column::new("bricked", true, None);
         for d in &self.duts {
             bench.cells.push(d.bench.clone());
@@ -182,22 +208,23 @@ impl Summary {
             brick.cells.push(bricked(d.counts.bricked));
         }
         let mut columns = vec![bench, dut];
-        columns.extend(counts);
-        columns.extend([success, update, bps, brick]);
+        columns.extend(zero_counts_first(counts));
+        columns.extend([success, update, bps, brick.first_out_when_all_zero()]);
         fit_table(columns, width)
     }
 
     /// One row per sub-case on each DUT.
     fn group_table(&self, width: Option<usize>) -> (String, Vec<&'static str>) {
         let one_bench = self.groups.iter().all(|g| g.bench == self.groups[0].bench);
+        let one_dut = self.groups.iter().all(|g| g.dut == self.groups[0].dut);
         let mut sub_case = Column::new("sub-case", false, None);
-        let mut bench = Column::new("bench", false, one_bench.then_some(0));
-        let mut dut = Column::new("dut", false, None);
+        let mut bench = Column::new("bench", false, one_bench.then_some(1));
+        let mut dut = Column::new("dut", false, (one_bench && one_dut).then_some(5));
         let mut counts = count_columns(true);
         let mut success = Column::new("success (wilson95)", true, None);
-        let mut flake = Column::new("flake (wilson95)", true, Some(3));
-        let mut update = Column::new("update p50/p95 s", true, Some(2));
-        let mut bps = Column::new("B/s p50/p95", true, Some(1));
+        let mut flake = Column::new("flake (wilson95)", true, Some(4));
+        let mut update = Column::new("update p50/p95 s", true, Some(3));
+        let mut bps = Column::new("B/s p50/p95", true, Some(2));
         let mut brick = Column::new("bricked", true, None);
         for g in &self.groups {
             sub_case.cells.push(g.sub_case.clone());
@@ -213,8 +240,8 @@ impl Summary {
             brick.cells.push(bricked(g.counts.bricked));
         }
         let mut columns = vec![sub_case, bench, dut];
-        columns.extend(counts);
-        columns.extend([success, flake, update, bps, brick]);
+        columns.extend(zero_counts_first(counts));
+        columns.extend([success, flake, update, bps, brick.first_out_when_all_zero()]);
         fit_table(columns, width)
     }
 
