@@ -6,13 +6,22 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The built binary copied into `root/bin/rig`, as `cargo install --root ROOT` would place it.
-fn install(root: &Path) -> PathBuf {
-    let bin = root.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let rig = bin.join("rig");
-    std::fs::copy(env!("CARGO_BIN_EXE_rig"), &rig).unwrap();
-    rig
+/// The built binary copied once into `ROOT/bin/rig`, as `cargo install --root ROOT` places it.
+/// Once per test process: a copy being written while another test forks would make that exec
+/// fail with "text file busy".
+fn install(_: &Path) -> PathBuf {
+    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("installed-rig/bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            let rig = bin.join("rig");
+            let partial = bin.join("rig.partial");
+            std::fs::copy(env!("CARGO_BIN_EXE_rig"), &partial).unwrap();
+            std::fs::rename(&partial, &rig).unwrap();
+            rig
+        })
+        .clone()
 }
 
 fn rig(exe: &Path, dir: &Path, args: &[&str]) -> Output {

@@ -53,7 +53,10 @@ fn rig_run_fits_a_100_column_terminal_and_summary_txt_keeps_every_column() {
     };
     assert!(header(&file).contains("B/s p50/p95"), "{file}");
     assert!(!header(&stdout).contains("B/s p50/p95"), "{stdout}");
-    assert!(stdout.contains("left out to fit the terminal: B/s p50/p95"), "{stdout}");
+    assert!(
+        stdout.contains("(left out to fit the terminal: bench, B/s p50/p95"),
+        "says which columns it left out: {stdout}"
+    );
 
     // --wide prints that full table; a pipe without COLUMNS gets it too.
     for (out, columns, extra) in [("wide", Some("100"), Some("--wide")), ("piped", None, None)] {
