@@ -8,7 +8,7 @@ use crate::campaign::suite::ImageRef;
 use crate::sim::images::{sample_app, APP_A_SIZE, APP_B_SIZE, SAMPLE_APP_BASE};
 use nrf_dfu::client::DfuImage;
 use nrf_dfu::image::elf::parse_elf;
-use nrf_dfu::image::{parse_intel_hex, write_intel_hex, Firmware, ImageFormat, Segments};
+use nrf_dfu::image::{parse_intel_hex, Firmware, ImageFormat, Segments};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::Chip;
@@ -51,6 +51,8 @@ pub struct ImageStore {
     /// Where stand-in applications are linked: the end of the SoftDevice last flashed.
     app_base: u32,
     segments: HashMap<ImageRef, Rc<Segments>>,
+    /// The `.bin` of each image packaged so far: every version of a package starts from it.
+    firmware: HashMap<ImageRef, Result<Rc<Firmware>, nrf_dfu::image::FirmwareError>>,
     packages: HashMap<PackageKey, Rc<Prepared>>,
     files: HashMap<PathBuf, Rc<Prepared>>,
 }
@@ -73,6 +75,7 @@ impl ImageStore {
             hw_version: 52,
             app_base: SAMPLE_APP_BASE,
             segments: HashMap::new(),
+            firmware: HashMap::new(),
             packages: HashMap::new(),
             files: HashMap::new(),
         }
@@ -167,21 +170,33 @@ impl ImageStore {
         if let Some(p) = self.packages.get(key) {
             return Ok(p.clone());
         }
-        let segs = self.segments(&key.image)?;
-        let hex = write_intel_hex(&segs);
+        let built = |e: &dyn std::fmt::Display| {
+            image_err(key.image.to_string(), format!("building the package: {e}"))
+        };
+        // The image stays in memory: the package is the one its HEX file would give
+        // (`ImageInput::firmware`), without writing and parsing the text for every version.
+        let firmware = match self.firmware.get(&key.image) {
+            Some(f) => f.clone(),
+            None => {
+                let segs = self.segments(&key.image)?;
+                let f = Firmware::from_segments(&segs).map(Rc::new);
+                self.firmware.insert(key.image.clone(), f.clone());
+                f
+            }
+        };
+        // The file name the package's `.bin` and `.dat` are named after.
+        const NAME: &str = "app.hex";
+        let firmware = firmware.map_err(|e| built(&format!("{NAME}: {e}")))?;
         let generated = generate_package(GenerateOptions {
             hw_version: Some(self.hw_version),
-            application: Some(ImageInput {
-                file_name: "app.hex".into(),
-                bytes: hex.into_bytes(),
-            }),
+            application: Some(ImageInput::firmware(NAME, (*firmware).clone())),
             application_version: Some(key.version),
             sd_req: Some(key.sd_req.iter().map(|&v| u32::from(v)).collect()),
             key: Some(self.key.clone()),
             debug_mode: key.debug,
             ..Default::default()
         })
-        .map_err(|e| image_err(key.image.to_string(), format!("building the package: {e}")))?;
+        .map_err(|e| built(&e))?;
         let prepared = Rc::new(prepare(&generated.package, Some(key.version)));
         if self.packages.len() >= PACKAGE_CACHE {
             self.packages.clear();
