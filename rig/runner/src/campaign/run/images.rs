@@ -245,3 +245,52 @@ fn softdevice_end(segs: &Segments) -> Option<u32> {
         .filter(|_| segs.get(SOFTDEVICE_START).is_some())
         .map(|sd| sd.end_address)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::images::TEST_KEY_PEM;
+    use nrf_dfu::image::write_intel_hex;
+
+    /// The store's packages (from the image in memory) are the ones the old path made by
+    /// writing the image as Intel HEX and generating from the file's bytes, byte for byte.
+    #[test]
+    fn packages_from_memory_are_the_hex_files_packages() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware/sim");
+        let key = SigningKey::from_pem(TEST_KEY_PEM).unwrap();
+        let mut store = ImageStore::new(&dir, Chip::Nrf52832Qfaa, key.clone());
+        for (image, version, sd_req, debug) in [
+            ("app-a.hex", 1, vec![0x101], false),
+            ("app-b.hex", 2, vec![0x101, 0x8C], false),
+            ("app-a.hex", 77, vec![0xFFFE], true),
+        ] {
+            let r = ImageRef::File(image.into());
+            let pk = PackageKey {
+                image: r.clone(),
+                version,
+                sd_req: sd_req.clone(),
+                debug,
+            };
+            let got = store.package(&pk).unwrap();
+            let hex = write_intel_hex(&store.segments(&r).unwrap());
+            let want = generate_package(GenerateOptions {
+                hw_version: Some(52),
+                application: Some(ImageInput::file("app.hex", hex.into_bytes())),
+                application_version: Some(version),
+                sd_req: Some(sd_req.iter().map(|&v| u32::from(v)).collect()),
+                key: Some(key.clone()),
+                debug_mode: debug,
+                ..Default::default()
+            })
+            .unwrap();
+            let want = prepare(&want.package, Some(version));
+            assert_eq!(got.images, want.images, "{image} version {version}");
+            assert!(got.images[0].firmware.len() > 1000);
+            assert_eq!(got.app_firmware, want.app_firmware);
+            assert_eq!(
+                (got.app_version, got.bytes),
+                (want.app_version, want.bytes)
+            );
+        }
+    }
+}
