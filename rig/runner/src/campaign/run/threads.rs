@@ -100,10 +100,12 @@ enum Msg {
     Failed(RunError),
 }
 
-/// Forwards a DUT's events to the calling thread.
+/// Forwards a DUT's events to the calling thread. Progress goes in steps of 10 %: each
+/// message wakes that thread, and an update reports a phase per object.
 struct Forward {
     tx: Sender<Msg>,
     dut: Arc<str>,
+    shown: Cell<Option<u8>>,
 }
 
 impl RunObserver for Forward {
@@ -120,11 +122,16 @@ impl RunObserver for Forward {
                 sub_case: sub_case.to_string(),
                 iteration,
             },
-            RunEvent::Phase { phase, percent, .. } => Event::Phase {
-                dut: self.dut.clone(),
-                phase,
-                percent,
-            },
+            RunEvent::Phase { phase, percent, .. } => {
+                if self.shown.replace(Some(percent / 10)) == Some(percent / 10) {
+                    return;
+                }
+                Event::Phase {
+                    dut: self.dut.clone(),
+                    phase,
+                    percent,
+                }
+            }
             RunEvent::Finished(r) => Event::Finished(Box::new(r.clone())),
             RunEvent::Healing(h) => Event::Healing(h.clone()),
             RunEvent::Quarantined(q) => Event::Quarantined(q.clone()),
@@ -271,6 +278,7 @@ fn dut_thread<D: BenchDut>(
     let forward = Forward {
         tx: tx.clone(),
         dut: Arc::from(dut.name()),
+        shown: Cell::new(None),
     };
     let sink = Stamped {
         tx: tx.clone(),
