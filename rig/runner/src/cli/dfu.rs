@@ -135,10 +135,7 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
     let sd_req = a.sd_req.unwrap_or(fwid.map_or(0, u32::from));
     let generated = generate_package(GenerateOptions {
         hw_version: Some(a.hw_version),
-        application: Some(ImageInput {
-            file_name: "image.hex".into(),
-            bytes: hex.into_bytes(),
-        }),
+        application: Some(ImageInput::file("image.hex", hex.into_bytes())),
         application_version: Some(version),
         sd_req: Some(vec![sd_req]),
         key: Some(key),
