@@ -201,8 +201,7 @@ impl Device {
         let scs = &self.si.cpu.scs;
         if scs.demcr & demcr::VC_CORERESET != 0 && scs.dhcsr_ctrl & dhcsr::C_DEBUGEN != 0 {
             self.si.cpu.scs.dfsr |= dfsr::VCATCH;
-            self.halted_at = Some(self.core.now);
-            let _ = self.core.hw.halt();
+            self.enter_debug_state(0);
         }
     }
 
@@ -330,6 +329,8 @@ impl Device {
 
     /// The core stops in debug state (BKPT, FPB, step, vector catch, halt request).
     fn enter_debug_state(&mut self, why: u32) {
+        // Entering debug state sets C_HALT (ARMv7-M ARM C1.6.3); leaving it clears it.
+        self.si.cpu.scs.dhcsr_ctrl |= dhcsr::C_HALT;
         if self.halted_at.is_none() {
             self.halted_at = Some(self.core.now);
             let _ = self.core.hw.halt();
@@ -401,8 +402,18 @@ impl Device {
             self.core.queue.clear();
             self.run = Run::Cpu;
         }
-        self.si.stepping = step && matches!(self.run, Run::Cpu);
+        if step && !matches!(self.run, Run::Cpu) {
+            // The firmware models have no instructions to step: the step retires at once and
+            // the core is halted again where it was (probe-rs steps before every run).
+            let scs = &mut self.si.cpu.scs;
+            scs.dfsr |= dfsr::HALTED;
+            scs.dhcsr_sticky |= dhcsr::S_RETIRE_ST;
+            scs.dhcsr_ctrl |= dhcsr::C_HALT;
+            return;
+        }
+        self.si.stepping = step;
         self.si.poll = None;
+        self.si.cpu.scs.dhcsr_ctrl &= !dhcsr::C_HALT;
         self.resume(t);
     }
 

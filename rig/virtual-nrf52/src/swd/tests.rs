@@ -657,6 +657,26 @@ fn undefined_instruction_is_a_hardfault_and_a_lockup_without_handler() {
 }
 
 #[test]
+fn a_step_of_modelled_firmware_halts_again_at_once() {
+    let mut d = device();
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    p.halt();
+    let pc = p.read_reg(15);
+    p.write32(
+        scs::DHCSR,
+        dhcsr::KEY | dhcsr::C_DEBUGEN | dhcsr::C_STEP | dhcsr::C_MASKINTS,
+    );
+    let s = p.read32(scs::DHCSR);
+    assert_ne!(s & dhcsr::S_HALT, 0, "probe-rs waits 100 ms for this halt");
+    assert_ne!(s & dhcsr::C_HALT, 0);
+    assert_eq!(p.read_reg(15), pc);
+    // Run: the model carries on.
+    p.write32(scs::DHCSR, dhcsr::KEY | dhcsr::C_DEBUGEN);
+    assert_eq!(p.read32(scs::DHCSR) & (dhcsr::S_HALT | dhcsr::C_HALT), 0);
+}
+
+#[test]
 fn step_runs_one_instruction() {
     let mut d = device();
     let mut p = Probe { d: &mut d };
