@@ -12,6 +12,7 @@
 
 pub mod ctrl_ap;
 pub mod mem_ap;
+pub mod routine;
 
 #[cfg(test)]
 mod tests;

@@ -469,30 +469,7 @@ fn nreset_pin_when_routed() {
 
 // --- the core running a flash routine -------------------------------------------------------
 
-const LOAD: u32 = RAM;
-const ERASE: u32 = LOAD + 0x04;
-const PROGRAM: u32 = LOAD + 0x1C;
-const STACK: u32 = RAM + 0x2000;
-const BUFFER: u32 = RAM + 0x1000;
-
-/// A flash routine in the manner of a CMSIS flash algorithm, hand-assembled for this test:
-/// a BKPT return trap at LOAD, EraseSector(r0 = page) at +0x04 and ProgramPage(r0 = address,
-/// r1 = bytes, r2 = source) at +0x1C, both polling NVMC.READY.
-const ROUTINE: &[u16] = &[
-    0xBE00, 0xBF00, // 0x00 bkpt #0; nop
-    0x490D, 0x2202, 0x604A,
-    0x6088, // 0x04 ldr r1,=NVMC+0x500; movs r2,#2; str r2,[r1,#4]; str r0,[r1,#8]
-    0x4B0C, 0x681A, 0x2A00, 0xD0FC, // 0x0C ldr r3,=READY; 1: ldr r2,[r3]; cmp r2,#0; beq 1b
-    0x2200, 0x604A, 0x2000, 0x4770, // 0x14 movs r2,#0; str r2,[r1,#4]; movs r0,#0; bx lr
-    0xB530, 0x4C07, 0x2501,
-    0x6065, // 0x1C push {r4,r5,lr}; ldr r4,=NVMC+0x500; movs r5,#1; str r5,[r4,#4]
-    0x4D06, 0xCA08, 0xC008,
-    0x682B, // 0x24 ldr r5,=READY; 1: ldm r2!,{r3}; stm r0!,{r3}; 2: ldr r3,[r5]
-    0x07DB, 0xD0FC, 0x1F09, 0xD1F8, // 0x2C lsls r3,r3,#31; beq 2b; subs r1,r1,#4; bne 1b
-    0x2300, 0x6063, 0x2000,
-    0xBD30, // 0x34 movs r3,#0; str r3,[r4,#4]; movs r0,#0; pop {r4,r5,pc}
-    0xE500, 0x4001, 0xE400, 0x4001, // 0x3C .word 0x4001E500, 0x4001E400
-];
+use super::routine::{BUFFER, ERASE, LOAD, PROGRAM, ROUTINE, STACK};
 
 /// As probe-rs's Flasher::call_function does: PC, R0-R3, SP, LR = LOAD + 1 (the BKPT), run,
 /// wait for the halt, read R0.
