@@ -47,7 +47,7 @@ impl Probe {
     fn write_block(&mut self, addr: u32, words: &[u32]) {
         for (i, w) in words.iter().enumerate() {
             let a = addr + 4 * i as u32;
-            if i == 0 || a % 1024 == 0 {
+            if i == 0 || a.is_multiple_of(1024) {
                 self.ap_write(0x4, a);
             }
             self.ap_write(0xC, *w);
