@@ -404,6 +404,35 @@ fn rev3_locks_at_reset_unless_uicr_and_firmware_open_it() {
 }
 
 #[test]
+fn rev3_firmware_opens_the_port_when_uicr_says_hw_disabled() {
+    use crate::descriptor::BootloaderDescriptor;
+    use crate::standin;
+    let mut d = device();
+    d.set_part_revision(PartRevision::Rev3);
+    let mut segs = standin::softdevice_hex_segments(&crate::softdevice::S132_7_2_0);
+    let bl = BootloaderDescriptor::sdk_default(nrf_dfu::SdkVersion::Sdk17, [4; 64]);
+    segs.extend(standin::bootloader_segments(&bl, Chip::Nrf52832Qfaa, 0x5000).unwrap());
+    let mut hw_disabled = segs.clone();
+    hw_disabled.push((UICR_APPROTECT, 0xFFFF_FF5Au32.to_le_bytes().to_vec()));
+    DebugPort::program(&mut d, &hw_disabled, ProgramOptions::default()).unwrap();
+    d.reset(d.now(), crate::power::ResetKind::SoftReset);
+    assert!(
+        !d.ap_locked(),
+        "the bootloader wrote APPROTECT.DISABLE at start-up"
+    );
+    assert_eq!(d.si.soc.approtect_disable, 0x5A);
+    // The same firmware with UICR.APPROTECT erased: locked (the default of revision 3).
+    let mut d = device();
+    d.set_part_revision(PartRevision::Rev3);
+    DebugPort::program(&mut d, &segs, ProgramOptions::default()).unwrap();
+    d.reset(d.now(), crate::power::ResetKind::SoftReset);
+    assert!(d.ap_locked());
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    assert_eq!(p.ap_read(1, 0x0C), 0, "APPROTECTSTATUS");
+}
+
+#[test]
 fn reset_with_vector_catch_halts_at_the_reset_vector() {
     let mut d = device();
     // A vector table: SP 0x20001000, reset handler 0x1041 (Thumb).
@@ -665,7 +694,14 @@ fn step_runs_one_instruction() {
         scs::DHCSR,
         dhcsr::KEY | dhcsr::C_DEBUGEN | dhcsr::C_STEP | dhcsr::C_MASKINTS,
     );
-    assert_ne!(p.read32(scs::DHCSR) & dhcsr::S_HALT, 0);
+    let s = p.read32(scs::DHCSR);
+    assert_ne!(s & dhcsr::S_HALT, 0);
+    assert_ne!(s & dhcsr::S_RETIRE_ST, 0, "an instruction retired");
+    assert_eq!(
+        p.read32(scs::DHCSR) & dhcsr::S_RETIRE_ST,
+        0,
+        "cleared by the read"
+    );
     assert_eq!((p.read_reg(0), p.read_reg(15)), (5, RAM + 0x102));
     assert_eq!(p.read_reg(1), 0);
 }
