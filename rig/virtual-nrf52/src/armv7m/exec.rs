@@ -52,6 +52,8 @@ pub enum FaultKind {
     Bus { addr: u32 },
     /// SVC without an exception handler the model runs (the skeleton does not deliver SVCall).
     Svc,
+    /// BKPT with halting debug disabled and no DebugMonitor: HardFault with HFSR.DEBUGEVT.
+    Breakpoint,
 }
 
 /// ARM ARM A2.2.1 AddWithCarry: (result, carry_out, overflow).
