@@ -76,6 +76,15 @@ mod surfaces;
 pub(crate) mod uart;
 pub mod virtual_device;
 
+pub mod armv7m;
+mod silicon;
+pub mod swd;
+pub mod sysbus;
+
+pub use armv7m::CpuFault;
+pub use swd::{SwdAck, SwdPort, SwdStats};
+pub use sysbus::PartRevision;
+
 pub use app::AppError;
 pub use bootloader::profile::Profile;
 pub use cpu::CpuCosts;
