@@ -41,7 +41,15 @@ pub struct LabConfig {
     /// probe-rs target name: nRF52832_xxAA or nRF52832_xxAB.
     pub chip: String,
     pub speed: f64,
+    /// Part revision of every DUT: `rev2` (APPROTECT from UICR only) or `rev3` (hardware
+    /// APPROTECT: locked at every reset unless UICR and the firmware open it).
+    #[serde(default = "default_revision")]
+    pub revision: String,
     pub duts: Vec<DutConfig>,
+}
+
+fn default_revision() -> String {
+    "rev2".into()
 }
 
 impl LabConfig {
@@ -52,6 +60,7 @@ impl LabConfig {
             version: 1,
             chip: chip.into(),
             speed,
+            revision: default_revision(),
             duts: (0..n)
                 .map(|i| DutConfig {
                     name: format!("dut-{i}"),

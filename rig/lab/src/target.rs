@@ -6,7 +6,7 @@ use crate::protocol::{Ack, Port};
 use virtual_nrf52::descriptor::Transport;
 use virtual_nrf52::events::SimTime;
 use virtual_nrf52::status::Status;
-use virtual_nrf52::Device;
+use virtual_nrf52::{Device, SwdAck, SwdPort};
 
 /// SWD counters (tests show probe-rs' transfers reached the device and the core ran code).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct Fingerprint {
     pub powered: bool,
     /// When the device's next own event is due (queued flash work starting or ending moves it).
     pub next_event: Option<SimTime>,
+    /// The end of a register-level NVMC operation in flight (one the flash algorithm started).
+    pub nvmc_busy_until: Option<SimTime>,
 }
 
 pub trait Target: Send + 'static {
@@ -53,6 +55,21 @@ pub trait Target: Send + 'static {
     fn state_bytes(&self) -> Vec<u8>;
     /// State bytes of this device had it lost power at `t` (a flash operation in flight torn).
     fn power_loss_state(&self, t: SimTime) -> Vec<u8>;
+}
+
+fn swd_port(p: Port) -> SwdPort {
+    match p {
+        Port::Dp => SwdPort::Dp,
+        Port::Ap => SwdPort::Ap,
+    }
+}
+
+fn ack(a: SwdAck) -> Ack {
+    match a {
+        SwdAck::Wait => Ack::Wait,
+        SwdAck::Fault => Ack::Fault,
+        SwdAck::NoResponse => Ack::NoResponse,
+    }
 }
 
 impl Target for Device {
@@ -97,17 +114,27 @@ impl Target for Device {
         }
     }
 
-    fn swd_line_reset(&mut self) {}
-    fn swd_read(&mut self, _port: Port, _addr: u8) -> Result<u32, Ack> {
-        Err(Ack::NoResponse)
+    fn swd_line_reset(&mut self) {
+        Device::swd_line_reset(self)
     }
-    fn swd_write(&mut self, _port: Port, _addr: u8, _value: u32) -> Result<(), Ack> {
-        Err(Ack::NoResponse)
+    fn swd_read(&mut self, port: Port, addr: u8) -> Result<u32, Ack> {
+        Device::swd_read(self, swd_port(port), addr).map_err(ack)
     }
-    fn swd_set_nreset(&mut self, _asserted: bool) {}
-    fn set_swd_clock_khz(&mut self, _khz: u32) {}
+    fn swd_write(&mut self, port: Port, addr: u8, value: u32) -> Result<(), Ack> {
+        Device::swd_write(self, swd_port(port), addr, value).map_err(ack)
+    }
+    fn swd_set_nreset(&mut self, asserted: bool) {
+        Device::swd_set_nreset(self, asserted)
+    }
+    fn set_swd_clock_khz(&mut self, khz: u32) {
+        Device::set_swd_clock_khz(self, khz)
+    }
     fn swd_counters(&self) -> SwdCounters {
-        SwdCounters::default()
+        let s = self.swd_stats();
+        SwdCounters {
+            transfers: s.transfers,
+            instructions: s.instructions,
+        }
     }
 
     fn is_powered(&self) -> bool {
@@ -125,6 +152,7 @@ impl Target for Device {
             flash_ops: self.hardware().flash_activity().0,
             powered: self.is_powered(),
             next_event: self.next_event_time(),
+            nvmc_busy_until: self.nvmc_busy_until(),
         }
     }
     fn state_bytes(&self) -> Vec<u8> {

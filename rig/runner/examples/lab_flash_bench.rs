@@ -31,6 +31,7 @@ fn main() -> anyhow::Result<()> {
     let factory = lab_bench::Factory {
         chip: Chip::Nrf52832Qfaa,
         uart_bootloader: false,
+        revision: virtual_nrf52::PartRevision::Rev2,
     };
     let lab = rig_lab::Lab::start(
         dir.clone(),

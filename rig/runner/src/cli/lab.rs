@@ -57,6 +57,11 @@ pub struct UpArgs {
     /// Chip of every DUT [default: nRF52832_xxAA, or what DIR/lab.json says].
     #[arg(long, value_parser = ["nRF52832_xxAA", "nRF52832_xxAB"])]
     pub chip: Option<String>,
+    /// Part revision of every DUT: rev2 (APPROTECT from UICR only) or rev3 (hardware APPROTECT:
+    /// a blank rev3 chip is locked; probe-rs needs --allow-erase-all to recover it)
+    /// [default: rev2, or what DIR/lab.json says].
+    #[arg(long, value_parser = ["rev2", "rev3"])]
+    pub revision: Option<String>,
     /// Simulated seconds per wall second (device-side durations scale; the rig's own
     /// timeouts stay real).
     #[arg(long, default_value_t = 1.0)]
@@ -138,6 +143,13 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                     c.chip
                 );
             }
+            if let Some(r) = a.revision.as_ref().filter(|r| **r != c.revision) {
+                bail!(
+                    "{} holds a lab of {} parts, not {r}: drop --revision, or use another --dir",
+                    dir.dir.display(),
+                    c.revision
+                );
+            }
             c.speed = a.speed;
             c
         }
@@ -146,7 +158,11 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
             if n == 0 || n > 64 {
                 bail!("--duts {n}: a lab hosts 1 to 64 DUTs");
             }
-            LabConfig::new(a.chip.as_deref().unwrap_or("nRF52832_xxAA"), a.speed, n)
+            let mut c = LabConfig::new(a.chip.as_deref().unwrap_or("nRF52832_xxAA"), a.speed, n);
+            if let Some(r) = &a.revision {
+                c.revision = r.clone();
+            }
+            c
         }
     })
 }
@@ -183,7 +199,7 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
     cmd.args(["lab", "up", "--foreground", "--dir"])
         .arg(&dir.dir)
         .args(["--duts", &cfg.duts.len().to_string(), "--chip", &cfg.chip])
-        .args(["--speed", &cfg.speed.to_string()])
+        .args(["--speed", &cfg.speed.to_string(), "--revision", &cfg.revision])
         .args(["--fresh", fresh.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default().as_str()])
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
@@ -225,9 +241,10 @@ fn wait_until_up(dir: &LabDir, mut child: std::process::Child) -> anyhow::Result
 fn print_usage(dir: &LabDir, cfg: &LabConfig) {
     let d = dir.dir.display();
     eprintln!(
-        "lab up in {d}: {} × {} at {}× speed (log: {})",
+        "lab up in {d}: {} × {} ({}) at {}× speed (log: {})",
         cfg.duts.len(),
         cfg.chip,
+        cfg.revision,
         cfg.speed,
         dir.log().display()
     );
@@ -261,6 +278,7 @@ fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitC
     let factory = lab_bench::Factory {
         chip: lab_bench::chip(&cfg.chip)?,
         uart_bootloader: fresh == Fresh::UartBootloader,
+        revision: lab_bench::revision(&cfg.revision)?,
     };
     let lab = rig_lab::Lab::start(dir.clone(), cfg.clone(), &factory, log.clone())?;
     let rig = std::env::current_exe().context("finding the rig binary for the bench file")?;

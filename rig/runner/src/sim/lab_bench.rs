@@ -6,7 +6,7 @@ use super::device_setup;
 use nrf_dfu::{Chip, SdkVersion};
 use rig_lab::layout::{LabConfig, LabDir, SwitchKind};
 use std::path::Path;
-use virtual_nrf52::Device;
+use virtual_nrf52::{Device, PartRevision};
 
 /// The chip named as probe-rs names it.
 pub fn chip(name: &str) -> anyhow::Result<Chip> {
@@ -22,6 +22,17 @@ pub struct Factory {
     pub chip: Chip,
     /// Start with MBR + SDK 17.1 UART bootloader instead of an erased chip.
     pub uart_bootloader: bool,
+    /// Set on every device, fresh or loaded (the state file does not keep it).
+    pub revision: PartRevision,
+}
+
+/// `rev2` or `rev3`.
+pub fn revision(name: &str) -> anyhow::Result<PartRevision> {
+    match name {
+        "rev2" => Ok(PartRevision::Rev2),
+        "rev3" => Ok(PartRevision::Rev3),
+        _ => anyhow::bail!("unknown part revision {name:?}: expected rev2 or rev3"),
+    }
 }
 
 impl rig_lab::DeviceFactory for Factory {
@@ -35,6 +46,10 @@ impl rig_lab::DeviceFactory for Factory {
         let bl = device_setup::uart_bootloader(SdkVersion::Sdk17, pk).map_err(|e| e.to_string())?;
         let (dev, _) = device_setup::prepare(None, &bl, 115_200, seed).map_err(|e| e.to_string())?;
         Ok(dev)
+    }
+
+    fn configure(&self, dev: &mut Device) {
+        dev.set_part_revision(self.revision);
     }
 }
 
