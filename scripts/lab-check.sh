@@ -27,13 +27,15 @@ PTYS=$(ls -l "$LAB"/*.tty "$LAB"/*.ppk2 | awk '{print $NF}')
 
 echo "== lab up (pid $PID): flash, inspect, resets, power, DFU through probe-rs"
 "$RIG" flash --bench "$BENCH" --dut dut-0 --erase-all --allow-erase-all \
-  "$WORK/images/mbr-s132.hex" "$WORK/images/bootloader-sdk17.1-uart.hex" || fail "rig flash"
+  "$WORK/images/s132-7.2.0.hex" "$WORK/images/bootloader-17.1-uart.hex" || fail "rig flash"
 "$RIG" inspect --bench "$BENCH" --dut dut-0 --json > "$WORK/inspect.json" || fail "rig inspect"
 "$RIG" reset --bench "$BENCH" --dut dut-0 || fail "rig reset"
 "$RIG" reset --pin --bench "$BENCH" --dut dut-0 || fail "rig reset --pin"
 "$RIG" reset --dfu --bench "$BENCH" --dut dut-0 || fail "rig reset --dfu"
 "$RIG" power cycle --bench "$BENCH" --dut dut-0 || fail "rig power cycle (PPK2)"
 "$RIG" power cycle --bench "$BENCH" --dut dut-1 || fail "rig power cycle (command switch)"
+"$RIG" dfu --bench "$BENCH" --dut dut-0 --port "$LAB/dut-0.tty" --image "$WORK/images/app-a.hex" \
+  --version next || fail "rig dfu --port"
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
 "$RIG" lab status --dir "$LAB"
 

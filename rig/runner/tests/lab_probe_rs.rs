@@ -1,0 +1,79 @@
+//! The rig's hardware backends against the virtual lab, through probe-rs' own ARM stack and
+//! flash loader: `rig flash`, `rig inspect --json`, resets, power, `rig dfu --port` and
+//! `rig bench check` with `--bench DIR/bench.yaml`. The lab's counters show probe-rs' DP/AP
+//! transfers reached the device and the core executed probe-rs' nRF52 flash algorithm.
+
+mod lab;
+use lab::*;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn images(l: &Lab) -> PathBuf {
+    let out = l.tmp.path().join("img");
+    let st = Command::new(RIG)
+        .args(["sim", "images", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    out
+}
+
+fn img(dir: &std::path::Path, f: &str) -> String {
+    dir.join(f).display().to_string()
+}
+
+#[test]
+fn flash_inspect_reset_power_dfu_and_bench_check_through_probe_rs() {
+    let l = Lab::up(2, &[]);
+    let im = images(&l);
+    let before = l.dut_status("dut-0");
+    l.rig_ok(&[
+        "flash",
+        "--dut",
+        "dut-0",
+        "--erase-all",
+        "--allow-erase-all",
+        &img(&im, "s132-7.2.0.hex"),
+        &img(&im, "bootloader-17.1-uart.hex"),
+    ]);
+    let after = l.dut_status("dut-0");
+    let transfers = after["swd_transfers"].as_u64().unwrap() - before["swd_transfers"].as_u64().unwrap();
+    let instructions = after["instructions"].as_u64().unwrap();
+    assert!(transfers > 1000, "probe-rs' DP/AP transfers reached the lab: {transfers}");
+    assert!(instructions > 1000, "the flash algorithm ran on the core: {instructions}");
+
+    let j: Value = serde_json::from_str(&l.rig_ok(&["inspect", "--json", "--dut", "dut-0"])).unwrap();
+    let text = j.to_string();
+    assert!(text.contains("7.2.0") || text.contains("0x101") || text.contains("257"), "SoftDevice seen: {text}");
+
+    for args in [&["reset"][..], &["reset", "--pin"], &["reset", "--dfu"], &["power", "cycle", "--off-time", "10"]] {
+        let mut a = args.to_vec();
+        a.extend(["--dut", "dut-0"]);
+        l.rig_ok(&a);
+    }
+    assert!(l.dut_status("dut-0")["runs"].as_str().unwrap().contains("UART bootloader listening"));
+
+    // The serial DFU client on the UART pty: the stand-in app, signed with the test key.
+    let tty = l.dir.join("dut-0.tty").display().to_string();
+    l.rig_ok(&["dfu", "--dut", "dut-0", "--port", &tty, "--image", &img(&im, "app-a.hex"), "--version", "next"]);
+    assert!(l.dut_status("dut-0")["runs"].as_str().unwrap().contains("runs application"), "{}", l.dut_status("dut-0"));
+
+    l.rig_ok(&["bench", "check", "--dut", "dut-1"]);
+    l.down_and_check_clean();
+}
+
+#[test]
+fn a_locked_rev3_part_needs_allow_erase_all_and_is_blank_after_eraseall() {
+    let l = Lab::up(1, &["--revision", "rev3", "--fresh", "uart-bootloader"]);
+    let im = images(&l);
+    let e = l.rig_err(&["flash", &img(&im, "app-a.hex")]);
+    assert!(e.contains("--allow-erase-all"), "{e}");
+    // With permission probe-rs' nRF52 sequence runs CTRL-AP ERASEALL, then flashes.
+    l.rig_ok(&["flash", "--allow-erase-all", &img(&im, "mbr.hex")]);
+    let s = l.dut_status("dut-0");
+    // The MBR alone: the bootloader (and its UICR words) went with ERASEALL.
+    assert!(!s["runs"].as_str().unwrap().contains("bootloader"), "the bootloader was erased: {s}");
+    assert!(s["instructions"].as_u64().unwrap() > 0);
+    l.down_and_check_clean();
+}
