@@ -21,21 +21,19 @@ trap cleanup EXIT
 fail() { echo "lab-check: $*" >&2; [ -f "$LAB/lab.log" ] && tail -n 40 "$LAB/lab.log" >&2; exit 1; }
 
 "$RIG" sim images --out "$WORK/images" >/dev/null
-"$RIG" lab up --dir "$LAB" --duts 2 >/dev/null
+"$RIG" lab up --dir "$LAB" --duts 2 --fresh uart-bootloader >/dev/null
 PID=$(cat "$LAB/lab.pid")
 PTYS=$(ls -l "$LAB"/*.tty "$LAB"/*.ppk2 | awk '{print $NF}')
 
-echo "== lab up (pid $PID): flash, inspect, resets, power, DFU through probe-rs"
-"$RIG" flash --bench "$BENCH" --dut dut-0 --erase-all --allow-erase-all \
-  "$WORK/images/s132-7.2.0.hex" "$WORK/images/bootloader-17.1-uart.hex" || fail "rig flash"
+echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardware backends"
+# Not yet here: `rig flash` and `rig reset --dfu` through the lab (issue 10, see the report).
+(cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-0 --port "$LAB/dut-0.tty" \
+  --image "$WORK/images/app-a.hex" --version next) || fail "rig dfu --port"
 "$RIG" inspect --bench "$BENCH" --dut dut-0 --json > "$WORK/inspect.json" || fail "rig inspect"
 "$RIG" reset --bench "$BENCH" --dut dut-0 || fail "rig reset"
 "$RIG" reset --pin --bench "$BENCH" --dut dut-0 || fail "rig reset --pin"
-"$RIG" reset --dfu --bench "$BENCH" --dut dut-0 || fail "rig reset --dfu"
 "$RIG" power cycle --bench "$BENCH" --dut dut-0 || fail "rig power cycle (PPK2)"
 "$RIG" power cycle --bench "$BENCH" --dut dut-1 || fail "rig power cycle (command switch)"
-"$RIG" dfu --bench "$BENCH" --dut dut-0 --port "$LAB/dut-0.tty" --image "$WORK/images/app-a.hex" \
-  --version next || fail "rig dfu --port"
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
 "$RIG" lab status --dir "$LAB"
 
