@@ -201,8 +201,7 @@ impl Dut {
                     Reply::Error(format!(
                         "protocol version {version} is not supported (this lab speaks {VERSION}): use the rig binary that started the lab"
                     ))
-                } else if let Some((c, owner)) = self.owner.filter(|(c, _)| *c != conn) {
-                    let _ = c;
+                } else if let Some((_, owner)) = self.owner.filter(|(c, _)| *c != conn) {
                     Reply::Error(format!(
                         "{}'s probe is in use by process {owner}: one debugger at a time, as with a USB probe",
                         self.name

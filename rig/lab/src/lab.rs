@@ -341,8 +341,7 @@ impl Lab {
             let mut d = lock_dut(&h.dut);
             let now = d.sync();
             d.dev.settle(now + SETTLE_BEFORE_SAVE);
-            let dev = std::mem::replace(&mut d.persist, None);
-            if let Some(mut p) = dev {
+            if let Some(mut p) = d.persist.take() {
                 if let Err(e) = p.save(d.dev.as_ref()) {
                     d.log(format!("cannot save the device state: {e}"));
                 }
