@@ -159,6 +159,10 @@ impl Host {
             }
         }
         d.checkpoint();
+        if d.behind() && d.dev.core_running() {
+            // Catch up in slices, polling for requests between them.
+            return Duration::ZERO;
+        }
         let wake = [d.dev.next_event_time(), self.out.front().map(|(at, _)| *at)]
             .into_iter()
             .flatten()

@@ -46,6 +46,10 @@ pub trait Target: Send + 'static {
     fn set_swd_clock_khz(&mut self, khz: u32);
     fn swd_counters(&self) -> SwdCounters;
 
+    /// The core executes instructions (debugger-loaded code such as the flash algorithm):
+    /// catching up with lab time costs emulation time then.
+    fn core_running(&self) -> bool;
+
     fn is_powered(&self) -> bool;
     fn power_on(&mut self, t: SimTime);
     fn power_off(&mut self, t: SimTime);
@@ -135,6 +139,10 @@ impl Target for Device {
             transfers: s.transfers,
             instructions: s.instructions,
         }
+    }
+
+    fn core_running(&self) -> bool {
+        self.silent_reason() == Some(virtual_nrf52::status::SilentReason::DebuggerCode)
     }
 
     fn is_powered(&self) -> bool {
