@@ -38,7 +38,12 @@ fn dfu_port_resets_power_inspect_and_bench_check_through_the_lab() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(l.dut_status("dut-0")["runs"].as_str().unwrap().contains("runs application"));
+    // The bootloader activates the image and resets into it (in lab time, on the wall clock).
+    let t = std::time::Instant::now();
+    while !l.dut_status("dut-0")["runs"].as_str().unwrap().contains("runs application") {
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "{}", l.dut_status("dut-0"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let before = l.dut_status("dut-0")["swd_transfers"].as_u64().unwrap();
     for args in [&["reset"][..], &["reset", "--pin"], &["power", "cycle", "--off-time", "10"]] {
         let mut a = args.to_vec();
