@@ -107,10 +107,7 @@ impl VirtualPpk2 {
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
         self.pending.extend_from_slice(bytes);
         let mut out = Vec::new();
-        loop {
-            let Some(&opcode) = self.pending.first() else {
-                break;
-            };
+        while let Some(&opcode) = self.pending.first() {
             let Some(n) = arg_len(opcode) else {
                 self.pending.remove(0);
                 out.push(Event::Unknown(opcode));
