@@ -80,9 +80,9 @@ impl Silicon {
 
 /// Cycles at 64 MHz as simulated time, carrying the fraction of a nanosecond.
 fn cycles_to_time(cycles: u64, remainder: &mut u64) -> Duration {
-    let units = cycles * 1_000_000_000 + *remainder;
-    *remainder = units % CPU_HZ;
-    Duration::from_nanos(units / CPU_HZ)
+    let units = cycles as u128 * 1_000_000_000 + *remainder as u128;
+    *remainder = (units % CPU_HZ as u128) as u64;
+    Duration::from_nanos((units / CPU_HZ as u128) as u64)
 }
 
 impl Device {

@@ -11,7 +11,7 @@
 
 use crate::armv7m::exec::{Bus, BusError};
 use crate::armv7m::ppb::lane;
-use crate::device::Device as Hardware;
+use crate::hardware::Hardware;
 use crate::events::SimTime;
 use crate::nvmc::{self, FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{FICR_BASE, NVMC_BASE, RAM_START, UICR_APPROTECT, UICR_BASE, UICR_SIZE};

@@ -75,7 +75,7 @@ pub struct DfuConfig {
     /// Wait after the link loss that ends an image before reconnecting for the next one
     /// (nrfutil waits `connect_delay` = 3 s before each connection; 0 lets the reconnect loop
     /// find the bootloader as soon as it advertises). On a transport that cannot observe the
-    /// reset ([`super::Transport::observes_link_loss`] false, plain UART) set it to cover the
+    /// reset ([`super::Link::observes_link_loss`] false, plain UART) set it to cover the
     /// settings write and reset, or the next PING may reach the old session.
     pub reconnect_delay: Duration,
     /// The bootloader's SDK version when known (a bench file names it). It refines how replies

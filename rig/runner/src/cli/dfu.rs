@@ -86,7 +86,7 @@ fn read_device_facts(
     probe: &mut dyn Probe,
     chip: nrf_dfu::Chip,
 ) -> anyhow::Result<(Option<u16>, Option<u32>)> {
-    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.class);
+    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
     probe.attach().map_err(err)?;
     let head = probe
         .read_memory(0, SOFTDEVICE_START + 0x2100)

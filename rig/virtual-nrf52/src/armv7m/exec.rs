@@ -52,6 +52,8 @@ pub enum FaultKind {
     Bus { addr: u32 },
     /// SVC without an exception handler the model runs (the skeleton does not deliver SVCall).
     Svc,
+    /// BKPT with halting debug disabled and no DebugMonitor: HardFault with HFSR.DEBUGEVT.
+    Breakpoint,
 }
 
 /// ARM ARM A2.2.1 AddWithCarry: (result, carry_out, overflow).
@@ -132,7 +134,7 @@ fn bx_write_pc(regs: &mut Regs, target: u32) -> Result<(), FaultKind> {
 
 fn load(bus: &mut impl Bus, op: MemOp, addr: u32) -> Result<u32, Outcome> {
     let size = op.size();
-    if addr % size != 0 {
+    if !addr.is_multiple_of(size) {
         return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
     }
     let v = bus.read(addr, size).map_err(|e| match e {
@@ -148,7 +150,7 @@ fn load(bus: &mut impl Bus, op: MemOp, addr: u32) -> Result<u32, Outcome> {
 
 fn store(bus: &mut impl Bus, op: MemOp, addr: u32, v: u32) -> Result<(), Outcome> {
     let size = op.size();
-    if addr % size != 0 {
+    if !addr.is_multiple_of(size) {
         return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
     }
     let v = match size {

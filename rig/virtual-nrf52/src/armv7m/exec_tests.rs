@@ -594,3 +594,18 @@ fn fpb_breakpoint_halts_before_the_instruction() {
     c.scs.write(super::scs::addr::FP_CTRL, 2); // KEY with ENABLE = 0
     assert!(!c.scs.breakpoint_at(0x1000));
 }
+
+#[test]
+fn bkpt_halts_with_a_debugger_and_faults_without() {
+    let (mut c, mut m) = cpu_at(&[0xBE00]);
+    m.set_word(BASE + 12, BASE + 0x201);
+    c.scs.vtor = BASE;
+    c.scs.dhcsr_ctrl = super::scs::dhcsr::C_DEBUGEN;
+    assert_eq!(c.step(&mut m, false), Stop::Halted);
+    assert_ne!(c.scs.dfsr & super::scs::dfsr::BKPT, 0);
+    c.scs.dhcsr_ctrl = 0;
+    assert!(matches!(c.step(&mut m, false), Stop::Ran { .. }));
+    assert_eq!(c.regs.pc(), BASE + 0x200, "in the HardFault handler");
+    assert_ne!(c.scs.hfsr & super::scs::fault::HFSR_DEBUGEVT, 0);
+    assert_eq!(c.last_fault.unwrap().kind, FaultKind::Breakpoint);
+}

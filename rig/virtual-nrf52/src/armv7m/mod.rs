@@ -169,10 +169,12 @@ impl Cpu {
                 }
                 self.retire(cycles)
             }
-            Outcome::Breakpoint => {
+            Outcome::Breakpoint if self.scs.dhcsr_ctrl & scs::dhcsr::C_DEBUGEN != 0 => {
                 self.scs.dfsr |= scs::dfsr::BKPT;
                 Stop::Halted
             }
+            // No debugger: the BKPT escalates to HardFault (B1.5.14, C1.5).
+            Outcome::Breakpoint => self.fault(bus, pc, opcode, d.name, FaultKind::Breakpoint),
             Outcome::Stalled => Stop::Stalled,
             Outcome::Fault(kind) => self.fault(bus, pc, opcode, d.name, kind),
         }
@@ -207,6 +209,10 @@ impl Cpu {
         });
         self.scs.cfsr |= match kind {
             FaultKind::Undefined | FaultKind::Svc => fault::UFSR_UNDEFINSTR,
+            FaultKind::Breakpoint => {
+                self.scs.hfsr |= fault::HFSR_DEBUGEVT;
+                0
+            }
             FaultKind::InvalidState => fault::UFSR_INVSTATE,
             FaultKind::Unaligned { .. } => fault::UFSR_UNALIGNED,
             FaultKind::Bus { addr } => {
@@ -217,7 +223,10 @@ impl Cpu {
         if lockup {
             return self.lock_up();
         }
-        self.scs.hfsr |= fault::HFSR_FORCED;
+        if kind != FaultKind::Breakpoint {
+            // A configurable fault escalated (its handler is not enabled in this model).
+            self.scs.hfsr |= fault::HFSR_FORCED;
+        }
         self.cycles += 12;
         if !self.take_exception(bus, HARD_FAULT, pc) {
             return self.lock_up();

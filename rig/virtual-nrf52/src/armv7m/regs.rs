@@ -92,12 +92,14 @@ impl Regs {
     /// Reset values (B1.5.5 TakeReset): SP_main from the vector table word 0, PC from word 1,
     /// EPSR.T from bit 0 of the reset vector, LR = 0xFFFFFFFF, everything else 0.
     pub fn reset(vector_sp: u32, vector_pc: u32) -> Regs {
-        let mut r = Regs::default();
-        r.msp = vector_sp & !3;
+        let mut r = Regs {
+            msp: vector_sp & !3,
+            xpsr: if vector_pc & 1 == 1 { psr::T } else { 0 },
+            ..Regs::default()
+        };
         r.r[13] = r.msp;
         r.r[14] = 0xFFFF_FFFF;
         r.r[15] = vector_pc & !1;
-        r.xpsr = if vector_pc & 1 == 1 { psr::T } else { 0 };
         r
     }
 

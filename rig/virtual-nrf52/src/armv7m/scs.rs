@@ -82,6 +82,7 @@ pub mod fault {
     pub const BFSR_PRECISERR: u32 = 1 << 9;
     pub const BFSR_BFARVALID: u32 = 1 << 15;
     pub const HFSR_FORCED: u32 = 1 << 30;
+    pub const HFSR_DEBUGEVT: u32 = 1 << 31;
 }
 
 /// The registers of SCS, FPB and DWT that are plain state.

@@ -12,6 +12,7 @@
 
 pub mod ctrl_ap;
 pub mod mem_ap;
+pub mod routine;
 
 #[cfg(test)]
 mod tests;
@@ -289,11 +290,9 @@ impl Device {
                             swd.ctrl_stat &= !ctrl_stat::STICKYORUN;
                         }
                     }
-                    4 => {
-                        if swd.select & 0xF == 0 {
-                            swd.ctrl_stat =
-                                (swd.ctrl_stat & ctrl_stat::STICKY) | (value & ctrl_stat::WRITABLE);
-                        }
+                    4 if swd.select & 0xF == 0 => {
+                        swd.ctrl_stat =
+                            (swd.ctrl_stat & ctrl_stat::STICKY) | (value & ctrl_stat::WRITABLE);
                     }
                     8 => swd.select = value,
                     // TARGETSEL exists from DPv2 only; DPv1 ignores the write.

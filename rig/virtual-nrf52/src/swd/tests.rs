@@ -404,6 +404,35 @@ fn rev3_locks_at_reset_unless_uicr_and_firmware_open_it() {
 }
 
 #[test]
+fn rev3_firmware_opens_the_port_when_uicr_says_hw_disabled() {
+    use crate::descriptor::BootloaderDescriptor;
+    use crate::standin;
+    let mut d = device();
+    d.set_part_revision(PartRevision::Rev3);
+    let mut segs = standin::softdevice_hex_segments(&crate::softdevice::S132_7_2_0);
+    let bl = BootloaderDescriptor::sdk_default(nrf_dfu::SdkVersion::Sdk17, [4; 64]);
+    segs.extend(standin::bootloader_segments(&bl, Chip::Nrf52832Qfaa, 0x5000).unwrap());
+    let mut hw_disabled = segs.clone();
+    hw_disabled.push((UICR_APPROTECT, 0xFFFF_FF5Au32.to_le_bytes().to_vec()));
+    DebugPort::program(&mut d, &hw_disabled, ProgramOptions::default()).unwrap();
+    d.reset(d.now(), crate::power::ResetKind::SoftReset);
+    assert!(
+        !d.ap_locked(),
+        "the bootloader wrote APPROTECT.DISABLE at start-up"
+    );
+    assert_eq!(d.si.soc.approtect_disable, 0x5A);
+    // The same firmware with UICR.APPROTECT erased: locked (the default of revision 3).
+    let mut d = device();
+    d.set_part_revision(PartRevision::Rev3);
+    DebugPort::program(&mut d, &segs, ProgramOptions::default()).unwrap();
+    d.reset(d.now(), crate::power::ResetKind::SoftReset);
+    assert!(d.ap_locked());
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    assert_eq!(p.ap_read(1, 0x0C), 0, "APPROTECTSTATUS");
+}
+
+#[test]
 fn reset_with_vector_catch_halts_at_the_reset_vector() {
     let mut d = device();
     // A vector table: SP 0x20001000, reset handler 0x1041 (Thumb).
@@ -469,30 +498,7 @@ fn nreset_pin_when_routed() {
 
 // --- the core running a flash routine -------------------------------------------------------
 
-const LOAD: u32 = RAM;
-const ERASE: u32 = LOAD + 0x04;
-const PROGRAM: u32 = LOAD + 0x1C;
-const STACK: u32 = RAM + 0x2000;
-const BUFFER: u32 = RAM + 0x1000;
-
-/// A flash routine in the manner of a CMSIS flash algorithm, hand-assembled for this test:
-/// a BKPT return trap at LOAD, EraseSector(r0 = page) at +0x04 and ProgramPage(r0 = address,
-/// r1 = bytes, r2 = source) at +0x1C, both polling NVMC.READY.
-const ROUTINE: &[u16] = &[
-    0xBE00, 0xBF00, // 0x00 bkpt #0; nop
-    0x490D, 0x2202, 0x604A,
-    0x6088, // 0x04 ldr r1,=NVMC+0x500; movs r2,#2; str r2,[r1,#4]; str r0,[r1,#8]
-    0x4B0C, 0x681A, 0x2A00, 0xD0FC, // 0x0C ldr r3,=READY; 1: ldr r2,[r3]; cmp r2,#0; beq 1b
-    0x2200, 0x604A, 0x2000, 0x4770, // 0x14 movs r2,#0; str r2,[r1,#4]; movs r0,#0; bx lr
-    0xB530, 0x4C07, 0x2501,
-    0x6065, // 0x1C push {r4,r5,lr}; ldr r4,=NVMC+0x500; movs r5,#1; str r5,[r4,#4]
-    0x4D06, 0xCA08, 0xC008,
-    0x682B, // 0x24 ldr r5,=READY; 1: ldm r2!,{r3}; stm r0!,{r3}; 2: ldr r3,[r5]
-    0x07DB, 0xD0FC, 0x1F09, 0xD1F8, // 0x2C lsls r3,r3,#31; beq 2b; subs r1,r1,#4; bne 1b
-    0x2300, 0x6063, 0x2000,
-    0xBD30, // 0x34 movs r3,#0; str r3,[r4,#4]; movs r0,#0; pop {r4,r5,pc}
-    0xE500, 0x4001, 0xE400, 0x4001, // 0x3C .word 0x4001E500, 0x4001E400
-];
+use super::routine::{BUFFER, ERASE, LOAD, PROGRAM, ROUTINE, STACK};
 
 /// As probe-rs's Flasher::call_function does: PC, R0-R3, SP, LR = LOAD + 1 (the BKPT), run,
 /// wait for the halt, read R0.
@@ -688,7 +694,14 @@ fn step_runs_one_instruction() {
         scs::DHCSR,
         dhcsr::KEY | dhcsr::C_DEBUGEN | dhcsr::C_STEP | dhcsr::C_MASKINTS,
     );
-    assert_ne!(p.read32(scs::DHCSR) & dhcsr::S_HALT, 0);
+    let s = p.read32(scs::DHCSR);
+    assert_ne!(s & dhcsr::S_HALT, 0);
+    assert_ne!(s & dhcsr::S_RETIRE_ST, 0, "an instruction retired");
+    assert_eq!(
+        p.read32(scs::DHCSR) & dhcsr::S_RETIRE_ST,
+        0,
+        "cleared by the read"
+    );
     assert_eq!((p.read_reg(0), p.read_reg(15)), (5, RAM + 0x102));
     assert_eq!(p.read_reg(1), 0);
 }

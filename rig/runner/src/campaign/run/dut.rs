@@ -6,7 +6,7 @@ use super::error::StepFailure;
 use crate::backend::Probe;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::Transport;
+use nrf_dfu::client::Link;
 use nrf_dfu::Chip;
 use std::time::Duration;
 use virtual_nrf52::defects::Defect;
@@ -58,7 +58,7 @@ pub trait FaultInjector {
 /// One DUT and its bench wiring.
 #[allow(async_fn_in_trait)]
 pub trait BenchDut {
-    type Link: Transport;
+    type Link: Link;
     type Injector: FaultInjector;
 
     fn name(&self) -> &str;
