@@ -12,10 +12,7 @@ fn input(name: &str) -> Option<ImageInput> {
         "{}/tests/fixtures/nrfutil/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    Some(ImageInput {
-        file_name: name.to_string(),
-        bytes: std::fs::read(path).unwrap(),
-    })
+    Some(ImageInput::file(name, std::fs::read(path).unwrap()))
 }
 
 /// (kind, fw_version, hw_version, sd_req, type, is_debug) per image, in sending order.

@@ -102,10 +102,7 @@ fn package(hex: &str, version: u32) -> Package {
     let pem = std::fs::read_to_string(root().join("firmware/keys/rig-test-private.pem")).unwrap();
     let generated = generate_package(GenerateOptions {
         hw_version: Some(52),
-        application: Some(ImageInput {
-            file_name: hex.into(),
-            bytes: std::fs::read(root().join("firmware/sim").join(hex)).unwrap(),
-        }),
+        application: Some(ImageInput::file(hex, std::fs::read(root().join("firmware/sim").join(hex)).unwrap())),
         application_version: Some(version),
         sd_req: Some(vec![0x00]),
         key: Some(SigningKey::from_pem(&pem).expect("test key")),

@@ -146,7 +146,7 @@ impl Installed {
                 "bootloader at {:#x}: {}",
                 s.address,
                 code_text(&s.code, |d| format!(
-                    "stand-in SDK {} {:?} \"{}\" defects {}",
+                    "stand-in SDK {} over {}, \"{}\", defects {}",
                     d.profile.label(),
                     d.transport,
                     d.adv_name,

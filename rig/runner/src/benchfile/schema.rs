@@ -5,7 +5,7 @@
 //! duts:
 //!   board-1:
 //!     chip: nRF52832_xxAA
-//!     bootloader: { sdk: "17.1", key: firmware/keys/rig-test-public.pem }
+//!     bootloader: { sdk: "17.1", key: keys/bench-private.pem }
 //!     probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
 //!     # or a DUT of the virtual lab (`rig lab up` writes such a bench file):
 //!     # probe: { lab: .rig/lab/dut-0.swd }

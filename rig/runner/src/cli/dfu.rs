@@ -14,7 +14,6 @@ use nrf_dfu::image::write_intel_hex;
 use nrf_dfu::memory_map::{SoftDeviceInfo, SOFTDEVICE_START};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::settings::{SettingsLayout, SettingsPage};
-use nrf_dfu::signing::SigningKey;
 use nrf_dfu::SdkVersion;
 use rig::backend::probe::Probe;
 use rig::bench::virtual_dfu::{update_virtual, VirtualDfuOutcome};
@@ -23,25 +22,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Default signing key of `--image` (the rig's test key, which the stand-in bootloaders trust).
-pub const DEFAULT_KEY: &str = "firmware/keys/rig-test-private.pem";
-
 #[derive(Args, Debug)]
 pub struct DfuArgs {
     /// DFU package (.zip, as made by `rig pkg generate` or nrfutil).
     #[arg(required_unless_present = "image", conflicts_with = "image")]
     pub package: Option<PathBuf>,
-    /// Build and sign an application package on the fly from this image (HEX, ELF or
-    /// FILE.bin@ADDRESS).
+    /// Build and sign an application package on the fly from this image (HEX, ELF,
+    /// FILE.bin@ADDRESS, or a built-in stand-in such as standin:app-b).
     #[arg(long, requires = "version")]
     pub image: Option<String>,
     /// Application version of `--image`: a number, or `next` (the DUT's settings app_version + 1,
     /// read through its probe).
     #[arg(long)]
     pub version: Option<String>,
-    /// Signing key (PEM) for `--image`.
-    #[arg(long, default_value = DEFAULT_KEY)]
-    pub key: PathBuf,
+    /// Signing key (PEM) for `--image` [default: the bench file's key for the DUT, else the
+    /// built-in test key (firmware/keys/rig-test-private.pem), which the stand-in bootloaders
+    /// and a lab DUT built with it trust].
+    #[arg(long)]
+    pub key: Option<PathBuf>,
     /// `--sd-req` of the package built for `--image` [default: the installed SoftDevice's FWID,
     /// read through the probe; 0x00 without one].
     #[arg(long, value_parser = parse_u32)]
@@ -126,17 +124,18 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
         Some(v) => parse_u32(v).map_err(anyhow::Error::msg)?,
         None => bail!("--image needs --version"),
     };
-    let pem =
-        std::fs::read_to_string(&a.key).with_context(|| format!("reading {}", a.key.display()))?;
-    let key =
-        SigningKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", a.key.display()))?;
+    let key_path = a.key.clone().or_else(|| {
+        opened
+            .dut
+            .bootloader
+            .as_ref()
+            .and_then(|b| b.key.clone())
+    });
+    let (key, key_name) = rig::builtin::keys::signing_key(key_path.as_deref())?;
     let sd_req = a.sd_req.unwrap_or(fwid.map_or(0, u32::from));
     let generated = generate_package(GenerateOptions {
         hw_version: Some(a.hw_version),
-        application: Some(ImageInput {
-            file_name: "image.hex".into(),
-            bytes: hex.into_bytes(),
-        }),
+        application: Some(ImageInput::file("image.hex", hex.into_bytes())),
         application_version: Some(version),
         sd_req: Some(vec![sd_req]),
         key: Some(key),
@@ -144,9 +143,8 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
     })
     .map_err(|e| anyhow::anyhow!("building the package: {e}"))?;
     if !a.json {
-        println!(
-            "package: application version {version}, sd-req {sd_req:#06x}, signed with {}",
-            a.key.display()
+        eprintln!(
+            "package: application version {version}, sd-req {sd_req:#06x}, signed with {key_name}"
         );
     }
     Ok(generated.package)

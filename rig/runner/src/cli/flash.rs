@@ -13,7 +13,9 @@ use virtual_nrf52::Segment;
 
 #[derive(Args, Debug)]
 pub struct FlashArgs {
-    /// Images: Intel HEX, ELF, or a raw binary as FILE.bin@ADDRESS (hex address with 0x).
+    /// Images: Intel HEX, ELF, a raw binary as FILE.bin@ADDRESS (hex address with 0x), or a
+    /// built-in stand-in image as standin:NAME (e.g. standin:s132-7.2.0,
+    /// standin:bootloader-17.1-ble, standin:app-a; `rig sim images` writes them all out).
     #[arg(required = true)]
     pub files: Vec<String>,
     /// Erase the whole chip first (flash and UICR). Needs --allow-erase-all.
@@ -40,13 +42,22 @@ fn parse_address(s: &str) -> anyhow::Result<u32> {
     r.with_context(|| format!("bad address {s:?}"))
 }
 
-/// Read one image argument into segments.
+/// Read one image argument into segments: a file, or `standin:NAME` (built in).
 pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
+    if let Some(hex) = rig::builtin::images::hex_for(arg) {
+        let hex = hex?;
+        return parse_intel_hex(&hex).map_err(|e| anyhow::anyhow!("{arg}: {e}"));
+    }
     let (path, addr) = match arg.rsplit_once('@') {
         Some((p, a)) => (p, Some(parse_address(a)?)),
         None => (arg, None),
     };
-    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "reading {path} (give an Intel HEX or ELF file, FILE.bin@ADDRESS, or a built-in \
+             stand-in image such as standin:app-b; `rig sim images --out DIR` lists and writes them)"
+        )
+    })?;
     let segs = match (ImageFormat::detect(path, &bytes), addr) {
         (ImageFormat::Bin, Some(a)) => {
             segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?

@@ -109,7 +109,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<ExitCode> {
             registers,
             next_reset,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string(&out)?);
     } else {
         print!("{}", report.text());
         println!(

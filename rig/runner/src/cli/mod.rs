@@ -18,6 +18,7 @@ pub mod run;
 pub mod settings;
 pub mod sim;
 pub mod suite;
+pub mod width;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]

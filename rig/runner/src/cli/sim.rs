@@ -95,7 +95,7 @@ fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     let report = inspect::inspect(&dev)
         .with_context(|| format!("{}: reading the settings page", a.state.display()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string(&report)?);
     } else {
         print!("{}", report.text());
     }

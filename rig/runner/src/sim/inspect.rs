@@ -147,7 +147,7 @@ fn simulate_boot(hw: &Hardware) -> BootSimulation {
             (
                 "bootloader",
                 format!(
-                    "DFU mode, SDK {} over {:?}{why}, advertising name \"{}\"",
+                    "DFU mode, SDK {} over {}{why}, advertising name \"{}\"",
                     super::images::profile_file_label(b.sdk),
                     b.transport,
                     b.adv_name
@@ -350,7 +350,7 @@ impl InspectReport {
             None => "bootloader: none configured".into(),
             Some(b) => format!("bootloader at {:#x}: {}", b.address, match &b.region {
                 RegionReport::StandIn { descriptor: d } => format!(
-                    "stand-in SDK {} over {:?}, \"{}\", hw_version {}, bonds {}, inactivity {} ms, key {}…",
+                    "stand-in SDK {} over {}, \"{}\", hw_version {}, bonds {}, inactivity {} ms, key {}…",
                     super::images::profile_file_label(d.profile), d.transport, d.adv_name, d.hw_version, d.requires_bonds, d.inactivity_timeout_ms, hex::encode(&d.public_key[..8])
                 ),
                 other => region_text(other),

@@ -129,10 +129,7 @@ impl Bench {
     pub fn app_package(&self, source: Vec<u8>, version: u32) -> DfuImage {
         let generated = generate_package(GenerateOptions {
             hw_version: Some(52),
-            application: Some(ImageInput {
-                file_name: "app.bin".into(),
-                bytes: source,
-            }),
+            application: Some(ImageInput::file("app.bin", source)),
             application_version: Some(version),
             sd_req: Some(vec![u32::from(self.softdevice().info.fwid)]),
             key: Some(key()),
@@ -151,14 +148,8 @@ impl Bench {
         let fwid = u32::from(self.softdevice().info.fwid);
         let generated = generate_package(GenerateOptions {
             hw_version: Some(52),
-            softdevice: Some(ImageInput {
-                file_name: "sd.bin".into(),
-                bytes: sd,
-            }),
-            application: Some(ImageInput {
-                file_name: "app.bin".into(),
-                bytes: app,
-            }),
+            softdevice: Some(ImageInput::file("sd.bin", sd)),
+            application: Some(ImageInput::file("app.bin", app)),
             application_version: Some(version),
             sd_req: Some(vec![fwid]),
             sd_id: Some(vec![fwid]),

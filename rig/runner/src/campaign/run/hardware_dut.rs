@@ -140,7 +140,7 @@ impl BenchDut for HardwareDut {
             name: self.name.clone(),
             chip: crate::sim::inspect::chip_name(self.dut.chip).to_string(),
             bootloader: self.dut.bootloader.as_ref().map_or("unknown".into(), |b| {
-                format!("nRF5 SDK {} secure bootloader", b.sdk)
+                format!("nRF5 {} Secure DFU bootloader", b.sdk)
             }),
             softdevice: None,
             firmware: BTreeMap::new(),

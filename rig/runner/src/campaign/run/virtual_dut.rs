@@ -182,7 +182,8 @@ impl BenchDut for VirtualBenchDut {
             chip: crate::sim::inspect::chip_name(d.chip()).to_string(),
             bootloader: bl.map_or("none".to_string(), |b| {
                 format!(
-                    "nRF5 SDK {} secure bootloader ({:?}, {})",
+                    // `profile` reads "SDK 17": "nRF5 SDK 17 Secure DFU bootloader (BLE, ...)".
+                    "nRF5 {} Secure DFU bootloader ({}, {})",
                     b.profile,
                     b.transport,
                     if b.single_bank {
@@ -325,7 +326,8 @@ impl BenchDut for VirtualBenchDut {
 }
 
 /// Run `suite` on `duts` fresh in-memory virtual nRF52832s (the suite's chip; each seeded from
-/// the campaign seed and its index) on a paused current-thread runtime: what `rig run` does
+/// the campaign seed and its index), each on a thread of its own with a paused runtime (see
+/// [`super::threads`]: the journal is the one a single thread gives): what `rig run` does
 /// without a bench file.
 pub fn run_on_virtual_bench(
     suite: &crate::campaign::suite::LoadedSuite,
@@ -338,26 +340,15 @@ pub fn run_on_virtual_bench(
         .dut
         .and_then(|d| d.chip)
         .unwrap_or(Chip::Nrf52832Qfaa);
-    let rt = paused_runtime()?;
-    rt.block_on(async {
-        let devices: Vec<VirtualBenchDut> = (1..=duts)
-            .map(|i| {
-                let seed = opts
-                    .seed
-                    .wrapping_mul(0x9E37_79B9)
-                    .wrapping_add(u64::from(i));
-                let device = virtual_nrf52::Device::new(chip, seed);
-                VirtualBenchDut::new(
-                    format!("virtual-{i}"),
-                    crate::backend::shared::share(device),
-                )
-            })
-            .collect();
-        super::run_campaign(suite, devices, opts, observer).await
+    super::threads::run_on_threads(suite, duts as usize, opts, observer, |k| {
+        let i = k as u64 + 1;
+        let seed = opts.seed.wrapping_mul(0x9E37_79B9).wrapping_add(i);
+        let device = virtual_nrf52::Device::new(chip, seed);
+        VirtualBenchDut::new(format!("virtual-{i}"), crate::backend::shared::share(device))
     })
 }
 
-/// The runtime of the virtual bench: one thread, time paused (every wait is simulated).
+/// The runtime of a virtual DUT (or of a virtual bench's DUTs together): one thread, time paused (every wait is simulated).
 pub fn paused_runtime() -> Result<tokio::runtime::Runtime, super::RunError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
