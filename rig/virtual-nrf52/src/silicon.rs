@@ -114,6 +114,12 @@ impl Device {
         self.si.ctrl_ap_reset || self.si.pin_reset
     }
 
+    /// When the register-level NVMC operation in progress ends, if one runs (the lab persists
+    /// a device as a power loss would leave it whenever one starts).
+    pub fn nvmc_busy_until(&self) -> Option<SimTime> {
+        self.nvmc_due()
+    }
+
     /// The end of the register-level NVMC operation in progress, if any.
     pub(crate) fn nvmc_due(&self) -> Option<SimTime> {
         if !self.core.hw.is_powered() {

@@ -9,6 +9,7 @@ use crate::backend::power::usb_port::{UsbPortSwitch, SYSFS_USB_DEVICES};
 use crate::backend::power::virtual_switch::VirtualSwitch;
 use crate::backend::power::{PowerError, PowerSwitch};
 use crate::backend::probe::{Probe, ProbeError};
+use crate::backend::probe_rs::lab_probe::LabProbe;
 use crate::backend::probe_rs::{ProbeRsConfig, ProbeRsProbe};
 use crate::backend::virtual_probe::VirtualProbe;
 use std::path::Path;
@@ -67,8 +68,18 @@ pub fn probe(
         )));
     }
     let p = dut.probe.as_ref();
+    let lab = p.and_then(|p| p.lab.clone());
+    if lab.is_some() && p.is_some_and(|p| p.selector.is_some()) {
+        return Err(ProbeError::infra(
+            crate::backend::probe::ProbeErrorKind::Config,
+            "probe: give either `selector` (a USB probe) or `lab` (a virtual lab DUT), not both",
+        ));
+    }
     let mut cfg = ProbeRsConfig::new(
-        p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        match &lab {
+            Some(path) => Some(format!("lab {}", path.display())),
+            None => p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        },
         dut.chip,
     );
     cfg.allow_erase_all = allow_erase_all;
@@ -76,7 +87,13 @@ pub fn probe(
     if let Some(ms) = p.and_then(|p| p.timeout_ms) {
         cfg.call_timeout = Duration::from_millis(ms);
     }
-    Ok(Box::new(ProbeRsProbe::open(cfg)?))
+    Ok(Box::new(match lab {
+        Some(path) => ProbeRsProbe::with_opener(
+            cfg,
+            Box::new(move || LabProbe::open(&path).map(LabProbe::into_probe_rs)),
+        ),
+        None => ProbeRsProbe::open(cfg)?,
+    }))
 }
 
 /// The DUT's power switch. `probe` is used by `probe-reset` (and opened lazily by the caller).

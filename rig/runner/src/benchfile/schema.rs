@@ -7,6 +7,8 @@
 //!     chip: nRF52832_xxAA
 //!     bootloader: { sdk: "17.1", key: keys/bench-private.pem }
 //!     probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
+//!     # or a DUT of the virtual lab (`rig lab up` writes such a bench file):
+//!     # probe: { lab: .rig/lab/dut-0.swd }
 //!     ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
 //!     serial: { port: /dev/ttyACM0, baud: 115200, flow_control: true }
 //!     power: { kind: usb-port, hub: "1-1", port: 2 }
@@ -97,6 +99,9 @@ pub struct ProbeConfig {
     /// `VID:PID[:SERIAL]`, parsed by probe-rs' own selector parser.
     #[serde(default)]
     pub selector: Option<DebugProbeSelector>,
+    /// A virtual lab DUT's SWD socket instead of a USB probe (`rig lab up`).
+    #[serde(default)]
+    pub lab: Option<PathBuf>,
     #[serde(default)]
     pub speed_khz: Option<u32>,
     /// Per-call time bound, ms.

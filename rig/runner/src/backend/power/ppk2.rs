@@ -1,6 +1,6 @@
 //! Nordic Power Profiler Kit II as the DUT's supply: source-meter mode at a set voltage, DUT
-//! power on/off. Serial protocol as IRNAS/ppk2-api-python (after Nordic's pc-nrfconnect-ppk)
-//! speaks it: one opcode byte and its arguments, no framing, no acknowledgement; metadata comes
+//! power on/off. Serial protocol as Nordic's pc-nrfconnect-ppk (src/device/serialDevice.ts,
+//! abstractDevice.ts) and IRNAS/ppk2-api-python (src/ppk2_api/ppk2_api.py) speak it: one opcode byte and its arguments, no framing, no acknowledgement; metadata comes
 //! back as text ending in "END".
 
 use super::{PowerError, PowerSwitch};
@@ -37,16 +37,13 @@ pub fn power_mode_command(mode: Ppk2Mode) -> [u8; 2] {
     }
 }
 
-/// `REGULATOR_SET` for `mv` (clamped to 800..=5000): the value is mV − 800 + 32 as a 16-bit
-/// number whose high byte starts at 3.
+/// `REGULATOR_SET` for `mv` (clamped to 800..=5000): VDD in mV as a big-endian 16-bit number,
+/// as Nordic's pc-nrfconnect-ppk sends it (src/device/abstractDevice.ts `ppkUpdateRegulator`:
+/// `[RegulatorSet, vdd >> 8, vdd & 0xff]`). ppk2-api-python's `_convert_source_voltage` writes
+/// the same bytes as 3 + (mV − 800 + 32) / 256 and (mV − 800 + 32) % 256, since 3·256 = 800 − 32.
 pub fn regulator_command(mv: u32) -> [u8; 3] {
     let mv = mv.clamp(VDD_MIN_MV, VDD_MAX_MV);
-    let diff = mv - VDD_MIN_MV + 32;
-    [
-        op::REGULATOR_SET,
-        3 + (diff / 256) as u8,
-        (diff % 256) as u8,
-    ]
+    [op::REGULATOR_SET, (mv >> 8) as u8, (mv & 0xFF) as u8]
 }
 
 pub fn dut_power_command(on: bool) -> [u8; 2] {

@@ -3,6 +3,7 @@
 //! verify, RTT through `probe_rs::rtt`.
 
 pub mod errors;
+pub mod lab_probe;
 pub mod plan;
 
 use crate::backend::probe::{
