@@ -232,7 +232,7 @@ fn check_adapter(
             "no BLE configured".into()
         });
     };
-    rt.block_on(rig::backend::ble::adapter::find(ble.adapter.as_deref()))
+    rt.block_on(rig::backend::ble::adapter::find_for(ble))
         .map(|(_, info)| format!("BLE adapter {info}"))
         .map_err(|e| (FailureClass::Infrastructure, e.to_string()))
 }

@@ -1,6 +1,6 @@
 //! Scanning for a DUT: service filter 0xFE59, advertisement events only, fresh sightings only.
 
-use super::adapter::{bounded, find};
+use super::adapter::bounded;
 use super::address::BleAddress;
 use super::error::BleError;
 use super::freshness::{AdvertLog, Sighting, Wanted};
@@ -124,7 +124,7 @@ fn describe(w: &Wanted) -> String {
 /// `rig bench check`: is the DUT advertising right now?
 pub async fn seen_advertising(cfg: &BleConfig, wait: Duration) -> Result<String, BleError> {
     let target = wanted(cfg)?;
-    let (adapter, info) = find(cfg.adapter.as_deref()).await?;
+    let (adapter, info) = super::adapter::find_for(cfg).await?;
     let (_, s) = find_fresh(&adapter, &target, wait).await?;
     Ok(format!(
         "{} advertising as {:?} (RSSI {:?}) via {info}",
@@ -144,6 +144,7 @@ mod tests {
             name: None,
             packet_size: None,
             bonded: false,
+            dbus: None,
         };
         let w = wanted(&cfg).unwrap();
         let a: Vec<String> = w.addresses.iter().map(|a| a.to_string()).collect();
