@@ -101,7 +101,19 @@ impl BusDaemon {
             what: format!("writing {}", conf.display()),
             source,
         })?;
-        let mut child = Command::new(&exe)
+        let mut cmd = Command::new(&exe);
+        // The daemon dies with the thread that started it (the serving thread), so a killed
+        // lab or test process leaves no bus behind. prctl is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
             .arg(format!("--config-file={}", conf.display()))
             .arg("--nofork")
             .arg("--nopidfile")

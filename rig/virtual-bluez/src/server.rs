@@ -74,76 +74,94 @@ type Job = Box<dyn FnOnce(&mut Bluez, SimTime) + Send>;
 
 enum Control {
     Job(Job),
+    /// Move the lab clock forward to at least this time.
+    ClockAtLeast(SimTime),
+    /// Forget every device and start lab time again at this time.
+    Reset(SimTime),
 }
 
-/// A running virtual BlueZ: its bus daemon and serving thread. Dropping it stops both.
+/// A running virtual BlueZ: its serving thread and the bus daemon that thread started.
+/// Dropping it stops both.
 pub struct VirtualBluez {
     ctl: mpsc::Sender<Control>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     stats: Arc<Mutex<BluezStats>>,
-    clock: LabClock,
+    clock: Arc<Mutex<LabClock>>,
     address: String,
-    daemon: Option<BusDaemon>,
+    daemon_pid: Option<u32>,
 }
 
 impl VirtualBluez {
-    /// Start a private dbus-daemon and serve `org.bluez` on it.
+    /// Start a private dbus-daemon and serve `org.bluez` on it. The daemon is started from the
+    /// serving thread and dies with it (and with the process, `PR_SET_PDEATHSIG`).
     pub fn start(config: BluezConfig) -> Result<VirtualBluez, ServerError> {
-        let daemon = BusDaemon::start()?;
-        let address = daemon.address().to_string();
-        let mut vb = VirtualBluez::serve_on(&address, config)?;
-        vb.daemon = Some(daemon);
-        Ok(vb)
+        VirtualBluez::spawn(None, config)
     }
 
     /// Serve `org.bluez` on an existing bus at `address`.
     pub fn serve_on(address: &str, config: BluezConfig) -> Result<VirtualBluez, ServerError> {
-        let clock = LabClock::new(config.lab_origin, config.scale);
+        VirtualBluez::spawn(Some(address.to_string()), config)
+    }
+
+    fn spawn(bus: Option<String>, config: BluezConfig) -> Result<VirtualBluez, ServerError> {
+        let clock = Arc::new(Mutex::new(LabClock::new(config.lab_origin, config.scale)));
+        let clock2 = clock.clone();
         let (tx, rx) = mpsc::channel::<Control>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), ServerError>>();
+        type Ready = Result<(String, Option<u32>), ServerError>;
+        let (ready_tx, ready_rx) = mpsc::channel::<Ready>();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(BluezStats::default()));
-        let (stop2, stats2, addr2) = (stop.clone(), stats.clone(), address.to_string());
+        let (stop2, stats2) = (stop.clone(), stats.clone());
         let thread = std::thread::Builder::new()
             .name("virtual-bluez".into())
             .spawn(move || {
-                let ch = match open(&addr2) {
-                    Ok(ch) => {
-                        let _ = ready_tx.send(Ok(()));
-                        ch
-                    }
+                let (daemon, address) = match bus {
+                    Some(a) => (None, a),
+                    None => match BusDaemon::start() {
+                        Ok(d) => {
+                            let a = d.address().to_string();
+                            (Some(d), a)
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.into()));
+                            return;
+                        }
+                    },
+                };
+                let ch = match open(&address) {
+                    Ok(ch) => ch,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
+                let _ = ready_tx.send(Ok((address, daemon.as_ref().map(|d| d.pid()))));
                 let mut bluez = Bluez::new(config.adapters);
                 bluez.set_temporary_timeout(config.temporary_timeout);
-                run(ch, bluez, clock, rx, stop2, stats2);
+                run(ch, bluez, clock2, rx, stop2, stats2);
+                drop(daemon);
             })
             .map_err(|e| ServerError::Connect {
-                address: address.to_string(),
+                address: "(private bus)".into(),
                 message: e.to_string(),
             })?;
-        match ready_rx.recv_timeout(NAME_TIMEOUT * 2) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(ServerError::Connect {
-                    address: address.to_string(),
-                    message: "no answer from the serving thread".into(),
-                })
+        let (address, daemon_pid) = match ready_rx.recv_timeout(NAME_TIMEOUT * 3) {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
             }
-        }
+            Err(_) => return Err(ServerError::Stopped),
+        };
         Ok(VirtualBluez {
             ctl: tx,
             stop,
             thread: Some(thread),
             stats,
             clock,
-            address: address.to_string(),
-            daemon: None,
+            address,
+            daemon_pid,
         })
     }
 
@@ -154,12 +172,31 @@ impl VirtualBluez {
     }
 
     pub fn clock(&self) -> LabClock {
-        self.clock
+        *self.clock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh bluetoothd (no devices, no sessions, default timers) with lab time starting
+    /// again at `lab_origin`.
+    pub fn reset(&self, lab_origin: SimTime) -> Result<(), ServerError> {
+        self.ctl
+            .send(Control::Reset(lab_origin))
+            .map_err(|_| ServerError::Stopped)?;
+        self.with(|_, _| ())
+    }
+
+    /// Lab time is never behind a device's own time (a device the lab advanced on its own,
+    /// e.g. through its debug port, or one built before it was added): move the clock forward
+    /// to `t` if it is earlier. Returns once done.
+    pub fn clock_at_least(&self, t: SimTime) -> Result<(), ServerError> {
+        self.ctl
+            .send(Control::ClockAtLeast(t))
+            .map_err(|_| ServerError::Stopped)?;
+        self.with(|_, _| ())
     }
 
     /// The pid of the private dbus-daemon, if this server started one.
     pub fn daemon_pid(&self) -> Option<u32> {
-        self.daemon.as_ref().map(|d| d.pid())
+        self.daemon_pid
     }
 
     /// Run `f` on the serving thread at the current lab time and return its result.
@@ -202,7 +239,6 @@ impl VirtualBluez {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        self.daemon.take();
     }
 }
 
@@ -272,7 +308,7 @@ fn open(address: &str) -> Result<Channel, ServerError> {
 fn run(
     ch: Channel,
     mut bluez: Bluez,
-    clock: LabClock,
+    shared_clock: Arc<Mutex<LabClock>>,
     rx: mpsc::Receiver<Control>,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<BluezStats>>,
@@ -283,12 +319,24 @@ fn run(
         }
         ch.flush();
     };
+    let mut clock = *shared_clock.lock().unwrap_or_else(|e| e.into_inner());
     while !stop.load(Ordering::SeqCst) {
         while let Ok(c) = rx.try_recv() {
             match c {
                 Control::Job(f) => {
                     let now = clock.now();
                     f(&mut bluez, now);
+                }
+                Control::Reset(t) => {
+                    bluez.reset();
+                    clock = LabClock::new(t, clock.scale());
+                    *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+                }
+                Control::ClockAtLeast(t) => {
+                    if clock.now() < t {
+                        clock = LabClock::new(t, clock.scale());
+                        *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+                    }
                 }
             }
         }

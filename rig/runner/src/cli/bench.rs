@@ -85,8 +85,9 @@ impl Opened {
 
 /// A runtime for the backends' async calls (power switches, links).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // IO too: btleplug's D-Bus connection (dbus-tokio) registers its socket with the reactor.
     Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()?)
 }
 

@@ -1,21 +1,25 @@
-//! A virtual BlueZ with virtual DUTs for the tests: one private dbus-daemon per test (tests
-//! take turns: DBUS_SYSTEM_BUS_ADDRESS is process-wide), btleplug adapters opened through the
+//! A virtual BlueZ with virtual DUTs for the tests (taking turns on one shared bus), btleplug adapters opened through the
 //! rig's own `find_for` on the bench's `ble.dbus`, and a raw D-Bus client for exact error names.
 
 use rig::backend::ble::adapter::find_for;
 use rig::benchfile::schema::BleConfig;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use virtual_bluez::{BluezConfig, DaemonError, ServerError, SharedDevice, VirtualBluez};
 use virtual_nrf52::{Device, Status};
 
-static BUS: Mutex<()> = Mutex::new(());
+static TURN: Mutex<()> = Mutex::new(());
+/// One virtual BlueZ for the whole test process: libdbus reads DBUS_SYSTEM_BUS_ADDRESS once per
+/// process (dbus-bus.c `init_connections_unlocked` caches the address), so every test talks to
+/// the same bus, reset to a fresh bluetoothd before each test. Its dbus-daemon dies with the
+/// process (PR_SET_PDEATHSIG on the serving thread).
+static SHARED: OnceLock<Result<VirtualBluez, String>> = OnceLock::new();
 
 /// Lab seconds per wall second in these tests.
 pub const SCALE: f64 = 10.0;
 
 pub struct Lab {
-    pub vb: VirtualBluez,
+    pub vb: &'static VirtualBluez,
     pub rt: tokio::runtime::Runtime,
     pub devices: Vec<SharedDevice>,
     _turn: MutexGuard<'static, ()>,
@@ -23,19 +27,31 @@ pub struct Lab {
 
 /// A lab, or None (with the reason on stderr) when dbus-daemon is not installed and the run does
 /// not require it. `.ci/run` sets RIG_REQUIRE_DBUS=1, so there a missing daemon fails the test.
-pub fn lab(config: BluezConfig) -> Option<Lab> {
-    let turn = BUS.lock().unwrap_or_else(|e| e.into_inner());
-    let vb = match VirtualBluez::start(config) {
+pub fn lab(temporary_timeout: Duration) -> Option<Lab> {
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let shared = SHARED.get_or_init(|| {
+        match VirtualBluez::start(BluezConfig {
+            scale: SCALE,
+            ..BluezConfig::default()
+        }) {
+            Ok(v) => Ok(v),
+            Err(ServerError::Daemon(e @ DaemonError::Missing(_))) => Err(e.to_string()),
+            Err(e) => panic!("virtual BlueZ: {e}"),
+        }
+    });
+    let vb = match shared {
         Ok(v) => v,
-        Err(ServerError::Daemon(e @ DaemonError::Missing(_))) => {
+        Err(e) => {
             if std::env::var("RIG_REQUIRE_DBUS").as_deref() == Ok("1") {
                 panic!("RIG_REQUIRE_DBUS=1 but {e}");
             }
             eprintln!("SKIPPED: {e} (virtual BlueZ tests need dbus-daemon; .ci/run installs it)");
             return None;
         }
-        Err(e) => panic!("virtual BlueZ: {e}"),
     };
+    vb.reset(virtual_nrf52::SimTime::ZERO).expect("virtual BlueZ running");
+    vb.with(move |b, _| b.set_temporary_timeout(temporary_timeout))
+        .expect("virtual BlueZ running");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -49,15 +65,13 @@ pub fn lab(config: BluezConfig) -> Option<Lab> {
 }
 
 pub fn default_lab() -> Option<Lab> {
-    lab(BluezConfig {
-        scale: SCALE,
-        ..BluezConfig::default()
-    })
+    lab(virtual_bluez::bluez::TEMPORARY_TIMEOUT)
 }
 
 impl Lab {
     /// Put `dev` in range of hci0; returns its radio index.
     pub fn add(&mut self, dev: Device) -> usize {
+        self.vb.clock_at_least(dev.now()).expect("clock");
         let shared = virtual_bluez::share(dev);
         self.devices.push(shared.clone());
         self.vb

@@ -137,6 +137,10 @@ impl Bluez {
         match &d.conn {
             // `if (dev->connect) return btd_error_in_progress(msg)`.
             Conn::Connecting { .. } => self.reply(&msg, Err(BluezError::in_progress())),
+            // Still waiting for the first connection event: `dev->connect` is set.
+            Conn::Linked(l) if l.connect_msg.is_some() => {
+                self.reply(&msg, Err(BluezError::in_progress()))
+            }
             // `if (dev->le_state.connected) return dbus_message_new_method_return(msg)`.
             Conn::Linked(_) => {
                 let r = msg.method_return();
@@ -558,7 +562,9 @@ impl Bluez {
         };
         loop {
             let Some(c) = r.ble.connection() else { break };
-            let horizon = now.max(l.fed_until);
+            // Up to the next connection event (and whatever still fits in the one the last
+            // packet went in).
+            let horizon = c.link.event_at_or_after(now).max(l.fed_until);
             let mut probe = c.link.clone();
             if probe.send(now) > horizon {
                 break;

@@ -11,7 +11,8 @@ mod dispatch;
 mod export;
 mod link;
 
-use crate::names::BluezError;
+use crate::names::{self, BluezError};
+use crate::value::Value;
 use crate::objects::ObjectTree;
 use crate::radio::Radio;
 use dbus::Message;
@@ -182,6 +183,29 @@ impl Bluez {
         self.temporary_timeout = t;
     }
 
+    /// Back to a freshly started bluetoothd: every device object and radio gone, adapters
+    /// powered with no discovery session, default timers. (libdbus reads the system bus address
+    /// once per process, so a process that needs a fresh BlueZ resets this one instead of
+    /// starting another bus.)
+    pub fn reset(&mut self) {
+        let paths: Vec<String> = self.devices.keys().cloned().collect();
+        for p in paths {
+            self.tree.remove_tree(&p);
+        }
+        self.devices.clear();
+        self.radios.clear();
+        self.timers.clear();
+        self.temporary_timeout = TEMPORARY_TIMEOUT;
+        for a in &mut self.adapters {
+            a.sessions.clear();
+            a.filters.clear();
+            a.powered = true;
+            let path = a.path.clone();
+            self.tree.set(&path, names::ADAPTER, "Discovering", Value::Bool(false));
+            self.tree.set(&path, names::ADAPTER, "Powered", Value::Bool(true));
+        }
+    }
+
     /// Put a virtual device in range of adapter `adapter`; returns its radio index.
     pub fn add_radio(&mut self, radio: Radio) -> usize {
         self.radios.push(radio);
@@ -220,6 +244,12 @@ impl Bluez {
             let (t, job) = self.timers.remove(i);
             job(self, t);
         }
+        // Every device lives on lab time, heard or not (boot, activation, inactivity timers).
+        for r in &mut self.radios {
+            let dev = r.device.clone();
+            let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
+            r.ble.sync(&mut d, now);
+        }
         self.connect_attempts(now);
         self.links(now);
         self.scan(now);
@@ -257,6 +287,9 @@ impl Bluez {
             }
         }
         for r in &self.radios {
+            if let Some(t) = r.dev().next_event_time() {
+                at(t)
+            }
             let a = &self.adapters[r.adapter];
             if a.discovering() {
                 if let Some(t) = r.last_report.and_then(|l| r.ble.next_advertisement(l + Duration::from_nanos(1))) {
