@@ -95,6 +95,16 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
         let ids: Vec<_> = a.peripherals().await.unwrap().iter().map(|p| p.id()).collect();
         assert!(!ids.contains(&app.id()), "temporary device removed: {ids:?}");
         assert!(ids.contains(&bl.id()), "connected device kept: {ids:?}");
+        // The rig's scan does not take the silent bootloader's ghost for a sighting.
+        let target = rig::backend::ble::freshness::Wanted {
+            name: Some("DfuTarg".into()),
+            ..Default::default()
+        };
+        let r = rig::backend::ble::scan::find_fresh(&a, &target, l.wall(Duration::from_secs(5))).await;
+        assert!(
+            matches!(r, Err(rig::backend::ble::error::BleError::NotFound(_))),
+            "a ghost is no sighting: {r:?}"
+        );
     });
 }
 
