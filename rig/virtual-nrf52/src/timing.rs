@@ -8,23 +8,27 @@ use nrf_dfu::SdkVersion;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// NVMC (direct flash controller) timing of the nRF52832 (facts §6.3).
+/// NVMC (direct flash controller) timing of the nRF52832 (docs/notes/flash-timing.md, section
+/// "NVMC figures").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvmcTiming {
-    /// One 4 KB page erase. Typical 85 ms (the nRF52840 typical quoted in facts §6.3; the
-    /// nRF52832 product spec gives only the maximum); max 89.7 ms (Zephyr
-    /// `FLASH_PAGE_ERASE_MAX_TIME_US = 89700`); min 2.05 ms (Adafruit transport comment).
+    /// One 4 KB page erase. Typical 85 ms (the nRF52840 figure of the Adafruit_nRF52_nrfutil
+    /// `dfu_transport_serial.py` comment, borrowed; the nRF52832 product spec gives only the
+    /// maximum); max 89.7 ms (Zephyr `FLASH_PAGE_ERASE_MAX_TIME_US = 89700`); min 2.05 ms (the
+    /// same Adafruit comment).
     pub page_erase: Duration,
-    /// One 32-bit word write. Typical 41 µs (nRF52840 value, facts §6.3, used as the 52832 typical
-    /// because the sheet has no 52832 typical); max 338 µs (Adafruit comment, unverified against
-    /// the product spec).
+    /// One 32-bit word write. Typical 41 µs (the Adafruit comment's nRF52840 value, used as the
+    /// 52832 typical because no 52832 typical was found); max 338 µs (same comment, unverified
+    /// against the product spec).
     pub word_write: Duration,
-    /// ERASEALL (flash + UICR): 169–179 ms (facts §6.3, unverified); 173 ms typical is the middle.
+    /// ERASEALL (flash + UICR): 169–179 ms (no primary source found: an assumption); 173 ms
+    /// typical is the middle.
     pub erase_all: Duration,
 }
 
 /// SoftDevice flash scheduling: with the SoftDevice enabled every flash access goes through
-/// `sd_flash_*`, which runs it between radio events (facts §6.3).
+/// `sd_flash_*`, which runs it between radio events (docs/notes/flash-timing.md, section
+/// "SoftDevice flash scheduling").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdScheduling {
     /// Added before every `sd_flash_page_erase` / `sd_flash_write` call while waiting for a gap
@@ -32,24 +36,27 @@ pub struct SdScheduling {
     /// interval worst case; no measured source.
     pub latency_per_op: Duration,
     /// Largest `sd_flash_write`, in bytes: fstorage's SD backend splits writes into chunks of
-    /// `NRF_FSTORAGE_SD_MAX_WRITE_SIZE` = 20 bytes (15.3 and 17.1 BLE and UART configs, facts §6.3).
+    /// `NRF_FSTORAGE_SD_MAX_WRITE_SIZE` = 20 bytes (15.3 and 17.1 BLE and UART `sdk_config.h`).
     pub max_write_bytes: u32,
 }
 
-/// BLE link timing as the bootloader sees it (facts §1.2, §4.2).
+/// BLE link timing as the bootloader sees it (docs/notes/flash-timing.md, section "BLE and UART
+/// link figures").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BleTiming {
     /// Connection interval granted. 15+ bootloaders ask for min = max = 15 ms; SDK 12 prefers
     /// 15–30 ms and SDK 14 7.5–30 ms, and the central picks inside that range.
     pub connection_interval: Duration,
     /// Packets the link carries per connection event with a large ATT MTU (247) and data length
-    /// extension. Assumption: 6 (depends on the central's controller; not in the facts sheet).
+    /// extension. Assumption: 6 (depends on the central's controller; no source).
     pub packets_per_event_large_mtu: u32,
     /// Packets per connection event with the default 23-byte ATT MTU. Assumption: 3.
     pub packets_per_event_default_mtu: u32,
-    /// Supervision timeout: 6 s in 15+, 4 s in 12/14 (facts §1.2).
+    /// Supervision timeout: 6 s in 15+ (`NRF_DFU_BLE_CONN_SUP_TIMEOUT_MS`), 4 s in 12/14
+    /// (`CONN_SUP_TIMEOUT` in 12.3 `nrf_ble_dfu.c`).
     pub supervision_timeout: Duration,
-    /// Advertising interval: 40 × 0.625 ms = 25 ms in all versions (facts §1.2).
+    /// Advertising interval: 40 × 0.625 ms = 25 ms in all versions (`NRF_DFU_BLE_ADV_INTERVAL`,
+    /// 17.1 `nrf_dfu_ble.c`; `APP_ADV_INTERVAL`, 12.3 `nrf_ble_dfu.c`).
     pub advertising_interval: Duration,
 }
 
@@ -95,10 +102,11 @@ impl BleTiming {
     }
 }
 
-/// UART timing: 8N1 framing is 10 bit times per byte (start + 8 data + stop), facts §3.
+/// UART timing: 8N1 framing is 10 bit times per byte (start + 8 data + stop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UartTiming {
-    /// 115 200 baud is the pca10040_uart default (facts §3).
+    /// 115 200 baud is the pca10040_uart default (SDK 17.1 `sdk_config.h`,
+    /// `NRFX_UART_DEFAULT_CONFIG_BAUDRATE`).
     pub baud: u32,
 }
 
@@ -167,8 +175,8 @@ impl TimingProfile {
         }
     }
 
-    /// Lower bounds quoted in facts §6.3: 2.05 ms erase, 67.5 µs word write (the sheet reads the
-    /// quoted "6.7" as 67.5 µs), 169 ms erase-all, no SD latency.
+    /// Lower bounds (docs/notes/flash-timing.md): 2.05 ms erase, 67.5 µs word write, 169 ms
+    /// erase-all, no SD latency.
     pub fn best_case() -> TimingProfile {
         TimingProfile {
             name: "best-case".into(),
