@@ -61,7 +61,8 @@ pub fn device_interfaces(adapter_path: &str, address: BleAddress) -> Interfaces 
     let addr = address_string(address);
     let mut p = Props::new();
     p.insert("Address", Value::Str(addr.clone()));
-    // The nRF5 SDK's FICR address is random static (facts: `BLE_GAP_ADDR_TYPE_RANDOM_STATIC`).
+    // The SoftDevice advertises with the FICR DEVICEADDR, a random static address
+    // (`BLE_GAP_ADDR_TYPE_RANDOM_STATIC`, S132 headers ble_gap.h).
     p.insert("AddressType", Value::str("random"));
     p.insert("Alias", Value::Str(addr.replace(':', "-")));
     p.insert("Paired", Value::Bool(false));
