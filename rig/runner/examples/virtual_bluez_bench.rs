@@ -18,7 +18,7 @@ use rig::backend::ble::transport::BleTransport;
 use rig::benchfile::schema::BleConfig;
 use std::time::{Duration, Instant};
 use support::Bench;
-use virtual_bluez::{AdapterConfig, BluezConfig, VirtualBluez};
+use virtual_bluez::{BluezConfig, VirtualBluez};
 
 const APP_SIZE: usize = 200 * 1024;
 
@@ -34,15 +34,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "200 KB application update, SDK 17.1 BLE bootloader, lab scale {scale} (lab s per wall s)"
     );
-    for exchange in [23u16, 517] {
-        let mut adapter = AdapterConfig::new(0);
-        adapter.exchange_mtu = exchange;
-        let vb = VirtualBluez::start(BluezConfig {
-            adapters: vec![adapter],
-            scale,
-            ..BluezConfig::default()
-        })?;
-        let dev = virtual_bluez::share(bench.build());
+    // One bus for the process: libdbus reads DBUS_SYSTEM_BUS_ADDRESS once.
+    let vb = VirtualBluez::start(BluezConfig {
+        scale,
+        ..BluezConfig::default()
+    })?;
+    for exchange in [517u16, 23] {
+        vb.reset(virtual_nrf52::SimTime::ZERO)?;
+        vb.with(move |b, _| b.set_exchange_mtu(0, exchange))?;
+        let built = bench.build();
+        vb.clock_at_least(built.now())?;
+        let dev = virtual_bluez::share(built);
         vb.add_device(dev.clone(), 0, 1)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -100,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             s.notifications - before.notifications,
             r[0].write_len,
         );
-        vb.stop();
     }
+    vb.stop();
     Ok(())
 }

@@ -206,6 +206,14 @@ impl Bluez {
         }
     }
 
+    /// main.conf `[GATT] ExchangeMTU` for adapter `adapter` (takes effect on the next
+    /// connection).
+    pub fn set_exchange_mtu(&mut self, adapter: usize, mtu: u16) {
+        if let Some(a) = self.adapters.get_mut(adapter) {
+            a.config.exchange_mtu = mtu;
+        }
+    }
+
     /// Put a virtual device in range of adapter `adapter`; returns its radio index.
     pub fn add_radio(&mut self, radio: Radio) -> usize {
         self.radios.push(radio);
