@@ -2,19 +2,19 @@
 //! against the virtual BlueZ serving virtual nRF52832s. One test per behaviour; the BlueZ source
 //! of each rule is named in rig/virtual-bluez.
 
-mod support;
 #[path = "virtual_bluez/harness.rs"]
 mod harness;
+mod support;
 
 use btleplug::api::{Central, CentralEvent, Peripheral as _, ScanFilter, WriteType};
 use futures_util::StreamExt;
 use harness::{address_of, default_lab, lab, Lab};
+use nrf_dfu::SdkVersion;
 use rig::backend::ble::{BUTTONLESS_UNBONDED, CONTROL_POINT, DFU_SERVICE, PACKET};
 use std::time::Duration;
 use support::Bench;
 use tokio::time::timeout;
 use virtual_bluez::Fault;
-use nrf_dfu::SdkVersion;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -64,11 +64,13 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
         return;
     };
     let seen = l.add(Bench::ble(SdkVersion::Sdk17).build_app());
-    let connected = l.add(Bench {
-        seed: 99,
-        ..Bench::ble(SdkVersion::Sdk17)
-    }
-    .build());
+    let connected = l.add(
+        Bench {
+            seed: 99,
+            ..Bench::ble(SdkVersion::Sdk17)
+        }
+        .build(),
+    );
     l.rt.block_on(async {
         let a = l.adapter().await;
         let app = find_named(&a, "app-v1", ScanFilter::default()).await;
@@ -77,7 +79,15 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
         bl.disconnect().await.unwrap();
         // Both devices go silent (power cut).
         for r in [seen, connected] {
-            assert!(l.vb.fault(r, Fault::PowerCut { off_for: Duration::from_secs(3600) }).unwrap());
+            assert!(l
+                .vb
+                .fault(
+                    r,
+                    Fault::PowerCut {
+                        off_for: Duration::from_secs(3600)
+                    }
+                )
+                .unwrap());
         }
         // A new client's event stream starts with both, though neither advertises.
         let mut events = a.events().await.unwrap();
@@ -87,20 +97,36 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
                 ghosts.push(id);
             }
         }
-        assert!(ghosts.contains(&app.id()), "the seen app is a ghost: {ghosts:?}");
-        assert!(ghosts.contains(&bl.id()), "the connected bootloader is a ghost");
+        assert!(
+            ghosts.contains(&app.id()),
+            "the seen app is a ghost: {ghosts:?}"
+        );
+        assert!(
+            ghosts.contains(&bl.id()),
+            "the connected bootloader is a ghost"
+        );
         // After the temporary timeout the never-connected one is gone; the one that was
         // connected is no longer temporary and stays.
         tokio::time::sleep(l.wall(Duration::from_secs(10))).await;
-        let ids: Vec<_> = a.peripherals().await.unwrap().iter().map(|p| p.id()).collect();
-        assert!(!ids.contains(&app.id()), "temporary device removed: {ids:?}");
+        let ids: Vec<_> = a
+            .peripherals()
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id())
+            .collect();
+        assert!(
+            !ids.contains(&app.id()),
+            "temporary device removed: {ids:?}"
+        );
         assert!(ids.contains(&bl.id()), "connected device kept: {ids:?}");
         // The rig's scan does not take the silent bootloader's ghost for a sighting.
         let target = rig::backend::ble::freshness::Wanted {
             name: Some("DfuTarg".into()),
             ..Default::default()
         };
-        let r = rig::backend::ble::scan::find_fresh(&a, &target, l.wall(Duration::from_secs(5))).await;
+        let r =
+            rig::backend::ble::scan::find_fresh(&a, &target, l.wall(Duration::from_secs(5))).await;
         assert!(
             matches!(r, Err(rig::backend::ble::error::BleError::NotFound(_))),
             "a ghost is no sighting: {r:?}"
@@ -111,11 +137,13 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
 #[test]
 fn a_uuid_discovery_filter_hides_advertisers_without_the_uuid() {
     let Some((mut l, _)) = app_lab() else { return };
-    l.add(Bench {
-        seed: 5,
-        ..Bench::ble(SdkVersion::Sdk17)
-    }
-    .build());
+    l.add(
+        Bench {
+            seed: 5,
+            ..Bench::ble(SdkVersion::Sdk17)
+        }
+        .build(),
+    );
     l.rt.block_on(async {
         let a = l.adapter().await;
         let bl = find_named(
@@ -126,7 +154,13 @@ fn a_uuid_discovery_filter_hides_advertisers_without_the_uuid() {
             },
         )
         .await;
-        assert!(bl.properties().await.unwrap().unwrap().services.contains(&DFU_SERVICE));
+        assert!(bl
+            .properties()
+            .await
+            .unwrap()
+            .unwrap()
+            .services
+            .contains(&DFU_SERVICE));
         // The app (no 0xFE59 in its advertising) exists as a bare object: bluetoothd creates
         // it before checking the filter, and reports nothing more about it.
         tokio::time::sleep(l.wall(Duration::from_secs(2))).await;
@@ -136,7 +170,8 @@ fn a_uuid_discovery_filter_hides_advertisers_without_the_uuid() {
                 // Alias falls back to the address with dashes; the advertised name never comes.
                 let dashed = props.address.to_string().replace(':', "-");
                 assert!(
-                    props.local_name.is_none() || props.local_name.as_deref() == Some(dashed.as_str()),
+                    props.local_name.is_none()
+                        || props.local_name.as_deref() == Some(dashed.as_str()),
                     "no name of a filtered device: {:?}",
                     props.local_name
                 );
@@ -162,7 +197,9 @@ fn duplicate_data_reports_every_advertisement_and_rssi_changes_per_report() {
         let _ = timeout(window, async {
             while let Some(ev) = events.next().await {
                 match ev {
-                    CentralEvent::ManufacturerDataAdvertisement { id, .. } if id == app.id() => msd += 1,
+                    CentralEvent::ManufacturerDataAdvertisement { id, .. } if id == app.id() => {
+                        msd += 1
+                    }
                     CentralEvent::RssiUpdate { id, rssi: r } if id == app.id() => rssi.push(r),
                     _ => {}
                 }
@@ -178,7 +215,10 @@ fn duplicate_data_reports_every_advertisement_and_rssi_changes_per_report() {
     // Without DuplicateData, unchanged data is reported once.
     let c = l.raw();
     let hci0 = c.with_proxy("org.bluez", "/org/bluez/hci0", Duration::from_secs(5));
-    let rule = dbus::message::MatchRule::new_signal("org.freedesktop.DBus.Properties", "PropertiesChanged");
+    let rule = dbus::message::MatchRule::new_signal(
+        "org.freedesktop.DBus.Properties",
+        "PropertiesChanged",
+    );
     let count = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let c2 = count.clone();
     c.add_match(rule, move |_: (), _, m: &dbus::Message| {
@@ -190,14 +230,23 @@ fn duplicate_data_reports_every_advertisement_and_rssi_changes_per_report() {
     })
     .unwrap();
     let _: () = hci0
-        .method_call("org.bluez.Adapter1", "SetDiscoveryFilter", (dbus::arg::PropMap::new(),))
+        .method_call(
+            "org.bluez.Adapter1",
+            "SetDiscoveryFilter",
+            (dbus::arg::PropMap::new(),),
+        )
         .unwrap();
-    let _: () = hci0.method_call("org.bluez.Adapter1", "StartDiscovery", ()).unwrap();
+    let _: () = hci0
+        .method_call("org.bluez.Adapter1", "StartDiscovery", ())
+        .unwrap();
     let end = std::time::Instant::now() + l.wall(Duration::from_secs(3));
     while std::time::Instant::now() < end {
         c.process(Duration::from_millis(50)).unwrap();
     }
-    assert!(count.load(std::sync::atomic::Ordering::SeqCst) <= 1, "unchanged data without DuplicateData");
+    assert!(
+        count.load(std::sync::atomic::Ordering::SeqCst) <= 1,
+        "unchanged data without DuplicateData"
+    );
 }
 
 #[test]
@@ -212,14 +261,23 @@ fn connect_then_services_resolved_with_the_gatt_tree_and_mtu() {
         assert!(app.is_connected().await.unwrap());
         app.discover_services().await.unwrap();
         let chars = app.characteristics();
-        let b = chars.iter().find(|c| c.uuid == BUTTONLESS_UNBONDED).expect("buttonless characteristic");
+        let b = chars
+            .iter()
+            .find(|c| c.uuid == BUTTONLESS_UNBONDED)
+            .expect("buttonless characteristic");
         assert_eq!(b.service_uuid, DFU_SERVICE);
-        assert!(b.descriptors.iter().any(|d| d.uuid == virtual_nrf52::ble::uuid::sig16(0x2902)));
+        assert!(b
+            .descriptors
+            .iter()
+            .any(|d| d.uuid == virtual_nrf52::ble::uuid::sig16(0x2902)));
         // bluetoothd asks 517; the app's nrf_ble_gatt answers 247; every characteristic's MTU.
         assert_eq!(app.mtu(), 247);
         app.disconnect().await.unwrap();
         assert!(!app.is_connected().await.unwrap());
-        assert!(app.characteristics().iter().all(|c| c.uuid != CONTROL_POINT));
+        assert!(app
+            .characteristics()
+            .iter()
+            .all(|c| c.uuid != CONTROL_POINT));
     });
 }
 
@@ -245,32 +303,64 @@ fn errors_are_named_as_bluetoothd_names_them() {
         let bl = find_named(&a, "DfuTarg", ScanFilter::default()).await;
         bl.connect().await.unwrap();
         bl.discover_services().await.unwrap();
-        bl.characteristics().iter().find(|c| c.uuid == CONTROL_POINT).unwrap().clone()
+        bl.characteristics()
+            .iter()
+            .find(|c| c.uuid == CONTROL_POINT)
+            .unwrap()
+            .clone()
     });
     let c = l.raw();
     // The Control Point object: find it by UUID in the managed objects.
     let root = c.with_proxy("org.bluez", "/", Duration::from_secs(5));
-    type Managed = std::collections::HashMap<dbus::Path<'static>, std::collections::HashMap<String, dbus::arg::PropMap>>;
-    let (objs,): (Managed,) = root.method_call("org.freedesktop.DBus.ObjectManager", "GetManagedObjects", ()).unwrap();
+    type Managed = std::collections::HashMap<
+        dbus::Path<'static>,
+        std::collections::HashMap<String, dbus::arg::PropMap>,
+    >;
+    let (objs,): (Managed,) = root
+        .method_call(
+            "org.freedesktop.DBus.ObjectManager",
+            "GetManagedObjects",
+            (),
+        )
+        .unwrap();
     let cp_path = objs
         .iter()
-        .find(|(_, i)| i.get("org.bluez.GattCharacteristic1").and_then(|p| p.get("UUID")).and_then(|v| v.0.as_str()) == Some(&cp.uuid.to_string()))
+        .find(|(_, i)| {
+            i.get("org.bluez.GattCharacteristic1")
+                .and_then(|p| p.get("UUID"))
+                .and_then(|v| v.0.as_str())
+                == Some(&cp.uuid.to_string())
+        })
         .map(|(p, _)| p.to_string())
         .expect("Control Point object");
     let pkt_path = objs
         .iter()
-        .find(|(_, i)| i.get("org.bluez.GattCharacteristic1").and_then(|p| p.get("UUID")).and_then(|v| v.0.as_str()) == Some(&PACKET.to_string()))
+        .find(|(_, i)| {
+            i.get("org.bluez.GattCharacteristic1")
+                .and_then(|p| p.get("UUID"))
+                .and_then(|v| v.0.as_str())
+                == Some(&PACKET.to_string())
+        })
         .map(|(p, _)| p.to_string())
         .expect("Packet object");
     let path = cp_path[..cp_path.find("/service").unwrap()].to_string();
     let dev = c.with_proxy("org.bluez", path.as_str(), Duration::from_secs(5));
-    let err_name = |r: Result<(), dbus::Error>| r.unwrap_err().name().unwrap_or_default().to_string();
-    let err_msg = |r: Result<(), dbus::Error>| r.unwrap_err().message().unwrap_or_default().to_string();
+    let err_name =
+        |r: Result<(), dbus::Error>| r.unwrap_err().name().unwrap_or_default().to_string();
+    let err_msg =
+        |r: Result<(), dbus::Error>| r.unwrap_err().message().unwrap_or_default().to_string();
     let pkt = c.with_proxy("org.bluez", pkt_path.as_str(), Duration::from_secs(5));
     // A write command longer than MTU − 3 cannot be queued (att.c refuses the PDU).
     let mut opts = dbus::arg::PropMap::new();
-    opts.insert("type".into(), dbus::arg::Variant(Box::new("command".to_string())));
-    let r: Result<(), _> = pkt.method_call("org.bluez.GattCharacteristic1", "WriteValue", (vec![0u8; 245], opts));
+    opts.insert(
+        "type".into(),
+        dbus::arg::Variant(Box::new("command".to_string())),
+    );
+    let r: Result<(), _> = pkt.method_call(
+        "org.bluez.GattCharacteristic1",
+        "WriteValue",
+        (vec![0u8; 245], opts),
+    );
     assert_eq!(err_msg(r), "Failed to initiate write");
     // StopNotify without a session.
     let cpx = c.with_proxy("org.bluez", cp_path.as_str(), Duration::from_secs(5));
@@ -279,7 +369,13 @@ fn errors_are_named_as_bluetoothd_names_them() {
     // Disconnect starts bluetoothd's 2 s disconnect timer: meanwhile StartNotify is refused
     // with NotConnected, and a second WriteValue request on the same characteristic while one
     // is pending would be InProgress.
-    let msg = dbus::Message::new_method_call("org.bluez", path.as_str(), "org.bluez.Device1", "Disconnect").unwrap();
+    let msg = dbus::Message::new_method_call(
+        "org.bluez",
+        path.as_str(),
+        "org.bluez.Device1",
+        "Disconnect",
+    )
+    .unwrap();
     use dbus::channel::Sender;
     c.send(msg).unwrap();
     std::thread::sleep(l.wall(Duration::from_millis(200)));
@@ -290,15 +386,27 @@ fn errors_are_named_as_bluetoothd_names_them() {
     let r: Result<(), _> = cpx.method_call("org.bluez.GattCharacteristic1", "StartNotify", ());
     assert_eq!(err_name(r), "org.freedesktop.DBus.Error.UnknownObject");
     // Two Connects at once: the second is InProgress.
-    let first = dbus::Message::new_method_call("org.bluez", path.as_str(), "org.bluez.Device1", "Connect").unwrap();
+    let first =
+        dbus::Message::new_method_call("org.bluez", path.as_str(), "org.bluez.Device1", "Connect")
+            .unwrap();
     c.send(first).unwrap();
     let r: Result<(), _> = dev.method_call("org.bluez.Device1", "Connect", ());
     assert_eq!(err_name(r), "org.bluez.Error.InProgress");
     std::thread::sleep(l.wall(Duration::from_secs(2)));
-    let _: () = dev.method_call("org.bluez.Device1", "Disconnect", ()).unwrap();
+    let _: () = dev
+        .method_call("org.bluez.Device1", "Disconnect", ())
+        .unwrap();
     // A device that stopped advertising: the kernel gives up after 20 s,
     // le-connection-abort-by-local.
-    assert!(l.vb.fault(radio, Fault::PowerCut { off_for: Duration::from_secs(3600) }).unwrap());
+    assert!(l
+        .vb
+        .fault(
+            radio,
+            Fault::PowerCut {
+                off_for: Duration::from_secs(3600)
+            }
+        )
+        .unwrap());
     let slow = c.with_proxy("org.bluez", path.as_str(), Duration::from_secs(20));
     let r: Result<(), _> = slow.method_call("org.bluez.Device1", "Connect", ());
     let e = r.unwrap_err();
@@ -309,12 +417,20 @@ fn errors_are_named_as_bluetoothd_names_them() {
 /// Connect to the bootloader, discover, enable Control Point notifications.
 async fn dfu_link(
     a: &btleplug::platform::Adapter,
-) -> (btleplug::platform::Peripheral, btleplug::api::Characteristic, btleplug::api::Characteristic) {
+) -> (
+    btleplug::platform::Peripheral,
+    btleplug::api::Characteristic,
+    btleplug::api::Characteristic,
+) {
     let bl = find_named(a, "DfuTarg", ScanFilter::default()).await;
     bl.connect().await.unwrap();
     bl.discover_services().await.unwrap();
     let chars = bl.characteristics();
-    let cp = chars.iter().find(|c| c.uuid == CONTROL_POINT).unwrap().clone();
+    let cp = chars
+        .iter()
+        .find(|c| c.uuid == CONTROL_POINT)
+        .unwrap()
+        .clone();
     let pkt = chars.iter().find(|c| c.uuid == PACKET).unwrap().clone();
     bl.subscribe(&cp).await.unwrap();
     (bl, cp, pkt)
@@ -336,14 +452,20 @@ fn one_value_change_per_notification_never_merged_in_order() {
         }
         let mut got = Vec::new();
         while got.len() < ops.len() {
-            let n = timeout(WAIT, notes.next()).await.expect("notification").unwrap();
+            let n = timeout(WAIT, notes.next())
+                .await
+                .expect("notification")
+                .unwrap();
             assert_eq!(n.uuid, CONTROL_POINT);
             got.push(n.value);
         }
         let kinds: Vec<(u8, u8)> = got.iter().map(|v| (v[0], v[1])).collect();
         assert_eq!(kinds, vec![(0x60, 0x06); 4], "{got:02x?}");
         assert_eq!(got[2], got[3], "identical values, two notifications");
-        assert_ne!(got[0], got[1], "command and data objects answer differently, in order");
+        assert_ne!(
+            got[0], got[1],
+            "command and data objects answer differently, in order"
+        );
         assert_eq!(got[0], got[2]);
     });
     assert!(l.vb.stats().notifications >= 4);
@@ -361,21 +483,33 @@ fn write_commands_are_answered_at_once_and_lost_with_the_link() {
         let a = l.adapter().await;
         let (bl, cp, pkt) = dfu_link(&a).await;
         // A data object to write into.
-        bl.write(&cp, &[0x01, 0x02, 0x00, 0x10, 0x00, 0x00], WriteType::WithResponse).await.unwrap();
+        bl.write(
+            &cp,
+            &[0x01, 0x02, 0x00, 0x10, 0x00, 0x00],
+            WriteType::WithResponse,
+        )
+        .await
+        .unwrap();
         // 100 writes in flight at once (dbus-daemon allows 128 pending replies per connection
         // by default): bluetoothd answers each at once and queues the packets; 100 packets need
         // ~17 connection events (6 per 7.5 ms event at MTU 247) on air.
         let burst = |n: u32| {
             futures_util::future::join_all((0..n).map(|i| {
                 let (bl, pkt) = (bl.clone(), pkt.clone());
-                async move { bl.write(&pkt, &[i as u8; 244], WriteType::WithoutResponse).await }
+                async move {
+                    bl.write(&pkt, &[i as u8; 244], WriteType::WithoutResponse)
+                        .await
+                }
             }))
         };
         for r in burst(100).await {
             r.unwrap();
         }
         let stats = l.vb.stats();
-        assert!(stats.max_command_queue > 20, "queue grew ahead of the link: {stats:?}");
+        assert!(
+            stats.max_command_queue > 20,
+            "queue grew ahead of the link: {stats:?}"
+        );
         // The link breaks; bluetoothd learns it only at the supervision timeout. Until then
         // every write command still succeeds, and none reaches the device.
         let mut events = a.events().await.unwrap();
@@ -413,26 +547,40 @@ fn buttonless_entry_finds_the_unbonded_bootloader_at_address_plus_one() {
         let app = find_named(&a, "app-v1", ScanFilter::default()).await;
         app.connect().await.unwrap();
         app.discover_services().await.unwrap();
-        let target = rig::backend::ble::buttonless::enter(&a, &app, None).await.unwrap();
+        let target = rig::backend::ble::buttonless::enter(&a, &app, None)
+            .await
+            .unwrap();
         let want: rig::backend::ble::address::BleAddress = app_addr.parse().unwrap();
         assert_eq!(target.addresses, vec![want.bootloader()]);
-        let (id, s) = rig::backend::ble::scan::find_fresh(&a, &target, WAIT).await.unwrap();
+        let (id, s) = rig::backend::ble::scan::find_fresh(&a, &target, WAIT)
+            .await
+            .unwrap();
         assert_eq!(s.name.as_deref(), Some("DfuTarg"));
         assert_ne!(id, app.id(), "a new device object");
         // The application's object stays (it was connected: not temporary), disconnected.
-        let ids: Vec<_> = a.peripherals().await.unwrap().iter().map(|p| p.id()).collect();
+        let ids: Vec<_> = a
+            .peripherals()
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id())
+            .collect();
         assert!(ids.contains(&app.id()));
         assert!(!app.is_connected().await.unwrap());
     });
 }
 
 /// Device1.Disconnected signals on the raw bus, as (reason name, message).
-fn watch_disconnects(c: &dbus::blocking::Connection) -> std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> {
+fn watch_disconnects(
+    c: &dbus::blocking::Connection,
+) -> std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let rule = dbus::message::MatchRule::new_signal("org.bluez.Device1", "Disconnected");
     c.add_match(rule, move |_: (), _, m: &dbus::Message| {
-        s2.lock().unwrap().push(m.read2::<String, String>().unwrap());
+        s2.lock()
+            .unwrap()
+            .push(m.read2::<String, String>().unwrap());
         true
     })
     .unwrap();
@@ -479,11 +627,19 @@ fn link_loss_and_faults_reach_the_host_with_their_reason() {
         });
         let lab_elapsed = l.vb.clock().now() - t0;
         pump(&c, Duration::from_millis(100));
-        let last = seen.lock().unwrap().last().cloned().expect("Disconnected signal");
+        let last = seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("Disconnected signal");
         assert_eq!(last.0, reason, "{fault:?}");
         if fault.is_some() {
             // The host learns of a silent peer only when the supervision timeout expires.
-            assert!(lab_elapsed >= Duration::from_millis(3900), "{fault:?} seen after {lab_elapsed:?}");
+            assert!(
+                lab_elapsed >= Duration::from_millis(3900),
+                "{fault:?} seen after {lab_elapsed:?}"
+            );
         }
         // The bootloader advertises again (after its reset, or at once).
         std::thread::sleep(l.wall(Duration::from_secs(1)));
@@ -555,7 +711,14 @@ fn rig_dfu_package_by_name_over_the_virtual_bluez() {
     std::fs::write(&pkg, zip).unwrap();
     let (ok, out) = rig_cmd(
         dir.path(),
-        &["dfu", pkg.to_str().unwrap(), "--name", "DfuTarg", "--bench", bf.to_str().unwrap()],
+        &[
+            "dfu",
+            pkg.to_str().unwrap(),
+            "--name",
+            "DfuTarg",
+            "--bench",
+            bf.to_str().unwrap(),
+        ],
     );
     assert!(ok, "rig dfu failed:\n{out}");
     assert!(out.contains("DFU done: 1 image(s)"), "{out}");
@@ -577,18 +740,33 @@ fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one
     let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
     let hex = dir.path().join("app-v2.hex");
     std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
-    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware/keys/rig-test-private.pem");
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware/keys/rig-test-private.pem");
     let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
     let (ok, out) = rig_cmd(
         dir.path(),
         &[
-            "dfu", "--image", hex.to_str().unwrap(), "--version", "2", "--sd-req", &sd_req,
-            "--key", key.to_str().unwrap(), "--address", &app_addr, "--bench", bf.to_str().unwrap(),
+            "dfu",
+            "--image",
+            hex.to_str().unwrap(),
+            "--version",
+            "2",
+            "--sd-req",
+            &sd_req,
+            "--key",
+            key.to_str().unwrap(),
+            "--address",
+            &app_addr,
+            "--bench",
+            bf.to_str().unwrap(),
         ],
     );
     assert!(ok, "rig dfu failed:\n{out}");
     let plus_one: rig::backend::ble::address::BleAddress = app_addr.parse().unwrap();
-    assert!(out.contains(&format!("bootloader expected at {}", plus_one.bootloader())), "{out}");
+    assert!(
+        out.contains(&format!("bootloader expected at {}", plus_one.bootloader())),
+        "{out}"
+    );
     assert!(out.contains("DFU done: 1 image(s)"), "{out}");
     std::thread::sleep(l.wall(Duration::from_secs(5)));
     let d = l.devices[0].lock().unwrap();
@@ -597,7 +775,7 @@ fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one
 
 #[test]
 fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
-    use nrf_dfu::client::{DfuClient, DfuConfig, FnSink, Phase, ProgressEvent, Control};
+    use nrf_dfu::client::{Control, DfuClient, DfuConfig, FnSink, Phase, ProgressEvent};
     let Some(mut l) = default_lab() else { return };
     // SDK 15.3: its RAM progress survives a link loss (16/17 revert to the flash state, the
     // device model's `revert_on_link_loss`).
@@ -614,10 +792,13 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
             name: Some("DfuTarg".into()),
             ..Default::default()
         };
-        let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None).await.unwrap();
+        let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+            .await
+            .unwrap();
         // Drop the link once the second data object is being written.
         let sink = FnSink(|e: &ProgressEvent| {
-            if e.phase == Phase::Write && e.object_index >= 1 && e.offset > 0x1000 && !dropped.get() {
+            if e.phase == Phase::Write && e.object_index >= 1 && e.offset > 0x1000 && !dropped.get()
+            {
                 dropped.set(true);
                 vb.fault(radio, Fault::LinkDrop).unwrap();
             }
@@ -628,19 +809,25 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
     });
     assert!(dropped.get(), "the fault fired");
     let e = first.expect_err("the first attempt loses its link");
-    assert!(e.to_string().contains("link") || e.to_string().contains("disconnect"), "{e}");
+    assert!(
+        e.to_string().contains("link") || e.to_string().contains("disconnect"),
+        "{e}"
+    );
     // Resume: a new connection, the device reports what it has, the rest is sent.
-    let report = l.rt.block_on(async {
-        let (adapter, _) = rig::backend::ble::adapter::find_for(&ble).await.unwrap();
-        let wanted = rig::backend::ble::freshness::Wanted {
-            name: Some("DfuTarg".into()),
-            ..Default::default()
-        };
-        let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None).await.unwrap();
-        let mut client = DfuClient::new(t, DfuConfig::default());
-        client.update(std::slice::from_ref(&image)).await
-    })
-    .expect("the resumed update completes");
+    let report =
+        l.rt.block_on(async {
+            let (adapter, _) = rig::backend::ble::adapter::find_for(&ble).await.unwrap();
+            let wanted = rig::backend::ble::freshness::Wanted {
+                name: Some("DfuTarg".into()),
+                ..Default::default()
+            };
+            let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+                .await
+                .unwrap();
+            let mut client = DfuClient::new(t, DfuConfig::default());
+            client.update(std::slice::from_ref(&image)).await
+        })
+        .expect("the resumed update completes");
     let r = &report[0];
     assert!(
         !matches!(r.data, nrf_dfu::client::DataPlan::Start { offset: 0 }),

@@ -58,7 +58,10 @@ mod tests {
         assert!(a >= Duration::from_secs(5));
         assert_eq!(c.lab_of(Duration::from_millis(100)), Duration::from_secs(1));
         let w = c.wall_until(a + Duration::from_secs(10));
-        assert!(w <= Duration::from_secs(1) && w > Duration::from_millis(900), "{w:?}");
+        assert!(
+            w <= Duration::from_secs(1) && w > Duration::from_millis(900),
+            "{w:?}"
+        );
         assert_eq!(LabClock::new(SimTime::ZERO, -1.0).scale(), 1.0);
     }
 }

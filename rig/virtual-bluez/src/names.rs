@@ -48,7 +48,10 @@ impl BluezError {
 
     /// error.c `btd_error_invalid_args`.
     pub fn invalid_args() -> BluezError {
-        BluezError::new("org.bluez.Error.InvalidArguments", "Invalid arguments in method call")
+        BluezError::new(
+            "org.bluez.Error.InvalidArguments",
+            "Invalid arguments in method call",
+        )
     }
 
     /// error.c `btd_error_invalid_args_str`.

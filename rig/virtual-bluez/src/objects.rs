@@ -275,7 +275,11 @@ mod tests {
                 Value::Bytes(vec![n]),
             );
         }
-        assert_eq!(t.take_outbox().len(), 3, "one signal per value, same or not");
+        assert_eq!(
+            t.take_outbox().len(),
+            3,
+            "one signal per value, same or not"
+        );
         t.set(
             "/org/bluez/hci0/dev_1",
             "org.bluez.GattService1",

@@ -215,7 +215,12 @@ impl VirtualBluez {
     }
 
     /// Put a virtual device in range of adapter `adapter`. Returns its radio index.
-    pub fn add_device(&self, device: SharedDevice, adapter: usize, seed: u64) -> Result<usize, ServerError> {
+    pub fn add_device(
+        &self,
+        device: SharedDevice,
+        adapter: usize,
+        seed: u64,
+    ) -> Result<usize, ServerError> {
         self.with(move |b, _| b.add_radio(Radio::new(device, adapter, seed)))
     }
 
@@ -251,7 +256,9 @@ impl Drop for VirtualBluez {
 fn apply_fault(b: &mut Bluez, radio: usize, fault: Fault, now: SimTime) -> bool {
     // Bring the device and its link to `now` first, so the fault lands at `now`.
     b.tick(now);
-    let Some(r) = b.radio_mut(radio) else { return false };
+    let Some(r) = b.radio_mut(radio) else {
+        return false;
+    };
     let dev = r.device.clone();
     let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
     match fault {
@@ -265,14 +272,17 @@ fn apply_fault(b: &mut Bluez, radio: usize, fault: Fault, now: SimTime) -> bool 
             d.power_off(now);
             let on = now + off_for;
             drop(d);
-            b.schedule(on, Box::new(move |b: &mut Bluez, t| {
-                if let Some(r) = b.radio_mut(radio) {
-                    let dev = r.device.clone();
-                    let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
-                    r.ble.sync(&mut d, t);
-                    d.power_on(t);
-                }
-            }));
+            b.schedule(
+                on,
+                Box::new(move |b: &mut Bluez, t| {
+                    if let Some(r) = b.radio_mut(radio) {
+                        let dev = r.device.clone();
+                        let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
+                        r.ble.sync(&mut d, t);
+                        d.power_on(t);
+                    }
+                }),
+            );
             true
         }
     }

@@ -30,7 +30,11 @@ fn serves_org_bluez_and_leaves_no_daemon_behind() {
     let c = dbus::blocking::Connection::from(ch);
     let root = c.with_proxy("org.bluez", "/", Duration::from_secs(5));
     let (objs,): (Managed,) = root
-        .method_call("org.freedesktop.DBus.ObjectManager", "GetManagedObjects", ())
+        .method_call(
+            "org.freedesktop.DBus.ObjectManager",
+            "GetManagedObjects",
+            (),
+        )
         .unwrap();
     let hci0 = &objs[&dbus::Path::from("/org/bluez/hci0")]["org.bluez.Adapter1"];
     assert_eq!(hci0["Powered"].0.signature().to_string(), "b");
@@ -42,7 +46,11 @@ fn serves_org_bluez_and_leaves_no_daemon_behind() {
     assert!(xml.contains("<node name=\"hci0\"/>"), "{xml}");
     // A path nobody serves: libdbus's UnknownObject.
     let r: Result<(), dbus::Error> = c
-        .with_proxy("org.bluez", "/org/bluez/hci0/dev_00_00_00_00_00_01", Duration::from_secs(5))
+        .with_proxy(
+            "org.bluez",
+            "/org/bluez/hci0/dev_00_00_00_00_00_01",
+            Duration::from_secs(5),
+        )
         .method_call("org.bluez.Device1", "Connect", ());
     assert_eq!(
         r.unwrap_err().name(),

@@ -49,7 +49,8 @@ pub fn lab(temporary_timeout: Duration) -> Option<Lab> {
             return None;
         }
     };
-    vb.reset(virtual_nrf52::SimTime::ZERO).expect("virtual BlueZ running");
+    vb.reset(virtual_nrf52::SimTime::ZERO)
+        .expect("virtual BlueZ running");
     vb.with(move |b, _| b.set_temporary_timeout(temporary_timeout))
         .expect("virtual BlueZ running");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -93,7 +94,10 @@ impl Lab {
 
     /// hci0 through btleplug, opened as the rig opens it.
     pub async fn adapter(&self) -> btleplug::platform::Adapter {
-        find_for(&self.ble_config()).await.expect("hci0 on the virtual BlueZ").0
+        find_for(&self.ble_config())
+            .await
+            .expect("hci0 on the virtual BlueZ")
+            .0
     }
 
     /// A plain D-Bus client on the lab's bus.

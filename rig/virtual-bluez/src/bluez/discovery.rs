@@ -142,7 +142,9 @@ impl Bluez {
             .0
             .iter()
             .filter_map(|s| match s {
-                AdStructure::Other { ad_type, data } if *ad_type == SERVICE_DATA_16 && data.len() >= 2 => {
+                AdStructure::Other { ad_type, data }
+                    if *ad_type == SERVICE_DATA_16 && data.len() >= 2 =>
+                {
                     let u = u16::from_le_bytes([data[0], data[1]]);
                     Some((
                         virtual_nrf52::ble::uuid::sig16(u).to_string(),

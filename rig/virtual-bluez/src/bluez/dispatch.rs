@@ -50,18 +50,33 @@ impl Bluez {
                 self.disconnect(&path, msg, now);
                 return;
             }
-            (CHARACTERISTIC, m) if self.tree.interfaces(&path).is_some_and(|i| i.contains_key(CHARACTERISTIC)) => {
+            (CHARACTERISTIC, m)
+                if self
+                    .tree
+                    .interfaces(&path)
+                    .is_some_and(|i| i.contains_key(CHARACTERISTIC)) =>
+            {
                 self.characteristic_call(&path, m, msg, now);
                 return;
             }
             // The only descriptors are CCCDs, which bluetoothd manages itself:
             // gatt-client.c `descriptor_write_value` refuses client writes to them ("Don't
             // allow writing to Client Characteristic Configuration descriptors").
-            (DESCRIPTOR, "WriteValue") if self.tree.interfaces(&path).is_some_and(|i| i.contains_key(DESCRIPTOR)) => {
+            (DESCRIPTOR, "WriteValue")
+                if self
+                    .tree
+                    .interfaces(&path)
+                    .is_some_and(|i| i.contains_key(DESCRIPTOR)) =>
+            {
                 Err(BluezError::not_permitted("Write not permitted"))
             }
             // Reads are not modelled by the virtual device's GATT server.
-            (DESCRIPTOR, "ReadValue") if self.tree.interfaces(&path).is_some_and(|i| i.contains_key(DESCRIPTOR)) => {
+            (DESCRIPTOR, "ReadValue")
+                if self
+                    .tree
+                    .interfaces(&path)
+                    .is_some_and(|i| i.contains_key(DESCRIPTOR)) =>
+            {
                 Err(BluezError::not_supported())
             }
             _ => {
@@ -120,12 +135,18 @@ impl Bluez {
             it.read().map_err(|_| BluezError::invalid_args())?;
         match (iface.as_str(), name.as_str(), self.adapter_at(path)) {
             (ADAPTER, "Powered", Some(a)) => {
-                let on = v.0.as_i64().map(|x| x != 0).ok_or_else(BluezError::invalid_args)?;
+                let on =
+                    v.0.as_i64()
+                        .map(|x| x != 0)
+                        .ok_or_else(BluezError::invalid_args)?;
                 self.set_powered(a, on, now);
                 Ok(msg.method_return())
             }
             (ADAPTER, "Alias", Some(_)) => {
-                let s = v.0.as_str().ok_or_else(BluezError::invalid_args)?.to_string();
+                let s =
+                    v.0.as_str()
+                        .ok_or_else(BluezError::invalid_args)?
+                        .to_string();
                 self.tree.set(path, ADAPTER, "Alias", Value::Str(s));
                 Ok(msg.method_return())
             }
@@ -166,7 +187,8 @@ impl Bluez {
             }
             self.adapters[a].sessions.clear();
             self.discovery_cleanup(a);
-            self.tree.set(&path, ADAPTER, "Discovering", Value::Bool(false));
+            self.tree
+                .set(&path, ADAPTER, "Discovering", Value::Bool(false));
         }
         self.tree.set(&path, ADAPTER, "Powered", Value::Bool(on));
         self.tree.set(
@@ -213,7 +235,8 @@ impl Bluez {
                     return Err(BluezError::in_progress());
                 }
                 self.adapters[a].sessions.push(sender);
-                self.tree.set(&path, ADAPTER, "Discovering", Value::Bool(true));
+                self.tree
+                    .set(&path, ADAPTER, "Discovering", Value::Bool(true));
                 let _ = now;
                 Ok(msg.method_return())
             }
@@ -289,7 +312,10 @@ impl Bluez {
                         return;
                     }
                 };
-                let kind = opts.get("type").and_then(|v| v.0.as_str()).map(str::to_string);
+                let kind = opts
+                    .get("type")
+                    .and_then(|v| v.0.as_str())
+                    .map(str::to_string);
                 let offset = opts.get("offset").and_then(|v| v.0.as_u64()).unwrap_or(0);
                 if offset != 0 {
                     // Long writes at an offset: not modelled by the device's GATT server.
@@ -305,9 +331,7 @@ impl Bluez {
             // refuses a read of a non-readable attribute.
             "ReadValue" => self.reply(&msg, Err(BluezError::not_permitted("Read not permitted"))),
             // The fd-passing variants are not offered (bleak falls back to StartNotify).
-            "AcquireWrite" | "AcquireNotify" => {
-                self.reply(&msg, Err(BluezError::not_supported()))
-            }
+            "AcquireWrite" | "AcquireNotify" => self.reply(&msg, Err(BluezError::not_supported())),
             m => {
                 let e = BluezError::unknown_method(m, &signature(&msg), CHARACTERISTIC);
                 self.reply(&msg, Err(e));

@@ -31,10 +31,7 @@ pub fn adapter_interfaces(c: &AdapterConfig, powered: bool) -> Interfaces {
     p.insert("Class", Value::U32(0));
     p.insert("Connectable", Value::Bool(true));
     p.insert("Powered", Value::Bool(powered));
-    p.insert(
-        "PowerState",
-        Value::str(if powered { "on" } else { "off" }),
-    );
+    p.insert("PowerState", Value::str(if powered { "on" } else { "off" }));
     p.insert("Discoverable", Value::Bool(false));
     p.insert("DiscoverableTimeout", Value::U32(180));
     p.insert("Pairable", Value::Bool(false));
@@ -133,8 +130,7 @@ pub fn export_gatt(tree: &mut ObjectTree, dev: &str, table: &GattTable, mtu: u16
             p.insert("Service", Value::Path(sp.clone()));
             p.insert("Flags", Value::Strs(flags(c.properties)));
             p.insert("MTU", Value::U16(mtu));
-            if c
-                .properties
+            if c.properties
                 .intersects(Properties::NOTIFY | Properties::INDICATE)
             {
                 p.insert("Notifying", Value::Bool(false));

@@ -38,9 +38,17 @@ pub(crate) enum Stage {
 
 #[derive(Debug, Clone)]
 pub(crate) enum ReqKind {
-    Write { handle: u16, value: Vec<u8> },
+    Write {
+        handle: u16,
+        value: Vec<u8>,
+    },
     /// CCCD write for StartNotify/StopNotify of the characteristic at `chr`.
-    Cccd { handle: u16, chr: String, on: bool, value: Vec<u8> },
+    Cccd {
+        handle: u16,
+        chr: String,
+        on: bool,
+        value: Vec<u8>,
+    },
 }
 
 pub(crate) struct Request {
@@ -98,7 +106,11 @@ impl Link {
     }
 
     /// The value handle of the characteristic exported at `chr`.
-    pub fn value_handle(&self, dev: &str, chr: &str) -> Option<(u16, Option<u16>, virtual_nrf52::ble::gatt::Properties)> {
+    pub fn value_handle(
+        &self,
+        dev: &str,
+        chr: &str,
+    ) -> Option<(u16, Option<u16>, virtual_nrf52::ble::gatt::Properties)> {
         let t = self.table.as_ref()?;
         for s in &t.services {
             let sp = service_path(dev, s.start_handle);
@@ -117,7 +129,10 @@ impl Link {
         for s in &t.services {
             for c in &s.characteristics {
                 if c.value_handle == handle {
-                    return Some(char_path(&service_path(dev, s.start_handle), c.declaration_handle));
+                    return Some(char_path(
+                        &service_path(dev, s.start_handle),
+                        c.declaration_handle,
+                    ));
                 }
             }
         }
@@ -128,7 +143,9 @@ impl Link {
 impl Bluez {
     /// Device1.Connect (device.c `dev_connect`).
     pub(crate) fn connect(&mut self, path: &str, msg: Message, now: SimTime) {
-        let Some(d) = self.devices.get_mut(path) else { return };
+        let Some(d) = self.devices.get_mut(path) else {
+            return;
+        };
         if !self.adapters[d.adapter].powered {
             let e = BluezError::failed(le::ADAPTER_NOT_POWERED);
             self.reply(&msg, Err(e));
@@ -178,7 +195,9 @@ impl Bluez {
                 }
                 let dev = r.device.clone();
                 let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(a) = r.ble.scan(&mut dv, now) else { continue };
+                let Some(a) = r.ble.scan(&mut dv, now) else {
+                    continue;
+                };
                 if a.address != address {
                     continue;
                 }
@@ -188,12 +207,13 @@ impl Bluez {
                 }
             }
             let d = self.devices.get_mut(&path).expect("listed above");
-            let Conn::Connecting { give_up, .. } = &d.conn else { continue };
+            let Conn::Connecting { give_up, .. } = &d.conn else {
+                continue;
+            };
             let give_up = *give_up;
             match linked {
                 Some((radio, anchor)) => {
-                    let Conn::Connecting { msg, .. } =
-                        std::mem::replace(&mut d.conn, Conn::Idle)
+                    let Conn::Connecting { msg, .. } = std::mem::replace(&mut d.conn, Conn::Idle)
                     else {
                         continue;
                     };
@@ -214,8 +234,7 @@ impl Bluez {
                     }));
                 }
                 None if now >= give_up => {
-                    let Conn::Connecting { msg, .. } =
-                        std::mem::replace(&mut d.conn, Conn::Idle)
+                    let Conn::Connecting { msg, .. } = std::mem::replace(&mut d.conn, Conn::Idle)
                     else {
                         continue;
                     };
@@ -295,7 +314,9 @@ impl Bluez {
             let d = &self.devices[path];
             self.adapters[d.adapter].config.exchange_mtu
         };
-        let Some(l) = self.link_mut(path) else { return false };
+        let Some(l) = self.link_mut(path) else {
+            return false;
+        };
         let radio = l.radio;
         let stage = std::mem::replace(&mut l.stage, Stage::Ready);
         let r = &mut self.radios[radio];
@@ -355,7 +376,8 @@ impl Bluez {
                 l.fed_until = t;
                 // device_svc_resolved → ServicesResolved (after the objects exist, so a client
                 // reacting to it finds them).
-                self.tree.set(path, DEVICE, "ServicesResolved", Value::Bool(true));
+                self.tree
+                    .set(path, DEVICE, "ServicesResolved", Value::Bool(true));
                 true
             }
             Stage::Ready => true,
@@ -412,7 +434,9 @@ impl Bluez {
     /// its own PropertiesChanged, for every notification of a characteristic with a session.
     fn value_arrived(&mut self, path: &str, handle: u16, value: Vec<u8>) {
         let Some(l) = self.link_mut(path) else { return };
-        let Some(chr) = l.chr_of_handle(path, handle) else { return };
+        let Some(chr) = l.chr_of_handle(path, handle) else {
+            return;
+        };
         if !l.notifying.contains(&chr) {
             return;
         }
@@ -464,8 +488,12 @@ impl Bluez {
         };
         if request {
             // `if (chrc->write_op) return btd_error_in_progress(msg)`.
-            let busy = l.in_flight.as_ref().is_some_and(|f| matches!(&f.kind, ReqKind::Write { handle: h, .. } if *h == handle))
-                || l.requests.iter().any(|r| matches!(&r.kind, ReqKind::Write { handle: h, .. } if *h == handle));
+            let busy = l.in_flight.as_ref().is_some_and(
+                |f| matches!(&f.kind, ReqKind::Write { handle: h, .. } if *h == handle),
+            ) || l
+                .requests
+                .iter()
+                .any(|r| matches!(&r.kind, ReqKind::Write { handle: h, .. } if *h == handle));
             if busy {
                 self.reply(&msg, Err(BluezError::in_progress()));
                 return;
@@ -578,7 +606,9 @@ impl Bluez {
             if l.in_flight.is_some() {
                 break;
             }
-            let Some(req) = l.requests.pop_front() else { break };
+            let Some(req) = l.requests.pop_front() else {
+                break;
+            };
             let (handle, value) = match &req.kind {
                 ReqKind::Write { handle, value } => (*handle, value.clone()),
                 ReqKind::Cccd { handle, value, .. } => (*handle, value.clone()),
@@ -587,7 +617,9 @@ impl Bluez {
                 Ok(at) => (at, Ok(())),
                 Err(BleError::Att { error, at }) => (at, Err(BluezError::from_att(error.code()))),
                 // The link went before the response: answered when the loss is seen.
-                Err(BleError::Disconnected { at, .. }) => (at, Err(BluezError::failed("Operation failed"))),
+                Err(BleError::Disconnected { at, .. }) => {
+                    (at, Err(BluezError::failed("Operation failed")))
+                }
                 Err(_) => (now, Err(BluezError::failed("Not connected"))),
             };
             l.in_flight = Some(InFlight {
@@ -604,7 +636,9 @@ impl Bluez {
     fn finish_requests(&mut self, path: &str, now: SimTime) {
         loop {
             let Some(l) = self.link_mut(path) else { return };
-            let Some(f) = l.in_flight.take_if(|f| f.due <= now) else { return };
+            let Some(f) = l.in_flight.take_if(|f| f.due <= now) else {
+                return;
+            };
             if let (ReqKind::Cccd { chr, on, .. }, Ok(())) = (&f.kind, &f.result) {
                 if *on {
                     l.notifying.insert(chr.clone());
@@ -624,7 +658,9 @@ impl Bluez {
 
     /// Device1.Disconnect (device.c `device_request_disconnect`).
     pub(crate) fn disconnect(&mut self, path: &str, msg: Message, now: SimTime) {
-        let Some(d) = self.devices.get_mut(path) else { return };
+        let Some(d) = self.devices.get_mut(path) else {
+            return;
+        };
         match &mut d.conn {
             Conn::Idle => {
                 let r = msg.method_return();
@@ -655,7 +691,9 @@ impl Bluez {
 
     fn disconnect_timer(&mut self, path: &str, now: SimTime) {
         let Some(l) = self.link_mut(path) else { return };
-        let Some(at) = l.disconnect_at.filter(|t| *t <= now && !l.terminating) else { return };
+        let Some(at) = l.disconnect_at.filter(|t| *t <= now && !l.terminating) else {
+            return;
+        };
         l.terminating = true;
         let radio = l.radio;
         let r = &mut self.radios[radio];
@@ -672,7 +710,9 @@ impl Bluez {
     /// The link is gone with HCI reason `hci` at `at` (device.c `device_remove_connection`,
     /// att.c `disconnect_cb`, gatt-client.c `btd_gatt_client_disconnected`).
     pub(crate) fn link_down(&mut self, path: &str, hci: u8, at: SimTime) {
-        let Some(d) = self.devices.get_mut(path) else { return };
+        let Some(d) = self.devices.get_mut(path) else {
+            return;
+        };
         let Conn::Linked(l) = std::mem::replace(&mut d.conn, Conn::Idle) else {
             return;
         };
@@ -703,7 +743,8 @@ impl Bluez {
         let mut m = signal(path, DEVICE, "Disconnected");
         m = m.append2(name, text);
         self.tree.push(m);
-        self.tree.set(path, DEVICE, "ServicesResolved", Value::Bool(false));
+        self.tree
+            .set(path, DEVICE, "ServicesResolved", Value::Bool(false));
         self.tree.set(path, DEVICE, "Connected", Value::Bool(false));
         for m in l.disconnects {
             let r = m.method_return();

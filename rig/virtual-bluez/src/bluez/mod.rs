@@ -12,9 +12,9 @@ mod export;
 mod link;
 
 use crate::names::{self, BluezError};
-use crate::value::Value;
 use crate::objects::ObjectTree;
 use crate::radio::Radio;
+use crate::value::Value;
 use dbus::Message;
 use link::Link;
 use std::collections::BTreeMap;
@@ -201,8 +201,10 @@ impl Bluez {
             a.filters.clear();
             a.powered = true;
             let path = a.path.clone();
-            self.tree.set(&path, names::ADAPTER, "Discovering", Value::Bool(false));
-            self.tree.set(&path, names::ADAPTER, "Powered", Value::Bool(true));
+            self.tree
+                .set(&path, names::ADAPTER, "Discovering", Value::Bool(false));
+            self.tree
+                .set(&path, names::ADAPTER, "Powered", Value::Bool(true));
         }
     }
 
@@ -300,7 +302,10 @@ impl Bluez {
             }
             let a = &self.adapters[r.adapter];
             if a.discovering() {
-                if let Some(t) = r.last_report.and_then(|l| r.ble.next_advertisement(l + Duration::from_nanos(1))) {
+                if let Some(t) = r
+                    .last_report
+                    .and_then(|l| r.ble.next_advertisement(l + Duration::from_nanos(1)))
+                {
                     at(t)
                 }
             }

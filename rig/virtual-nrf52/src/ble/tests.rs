@@ -381,11 +381,15 @@ fn a_radio_link_loss_times_out_on_both_sides_without_running_the_device_ahead() 
         ble.connection().unwrap().link.event_at_or_before(lost) + ms(6000),
         "the central gives up one supervision timeout after the last event it heard"
     );
-    assert!(dev.now() < end, "the device is not run ahead to the timeout");
+    assert!(
+        dev.now() < end,
+        "the device is not run ahead to the timeout"
+    );
     assert_eq!(ble.link_lost(&mut dev, lost), Err(BleError::NotConnected));
     // Until then writes go nowhere and requests fail at the timeout.
     let dropped = ble.stats.packets_dropped;
-    ble.write_command(&mut dev, lost + ms(5), pkt, &[0; 20]).unwrap();
+    ble.write_command(&mut dev, lost + ms(5), pkt, &[0; 20])
+        .unwrap();
     assert_eq!(ble.stats.packets_dropped, dropped + 1);
     assert_eq!(
         ble.write_request(&mut dev, lost + ms(5), cp, &[0x06, 0x01]),
@@ -402,7 +406,10 @@ fn a_radio_link_loss_times_out_on_both_sides_without_running_the_device_ahead() 
         }],
         "nothing the device sent after the loss arrives"
     );
-    assert!(ble.scan(&mut dev, end + ms(30)).is_some(), "advertising again");
+    assert!(
+        ble.scan(&mut dev, end + ms(30)).is_some(),
+        "advertising again"
+    );
     assert!(ble.connect(&mut dev, end + ms(30)).is_ok());
 }
 

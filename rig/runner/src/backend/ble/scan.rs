@@ -179,7 +179,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.class(), crate::backend::FailureClass::Infrastructure);
         assert_eq!(describe(&w), "F1:22:33:44:55:FF");
-        assert!(scan_filter(&w).services.is_empty(), "an app need not advertise 0xFE59");
+        assert!(
+            scan_filter(&w).services.is_empty(),
+            "an app need not advertise 0xFE59"
+        );
         let by_name = Wanted {
             name: Some("DfuTarg".into()),
             ..Wanted::default()
