@@ -588,8 +588,7 @@ impl Bluez {
         let Conn::Linked(l) = &mut self.devices.get_mut(path).expect("linked").conn else {
             return;
         };
-        loop {
-            let Some(c) = r.ble.connection() else { break };
+        while let Some(c) = r.ble.connection() {
             // Up to the next connection event (and whatever still fits in the one the last
             // packet went in).
             let horizon = c.link.event_at_or_after(now).max(l.fed_until);
