@@ -10,6 +10,7 @@
 //!     # or a DUT of the virtual lab (`rig lab up` writes such a bench file):
 //!     # probe: { lab: .rig/lab/dut-0.swd }
 //!     ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
+//!     # a lab's virtual BlueZ instead of the host's: ble: { adapter: hci0, dbus: "unix:path=..." }
 //!     serial: { port: /dev/ttyACM0, baud: 115200, flow_control: true }
 //!     power: { kind: usb-port, hub: "1-1", port: 2 }
 //! ```
@@ -128,6 +129,12 @@ pub struct BleConfig {
     /// The app uses the bonded buttonless service (bootloader keeps the address).
     #[serde(default)]
     pub bonded: bool,
+    /// D-Bus address of the system bus BlueZ is on (`unix:path=...`), e.g. a lab's virtual
+    /// BlueZ. The rig sets `DBUS_SYSTEM_BUS_ADDRESS` to it before opening any D-Bus
+    /// connection; absent, the environment's `DBUS_SYSTEM_BUS_ADDRESS` or the standard system
+    /// bus is used.
+    #[serde(default)]
+    pub dbus: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -85,8 +85,9 @@ impl Opened {
 
 /// A runtime for the backends' async calls (power switches, links).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // IO too: btleplug's D-Bus connection (dbus-tokio) registers its socket with the reactor.
     Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()?)
 }
 
@@ -229,7 +230,7 @@ fn check_adapter(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Ow
             "no BLE configured".into()
         });
     };
-    rt.block_on(rig::backend::ble::adapter::find(ble.adapter.as_deref()))
+    rt.block_on(rig::backend::ble::adapter::find_for(ble))
         .map(|(_, info)| format!("BLE adapter {info}"))
         .map_err(|e| (Owner::Infrastructure, e.to_string()))
 }

@@ -220,7 +220,8 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
     if a.port.is_some() || a.address.is_some() || a.name.is_some() {
         let rt = super::bench::runtime()?;
         let started = std::time::Instant::now();
-        let result = rt.block_on(real_update(&a, config(&a, sdk), sink, &images))?;
+        let ble = opened.dut.ble.clone();
+        let result = rt.block_on(real_update(&a, ble, config(&a, sdk), sink, &images))?;
         progress.bar.finish_and_clear();
         return report(&a, result, started.elapsed(), total, "wall");
     }
@@ -270,6 +271,7 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
 
 async fn real_update<S: nrf_dfu::client::ProgressSink>(
     a: &DfuArgs,
+    ble: Option<rig::benchfile::schema::BleConfig>,
     config: DfuConfig,
     sink: S,
     images: &[DfuImage],
@@ -303,14 +305,49 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             .map_err(|e| anyhow::anyhow!("--address {s}: {e:?}"))?],
         None => vec![],
     };
-    let wanted = Wanted {
+    let mut wanted = Wanted {
         addresses,
         name: a.name.clone(),
         service: None,
     };
-    let (adapter, _) = rig::backend::ble::adapter::find(None)
+    // The bench file's DUT names the adapter and the bus BlueZ is on (a lab's virtual BlueZ).
+    let (adapter, _) = match &ble {
+        Some(cfg) => rig::backend::ble::adapter::find_for(cfg).await,
+        None => rig::backend::ble::adapter::find(None).await,
+    }
+    .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
+    if a.address.is_some() {
+        // As nrfutil: an address may name the application; buttonless entry first.
+        let name = ble.as_ref().and_then(|b| b.name.clone());
+        wanted = rig::backend::ble::buttonless::enter_if_app(
+            &adapter,
+            wanted,
+            name,
+            Duration::from_secs(10),
+        )
         .await
-        .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "entering the bootloader: {e} [{}]",
+                if e.class() == rig::backend::FailureClass::Infrastructure {
+                    "infra"
+                } else {
+                    "dut"
+                }
+            )
+        })?;
+        if !a.json {
+            eprintln!(
+                "bootloader expected at {}",
+                wanted
+                    .addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            );
+        }
+    }
     let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
         .await
         .map_err(|e| {

@@ -80,6 +80,16 @@ impl Bench {
 
     /// Flash the stack with app v1 and its settings, boot, and enter DFU mode through the app.
     pub fn build(&self) -> Device {
+        let mut dev = self.build_app();
+        let t = dev.now();
+        dev.app_enter_bootloader(t).expect("app v1 runs");
+        let t = dev.now();
+        dev.settle(t + Duration::from_secs(60));
+        dev
+    }
+
+    /// Flash the stack with app v1 and its settings and boot: app v1 runs (and advertises).
+    pub fn build_app(&self) -> Device {
         let mut dev = Device::new(CHIP, self.seed);
         dev.set_timing(self.timing.clone());
         let app = self.stand_in_app(1, 0x3000);
@@ -117,10 +127,7 @@ impl Bench {
                 .expect("program");
             port.soft_reset().expect("reset");
         }
-        let t = dev.settle(Duration::from_secs(60));
-        dev.app_enter_bootloader(t).expect("app v1 runs");
-        let t = dev.now();
-        dev.settle(t + Duration::from_secs(60));
+        dev.settle(Duration::from_secs(60));
         dev
     }
 

@@ -44,6 +44,34 @@ pub fn pick(infos: &[String], name: Option<&str>) -> Result<usize, BleError> {
     }
 }
 
+/// The environment variable libdbus reads for the system bus address (dbus-bus.c
+/// `init_session_address`/`_dbus_bus_get` for DBUS_BUS_SYSTEM).
+pub const SYSTEM_BUS_ENV: &str = "DBUS_SYSTEM_BUS_ADDRESS";
+
+/// Point libdbus at `address` for every D-Bus connection opened from now on (btleplug opens a
+/// private system-bus connection per `Manager::new`, and offers no way to pass an address).
+/// `None` leaves the environment as it is. Call before the first connection opens.
+pub fn use_bus(address: Option<&str>) -> Result<(), BleError> {
+    let Some(a) = address else { return Ok(()) };
+    if !(a.starts_with("unix:") || a.starts_with("tcp:")) || a.contains('\0') {
+        return Err(BleError::Config(format!(
+            "ble.dbus {a:?} is not a D-Bus address (expected e.g. unix:path=/run/rig-lab/bus)"
+        )));
+    }
+    // Edition 2021: safe, but racy if another thread reads the environment at the same time;
+    // callers set it before any D-Bus work starts.
+    std::env::set_var(SYSTEM_BUS_ENV, a);
+    Ok(())
+}
+
+/// Open BlueZ on the bus the bench file names and choose its adapter.
+pub async fn find_for(
+    cfg: &crate::benchfile::schema::BleConfig,
+) -> Result<(Adapter, String), BleError> {
+    use_bus(cfg.dbus.as_deref())?;
+    find(cfg.adapter.as_deref()).await
+}
+
 /// Open BlueZ and choose the adapter; returns it with its description.
 pub async fn find(name: Option<&str>) -> Result<(Adapter, String), BleError> {
     let manager = tokio::time::timeout(BLUEZ_CALL, Manager::new())
@@ -69,6 +97,14 @@ pub async fn find(name: Option<&str>) -> Result<(Adapter, String), BleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bus_addresses_are_checked() {
+        let e = use_bus(Some("/run/bus")).unwrap_err();
+        assert!(e.to_string().contains("not a D-Bus address"), "{e}");
+        assert_eq!(e.class(), crate::backend::FailureClass::Infrastructure);
+        use_bus(None).unwrap();
+    }
 
     #[test]
     fn picks_by_name_or_first() {

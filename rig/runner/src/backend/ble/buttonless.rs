@@ -8,7 +8,8 @@ use super::adapter::bounded;
 use super::address::BleAddress;
 use super::error::BleError;
 use super::freshness::Wanted;
-use super::{BUTTONLESS_BONDED, BUTTONLESS_UNBONDED, DFU_SERVICE};
+use super::scan::find_fresh;
+use super::{BUTTONLESS_BONDED, BUTTONLESS_UNBONDED, CONTROL_POINT, DFU_SERVICE};
 use btleplug::api::{Central, CentralEvent, Peripheral as _, WriteType};
 use btleplug::platform::{Adapter, Peripheral};
 use futures_util::StreamExt;
@@ -109,6 +110,49 @@ pub async fn enter(
         bonded,
         bootloader_name,
     ))
+}
+
+/// How long a connection to the application may take (BlueZ answers Connect once the link is
+/// up; a device that stopped advertising makes it wait for the kernel's 20 s).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// `nrfutil dfu ble -a ADDR` pointed at an application: connect to what `target` finds; if it
+/// is already the bootloader, leave it as it is; if it is an application with the buttonless
+/// service, enter the bootloader and return where it will advertise (address + 1 unbonded).
+pub async fn enter_if_app(
+    adapter: &Adapter,
+    target: Wanted,
+    bootloader_name: Option<String>,
+    wait: Duration,
+) -> Result<Wanted, BleError> {
+    let (id, s) = find_fresh(adapter, &target, wait).await?;
+    let p = bounded("peripheral", adapter.peripheral(&id)).await?;
+    timeout(CONNECT_TIMEOUT, p.connect())
+        .await
+        .map_err(|_| BleError::Connect {
+            target: s.address.to_string(),
+            detail: format!("no connection within {CONNECT_TIMEOUT:?}"),
+        })?
+        .map_err(|e| BleError::Connect {
+            target: s.address.to_string(),
+            detail: e.to_string(),
+        })?;
+    timeout(Duration::from_secs(30), p.discover_services())
+        .await
+        .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
+    let chars = p.characteristics();
+    if chars.iter().any(|c| c.uuid == CONTROL_POINT) {
+        let _ = timeout(Duration::from_secs(5), p.disconnect()).await;
+        return Ok(Wanted {
+            addresses: vec![s.address],
+            ..target
+        });
+    }
+    let entered = enter(adapter, &p, bootloader_name).await;
+    if entered.is_err() {
+        let _ = timeout(Duration::from_secs(5), p.disconnect()).await;
+    }
+    entered
 }
 
 #[cfg(test)]

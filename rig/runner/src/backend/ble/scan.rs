@@ -1,6 +1,6 @@
 //! Scanning for a DUT: service filter 0xFE59, advertisement events only, fresh sightings only.
 
-use super::adapter::{bounded, find};
+use super::adapter::bounded;
 use super::address::BleAddress;
 use super::error::BleError;
 use super::freshness::{AdvertLog, Sighting, Wanted};
@@ -42,13 +42,7 @@ pub async fn find_fresh(
     wait: Duration,
 ) -> Result<(PeripheralId, Sighting), BleError> {
     let mut events = bounded("event stream", adapter.events()).await?;
-    bounded(
-        "start scan",
-        adapter.start_scan(ScanFilter {
-            services: vec![DFU_SERVICE],
-        }),
-    )
-    .await?;
+    bounded("start scan", adapter.start_scan(scan_filter(target))).await?;
     let deadline = Instant::now() + wait;
     let mut log = AdvertLog::default();
     let mut ids: HashMap<BleAddress, PeripheralId> = HashMap::new();
@@ -79,6 +73,14 @@ pub async fn find_fresh(
         else {
             continue;
         };
+        // btleplug's `events()` starts by replaying DeviceDiscovered (and
+        // ServicesAdvertisement) for every device BlueZ still holds, ghosts of devices gone
+        // silent included (btleplug bluez/adapter.rs `events`). A device is being heard only
+        // while it has an RSSI: BlueZ sets it from each report and invalidates it when
+        // discovery ends (adapter.c `btd_adapter_device_found`, `discovery_cleanup`).
+        if props.rssi.is_none() {
+            continue;
+        }
         let addr = BleAddress::from_btleplug(props.address);
         let now = Instant::now();
         log.record(
@@ -99,6 +101,21 @@ pub async fn find_fresh(
     };
     let _ = bounded("stop scan", adapter.stop_scan()).await;
     found
+}
+
+/// The discovery filter for a target. BlueZ hides every advertiser without one of the filter's
+/// UUIDs (adapter.c `is_filter_match`: no RSSI, name or data for it, ever), and an application
+/// need not advertise 0xFE59 (the SDK's buttonless example and the rig's stand-in do not): so a
+/// target named by address scans unfiltered; only a search by name or service alone narrows to
+/// the DFU service.
+pub fn scan_filter(target: &Wanted) -> ScanFilter {
+    ScanFilter {
+        services: if target.addresses.is_empty() {
+            vec![target.service.unwrap_or(DFU_SERVICE)]
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 fn describe(w: &Wanted) -> String {
@@ -124,7 +141,7 @@ fn describe(w: &Wanted) -> String {
 /// `rig bench check`: is the DUT advertising right now?
 pub async fn seen_advertising(cfg: &BleConfig, wait: Duration) -> Result<String, BleError> {
     let target = wanted(cfg)?;
-    let (adapter, info) = find(cfg.adapter.as_deref()).await?;
+    let (adapter, info) = super::adapter::find_for(cfg).await?;
     let (_, s) = find_fresh(&adapter, &target, wait).await?;
     Ok(format!(
         "{} advertising as {:?} (RSSI {:?}) via {info}",
@@ -144,6 +161,7 @@ mod tests {
             name: None,
             packet_size: None,
             bonded: false,
+            dbus: None,
         };
         let w = wanted(&cfg).unwrap();
         let a: Vec<String> = w.addresses.iter().map(|a| a.to_string()).collect();
@@ -161,5 +179,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.owner(), crate::backend::Owner::Infrastructure);
         assert_eq!(describe(&w), "F1:22:33:44:55:FF");
+        assert!(
+            scan_filter(&w).services.is_empty(),
+            "an app need not advertise 0xFE59"
+        );
+        let by_name = Wanted {
+            name: Some("DfuTarg".into()),
+            ..Wanted::default()
+        };
+        assert_eq!(scan_filter(&by_name).services, vec![DFU_SERVICE]);
     }
 }

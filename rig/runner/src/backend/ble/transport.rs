@@ -164,6 +164,10 @@ impl Link for BleTransport {
         let id = l.peripheral.id();
         loop {
             tokio::select! {
+                // Notifications first: bluetoothd sends the last one (the final EXECUTE's
+                // response) before the disconnection, on the same connection, but btleplug
+                // hands them out on two streams; an unbiased select may report the loss first.
+                biased;
                 n = l.notes.next() => match n {
                     Some(n) if n.uuid == CONTROL_POINT => return Ok(n.value),
                     Some(_) => continue,

@@ -178,7 +178,7 @@ impl BenchDut for HardwareDut {
             let Ok(target) = wanted(&cfg) else {
                 return Observed::Silent;
             };
-            let Ok((adapter, _)) = adapter::find(cfg.adapter.as_deref()).await else {
+            let Ok((adapter, _)) = adapter::find_for(&cfg).await else {
                 return Observed::Silent;
             };
             return match find_fresh(&adapter, &target, wait).await {
@@ -226,7 +226,7 @@ impl BenchDut for HardwareDut {
         };
         let target =
             wanted(&cfg).map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
-        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+        let (adapter, _) = adapter::find_for(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
         let dut = |e: crate::backend::ble::error::BleError| match e.owner() {
@@ -293,7 +293,7 @@ impl BenchDut for HardwareDut {
             // Only the bootloader's address.
             target.addresses.remove(0);
         }
-        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+        let (adapter, _) = adapter::find_for(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
         BleTransport::connect(adapter, target, cfg.packet_size)
