@@ -128,7 +128,10 @@ fn version_string_wins_over_a_nonzero_version_with_a_warning() {
 #[test]
 fn bad_image_names_the_file_and_line() {
     let mut app = input("app.hex").unwrap();
-    app.bytes[20] = b'G';
+    let nrf_dfu::package::ImageContent::File(bytes) = &mut app.content else {
+        panic!("a file read from disk is ImageContent::File");
+    };
+    bytes[20] = b'G';
     let e = generate_package(GenerateOptions {
         hw_version: Some(52),
         application: Some(app),

@@ -686,10 +686,7 @@ fn rig_dfu_package_by_name_over_the_virtual_bluez() {
     let app = bench.stand_in_app(2, 0x3000);
     let generated = nrf_dfu::package::generate_package(nrf_dfu::package::GenerateOptions {
         hw_version: Some(52),
-        application: Some(nrf_dfu::package::ImageInput {
-            file_name: "app.bin".into(),
-            bytes: app.clone(),
-        }),
+        application: Some(nrf_dfu::package::ImageInput::file("app.bin", app.clone())),
         application_version: Some(2),
         sd_req: Some(vec![u32::from(bench.softdevice().info.fwid)]),
         key: Some(support::key()),

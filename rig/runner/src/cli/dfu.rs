@@ -329,7 +329,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
         .map_err(|e| {
             anyhow::anyhow!(
                 "entering the bootloader: {e} [{}]",
-                if e.class() == rig::backend::FailureClass::Infrastructure {
+                if e.owner() == rig::backend::owner::Owner::Infrastructure {
                     "infra"
                 } else {
                     "dut"

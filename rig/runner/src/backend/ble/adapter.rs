@@ -102,7 +102,7 @@ mod tests {
     fn bus_addresses_are_checked() {
         let e = use_bus(Some("/run/bus")).unwrap_err();
         assert!(e.to_string().contains("not a D-Bus address"), "{e}");
-        assert_eq!(e.class(), crate::backend::FailureClass::Infrastructure);
+        assert_eq!(e.owner(), crate::backend::owner::Owner::Infrastructure);
         use_bus(None).unwrap();
     }
 
