@@ -449,7 +449,7 @@ impl Device {
                 )));
             }
             BootStep::StartApp => {
-                let address = crate::bootloader::enter_dfu::bank0_start(&self.core);
+                let address = self.core.bank0_start();
                 self.run = Run::App(App::at(&self.core, address));
             }
             BootStep::Reset(why) => self.firmware_reset(why),

@@ -18,6 +18,7 @@ use crate::backend::shared::SharedDevice;
 use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::wire::Transport;
 use tokio::time::Instant;
+use virtual_nrf52::ble::link::LinkClock;
 use virtual_nrf52::timing::BleTiming;
 use virtual_nrf52::{Device, SilentReason, SimTime, Status};
 
@@ -83,14 +84,9 @@ pub struct LinkCounters {
 /// One connection to the bootloader.
 struct Connection {
     epoch: u64,
-    anchor: SimTime,
-    interval: Duration,
-    per_event: u32,
-    supervision: Duration,
+    /// Connection events and their packet slots: the device's own link-layer timing.
+    link: LinkClock,
     att_mtu: u16,
-    /// The connection event with free slots, and how many it has left.
-    event: SimTime,
-    free: u32,
     /// Notifications in order: the connection event that carries each, when the device had
     /// it ready, the bytes.
     inbox: VecDeque<(SimTime, SimTime, Vec<u8>)>,
@@ -101,33 +97,15 @@ struct Connection {
 }
 
 impl Connection {
-    /// The first connection event at or after `t`.
-    fn event_at_or_after(&self, t: SimTime) -> SimTime {
-        if t <= self.anchor {
-            return self.anchor;
-        }
-        let step = self.interval.as_nanos().max(1);
-        let k = (t - self.anchor).as_nanos().div_ceil(step);
-        self.anchor + Duration::from_nanos((k * step).min(u64::MAX as u128) as u64)
-    }
-
     /// A slot for one host-to-device PDU at or after `now`.
     fn slot(&mut self, now: SimTime) -> SimTime {
-        if self.free == 0 {
-            self.event = self.event_at_or_after(now.max(self.event + Duration::from_nanos(1)));
-            self.free = self.per_event;
-        } else if self.event < now {
-            self.event = self.event_at_or_after(now);
-            self.free = self.per_event;
-        }
-        self.free -= 1;
-        self.event
+        self.link.send(now)
     }
 
-    /// Queue a notification the device has ready at `ready_at` for a PDU it got at `received`:
-    /// it goes out in a later connection event than the one that carried the PDU.
+    /// Queue a notification the device has ready at `ready_at` for a PDU it got in the event at
+    /// `received`: it goes out in a later connection event than the one that carried the PDU.
     fn deliver(&mut self, received: SimTime, ready_at: SimTime, bytes: Vec<u8>) {
-        let at = self.event_at_or_after(ready_at.max(received + Duration::from_nanos(1)));
+        let at = self.link.reply_at(received, ready_at);
         let index = self.inbox.partition_point(|(t, _, _)| *t <= at);
         self.inbox.insert(index, (at, ready_at, bytes));
     }
@@ -231,16 +209,16 @@ impl VirtualBleLink {
 
     fn connection(&self, epoch: u64, anchor: SimTime, ble: BleTiming, max_mtu: u16) -> Connection {
         let att_mtu = self.config.att_mtu.min(max_mtu).max(23);
-        let per_event = ble.packets_per_event(att_mtu).max(1);
+        let link = LinkClock::new(
+            anchor,
+            ble.connection_interval,
+            ble.packets_per_event(att_mtu),
+            ble.supervision_timeout,
+        );
         Connection {
             epoch,
-            anchor,
-            interval: ble.connection_interval.max(Duration::from_micros(1)),
-            per_event,
-            supervision: ble.supervision_timeout,
+            link,
             att_mtu,
-            event: anchor,
-            free: per_event,
             inbox: VecDeque::new(),
             down_at: None,
             lost_at: None,
@@ -274,7 +252,7 @@ impl VirtualBleLink {
             // The device vanished: what it had not sent yet is gone; the central notices
             // when the supervision timeout expires.
             conn.inbox.retain(|(at, _, _)| *at <= now);
-            conn.lost_at = Some(now + conn.supervision);
+            conn.lost_at = Some(now + conn.link.supervision_timeout);
             conn.why = "supervision timeout: the device reset or lost power";
         }
     }
@@ -381,7 +359,7 @@ impl Link for VirtualBleLink {
                 return Ok(bytes);
             }
             let conn = self.live(now)?;
-            let mut wake = now + conn.interval;
+            let mut wake = now + conn.link.interval;
             if let Some((at, _, _)) = conn.inbox.front() {
                 wake = wake.min(*at);
             }
@@ -419,13 +397,8 @@ mod tests {
     fn conn(per_event: u32) -> Connection {
         Connection {
             epoch: 0,
-            anchor: Duration::from_millis(100),
-            interval: Duration::from_millis(15),
-            per_event,
-            supervision: Duration::from_secs(6),
+            link: LinkClock::new(ms(100), ms(15), per_event, Duration::from_secs(6)),
             att_mtu: 247,
-            event: Duration::from_millis(100),
-            free: per_event,
             inbox: VecDeque::new(),
             down_at: None,
             lost_at: None,
@@ -435,15 +408,6 @@ mod tests {
 
     fn ms(v: u64) -> SimTime {
         Duration::from_millis(v)
-    }
-
-    #[test]
-    fn connection_events_fall_on_the_interval_grid() {
-        let c = conn(6);
-        assert_eq!(c.event_at_or_after(ms(0)), ms(100));
-        assert_eq!(c.event_at_or_after(ms(100)), ms(100));
-        assert_eq!(c.event_at_or_after(ms(101)), ms(115));
-        assert_eq!(c.event_at_or_after(ms(130)), ms(130));
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! application's CRC against bank_0, and what the next power-on does.
 
 use nrf_dfu::crc::crc32;
+use nrf_dfu::memory_map::bank0_start;
 use nrf_dfu::memory_map::{
     PAGE_SIZE, UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1,
 };
 use nrf_dfu::settings::{CrcReport, SettingsLayout, SettingsPage};
 use nrf_dfu::Chip;
 use serde::Serialize;
-use virtual_nrf52::boot_decision::{self, bank0_start, BootDecision, BootInputs};
+use virtual_nrf52::boot_decision::{self, BootDecision, BootInputs};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor};
 use virtual_nrf52::installed::Code;
 use virtual_nrf52::mbr::MbrKind;

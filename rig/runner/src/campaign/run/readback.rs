@@ -6,7 +6,7 @@ use crate::backend::{Probe, ProbeError};
 use crate::campaign::failure_class::InfraFault;
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{
-    SoftDeviceInfo, MBR_SIZE, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
+    self, SoftDeviceInfo, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
     SOFTDEVICE_START,
 };
 use nrf_dfu::settings::{BankCode, SettingsLayout, SettingsPage};
@@ -66,7 +66,7 @@ impl ReadBack {
             .read_memory(0, SOFTDEVICE_START + SD_INFO_STRUCT_OFFSET + 0x100)
             .map_err(|e| probe_failure("reading the SoftDevice info", e))?;
         let sd = SoftDeviceInfo::parse(&head, 0);
-        let bank0_start = sd.as_ref().map_or(MBR_SIZE, |s| s.end_address);
+        let bank0_start = memory_map::bank0_start(sd.as_ref());
         let page = probe
             .read_memory(chip.settings_address(), PAGE_SIZE)
             .map_err(|e| probe_failure("reading the settings page", e))?;
