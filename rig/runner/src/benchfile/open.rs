@@ -72,6 +72,27 @@ pub fn probe(
         dut.chip,
     );
     cfg.allow_erase_all = allow_erase_all;
+    cfg.recover_locked = allow_erase_all;
+    cfg.speed_khz = p.and_then(|p| p.speed_khz);
+    if let Some(ms) = p.and_then(|p| p.timeout_ms) {
+        cfg.call_timeout = Duration::from_millis(ms);
+    }
+    Ok(Box::new(ProbeRsProbe::open(cfg)?))
+}
+
+/// A campaign's probe: explicit erase steps may erase; an attach never recovers (erases) a
+/// locked chip, it reports it (issue 12, finding 7).
+pub fn campaign_probe(dut: &Dut, virt: Option<&VirtualDut>) -> Result<Box<dyn Probe>, ProbeError> {
+    if let Some(v) = virt {
+        return Ok(Box::new(VirtualProbe::for_campaign(v.name.clone(), v.device.clone())));
+    }
+    let p = dut.probe.as_ref();
+    let mut cfg = ProbeRsConfig::new(
+        p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        dut.chip,
+    );
+    cfg.allow_erase_all = true;
+    cfg.recover_locked = false;
     cfg.speed_khz = p.and_then(|p| p.speed_khz);
     if let Some(ms) = p.and_then(|p| p.timeout_ms) {
         cfg.call_timeout = Duration::from_millis(ms);
