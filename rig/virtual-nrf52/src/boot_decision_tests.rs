@@ -1,7 +1,7 @@
 use super::*;
 use crate::debug_port::{DebugPort, ProgramOptions};
 use crate::descriptor::{Buttonless, MbrDescriptor, Transport};
-use crate::device::Device;
+use crate::hardware::Hardware;
 use crate::softdevice::S132_7_2_0;
 use crate::standin;
 use crate::Segment;
@@ -21,8 +21,8 @@ fn app(base: u32) -> Vec<u8> {
 
 /// MBR (+ S132 7.2.0 when `sd`), a stand-in bootloader of `sdk`, the app, and nrfutil-style
 /// settings (v1 or v2 per SDK) naming the app valid.
-fn device(sdk: SdkVersion, sd: bool, settings_for_app: bool) -> Device {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 5);
+fn device(sdk: SdkVersion, sd: bool, settings_for_app: bool) -> Hardware {
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 5);
     d.power_on().unwrap();
     let mut segs: Vec<Segment> = if sd {
         standin::softdevice_hex_segments(&S132_7_2_0)
@@ -76,7 +76,7 @@ fn device(sdk: SdkVersion, sd: bool, settings_for_app: bool) -> Device {
     d
 }
 
-fn decide_on(d: &Device, inputs: BootInputs) -> BootDecision {
+fn decide_on(d: &Hardware, inputs: BootInputs) -> BootDecision {
     decide(d.memory(), Chip::Nrf52832Qfaa, &inputs).unwrap()
 }
 
@@ -175,7 +175,7 @@ fn gpregret_rule(#[case] sdk: SdkVersion, #[case] g: u8, #[case] dfu: bool) {
 
 #[test]
 fn silent_and_unknown_bootloaders() {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 1);
     assert!(matches!(
         decide_on(&d, BootInputs::POWER_ON).next,
         NextBoot::Silent { .. }

@@ -6,8 +6,8 @@
 //! through the ERASEPAGE/ERASEALL/ERASEUICR registers with CONFIG = EEN, each taking its NVMC
 //! time (the bus stalls until READY, which therefore always reads 1).
 
-use crate::device::Device;
 use crate::error::DeviceError;
+use crate::hardware::Hardware;
 use crate::nvmc::{FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{
     FICR_BASE, NVMC_BASE, POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, RAM_START, UICR_BASE,
@@ -33,7 +33,7 @@ enum Region {
     Nvmc,
 }
 
-impl Device {
+impl Hardware {
     fn region(&self, addr: u32) -> Result<Region, DeviceError> {
         let ram_end = RAM_START + self.chip.ram_size();
         Ok(match addr {
@@ -148,7 +148,7 @@ impl Device {
     }
 
     fn write_nvmc(&mut self, addr: u32, value: u32) -> Result<(), DeviceError> {
-        let need_een = |d: &Device, register| {
+        let need_een = |d: &Hardware, register| {
             if d.nvmc_config == NvmcConfig::EraseEnabled {
                 Ok(())
             } else {

@@ -7,9 +7,9 @@
 //! [`DebugError::Protected`], and only CTRL-AP operations work: ERASEALL (which clears flash,
 //! UICR and RAM and so unlocks the port) and the CTRL-AP soft reset.
 
-use crate::device::Device;
 use crate::error::DeviceError;
 use crate::flash::FlashError;
+use crate::hardware::Hardware;
 use crate::lifecycle::BootRecord;
 use crate::nvmc::{pages_touched, FlashOp, FlashPath, NvmcConfig};
 use crate::power::ResetKind;
@@ -127,7 +127,7 @@ pub trait DebugPort {
     fn is_protected(&self) -> bool;
 }
 
-impl Device {
+impl Hardware {
     fn unprotected(&self, op: &'static str) -> Result<(), DebugError> {
         if !self.is_powered() {
             return Err(DeviceError::Off.into());
@@ -176,7 +176,7 @@ impl Device {
     ) -> Result<ProgramReport, DebugError> {
         self.unprotected("program")?;
         let segs = self.check_segments(segments)?;
-        Device::halt(self)?;
+        Hardware::halt(self)?;
         let start = self.flash_activity().1;
         let mut report = ProgramReport::default();
         let flash_end = self.chip.flash_size();
@@ -250,7 +250,7 @@ impl Device {
     }
 }
 
-impl DebugPort for Device {
+impl DebugPort for Hardware {
     fn read_memory(&mut self, addr: u32, len: u32) -> Result<Vec<u8>, DebugError> {
         self.unprotected("memory read")?;
         Ok(self.read_bytes(addr, len)?)
@@ -293,29 +293,29 @@ impl DebugPort for Device {
     }
 
     fn pin_reset(&mut self) -> Result<BootRecord, DebugError> {
-        Device::pin_reset(self)?.ok_or(DebugError::PinResetDisabled)
+        Hardware::pin_reset(self)?.ok_or(DebugError::PinResetDisabled)
     }
 
     fn halt(&mut self) -> Result<(), DebugError> {
         self.unprotected("halt")?;
-        Ok(Device::halt(self)?)
+        Ok(Hardware::halt(self)?)
     }
 
     fn resume(&mut self) -> Result<(), DebugError> {
         self.unprotected("resume")?;
-        Ok(Device::resume(self)?)
+        Ok(Hardware::resume(self)?)
     }
 
     fn power_off(&mut self) {
-        Device::power_off(self)
+        Hardware::power_off(self)
     }
 
     fn power_on(&mut self) -> Result<BootRecord, DebugError> {
-        Ok(Device::power_on(self)?)
+        Ok(Hardware::power_on(self)?)
     }
 
     fn is_protected(&self) -> bool {
-        Device::is_protected(self)
+        Hardware::is_protected(self)
     }
 }
 

@@ -8,8 +8,8 @@ use nrf_dfu::memory_map::{UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1};
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
 
-fn on(chip: Chip) -> Device {
-    let mut d = Device::new(chip, 21);
+fn on(chip: Chip) -> Hardware {
+    let mut d = Hardware::new(chip, 21);
     DebugPort::power_on(&mut d).unwrap();
     d
 }

@@ -56,10 +56,10 @@ impl Timeouts {
     ///   = 30 s (its `--timeout`, the bound on waiting for the board's response).
     /// - CREATE and the final EXECUTE get the same; activation and reconnect keep their
     ///   defaults (SD+BL activation ~13 s, pc-nrfutil PR #201, well inside 60 s).
-    pub fn for_hardware(kind: super::TransportKind) -> Timeouts {
+    pub fn for_hardware(kind: super::Transport) -> Timeouts {
         let response = match kind {
-            super::TransportKind::Ble => Duration::from_secs(20),
-            super::TransportKind::Serial => Duration::from_secs(30),
+            super::Transport::Ble => Duration::from_secs(20),
+            super::Transport::Uart => Duration::from_secs(30),
         };
         Timeouts {
             response,
@@ -104,7 +104,7 @@ pub struct DfuConfig {
     /// Wait after the link loss that ends an image before reconnecting for the next one
     /// (nrfutil waits `connect_delay` = 3 s before each connection; 0 lets the reconnect loop
     /// find the bootloader as soon as it advertises). On a transport that cannot observe the
-    /// reset ([`super::Transport::observes_link_loss`] false, plain UART) set it to cover the
+    /// reset ([`super::Link::observes_link_loss`] false, plain UART) set it to cover the
     /// settings write and reset, or the next PING may reach the old session.
     pub reconnect_delay: Duration,
     /// The bootloader's SDK version when known (a bench file names it). It refines how replies
@@ -147,13 +147,13 @@ impl Default for DfuConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::TransportKind;
+    use crate::client::Transport as TransportKind;
 
     #[test]
     fn hardware_waits_are_nrfutils() {
         let ble = Timeouts::for_hardware(TransportKind::Ble);
         assert_eq!((ble.response, ble.validation), (Duration::from_secs(20), Duration::from_secs(20)));
-        let serial = Timeouts::for_hardware(TransportKind::Serial);
+        let serial = Timeouts::for_hardware(TransportKind::Uart);
         assert_eq!(serial.response, Duration::from_secs(30));
         assert!(ble.create >= Timeouts::default().create);
         assert_eq!(ble.activation, Timeouts::default().activation);

@@ -7,7 +7,7 @@ use super::link::Link;
 use super::object::{transfer, Entry, ObjectSpan};
 use super::progress::{Phase, ProgressSink};
 use super::resume::{plan_data, DataPlan, PrefixCrc};
-use super::transport::Transport;
+use super::session::Session;
 use crate::wire::{ObjectType, Request, ResultCode};
 
 /// How the firmware transfer ended.
@@ -19,8 +19,8 @@ pub(crate) enum DataOutcome {
     Restart,
 }
 
-pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     firmware: &[u8],
 ) -> Result<DataOutcome, DfuError> {
     let len = firmware.len() as u32;
@@ -103,8 +103,8 @@ pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
 /// Android-DFU-Library's `SecureDfuImpl.writeExecute(allowRetry)` does for the last object
 /// ("SD busy? Retrying..."): the SoftDevice may still hold the flash for the last page's
 /// write, and the bootloader refuses the post-validation until it is done.
-async fn execute_final<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+async fn execute_final<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
 ) -> Result<(), DfuError> {
     let wait = link.config.timeouts.validation;
     match link.request(Request::Execute, wait).await {

@@ -3,7 +3,7 @@
 //! `virtual_nrf52::Device`.
 
 pub mod ble;
-pub mod class;
+pub mod owner;
 pub mod power;
 pub mod probe;
 pub mod probe_rs;
@@ -16,7 +16,7 @@ pub mod virtual_probe;
 #[cfg(test)]
 mod pty_pair;
 
-pub use class::FailureClass;
+pub use owner::Owner;
 pub use power::{PowerError, PowerSwitch};
 pub use probe::{
     FicrInfo, FlashEvent, FlashOptions, FlashReport, Probe, ProbeError, ProbeErrorKind,

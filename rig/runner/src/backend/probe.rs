@@ -2,7 +2,7 @@
 //! APPROTECT recovery behind an explicit permission, resets, halt/resume, DFU entry through
 //! GPREGRET, RTT and the FICR.
 
-use super::class::FailureClass;
+use super::owner::Owner;
 use nrf_dfu::memory_map::{
     FICR_BASE, FICR_CODEPAGESIZE, FICR_CODESIZE, FICR_INFO_FLASH, FICR_INFO_PART, FICR_INFO_RAM,
     FICR_INFO_VARIANT, POWER_GPREGRET,
@@ -55,7 +55,7 @@ pub enum ProbeErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ProbeError {
-    pub class: FailureClass,
+    pub owner: Owner,
     pub kind: ProbeErrorKind,
     /// What happened and what to do about it.
     pub message: String,
@@ -64,7 +64,7 @@ pub struct ProbeError {
 impl ProbeError {
     pub fn infra(kind: ProbeErrorKind, message: impl Into<String>) -> ProbeError {
         ProbeError {
-            class: FailureClass::Infrastructure,
+            owner: Owner::Infrastructure,
             kind,
             message: message.into(),
         }
@@ -72,7 +72,7 @@ impl ProbeError {
 
     pub fn device(kind: ProbeErrorKind, message: impl Into<String>) -> ProbeError {
         ProbeError {
-            class: FailureClass::Device,
+            owner: Owner::Device,
             kind,
             message: message.into(),
         }
@@ -232,7 +232,7 @@ impl FicrInfo {
 /// A debug probe attached (or attachable) to one nRF52832.
 ///
 /// Calls are synchronous (probe-rs is); each real call is bounded by a timeout. Errors carry a
-/// [`FailureClass`].
+/// [`Owner`].
 pub trait Probe {
     /// One line naming the probe and target, for logs.
     fn describe(&self) -> String;

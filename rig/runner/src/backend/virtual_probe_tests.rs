@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::class::FailureClass;
+use crate::backend::owner::Owner;
 use crate::backend::rtt_scan::RTT_ID;
 use crate::backend::shared::share;
 use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_RESETREAS, UICR_APPROTECT, UICR_NRFFW0};
@@ -89,10 +89,7 @@ fn locked_chip_needs_permission_and_recovers_with_it() {
         p.write_memory(UICR_APPROTECT, &0u32.to_le_bytes()).unwrap();
         p.soft_reset().unwrap();
         let e = p.attach().unwrap_err();
-        assert_eq!(
-            (e.class, e.kind),
-            (FailureClass::Device, ProbeErrorKind::Locked)
-        );
+        assert_eq!((e.owner, e.kind), (Owner::Device, ProbeErrorKind::Locked));
         assert_eq!(
             e.message,
             "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
@@ -140,11 +137,8 @@ fn erase_all_flash_option_needs_permission() {
     };
     let e = p.flash(&stack(), opts, &mut |_| {}).unwrap_err();
     assert_eq!(
-        (e.class, e.kind),
-        (
-            FailureClass::Infrastructure,
-            ProbeErrorKind::EraseNotAllowed
-        )
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::EraseNotAllowed)
     );
     assert!(e.message.contains("--allow-erase-all"), "{}", e.message);
     let mut p = VirtualProbe::new("d", dev, true);
@@ -161,8 +155,8 @@ fn unpowered_target_is_infrastructure() {
     let mut p = VirtualProbe::new("d", dev, false);
     let e = p.attach().unwrap_err();
     assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Infrastructure, ProbeErrorKind::NoPower)
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::NoPower)
     );
     assert!(e.message.contains("rig power on"));
 }
@@ -172,10 +166,7 @@ fn pin_reset_without_pselreset_is_a_device_error() {
     let dev = powered(6);
     let mut p = VirtualProbe::new("d", dev, false);
     let e = p.pin_reset().unwrap_err();
-    assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Device, ProbeErrorKind::Reset)
-    );
+    assert_eq!((e.owner, e.kind), (Owner::Device, ProbeErrorKind::Reset));
     p.flash(&stack(), FlashOptions::default(), &mut |_| {})
         .unwrap();
     p.pin_reset().unwrap();
@@ -194,7 +185,7 @@ fn a_qfab_on_a_qfaa_bench_entry_is_an_infrastructure_error() {
     let f = p.read_ficr().unwrap();
     f.check_chip(Chip::Nrf52832Qfab).unwrap();
     let e = f.check_chip(Chip::Nrf52832Qfaa).unwrap_err();
-    assert_eq!(e.class, FailureClass::Infrastructure);
+    assert_eq!(e.owner, Owner::Infrastructure);
     assert!(e.message.contains("256 KB flash"), "{}", e.message);
 }
 

@@ -5,7 +5,6 @@ pub mod virtual_dfu;
 pub mod virtual_link;
 pub mod virtual_serial;
 
-pub use virtual_link::{
-    share, BleLinkConfig, LinkCounters, SharedDevice, SimClock, VirtualBleLink,
-};
+pub use crate::backend::shared::{share, SharedDevice};
+pub use virtual_link::{BleLinkConfig, LinkCounters, SimClock, VirtualBleLink};
 pub use virtual_serial::VirtualSerialLink;

@@ -10,9 +10,9 @@ use super::{
     BleLinkConfig, LinkCounters, SharedDevice, SimClock, VirtualBleLink, VirtualSerialLink,
 };
 use nrf_dfu::client::{DfuClient, DfuConfig, DfuError, DfuImage, ImageReport, ProgressSink};
-use nrf_dfu::client::{Transport, TransportError};
+use nrf_dfu::client::{Link, LinkError};
+use nrf_dfu::wire::Transport;
 use std::time::Duration;
-use virtual_nrf52::descriptor::Transport as DeviceTransport;
 use virtual_nrf52::{SimTime, Status};
 
 /// How long the device may take to settle after the update (SD+BL activation is seconds).
@@ -50,10 +50,10 @@ pub enum VirtualDfuError {
     #[error("the running application cannot enter DFU mode: {0}")]
     EnterDfu(String),
     #[error("connecting to the bootloader: {0}")]
-    Connect(TransportError),
+    Connect(LinkError),
 }
 
-async fn run<T: Transport, S: ProgressSink>(
+async fn run<T: Link, S: ProgressSink>(
     transport: T,
     config: DfuConfig,
     sink: S,
@@ -105,13 +105,13 @@ pub async fn update_virtual<S: ProgressSink>(
     let clock = SimClock::for_device(&device.borrow());
     let start = clock.now();
     let (link, result, counters) = match transport {
-        DeviceTransport::Ble => {
+        Transport::Ble => {
             let mut link = VirtualBleLink::new(device.clone(), clock, ble);
             link.connect().await.map_err(VirtualDfuError::Connect)?;
             let (result, link) = run(link, config, sink, images).await;
             (VirtualLink::Ble, result, link.counters().clone())
         }
-        DeviceTransport::Uart => {
+        Transport::Uart => {
             let link = VirtualSerialLink::open(device.clone(), clock);
             let (result, link) = run(link, config, sink, images).await;
             (VirtualLink::Uart, result, link.counters().clone())

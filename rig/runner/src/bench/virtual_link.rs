@@ -10,24 +10,16 @@
 //! device reset or lost power under it. GAP, GATT, CCCD and MTU exchange details are the BLE
 //! surface's (`virtual_nrf52::ble`), not modelled here.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use crate::backend::shared::SharedDevice;
+use nrf_dfu::client::{Link, LinkError};
+use nrf_dfu::wire::Transport;
 use tokio::time::Instant;
-use virtual_nrf52::descriptor::Transport as DeviceTransport;
 use virtual_nrf52::timing::BleTiming;
 use virtual_nrf52::{Device, SilentReason, SimTime, Status};
-
-/// A virtual device shared by its links, the fault plan that acts on it and the oracle that
-/// reads it back.
-pub type SharedDevice = Rc<RefCell<Device>>;
-
-pub fn share(device: Device) -> SharedDevice {
-    Rc::new(RefCell::new(device))
-}
 
 /// Device time as a function of tokio time: `sim_origin` at the tokio instant the clock starts.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +157,7 @@ impl VirtualBleLink {
     }
 
     /// Scan for the bootloader and connect (one scan of `scan_timeout`).
-    pub async fn connect(&mut self) -> Result<(), TransportError> {
+    pub async fn connect(&mut self) -> Result<(), LinkError> {
         self.closed = false;
         self.scan_and_connect().await
     }
@@ -187,7 +179,7 @@ impl VirtualBleLink {
         self.clock
     }
 
-    async fn scan_and_connect(&mut self) -> Result<(), TransportError> {
+    async fn scan_and_connect(&mut self) -> Result<(), LinkError> {
         let give_up = self.clock.now() + self.config.scan_timeout;
         loop {
             let now = self.clock.now();
@@ -195,7 +187,7 @@ impl VirtualBleLink {
                 let mut dev = self.device.borrow_mut();
                 dev.advance_to(now);
                 let found = match dev.status() {
-                    Status::Bootloader(b) if b.transport == DeviceTransport::Ble => {
+                    Status::Bootloader(b) if b.transport == Transport::Ble => {
                         let ble = dev.timing().clone().with_sdk_link(b.sdk).ble;
                         Some((b.max_att_mtu, dev.epoch(), ble))
                     }
@@ -224,7 +216,7 @@ impl VirtualBleLink {
                 continue;
             }
             if now >= give_up {
-                return Err(TransportError::timeout(format!(
+                return Err(LinkError::timeout(format!(
                     "no DFU bootloader advertising over BLE within {:?}",
                     self.config.scan_timeout
                 )));
@@ -288,16 +280,16 @@ impl VirtualBleLink {
     }
 
     /// The connection, if the host still believes in it at `now`.
-    fn live(&mut self, now: SimTime) -> Result<&mut Connection, TransportError> {
+    fn live(&mut self, now: SimTime) -> Result<&mut Connection, LinkError> {
         if self.closed {
-            return Err(TransportError::closed("the BLE link was closed"));
+            return Err(LinkError::closed("the BLE link was closed"));
         }
         match &self.conn {
-            None => return Err(TransportError::link_lost("not connected")),
+            None => return Err(LinkError::link_lost("not connected")),
             Some(c) if c.lost_at.is_some_and(|l| now >= l) => {
                 let why = c.why;
                 self.conn = None;
-                return Err(TransportError::link_lost(why));
+                return Err(LinkError::link_lost(why));
             }
             Some(_) => {}
         }
@@ -316,16 +308,16 @@ impl VirtualBleLink {
     }
 }
 
-impl Transport for VirtualBleLink {
-    fn kind(&self) -> TransportKind {
-        TransportKind::Ble
+impl Link for VirtualBleLink {
+    fn transport(&self) -> Transport {
+        Transport::Ble
     }
 
     fn max_write_len(&self) -> usize {
         usize::from(self.att_mtu().unwrap_or(self.config.att_mtu).max(23) - 3)
     }
 
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
         let now = self.clock.now();
         self.advance(now);
         let slot = self.live(now)?.slot(now);
@@ -343,12 +335,12 @@ impl Transport for VirtualBleLink {
         Ok(())
     }
 
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
         let now = self.clock.now();
         self.advance(now);
         let conn = self.live(now)?;
         if chunk.len() + 3 > usize::from(conn.att_mtu) {
-            return Err(TransportError::io(format!(
+            return Err(LinkError::io(format!(
                 "{} bytes do not fit one Packet write at ATT MTU {}",
                 chunk.len(),
                 conn.att_mtu
@@ -372,7 +364,7 @@ impl Transport for VirtualBleLink {
         Ok(())
     }
 
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         loop {
             let now = self.clock.now();
             self.advance(now);
@@ -405,15 +397,15 @@ impl Transport for VirtualBleLink {
         }
     }
 
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
         if self.closed {
-            return Err(TransportError::closed("the BLE link was closed"));
+            return Err(LinkError::closed("the BLE link was closed"));
         }
         self.disconnect();
         self.scan_and_connect().await
     }
 
-    async fn close(&mut self) -> Result<(), TransportError> {
+    async fn close(&mut self) -> Result<(), LinkError> {
         self.disconnect();
         self.closed = true;
         Ok(())

@@ -8,12 +8,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::slip::{self, SlipDecoder, SlipEvent};
-use nrf_dfu::wire::{Dialect, Opcode, Transport as WireTransport, UART_MTU_SDK15};
+use nrf_dfu::wire::{Dialect, Opcode, Transport, UART_MTU_SDK15};
 use virtual_nrf52::{SimTime, Status};
 
-use super::virtual_link::{LinkCounters, SharedDevice, SimClock};
+use super::virtual_link::{LinkCounters, SimClock};
+use crate::backend::shared::SharedDevice;
 
 /// How often a waiting receiver looks at the device when nothing is scheduled.
 const POLL: Duration = Duration::from_millis(10);
@@ -49,7 +50,7 @@ impl VirtualSerialLink {
             let mut dev = device.borrow_mut();
             dev.advance_to(clock.now());
             let mtu = match dev.status() {
-                Status::Bootloader(b) => Dialect::new(b.sdk, WireTransport::Serial)
+                Status::Bootloader(b) => Dialect::new(b.sdk, Transport::Uart)
                     .ok()
                     .and_then(|d| d.serial_mtu()),
                 _ => None,
@@ -83,18 +84,18 @@ impl VirtualSerialLink {
         &self.counters
     }
 
-    fn check(&self) -> Result<(), TransportError> {
+    fn check(&self) -> Result<(), LinkError> {
         if self.closed {
-            Err(TransportError::closed("the serial port was closed"))
+            Err(LinkError::closed("the serial port was closed"))
         } else if self.lost {
-            Err(TransportError::link_lost("the device reset"))
+            Err(LinkError::link_lost("the device reset"))
         } else {
             Ok(())
         }
     }
 
     /// SLIP-encode `payload` and put it on the wire after whatever is still going out.
-    async fn send_frame(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+    async fn send_frame(&mut self, payload: &[u8]) -> Result<(), LinkError> {
         self.check()?;
         let frame = slip::encode(payload);
         let start = self.clock.now().max(self.tx_free_at);
@@ -127,9 +128,9 @@ impl VirtualSerialLink {
     }
 }
 
-impl Transport for VirtualSerialLink {
-    fn kind(&self) -> TransportKind {
-        TransportKind::Serial
+impl Link for VirtualSerialLink {
+    fn transport(&self) -> Transport {
+        Transport::Uart
     }
 
     fn max_write_len(&self) -> usize {
@@ -140,13 +141,13 @@ impl Transport for VirtualSerialLink {
         self.observe_resets
     }
 
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
         self.send_frame(request).await?;
         self.counters.requests += 1;
         Ok(())
     }
 
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
         let mut payload = Vec::with_capacity(chunk.len() + 1);
         payload.push(Opcode::ObjectWrite.as_u8());
         payload.extend_from_slice(chunk);
@@ -155,7 +156,7 @@ impl Transport for VirtualSerialLink {
         Ok(())
     }
 
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         loop {
             self.check()?;
             let now = self.clock.now();
@@ -167,7 +168,7 @@ impl Transport for VirtualSerialLink {
             if reset {
                 if self.observe_resets {
                     self.lost = true;
-                    return Err(TransportError::link_lost("the device reset"));
+                    return Err(LinkError::link_lost("the device reset"));
                 }
                 self.epoch = self.device.borrow().epoch();
             }
@@ -184,9 +185,9 @@ impl Transport for VirtualSerialLink {
         }
     }
 
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
         if self.closed {
-            return Err(TransportError::closed("the serial port was closed"));
+            return Err(LinkError::closed("the serial port was closed"));
         }
         let now = self.clock.now();
         self.pump(now);
@@ -198,7 +199,7 @@ impl Transport for VirtualSerialLink {
         Ok(())
     }
 
-    async fn close(&mut self) -> Result<(), TransportError> {
+    async fn close(&mut self) -> Result<(), LinkError> {
         if !self.closed {
             self.device.borrow_mut().dfu_link_lost(self.clock.now());
         }

@@ -86,7 +86,7 @@ fn read_device_facts(
     probe: &mut dyn Probe,
     chip: nrf_dfu::Chip,
 ) -> anyhow::Result<(Option<u16>, Option<u32>)> {
-    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.class);
+    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
     probe.attach().map_err(err)?;
     let head = probe
         .read_memory(0, SOFTDEVICE_START + 0x2100)
@@ -298,7 +298,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             })?;
         let config = DfuConfig {
             timeouts: nrf_dfu::client::Timeouts::for_hardware(
-                nrf_dfu::client::TransportKind::Serial,
+                nrf_dfu::client::Transport::Uart,
             ),
             ..config
         };
@@ -332,7 +332,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             )
         })?;
     let config = DfuConfig {
-        timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::TransportKind::Ble),
+        timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Ble),
         ..config
     };
     let mut client = DfuClient::with_sink(t, config, sink);

@@ -117,7 +117,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let mut probe = opened.probe(a.allow_erase_all)?;
     probe
         .attach()
-        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
+        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.owner))?;
     let segs = merge_images(&images)?;
     let name = a.files.join(" + ");
     let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");
@@ -145,7 +145,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(e) => {
             opened.save()?;
-            bail!("flashing {name}: {} [{}]", e.message, e.class);
+            bail!("flashing {name}: {} [{}]", e.message, e.owner);
         }
     };
     if a.json {
@@ -173,7 +173,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     // Run what was flashed.
     probe
         .soft_reset()
-        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.class))?;
+        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.owner))?;
     opened.save()?;
     Ok(ExitCode::SUCCESS)
 }

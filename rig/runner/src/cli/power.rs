@@ -36,7 +36,7 @@ pub fn run(a: PowerArgs) -> anyhow::Result<ExitCode> {
         }
     });
     opened.save()?;
-    r.map_err(|e| anyhow::anyhow!("{e} [{}]", e.class()))?;
+    r.map_err(|e| anyhow::anyhow!("{e} [{}]", e.owner()))?;
     println!(
         "{}: power {:?} via {}{}",
         opened.name,

@@ -71,13 +71,6 @@ pub fn transports(sdk: SdkVersion) -> &'static [Transport] {
     }
 }
 
-pub fn transport_label(t: Transport) -> &'static str {
-    match t {
-        Transport::Ble => "ble",
-        Transport::Uart => "uart",
-    }
-}
-
 /// The public key (`pk[64]` byte order) of the embedded test key.
 pub fn test_public_key() -> Result<[u8; 64], KeyError> {
     Ok(PublicKey::from_pem(TEST_KEY_PEM)?.to_pk64())
@@ -152,11 +145,7 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
     }
     for sdk in SdkVersion::ALL {
         for &t in transports(sdk) {
-            let name = format!(
-                "bootloader-{}-{}.hex",
-                profile_file_label(sdk),
-                transport_label(t)
-            );
+            let name = format!("bootloader-{}-{}.hex", profile_file_label(sdk), t.label());
             let desc = bootloader_descriptor(sdk, t, pk);
             let segs = bootloader_segments(&desc).map_err(|source| ImagesError::Build {
                 file: name.clone(),

@@ -24,13 +24,8 @@ pub const MAX_ADV_NAME: usize = 20;
 const FLAG_BONDS: u8 = 1 << 0;
 const FLAG_SINGLE_BANK: u8 = 1 << 1;
 
-/// The DFU transport the bootloader was built with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Transport {
-    Ble,
-    Uart,
-}
+/// The DFU transport the bootloader was built with (nrf-dfu's, `ble` or `uart` in text).
+pub use nrf_dfu::wire::Transport;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootloaderDescriptor {

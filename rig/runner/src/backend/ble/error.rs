@@ -1,7 +1,7 @@
 //! BLE failures, classed: the adapter and host stack are infrastructure; a device that does
 //! not advertise, refuses a connection or lacks the DFU service is the device.
 
-use crate::backend::class::FailureClass;
+use crate::backend::owner::Owner;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BleError {
@@ -18,10 +18,10 @@ pub enum BleError {
 }
 
 impl BleError {
-    pub fn class(&self) -> FailureClass {
+    pub fn owner(&self) -> Owner {
         match self {
-            BleError::Adapter(_) | BleError::Config(_) => FailureClass::Infrastructure,
-            _ => FailureClass::Device,
+            BleError::Adapter(_) | BleError::Config(_) => Owner::Infrastructure,
+            _ => Owner::Device,
         }
     }
 }

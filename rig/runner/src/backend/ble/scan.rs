@@ -297,7 +297,7 @@ mod tests {
             ..cfg
         })
         .unwrap_err();
-        assert_eq!(e.class(), crate::backend::FailureClass::Infrastructure);
+        assert_eq!(e.owner(), crate::backend::Owner::Infrastructure);
         assert_eq!(describe(&w), "F1:22:33:44:55:FF");
     }
 }

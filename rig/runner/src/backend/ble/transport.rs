@@ -14,7 +14,8 @@ use btleplug::api::{
 use btleplug::platform::{Adapter, Peripheral};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use nrf_dfu::client::{Transport, TransportError, TransportKind};
+use nrf_dfu::client::{Link, LinkError};
+use nrf_dfu::wire::Transport;
 use std::pin::Pin;
 use tokio::time::Duration;
 
@@ -79,10 +80,10 @@ pub struct BleTransport {
     packet_override: Option<usize>,
     scan_wait: Duration,
     backoff: Backoff,
-    link: Option<Link>,
+    link: Option<Connection>,
 }
 
-struct Link {
+struct Connection {
     peripheral: Peripheral,
     cp: Characteristic,
     packet: Characteristic,
@@ -91,10 +92,10 @@ struct Link {
     packet_len: usize,
 }
 
-fn io(e: BleError) -> TransportError {
-    match e.class() {
-        crate::backend::FailureClass::Infrastructure => TransportError::io(e.to_string()),
-        crate::backend::FailureClass::Device => TransportError::timeout(e.to_string()),
+fn io(e: BleError) -> LinkError {
+    match e.owner() {
+        crate::backend::Owner::Infrastructure => LinkError::io(e.to_string()),
+        crate::backend::Owner::Device => LinkError::timeout(e.to_string()),
     }
 }
 
@@ -103,7 +104,7 @@ impl BleTransport {
         adapter: Adapter,
         target: Wanted,
         packet_override: Option<usize>,
-    ) -> Result<BleTransport, TransportError> {
+    ) -> Result<BleTransport, LinkError> {
         let mut t = BleTransport {
             adapter,
             target,
@@ -116,7 +117,7 @@ impl BleTransport {
         Ok(t)
     }
 
-    async fn open_link(&mut self) -> Result<Link, BleError> {
+    async fn open_link(&mut self) -> Result<Connection, BleError> {
         let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
         let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
         connect_retrying(
@@ -141,7 +142,7 @@ impl BleTransport {
         }
     }
 
-    async fn finish_link(&mut self, p: Peripheral, address: &str) -> Result<Link, BleError> {
+    async fn finish_link(&mut self, p: Peripheral, address: &str) -> Result<Connection, BleError> {
         // Always rediscover: never trust BlueZ's cached table across app/bootloader switches.
         tokio::time::timeout(Duration::from_secs(30), p.discover_services())
             .await
@@ -159,7 +160,7 @@ impl BleTransport {
         bounded("enable Control Point notifications", p.subscribe(&cp)).await?;
         let notes = bounded("notifications", p.notifications()).await?;
         let packet_len = packet_size(self.packet_override, p.mtu());
-        Ok(Link {
+        Ok(Connection {
             peripheral: p,
             cp,
             packet,
@@ -169,16 +170,16 @@ impl BleTransport {
         })
     }
 
-    fn link(&mut self) -> Result<&mut Link, TransportError> {
+    fn link(&mut self) -> Result<&mut Connection, LinkError> {
         self.link
             .as_mut()
-            .ok_or_else(|| TransportError::closed("BLE link is closed"))
+            .ok_or_else(|| LinkError::closed("BLE link is closed"))
     }
 }
 
-impl Transport for BleTransport {
-    fn kind(&self) -> TransportKind {
-        TransportKind::Ble
+impl Link for BleTransport {
+    fn transport(&self) -> Transport {
+        Transport::Ble
     }
 
     fn max_write_len(&self) -> usize {
@@ -188,23 +189,23 @@ impl Transport for BleTransport {
             .unwrap_or(DEFAULT_PACKET)
     }
 
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
         let l = self.link()?;
         l.peripheral
             .write(&l.cp, request, WriteType::WithResponse)
             .await
-            .map_err(|e| TransportError::link_lost(format!("Control Point write: {e}")))
+            .map_err(|e| LinkError::link_lost(format!("Control Point write: {e}")))
     }
 
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
         let l = self.link()?;
         l.peripheral
             .write(&l.packet, chunk, WriteType::WithoutResponse)
             .await
-            .map_err(|e| TransportError::link_lost(format!("Packet write: {e}")))
+            .map_err(|e| LinkError::link_lost(format!("Packet write: {e}")))
     }
 
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         let l = self.link()?;
         let id = l.peripheral.id();
         loop {
@@ -212,20 +213,20 @@ impl Transport for BleTransport {
                 n = l.notes.next() => match n {
                     Some(n) if n.uuid == CONTROL_POINT => return Ok(n.value),
                     Some(_) => continue,
-                    None => return Err(TransportError::link_lost("notification stream ended")),
+                    None => return Err(LinkError::link_lost("notification stream ended")),
                 },
                 ev = l.events.next() => match ev {
                     Some(CentralEvent::DeviceDisconnected(d)) if d == id => {
-                        return Err(TransportError::link_lost("the device disconnected"))
+                        return Err(LinkError::link_lost("the device disconnected"))
                     }
                     Some(_) => continue,
-                    None => return Err(TransportError::io("adapter event stream ended")),
+                    None => return Err(LinkError::io("adapter event stream ended")),
                 },
             }
         }
     }
 
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
         if let Some(l) = self.link.take() {
             let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
         }
@@ -234,7 +235,7 @@ impl Transport for BleTransport {
         Ok(())
     }
 
-    async fn close(&mut self) -> Result<(), TransportError> {
+    async fn close(&mut self) -> Result<(), LinkError> {
         if let Some(l) = self.link.take() {
             let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
         }

@@ -8,7 +8,7 @@ pub mod probe_reset;
 pub mod usb_port;
 pub mod virtual_switch;
 
-use super::class::FailureClass;
+use super::owner::Owner;
 use std::time::Duration;
 
 /// Why a switch failed. Power switches are bench infrastructure.
@@ -32,8 +32,8 @@ impl PowerError {
         }
     }
 
-    pub fn class(&self) -> FailureClass {
-        FailureClass::Infrastructure
+    pub fn owner(&self) -> Owner {
+        Owner::Infrastructure
     }
 }
 

@@ -5,7 +5,7 @@
 //! recovery and real flashing are not covered here.
 
 use super::*;
-use crate::backend::class::FailureClass;
+use crate::backend::owner::Owner;
 use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use probe_rs::integration::{FakeProbe, Operation};
 use rstest::rstest;
@@ -35,8 +35,8 @@ fn selectors_parse(
 fn bad_selectors_are_config_errors(#[case] s: &str) {
     let e = parse_selector(s).unwrap_err();
     assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Infrastructure, ProbeErrorKind::Config)
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::Config)
     );
     assert!(e.message.contains("VID:PID[:SERIAL]"), "{}", e.message);
 }
@@ -80,8 +80,8 @@ fn plan_refuses_data_beyond_flash() {
     );
     let e = plan::plan(Chip::Nrf52832Qfab, &stack(Chip::Nrf52832Qfaa)).unwrap_err();
     assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Infrastructure, ProbeErrorKind::Flash)
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::Flash)
     );
     assert!(
         e.message.contains("0x00078000") && e.message.contains("256 KB"),
@@ -157,10 +157,7 @@ fn fake_probe_attaches_and_reads_memory() {
 fn fake_probe_locked_chip_names_the_recovery_flag() {
     let mut p = fake(true, false);
     let e = p.attach().unwrap_err();
-    assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Device, ProbeErrorKind::Locked)
-    );
+    assert_eq!((e.owner, e.kind), (Owner::Device, ProbeErrorKind::Locked));
     assert_eq!(
         e.to_string(),
         "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
@@ -183,8 +180,8 @@ fn missing_probe_is_infrastructure() {
     );
     let e = p.attach().unwrap_err();
     assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Infrastructure, ProbeErrorKind::NotFound)
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::NotFound)
     );
     assert!(
         e.message.contains("1366:1015") && e.message.contains("plugged in"),
@@ -226,8 +223,8 @@ fn a_wedged_probe_call_times_out() {
     let e = p.attach().unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(
-        (e.class, e.kind),
-        (FailureClass::Infrastructure, ProbeErrorKind::Timeout)
+        (e.owner, e.kind),
+        (Owner::Infrastructure, ProbeErrorKind::Timeout)
     );
     assert!(e.message.contains("re-plug"), "{}", e.message);
     // Later calls fail at once rather than queue behind the stuck one.

@@ -1,4 +1,4 @@
-//! Serial DFU: the client's [`Transport`](nrf_dfu::client::transport::Transport) over a UART
+//! Serial DFU: the client's [`Link`](nrf_dfu::client::Link) over a UART
 //! (or USB CDC) port with SLIP framing.
 
 pub mod port;

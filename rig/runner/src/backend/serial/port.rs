@@ -3,7 +3,7 @@
 //! never blocks on the port; a port that disappears (USB CDC unplugged, pty closed) ends the
 //! reader with a link-lost message.
 
-use nrf_dfu::client::TransportError;
+use nrf_dfu::client::LinkError;
 use nrf_dfu::slip::{SlipConfig, SlipDecoder, SlipEvent};
 use serialport::{FlowControl, SerialPort};
 use std::io::{ErrorKind, Read, Write};
@@ -30,14 +30,14 @@ type WriteJob = (Vec<u8>, oneshot::Sender<std::io::Result<()>>);
 
 /// An open port: frames in through `frames`, bytes out through [`OpenPort::write`].
 pub struct OpenPort {
-    pub frames: amp::UnboundedReceiver<Result<Vec<u8>, TransportError>>,
+    pub frames: amp::UnboundedReceiver<Result<Vec<u8>, LinkError>>,
     writer: Option<mpsc::Sender<WriteJob>>,
     stop: Arc<AtomicBool>,
     pub path: String,
 }
 
 impl OpenPort {
-    pub fn open(s: &PortSettings) -> Result<OpenPort, TransportError> {
+    pub fn open(s: &PortSettings) -> Result<OpenPort, LinkError> {
         let port = serialport::new(&s.path, s.baud)
             .flow_control(if s.flow_control {
                 FlowControl::Hardware
@@ -46,10 +46,10 @@ impl OpenPort {
             })
             .timeout(READ_POLL)
             .open()
-            .map_err(|e| TransportError::io(format!("cannot open serial port {}: {e}", s.path)))?;
+            .map_err(|e| LinkError::io(format!("cannot open serial port {}: {e}", s.path)))?;
         let reader = port
             .try_clone()
-            .map_err(|e| TransportError::io(format!("serial port {}: {e}", s.path)))?;
+            .map_err(|e| LinkError::io(format!("serial port {}: {e}", s.path)))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ftx, frames) = amp::unbounded_channel();
         let (wtx, wrx) = mpsc::channel::<WriteJob>();
@@ -65,21 +65,22 @@ impl OpenPort {
     }
 
     /// Write bytes; resolves when the OS took them all (hardware flow control may hold them).
-    pub async fn write(&self, bytes: Vec<u8>, limit: Duration) -> Result<(), TransportError> {
+    pub async fn write(&self, bytes: Vec<u8>, limit: Duration) -> Result<(), LinkError> {
         let (tx, rx) = oneshot::channel();
-        let w = self.writer.as_ref().ok_or_else(|| {
-            TransportError::closed(format!("serial port {} is closed", self.path))
-        })?;
+        let w = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| LinkError::closed(format!("serial port {} is closed", self.path)))?;
         w.send((bytes, tx))
-            .map_err(|_| TransportError::link_lost(format!("serial port {} is gone", self.path)))?;
+            .map_err(|_| LinkError::link_lost(format!("serial port {} is gone", self.path)))?;
         match tokio::time::timeout(limit, rx).await {
             Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(TransportError::link_lost(format!(
+            Ok(Ok(Err(e))) => Err(LinkError::link_lost(format!(
                 "writing to serial port {}: {e}",
                 self.path
             ))),
-            Ok(Err(_)) => Err(TransportError::link_lost(format!("serial port {} is gone", self.path))),
-            Err(_) => Err(TransportError::timeout(format!(
+            Ok(Err(_)) => Err(LinkError::link_lost(format!("serial port {} is gone", self.path))),
+            Err(_) => Err(LinkError::timeout(format!(
                 "write to serial port {} did not complete within {limit:?} (CTS held by the device? check flow control)",
                 self.path
             ))),
@@ -100,10 +101,10 @@ impl Drop for OpenPort {
 
 fn spawn_reader(
     mut port: Box<dyn SerialPort>,
-    out: amp::UnboundedSender<Result<Vec<u8>, TransportError>>,
+    out: amp::UnboundedSender<Result<Vec<u8>, LinkError>>,
     stop: Arc<AtomicBool>,
     path: String,
-) -> Result<(), TransportError> {
+) -> Result<(), LinkError> {
     thread::Builder::new()
         .name(format!("serial-rx {path}"))
         .spawn(move || {
@@ -113,7 +114,7 @@ fn spawn_reader(
             while !stop.load(Ordering::SeqCst) {
                 match port.read(&mut buf) {
                     Ok(0) => {
-                        let _ = out.send(Err(TransportError::link_lost(format!(
+                        let _ = out.send(Err(LinkError::link_lost(format!(
                             "serial port {path} closed (end of file): the device or its USB link went away"
                         ))));
                         return;
@@ -135,7 +136,7 @@ fn spawn_reader(
                     }
                     Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => {
-                        let _ = out.send(Err(TransportError::link_lost(format!(
+                        let _ = out.send(Err(LinkError::link_lost(format!(
                             "serial port {path} vanished: {e}"
                         ))));
                         return;
@@ -144,7 +145,7 @@ fn spawn_reader(
             }
         })
         .map(|_| ())
-        .map_err(|e| TransportError::io(format!("starting the reader for {}: {e}", "serial port")))
+        .map_err(|e| LinkError::io(format!("starting the reader for {}: {e}", "serial port")))
 }
 
 fn spawn_writer(
@@ -152,7 +153,7 @@ fn spawn_writer(
     jobs: mpsc::Receiver<WriteJob>,
     stop: Arc<AtomicBool>,
     path: String,
-) -> Result<(), TransportError> {
+) -> Result<(), LinkError> {
     thread::Builder::new()
         .name(format!("serial-tx {path}"))
         .spawn(move || {
@@ -162,7 +163,7 @@ fn spawn_writer(
             }
         })
         .map(|_| ())
-        .map_err(|e| TransportError::io(format!("starting the writer for {path}: {e}")))
+        .map_err(|e| LinkError::io(format!("starting the writer for {path}: {e}")))
 }
 
 /// `write_all`, treating the port's short poll timeout as "try again" (the caller bounds the

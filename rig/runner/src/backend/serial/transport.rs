@@ -3,8 +3,9 @@
 //! timeout, then MTU_GET to size OBJECT_WRITE frames by nrfutil's rule `(mtu − 1) / 2 − 1`.
 
 use super::port::{OpenPort, PortSettings};
-use nrf_dfu::client::{Transport, TransportError, TransportErrorKind, TransportKind};
+use nrf_dfu::client::{Link, LinkError, LinkErrorKind};
 use nrf_dfu::slip;
+use nrf_dfu::wire::Transport;
 use nrf_dfu::wire::{Opcode, Request, Response};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
@@ -67,7 +68,7 @@ impl SerialTransport {
     pub async fn connect(
         settings: PortSettings,
         options: SerialOptions,
-    ) -> Result<SerialTransport, TransportError> {
+    ) -> Result<SerialTransport, LinkError> {
         let mut t = SerialTransport {
             settings,
             options,
@@ -84,14 +85,14 @@ impl SerialTransport {
         self.mtu
     }
 
-    fn port(&mut self) -> Result<&mut OpenPort, TransportError> {
+    fn port(&mut self) -> Result<&mut OpenPort, LinkError> {
         let path = self.settings.path.clone();
         self.port
             .as_mut()
-            .ok_or_else(|| TransportError::closed(format!("serial port {path} is closed")))
+            .ok_or_else(|| LinkError::closed(format!("serial port {path} is closed")))
     }
 
-    async fn open_and_handshake(&mut self) -> Result<(), TransportError> {
+    async fn open_and_handshake(&mut self) -> Result<(), LinkError> {
         self.port = None;
         self.port = Some(OpenPort::open(&self.settings)?);
         if self.options.ping {
@@ -101,11 +102,7 @@ impl SerialTransport {
     }
 
     /// One request, one answer for it (unrelated frames, e.g. a stale PRN, are skipped).
-    async fn ask(
-        &mut self,
-        req: Request,
-        wait: Duration,
-    ) -> Result<Option<Response>, TransportError> {
+    async fn ask(&mut self, req: Request, wait: Duration) -> Result<Option<Response>, LinkError> {
         let op: Opcode = req.opcode();
         self.send_request(&req.encode()).await?;
         let deadline = Instant::now() + wait;
@@ -114,7 +111,7 @@ impl SerialTransport {
             let port = self.port()?;
             match timeout(left, port.frames.recv()).await {
                 Err(_) => return Ok(None),
-                Ok(None) => return Err(TransportError::link_lost("serial reader stopped")),
+                Ok(None) => return Err(LinkError::link_lost("serial reader stopped")),
                 Ok(Some(Err(e))) => return Err(e),
                 Ok(Some(Ok(frame))) => {
                     if let Ok(r) = Response::decode(&frame, op) {
@@ -126,7 +123,7 @@ impl SerialTransport {
     }
 
     /// PING until any answer (an error result counts: the bootloader is alive), as nrfutil.
-    async fn ping_until_answered(&mut self) -> Result<(), TransportError> {
+    async fn ping_until_answered(&mut self) -> Result<(), LinkError> {
         let deadline = Instant::now() + self.options.connect_timeout;
         loop {
             self.ping_id = self.ping_id.wrapping_add(1);
@@ -138,7 +135,7 @@ impl SerialTransport {
                 Some(_) => return Ok(()),
                 None if Instant::now() < deadline => continue,
                 None => {
-                    return Err(TransportError::timeout(format!(
+                    return Err(LinkError::timeout(format!(
                         "no answer to PING on {} within {:?}: is the device in DFU mode, and are baud rate ({}) and flow control ({}) right?",
                         self.settings.path,
                         self.options.connect_timeout,
@@ -150,7 +147,7 @@ impl SerialTransport {
         }
     }
 
-    async fn query_mtu(&mut self) -> Result<(), TransportError> {
+    async fn query_mtu(&mut self) -> Result<(), LinkError> {
         match self
             .ask(Request::MtuGet, self.options.answer_timeout)
             .await?
@@ -158,7 +155,7 @@ impl SerialTransport {
             Some(Response::Mtu { mtu }) => {
                 let len = write_len_for_mtu(mtu);
                 if len == 0 {
-                    return Err(TransportError::io(format!(
+                    return Err(LinkError::io(format!(
                         "bootloader on {} reports MTU {mtu}: too small for any OBJECT_WRITE",
                         self.settings.path
                     )));
@@ -173,9 +170,9 @@ impl SerialTransport {
     }
 }
 
-impl Transport for SerialTransport {
-    fn kind(&self) -> TransportKind {
-        TransportKind::Serial
+impl Link for SerialTransport {
+    fn transport(&self) -> Transport {
+        Transport::Uart
     }
 
     fn max_write_len(&self) -> usize {
@@ -187,33 +184,33 @@ impl Transport for SerialTransport {
         false
     }
 
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
         if request.is_empty() {
             // An empty frame makes the SDK decoder hand up a stale opcode (17.1 `slip.c`
             // `slip_decode_add_byte` reports a bare END as a complete, empty packet).
-            return Err(TransportError::io("refusing to send an empty SLIP frame"));
+            return Err(LinkError::io("refusing to send an empty SLIP frame"));
         }
         let limit = self.options.write_timeout;
         let bytes = slip::encode(request);
         self.port()?.write(bytes, limit).await
     }
 
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
         let mut frame = Vec::with_capacity(chunk.len() + 1);
         frame.push(Opcode::ObjectWrite as u8);
         frame.extend_from_slice(chunk);
         self.send_request(&frame).await
     }
 
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         let port = self.port()?;
         match port.frames.recv().await {
             Some(r) => r,
-            None => Err(TransportError::link_lost("serial reader stopped")),
+            None => Err(LinkError::link_lost("serial reader stopped")),
         }
     }
 
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
         // Release the port (and its exclusive lock) first, as nrfutil closes it between images.
         if let Some(mut p) = self.port.take() {
             p.close();
@@ -221,12 +218,12 @@ impl Transport for SerialTransport {
         tokio::time::sleep(self.options.reconnect_delay).await;
         self.open_and_handshake().await.map_err(|e| match e.kind {
             // A port that is not back yet (USB CDC re-enumerating) is worth another attempt.
-            TransportErrorKind::Io => TransportError::timeout(e.detail),
+            LinkErrorKind::Io => LinkError::timeout(e.detail),
             _ => e,
         })
     }
 
-    async fn close(&mut self) -> Result<(), TransportError> {
+    async fn close(&mut self) -> Result<(), LinkError> {
         if let Some(mut p) = self.port.take() {
             p.close();
         }

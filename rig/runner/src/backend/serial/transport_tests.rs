@@ -120,7 +120,7 @@ async fn connect_pings_then_sizes_writes_from_mtu() {
     .await;
     assert_eq!(t.mtu(), Some(131));
     assert_eq!(t.max_write_len(), 64);
-    assert_eq!(t.kind(), TransportKind::Serial);
+    assert_eq!(t.transport(), Transport::Uart);
     let frames = seen.lock().unwrap().clone();
     assert_eq!(
         frames,
@@ -176,7 +176,7 @@ async fn a_silent_device_times_out_naming_baud_and_flow_control() {
         .err()
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert_eq!(e.kind, TransportErrorKind::Timeout);
+    assert_eq!(e.kind, LinkErrorKind::Timeout);
     assert!(e.detail.contains("no answer to PING"), "{}", e.detail);
     assert!(
         e.detail.contains("115200") && e.detail.contains("flow control (none)"),
@@ -237,7 +237,7 @@ async fn a_vanished_port_is_link_lost() {
             .unwrap()
             .unwrap_err(),
     };
-    assert_eq!(e.kind, TransportErrorKind::LinkLost);
+    assert_eq!(e.kind, LinkErrorKind::LinkLost);
     assert!(e.detail.contains(&path), "{}", e.detail);
 }
 
@@ -245,19 +245,16 @@ async fn a_vanished_port_is_link_lost() {
 async fn closed_transport_refuses_and_a_missing_port_is_io() {
     let (mut t, _path, _seen) = connected(HEALTHY).await;
     t.close().await.unwrap();
-    assert_eq!(
-        t.receive().await.unwrap_err().kind,
-        TransportErrorKind::Closed
-    );
+    assert_eq!(t.receive().await.unwrap_err().kind, LinkErrorKind::Closed);
     assert_eq!(
         t.send_request(&[0x03]).await.unwrap_err().kind,
-        TransportErrorKind::Closed
+        LinkErrorKind::Closed
     );
     let e = SerialTransport::connect(settings("/dev/no-such-tty"), quick())
         .await
         .err()
         .unwrap();
-    assert_eq!(e.kind, TransportErrorKind::Io);
+    assert_eq!(e.kind, LinkErrorKind::Io);
     assert!(
         e.detail
             .starts_with("cannot open serial port /dev/no-such-tty"),

@@ -6,7 +6,7 @@ use super::error::StepFailure;
 use crate::backend::Probe;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::Transport;
+use nrf_dfu::client::Link;
 use nrf_dfu::Chip;
 use std::time::Duration;
 use virtual_nrf52::defects::Defect;
@@ -58,7 +58,7 @@ pub trait FaultInjector {
 /// One DUT and its bench wiring.
 #[allow(async_fn_in_trait)]
 pub trait BenchDut {
-    type Link: Transport;
+    type Link: Link;
     type Injector: FaultInjector;
 
     fn name(&self) -> &str;
@@ -95,7 +95,7 @@ pub trait BenchDut {
     fn sees_flash_ops(&self) -> bool;
     /// The DFU client's waits on this DUT's link: tight in simulated time, nrfutil's on
     /// hardware ([`nrf_dfu::client::Timeouts::for_hardware`]).
-    fn dfu_timeouts(&self, _kind: nrf_dfu::client::TransportKind) -> nrf_dfu::client::Timeouts {
+    fn dfu_timeouts(&self, _kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
         nrf_dfu::client::Timeouts::default()
     }
     /// Start or stop counting flash operations; `count` returns the number since the start.

@@ -15,14 +15,14 @@ use crate::backend::ble::transport::BleTransport;
 use crate::backend::power::probe_reset::SharedProbe;
 use crate::backend::power::PowerSwitch;
 use crate::backend::serial::{SerialOptions, SerialTransport};
-use crate::backend::{FailureClass as Owner, Probe, ProbeError};
+use crate::backend::{Owner, Probe, ProbeError};
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
 use crate::campaign::failure_class::InfraFault;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::{Transport, TransportError};
+use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::{Chip, SdkVersion};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -284,7 +284,7 @@ impl BenchDut for HardwareDut {
         let adapter = self.adapter(cfg.adapter.as_deref())
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        let dut = |e: crate::backend::ble::error::BleError| match e.class() {
+        let dut = |e: crate::backend::ble::error::BleError| match e.owner() {
             Owner::Infrastructure => StepFailure::infra(InfraFault::Adapter, e.to_string()),
             Owner::Device => StepFailure::timeout(Phase::EnterDfu, e.to_string()),
         };
@@ -331,7 +331,7 @@ impl BenchDut for HardwareDut {
         _wait: Duration,
         _mtu: Option<u16>,
     ) -> Result<HardwareLink, StepFailure> {
-        let class = |e: TransportError| {
+        let class = |e: LinkError| {
             if e.kind.is_infrastructure() {
                 StepFailure::infra(InfraFault::Adapter, e.to_string())
             } else {
@@ -390,7 +390,7 @@ impl BenchDut for HardwareDut {
         false
     }
 
-    fn dfu_timeouts(&self, kind: nrf_dfu::client::TransportKind) -> nrf_dfu::client::Timeouts {
+    fn dfu_timeouts(&self, kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
         nrf_dfu::client::Timeouts::for_hardware(kind)
     }
 

@@ -3,7 +3,7 @@
 //! asks for, signed with the bench key. Both are cached: a soak re-sends the same two images.
 
 use super::error::RunError;
-use crate::campaign::suite::image_ref::{StandIn, StandInTransport};
+use crate::campaign::suite::image_ref::StandIn;
 use crate::campaign::suite::ImageRef;
 use crate::sim::images::{sample_app, APP_A_SIZE, APP_B_SIZE, SAMPLE_APP_BASE};
 use nrf_dfu::client::DfuImage;
@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use virtual_nrf52::descriptor::MbrDescriptor;
-use virtual_nrf52::descriptor::Transport as DeviceTransport;
 use virtual_nrf52::softdevice::stand_in_by_name;
 use virtual_nrf52::standin::{self, DEFAULT_BOOTLOADER_SIZE};
 
@@ -136,11 +135,8 @@ impl ImageStore {
                 standin::softdevice_hex_segments(&sd)
             }
             StandIn::Bootloader { sdk, transport } => {
-                let t = match transport {
-                    StandInTransport::Ble => DeviceTransport::Ble,
-                    StandInTransport::Uart => DeviceTransport::Uart,
-                };
-                let desc = crate::sim::images::bootloader_descriptor(sdk, t, self.public_key);
+                let desc =
+                    crate::sim::images::bootloader_descriptor(sdk, transport, self.public_key);
                 standin::bootloader_segments(&desc, self.chip, DEFAULT_BOOTLOADER_SIZE)
                     .map_err(build)?
             }

@@ -32,7 +32,7 @@ pub struct ReadBack {
 }
 
 fn probe_failure(what: &str, e: ProbeError) -> StepFailure {
-    let f = if e.class == crate::backend::FailureClass::Infrastructure {
+    let f = if e.owner == crate::backend::Owner::Infrastructure {
         StepFailure::infra(InfraFault::Probe, format!("{what}: {}", e.message))
     } else {
         StepFailure::new(

@@ -9,11 +9,11 @@ use crate::bench::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
+use nrf_dfu::wire::Transport;
 use nrf_dfu::{Chip, SdkVersion};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use virtual_nrf52::defects::{Defect, DefectSet};
-use virtual_nrf52::descriptor::Transport as DeviceTransport;
 use virtual_nrf52::{ResetKind, SimTime, Status};
 
 /// Polling step of the flash-operation watcher while the device has nothing scheduled.
@@ -254,7 +254,7 @@ impl BenchDut for VirtualBenchDut {
         let status = self.device.borrow().status();
         match status {
             Status::Bootloader(b) => match b.transport {
-                DeviceTransport::Ble => {
+                Transport::Ble => {
                     let mut link = VirtualBleLink::new(
                         self.device.clone(),
                         self.clock,
@@ -271,7 +271,7 @@ impl BenchDut for VirtualBenchDut {
                     })?;
                     Ok(VirtualLinkAny::Ble(link))
                 }
-                DeviceTransport::Uart => Ok(VirtualLinkAny::Serial(VirtualSerialLink::open(
+                Transport::Uart => Ok(VirtualLinkAny::Serial(VirtualSerialLink::open(
                     self.device.clone(),
                     self.clock,
                 ))),

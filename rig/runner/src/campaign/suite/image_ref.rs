@@ -2,6 +2,7 @@
 //! or `standin:<name>`, a stand-in image the virtual bench builds for the DUT's chip (the same
 //! set `rig sim images` writes to firmware/sim/, so a suite can use either).
 
+use nrf_dfu::wire::Transport;
 use nrf_dfu::SdkVersion;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,13 +32,6 @@ impl ImageRef {
     }
 }
 
-/// Bootloader transport of a stand-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StandInTransport {
-    Ble,
-    Uart,
-}
-
 /// A stand-in image by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StandIn {
@@ -48,7 +42,7 @@ pub enum StandIn {
     /// `bootloader-17.1-ble`: a Secure DFU bootloader of an SDK profile over a transport.
     Bootloader {
         sdk: SdkVersion,
-        transport: StandInTransport,
+        transport: Transport,
     },
     /// `app-a` (version 1) or `app-b` (version 2): the sample application.
     App(char),
@@ -70,8 +64,8 @@ fn profile_release(sdk: SdkVersion) -> &'static str {
 /// SDK 12 shipped only the BLE secure bootloader; serial Secure DFU came with SDK 13/14
 /// (SDK 12.3 `examples/dfu/bootloader_secure` has BLE builds only; 14.x adds
 /// `serial_dfu/nrf_serial_dfu.c`).
-fn has_transport(sdk: SdkVersion, t: StandInTransport) -> bool {
-    !(sdk == SdkVersion::Sdk12 && t == StandInTransport::Uart)
+fn has_transport(sdk: SdkVersion, t: Transport) -> bool {
+    !(sdk == SdkVersion::Sdk12 && t == Transport::Uart)
 }
 
 impl StandIn {
@@ -84,12 +78,9 @@ impl StandIn {
                 .map(|s| format!("s132-{}", s.version_label)),
         );
         for sdk in SdkVersion::ALL {
-            for (t, label) in [
-                (StandInTransport::Ble, "ble"),
-                (StandInTransport::Uart, "uart"),
-            ] {
+            for t in [Transport::Ble, Transport::Uart] {
                 if has_transport(sdk, t) {
-                    names.push(format!("bootloader-{}-{label}", profile_release(sdk)));
+                    names.push(format!("bootloader-{}-{}", profile_release(sdk), t.label()));
                 }
             }
         }
@@ -116,10 +107,7 @@ impl fmt::Display for StandIn {
                 f,
                 "bootloader-{}-{}",
                 profile_release(*sdk),
-                match transport {
-                    StandInTransport::Ble => "ble",
-                    StandInTransport::Uart => "uart",
-                }
+                transport.label()
             ),
             StandIn::App(c) => write!(f, "app-{c}"),
         }
@@ -150,11 +138,10 @@ impl FromStr for StandIn {
         }
         let rest = s.strip_prefix("bootloader-").ok_or_else(unknown)?;
         let (release, transport) = rest.rsplit_once('-').ok_or_else(unknown)?;
-        let transport = match transport {
-            "ble" => StandInTransport::Ble,
-            "uart" => StandInTransport::Uart,
-            _ => return Err(unknown()),
-        };
+        let transport = [Transport::Ble, Transport::Uart]
+            .into_iter()
+            .find(|t| t.label() == transport)
+            .ok_or_else(unknown)?;
         let sdk = SdkVersion::ALL
             .into_iter()
             .find(|v| profile_release(*v) == release)
@@ -229,9 +216,9 @@ mod tests {
     #[case("mbr", StandIn::Mbr)]
     #[case("s132-3.0.0", StandIn::SoftDevice("3.0.0"))]
     #[case("s132-7.2.0", StandIn::SoftDevice("7.2.0"))]
-    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: StandInTransport::Ble })]
-    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: StandInTransport::Uart })]
-    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: StandInTransport::Ble })]
+    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: Transport::Ble })]
+    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: Transport::Uart })]
+    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble })]
     #[case("app-a", StandIn::App('a'))]
     #[case("app-b", StandIn::App('b'))]
     fn stand_in_names(#[case] name: &str, #[case] s: StandIn) {

@@ -18,9 +18,7 @@ use crate::campaign::suite::{
     DfuStep, EnterDfu, Erase, ExpectedVersion, Fault, FaultAction, FlashStep, PowerAction, Running,
     Step, StepKind, StepTimeouts, VerifyStep, VersionStrategy,
 };
-use nrf_dfu::client::{
-    Control, DfuClient, DfuConfig, DfuError, ProgressEvent, ProgressSink, Transport,
-};
+use nrf_dfu::client::{Control, DfuClient, DfuConfig, DfuError, Link, ProgressEvent, ProgressSink};
 use nrf_dfu::SdkVersion;
 use std::rc::Rc;
 use std::time::Duration;

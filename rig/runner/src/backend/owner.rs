@@ -7,7 +7,7 @@ use std::fmt;
 /// Who a failure belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FailureClass {
+pub enum Owner {
     /// The rig: probe, adapter, power switch, serial port, USB, host permissions, configuration.
     #[serde(rename = "infra")]
     Infrastructure,
@@ -16,17 +16,17 @@ pub enum FailureClass {
     Device,
 }
 
-impl FailureClass {
+impl Owner {
     /// The prefix of failure classes in reports (`infra.*`, `dut.*`).
     pub fn label(self) -> &'static str {
         match self {
-            FailureClass::Infrastructure => "infra",
-            FailureClass::Device => "dut",
+            Owner::Infrastructure => "infra",
+            Owner::Device => "dut",
         }
     }
 }
 
-impl fmt::Display for FailureClass {
+impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }

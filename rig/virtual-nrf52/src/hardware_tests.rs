@@ -2,8 +2,8 @@ use super::*;
 use crate::error::DeviceError;
 use std::time::Duration;
 
-fn on() -> Device {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 5);
+fn on() -> Hardware {
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 5);
     d.power_on().unwrap();
     d
 }
@@ -14,7 +14,7 @@ fn erase(addr: u32) -> FlashOp {
 
 #[test]
 fn new_device_is_off_and_erased() {
-    let d = Device::new(Chip::Nrf52832Qfab, 1);
+    let d = Hardware::new(Chip::Nrf52832Qfab, 1);
     assert_eq!(d.run_state(), RunState::Off);
     assert_eq!(d.memory().code.size(), 256 * 1024);
     assert_eq!(d.ram().len(), 32 * 1024);
@@ -151,7 +151,7 @@ fn refused_op_does_not_consume_the_cut() {
 #[test]
 fn same_seed_same_torn_history() {
     let run = |seed| {
-        let mut d = Device::new(Chip::Nrf52832Qfaa, seed);
+        let mut d = Hardware::new(Chip::Nrf52832Qfaa, seed);
         d.power_on().unwrap();
         d.flash_op(
             &FlashOp::write_bytes(0x6000, &[0x5A; 4096]).unwrap(),

@@ -1,9 +1,9 @@
 //! The virtual nRF52832: flash and UICR behind the NVMC, FICR, POWER, RAM, the run state, and the
 //! power-cut plumbing every flash operation goes through.
 //!
-//! A new device is an unpowered, fully erased chip; [`Device::power_on`] boots it through the MBR
+//! A new device is an unpowered, fully erased chip; [`Hardware::power_on`] boots it through the MBR
 //! (see `lifecycle.rs`). Firmware models (MBR, bootloader) change flash only with
-//! [`Device::flash_op`], which accounts its virtual time and lets a planned power cut tear it.
+//! [`Hardware::flash_op`], which accounts its virtual time and lets a planned power cut tear it.
 
 use crate::defects::DefectSet;
 use crate::error::{DeviceError, PowerLoss};
@@ -48,7 +48,7 @@ struct ArmedCut {
 
 /// One virtual nRF52832.
 #[derive(Debug, Clone)]
-pub struct Device {
+pub struct Hardware {
     pub(crate) chip: Chip,
     pub(crate) mem: FlashMemory,
     pub(crate) ficr: Ficr,
@@ -69,11 +69,11 @@ pub struct Device {
     flash_busy: Duration,
 }
 
-impl Device {
+impl Hardware {
     /// An unpowered chip with erased flash and UICR. `seed` fixes its identity (FICR DEVICEID /
     /// DEVICEADDR) and every random choice the model makes.
-    pub fn new(chip: Chip, seed: u64) -> Device {
-        Device {
+    pub fn new(chip: Chip, seed: u64) -> Hardware {
+        Hardware {
             chip,
             mem: FlashMemory::new(chip.page_count()),
             ficr: Ficr::new(chip, seed),
@@ -94,7 +94,7 @@ impl Device {
         }
     }
 
-    pub fn with_timing(mut self, timing: TimingProfile) -> Device {
+    pub fn with_timing(mut self, timing: TimingProfile) -> Hardware {
         self.timing = timing;
         self
     }
@@ -264,5 +264,5 @@ impl Device {
 }
 
 #[cfg(test)]
-#[path = "device_tests.rs"]
+#[path = "hardware_tests.rs"]
 mod tests;
