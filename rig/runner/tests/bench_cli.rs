@@ -103,6 +103,39 @@ fn flash_standins_then_read_back_through_the_virtual_probe() {
 }
 
 #[test]
+fn a_uicr_file_after_the_bootloader_keeps_its_start_address() {
+    use nrf_dfu::memory_map::UICR_NRFFW0;
+    // UICR.CUSTOMER[0] (nRF52832 PS v1.4, UICR registers).
+    const CUSTOMER0: u32 = 0x1000_1080;
+    let dir = tempfile::tempdir().unwrap();
+    let (files, expected) = standin_files(dir.path());
+    let nrffw0 = expected
+        .iter()
+        .find(|(a, _)| *a == UICR_NRFFW0)
+        .map(|(_, d)| d.clone())
+        .expect("the stand-in bootloader hex sets NRFFW[0]");
+    // A second file that only sets a customer word, as a board's serial-number hex would.
+    let uicr = hex_file(
+        dir.path(),
+        "uicr.hex",
+        &[(CUSTOMER0, 0x1234_5678u32.to_le_bytes().to_vec())],
+    );
+    let o = rig(dir.path(), &["flash", &files[0], &files[1], &uicr]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut probe = VirtualProbe::new("virtual-0", share(device(dir.path())), false);
+    assert_eq!(
+        probe.read_memory(UICR_NRFFW0, 4).unwrap(),
+        nrffw0,
+        "NRFFW[0] (bootloader start) must survive the UICR file"
+    );
+    assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
+    // Files that overlap are refused before anything is flashed, naming both.
+    let o = rig(dir.path(), &["flash", &files[1], &files[1]]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("bl.hex") && text(&o).contains("overlap"), "{}", text(&o));
+}
+
+#[test]
 fn json_progress_lines() {
     let dir = tempfile::tempdir().unwrap();
     let (files, _) = standin_files(dir.path());

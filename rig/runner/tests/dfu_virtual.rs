@@ -203,3 +203,81 @@ async fn timeout_when_the_device_is_silent() {
     }
     assert!(!error.is_infrastructure(), "{error}");
 }
+
+/// A BLE link that answers the `n`th EXECUTE itself with INVALID_OBJECT instead of passing it
+/// on (the bootloader refusing the post-validation while the SoftDevice holds the flash).
+struct RefuseExecute<T> {
+    inner: T,
+    n: u32,
+    executes: u32,
+    refused: Option<Vec<u8>>,
+}
+
+impl<T: Link> Link for RefuseExecute<T> {
+    fn transport(&self) -> nrf_dfu::client::Transport {
+        self.inner.transport()
+    }
+    fn max_write_len(&self) -> usize {
+        self.inner.max_write_len()
+    }
+    fn observes_link_loss(&self) -> bool {
+        self.inner.observes_link_loss()
+    }
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), nrf_dfu::client::LinkError> {
+        if request == [0x04] {
+            self.executes += 1;
+            if self.executes == self.n {
+                // Response opcode 0x60, request 0x04, result 0x05 INVALID_OBJECT.
+                self.refused = Some(vec![0x60, 0x04, 0x05]);
+                return Ok(());
+            }
+        }
+        self.inner.send_request(request).await
+    }
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), nrf_dfu::client::LinkError> {
+        self.inner.write_data(chunk).await
+    }
+    async fn receive(&mut self) -> Result<Vec<u8>, nrf_dfu::client::LinkError> {
+        match self.refused.take() {
+            Some(r) => Ok(r),
+            None => self.inner.receive().await,
+        }
+    }
+    async fn reconnect(&mut self) -> Result<(), nrf_dfu::client::LinkError> {
+        self.inner.reconnect().await
+    }
+    async fn close(&mut self) -> Result<(), nrf_dfu::client::LinkError> {
+        self.inner.close().await
+    }
+}
+
+/// Issue 12 finding 17: the final EXECUTE is retried once on INVALID_OBJECT
+/// (Android-DFU-Library `SecureDfuImpl.writeExecute(allowRetry)`); a non-final one is not.
+#[tokio::test(start_paused = true)]
+async fn the_final_execute_is_retried_once_on_invalid_object() {
+    let bench = Bench::ble(Sdk17);
+    for (n, retried) in [(2, true), (1, false)] {
+        let device = share(bench.build());
+        let clock = SimClock::for_device(&device.borrow());
+        let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
+        ble.connect().await.expect("connect");
+        // 100 bytes: one data object, so EXECUTE #1 is the init packet's, #2 the final one.
+        let image = bench.app_package(payload(100, 1), 2);
+        let link = RefuseExecute {
+            inner: ble,
+            n,
+            executes: 0,
+            refused: None,
+        };
+        let (result, link) = drive(link, DfuConfig::default(), std::slice::from_ref(&image)).await;
+        if retried {
+            result.unwrap_or_else(|e| panic!("final EXECUTE refused once must be retried: {e}"));
+            assert_eq!(link.executes, 3, "init, refused final, retried final");
+            device.borrow_mut().settle(clock.now() + Duration::from_secs(60));
+            bench.assert_installed(&device.borrow(), &image.firmware, 2);
+        } else {
+            let e = result.expect_err("the init EXECUTE is not retried");
+            assert!(e.to_string().contains("0x05") || e.to_string().to_lowercase().contains("invalid"), "{e}");
+        }
+    }
+}

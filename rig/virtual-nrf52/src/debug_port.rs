@@ -207,14 +207,31 @@ impl Hardware {
             report.pages_erased.push(page);
             report.bytes_written += PAGE_SIZE as u64;
         }
-        // UICR: word writes over whatever is there; bytes outside the segment stay 0xFF (no-op).
-        for (a, b) in segs.iter().filter(|(a, _)| *a >= UICR_BASE) {
-            let first = a & !3;
-            let last = (a + b.len() as u32).div_ceil(4) * 4;
-            let mut words = vec![0xFFu8; (last - first) as usize];
-            words[(a - first) as usize..(a - first) as usize + b.len()].copy_from_slice(b);
-            self.flash_op(&FlashOp::write_bytes(first, &words)?, FlashPath::Nvmc)?;
-            report.bytes_written += words.len() as u64;
+        // UICR: probe-rs 0.32's `nrf52` algorithm (targets/nRF52_Series.yaml) covers
+        // 0x0..0x10002000 in 4 KB sectors, so the UICR is one sector: touching it erases all of
+        // it (the algorithm's EraseSector issues ERASEUICR), and bytes no segment names stay
+        // 0xFF unless `keep_unwritten_bytes` restores them. A UICR-only image programmed after a
+        // bootloader therefore wipes NRFFW[0].
+        let uicr_segs: Vec<&Segment> = segs.iter().filter(|(a, _)| *a >= UICR_BASE).collect();
+        if !uicr_segs.is_empty() {
+            let mut image = if options.keep_unwritten_bytes {
+                self.mem.read(UICR_BASE, UICR_SIZE)?.to_vec()
+            } else {
+                vec![0xFF; UICR_SIZE as usize]
+            };
+            for (a, b) in &uicr_segs {
+                let at = (a - UICR_BASE) as usize;
+                image[at..at + b.len()].copy_from_slice(b);
+            }
+            self.flash_op(&FlashOp::EraseUicr, FlashPath::Nvmc)?;
+            // Word writes of what is not blank (writing 0xFF words is a no-op on NOR flash).
+            for (i, w) in image.chunks(4).enumerate() {
+                if w != [0xFF; 4] {
+                    let addr = UICR_BASE + 4 * i as u32;
+                    self.flash_op(&FlashOp::write_bytes(addr, w)?, FlashPath::Nvmc)?;
+                    report.bytes_written += 4;
+                }
+            }
         }
         if options.verify {
             for (a, b) in &segs {

@@ -66,8 +66,7 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
         DataPlan::ExecuteFinal => {
             link.at.object_index = link.object_count - 1;
             link.step(Phase::Execute, len).await?;
-            link.request(Request::Execute, link.config.timeouts.validation)
-                .await?;
+            execute_final(link).await?;
             return Ok(DataOutcome::Executed { plan });
         }
     };
@@ -89,13 +88,30 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
         };
         transfer(link, &span, entry).await?;
         link.step(Phase::Execute, end).await?;
-        let wait = if end == len {
-            link.config.timeouts.validation
+        if end == len {
+            execute_final(link).await?;
         } else {
-            link.config.timeouts.response
-        };
-        link.request(Request::Execute, wait).await?;
+            link.request(Request::Execute, link.config.timeouts.response)
+                .await?;
+        }
         start = end;
     }
     Ok(DataOutcome::Executed { plan })
+}
+
+/// The final data EXECUTE, retried once when the device answers INVALID_OBJECT, as
+/// Android-DFU-Library's `SecureDfuImpl.writeExecute(allowRetry)` does for the last object
+/// ("SD busy? Retrying..."): the SoftDevice may still hold the flash for the last page's
+/// write, and the bootloader refuses the post-validation until it is done.
+async fn execute_final<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
+) -> Result<(), DfuError> {
+    let wait = link.config.timeouts.validation;
+    match link.request(Request::Execute, wait).await {
+        Err(DfuError::Rejected {
+            result: ResultCode::InvalidObject,
+            ..
+        }) => link.request(Request::Execute, wait).await.map(|_| ()),
+        r => r.map(|_| ()),
+    }
 }

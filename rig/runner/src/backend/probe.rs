@@ -172,6 +172,24 @@ pub struct FicrInfo {
 }
 
 impl FicrInfo {
+    /// Whether the chip is the one the bench file names: an nRF52832 (INFO.PART) with the
+    /// variant's flash and RAM (QFAA 512/64 KB, QFAB 256/32 KB; nRF52832 PS v1.4, FICR
+    /// INFO.FLASH / INFO.RAM). A QFAB on a QFAA entry would take images placed beyond its
+    /// flash and RAM: an infrastructure error, found before anything is flashed.
+    pub fn check_chip(&self, chip: nrf_dfu::Chip) -> Result<(), ProbeError> {
+        let (flash_kb, ram_kb) = (chip.flash_size() / 1024, chip.ram_size() / 1024);
+        if self.part == 0x52832 && self.flash_kb == flash_kb && self.ram_kb == ram_kb {
+            return Ok(());
+        }
+        Err(ProbeError::infra(
+            ProbeErrorKind::Config,
+            format!(
+                "the bench file says {chip} ({flash_kb} KB flash, {ram_kb} KB RAM) but the chip's FICR reads part {:#x} variant {} with {} KB flash and {} KB RAM: fix `chip:` in the bench file or the wiring",
+                self.part, self.variant, self.flash_kb, self.ram_kb
+            ),
+        ))
+    }
+
     /// Decode the FICR words read from a chip.
     pub fn from_words(
         read: &mut dyn FnMut(u32) -> Result<u32, ProbeError>,
@@ -265,6 +283,17 @@ pub trait Probe {
     /// buttonless service does from the application).
     fn enter_dfu(&mut self) -> Result<(), ProbeError> {
         self.write_memory(POWER_GPREGRET, &BOOTLOADER_DFU_START.to_le_bytes())?;
+        // Read back: a write the register did not take would reset into the app, not DFU.
+        let got = self.read_word(POWER_GPREGRET)?;
+        if got & 0xFF != BOOTLOADER_DFU_START {
+            return Err(ProbeError::device(
+                ProbeErrorKind::Memory,
+                format!(
+                    "GPREGRET reads {got:#010x} after writing {:#04x}: the register did not take the write",
+                    BOOTLOADER_DFU_START
+                ),
+            ));
+        }
         self.soft_reset()
     }
 

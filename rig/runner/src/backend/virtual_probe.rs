@@ -15,6 +15,8 @@ pub struct VirtualProbe {
     name: String,
     device: SharedDevice,
     allow_erase_all: bool,
+    /// Recover a locked chip by ERASEALL at attach (see [`VirtualProbe::for_campaign`]).
+    recover_locked: bool,
     rtt: Option<UpChannel>,
     lines: LineAssembler,
 }
@@ -52,8 +54,18 @@ impl VirtualProbe {
             name: name.into(),
             device,
             allow_erase_all,
+            recover_locked: allow_erase_all,
             rtt: None,
             lines: LineAssembler::default(),
+        }
+    }
+
+    /// A campaign's probe: explicit erase steps may erase, but an attach that finds the chip
+    /// locked reports it instead of silently wiping it (which would read as "bricked").
+    pub fn for_campaign(name: impl Into<String>, device: SharedDevice) -> VirtualProbe {
+        VirtualProbe {
+            recover_locked: false,
+            ..VirtualProbe::new(name, device, true)
         }
     }
 
@@ -91,7 +103,7 @@ impl Probe for VirtualProbe {
 
     /// As probe-rs does: a locked chip is recovered by ERASEALL only with permission.
     fn attach(&mut self) -> Result<(), ProbeError> {
-        let allow = self.allow_erase_all;
+        let allow = self.recover_locked;
         let mut dev = self.device.borrow_mut();
         if !dev.is_powered() {
             return Err(classify(DebugError::Device(DeviceError::Off)));

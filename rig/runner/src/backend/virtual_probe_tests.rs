@@ -114,6 +114,20 @@ fn locked_chip_needs_permission_and_recovers_with_it() {
 }
 
 #[test]
+fn a_campaign_attach_never_erases_a_locked_chip() {
+    let dev = powered(3);
+    let mut p = VirtualProbe::for_campaign("d", dev.clone());
+    p.write_memory(UICR_APPROTECT, &0u32.to_le_bytes()).unwrap();
+    p.soft_reset().unwrap();
+    let e = p.attach().unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::Locked);
+    assert!(dev.borrow().is_protected(), "still locked: nothing was erased");
+    // An explicit erase step may still erase.
+    p.erase_all().unwrap();
+    assert!(!dev.borrow().is_protected());
+}
+
+#[test]
 fn erase_all_flash_option_needs_permission() {
     let dev = powered(4);
     let mut p = VirtualProbe::new("d", dev.clone(), false);
@@ -161,6 +175,18 @@ fn pin_reset_without_pselreset_is_a_device_error() {
         0,
         "RESETREAS.RESETPIN"
     );
+}
+
+#[test]
+fn a_qfab_on_a_qfaa_bench_entry_is_an_infrastructure_error() {
+    let mut d = Device::new(Chip::Nrf52832Qfab, 7);
+    virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+    let mut p = VirtualProbe::new("d", share(d), false);
+    let f = p.read_ficr().unwrap();
+    f.check_chip(Chip::Nrf52832Qfab).unwrap();
+    let e = f.check_chip(Chip::Nrf52832Qfaa).unwrap_err();
+    assert_eq!(e.owner, Owner::Infrastructure);
+    assert!(e.message.contains("256 KB flash"), "{}", e.message);
 }
 
 #[test]

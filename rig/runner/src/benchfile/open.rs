@@ -67,6 +67,24 @@ pub fn probe(
             allow_erase_all,
         )));
     }
+    probe_rs(dut, allow_erase_all, allow_erase_all)
+}
+
+/// A campaign's probe: explicit erase steps may erase; an attach never recovers (erases) a
+/// locked chip, it reports it (issue 12, finding 7).
+pub fn campaign_probe(dut: &Dut, virt: Option<&VirtualDut>) -> Result<Box<dyn Probe>, ProbeError> {
+    if let Some(v) = virt {
+        return Ok(Box::new(VirtualProbe::for_campaign(v.name.clone(), v.device.clone())));
+    }
+    probe_rs(dut, true, false)
+}
+
+/// probe-rs on a USB probe (`selector`) or on a lab DUT (`lab`: its SWD socket).
+fn probe_rs(
+    dut: &Dut,
+    allow_erase_all: bool,
+    recover_locked: bool,
+) -> Result<Box<dyn Probe>, ProbeError> {
     let p = dut.probe.as_ref();
     let lab = p.and_then(|p| p.lab.clone());
     if lab.is_some() && p.is_some_and(|p| p.selector.is_some()) {
@@ -83,6 +101,7 @@ pub fn probe(
         dut.chip,
     );
     cfg.allow_erase_all = allow_erase_all;
+    cfg.recover_locked = recover_locked;
     cfg.speed_khz = p.and_then(|p| p.speed_khz);
     if let Some(ms) = p.and_then(|p| p.timeout_ms) {
         cfg.call_timeout = Duration::from_millis(ms);

@@ -296,6 +296,12 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
                     }
                 )
             })?;
+        let config = DfuConfig {
+            timeouts: nrf_dfu::client::Timeouts::for_hardware(
+                nrf_dfu::client::Transport::Uart,
+            ),
+            ..config
+        };
         let mut client = DfuClient::with_sink(t, config, sink);
         return Ok(client.update(images).await);
     }
@@ -360,6 +366,10 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
                 }
             )
         })?;
+    let config = DfuConfig {
+        timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Ble),
+        ..config
+    };
     let mut client = DfuClient::with_sink(t, config, sink);
     Ok(client.update(images).await)
 }

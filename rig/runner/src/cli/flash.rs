@@ -1,5 +1,11 @@
 //! `rig flash [--erase-all] FILE...`: program HEX, ELF or BIN@ADDRESS images through the DUT's
-//! probe, in the order given, with verify.
+//! probe, all in one flash loader, with verify.
+//!
+//! One loader, not one per file: probe-rs 0.32's `nrf52` algorithm treats the UICR as one
+//! 4 KB sector (targets/nRF52_Series.yaml), erased whole whenever a segment touches it, and
+//! `FlashLoader::commit` leaves bytes no segment names erased. Flashing a bootloader (with
+//! NRFFW[0]) and then a UICR hex separately would wipe NRFFW[0] and the bootloader would never
+//! start. Files must not overlap each other.
 
 use super::bench::{BenchArgs, Opened};
 use anyhow::{bail, Context};
@@ -81,6 +87,28 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     Ok(segs)
 }
 
+/// All files' segments, for one flash loader; overlapping files are an error naming both.
+pub fn merge_images(images: &[(String, Vec<Segment>)]) -> anyhow::Result<Vec<Segment>> {
+    let mut all: Vec<(u32, &[u8], &str)> = images
+        .iter()
+        .flat_map(|(name, segs)| segs.iter().map(move |(a, d)| (*a, d.as_slice(), name.as_str())))
+        .collect();
+    all.sort_by_key(|s| s.0);
+    for w in all.windows(2) {
+        let end = w[0].0 as u64 + w[0].1.len() as u64;
+        if end > w[1].0 as u64 {
+            bail!(
+                "{} ({:#010x}..{end:#010x}) and {} (from {:#010x}) overlap: flash one of them",
+                w[0].2,
+                w[0].0,
+                w[1].2,
+                w[1].0
+            );
+        }
+    }
+    Ok(all.into_iter().map(|(a, d, _)| (a, d.to_vec())).collect())
+}
+
 pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let images: Vec<(String, Vec<Segment>)> = a
         .files
@@ -101,53 +129,56 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     probe
         .attach()
         .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.owner))?;
+    let segs = merge_images(&images)?;
+    let name = a.files.join(" + ");
     let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");
-    for (i, (name, segs)) in images.iter().enumerate() {
-        let options = FlashOptions {
-            erase_all: a.erase_all && i == 0,
-            verify: !a.no_verify,
-        };
-        let mut on_event = |ev: FlashEvent| {
-            if a.json {
-                let line = serde_json::json!({ "file": name, "progress": ev });
-                println!("{line}");
-                return;
-            }
-            match ev {
-                FlashEvent::Started { phase, total } => {
-                    bar.set_message(format!("{name}: {phase:?}"));
-                    bar.set_length(total);
-                    bar.set_position(0);
-                }
-                FlashEvent::Progress { done, .. } => bar.set_position(done),
-                FlashEvent::Finished { .. } => {}
-            }
-        };
-        let report = probe.flash(segs, options, &mut on_event);
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                opened.save()?;
-                bail!("flashing {name}: {} [{}]", e.message, e.owner);
-            }
-        };
+    let options = FlashOptions {
+        erase_all: a.erase_all,
+        verify: !a.no_verify,
+    };
+    let mut on_event = |ev: FlashEvent| {
         if a.json {
-            println!("{}", serde_json::json!({ "file": name, "done": report }));
-        } else {
-            bar.suspend(|| {
-                println!(
-                    "{name}: {} bytes, {} pages erased{}{}",
-                    report.bytes,
-                    report.pages_erased,
-                    if report.erased_all {
-                        ", chip erased first"
-                    } else {
-                        ""
-                    },
-                    if report.verified { ", verified" } else { "" }
-                )
-            });
+            let line = serde_json::json!({ "file": name, "progress": ev });
+            println!("{line}");
+            return;
         }
+        match ev {
+            FlashEvent::Started { phase, total } => {
+                bar.set_message(format!("{phase:?}"));
+                bar.set_length(total);
+                bar.set_position(0);
+            }
+            FlashEvent::Progress { done, .. } => bar.set_position(done),
+            FlashEvent::Finished { .. } => {}
+        }
+    };
+    let report = match probe.flash(&segs, options, &mut on_event) {
+        Ok(r) => r,
+        Err(e) => {
+            opened.save()?;
+            bail!("flashing {name}: {} [{}]", e.message, e.owner);
+        }
+    };
+    if a.json {
+        println!("{}", serde_json::json!({ "file": name, "done": report }));
+    } else {
+        bar.suspend(|| {
+            for (file, segs) in &images {
+                let bytes: usize = segs.iter().map(|s| s.1.len()).sum();
+                println!("{file}: {bytes} bytes");
+            }
+            println!(
+                "flashed in one pass: {} bytes, {} pages erased{}{}",
+                report.bytes,
+                report.pages_erased,
+                if report.erased_all {
+                    ", chip erased first"
+                } else {
+                    ""
+                },
+                if report.verified { ", verified" } else { "" }
+            )
+        });
     }
     bar.finish_and_clear();
     // Run what was flashed.

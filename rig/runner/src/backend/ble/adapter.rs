@@ -94,9 +94,66 @@ pub async fn find(name: Option<&str>) -> Result<(Adapter, String), BleError> {
     Ok((adapters.into_iter().nth(i).expect("index from pick"), info))
 }
 
+/// The adapter a DUT uses, opened once and kept for the campaign.
+///
+/// Every [`find`] opens a new system-bus connection: btleplug 0.13.5 `src/bluez/manager.rs`
+/// `Manager::new` calls bluez-async 0.9 `BluetoothSession::new`, which spawns the dbus-tokio
+/// connection's I/O task and drops its handle; that task owns the connection and only ends when
+/// the bus goes away, so dropping the `Manager`/`Adapter` never closes it. With 3 to 5 opens
+/// per update a night of updates reaches dbus-daemon's `max_connections_per_user` (default 256,
+/// dbus `bus/config-parser.c`). One slot per DUT keeps it to one connection.
+#[derive(Debug)]
+pub struct AdapterSlot<A> {
+    slot: Option<(A, String)>,
+}
+
+impl<A> Default for AdapterSlot<A> {
+    fn default() -> Self {
+        AdapterSlot { slot: None }
+    }
+}
+
+impl<A: Clone> AdapterSlot<A> {
+    /// The adapter and its description, opening it with `open` on first use only.
+    pub async fn get<F, Fut>(&mut self, open: F) -> Result<(A, String), BleError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(A, String), BleError>>,
+    {
+        if let Some(v) = &self.slot {
+            return Ok(v.clone());
+        }
+        let v = open().await?;
+        self.slot = Some(v.clone());
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_dut_opens_bluez_once() {
+        let opens = std::cell::Cell::new(0);
+        let open = || async {
+            opens.set(opens.get() + 1);
+            Ok::<_, BleError>((opens.get(), "hci0".to_string()))
+        };
+        let mut slot = AdapterSlot::default();
+        // observe, buttonless entry, connect, observe: one connection.
+        for _ in 0..4 {
+            assert_eq!(slot.get(open).await.unwrap().0, 1);
+        }
+        assert_eq!(opens.get(), 1);
+        // A failed open is not kept: the next use tries again.
+        let mut slot = AdapterSlot::<u32>::default();
+        assert!(slot
+            .get(|| async { Err(BleError::Adapter("no bus".into())) })
+            .await
+            .is_err());
+        assert_eq!(slot.get(|| async { Ok((7, String::new())) }).await.unwrap().0, 7);
+    }
 
     #[test]
     fn bus_addresses_are_checked() {

@@ -9,7 +9,7 @@ use crate::benchfile::schema::BleConfig;
 use btleplug::api::{Central, CentralEvent, Peripheral as _, ScanFilter};
 use btleplug::platform::{Adapter, PeripheralId};
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio::time::{timeout_at, Duration, Instant};
 
 /// How old an advertisement may be and still count (the bootloader advertises every 25 ms,
@@ -35,72 +35,126 @@ pub fn wanted(cfg: &BleConfig) -> Result<Wanted, BleError> {
     })
 }
 
+/// Which device a btleplug event shows advertising *now*, if any.
+///
+/// btleplug 0.13.5 `src/bluez/adapter.rs` `Central::events()` first replays, for every device
+/// BlueZ already holds, a `DeviceDiscovered` and (when its cached UUIDs are known) a
+/// `ServicesAdvertisement`, then forwards live D-Bus signals. Those replayed events are not
+/// advertisements: last iteration's bootloader or an application that just disconnected would
+/// look fresh. So for a device BlueZ already knew when the stream was opened (`known`) only
+/// events that BlueZ raises from an advertising report during this discovery count: RSSI,
+/// manufacturer data, service data (bluez-async 0.9 `DeviceEvent::Rssi`, `ManufacturerData`,
+/// `ServiceData`, from `PropertiesChanged`; never part of the replay). BlueZ invalidates a
+/// device's RSSI when discovery stops (BlueZ `src/adapter.c` `invalidate_rssi_and_tx_power`),
+/// so the first report of the next scan always changes it and is signalled. A device BlueZ did
+/// not know appears through `InterfacesAdded`, i.e. from a report received now.
+pub fn heard(ev: &CentralEvent, known: &HashSet<PeripheralId>) -> Option<PeripheralId> {
+    match ev {
+        CentralEvent::RssiUpdate { id, .. }
+        | CentralEvent::ServiceDataAdvertisement { id, .. }
+        | CentralEvent::ManufacturerDataAdvertisement { id, .. } => Some(id.clone()),
+        CentralEvent::DeviceDiscovered(id)
+        | CentralEvent::DeviceUpdated(id)
+        | CentralEvent::ServicesAdvertisement { id, .. } => {
+            (!known.contains(id)).then(|| id.clone())
+        }
+        _ => None,
+    }
+}
+
+/// What the scan learns about a device it heard: address, name, services, RSSI.
+pub struct Heard {
+    pub address: BleAddress,
+    pub name: Option<String>,
+    pub services: Vec<uuid::Uuid>,
+    pub rssi: Option<i16>,
+}
+
 /// Scan until a fresh matching advertisement arrives or `wait` runs out.
 pub async fn find_fresh(
     adapter: &Adapter,
     target: &Wanted,
     wait: Duration,
 ) -> Result<(PeripheralId, Sighting), BleError> {
-    let mut events = bounded("event stream", adapter.events()).await?;
-    bounded("start scan", adapter.start_scan(scan_filter(target))).await?;
+    let events = bounded("event stream", adapter.events()).await?;
+    // Taken after the stream was opened: a superset of the devices the stream replays.
+    let known: HashSet<PeripheralId> = bounded("known devices", adapter.peripherals())
+        .await?
+        .iter()
+        .map(|p| p.id())
+        .collect();
+    bounded(
+        "start scan",
+        adapter.start_scan(scan_filter(target)),
+    )
+    .await?;
+    let found = first_fresh(events, &known, target, wait, |id| async move {
+        let p = adapter.peripheral(&id).await.ok()?;
+        let props = tokio::time::timeout(super::adapter::BLUEZ_CALL, p.properties())
+            .await
+            .ok()?
+            .ok()??;
+        Some(Heard {
+            address: BleAddress::from_btleplug(props.address),
+            name: props.local_name.or(props.advertisement_name),
+            services: props.services,
+            rssi: props.rssi,
+        })
+    })
+    .await;
+    let _ = bounded("stop scan", adapter.stop_scan()).await;
+    found
+}
+
+/// The scan's decision over an event stream: the first device `heard` (see [`heard`]) that
+/// matches `target`, within `wait`.
+pub async fn first_fresh<S, F, Fut>(
+    mut events: S,
+    known: &HashSet<PeripheralId>,
+    target: &Wanted,
+    wait: Duration,
+    lookup: F,
+) -> Result<(PeripheralId, Sighting), BleError>
+where
+    S: futures_util::Stream<Item = CentralEvent> + Unpin,
+    F: Fn(PeripheralId) -> Fut,
+    Fut: std::future::Future<Output = Option<Heard>>,
+{
     let deadline = Instant::now() + wait;
     let mut log = AdvertLog::default();
     let mut ids: HashMap<BleAddress, PeripheralId> = HashMap::new();
-    let found = loop {
+    loop {
         let ev = match timeout_at(deadline, events.next()).await {
             Ok(Some(ev)) => ev,
-            Ok(None) => break Err(BleError::Adapter("adapter event stream ended".into())),
+            Ok(None) => return Err(BleError::Adapter("adapter event stream ended".into())),
             Err(_) => {
-                break Err(BleError::NotFound(format!(
+                return Err(BleError::NotFound(format!(
                     "no advertisement from {} within {wait:?} (powered? in range? already connected elsewhere?)",
                     describe(target)
                 )))
             }
         };
-        let id = match ev {
-            CentralEvent::DeviceDiscovered(id) | CentralEvent::DeviceUpdated(id) => id,
-            CentralEvent::ServicesAdvertisement { id, .. }
-            | CentralEvent::RssiUpdate { id, .. } => id,
-            CentralEvent::ServiceDataAdvertisement { id, .. }
-            | CentralEvent::ManufacturerDataAdvertisement { id, .. } => id,
-            _ => continue,
-        };
-        let Ok(p) = adapter.peripheral(&id).await else {
+        let Some(id) = heard(&ev, known) else {
             continue;
         };
-        let Ok(Ok(Some(props))) =
-            tokio::time::timeout(super::adapter::BLUEZ_CALL, p.properties()).await
-        else {
+        let Some(h) = lookup(id.clone()).await else {
             continue;
         };
-        // btleplug's `events()` starts by replaying DeviceDiscovered (and
-        // ServicesAdvertisement) for every device BlueZ still holds, ghosts of devices gone
-        // silent included (btleplug bluez/adapter.rs `events`). A device is being heard only
-        // while it has an RSSI: BlueZ sets it from each report and invalidates it when
-        // discovery ends (adapter.c `btd_adapter_device_found`, `discovery_cleanup`).
-        if props.rssi.is_none() {
+        // A device is being heard only while it has an RSSI: BlueZ sets it from each report and
+        // invalidates it when discovery ends (adapter.c `btd_adapter_device_found`,
+        // `discovery_cleanup`), so a ghost the stream replays has none.
+        if h.rssi.is_none() {
             continue;
         }
-        let addr = BleAddress::from_btleplug(props.address);
         let now = Instant::now();
-        log.record(
-            addr,
-            props
-                .local_name
-                .clone()
-                .or(props.advertisement_name.clone()),
-            props.services.clone(),
-            props.rssi,
-            now,
-        );
-        ids.insert(addr, id);
+        log.record(h.address, h.name, h.services, h.rssi, now);
+        ids.insert(h.address, id);
         if let Some(s) = log.fresh(target, now, MAX_ADVERT_AGE).first() {
-            let id = ids.get(&s.address).cloned().expect("recorded with its id");
-            break Ok((id, (*s).clone()));
+            if let Some(id) = ids.get(&s.address) {
+                return Ok((id.clone(), (*s).clone()));
+            }
         }
-    };
-    let _ = bounded("stop scan", adapter.stop_scan()).await;
-    found
+    }
 }
 
 /// The discovery filter for a target. BlueZ hides every advertiser without one of the filter's
@@ -152,6 +206,92 @@ pub async fn seen_advertising(cfg: &BleConfig, wait: Duration) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pid(path: &str) -> PeripheralId {
+        // bluez-async 0.9 `DeviceId: FromStr` takes the object path below /org/bluez.
+        path.parse::<bluez_async::DeviceId>().unwrap().into()
+    }
+
+    const BOOTLOADER: &str = "F1:22:33:44:55:67";
+
+    fn lookup(id: PeripheralId) -> impl std::future::Future<Output = Option<Heard>> {
+        let address = if id == pid("hci0/dev_F1_22_33_44_55_67") {
+            BOOTLOADER.parse().unwrap()
+        } else {
+            "AA:AA:AA:AA:AA:AA".parse().unwrap()
+        };
+        std::future::ready(Some(Heard {
+            address,
+            name: Some("DfuTarg".into()),
+            services: vec![DFU_SERVICE],
+            rssi: Some(-50),
+        }))
+    }
+
+    fn target() -> Wanted {
+        Wanted {
+            addresses: vec![BOOTLOADER.parse().unwrap()],
+            ..Wanted::default()
+        }
+    }
+
+    /// What btleplug's `events()` yields first for a device BlueZ already knows (the last
+    /// iteration's bootloader, gone since): a replay, not an advertisement.
+    fn replay(id: &PeripheralId) -> Vec<CentralEvent> {
+        vec![
+            CentralEvent::DeviceDiscovered(id.clone()),
+            CentralEvent::ServicesAdvertisement {
+                id: id.clone(),
+                services: vec![DFU_SERVICE],
+            },
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replayed_known_devices_are_not_sightings() {
+        let bl = pid("hci0/dev_F1_22_33_44_55_67");
+        let known: HashSet<_> = [bl.clone()].into();
+        let events = futures_util::stream::iter(replay(&bl)).chain(futures_util::stream::pending());
+        let r = first_fresh(events, &known, &target(), Duration::from_secs(5), lookup).await;
+        assert!(
+            matches!(r, Err(BleError::NotFound(_))),
+            "a replayed device must not count as advertising: {:?}",
+            r.map(|(_, s)| s)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn live_reports_after_the_replay_count() {
+        let bl = pid("hci0/dev_F1_22_33_44_55_67");
+        let known: HashSet<_> = [bl.clone()].into();
+        let mut evs = replay(&bl);
+        evs.push(CentralEvent::RssiUpdate {
+            id: bl.clone(),
+            rssi: -48,
+        });
+        let (id, s) = first_fresh(
+            futures_util::stream::iter(evs),
+            &known,
+            &target(),
+            Duration::from_secs(5),
+            lookup,
+        )
+        .await
+        .unwrap();
+        assert_eq!((id, s.address.to_string()), (bl.clone(), BOOTLOADER.into()));
+        // A device BlueZ did not know when the scan began is new, so its discovery counts.
+        let (id, _) = first_fresh(
+            futures_util::stream::iter(replay(&bl)),
+            &HashSet::new(),
+            &target(),
+            Duration::from_secs(5),
+            lookup,
+        )
+        .await
+        .unwrap();
+        assert_eq!(id, bl);
+        assert_eq!(heard(&CentralEvent::DeviceConnected(bl.clone()), &HashSet::new()), None);
+    }
 
     #[test]
     fn unbonded_targets_include_the_bootloader_address() {

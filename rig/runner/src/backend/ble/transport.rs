@@ -33,6 +33,47 @@ pub fn packet_size(override_len: Option<usize>, reported_mtu: u16) -> usize {
     })
 }
 
+/// One connection attempt. The Linux kernel gives an LE connection 20 s before it cancels it
+/// (`HCI_LE_CONN_TIMEOUT`, net/bluetooth); nrfutil 6.1.7 `dfu_transport_ble.py` makes 3 bounded
+/// attempts instead of one long one, retrying when BlueZ/the controller aborts. 10 s covers the
+/// bootloader's advertising interval (25 ms to 1 s) many times over; then the rig cancels and
+/// retries after the back-off.
+pub const CONNECT_ATTEMPT: Duration = Duration::from_secs(10);
+/// Bound on `Device1.Disconnect` (also cancels a pending connect in BlueZ).
+pub const DISCONNECT_BOUND: Duration = Duration::from_secs(2);
+
+/// Connect with back-off. Every failed attempt, above all one that timed out, is followed by a
+/// disconnect: dropping btleplug's `connect()` future does not cancel BlueZ's `Device1.Connect`
+/// (btleplug 0.13.5 `src/bluez/peripheral.rs` `connect` awaits bluez-async
+/// `BluetoothSession::connect`, a D-Bus method call that BlueZ keeps running), so BlueZ would
+/// finish the connection later, leave the DUT connected and silent, and the next attempt would
+/// get `org.bluez.Error.InProgress`. `Device1.Disconnect` aborts a pending connection too.
+pub async fn connect_retrying<C, CF, D, DF>(
+    mut connect: C,
+    mut disconnect: D,
+    backoff: &Backoff,
+) -> Result<(), String>
+where
+    C: FnMut() -> CF,
+    CF: std::future::Future<Output = Result<(), String>>,
+    D: FnMut() -> DF,
+    DF: std::future::Future<Output = ()>,
+{
+    let mut delays = backoff.delays().into_iter();
+    loop {
+        let last = match tokio::time::timeout(CONNECT_ATTEMPT, connect()).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e,
+            Err(_) => format!("no connection within {CONNECT_ATTEMPT:?}"),
+        };
+        let _ = tokio::time::timeout(DISCONNECT_BOUND, disconnect()).await;
+        match delays.next() {
+            Some(d) => tokio::time::sleep(d).await,
+            None => return Err(last),
+        }
+    }
+}
+
 pub struct BleTransport {
     adapter: Adapter,
     target: Wanted,
@@ -79,24 +120,29 @@ impl BleTransport {
     async fn open_link(&mut self) -> Result<Connection, BleError> {
         let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
         let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
-        let mut last;
-        let mut delays = self.backoff.delays().into_iter();
-        loop {
-            match tokio::time::timeout(Duration::from_secs(10), p.connect()).await {
-                Ok(Ok(())) => break,
-                Ok(Err(e)) => last = e.to_string(),
-                Err(_) => last = "no connection within 10 s".into(),
-            }
-            match delays.next() {
-                Some(d) => tokio::time::sleep(d).await,
-                None => {
-                    return Err(BleError::Connect {
-                        target: sighting.address.to_string(),
-                        detail: last,
-                    })
-                }
+        connect_retrying(
+            || async { p.connect().await.map_err(|e| e.to_string()) },
+            || async {
+                let _ = p.disconnect().await;
+            },
+            &self.backoff,
+        )
+        .await
+        .map_err(|detail| BleError::Connect {
+            target: sighting.address.to_string(),
+            detail,
+        })?;
+        match self.finish_link(p.clone(), &sighting.address.to_string()).await {
+            Ok(l) => Ok(l),
+            Err(e) => {
+                // Connected but unusable: leave no connection behind for BlueZ to keep open.
+                let _ = tokio::time::timeout(DISCONNECT_BOUND, p.disconnect()).await;
+                Err(e)
             }
         }
+    }
+
+    async fn finish_link(&mut self, p: Peripheral, address: &str) -> Result<Connection, BleError> {
         // Always rediscover: never trust BlueZ's cached table across app/bootloader switches.
         tokio::time::timeout(Duration::from_secs(30), p.discover_services())
             .await
@@ -107,7 +153,7 @@ impl BleTransport {
             (Some(c), Some(p)) => (c, p),
             _ => return Err(BleError::Gatt(format!(
                 "{} has no DFU Control Point/Packet characteristics: not in the bootloader, or BlueZ serves a stale GATT cache (`bluetoothctl remove {}`)",
-                sighting.address, sighting.address
+                address, address
             ))),
         };
         let events = bounded("event stream", self.adapter.events()).await?;
@@ -186,7 +232,7 @@ impl Link for BleTransport {
 
     async fn reconnect(&mut self) -> Result<(), LinkError> {
         if let Some(l) = self.link.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), l.peripheral.disconnect()).await;
+            let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
         }
         let link = self.open_link().await.map_err(io)?;
         self.link = Some(link);
@@ -195,7 +241,7 @@ impl Link for BleTransport {
 
     async fn close(&mut self) -> Result<(), LinkError> {
         if let Some(l) = self.link.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), l.peripheral.disconnect()).await;
+            let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
         }
         Ok(())
     }
@@ -204,6 +250,46 @@ impl Link for BleTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_failed_connect_is_cancelled_before_the_next() {
+        use std::cell::RefCell;
+        // What happened, in order: 'c' connect attempt, 'd' disconnect.
+        let log = RefCell::new(String::new());
+        let backoff = Backoff::default();
+        let r = connect_retrying(
+            || async {
+                log.borrow_mut().push('c');
+                // BlueZ never answers: the attempt times out.
+                std::future::pending::<Result<(), String>>().await
+            },
+            || async { log.borrow_mut().push('d') },
+            &backoff,
+        )
+        .await;
+        assert!(r.unwrap_err().contains("no connection within"));
+        assert_eq!(*log.borrow(), "cd".repeat(backoff.attempts as usize));
+
+        // An error (e.g. le-connection-abort-by-local) is cancelled too; the retry succeeds.
+        log.borrow_mut().clear();
+        let n = RefCell::new(0);
+        connect_retrying(
+            || async {
+                log.borrow_mut().push('c');
+                *n.borrow_mut() += 1;
+                if *n.borrow() == 1 {
+                    Err("le-connection-abort-by-local".to_string())
+                } else {
+                    Ok(())
+                }
+            },
+            || async { log.borrow_mut().push('d') },
+            &backoff,
+        )
+        .await
+        .unwrap();
+        assert_eq!(*log.borrow(), "cdc");
+    }
 
     #[test]
     fn packet_size_rules() {

@@ -29,6 +29,85 @@ const PIN_RESET_HOLD: Duration = Duration::from_millis(20);
 
 /// Opens a probe-rs probe (the real lister, or a fake one in tests).
 pub type Opener = Box<dyn Fn() -> Result<probe_rs::probe::Probe, DebugProbeError> + Send>;
+/// The opener, shared by the worker and the probe (which starts a new worker after a failure).
+type SharedOpener = std::sync::Arc<std::sync::Mutex<Opener>>;
+
+/// SWD clock when the bench file sets none. probe-rs 0.32 leaves the probe's own default,
+/// which is 1 MHz on CMSIS-DAP (src/probe/cmsisdap/mod.rs) and lower on some clones; the
+/// nRF52832 takes SWCLK up to 8 MHz (nRF52832 PS v1.4, "Debug and trace"); 4 MHz is what
+/// nrfjprog and J-Link use by default and works over the usual 10 to 20 cm of ribbon.
+pub const DEFAULT_SWD_KHZ: u32 = 4000;
+/// Bytes per bounded memory-read call. At 1 MHz one 32-bit SWD transfer takes ~50 µs, so 4 KB
+/// (1024 word transfers) stays far inside the call timeout even on a slow probe, where one
+/// `read_8` per byte over a whole bank (hundreds of KB) did not.
+pub const READ_CHUNK: u32 = 4096;
+
+/// Split a read into chunks of at most [`READ_CHUNK`] bytes, each ending on a chunk boundary
+/// so that all but the first start word aligned.
+pub fn read_chunks(addr: u32, len: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let (mut a, end) = (addr as u64, addr as u64 + len as u64);
+    while a < end {
+        let next = ((a / READ_CHUNK as u64) + 1) * READ_CHUNK as u64;
+        let n = next.min(end) - a;
+        out.push((a as u32, n as u32));
+        a += n;
+    }
+    out
+}
+
+/// How a memory access splits: unaligned head bytes, whole words, tail bytes
+/// (`(start, end)` each, possibly empty). Peripheral registers (GPREGRET, RESETREAS) take only
+/// 32-bit accesses on the nRF52's APB, and one word transfer moves 4 bytes where `read_8` /
+/// `write_8` move one.
+pub fn word_spans(addr: u32, len: u32) -> [(u64, u64); 3] {
+    let (start, end) = (addr as u64, addr as u64 + len as u64);
+    let head_end = start.next_multiple_of(4).min(end);
+    let words_end = head_end + (end - head_end) / 4 * 4;
+    [(start, head_end), (head_end, words_end), (words_end, end)]
+}
+
+/// One chunk with word transfers where aligned, bytes at an unaligned head or tail.
+fn read_span(core: &mut impl MemoryInterface, addr: u32, len: u32) -> Result<Vec<u8>, probe_rs::Error> {
+    let [head, words, tail] = word_spans(addr, len);
+    let mut out = Vec::with_capacity(len as usize);
+    if head.1 > head.0 {
+        let mut b = vec![0u8; (head.1 - head.0) as usize];
+        core.read_8(head.0, &mut b)?;
+        out.extend(b);
+    }
+    if words.1 > words.0 {
+        let mut w = vec![0u32; ((words.1 - words.0) / 4) as usize];
+        core.read_32(words.0, &mut w)?;
+        out.extend(w.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    if tail.1 > tail.0 {
+        let mut b = vec![0u8; (tail.1 - tail.0) as usize];
+        core.read_8(tail.0, &mut b)?;
+        out.extend(b);
+    }
+    Ok(out)
+}
+
+/// A write with word transfers where aligned (see [`word_spans`]).
+fn write_span(core: &mut impl MemoryInterface, addr: u32, data: &[u8]) -> Result<(), probe_rs::Error> {
+    let [head, words, tail] = word_spans(addr, data.len() as u32);
+    let at = |x: u64| (x - addr as u64) as usize;
+    if head.1 > head.0 {
+        core.write_8(head.0, &data[at(head.0)..at(head.1)])?;
+    }
+    if words.1 > words.0 {
+        let w: Vec<u32> = data[at(words.0)..at(words.1)]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        core.write_32(words.0, &w)?;
+    }
+    if tail.1 > tail.0 {
+        core.write_8(tail.0, &data[at(tail.0)..at(tail.1)])?;
+    }
+    Ok(())
+}
 
 /// How to reach the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +115,12 @@ pub struct ProbeRsConfig {
     /// `VID:PID[:SERIAL]` (hex VID/PID); `None` = the only probe attached.
     pub selector: Option<String>,
     pub chip: Chip,
-    /// ERASEALL (and APPROTECT recovery at attach) permitted.
+    /// ERASEALL permitted (explicit erase-all and `--erase-all` flashing).
     pub allow_erase_all: bool,
+    /// A locked chip may be recovered (erased) at attach. probe-rs 0.32 unlocks a locked
+    /// nRF52 in its `debug_device_unlock` sequence (src/vendor/nordicsemi/sequences/nrf52.rs)
+    /// whenever the session's `Permissions` allow erase-all; only then does the rig pass them.
+    pub recover_locked: bool,
     /// SWD clock, kHz (probe default when `None`).
     pub speed_khz: Option<u32>,
     /// Bound on one probe call (attach, read, reset).
@@ -53,6 +136,7 @@ impl ProbeRsConfig {
             selector,
             chip,
             allow_erase_all: false,
+            recover_locked: false,
             speed_khz: None,
             call_timeout: Duration::from_secs(10),
             flash_timeout: Duration::from_secs(180),
@@ -72,7 +156,7 @@ pub fn parse_selector(s: &str) -> Result<DebugProbeSelector, ProbeError> {
 
 /// The probe-rs side of the worker.
 struct Slot {
-    opener: Opener,
+    opener: SharedOpener,
     session: Option<Session>,
     rtt: Option<Rtt>,
 }
@@ -92,6 +176,7 @@ impl Slot {
 pub struct ProbeRsProbe {
     config: ProbeRsConfig,
     label: String,
+    opener: SharedOpener,
     worker: Worker<Slot>,
     lines: LineAssembler,
 }
@@ -132,15 +217,10 @@ impl ProbeRsProbe {
             .selector
             .clone()
             .unwrap_or_else(|| "(the only probe)".into());
+        let opener: SharedOpener = std::sync::Arc::new(std::sync::Mutex::new(opener));
         ProbeRsProbe {
-            worker: Worker::spawn(
-                "probe-rs",
-                Slot {
-                    opener,
-                    session: None,
-                    rtt: None,
-                },
-            ),
+            worker: new_worker(&opener),
+            opener,
             config,
             label,
             lines: LineAssembler::default(),
@@ -168,20 +248,49 @@ impl ProbeRsProbe {
     }
 }
 
+/// What probe-rs may do at attach: erase only to recover a locked chip, and only when asked.
+/// The flash loader's chip erase (`DownloadOptions::do_chip_erase`) needs no session
+/// permission in probe-rs 0.32 (src/flashing/flasher.rs), so explicit erases work without it.
+fn attach_permissions(cfg: &ProbeRsConfig) -> Permissions {
+    if cfg.recover_locked {
+        Permissions::new().allow_erase_all()
+    } else {
+        Permissions::new()
+    }
+}
+
+fn resume_if_halted(s: &mut Session) -> Result<(), probe_rs::Error> {
+    let mut core = s.core(0)?;
+    if core.core_halted()? {
+        core.run()?;
+    }
+    Ok(())
+}
+
+fn new_worker(opener: &SharedOpener) -> Worker<Slot> {
+    Worker::spawn(
+        "probe-rs",
+        Slot {
+            opener: opener.clone(),
+            session: None,
+            rtt: None,
+        },
+    )
+}
+
 fn attach_once(
     slot: &mut Slot,
     cfg: &ProbeRsConfig,
     under_reset: bool,
 ) -> Result<Session, probe_rs::Error> {
-    let mut probe = (slot.opener)()?;
-    if let Some(khz) = cfg.speed_khz {
-        probe.set_speed(khz)?;
-    }
-    let perms = if cfg.allow_erase_all {
-        Permissions::new().allow_erase_all()
-    } else {
-        Permissions::new()
+    let mut probe = {
+        let open = slot.opener.lock().map_err(|_| {
+            probe_rs::Error::Probe(DebugProbeError::Other("probe opener poisoned".into()))
+        })?;
+        (*open)()?
     };
+    probe.set_speed(cfg.speed_khz.unwrap_or(DEFAULT_SWD_KHZ))?;
+    let perms = attach_permissions(cfg);
     let target = cfg.chip.probe_rs_name();
     if under_reset {
         probe.attach_under_reset(target, perms)
@@ -212,7 +321,11 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
         first.message
     );
     match attach_once(slot, cfg, true) {
-        Ok(s) => {
+        Ok(mut s) => {
+            // Under reset probe-rs 0.32 sets reset catch and waits for the core to halt
+            // (src/session.rs, `Session::new`, "Wait for the core to be halted"), so the
+            // firmware would stay stopped: a DUT that no longer advertises. Let it run.
+            resume_if_halted(&mut s).map_err(|e| classify(&e, Doing::Attach, label))?;
             slot.session = Some(s);
             Ok(())
         }
@@ -271,20 +384,30 @@ impl Probe for ProbeRsProbe {
         // Two attach attempts, each bounded by the call timeout.
         let limit = self.config.call_timeout * 2;
         self.reset_rtt();
+        // A call that overran or panicked left the old worker unusable (its thread may still
+        // be inside probe-rs): attach starts a new one and opens the probe again, so one
+        // failure does not poison the rest of the campaign.
+        if self.worker.is_poisoned() {
+            tracing::warn!("reopening probe {} after a failed call", self.label);
+            self.worker = new_worker(&self.opener);
+        }
         self.worker
             .call("attach", limit, move |slot| attach(slot, &cfg, &label))
             .map_err(|e| classify_call(e, &self.label))?
     }
 
+    /// In [`READ_CHUNK`]s, each its own bounded call: the time allowed grows with the size.
     fn read_memory(&mut self, addr: u32, len: u32) -> Result<Vec<u8>, ProbeError> {
         let t = self.config.call_timeout;
-        self.on_session("memory read", t, move |s, label| {
-            let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-            let mut buf = vec![0u8; len as usize];
-            core.read_8(addr as u64, &mut buf)
-                .map_err(|e| classify(&e, Doing::Memory, label))?;
-            Ok(buf)
-        })
+        let mut out = Vec::with_capacity(len as usize);
+        for (a, n) in read_chunks(addr, len) {
+            let part = self.on_session("memory read", t, move |s, label| {
+                let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
+                read_span(&mut core, a, n).map_err(|e| classify(&e, Doing::Memory, label))
+            })?;
+            out.extend(part);
+        }
+        Ok(out)
     }
 
     fn write_memory(&mut self, addr: u32, data: &[u8]) -> Result<(), ProbeError> {
@@ -292,8 +415,7 @@ impl Probe for ProbeRsProbe {
         let data = data.to_vec();
         self.on_session("memory write", t, move |s, label| {
             let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-            core.write_8(addr as u64, &data)
-                .map_err(|e| classify(&e, Doing::Memory, label))
+            write_span(&mut core, addr, &data).map_err(|e| classify(&e, Doing::Memory, label))
         })
     }
 

@@ -230,3 +230,81 @@ fn a_wedged_probe_call_times_out() {
     // Later calls fail at once rather than queue behind the stuck one.
     assert!(p.read_memory(0, 4).unwrap_err().message.contains("overran"));
 }
+
+#[test]
+fn only_an_explicit_request_lets_attach_erase_a_locked_chip() {
+    let mut cfg = ProbeRsConfig::new(None, Chip::Nrf52832Qfaa);
+    // A campaign: erase steps allowed, attach-time recovery not.
+    cfg.allow_erase_all = true;
+    let perms = format!("{:?}", attach_permissions(&cfg));
+    assert_eq!(perms, format!("{:?}", Permissions::new()));
+    cfg.recover_locked = true;
+    assert_eq!(
+        format!("{:?}", attach_permissions(&cfg)),
+        format!("{:?}", Permissions::new().allow_erase_all())
+    );
+}
+
+#[test]
+fn reads_go_in_bounded_word_aligned_chunks() {
+    assert_eq!(read_chunks(0x1000, 0), vec![]);
+    assert_eq!(read_chunks(0x2000_FFF0, 16), vec![(0x2000_FFF0, 16)]);
+    // A 200 KB bank-0 read-back: 50 calls of 4 KB, not one call of 204 800 byte transfers.
+    let c = read_chunks(0x26000, 200 * 1024);
+    assert_eq!(c.len(), 50);
+    assert!(c.iter().all(|&(a, n)| a % 4096 == 0 && n == 4096));
+    // Unaligned: the first chunk ends on a boundary, the rest start on one.
+    assert_eq!(
+        read_chunks(0x0FFE, 4100),
+        vec![(0x0FFE, 2), (0x1000, 4096), (0x2000, 2)]
+    );
+    assert_eq!(read_chunks(u32::MAX - 1, 2), vec![(u32::MAX - 1, 2)]);
+}
+
+#[test]
+fn unaligned_reads_across_chunks_return_every_byte() {
+    let mut p = fake(false, false);
+    p.attach().unwrap();
+    assert_eq!(p.read_memory(0x2000_0FFD, 4100).unwrap().len(), 4100);
+}
+
+#[test]
+fn attach_reopens_a_probe_after_a_call_overran() {
+    let opens = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let o = opens.clone();
+    let mut cfg = ProbeRsConfig::new(None, Chip::Nrf52832Qfaa);
+    cfg.call_timeout = Duration::from_millis(200);
+    let mut p = ProbeRsProbe::with_opener(
+        cfg,
+        Box::new(move || {
+            // The first open wedges (a USB transfer that never returns in time).
+            if o.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                std::thread::sleep(Duration::from_millis(600));
+                return Err(DebugProbeError::Timeout);
+            }
+            let f = FakeProbe::with_mocked_core();
+            f.expect_operation(ctrl_ap_status(false));
+            Ok(f.into_probe())
+        }),
+    );
+    assert_eq!(p.attach().unwrap_err().kind, ProbeErrorKind::Timeout);
+    assert!(p.read_memory(0, 4).unwrap_err().message.contains("overran"));
+    // Once the stuck call has returned, attach opens the probe again on a new worker.
+    std::thread::sleep(Duration::from_millis(700));
+    p.attach().unwrap();
+    assert_eq!(p.read_memory(0x2000_0000, 8).unwrap(), vec![0; 8]);
+}
+
+#[test]
+fn gpregret_is_one_word_transfer() {
+    use nrf_dfu::memory_map::POWER_GPREGRET;
+    // An aligned 4-byte register write: no byte transfers at all.
+    let [head, words, tail] = word_spans(POWER_GPREGRET, 4);
+    assert_eq!((head.1 - head.0, words.1 - words.0, tail.1 - tail.0), (0, 4, 0));
+    let [head, words, tail] = word_spans(0x2000_0001, 9);
+    assert_eq!(head, (0x2000_0001, 0x2000_0004));
+    assert_eq!(words, (0x2000_0004, 0x2000_0008));
+    assert_eq!(tail, (0x2000_0008, 0x2000_000A));
+    let [head, words, tail] = word_spans(0x2000_0001, 2);
+    assert_eq!((head, words.1 - words.0, tail.1 - tail.0), ((0x2000_0001, 0x2000_0003), 0, 0));
+}

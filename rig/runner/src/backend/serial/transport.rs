@@ -25,6 +25,13 @@ pub struct SerialOptions {
     pub answer_timeout: Duration,
     /// Bound on one frame write (flow control may hold it).
     pub write_timeout: Duration,
+    /// Wait before reconnecting for the next image of a multi-image update: the bootloader is
+    /// still resetting (activating SD+BL can take ~13 s, pc-nrfutil PR #201), and bytes sent
+    /// into a UART that is mid-reset are lost or garble the first frame. nrfutil 6.1.7 sleeps
+    /// `connect_delay` before every image (`nordicsemi/dfu/dfu.py` `Dfu._dfu_send_image`;
+    /// `nrfutil dfu serial --connect-delay`, default 3 s); the PING loop after it is bounded by
+    /// `connect_timeout`.
+    pub reconnect_delay: Duration,
 }
 
 impl Default for SerialOptions {
@@ -34,6 +41,7 @@ impl Default for SerialOptions {
             connect_timeout: Duration::from_secs(30),
             answer_timeout: Duration::from_secs(1),
             write_timeout: Duration::from_secs(5),
+            reconnect_delay: Duration::from_secs(3),
         }
     }
 }
@@ -203,6 +211,11 @@ impl Link for SerialTransport {
     }
 
     async fn reconnect(&mut self) -> Result<(), LinkError> {
+        // Release the port (and its exclusive lock) first, as nrfutil closes it between images.
+        if let Some(mut p) = self.port.take() {
+            p.close();
+        }
+        tokio::time::sleep(self.options.reconnect_delay).await;
         self.open_and_handshake().await.map_err(|e| match e.kind {
             // A port that is not back yet (USB CDC re-enumerating) is worth another attempt.
             LinkErrorKind::Io => LinkError::timeout(e.detail),

@@ -30,10 +30,20 @@ fn fake_device(mut master: File, b: DeviceBehaviour) -> Seen {
         let mut dec = SlipDecoder::default();
         let mut ignored = 0;
         let mut buf = [0u8; 256];
-        while let Ok(n) = master.read(&mut buf) {
-            if n == 0 {
-                return;
-            }
+        // A master read fails (EIO) while no slave end is open: the host closed the port to
+        // reconnect. Keep listening for a while, as a board on the wire would.
+        let mut closed_reads = 0;
+        loop {
+            let n = match master.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(_) if closed_reads < 300 => {
+                    closed_reads += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    continue;
+                }
+                Err(_) => return,
+            };
             for ev in dec.feed(&buf[..n]) {
                 let SlipEvent::Frame(f) = ev else { continue };
                 s.lock().unwrap().push(f.clone());
@@ -79,6 +89,7 @@ fn quick() -> SerialOptions {
         connect_timeout: Duration::from_millis(1500),
         answer_timeout: Duration::from_millis(200),
         write_timeout: Duration::from_secs(2),
+        reconnect_delay: Duration::from_millis(300),
     }
 }
 
@@ -115,6 +126,26 @@ async fn connect_pings_then_sizes_writes_from_mtu() {
         frames,
         vec![vec![0x09, 1], vec![0x09, 2], vec![0x09, 3], vec![0x07]]
     );
+}
+
+/// The next image of a multi-image update: nothing goes to the port before the bootloader
+/// had `reconnect_delay` to reset (nrfutil's `connect_delay`), then PING as at connect.
+#[tokio::test]
+async fn reconnect_waits_for_the_bootloader_before_pinging() {
+    let (mut t, _path, seen) = connected(HEALTHY).await;
+    let before = seen.lock().unwrap().len();
+    let started = std::time::Instant::now();
+    let watch = seen.clone();
+    // Sample what the device has seen just before the delay ends.
+    let sampler = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        watch.lock().unwrap().len()
+    });
+    t.reconnect().await.unwrap();
+    assert!(started.elapsed() >= quick().reconnect_delay);
+    assert_eq!(sampler.await.unwrap(), before, "no byte during the delay");
+    let frames = seen.lock().unwrap().clone();
+    assert_eq!(frames[before][0], 0x09, "PING first after the delay: {frames:?}");
 }
 
 #[tokio::test]

@@ -305,15 +305,27 @@ pub(super) async fn prepare_dut<D: BenchDut>(
     };
     // Health check: the probe attaches and reads the chip's identity.
     let chip = dut.chip();
-    if let Err(e) = dut.with_probe(|p| p.attach().and_then(|_| p.read_ficr())) {
-        return quarantine(
-            dut,
-            FailureClass::Infra(InfraFault::HealthCheck),
-            format!(
-                "health check: the probe cannot read {chip:?}: {}",
-                e.message
-            ),
-        );
+    match dut.with_probe(|p| p.attach().and_then(|_| p.read_ficr())) {
+        Err(e) => {
+            return quarantine(
+                dut,
+                FailureClass::Infra(InfraFault::HealthCheck),
+                format!(
+                    "health check: the probe cannot read {chip:?}: {}",
+                    e.message
+                ),
+            );
+        }
+        // The chip must be the bench file's before anything is flashed (issue 12, finding 18).
+        Ok(ficr) => {
+            if let Err(e) = ficr.check_chip(chip) {
+                return quarantine(
+                    dut,
+                    FailureClass::Infra(InfraFault::HealthCheck),
+                    format!("health check: {}", e.message),
+                );
+            }
+        }
     }
     if suite.suite.setup.is_empty() {
         return Ready::Yes;

@@ -93,6 +93,11 @@ pub trait BenchDut {
     fn reseed(&mut self, seed: u64);
     /// Whether faults can land inside flash operations (the virtual bench sees them).
     fn sees_flash_ops(&self) -> bool;
+    /// The DFU client's waits on this DUT's link: tight in simulated time, nrfutil's on
+    /// hardware ([`nrf_dfu::client::Timeouts::for_hardware`]).
+    fn dfu_timeouts(&self, _kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
+        nrf_dfu::client::Timeouts::default()
+    }
     /// Start or stop counting flash operations; `count` returns the number since the start.
     fn count_flash_ops(&mut self, on: bool) -> Option<u32>;
     /// RTT lines logged since the last call (empty when the bench has none).

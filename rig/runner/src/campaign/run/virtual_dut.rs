@@ -33,7 +33,7 @@ impl VirtualBenchDut {
         let name = name.into();
         let clock = SimClock::for_device(&device.borrow());
         VirtualBenchDut {
-            probe: VirtualProbe::new(name.clone(), device.clone(), true),
+            probe: VirtualProbe::for_campaign(name.clone(), device.clone()),
             name,
             device,
             clock,
