@@ -124,15 +124,26 @@ fn a_uicr_file_after_the_bootloader_keeps_its_start_address() {
     assert!(o.status.success(), "{}", text(&o));
     let mut probe = VirtualProbe::new("virtual-0", share(device(dir.path())), false);
     assert_eq!(
-        probe.read_memory(UICR_NRFFW0, 4).unwrap(),
+        probe.read_memory(UICR_NRFFW0, nrffw0.len() as _).unwrap(),
         nrffw0,
-        "NRFFW[0] (bootloader start) must survive the UICR file"
+        "NRFFW[0..] (bootloader start, MBR params) must survive the UICR file"
     );
     assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
-    // Files that overlap are refused before anything is flashed, naming both.
+    // The same bytes twice (an MBR inside a SoftDevice hex, or one file given twice) are fine.
     let o = rig(dir.path(), &["flash", &files[1], &files[1]]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Files that write different bytes to one address are refused before anything is flashed,
+    // naming both.
+    let other = hex_file(
+        dir.path(),
+        "uicr-other.hex",
+        &[(CUSTOMER0, 0xDEAD_BEEFu32.to_le_bytes().to_vec())],
+    );
+    let o = rig(dir.path(), &["flash", &uicr, &other]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("bl.hex") && text(&o).contains("overlap"), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("uicr.hex") && t.contains("uicr-other.hex") && t.contains("0x10001080"), "{t}");
+    assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
 }
 
 #[test]

@@ -40,7 +40,9 @@ fn program_full_stack_then_boot() {
     assert_eq!(r.pages_erased.len(), 1 + 37 + 3 + 5);
     assert_eq!(r.pages_erased[0], 0);
     let per_page = Duration::from_millis(85) + Duration::from_micros(41 * 1024);
-    assert_eq!(r.duration, per_page * 46 + Duration::from_micros(41 * 4));
+    // The UICR words are written after an ERASEUICR, as probe-rs's nRF52 algorithm does.
+    let erase_uicr = Duration::from_millis(85);
+    assert_eq!(r.duration, per_page * 46 + erase_uicr + Duration::from_micros(41 * 4));
     assert_eq!(
         d.read_word(UICR_NRFFW0).unwrap(),
         0x78000,

@@ -99,19 +99,13 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
     Ok(DataOutcome::Executed { plan })
 }
 
-/// The final data EXECUTE, retried once when the device answers INVALID_OBJECT, as
-/// Android-DFU-Library's `SecureDfuImpl.writeExecute(allowRetry)` does for the last object
-/// ("SD busy? Retrying..."): the SoftDevice may still hold the flash for the last page's
-/// write, and the bootloader refuses the post-validation until it is done.
+/// The final data EXECUTE. Not retried on INVALID_OBJECT (Android-DFU-Library's
+/// `SecureDfuImpl.writeExecute(allowRetry)` does retry it): on the virtual 17.1 bootloader a
+/// repeated EXECUTE after a refused post-validation answers SUCCESS, so a retry would report a
+/// refused SoftDevice as installed. The retry waits until that answer is checked against the SDK.
 async fn execute_final<T: Link, S: ProgressSink>(
-    link: &mut Session<'_, T, S>,
+    session: &mut Session<'_, T, S>,
 ) -> Result<(), DfuError> {
-    let wait = link.config.timeouts.validation;
-    match link.request(Request::Execute, wait).await {
-        Err(DfuError::Rejected {
-            result: ResultCode::InvalidObject,
-            ..
-        }) => link.request(Request::Execute, wait).await.map(|_| ()),
-        r => r.map(|_| ()),
-    }
+    let wait = session.config.timeouts.validation;
+    session.request(Request::Execute, wait).await.map(|_| ())
 }

@@ -5,7 +5,7 @@
 //! 4 KB sector (targets/nRF52_Series.yaml), erased whole whenever a segment touches it, and
 //! `FlashLoader::commit` leaves bytes no segment names erased. Flashing a bootloader (with
 //! NRFFW[0]) and then a UICR hex separately would wipe NRFFW[0] and the bootloader would never
-//! start. Files must not overlap each other.
+//! start. Files may overlap only where they hold the same bytes.
 
 use super::bench::{BenchArgs, Opened};
 use anyhow::{bail, Context};
@@ -87,26 +87,33 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     Ok(segs)
 }
 
-/// All files' segments, for one flash loader; overlapping files are an error naming both.
+/// All files' segments, for one flash loader. Files may overlap where they hold the same bytes
+/// (an MBR file beside a SoftDevice hex that carries the MBR too, as Nordic ships S132); bytes
+/// that differ are an error naming both files and the first address.
 pub fn merge_images(images: &[(String, Vec<Segment>)]) -> anyhow::Result<Vec<Segment>> {
-    let mut all: Vec<(u32, &[u8], &str)> = images
-        .iter()
-        .flat_map(|(name, segs)| segs.iter().map(move |(a, d)| (*a, d.as_slice(), name.as_str())))
-        .collect();
-    all.sort_by_key(|s| s.0);
-    for w in all.windows(2) {
-        let end = w[0].0 as u64 + w[0].1.len() as u64;
-        if end > w[1].0 as u64 {
-            bail!(
-                "{} ({:#010x}..{end:#010x}) and {} (from {:#010x}) overlap: flash one of them",
-                w[0].2,
-                w[0].0,
-                w[1].2,
-                w[1].0
-            );
+    let mut bytes: std::collections::BTreeMap<u32, (u8, &str)> = std::collections::BTreeMap::new();
+    for (name, segs) in images {
+        for (start, data) in segs {
+            for (i, &b) in data.iter().enumerate() {
+                let addr = start + i as u32;
+                match bytes.insert(addr, (b, name.as_str())) {
+                    Some((old, other)) if old != b => bail!(
+                        "{other} and {name} both write {addr:#010x} ({old:#04x} and {b:#04x}): \
+                         flash one of them"
+                    ),
+                    _ => {}
+                }
+            }
         }
     }
-    Ok(all.into_iter().map(|(a, d, _)| (a, d.to_vec())).collect())
+    let mut out: Vec<Segment> = Vec::new();
+    for (addr, (b, _)) in bytes {
+        match out.last_mut() {
+            Some((start, data)) if *start + data.len() as u32 == addr => data.push(b),
+            _ => out.push((addr, vec![b])),
+        }
+    }
+    Ok(out)
 }
 
 pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
