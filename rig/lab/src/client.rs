@@ -2,8 +2,8 @@
 //! is bounded by a read timeout, and a socket nobody serves is told apart from a missing one.
 
 use crate::protocol::{
-    read_frame, write_frame, BatchReply, DutStatus, Op, PowerAction, ProtocolError, Reply,
-    Request, VERSION,
+    read_frame, write_frame, BatchReply, DutStatus, Op, PowerAction, ProtocolError, Reply, Request,
+    VERSION,
 };
 use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
@@ -122,7 +122,9 @@ impl DutClient {
     /// One request, one reply.
     pub fn call(&mut self, req: &Request) -> Result<Reply, ClientError> {
         let perr = |source: ProtocolError| match &source {
-            ProtocolError::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            ProtocolError::Io(e)
+                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
                 ClientError::Timeout {
                     path: self.path.clone(),
                 }

@@ -58,6 +58,9 @@ mod tests {
             c.wall_until(Duration::from_secs(3), Duration::from_secs(2)),
             Duration::from_millis(100)
         );
-        assert_eq!(c.wall_until(Duration::from_secs(1), Duration::from_secs(2)), Duration::ZERO);
+        assert_eq!(
+            c.wall_until(Duration::from_secs(1), Duration::from_secs(2)),
+            Duration::ZERO
+        );
     }
 }

@@ -72,7 +72,11 @@ impl Dut {
 
     pub fn log(&mut self, line: String) {
         let t = self.lab_now();
-        (self.log)(format!("{:>12.6} s  {}: {line}", t.as_secs_f64(), self.name));
+        (self.log)(format!(
+            "{:>12.6} s  {}: {line}",
+            t.as_secs_f64(),
+            self.name
+        ));
     }
 
     pub fn lab_now(&self) -> SimTime {

@@ -155,7 +155,11 @@ impl Host {
             self.stats.bytes_out += n as u64;
             self.stats.bytes_lost += (bytes.len() - n) as u64;
             if let Some(l) = self.io.uart_log.as_mut() {
-                l(format!("{:>12.6} s  -> {}", at.as_secs_f64(), hex::encode(&bytes)));
+                l(format!(
+                    "{:>12.6} s  -> {}",
+                    at.as_secs_f64(),
+                    hex::encode(&bytes)
+                ));
             }
         }
         d.checkpoint();
@@ -205,9 +209,7 @@ impl Host {
                 swd_at.is_some_and(ready),
                 uart_at.is_some_and(ready),
                 ppk2_at.is_some_and(ready),
-                (first_conn..fds.len())
-                    .map(ready)
-                    .collect::<Vec<bool>>(),
+                (first_conn..fds.len()).map(ready).collect::<Vec<bool>>(),
             )
         };
         if wake {
@@ -319,7 +321,11 @@ impl Host {
         let t = d.sync();
         self.stats.bytes_in += bytes.len() as u64;
         if let Some(l) = self.io.uart_log.as_mut() {
-            l(format!("{:>12.6} s  <- {}", t.as_secs_f64(), hex::encode(&bytes)));
+            l(format!(
+                "{:>12.6} s  <- {}",
+                t.as_secs_f64(),
+                hex::encode(&bytes)
+            ));
         }
         d.dev.uart_rx(t, &bytes);
         Ok(())

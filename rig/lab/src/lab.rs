@@ -105,7 +105,10 @@ impl Lab {
                 path: p.clone(),
                 source,
             })? {
-                log(format!("removed {} left by a lab that did not stop cleanly", p.display()));
+                log(format!(
+                    "removed {} left by a lab that did not stop cleanly",
+                    p.display()
+                ));
             }
         }
         crate::layout::write_atomic(&dir.pid(), format!("{}\n", std::process::id()).as_bytes())?;
@@ -162,12 +165,12 @@ impl Lab {
                 source,
             })?;
             let ppk2 = match dc.switch {
-                SwitchKind::Ppk2 => Some(Pty::open(&dir.ppk2(&name)).map_err(|source| {
-                    LabError::Pty {
+                SwitchKind::Ppk2 => {
+                    Some(Pty::open(&dir.ppk2(&name)).map_err(|source| LabError::Pty {
                         dut: name.clone(),
                         source,
-                    }
-                })?),
+                    })?)
+                }
                 SwitchKind::Command => None,
             };
             let endpoints = Endpoints {
@@ -257,11 +260,7 @@ impl Lab {
                 false,
             ),
             ControlRequest::Power { dut, action } => {
-                let Some(h) = self
-                    .duts
-                    .iter()
-                    .find(|h| lock_dut(&h.dut).name == dut)
-                else {
+                let Some(h) = self.duts.iter().find(|h| lock_dut(&h.dut).name == dut) else {
                     let have: Vec<String> =
                         self.config.duts.iter().map(|d| d.name.clone()).collect();
                     return (
@@ -315,7 +314,10 @@ impl Lab {
                 }
                 let (reply, down) = match serde_json::from_str::<ControlRequest>(&line) {
                     Ok(req) => self.handle(req),
-                    Err(e) => (ControlReply::error(format!("bad request {line:?}: {e}")), false),
+                    Err(e) => (
+                        ControlReply::error(format!("bad request {line:?}: {e}")),
+                        false,
+                    ),
                 };
                 let mut out = serde_json::to_string(&reply).unwrap_or_default();
                 out.push('\n');

@@ -4,7 +4,7 @@
 //!
 //! - SWD on a Unix socket per DUT, in the rig's own small protocol ([`protocol`]): DP/AP
 //!   transfers in batches, line reset, nRESET, probe clock, status and power. The rig's probe-rs
-//!   driver for it is in the runner (backend/probe_rs/lab_probe.rs);
+//!   driver for it is in the runner (drivers/probe_rs/lab_probe.rs);
 //! - the UART on a pseudo-terminal ([`pty`]), as `rig sim serve --serial` does;
 //! - the supply through a virtual PPK2 on a pseudo-terminal ([`ppk2`]) or the control socket
 //!   (`rig lab power`, the bench's `command` switch).
@@ -27,8 +27,8 @@ pub mod lock;
 pub mod persist;
 pub mod ppk2;
 pub mod protocol;
-pub mod signal;
 pub mod pty;
+pub mod signal;
 pub mod target;
 
 pub use client::{ClientError, DutClient};

@@ -69,7 +69,10 @@ mod tests {
         let held = acquire(&lock, d.path(), &pid).unwrap();
         assert!(is_held(&lock));
         let e = acquire(&lock, d.path(), &pid).unwrap_err().to_string();
-        assert!(e.contains("already running") && e.contains("(pid 4242)"), "{e}");
+        assert!(
+            e.contains("already running") && e.contains("(pid 4242)"),
+            "{e}"
+        );
         assert!(e.contains("rig lab down --dir"), "{e}");
         drop(held);
         assert!(!is_held(&lock));

@@ -46,7 +46,8 @@ pub const VDD_MIN_MV: u32 = 800;
 pub const VDD_MAX_MV: u32 = 5000;
 
 /// Calibration metadata as a PPK2 prints it (uncalibrated defaults of serialDevice.ts).
-pub const METADATA: &str = "Calibrated: 0\nR0: 1031.64\nR1: 101.65\nR2: 10.15\nR3: 0.94\nR4: 0.043\n\
+pub const METADATA: &str =
+    "Calibrated: 0\nR0: 1031.64\nR1: 101.65\nR2: 10.15\nR3: 0.94\nR4: 0.043\n\
 GS0: 1\nGS1: 1\nGS2: 1\nGS3: 1\nGS4: 1\nGI0: 1\nGI1: 1\nGI2: 1\nGI3: 1\nGI4: 1\n\
 O0: 0\nO1: 0\nO2: 0\nO3: 0\nO4: 0\nS0: 0\nS1: 0\nS2: 0\nS3: 0\nS4: 0\n\
 I0: 0\nI1: 0\nI2: 0\nI3: 0\nI4: 0\nUG0: 1\nUG1: 1\nUG2: 1\nUG3: 1\nUG4: 1\n\
@@ -121,7 +122,11 @@ impl VirtualPpk2 {
             match opcode {
                 op::GET_META_DATA => out.push(Event::Reply(METADATA.as_bytes().to_vec())),
                 op::SET_POWER_MODE => {
-                    self.mode = if args[0] == 1 { Mode::Ampere } else { Mode::Source };
+                    self.mode = if args[0] == 1 {
+                        Mode::Ampere
+                    } else {
+                        Mode::Source
+                    };
                     out.push(Event::Command(format!("power mode {:?}", self.mode)));
                 }
                 op::REGULATOR_SET => {
@@ -164,7 +169,10 @@ mod tests {
         let ev = p.feed(&[op::GET_META_DATA]);
         assert!(matches!(&ev[0], Event::Reply(m) if m.ends_with(b"END\n")));
         // Source mode, 3000 mV (0x0BB8), on, off: split across reads.
-        assert!(p.feed(&[0x11, 2, 0x0D, 0x0B]).iter().all(|e| !matches!(e, Event::Supply(_))));
+        assert!(p
+            .feed(&[0x11, 2, 0x0D, 0x0B])
+            .iter()
+            .all(|e| !matches!(e, Event::Supply(_))));
         p.feed(&[0xB8]);
         assert_eq!(p.vdd_mv, 3000);
         assert!(p.feed(&[0x0C, 1]).contains(&Event::Supply(true)));
@@ -182,7 +190,9 @@ mod tests {
         assert!(p.feed(&[0x0D, 0x0C, 0xE4]).contains(&Event::Supply(true)));
         // Ampere mode passes an external supply through the switch whatever VDD says.
         let mut a = VirtualPpk2::new(false);
-        assert!(a.feed(&[0x11, 1, 0x0D, 0x03, 0x20, 0x0C, 1]).contains(&Event::Supply(true)));
+        assert!(a
+            .feed(&[0x11, 1, 0x0D, 0x03, 0x20, 0x0C, 1])
+            .contains(&Event::Supply(true)));
     }
 
     #[test]
@@ -197,7 +207,10 @@ mod tests {
     fn metadata_parses_as_nordics_app_parses_it() {
         // serialDevice.ts getMetadata: drop END, lower-case, turn lines into JSON members.
         let body = METADATA.replace("END", "").trim().to_lowercase();
-        let json = format!("{{\"{}}}", body.replace('\n', ",\n\"").replace(": ", "\": "));
+        let json = format!(
+            "{{\"{}}}",
+            body.replace('\n', ",\n\"").replace(": ", "\": ")
+        );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["r0"], 1031.64);
         assert_eq!(v["hw"], 9173);

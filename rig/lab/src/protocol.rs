@@ -258,7 +258,9 @@ impl Request {
                             o.u8(((port == Port::Ap) as u8) << 1).u8(addr);
                         }
                         Op::Write { port, addr, value } => {
-                            o.u8(1 | ((port == Port::Ap) as u8) << 1).u8(addr).u32(value);
+                            o.u8(1 | ((port == Port::Ap) as u8) << 1)
+                                .u8(addr)
+                                .u32(value);
                         }
                     }
                 }
@@ -352,7 +354,10 @@ impl Reply {
                 o.u8(0x81).u16(*version).str(dut).str(chip);
             }
             Reply::Batch(r) => {
-                o.u8(0x82).u32(r.done).u8(r.ack.code()).u32(r.reads.len() as u32);
+                o.u8(0x82)
+                    .u32(r.done)
+                    .u8(r.ack.code())
+                    .u32(r.reads.len() as u32);
                 for v in &r.reads {
                     o.u32(*v);
                 }
@@ -397,9 +402,10 @@ impl Reply {
             0x86 => {
                 let n = i.u32("status length")? as usize;
                 let json = i.take(n, "status")?;
-                Reply::Status(Box::new(serde_json::from_slice(json).map_err(|e| {
-                    ProtocolError::Malformed(format!("status JSON: {e}"))
-                })?))
+                Reply::Status(Box::new(
+                    serde_json::from_slice(json)
+                        .map_err(|e| ProtocolError::Malformed(format!("status JSON: {e}")))?,
+                ))
             }
             0xFF => Reply::Error(i.str("error")?),
             t => return Err(ProtocolError::Malformed(format!("reply tag {t:#04x}"))),

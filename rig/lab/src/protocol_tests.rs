@@ -6,13 +6,26 @@ fn roundtrip_req(r: Request) {
 
 #[test]
 fn requests_roundtrip() {
-    roundtrip_req(Request::Hello { version: VERSION, pid: 77 });
+    roundtrip_req(Request::Hello {
+        version: VERSION,
+        pid: 77,
+    });
     roundtrip_req(Request::Batch {
         wait_retries: 100,
         ops: vec![
-            Op::Write { port: Port::Dp, addr: 0x8, value: 0x0100_00F0 },
-            Op::Read { port: Port::Ap, addr: 0xC },
-            Op::Read { port: Port::Dp, addr: 0xC },
+            Op::Write {
+                port: Port::Dp,
+                addr: 0x8,
+                value: 0x0100_00F0,
+            },
+            Op::Read {
+                port: Port::Ap,
+                addr: 0xC,
+            },
+            Op::Read {
+                port: Port::Dp,
+                addr: 0xC,
+            },
         ],
     });
     roundtrip_req(Request::LineReset);
@@ -27,8 +40,15 @@ fn batch_bytes_are_as_documented() {
     let b = Request::Batch {
         wait_retries: 3,
         ops: vec![
-            Op::Read { port: Port::Ap, addr: 0xC },
-            Op::Write { port: Port::Dp, addr: 0x4, value: 0x5000_0000 },
+            Op::Read {
+                port: Port::Ap,
+                addr: 0xC,
+            },
+            Op::Write {
+                port: Port::Dp,
+                addr: 0x4,
+                value: 0x5000_0000,
+            },
         ],
     }
     .encode();
@@ -41,8 +61,16 @@ fn batch_bytes_are_as_documented() {
 #[test]
 fn replies_roundtrip() {
     for r in [
-        Reply::Hello { version: 1, dut: "dut-0".into(), chip: "nRF52832_xxAA".into() },
-        Reply::Batch(BatchReply { done: 2, reads: vec![1, 0x2BA0_1477], ack: Ack::Wait }),
+        Reply::Hello {
+            version: 1,
+            dut: "dut-0".into(),
+            chip: "nRF52832_xxAA".into(),
+        },
+        Reply::Batch(BatchReply {
+            done: 2,
+            reads: vec![1, 0x2BA0_1477],
+            ack: Ack::Wait,
+        }),
         Reply::Done,
         Reply::Error("busy".into()),
     ] {
@@ -74,5 +102,8 @@ fn frames_split_from_a_stream() {
     buf.extend_from_slice(&wire[6..]);
     assert_eq!(take_frame(&mut buf).unwrap(), Some(vec![0x03]));
     let mut huge = (MAX_FRAME as u32 + 1).to_le_bytes().to_vec();
-    assert!(matches!(take_frame(&mut huge), Err(ProtocolError::TooLong(_))));
+    assert!(matches!(
+        take_frame(&mut huge),
+        Err(ProtocolError::TooLong(_))
+    ));
 }

@@ -119,5 +119,8 @@ fn a_segments_error_names_the_image() {
         ..Default::default()
     })
     .unwrap_err();
-    assert!(e.to_string().starts_with("empty.hex: no firmware data"), "{e}");
+    assert!(
+        e.to_string().starts_with("empty.hex: no firmware data"),
+        "{e}"
+    );
 }

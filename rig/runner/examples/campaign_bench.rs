@@ -80,14 +80,19 @@ fn floor(firmware: &Firmware, key: &SigningKey) -> Duration {
     })
     .expect("package")
     .package;
-    let init = package.images()[0].init_packet.init_command_bytes().to_vec();
+    let init = package.images()[0]
+        .init_packet
+        .init_command_bytes()
+        .to_vec();
     let public = key.public_key();
     let fw = &firmware.bin;
     let once = || {
         black_box(Sha256::digest(black_box(fw)));
         black_box(Sha256::digest(black_box(fw)));
         let sig = key.sign_nordic(black_box(&init));
-        public.verify_nordic(&init, &sig).expect("signature verifies");
+        public
+            .verify_nordic(&init, &sig)
+            .expect("signature verifies");
         for _ in 0..3 {
             black_box(nrf_dfu::crc::crc32(black_box(fw)));
         }

@@ -9,9 +9,9 @@
 //! attach before it.
 
 use nrf_dfu::{Chip, SdkVersion};
-use rig::backend::probe::{FlashOptions, Probe};
-use rig::backend::probe_rs::lab_probe::LabProbe;
-use rig::backend::probe_rs::{ProbeRsConfig, ProbeRsProbe};
+use rig::drivers::probe::{FlashOptions, Probe};
+use rig::drivers::probe_rs::lab_probe::LabProbe;
+use rig::drivers::probe_rs::{ProbeRsConfig, ProbeRsProbe};
 use rig::sim::{device_setup, images, lab_bench};
 use rig_lab::layout::{LabConfig, LabDir};
 use std::sync::Arc;

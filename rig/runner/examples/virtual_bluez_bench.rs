@@ -13,9 +13,9 @@ mod support;
 
 use nrf_dfu::client::{DfuClient, DfuConfig};
 use nrf_dfu::SdkVersion;
-use rig::backend::ble::freshness::Wanted;
-use rig::backend::ble::transport::BleTransport;
 use rig::benchfile::schema::BleConfig;
+use rig::drivers::ble::freshness::Wanted;
+use rig::drivers::ble::transport::BleTransport;
 use std::time::{Duration, Instant};
 use support::Bench;
 use virtual_bluez::{BluezConfig, VirtualBluez};
@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let before = vb.stats();
         let (lab0, wall0) = (vb.clock().now(), Instant::now());
         let report = rt.block_on(async {
-            let (a, _) = rig::backend::ble::adapter::find_for(&cfg).await?;
+            let (a, _) = rig::drivers::ble::adapter::find_for(&cfg).await?;
             let wanted = Wanted {
                 name: Some("DfuTarg".into()),
                 ..Default::default()

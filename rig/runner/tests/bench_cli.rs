@@ -3,9 +3,9 @@
 
 use nrf_dfu::image::{write_intel_hex, Segments};
 use nrf_dfu::{Chip, SdkVersion};
-use rig::backend::probe::Probe;
-use rig::backend::shared::share;
-use rig::backend::virtual_probe::VirtualProbe;
+use rig::drivers::probe::Probe;
+use rig::drivers::shared::share;
+use rig::drivers::virtual_probe::VirtualProbe;
 use std::path::Path;
 use std::process::{Command, Output};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
@@ -142,7 +142,10 @@ fn a_uicr_file_after_the_bootloader_keeps_its_start_address() {
     let o = rig(dir.path(), &["flash", &uicr, &other]);
     assert!(!o.status.success());
     let t = text(&o);
-    assert!(t.contains("uicr.hex") && t.contains("uicr-other.hex") && t.contains("0x10001080"), "{t}");
+    assert!(
+        t.contains("uicr.hex") && t.contains("uicr-other.hex") && t.contains("0x10001080"),
+        "{t}"
+    );
     assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
 }
 

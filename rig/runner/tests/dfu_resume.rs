@@ -14,7 +14,7 @@ use nrf_dfu::client::{
 use nrf_dfu::wire::ObjectType;
 use nrf_dfu::wire::Opcode;
 use nrf_dfu::SdkVersion::{self, *};
-use rig::bench::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink};
+use rig::inproc::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink};
 use rstest::rstest;
 use support::*;
 use virtual_nrf52::{Status, TimingProfile};

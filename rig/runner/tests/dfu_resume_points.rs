@@ -52,7 +52,9 @@ use nrf_dfu::crc::crc32;
 use nrf_dfu::wire::ObjectType;
 use nrf_dfu::wire::Transport;
 use nrf_dfu::SdkVersion::{self, *};
-use rig::bench::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink, VirtualSerialLink};
+use rig::inproc::{
+    share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink, VirtualSerialLink,
+};
 use rstest::rstest;
 use support::*;
 use virtual_nrf52::{ResetKind, Status, TimingProfile};

@@ -97,9 +97,18 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
             "2",
         ],
     );
-    assert!(summary.contains("total 6 iterations: 6 passed"), "{summary}");
+    assert!(
+        summary.contains("total 6 iterations: 6 passed"),
+        "{summary}"
+    );
     let run_dir = d.join("rig-runs/interrupt-recovery-7");
-    for f in ["journal.jsonl", "junit.xml", "summary.txt", "summary.json", "report.html"] {
+    for f in [
+        "journal.jsonl",
+        "junit.xml",
+        "summary.txt",
+        "summary.json",
+        "report.html",
+    ] {
         assert!(run_dir.join(f).is_file(), "{f} written");
     }
     let header: Value = serde_json::from_str(
@@ -135,7 +144,11 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
     let inspect = |d: &Path| -> Value {
         let o = rig(&exe, d, &["inspect", "--json"]);
         assert!(o.status.success(), "{}", text(&o).1);
-        assert_eq!(o.stdout.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+        assert_eq!(
+            o.stdout.iter().filter(|&&b| b == b'\n').count(),
+            1,
+            "one line"
+        );
         serde_json::from_slice(&o.stdout).expect("one JSON object")
     };
     let before = inspect(d)["settings"]["settings"]["app_version"]
@@ -151,7 +164,10 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
     let inspected = inspect(d);
     assert_eq!(inspected["settings"]["settings"]["app_version"], before + 1);
     assert_eq!(inspected["application"]["crc_matches"], true);
-    assert_eq!(inspected["application"]["descriptor"]["version"], 2, "app-b runs");
+    assert_eq!(
+        inspected["application"]["descriptor"]["version"], 2,
+        "app-b runs"
+    );
 
     // The reports rebuilt from the journal.
     std::fs::remove_file(run_dir.join("report.html")).unwrap();
@@ -168,7 +184,11 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
         &["run", "mine/smoke.yaml", "--seed", "1", "--out", "mine/run"],
     );
 
-    assert_eq!(entries(d), [".rig", "mine", "rig-runs"], "nothing else written");
+    assert_eq!(
+        entries(d),
+        [".rig", "mine", "rig-runs"],
+        "nothing else written"
+    );
 }
 
 #[test]
@@ -178,7 +198,11 @@ fn a_path_wins_over_a_built_in_name() {
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
     // A file called `smoke` that is not the shipped suite.
-    std::fs::write(d.join("smoke"), "name: not-the-shipped-one\ncases: [ { name: a } ]\n").unwrap();
+    std::fs::write(
+        d.join("smoke"),
+        "name: not-the-shipped-one\ncases: [ { name: a } ]\n",
+    )
+    .unwrap();
     let o = rig(&exe, d, &["run", "smoke", "--seed", "1"]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     let (_, err) = text(&o);
@@ -215,16 +239,30 @@ fn errors_about_missing_files_say_what_to_pass_instead() {
     let o = rig(&exe, d, &["dfu", "--image", "app.hex", "--version", "next"]);
     assert!(!o.status.success());
     let (_, err) = text(&o);
-    assert!(err.contains("app.hex") && err.contains("standin:app-b"), "{err}");
+    assert!(
+        err.contains("app.hex") && err.contains("standin:app-b"),
+        "{err}"
+    );
 
     let o = rig(
         &exe,
         d,
-        &["dfu", "--image", "standin:app-b", "--version", "next", "--key", "k.pem"],
+        &[
+            "dfu",
+            "--image",
+            "standin:app-b",
+            "--version",
+            "next",
+            "--key",
+            "k.pem",
+        ],
     );
     assert!(!o.status.success());
     let (_, err) = text(&o);
-    assert!(err.contains("k.pem") && err.contains("leave out --key"), "{err}");
+    assert!(
+        err.contains("k.pem") && err.contains("leave out --key"),
+        "{err}"
+    );
 
     let o = rig(&exe, d, &["flash", "standin:app-z"]);
     assert!(!o.status.success());

@@ -48,7 +48,11 @@ fn no_file_refers_to_anything_outside_the_repository() {
     ];
     let mut all = Vec::new();
     files(&repo(), &mut all);
-    assert!(all.len() > 100, "walked the repository ({} files)", all.len());
+    assert!(
+        all.len() > 100,
+        "walked the repository ({} files)",
+        all.len()
+    );
     let mut hits = Vec::new();
     for f in &all {
         let Ok(bytes) = std::fs::read(f) else {
@@ -61,15 +65,17 @@ fn no_file_refers_to_anything_outside_the_repository() {
             }
         }
     }
-    assert!(hits.is_empty(), "references outside the repository:\n{}", hits.join("\n"));
+    assert!(
+        hits.is_empty(),
+        "references outside the repository:\n{}",
+        hits.join("\n")
+    );
 }
 
 #[test]
 fn what_documented_commands_write_is_ignored_by_git() {
     let root = repo();
-    if !root.join(".git").exists()
-        || Command::new("git").arg("--version").output().is_err()
-    {
+    if !root.join(".git").exists() || Command::new("git").arg("--version").output().is_err() {
         eprintln!("not a git checkout (or no git): skipped");
         return;
     }
@@ -110,7 +116,10 @@ fn licences_docs_and_metadata_are_where_the_readme_says() {
         assert!(root.join(f).is_file(), "{f} exists");
         assert!(readme.contains(f), "README links {f}");
     }
-    assert!(readme.contains("cargo install --path rig/runner"), "README has the install line");
+    assert!(
+        readme.contains("cargo install --path rig/runner"),
+        "README has the install line"
+    );
     let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(cargo.contains("license = \"MIT OR Apache-2.0\""));
     assert!(std::fs::read_to_string(root.join("LICENSE-APACHE"))

@@ -55,7 +55,11 @@ fn every_shipped_suite_checks_clean_and_needs_no_file_beside_it() {
         let copy = dir.path().join(file.file_name().unwrap());
         std::fs::copy(&file, &copy).unwrap();
         let (_, problems) = check_file(&copy);
-        assert!(problems.is_empty(), "{} alone: {problems:#?}", file.display());
+        assert!(
+            problems.is_empty(),
+            "{} alone: {problems:#?}",
+            file.display()
+        );
     }
 }
 
@@ -74,7 +78,11 @@ fn the_built_in_suites_are_the_files_of_suites() {
             )
         })
         .collect();
-    assert_eq!(builtin.len(), files.len(), "one built-in suite per file of suites/");
+    assert_eq!(
+        builtin.len(),
+        files.len(),
+        "one built-in suite per file of suites/"
+    );
     for ((name, text), (file_name, file_text)) in builtin.iter().zip(&files) {
         assert_eq!(name, file_name);
         assert_eq!(text, file_text, "{name}");

@@ -39,7 +39,10 @@ fn rig_run_fits_a_100_column_terminal_and_summary_txt_keeps_every_column() {
         }
     }
     assert!(stdout.contains("first failures"), "{stdout}");
-    assert!(stdout.contains("--wide"), "says what was left out: {stdout}");
+    assert!(
+        stdout.contains("--wide"),
+        "says what was left out: {stdout}"
+    );
     assert!(stdout.contains("replay: rig run bug-zoo"), "{stdout}");
 
     // The file keeps the full table, wider than the terminal.
@@ -60,7 +63,11 @@ fn rig_run_fits_a_100_column_terminal_and_summary_txt_keeps_every_column() {
 
     // --wide prints that full table; a pipe without COLUMNS gets it too.
     for (out, columns, extra) in [("wide", Some("100"), Some("--wide")), ("piped", None, None)] {
-        let o = run(dir.path(), columns, &[&["--out", out][..], extra.as_slice()].concat());
+        let o = run(
+            dir.path(),
+            columns,
+            &[&["--out", out][..], extra.as_slice()].concat(),
+        );
         let file = std::fs::read_to_string(dir.path().join(out).join("summary.txt")).unwrap();
         assert_eq!(String::from_utf8(o.stdout).unwrap(), file, "{out}");
     }
@@ -77,7 +84,11 @@ fn rig_run_in_a_100_column_tmux_window_wraps_no_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let conf = d.join("tmux.conf");
-    std::fs::write(&conf, "set -g history-limit 100000\nset -g remain-on-exit on\n").unwrap();
+    std::fs::write(
+        &conf,
+        "set -g history-limit 100000\nset -g remain-on-exit on\n",
+    )
+    .unwrap();
     let socket = format!("rig-width-{}", std::process::id());
     let script = d.join("run.sh");
     std::fs::write(
@@ -100,10 +111,24 @@ fn rig_run_in_a_100_column_tmux_window_wraps_no_line() {
             .expect("tmux runs")
     };
     let started = tmux(&[
-        "new-session", "-d", "-x", "100", "-y", "40", "-s", "w", "sh",
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "40",
+        "-s",
+        "w",
+        "sh",
     ]);
     assert!(started.status.success(), "{started:?}");
-    let sent = tmux(&["send-keys", "-t", "w", &format!("sh '{}'", script.display()), "Enter"]);
+    let sent = tmux(&[
+        "send-keys",
+        "-t",
+        "w",
+        &format!("sh '{}'", script.display()),
+        "Enter",
+    ]);
     assert!(sent.status.success(), "{sent:?}");
     let capture = |join: bool| {
         let mut a = vec!["capture-pane", "-p", "-S", "-", "-E", "-", "-t", "w"];
@@ -118,7 +143,10 @@ fn rig_run_in_a_100_column_tmux_window_wraps_no_line() {
         if s.contains("rig-exit=") {
             break s;
         }
-        assert!(std::time::Instant::now() < deadline, "rig did not finish:\n{s}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rig did not finish:\n{s}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     let _ = tmux(&["kill-server"]);

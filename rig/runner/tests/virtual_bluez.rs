@@ -10,7 +10,7 @@ use btleplug::api::{Central, CentralEvent, Peripheral as _, ScanFilter, WriteTyp
 use futures_util::StreamExt;
 use harness::{address_of, default_lab, lab, Lab};
 use nrf_dfu::SdkVersion;
-use rig::backend::ble::{BUTTONLESS_UNBONDED, CONTROL_POINT, DFU_SERVICE, PACKET};
+use rig::drivers::ble::{BUTTONLESS_UNBONDED, CONTROL_POINT, DFU_SERVICE, PACKET};
 use std::time::Duration;
 use support::Bench;
 use tokio::time::timeout;
@@ -121,14 +121,14 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
         );
         assert!(ids.contains(&bl.id()), "connected device kept: {ids:?}");
         // The rig's scan does not take the silent bootloader's ghost for a sighting.
-        let target = rig::backend::ble::freshness::Wanted {
+        let target = rig::drivers::ble::freshness::Wanted {
             name: Some("DfuTarg".into()),
             ..Default::default()
         };
         let r =
-            rig::backend::ble::scan::find_fresh(&a, &target, l.wall(Duration::from_secs(5))).await;
+            rig::drivers::ble::scan::find_fresh(&a, &target, l.wall(Duration::from_secs(5))).await;
         assert!(
-            matches!(r, Err(rig::backend::ble::error::BleError::NotFound(_))),
+            matches!(r, Err(rig::drivers::ble::error::BleError::NotFound(_))),
             "a ghost is no sighting: {r:?}"
         );
     });
@@ -547,12 +547,12 @@ fn buttonless_entry_finds_the_unbonded_bootloader_at_address_plus_one() {
         let app = find_named(&a, "app-v1", ScanFilter::default()).await;
         app.connect().await.unwrap();
         app.discover_services().await.unwrap();
-        let target = rig::backend::ble::buttonless::enter(&a, &app, None)
+        let target = rig::drivers::ble::buttonless::enter(&a, &app, None)
             .await
             .unwrap();
-        let want: rig::backend::ble::address::BleAddress = app_addr.parse().unwrap();
+        let want: rig::drivers::ble::address::BleAddress = app_addr.parse().unwrap();
         assert_eq!(target.addresses, vec![want.bootloader()]);
-        let (id, s) = rig::backend::ble::scan::find_fresh(&a, &target, WAIT)
+        let (id, s) = rig::drivers::ble::scan::find_fresh(&a, &target, WAIT)
             .await
             .unwrap();
         assert_eq!(s.name.as_deref(), Some("DfuTarg"));
@@ -759,7 +759,7 @@ fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one
         ],
     );
     assert!(ok, "rig dfu failed:\n{out}");
-    let plus_one: rig::backend::ble::address::BleAddress = app_addr.parse().unwrap();
+    let plus_one: rig::drivers::ble::address::BleAddress = app_addr.parse().unwrap();
     assert!(
         out.contains(&format!("bootloader expected at {}", plus_one.bootloader())),
         "{out}"
@@ -784,12 +784,12 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
     let vb = &l.vb;
     let dropped = std::cell::Cell::new(false);
     let first = l.rt.block_on(async {
-        let (adapter, _) = rig::backend::ble::adapter::find_for(&ble).await.unwrap();
-        let wanted = rig::backend::ble::freshness::Wanted {
+        let (adapter, _) = rig::drivers::ble::adapter::find_for(&ble).await.unwrap();
+        let wanted = rig::drivers::ble::freshness::Wanted {
             name: Some("DfuTarg".into()),
             ..Default::default()
         };
-        let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+        let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
             .await
             .unwrap();
         // Drop the link once the second data object is being written.
@@ -813,12 +813,12 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
     // Resume: a new connection, the device reports what it has, the rest is sent.
     let report =
         l.rt.block_on(async {
-            let (adapter, _) = rig::backend::ble::adapter::find_for(&ble).await.unwrap();
-            let wanted = rig::backend::ble::freshness::Wanted {
+            let (adapter, _) = rig::drivers::ble::adapter::find_for(&ble).await.unwrap();
+            let wanted = rig::drivers::ble::freshness::Wanted {
                 name: Some("DfuTarg".into()),
                 ..Default::default()
             };
-            let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+            let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
                 .await
                 .unwrap();
             let mut client = DfuClient::new(t, DfuConfig::default());

@@ -42,7 +42,10 @@ fn program_full_stack_then_boot() {
     let per_page = Duration::from_millis(85) + Duration::from_micros(41 * 1024);
     // The UICR words are written after an ERASEUICR, as probe-rs's nRF52 algorithm does.
     let erase_uicr = Duration::from_millis(85);
-    assert_eq!(r.duration, per_page * 46 + erase_uicr + Duration::from_micros(41 * 4));
+    assert_eq!(
+        r.duration,
+        per_page * 46 + erase_uicr + Duration::from_micros(41 * 4)
+    );
     assert_eq!(
         d.read_word(UICR_NRFFW0).unwrap(),
         0x78000,

@@ -11,8 +11,8 @@
 
 use crate::armv7m::exec::{Bus, BusError};
 use crate::armv7m::ppb::lane;
-use crate::hardware::Hardware;
 use crate::events::SimTime;
+use crate::hardware::Hardware;
 use crate::nvmc::{self, FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{FICR_BASE, NVMC_BASE, RAM_START, UICR_APPROTECT, UICR_BASE, UICR_SIZE};
 use std::time::Duration;

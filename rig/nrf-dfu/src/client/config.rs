@@ -152,7 +152,10 @@ mod tests {
     #[test]
     fn hardware_waits_are_nrfutils() {
         let ble = Timeouts::for_hardware(TransportKind::Ble);
-        assert_eq!((ble.response, ble.validation), (Duration::from_secs(20), Duration::from_secs(20)));
+        assert_eq!(
+            (ble.response, ble.validation),
+            (Duration::from_secs(20), Duration::from_secs(20))
+        );
         let serial = Timeouts::for_hardware(TransportKind::Uart);
         assert_eq!(serial.response, Duration::from_secs(30));
         assert!(ble.create >= Timeouts::default().create);

@@ -411,10 +411,9 @@ fn build_image(
         .map(|v| BootValidation {
             r#type: Some(*v as i32),
             bytes: Some(match (v, key) {
-                (ValidationType::ValidateEcdsaP256Sha256, Some(k)) => {
-                    k.sign_nordic(plan.signed_for_boot.as_deref().unwrap_or(&plan.firmware))
-                        .to_vec()
-                }
+                (ValidationType::ValidateEcdsaP256Sha256, Some(k)) => k
+                    .sign_nordic(plan.signed_for_boot.as_deref().unwrap_or(&plan.firmware))
+                    .to_vec(),
                 _ => Vec::new(),
             }),
         })

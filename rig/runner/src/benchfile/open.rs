@@ -2,16 +2,16 @@
 
 use super::schema::{Dut, PowerConfig};
 use super::virtual_bench::VirtualDut;
-use crate::backend::power::command::CommandSwitch;
-use crate::backend::power::ppk2::{Ppk2Mode, Ppk2Switch};
-use crate::backend::power::probe_reset::{ProbeReset, SharedProbe};
-use crate::backend::power::usb_port::{UsbPortSwitch, SYSFS_USB_DEVICES};
-use crate::backend::power::virtual_switch::VirtualSwitch;
-use crate::backend::power::{PowerError, PowerSwitch};
-use crate::backend::probe::{Probe, ProbeError};
-use crate::backend::probe_rs::lab_probe::LabProbe;
-use crate::backend::probe_rs::{ProbeRsConfig, ProbeRsProbe};
-use crate::backend::virtual_probe::VirtualProbe;
+use crate::drivers::power::command::CommandSwitch;
+use crate::drivers::power::ppk2::{Ppk2Mode, Ppk2Switch};
+use crate::drivers::power::probe_reset::{ProbeReset, SharedProbe};
+use crate::drivers::power::usb_port::{UsbPortSwitch, SYSFS_USB_DEVICES};
+use crate::drivers::power::virtual_switch::VirtualSwitch;
+use crate::drivers::power::{PowerError, PowerSwitch};
+use crate::drivers::probe::{Probe, ProbeError};
+use crate::drivers::probe_rs::lab_probe::LabProbe;
+use crate::drivers::probe_rs::{ProbeRsConfig, ProbeRsProbe};
+use crate::drivers::virtual_probe::VirtualProbe;
 use std::path::Path;
 use std::time::Duration;
 
@@ -74,7 +74,10 @@ pub fn probe(
 /// locked chip, it reports it (issue 12, finding 7).
 pub fn campaign_probe(dut: &Dut, virt: Option<&VirtualDut>) -> Result<Box<dyn Probe>, ProbeError> {
     if let Some(v) = virt {
-        return Ok(Box::new(VirtualProbe::for_campaign(v.name.clone(), v.device.clone())));
+        return Ok(Box::new(VirtualProbe::for_campaign(
+            v.name.clone(),
+            v.device.clone(),
+        )));
     }
     probe_rs(dut, true, false)
 }
@@ -89,7 +92,7 @@ fn probe_rs(
     let lab = p.and_then(|p| p.lab.clone());
     if lab.is_some() && p.is_some_and(|p| p.selector.is_some()) {
         return Err(ProbeError::infra(
-            crate::backend::probe::ProbeErrorKind::Config,
+            crate::drivers::probe::ProbeErrorKind::Config,
             "probe: give either `selector` (a USB probe) or `lab` (a virtual lab DUT), not both",
         ));
     }
@@ -131,7 +134,7 @@ pub fn power(
             Some(v) => AnySwitch::Virtual(VirtualSwitch::new(v.name.clone(), v.device.clone())),
             None => {
                 return Err(ProbeError::infra(
-                    crate::backend::probe::ProbeErrorKind::Config,
+                    crate::drivers::probe::ProbeErrorKind::Config,
                     "power kind `virtual` needs a virtual DUT (`virtual: true`)",
                 ))
             }

@@ -152,8 +152,8 @@ pub struct SerialConfig {
 
 impl SerialConfig {
     /// The port to open for this DUT's bootloader.
-    pub fn port_settings(&self) -> crate::backend::serial::PortSettings {
-        crate::backend::serial::PortSettings {
+    pub fn port_settings(&self) -> crate::drivers::serial::PortSettings {
+        crate::drivers::serial::PortSettings {
             path: self.port.clone(),
             baud: self.baud,
             flow_control: self.flow_control,

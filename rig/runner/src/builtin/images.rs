@@ -70,6 +70,9 @@ mod tests {
     #[test]
     fn an_unknown_stand_in_lists_the_known_ones() {
         let e = hex_for("standin:app-z").unwrap().unwrap_err().to_string();
-        assert!(e.contains("app-z") && e.contains("standin:s132-7.2.0"), "{e}");
+        assert!(
+            e.contains("app-z") && e.contains("standin:s132-7.2.0"),
+            "{e}"
+        );
     }
 }

@@ -7,8 +7,7 @@ use std::path::Path;
 
 pub use crate::sim::images::TEST_KEY_PEM as TEST_PRIVATE_KEY_PEM;
 /// The public half (`rig keys display --key pk` of the private key writes the same PEM).
-pub const TEST_PUBLIC_KEY_PEM: &str =
-    include_str!("../../../../firmware/keys/rig-test-public.pem");
+pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../../../../firmware/keys/rig-test-public.pem");
 
 /// How the built-in key is named in messages.
 pub const TEST_KEY_NAME: &str = "the built-in test key (firmware/keys/rig-test-private.pem)";
@@ -59,10 +58,7 @@ mod tests {
     #[test]
     fn the_pair_belongs_together() {
         let public = PublicKey::from_pem(TEST_PUBLIC_KEY_PEM).unwrap();
-        assert_eq!(
-            test_signing_key().public_key().to_pk64(),
-            public.to_pk64()
-        );
+        assert_eq!(test_signing_key().public_key().to_pk64(), public.to_pk64());
     }
 
     #[test]

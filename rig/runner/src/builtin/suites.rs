@@ -137,7 +137,11 @@ mod tests {
             assert!(problems.is_empty(), "{}: {problems:#?}", s.name);
             let loaded = loaded.unwrap();
             assert_eq!(loaded.suite.name, s.name, "file name = suite name");
-            assert!(loaded.suite.description.is_some(), "{} has a description", s.name);
+            assert!(
+                loaded.suite.description.is_some(),
+                "{} has a description",
+                s.name
+            );
         }
     }
 
@@ -147,7 +151,9 @@ mod tests {
         let file = dir.path().join("smoke");
         std::fs::write(&file, "name: mine\ncases: []\n").unwrap();
         assert!(matches!(resolve(&file), Ok(SuiteArg::File(p)) if p == file));
-        assert!(matches!(resolve(Path::new("smoke")), Ok(SuiteArg::BuiltIn(s)) if s.name == "smoke"));
+        assert!(
+            matches!(resolve(Path::new("smoke")), Ok(SuiteArg::BuiltIn(s)) if s.name == "smoke")
+        );
     }
 
     #[test]
@@ -159,7 +165,10 @@ mod tests {
         let e = resolve(Path::new("/nowhere/nightly.yaml"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("built-in suites: bug-zoo, interrupt-recovery"), "{e}");
+        assert!(
+            e.contains("built-in suites: bug-zoo, interrupt-recovery"),
+            "{e}"
+        );
         assert!(e.contains("rig suite list"), "{e}");
     }
 }

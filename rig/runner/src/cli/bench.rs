@@ -2,13 +2,13 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rig::backend::power::probe_reset::SharedProbe;
-use rig::backend::power::PowerSwitch;
-use rig::backend::probe::Probe;
-use rig::backend::Owner;
 use rig::benchfile::open::{self, AnySwitch};
 use rig::benchfile::virtual_bench::{settle, VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::benchfile::{self, BenchFile, Dut, DEFAULT_VIRTUAL_DUT};
+use rig::drivers::power::probe_reset::SharedProbe;
+use rig::drivers::power::PowerSwitch;
+use rig::drivers::probe::Probe;
+use rig::drivers::Owner;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -230,7 +230,7 @@ fn check_adapter(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Ow
             "no BLE configured".into()
         });
     };
-    rt.block_on(rig::backend::ble::adapter::find_for(ble))
+    rt.block_on(rig::drivers::ble::adapter::find_for(ble))
         .map(|(_, info)| format!("BLE adapter {info}"))
         .map_err(|e| (Owner::Infrastructure, e.to_string()))
 }
@@ -243,7 +243,7 @@ fn check_device(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Own
         return device_status(&d);
     }
     if let Some(s) = &o.dut.serial {
-        use rig::backend::serial::{SerialOptions, SerialTransport};
+        use rig::drivers::serial::{SerialOptions, SerialTransport};
         let settings = s.port_settings();
         let opts = SerialOptions {
             ping: s.ping,
@@ -264,7 +264,7 @@ fn check_device(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Own
     }
     if let Some(b) = &o.dut.ble {
         return rt
-            .block_on(rig::backend::ble::scan::seen_advertising(
+            .block_on(rig::drivers::ble::scan::seen_advertising(
                 b,
                 Duration::from_secs(5),
             ))

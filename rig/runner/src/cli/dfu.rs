@@ -15,9 +15,9 @@ use nrf_dfu::memory_map::{SoftDeviceInfo, SOFTDEVICE_START};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::settings::{SettingsLayout, SettingsPage};
 use nrf_dfu::SdkVersion;
-use rig::backend::probe::Probe;
-use rig::bench::virtual_dfu::{update_virtual, VirtualDfuOutcome};
-use rig::bench::BleLinkConfig;
+use rig::drivers::probe::Probe;
+use rig::inproc::virtual_dfu::{update_virtual, VirtualDfuOutcome};
+use rig::inproc::BleLinkConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -84,7 +84,7 @@ fn read_device_facts(
     probe: &mut dyn Probe,
     chip: nrf_dfu::Chip,
 ) -> anyhow::Result<(Option<u16>, Option<u32>)> {
-    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
+    let err = |e: rig::drivers::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
     probe.attach().map_err(err)?;
     let head = probe
         .read_memory(0, SOFTDEVICE_START + 0x2100)
@@ -124,13 +124,10 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
         Some(v) => parse_u32(v).map_err(anyhow::Error::msg)?,
         None => bail!("--image needs --version"),
     };
-    let key_path = a.key.clone().or_else(|| {
-        opened
-            .dut
-            .bootloader
-            .as_ref()
-            .and_then(|b| b.key.clone())
-    });
+    let key_path = a
+        .key
+        .clone()
+        .or_else(|| opened.dut.bootloader.as_ref().and_then(|b| b.key.clone()));
     let (key, key_name) = rig::builtin::keys::signing_key(key_path.as_deref())?;
     let sd_req = a.sd_req.unwrap_or(fwid.map_or(0, u32::from));
     let generated = generate_package(GenerateOptions {
@@ -247,7 +244,7 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| {
             anyhow::anyhow!(
                 "{e} [{}]",
-                if matches!(e, rig::bench::virtual_dfu::VirtualDfuError::Off) {
+                if matches!(e, rig::inproc::virtual_dfu::VirtualDfuError::Off) {
                     "infra"
                 } else {
                     "dut"
@@ -276,8 +273,8 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
     sink: S,
     images: &[DfuImage],
 ) -> anyhow::Result<Result<Vec<ImageReport>, DfuError>> {
-    use rig::backend::ble::freshness::Wanted;
-    use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
+    use rig::drivers::ble::freshness::Wanted;
+    use rig::drivers::serial::{PortSettings, SerialOptions, SerialTransport};
     if let Some(port) = &a.port {
         let settings = PortSettings {
             path: port.clone(),
@@ -297,9 +294,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
                 )
             })?;
         let config = DfuConfig {
-            timeouts: nrf_dfu::client::Timeouts::for_hardware(
-                nrf_dfu::client::Transport::Uart,
-            ),
+            timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Uart),
             ..config
         };
         let mut client = DfuClient::with_sink(t, config, sink);
@@ -318,14 +313,14 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
     };
     // The bench file's DUT names the adapter and the bus BlueZ is on (a lab's virtual BlueZ).
     let (adapter, _) = match &ble {
-        Some(cfg) => rig::backend::ble::adapter::find_for(cfg).await,
-        None => rig::backend::ble::adapter::find(None).await,
+        Some(cfg) => rig::drivers::ble::adapter::find_for(cfg).await,
+        None => rig::drivers::ble::adapter::find(None).await,
     }
     .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
     if a.address.is_some() {
         // As nrfutil: an address may name the application; buttonless entry first.
         let name = ble.as_ref().and_then(|b| b.name.clone());
-        wanted = rig::backend::ble::buttonless::enter_if_app(
+        wanted = rig::drivers::ble::buttonless::enter_if_app(
             &adapter,
             wanted,
             name,
@@ -335,7 +330,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
         .map_err(|e| {
             anyhow::anyhow!(
                 "entering the bootloader: {e} [{}]",
-                if e.owner() == rig::backend::owner::Owner::Infrastructure {
+                if e.owner() == rig::drivers::owner::Owner::Infrastructure {
                     "infra"
                 } else {
                     "dut"
@@ -354,7 +349,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             );
         }
     }
-    let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+    let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
         .await
         .map_err(|e| {
             anyhow::anyhow!(

@@ -13,7 +13,7 @@ use clap::Args;
 use nrf_dfu::image::bin::segments_from_bin;
 use nrf_dfu::image::elf::parse_elf;
 use nrf_dfu::image::{parse_intel_hex, ImageFormat, Segments};
-use rig::backend::probe::{FlashEvent, FlashOptions};
+use rig::drivers::probe::{FlashEvent, FlashOptions};
 use std::process::ExitCode;
 use virtual_nrf52::Segment;
 

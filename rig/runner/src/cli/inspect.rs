@@ -9,7 +9,7 @@ use crate::sim::inspect::{inspect, InspectReport};
 use anyhow::Context;
 use clap::Args;
 use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, UICR_BASE, UICR_SIZE};
-use rig::backend::probe::{Probe, ProbeError};
+use rig::drivers::probe::{Probe, ProbeError};
 use serde::Serialize;
 use std::process::ExitCode;
 use virtual_nrf52::boot_decision::{self, BootInputs, NextBoot};

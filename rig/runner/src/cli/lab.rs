@@ -1,9 +1,9 @@
 //! `rig lab up|status|power|down`: the virtual lab (crate rig-lab) as a background process, and
 //! the bench file that points the rig's hardware backends at it.
 
+use crate::sim::lab_bench;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use crate::sim::lab_bench;
 use rig_lab::control::{self, ControlRequest, LabStatus};
 use rig_lab::layout::{LabConfig, LabDir};
 use rig_lab::protocol::PowerAction;
@@ -125,7 +125,10 @@ fn call(dir: &LabDir, req: &ControlRequest) -> anyhow::Result<control::ControlRe
 /// The configuration of this `up`: DIR/lab.json's, checked against the options.
 fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
     if !(a.speed > 0.0 && a.speed.is_finite()) {
-        bail!("--speed {}: must be a positive number of simulated seconds per wall second", a.speed);
+        bail!(
+            "--speed {}: must be a positive number of simulated seconds per wall second",
+            a.speed
+        );
     }
     Ok(match dir.read_config()? {
         Some(mut c) => {
@@ -199,14 +202,30 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
     cmd.args(["lab", "up", "--foreground", "--dir"])
         .arg(&dir.dir)
         .args(["--duts", &cfg.duts.len().to_string(), "--chip", &cfg.chip])
-        .args(["--speed", &cfg.speed.to_string(), "--revision", &cfg.revision])
-        .args(["--fresh", fresh.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default().as_str()])
+        .args([
+            "--speed",
+            &cfg.speed.to_string(),
+            "--revision",
+            &cfg.revision,
+        ])
+        .args([
+            "--fresh",
+            fresh
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+                .as_str(),
+        ])
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
     // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
     }
     cmd.spawn().context("starting the lab process")
 }
@@ -255,8 +274,10 @@ fn print_usage(dir: &LabDir, cfg: &LabConfig) {
             dir.swd(&c.name).display(),
             dir.uart(&c.name).display(),
             match c.switch {
-                rig_lab::SwitchKind::Ppk2 => format!("virtual PPK2 {}", dir.ppk2(&c.name).display()),
-                rig_lab::SwitchKind::Command => format!("`rig lab power --dir {d} {} on|off|cycle`", c.name),
+                rig_lab::SwitchKind::Ppk2 =>
+                    format!("virtual PPK2 {}", dir.ppk2(&c.name).display()),
+                rig_lab::SwitchKind::Command =>
+                    format!("`rig lab power --dir {d} {} on|off|cycle`", c.name),
             }
         );
     }
@@ -273,8 +294,8 @@ fn print_usage(dir: &LabDir, cfg: &LabConfig) {
 
 fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitCode> {
     let log: rig_lab::Logger = std::sync::Arc::new(|line: String| eprintln!("{line}"));
-    let stop = rig_lab::signal::StopSignal::install()
-        .context("installing the SIGINT/SIGTERM handlers")?;
+    let stop =
+        rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
     let factory = lab_bench::Factory {
         chip: lab_bench::chip(&cfg.chip)?,
         uart_bootloader: fresh == Fresh::UartBootloader,
@@ -322,7 +343,11 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             d.lab_time_s,
             d.swd_transfers,
             d.instructions,
-            if d.probe_connected { ", probe connected" } else { "" }
+            if d.probe_connected {
+                ", probe connected"
+            } else {
+                ""
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -385,7 +410,10 @@ fn down(a: DirArg) -> anyhow::Result<ExitCode> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    eprintln!("lab in {} stopped; device state kept there", dir.dir.display());
+    eprintln!(
+        "lab in {} stopped; device state kept there",
+        dir.dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

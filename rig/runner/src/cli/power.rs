@@ -2,7 +2,7 @@
 
 use super::bench::{runtime, BenchArgs, Opened};
 use clap::{Args, ValueEnum};
-use rig::backend::power::PowerSwitch;
+use rig::drivers::power::PowerSwitch;
 use std::process::ExitCode;
 use std::time::Duration;
 

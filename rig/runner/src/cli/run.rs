@@ -4,13 +4,13 @@
 use clap::Args;
 use indicatif::ProgressBar;
 use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
+use rig::builtin::{keys, suites};
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::outcome::Verdict;
 use rig::campaign::run::hardware_dut::HardwareDut;
 use rig::campaign::run::virtual_dut::{paused_runtime, run_on_virtual_bench, VirtualBenchDut};
 use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
 use rig::campaign::seed::parse_replay;
-use rig::builtin::{keys, suites};
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,9 +2,9 @@
 //! device state, serve a UART bootloader on a pseudo-terminal.
 
 use crate::sim::{device_setup, images, inspect};
-use rig_lab::pty::Pty;
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use rig_lab::pty::Pty;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use virtual_nrf52::Hardware;
@@ -115,8 +115,8 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let pk = device_setup::public_key(a.key.as_deref())?;
     let bl = device_setup::uart_bootloader(sdk, pk)?;
     let (dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
-    let mut stop = rig_lab::signal::StopSignal::install()
-        .context("installing the SIGINT/SIGTERM handlers")?;
+    let mut stop =
+        rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
     let pty = Pty::open(&a.link)?;
     let from = match (origin, &a.state) {
         (device_setup::Origin::StateFile, Some(p)) => format!("state {}", p.display()),
@@ -140,7 +140,9 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         Box::new(dev),
         rig_lab::clock::LabClock::new(1.0),
         true,
-        a.state.clone().map(|p| rig_lab::persist::Persister::new(p, None)),
+        a.state
+            .clone()
+            .map(|p| rig_lab::persist::Persister::new(p, None)),
         endpoints,
         Box::new(|line| eprintln!("{line}")),
     )));

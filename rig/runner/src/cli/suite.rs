@@ -86,7 +86,11 @@ pub fn run(cmd: SuiteCmd) -> anyhow::Result<ExitCode> {
 
 fn list(json: bool) -> anyhow::Result<ExitCode> {
     let width = super::width::terminal_columns();
-    let name_width = suites::SUITES.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let name_width = suites::SUITES
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
     for s in &suites::SUITES {
         let plan = s.load().map(|l| plan(&l.suite)).unwrap_or_default();
         if json {
@@ -127,9 +131,9 @@ fn export(name: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<Exit
         );
         return Ok(ExitCode::from(2));
     }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-    std::fs::write(&path, s.text).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    std::fs::write(&path, s.text)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     print_out(&path.display().to_string())?;
     eprintln!("run it with `rig run {}`", path.display());
     Ok(ExitCode::SUCCESS)

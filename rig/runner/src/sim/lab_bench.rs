@@ -44,7 +44,8 @@ impl rig_lab::DeviceFactory for Factory {
         }
         let pk = device_setup::public_key(None).map_err(|e| e.to_string())?;
         let bl = device_setup::uart_bootloader(SdkVersion::Sdk17, pk).map_err(|e| e.to_string())?;
-        let (dev, _) = device_setup::prepare(None, &bl, 115_200, seed).map_err(|e| e.to_string())?;
+        let (dev, _) =
+            device_setup::prepare(None, &bl, 115_200, seed).map_err(|e| e.to_string())?;
         Ok(dev)
     }
 

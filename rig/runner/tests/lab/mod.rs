@@ -19,7 +19,11 @@ impl Lab {
     pub fn new_dir() -> Lab {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("lab");
-        Lab { tmp, dir, pid: None }
+        Lab {
+            tmp,
+            dir,
+            pid: None,
+        }
     }
 
     pub fn up(duts: usize, extra: &[&str]) -> Lab {
@@ -94,7 +98,11 @@ impl Lab {
 
     pub fn status(&self) -> Value {
         let out = self.lab(&["status", "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -110,14 +118,17 @@ impl Lab {
 
     pub fn kill9(&mut self) {
         let pid = self.pid.take().expect("lab running");
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL)
-            .unwrap();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
         wait_gone(pid);
     }
 
     pub fn down_and_check_clean(mut self) {
         let out = self.lab(&["down"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if let Some(pid) = self.pid.take() {
             wait_gone(pid);
         }
@@ -149,7 +160,10 @@ fn alive(pid: i32) -> bool {
 pub fn wait_gone(pid: i32) {
     let t = Instant::now();
     while alive(pid) {
-        assert!(t.elapsed() < Duration::from_secs(10), "lab pid {pid} still running");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "lab pid {pid} still running"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -157,7 +171,8 @@ pub fn wait_gone(pid: i32) {
 impl Drop for Lab {
     fn drop(&mut self) {
         if let Some(pid) = self.pid.take() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
         }
     }
 }

@@ -1,8 +1,8 @@
 //! A virtual BlueZ with virtual DUTs for the tests (taking turns on one shared bus), btleplug adapters opened through the
 //! rig's own `find_for` on the bench's `ble.dbus`, and a raw D-Bus client for exact error names.
 
-use rig::backend::ble::adapter::find_for;
 use rig::benchfile::schema::BleConfig;
+use rig::drivers::ble::adapter::find_for;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use virtual_bluez::{BluezConfig, DaemonError, ServerError, SharedDevice, VirtualBluez};

@@ -3,9 +3,9 @@
 //! executor, the oracle and healing are written against it alone.
 
 use super::error::StepFailure;
-use crate::backend::Probe;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::suite::{FaultAction, PowerAction};
+use crate::drivers::Probe;
 use nrf_dfu::client::Link;
 use nrf_dfu::Chip;
 use std::time::Duration;

@@ -9,19 +9,19 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
-use crate::backend::ble::adapter;
-use crate::backend::ble::scan::{find_fresh, wanted};
-use crate::backend::ble::transport::BleTransport;
-use crate::backend::power::probe_reset::SharedProbe;
-use crate::backend::power::PowerSwitch;
-use crate::backend::serial::{SerialOptions, SerialTransport};
-use crate::backend::{Owner, Probe, ProbeError};
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
 use crate::campaign::failure_class::InfraFault;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
+use crate::drivers::ble::adapter;
+use crate::drivers::ble::scan::{find_fresh, wanted};
+use crate::drivers::ble::transport::BleTransport;
+use crate::drivers::power::probe_reset::SharedProbe;
+use crate::drivers::power::PowerSwitch;
+use crate::drivers::serial::{SerialOptions, SerialTransport};
+use crate::drivers::{Owner, Probe, ProbeError};
 use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::{Chip, SdkVersion};
 use std::cell::RefCell;
@@ -72,7 +72,7 @@ impl HardwareDut {
     async fn adapter(
         &mut self,
         cfg: &crate::benchfile::schema::BleConfig,
-    ) -> Result<btleplug::platform::Adapter, crate::backend::ble::BleError> {
+    ) -> Result<btleplug::platform::Adapter, crate::drivers::ble::BleError> {
         // find_for points libdbus at the bench file's bus (a lab's private one) first.
         Ok(self.ble_adapter.get(|| adapter::find_for(cfg)).await?.0)
     }
@@ -93,7 +93,11 @@ fn ram_version(probe: &SharedProbe, chip: Chip) -> Option<u32> {
 /// What a DUT without a radio runs, looked at until `wait` runs out: the application (its
 /// version block in RAM; it does not answer PING) or the bootloader (answers PING). One look
 /// straight after a reset would find neither while the DUT still boots.
-pub(crate) async fn poll_boot<V, B, BF>(wait: Duration, mut version: V, mut bootloader: B) -> Observed
+pub(crate) async fn poll_boot<V, B, BF>(
+    wait: Duration,
+    mut version: V,
+    mut bootloader: B,
+) -> Observed
 where
     V: FnMut() -> Option<u32>,
     B: FnMut() -> BF,
@@ -282,10 +286,11 @@ impl BenchDut for HardwareDut {
         };
         let target =
             wanted(&cfg).map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
-        let adapter = self.adapter(&cfg)
+        let adapter = self
+            .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        let dut = |e: crate::backend::ble::error::BleError| match e.owner() {
+        let dut = |e: crate::drivers::ble::error::BleError| match e.owner() {
             Owner::Infrastructure => StepFailure::infra(InfraFault::Adapter, e.to_string()),
             Owner::Device => StepFailure::timeout(Phase::EnterDfu, e.to_string()),
         };
@@ -297,29 +302,29 @@ impl BenchDut for HardwareDut {
         .await
         .map_err(dut)?;
         use btleplug::api::Peripheral as _;
-        crate::backend::ble::transport::connect_retrying(
+        crate::drivers::ble::transport::connect_retrying(
             || async { app.connect().await.map_err(|e| e.to_string()) },
             || async {
                 let _ = app.disconnect().await;
             },
-            &crate::backend::ble::backoff::Backoff::default(),
+            &crate::drivers::ble::backoff::Backoff::default(),
         )
         .await
         .map_err(|detail| {
-            dut(crate::backend::ble::BleError::Connect {
+            dut(crate::drivers::ble::BleError::Connect {
                 target: app.address().to_string(),
                 detail,
             })
         })?;
         let r = async {
             adapter::bounded("discover services", app.discover_services()).await?;
-            crate::backend::ble::buttonless::enter(&adapter, &app, cfg.name.clone()).await
+            crate::drivers::ble::buttonless::enter(&adapter, &app, cfg.name.clone()).await
         }
         .await;
         if r.is_err() {
             // The app may still hold the link: release it, or BlueZ keeps it connected and silent.
             let _ = tokio::time::timeout(
-                crate::backend::ble::transport::DISCONNECT_BOUND,
+                crate::drivers::ble::transport::DISCONNECT_BOUND,
                 app.disconnect(),
             )
             .await;
@@ -365,7 +370,8 @@ impl BenchDut for HardwareDut {
             // Only the bootloader's address.
             target.addresses.remove(0);
         }
-        let adapter = self.adapter(&cfg)
+        let adapter = self
+            .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
         BleTransport::connect(adapter, target, cfg.packet_size)

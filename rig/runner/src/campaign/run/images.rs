@@ -283,10 +283,7 @@ mod tests {
             assert_eq!(got.images, want.images, "{image} version {version}");
             assert!(got.images[0].firmware.len() > 1000);
             assert_eq!(got.app_firmware, want.app_firmware);
-            assert_eq!(
-                (got.app_version, got.bytes),
-                (want.app_version, want.bytes)
-            );
+            assert_eq!((got.app_version, got.bytes), (want.app_version, want.bytes));
         }
     }
 }

@@ -2,8 +2,8 @@
 //! against the CRC the settings claim, the installed SoftDevice, GPREGRET and RESETREAS.
 
 use super::error::StepFailure;
-use crate::backend::{Probe, ProbeError};
 use crate::campaign::failure_class::InfraFault;
+use crate::drivers::{Probe, ProbeError};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{
     self, SoftDeviceInfo, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
@@ -32,7 +32,7 @@ pub struct ReadBack {
 }
 
 fn probe_failure(what: &str, e: ProbeError) -> StepFailure {
-    let f = if e.owner == crate::backend::Owner::Infrastructure {
+    let f = if e.owner == crate::drivers::Owner::Infrastructure {
         StepFailure::infra(InfraFault::Probe, format!("{what}: {}", e.message))
     } else {
         StepFailure::new(

@@ -392,7 +392,9 @@ fn collect(
         r?;
     }
     let Some(mut w) = journal else {
-        return Err(RunError::Bench("a DUT thread stopped before its setup".into()));
+        return Err(RunError::Bench(
+            "a DUT thread stopped before its setup".into(),
+        ));
     };
     let interrupted = interrupted || opts.stop.is_set();
     let started = start.unwrap_or_default();

@@ -4,11 +4,11 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
-use crate::backend::{Probe, SharedDevice, VirtualProbe};
-use crate::bench::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
+use crate::drivers::{Probe, SharedDevice, VirtualProbe};
+use crate::inproc::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use nrf_dfu::wire::Transport;
 use nrf_dfu::{Chip, SdkVersion};
 use std::collections::BTreeMap;
@@ -344,7 +344,10 @@ pub fn run_on_virtual_bench(
         let i = k as u64 + 1;
         let seed = opts.seed.wrapping_mul(0x9E37_79B9).wrapping_add(i);
         let device = virtual_nrf52::Device::new(chip, seed);
-        VirtualBenchDut::new(format!("virtual-{i}"), crate::backend::shared::share(device))
+        VirtualBenchDut::new(
+            format!("virtual-{i}"),
+            crate::drivers::shared::share(device),
+        )
     })
 }
 

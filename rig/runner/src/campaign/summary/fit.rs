@@ -101,7 +101,10 @@ mod tests {
         assert_eq!(lines, ["- a bb ccc", "  dddd", "  eeeee"]);
         assert!(lines.iter().all(|l| columns(l) <= 10));
         assert_eq!(wrap("a bb", None), ["a bb"]);
-        assert_eq!(wrap("averyveryverylongword x", Some(5)), ["averyveryverylongword", "x"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", Some(5)),
+            ["averyveryverylongword", "x"]
+        );
     }
 
     #[test]
@@ -114,7 +117,12 @@ mod tests {
         // Joined as a shell joins continued lines: the command again.
         let joined: Vec<&str> = lines
             .iter()
-            .map(|l| l.trim_start_matches("    replay: ").trim().trim_end_matches('\\').trim())
+            .map(|l| {
+                l.trim_start_matches("    replay: ")
+                    .trim()
+                    .trim_end_matches('\\')
+                    .trim()
+            })
             .collect();
         assert_eq!(joined.join(" "), cmd);
         assert!(lines[0].starts_with("    replay: rig run"));

@@ -8,7 +8,6 @@ use super::images::{ImageStore, PackageKey, Prepared};
 use super::oracle::{classify, runs_new_app, UpdateFacts};
 use super::plan::{image_starts, plan, PlannedFault, Trigger};
 use super::rng::SplitMix64;
-use crate::backend::FlashOptions;
 use crate::campaign::failure_class::{InfraFault, VerifyCheck};
 use crate::campaign::journal::evidence::Evidence;
 use crate::campaign::outcome::Outcome;
@@ -18,6 +17,7 @@ use crate::campaign::suite::{
     DfuStep, EnterDfu, Erase, ExpectedVersion, Fault, FaultAction, FlashStep, PowerAction, Running,
     Step, StepKind, StepTimeouts, VerifyStep, VersionStrategy,
 };
+use crate::drivers::FlashOptions;
 use nrf_dfu::client::{Control, DfuClient, DfuConfig, DfuError, Link, ProgressEvent, ProgressSink};
 use nrf_dfu::SdkVersion;
 use std::rc::Rc;

@@ -1,7 +1,7 @@
 use super::*;
-use crate::backend::owner::Owner;
-use crate::backend::rtt_scan::RTT_ID;
-use crate::backend::shared::share;
+use crate::drivers::owner::Owner;
+use crate::drivers::rtt_scan::RTT_ID;
+use crate::drivers::shared::share;
 use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_RESETREAS, UICR_APPROTECT, UICR_NRFFW0};
 use nrf_dfu::{Chip, SdkVersion};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
@@ -121,7 +121,10 @@ fn a_campaign_attach_never_erases_a_locked_chip() {
     p.soft_reset().unwrap();
     let e = p.attach().unwrap_err();
     assert_eq!(e.kind, ProbeErrorKind::Locked);
-    assert!(dev.borrow().is_protected(), "still locked: nothing was erased");
+    assert!(
+        dev.borrow().is_protected(),
+        "still locked: nothing was erased"
+    );
     // An explicit erase step may still erase.
     p.erase_all().unwrap();
     assert!(!dev.borrow().is_protected());

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::backend::shared::SharedDevice;
+use crate::drivers::shared::SharedDevice;
 use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::wire::Transport;
 use tokio::time::Instant;

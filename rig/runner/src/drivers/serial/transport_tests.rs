@@ -4,7 +4,7 @@
 //! over a pty against `rig sim serve` is covered by tests/serial_pty.rs.
 
 use super::*;
-use crate::backend::pty_pair;
+use crate::drivers::pty_pair;
 use nrf_dfu::slip::{SlipDecoder, SlipEvent};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -145,7 +145,10 @@ async fn reconnect_waits_for_the_bootloader_before_pinging() {
     assert!(started.elapsed() >= quick().reconnect_delay);
     assert_eq!(sampler.await.unwrap(), before, "no byte during the delay");
     let frames = seen.lock().unwrap().clone();
-    assert_eq!(frames[before][0], 0x09, "PING first after the delay: {frames:?}");
+    assert_eq!(
+        frames[before][0], 0x09,
+        "PING first after the delay: {frames:?}"
+    );
 }
 
 #[tokio::test]

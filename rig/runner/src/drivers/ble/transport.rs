@@ -94,8 +94,8 @@ struct Connection {
 
 fn io(e: BleError) -> LinkError {
     match e.owner() {
-        crate::backend::Owner::Infrastructure => LinkError::io(e.to_string()),
-        crate::backend::Owner::Device => LinkError::timeout(e.to_string()),
+        crate::drivers::Owner::Infrastructure => LinkError::io(e.to_string()),
+        crate::drivers::Owner::Device => LinkError::timeout(e.to_string()),
     }
 }
 
@@ -132,7 +132,10 @@ impl BleTransport {
             target: sighting.address.to_string(),
             detail,
         })?;
-        match self.finish_link(p.clone(), &sighting.address.to_string()).await {
+        match self
+            .finish_link(p.clone(), &sighting.address.to_string())
+            .await
+        {
             Ok(l) => Ok(l),
             Err(e) => {
                 // Connected but unusable: leave no connection behind for BlueZ to keep open.

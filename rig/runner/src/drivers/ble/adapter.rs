@@ -152,14 +152,20 @@ mod tests {
             .get(|| async { Err(BleError::Adapter("no bus".into())) })
             .await
             .is_err());
-        assert_eq!(slot.get(|| async { Ok((7, String::new())) }).await.unwrap().0, 7);
+        assert_eq!(
+            slot.get(|| async { Ok((7, String::new())) })
+                .await
+                .unwrap()
+                .0,
+            7
+        );
     }
 
     #[test]
     fn bus_addresses_are_checked() {
         let e = use_bus(Some("/run/bus")).unwrap_err();
         assert!(e.to_string().contains("not a D-Bus address"), "{e}");
-        assert_eq!(e.owner(), crate::backend::owner::Owner::Infrastructure);
+        assert_eq!(e.owner(), crate::drivers::owner::Owner::Infrastructure);
         use_bus(None).unwrap();
     }
 

@@ -3,7 +3,7 @@
 //! flash operation the boot started is torn only if it really was in flight).
 
 use super::{PowerError, PowerSwitch};
-use crate::backend::shared::SharedDevice;
+use crate::drivers::shared::SharedDevice;
 use std::time::Duration;
 
 pub struct VirtualSwitch {
@@ -56,7 +56,7 @@ impl PowerSwitch for VirtualSwitch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::shared::share;
+    use crate::drivers::shared::share;
     use nrf_dfu::memory_map::POWER_GPREGRET;
     use std::time::Duration;
     use virtual_nrf52::{Chip, Device};

@@ -14,7 +14,7 @@ use nrf_dfu::wire::{Dialect, Opcode, Transport, UART_MTU_SDK15};
 use virtual_nrf52::{SimTime, Status};
 
 use super::virtual_link::{LinkCounters, SimClock};
-use crate::backend::shared::SharedDevice;
+use crate::drivers::shared::SharedDevice;
 
 /// How often a waiting receiver looks at the device when nothing is scheduled.
 const POLL: Duration = Duration::from_millis(10);

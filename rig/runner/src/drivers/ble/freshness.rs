@@ -98,7 +98,7 @@ impl AdvertLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::ble::DFU_SERVICE;
+    use crate::drivers::ble::DFU_SERVICE;
 
     fn addr(s: &str) -> BleAddress {
         s.parse().unwrap()

@@ -1,7 +1,7 @@
 //! BLE failures, classed: the adapter and host stack are infrastructure; a device that does
 //! not advertise, refuses a connection or lacks the DFU service is the device.
 
-use crate::backend::owner::Owner;
+use crate::drivers::owner::Owner;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BleError {

@@ -2,7 +2,7 @@
 //! memory map), without a probe: catches images that do not fit before anything is erased.
 
 use super::errors::classify_flash;
-use crate::backend::probe::{ProbeError, ProbeErrorKind};
+use crate::drivers::probe::{ProbeError, ProbeErrorKind};
 use nrf_dfu::memory_map::{FICR_BASE, PAGE_SIZE, UICR_BASE};
 use nrf_dfu::Chip;
 use probe_rs::config::Registry;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::pty_pair;
+use crate::drivers::pty_pair;
 use rstest::rstest;
 use std::sync::{Arc, Mutex};
 

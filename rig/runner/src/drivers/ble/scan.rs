@@ -83,11 +83,7 @@ pub async fn find_fresh(
         .iter()
         .map(|p| p.id())
         .collect();
-    bounded(
-        "start scan",
-        adapter.start_scan(scan_filter(target)),
-    )
-    .await?;
+    bounded("start scan", adapter.start_scan(scan_filter(target))).await?;
     let found = first_fresh(events, &known, target, wait, |id| async move {
         let p = adapter.peripheral(&id).await.ok()?;
         let props = tokio::time::timeout(super::adapter::BLUEZ_CALL, p.properties())
@@ -290,7 +286,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(id, bl);
-        assert_eq!(heard(&CentralEvent::DeviceConnected(bl.clone()), &HashSet::new()), None);
+        assert_eq!(
+            heard(&CentralEvent::DeviceConnected(bl.clone()), &HashSet::new()),
+            None
+        );
     }
 
     #[test]
@@ -317,7 +316,7 @@ mod tests {
             ..cfg
         })
         .unwrap_err();
-        assert_eq!(e.owner(), crate::backend::Owner::Infrastructure);
+        assert_eq!(e.owner(), crate::drivers::Owner::Infrastructure);
         assert_eq!(describe(&w), "F1:22:33:44:55:FF");
         assert!(
             scan_filter(&w).services.is_empty(),

@@ -1,7 +1,7 @@
 //! probe-rs errors in the rig's classes, with messages a bench engineer can act on.
 
-use crate::backend::probe::{ProbeError, ProbeErrorKind};
-use crate::backend::timed::CallError;
+use crate::drivers::probe::{ProbeError, ProbeErrorKind};
+use crate::drivers::timed::CallError;
 use probe_rs::architecture::arm::ArmError;
 use probe_rs::flashing::FlashError;
 use probe_rs::probe::{DebugProbeError, ProbeCreationError};

@@ -6,11 +6,11 @@ pub mod errors;
 pub mod lab_probe;
 pub mod plan;
 
-use crate::backend::probe::{
+use crate::drivers::probe::{
     FlashEvent, FlashOptions, FlashPhase, FlashReport, Probe, ProbeError, ProbeErrorKind,
 };
-use crate::backend::rtt_scan::LineAssembler;
-use crate::backend::timed::Worker;
+use crate::drivers::rtt_scan::LineAssembler;
+use crate::drivers::timed::Worker;
 use errors::{classify, classify_call, classify_flash, Doing};
 use nrf_dfu::Chip;
 use probe_rs::flashing::{DownloadOptions, FlashProgress, ProgressEvent, ProgressOperation};
@@ -68,7 +68,11 @@ pub fn word_spans(addr: u32, len: u32) -> [(u64, u64); 3] {
 }
 
 /// One chunk with word transfers where aligned, bytes at an unaligned head or tail.
-fn read_span(core: &mut impl MemoryInterface, addr: u32, len: u32) -> Result<Vec<u8>, probe_rs::Error> {
+fn read_span(
+    core: &mut impl MemoryInterface,
+    addr: u32,
+    len: u32,
+) -> Result<Vec<u8>, probe_rs::Error> {
     let [head, words, tail] = word_spans(addr, len);
     let mut out = Vec::with_capacity(len as usize);
     if head.1 > head.0 {
@@ -90,7 +94,11 @@ fn read_span(core: &mut impl MemoryInterface, addr: u32, len: u32) -> Result<Vec
 }
 
 /// A write with word transfers where aligned (see [`word_spans`]).
-fn write_span(core: &mut impl MemoryInterface, addr: u32, data: &[u8]) -> Result<(), probe_rs::Error> {
+fn write_span(
+    core: &mut impl MemoryInterface,
+    addr: u32,
+    data: &[u8],
+) -> Result<(), probe_rs::Error> {
     let [head, words, tail] = word_spans(addr, data.len() as u32);
     let at = |x: u64| (x - addr as u64) as usize;
     if head.1 > head.0 {

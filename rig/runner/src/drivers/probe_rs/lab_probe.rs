@@ -202,10 +202,19 @@ impl RawDapAccess for LabProbe {
         let ops = match port(address) {
             // Posted: the AP read returns the previous result; RDBUFF returns this one.
             Port::Ap => vec![
-                Op::Read { port: Port::Ap, addr: a },
-                Op::Read { port: Port::Dp, addr: DP_RDBUFF },
+                Op::Read {
+                    port: Port::Ap,
+                    addr: a,
+                },
+                Op::Read {
+                    port: Port::Dp,
+                    addr: DP_RDBUFF,
+                },
             ],
-            Port::Dp => vec![Op::Read { port: Port::Dp, addr: a }],
+            Port::Dp => vec![Op::Read {
+                port: Port::Dp,
+                addr: a,
+            }],
         };
         let reads = self.run(ops)?;
         reads
@@ -252,7 +261,11 @@ impl RawDapAccess for LabProbe {
         })
     }
 
-    fn raw_write_block(&mut self, address: RegisterAddress, values: &[u32]) -> Result<(), ArmError> {
+    fn raw_write_block(
+        &mut self,
+        address: RegisterAddress,
+        values: &[u32],
+    ) -> Result<(), ArmError> {
         for v in values {
             self.raw_write_register(address, *v)?;
         }

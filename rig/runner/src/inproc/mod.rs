@@ -5,6 +5,6 @@ pub mod virtual_dfu;
 pub mod virtual_link;
 pub mod virtual_serial;
 
-pub use crate::backend::shared::{share, SharedDevice};
+pub use crate::drivers::shared::{share, SharedDevice};
 pub use virtual_link::{BleLinkConfig, LinkCounters, SimClock, VirtualBleLink};
 pub use virtual_serial::VirtualSerialLink;

@@ -3,7 +3,7 @@
 //! `cycle` is a pin reset (or a soft reset when the pin is not routed).
 
 use super::{PowerError, PowerSwitch};
-use crate::backend::probe::{Probe, ProbeErrorKind};
+use crate::drivers::probe::{Probe, ProbeErrorKind};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -59,8 +59,8 @@ impl PowerSwitch for ProbeReset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::shared::share;
-    use crate::backend::virtual_probe::VirtualProbe;
+    use crate::drivers::shared::share;
+    use crate::drivers::virtual_probe::VirtualProbe;
     use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_RESETREAS};
     use virtual_nrf52::{Chip, Device};
 

@@ -5,7 +5,7 @@
 //! recovery and real flashing are not covered here.
 
 use super::*;
-use crate::backend::owner::Owner;
+use crate::drivers::owner::Owner;
 use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use probe_rs::integration::{FakeProbe, Operation};
 use rstest::rstest;
@@ -300,11 +300,17 @@ fn gpregret_is_one_word_transfer() {
     use nrf_dfu::memory_map::POWER_GPREGRET;
     // An aligned 4-byte register write: no byte transfers at all.
     let [head, words, tail] = word_spans(POWER_GPREGRET, 4);
-    assert_eq!((head.1 - head.0, words.1 - words.0, tail.1 - tail.0), (0, 4, 0));
+    assert_eq!(
+        (head.1 - head.0, words.1 - words.0, tail.1 - tail.0),
+        (0, 4, 0)
+    );
     let [head, words, tail] = word_spans(0x2000_0001, 9);
     assert_eq!(head, (0x2000_0001, 0x2000_0004));
     assert_eq!(words, (0x2000_0004, 0x2000_0008));
     assert_eq!(tail, (0x2000_0008, 0x2000_000A));
     let [head, words, tail] = word_spans(0x2000_0001, 2);
-    assert_eq!((head, words.1 - words.0, tail.1 - tail.0), ((0x2000_0001, 0x2000_0003), 0, 0));
+    assert_eq!(
+        (head, words.1 - words.0, tail.1 - tail.0),
+        ((0x2000_0001, 0x2000_0003), 0, 0)
+    );
 }
