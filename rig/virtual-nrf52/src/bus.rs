@@ -15,12 +15,12 @@ use nrf_dfu::memory_map::{
 };
 
 const POWER_BASE: u32 = 0x4000_0000;
-const NVMC_READY: u32 = NVMC_BASE + 0x400;
-const NVMC_CONFIG: u32 = NVMC_BASE + 0x504;
-const NVMC_ERASEPAGE: u32 = NVMC_BASE + 0x508;
-const NVMC_ERASEALL: u32 = NVMC_BASE + 0x50C;
-const NVMC_ERASEPCR0: u32 = NVMC_BASE + 0x510;
-const NVMC_ERASEUICR: u32 = NVMC_BASE + 0x514;
+pub(crate) const NVMC_READY: u32 = NVMC_BASE + 0x400;
+pub(crate) const NVMC_CONFIG: u32 = NVMC_BASE + 0x504;
+pub(crate) const NVMC_ERASEPAGE: u32 = NVMC_BASE + 0x508;
+pub(crate) const NVMC_ERASEALL: u32 = NVMC_BASE + 0x50C;
+pub(crate) const NVMC_ERASEPCR0: u32 = NVMC_BASE + 0x510;
+pub(crate) const NVMC_ERASEUICR: u32 = NVMC_BASE + 0x514;
 
 /// What lives at an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

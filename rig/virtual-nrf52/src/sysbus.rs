@@ -17,12 +17,10 @@ use crate::nvmc::{self, FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{FICR_BASE, NVMC_BASE, RAM_START, UICR_APPROTECT, UICR_BASE, UICR_SIZE};
 use std::time::Duration;
 
-const NVMC_READY: u32 = NVMC_BASE + 0x400;
-const NVMC_CONFIG: u32 = NVMC_BASE + 0x504;
-const NVMC_ERASEPAGE: u32 = NVMC_BASE + 0x508;
-const NVMC_ERASEALL: u32 = NVMC_BASE + 0x50C;
-const NVMC_ERASEPCR0: u32 = NVMC_BASE + 0x510;
-const NVMC_ERASEUICR: u32 = NVMC_BASE + 0x514;
+// The NVMC registers the register-level bus shares with the firmware model's bus.
+use crate::bus::{
+    NVMC_CONFIG, NVMC_ERASEALL, NVMC_ERASEPAGE, NVMC_ERASEPCR0, NVMC_ERASEUICR, NVMC_READY,
+};
 const NVMC_ICACHECNF: u32 = NVMC_BASE + 0x540;
 
 /// APPROTECT peripheral of the newer nRF52832 builds (revision 3; product spec v1.8 section

@@ -165,6 +165,16 @@ pub async fn run_campaign<D: BenchDut>(
         &footer(iterations, interrupted, start.elapsed(), wall0.elapsed()),
     )?;
     drop(journal);
+    reports(dir, interrupted, failed, iterations)
+}
+
+/// The reports rebuilt from the finished journal in `dir`, and the campaign's result.
+pub(super) fn reports(
+    dir: &std::path::PathBuf,
+    interrupted: bool,
+    failed: bool,
+    iterations: u64,
+) -> Result<CampaignResult, RunError> {
     let rebuilt = report::rebuild(std::slice::from_ref(dir))?;
     rebuilt.write(dir)?;
     Ok(CampaignResult {

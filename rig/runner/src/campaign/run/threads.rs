@@ -24,7 +24,6 @@ use crate::campaign::journal::{
     self, DutInfo, HealingRecord, IterationRecord, JournalWriter, QuarantineRecord, Record,
 };
 use crate::campaign::phase::Phase;
-use crate::campaign::report;
 use crate::campaign::suite::{LoadedSuite, SubCase};
 use std::cell::Cell;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -405,12 +404,5 @@ fn collect(
         wall.elapsed(),
     ))?;
     drop(w);
-    let rebuilt = report::rebuild(std::slice::from_ref(dir))?;
-    rebuilt.write(dir)?;
-    Ok(CampaignResult {
-        rebuilt,
-        interrupted,
-        failed,
-        iterations,
-    })
+    super::campaign::reports(dir, interrupted, failed, iterations)
 }
