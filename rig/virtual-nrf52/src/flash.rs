@@ -216,6 +216,26 @@ impl FlashArray {
         Ok(())
     }
 
+    /// `write_word` for consecutive words from `addr`, the whole range checked once.
+    pub fn write_words(&mut self, addr: u32, words: &[u32]) -> Result<(), FlashError> {
+        if !addr.is_multiple_of(4) {
+            return Err(FlashError::Unaligned {
+                what: "word write",
+                addr,
+                align: 4,
+            });
+        }
+        let len = u32::try_from(words.len() * 4).unwrap_or(u32::MAX);
+        let start = self.offset("word write", addr, len)?;
+        for (i, &value) in words.iter().enumerate() {
+            let off = start + i * 4;
+            let old = self.word_at(off);
+            self.set_word(off, old & value);
+            self.note_write(off);
+        }
+        Ok(())
+    }
+
     /// Power lost during ERASEPAGE at `progress` (0..1) of its duration: the page is undefined
     /// (see the torn-content model in `torn.rs`). It still counts as an erase cycle.
     pub fn erase_page_torn(
