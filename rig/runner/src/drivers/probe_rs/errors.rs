@@ -76,7 +76,10 @@ pub fn classify(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError
             } else {
                 String::new()
             };
-            ProbeError::device(kind, format!("target via {selector}: {}{hint}", chain(other)))
+            ProbeError::device(
+                kind,
+                format!("target via {selector}: {}{hint}", chain(other)),
+            )
         }
     }
 }
