@@ -187,3 +187,65 @@ fn a_locked_rev3_part_needs_allow_erase_all_and_is_blank_after_eraseall() {
     assert!(s["instructions"].as_u64().unwrap() > 0);
     l.down_and_check_clean();
 }
+
+/// `kill -9` of the lab in the middle of `rig flash`: the next `rig lab up` carries on from the
+/// state file (no stale socket, lock or pty in the way), `rig inspect` shows what a power loss
+/// during the erase leaves (the first pages erased, the bootloader near the end of flash not
+/// yet), and the next flash succeeds.
+#[test]
+fn a_lab_killed_mid_flash_comes_back_as_after_a_power_loss_and_flashes_again() {
+    let mut l = Lab::up(1, &["--fresh", "uart-bootloader"]);
+    let im = images(&l);
+    let t0 = l.dut_status("dut-0")["lab_time_s"].as_f64().unwrap();
+    let mut flash = Command::new(RIG)
+        .args(["flash", "--bench", &l.bench(), "--dut", "dut-0"])
+        .args([
+            &img(&im, "s132-7.2.0.hex"),
+            &img(&im, "bootloader-17.1-uart.hex"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // probe-rs erases the 43 sectors first (85 ms each, ascending), then programs: 1.5 s of
+    // lab time after the start is inside the erase, past page 0 and short of 0x78000.
+    let t = std::time::Instant::now();
+    while l.dut_status("dut-0")["lab_time_s"].as_f64().unwrap() < t0 + 1.5 {
+        assert!(t.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    l.kill9();
+    let out = flash.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the flash lost its lab");
+
+    let up = l.lab(&["up"]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    l.pid = std::fs::read_to_string(l.dir.join("lab.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    let j: Value =
+        serde_json::from_str(&l.rig_ok(&["inspect", "--json", "--dut", "dut-0"])).unwrap();
+    assert!(j["mbr"].is_null(), "page 0 was erased: {j}");
+    assert!(
+        !j["bootloader"].is_null(),
+        "the bootloader's pages were not reached yet: {j}"
+    );
+    assert!(j["softdevice"].is_null(), "{j}");
+
+    l.rig_ok(&[
+        "flash",
+        "--dut",
+        "dut-0",
+        &img(&im, "s132-7.2.0.hex"),
+        &img(&im, "bootloader-17.1-uart.hex"),
+    ]);
+    let j: Value =
+        serde_json::from_str(&l.rig_ok(&["inspect", "--json", "--dut", "dut-0"])).unwrap();
+    assert!(!j["mbr"].is_null() && !j["softdevice"].is_null(), "{j}");
+    wait_until_runs(&l, "UART bootloader listening");
+    l.down_and_check_clean();
+}
