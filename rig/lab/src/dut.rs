@@ -287,3 +287,34 @@ impl Dut {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use virtual_nrf52::{Chip, Device};
+
+    #[test]
+    fn lab_time_runs_on_from_a_device_that_swd_put_ahead_of_the_wall_clock() {
+        let dev = Device::new(Chip::Nrf52832Qfaa, 1);
+        let mut d = Dut::new(
+            "dut-0",
+            Box::new(dev),
+            LabClock::new(1.0),
+            true,
+            None,
+            Endpoints::default(),
+            Box::new(|_| {}),
+        );
+        // Seconds of SWD transfers spent at once put the device ahead of the wall clock.
+        let ahead = d.clock.scaled() + Duration::from_secs(5);
+        d.dev.advance_to(ahead);
+        let t1 = d.sync();
+        assert!(t1 >= ahead);
+        std::thread::sleep(Duration::from_millis(30));
+        let t2 = d.sync();
+        assert!(
+            t2 >= t1 + Duration::from_millis(30),
+            "lab time moves on at wall speed from the device's time: {t1:?} -> {t2:?}"
+        );
+    }
+}

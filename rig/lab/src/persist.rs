@@ -104,3 +104,35 @@ pub fn read_power(path: &std::path::Path) -> bool {
         .map(|s| s.trim() != "off")
         .unwrap_or(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use virtual_nrf52::debug_port::DebugPort;
+    use virtual_nrf52::{Chip, Device};
+
+    #[test]
+    fn flash_changes_are_written_at_most_once_per_interval_and_power_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = Persister::new(tmp.path().join("d.state"), None);
+        let mut dev = Device::new(Chip::Nrf52832Qfaa, 1);
+        assert!(
+            p.checkpoint(&dev, dev.now()).unwrap(),
+            "first state written"
+        );
+        DebugPort::write_memory_raw(&mut dev, 0x1000, &[0; 4]).unwrap();
+        assert!(!p.checkpoint(&dev, dev.now()).unwrap(), "held back");
+        assert!(p.due_in().is_some_and(|d| d <= MIN_INTERVAL));
+        let t = dev.now();
+        dev.power_off(t);
+        assert!(
+            p.checkpoint(&dev, t).unwrap(),
+            "a supply switch is written at once"
+        );
+        assert_eq!(p.due_in(), None);
+        dev.power_on(t + Duration::from_millis(1));
+        std::thread::sleep(MIN_INTERVAL);
+        assert!(p.checkpoint(&dev, dev.now()).unwrap());
+        assert_eq!(p.writes, 3);
+    }
+}
