@@ -197,7 +197,7 @@ fn a_lab_killed_mid_flash_comes_back_as_after_a_power_loss_and_flashes_again() {
     let mut l = Lab::up(1, &["--fresh", "uart-bootloader"]);
     let im = images(&l);
     let t0 = l.dut_status("dut-0")["lab_time_s"].as_f64().unwrap();
-    let mut flash = Command::new(RIG)
+    let flash = Command::new(RIG)
         .args(["flash", "--bench", &l.bench(), "--dut", "dut-0"])
         .args([
             &img(&im, "s132-7.2.0.hex"),
