@@ -55,7 +55,8 @@ pub enum PartRevision {
     Rev2,
     /// Revision 3 (hardware APPROTECT): locked at every reset unless UICR.APPROTECT.PALL is
     /// HwDisabled (0x5A) and the running firmware writes APPROTECT.DISABLE = SwDisable (0x5A);
-    /// CTRL-AP ERASEALL opens it until the next reset that is not a CTRL-AP reset.
+    /// CTRL-AP ERASEALL opens it until the next pin, power-on or watchdog reset (a soft reset,
+    /// the CTRL-AP one included, keeps it open; see `Device::silicon_reset`).
     Rev3,
 }
 
@@ -67,7 +68,7 @@ pub struct Soc {
     pub icachecnf: u32,
     pub approtect_disable: u32,
     pub approtect_force: bool,
-    /// ERASEALL through the CTRL-AP opened the port (revision 3), until the next reset.
+    /// ERASEALL through the CTRL-AP opened the port (revision 3), until a pin or power-on reset.
     pub erase_unlocked: bool,
     pub wdt_running: bool,
     pub wdt_crv: u32,
