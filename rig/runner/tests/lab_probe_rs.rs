@@ -185,6 +185,12 @@ fn a_locked_rev3_part_needs_allow_erase_all_and_is_blank_after_eraseall() {
         "the bootloader was erased: {s}"
     );
     assert!(s["instructions"].as_u64().unwrap() > 0);
+    // Blank apart from the MBR: no bootloader, UICR erased (APPROTECT and NRFFW[0] too).
+    let j: Value =
+        serde_json::from_str(&l.rig_ok(&["inspect", "--json", "--dut", "dut-0"])).unwrap();
+    assert!(j["bootloader"].is_null() && !j["mbr"].is_null(), "{j}");
+    assert_eq!(j["uicr"]["nrffw_0"], 0xFFFF_FFFFu32, "{j}");
+    assert_eq!(j["uicr"]["approtect"], 0xFFFF_FFFFu32, "{j}");
     l.down_and_check_clean();
 }
 
