@@ -490,8 +490,12 @@ impl Device {
             None => self.run = Run::Off,
         }
         if self.core.hw.is_powered() {
-            let ctrl_ap = self.si.ctrl_ap_reset_pending;
-            self.silicon_reset(cause == BootCause::PowerOn, ctrl_ap);
+            let keeps_erase_unlock = self.si.ctrl_ap_reset_pending
+                || matches!(
+                    cause,
+                    BootCause::Reset(ResetKind::SoftReset | ResetKind::Lockup)
+                );
+            self.silicon_reset(cause == BootCause::PowerOn, keeps_erase_unlock);
         }
     }
 
