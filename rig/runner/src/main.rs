@@ -16,10 +16,18 @@ fn main() -> std::process::ExitCode {
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
     );
     let args = cli::Cli::parse();
+    let verbose = args.verbose;
+    cli::logging::init(verbose);
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", cli::errors::render(&err));
+            // With -v every cause on its own line, as the error types hold them.
+            if verbose > 0 {
+                for cause in err.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
             std::process::ExitCode::FAILURE
         }
     }

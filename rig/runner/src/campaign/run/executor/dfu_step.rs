@@ -102,9 +102,15 @@ impl<D: BenchDut> Executor<'_, D> {
             last_phase: None,
         };
         let update_start = Instant::now();
+        let span = tracing::debug_span!(
+            "dfu",
+            transport = ?nrf_dfu::client::Link::transport(&link),
+            images = prepared.images.len(),
+            fault = ?planned.as_ref().map(|p| p.action),
+        );
         let mut client = DfuClient::with_sink(link, config, sink);
         let flash_cut = std::cell::RefCell::new(None);
-        let result = match flash_op {
+        let update = async { match flash_op {
             None => client.update(&prepared.images).await,
             Some((n, action)) => {
                 let watch = async {
@@ -117,7 +123,8 @@ impl<D: BenchDut> Executor<'_, D> {
                     r = watch => r,
                 }
             }
-        };
+        } };
+        let result = tracing::Instrument::instrument(update, span).await;
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
