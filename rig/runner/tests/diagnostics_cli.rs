@@ -28,7 +28,12 @@ fn vv_logs_spans_on_stderr_and_json_stdout_stays_valid() {
         .lines()
         .find(|l| l.contains("dfu object") && l.contains("phase=execute"))
         .unwrap_or_else(|| panic!("no `dfu object` trace event on stderr:\n{stderr}"));
-    for span in ["dut{dut=\"virtual-1\"}", "case{sub_case=", "step{n=", "dfu{transport=Ble"] {
+    for span in [
+        "dut{dut=\"virtual-1\"}",
+        "case{sub_case=",
+        "step{n=",
+        "dfu{transport=Ble",
+    ] {
         assert!(object.contains(span), "{span} missing in: {object}");
     }
     assert!(stderr.contains("iteration done iteration=0"), "{stderr}");
@@ -58,7 +63,10 @@ fn without_v_nothing_is_logged_and_rust_log_overrides() {
     let quiet = run(None, "a");
     assert!(!quiet.contains("iteration done"), "{quiet}");
     let filtered = run(Some("rig::campaign::run::campaign=debug"), "b");
-    assert!(filtered.contains("iteration done iteration=0"), "{filtered}");
+    assert!(
+        filtered.contains("iteration done iteration=0"),
+        "{filtered}"
+    );
     assert!(!filtered.contains("dfu object"), "{filtered}");
 }
 

@@ -69,7 +69,9 @@ mod tests {
     #[test]
     fn chain_is_joined_and_quoted_causes_are_not_repeated() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
-        let e = Err::<(), _>(Quoting(io())).context("connecting").unwrap_err();
+        let e = Err::<(), _>(Quoting(io()))
+            .context("connecting")
+            .unwrap_err();
         assert_eq!(
             render(&e),
             "connecting: cannot open serial port /dev/x: No such file or directory"
@@ -82,7 +84,8 @@ mod tests {
     fn a_tagged_probe_error_keeps_its_cause() {
         use rig::drivers::probe::{ProbeError, ProbeErrorKind};
         let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "socket closed");
-        let e = probe(ProbeError::infra(ProbeErrorKind::Open, "lab probe dut-1 is gone").caused_by(io));
+        let e =
+            probe(ProbeError::infra(ProbeErrorKind::Open, "lab probe dut-1 is gone").caused_by(io));
         assert_eq!(render(&e), "lab probe dut-1 is gone [infra]: socket closed");
         assert_eq!(e.chain().count(), 2);
     }

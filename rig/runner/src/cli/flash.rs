@@ -72,9 +72,7 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
             bail!("{path}: a raw binary needs its address: {path}@0xADDRESS")
         }
         (_, Some(_)) => bail!("{path}: only raw .bin images take an @ADDRESS"),
-        (ImageFormat::Elf, None) => {
-            parse_elf(&bytes).with_context(|| path.to_string())?
-        }
+        (ImageFormat::Elf, None) => parse_elf(&bytes).with_context(|| path.to_string())?,
         (ImageFormat::IntelHex, None) => {
             let text = std::str::from_utf8(&bytes)
                 .with_context(|| format!("{path}: Intel HEX is not text"))?;
@@ -133,9 +131,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let bench = a.bench.load()?;
     let opened = Opened::new(&a.bench, &bench, a.bench.dut.as_deref())?;
     let mut probe = opened.probe(a.allow_erase_all)?;
-    probe
-        .attach()
-        .map_err(super::errors::probe)?;
+    probe.attach().map_err(super::errors::probe)?;
     let segs = merge_images(&images)?;
     let name = a.files.join(" + ");
     let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");

@@ -4,7 +4,13 @@
 use tracing_subscriber::EnvFilter;
 
 /// The rig's own crates (tracing targets are module paths, crate names with `_`).
-const RIG_CRATES: [&str; 5] = ["rig", "nrf_dfu", "virtual_nrf52", "rig_lab", "virtual_bluez"];
+const RIG_CRATES: [&str; 5] = [
+    "rig",
+    "nrf_dfu",
+    "virtual_nrf52",
+    "rig_lab",
+    "virtual_bluez",
+];
 
 /// The filter for `-v` counted `verbose` times: without it only the rig's warnings; `-v` its
 /// debug (and info) events; `-vv` everything it traces plus other crates' info (probe-rs,

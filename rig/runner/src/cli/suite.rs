@@ -133,8 +133,7 @@ fn export(name: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<Exit
         return Ok(ExitCode::from(2));
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(&path, s.text)
-        .with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, s.text).with_context(|| format!("writing {}", path.display()))?;
     print_out(&path.display().to_string())?;
     eprintln!("run it with `rig run {}`", path.display());
     Ok(ExitCode::SUCCESS)

@@ -94,7 +94,10 @@ impl ProbeError {
     }
 
     /// The same error, keeping `cause` as its source.
-    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> ProbeError {
+    pub fn caused_by(
+        mut self,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> ProbeError {
         self.cause = Some(Arc::new(cause));
         self
     }

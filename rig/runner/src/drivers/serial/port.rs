@@ -46,7 +46,9 @@ impl OpenPort {
             })
             .timeout(READ_POLL)
             .open()
-            .map_err(|e| LinkError::io(format!("cannot open serial port {}: {e}", s.path)).caused_by(e))?;
+            .map_err(|e| {
+                LinkError::io(format!("cannot open serial port {}: {e}", s.path)).caused_by(e)
+            })?;
         let reader = port
             .try_clone()
             .map_err(|e| LinkError::io(format!("serial port {}: {e}", s.path)).caused_by(e))?;

@@ -110,20 +110,22 @@ impl<D: BenchDut> Executor<'_, D> {
         );
         let mut client = DfuClient::with_sink(link, config, sink);
         let flash_cut = std::cell::RefCell::new(None);
-        let update = async { match flash_op {
-            None => client.update(&prepared.images).await,
-            Some((n, action)) => {
-                let watch = async {
-                    *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
-                    // Then let the client meet the consequences on its own.
-                    std::future::pending().await
-                };
-                tokio::select! {
-                    r = client.update(&prepared.images) => r,
-                    r = watch => r,
+        let update = async {
+            match flash_op {
+                None => client.update(&prepared.images).await,
+                Some((n, action)) => {
+                    let watch = async {
+                        *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
+                        // Then let the client meet the consequences on its own.
+                        std::future::pending().await
+                    };
+                    tokio::select! {
+                        r = client.update(&prepared.images) => r,
+                        r = watch => r,
+                    }
                 }
             }
-        } };
+        };
         let result = tracing::Instrument::instrument(update, span).await;
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
