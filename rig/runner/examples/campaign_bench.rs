@@ -61,14 +61,9 @@ fn vm_hwm_kb() -> u64 {
 
 /// CPU time of the whole process (all threads).
 fn cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
-    assert_eq!(rc, 0, "process CPU clock");
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .expect("process CPU clock");
+    Duration::from(t)
 }
 
 /// The unavoidable work of one update of `firmware`, in CPU time (best of several rounds).

@@ -103,7 +103,11 @@ impl BusDaemon {
         })?;
         let mut cmd = Command::new(&exe);
         // The daemon dies with the thread that started it (the serving thread), so a killed
-        // lab or test process leaves no bus behind. prctl is async-signal-safe.
+        // lab or test process leaves no bus behind. The crate's one unsafe block: std has no
+        // safe way to run code in the child before exec.
+        #[allow(unsafe_code)]
+        // SAFETY: the closure runs in the forked child before exec and calls only prctl, which
+        // is async-signal-safe; it touches no memory of the parent.
         unsafe {
             use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {

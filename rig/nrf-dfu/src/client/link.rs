@@ -3,26 +3,46 @@
 //! client encodes requests and decodes responses with [`crate::wire`].
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use crate::wire::Transport;
 
 /// Why a transport operation failed. The kind lets a caller tell the rig's own infrastructure
 /// (adapter, port, host) from the device under test.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{kind}: {detail}")]
 pub struct LinkError {
     pub kind: LinkErrorKind,
     /// What the transport was doing and what it saw, e.g. "connect to DfuTarg F1:...: no
     /// advertisement within 5 s".
     pub detail: String,
+    /// The host-side error underneath (an I/O or adapter error), so a caller can show the whole
+    /// chain. Not compared by `==`: two link errors are equal when kind and detail are.
+    #[source]
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+impl PartialEq for LinkError {
+    fn eq(&self, other: &LinkError) -> bool {
+        self.kind == other.kind && self.detail == other.detail
+    }
+}
+
+impl Eq for LinkError {}
 
 impl LinkError {
     pub fn new(kind: LinkErrorKind, detail: impl Into<String>) -> LinkError {
         LinkError {
             kind,
             detail: detail.into(),
+            cause: None,
         }
+    }
+
+    /// The same error, keeping `cause` as its source.
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> LinkError {
+        self.cause = Some(Arc::new(cause));
+        self
     }
 
     pub fn link_lost(detail: impl Into<String>) -> LinkError {

@@ -84,7 +84,7 @@ fn read_device_facts(
     probe: &mut dyn Probe,
     chip: nrf_dfu::Chip,
 ) -> anyhow::Result<(Option<u16>, Option<u32>)> {
-    let err = |e: rig::drivers::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
+    let err = super::errors::probe;
     probe.attach().map_err(err)?;
     let head = probe
         .read_memory(0, SOFTDEVICE_START + 0x2100)
@@ -138,7 +138,7 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
         key: Some(key),
         ..Default::default()
     })
-    .map_err(|e| anyhow::anyhow!("building the package: {e}"))?;
+    .context("building the package")?;
     if !a.json {
         eprintln!(
             "package: application version {version}, sd-req {sd_req:#06x}, signed with {key_name}"
@@ -162,6 +162,16 @@ impl Progress {
     }
 
     fn event(&self, e: &ProgressEvent) -> Control {
+        if !matches!(e.phase, Phase::Write) {
+            tracing::trace!(
+                image = e.image_index,
+                phase = %e.phase,
+                object = ?e.object,
+                index = e.object_index,
+                offset = e.offset,
+                "dfu object"
+            );
+        }
         if self.json {
             if !matches!(e.phase, Phase::Write) || e.offset == 0 {
                 let line = serde_json::json!({"progress": {
@@ -190,7 +200,7 @@ fn images_of(a: &DfuArgs, opened: &Opened) -> anyhow::Result<Vec<DfuImage>> {
     let package = match (&a.package, &a.image) {
         (Some(p), None) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Package::from_zip(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+            Package::from_zip(&bytes).with_context(|| p.display().to_string())?
         }
         (None, Some(img)) => build_package(a, img, opened)?,
         _ => bail!("give a package or --image"),
@@ -214,6 +224,15 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(a.json);
     let sink = FnSink(|e: &ProgressEvent| progress.event(e));
     let sdk = opened.dut.bootloader.as_ref().map(|b| b.sdk);
+    let transport = match (&a.port, opened.virt.is_some()) {
+        (Some(_), _) => "serial",
+        (None, _) if a.address.is_some() || a.name.is_some() => "ble",
+        (None, true) => "virtual ble",
+        (None, false) => "none",
+    };
+    let span = tracing::info_span!("dfu", dut = %opened.name, transport, images = images.len());
+    let _in_span = span.enter();
+    tracing::info!(bytes = total, "update starts");
     if a.port.is_some() || a.address.is_some() || a.name.is_some() {
         let rt = super::bench::runtime()?;
         let started = std::time::Instant::now();
@@ -242,14 +261,12 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
             sink,
         ))
         .map_err(|e| {
-            anyhow::anyhow!(
-                "{e} [{}]",
-                if matches!(e, rig::inproc::virtual_dfu::VirtualDfuError::Off) {
-                    "infra"
-                } else {
-                    "dut"
-                }
-            )
+            let tag = if matches!(e, rig::inproc::virtual_dfu::VirtualDfuError::Off) {
+                "infra"
+            } else {
+                "dut"
+            };
+            super::errors::tagged(e, tag)
         })?;
     progress.bar.finish_and_clear();
     opened.save()?;
@@ -316,7 +333,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
         Some(cfg) => rig::drivers::ble::adapter::find_for(cfg).await,
         None => rig::drivers::ble::adapter::find(None).await,
     }
-    .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
+    .map_err(|e| super::errors::tagged(e, "infra"))?;
     if a.address.is_some() {
         // As nrfutil: an address may name the application; buttonless entry first.
         let name = ble.as_ref().and_then(|b| b.name.clone());
@@ -328,14 +345,12 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
         )
         .await
         .map_err(|e| {
-            anyhow::anyhow!(
-                "entering the bootloader: {e} [{}]",
-                if e.owner() == rig::drivers::owner::Owner::Infrastructure {
-                    "infra"
-                } else {
-                    "dut"
-                }
-            )
+            let tag = if e.owner() == rig::drivers::owner::Owner::Infrastructure {
+                "infra"
+            } else {
+                "dut"
+            };
+            super::errors::tagged(e, tag).context("entering the bootloader")
         })?;
         if !a.json {
             eprintln!(
@@ -352,14 +367,12 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
     let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
         .await
         .map_err(|e| {
-            anyhow::anyhow!(
-                "connecting: {e} [{}]",
-                if e.kind.is_infrastructure() {
-                    "infra"
-                } else {
-                    "dut"
-                }
-            )
+            let tag = if e.kind.is_infrastructure() {
+                "infra"
+            } else {
+                "dut"
+            };
+            super::errors::tagged(e, tag).context("connecting")
         })?;
     let config = DfuConfig {
         timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Ble),

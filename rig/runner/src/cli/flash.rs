@@ -52,7 +52,7 @@ fn parse_address(s: &str) -> anyhow::Result<u32> {
 pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     if let Some(hex) = rig::builtin::images::hex_for(arg) {
         let hex = hex?;
-        return parse_intel_hex(&hex).map_err(|e| anyhow::anyhow!("{arg}: {e}"));
+        return parse_intel_hex(&hex).with_context(|| arg.to_string());
     }
     let (path, addr) = match arg.rsplit_once('@') {
         Some((p, a)) => (p, Some(parse_address(a)?)),
@@ -66,19 +66,17 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     })?;
     let segs = match (ImageFormat::detect(path, &bytes), addr) {
         (ImageFormat::Bin, Some(a)) => {
-            segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+            segments_from_bin(&bytes, a).with_context(|| path.to_string())?
         }
         (ImageFormat::Bin, None) => {
             bail!("{path}: a raw binary needs its address: {path}@0xADDRESS")
         }
         (_, Some(_)) => bail!("{path}: only raw .bin images take an @ADDRESS"),
-        (ImageFormat::Elf, None) => {
-            parse_elf(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
-        }
+        (ImageFormat::Elf, None) => parse_elf(&bytes).with_context(|| path.to_string())?,
         (ImageFormat::IntelHex, None) => {
             let text = std::str::from_utf8(&bytes)
                 .with_context(|| format!("{path}: Intel HEX is not text"))?;
-            parse_intel_hex(text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+            parse_intel_hex(text).with_context(|| path.to_string())?
         }
     };
     if segs.is_empty() {
@@ -133,9 +131,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let bench = a.bench.load()?;
     let opened = Opened::new(&a.bench, &bench, a.bench.dut.as_deref())?;
     let mut probe = opened.probe(a.allow_erase_all)?;
-    probe
-        .attach()
-        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.owner))?;
+    probe.attach().map_err(super::errors::probe)?;
     let segs = merge_images(&images)?;
     let name = a.files.join(" + ");
     let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");
@@ -191,7 +187,7 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     // Run what was flashed.
     probe
         .soft_reset()
-        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.owner))?;
+        .map_err(|e| super::errors::probe(e).context("reset after flashing"))?;
     opened.save()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -43,7 +43,7 @@ pub struct ProbeInspect {
 }
 
 fn probe_err(e: ProbeError) -> anyhow::Error {
-    anyhow::anyhow!("{} [{}]", e.message, e.owner)
+    super::errors::probe(e)
 }
 
 /// Read the chip's non-volatile content through `probe` into a hardware model for decoding.

@@ -189,7 +189,7 @@ fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Re-run `rig lab up --foreground` in a new session, its output in DIR/lab.log.
+/// Re-run `rig lab up --foreground` in a process group of its own, its output in DIR/lab.log.
 fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().context("finding the rig binary to start the lab with")?;
@@ -219,14 +219,10 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
-        });
-    }
+    // A process group of its own: the terminal's Ctrl-C and hang-up reach only the foreground
+    // group, so the lab outlives the shell that started it (as setsid in the child did, without
+    // unsafe code; not being a session leader, it can never take a pseudo-terminal as its own).
+    cmd.process_group(0);
     cmd.spawn().context("starting the lab process")
 }
 

@@ -5,10 +5,12 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod dfu;
+pub mod errors;
 pub mod flash;
 pub mod inspect;
 pub mod keys;
 pub mod lab;
+pub mod logging;
 pub mod pkg;
 pub mod power;
 pub mod progress;
@@ -31,6 +33,12 @@ use std::process::ExitCode;
         (`rig pkg`, `rig keys`, `rig settings` take nrfutil's options)."
 )]
 pub struct Cli {
+    /// Log what the rig does on stderr: -v its debug events (campaign, DUT, case, step, DFU
+    /// transport), -vv everything it traces (DFU objects, probe calls) and other crates' info,
+    /// -vvv their debug too. RUST_LOG (e.g. `rig=debug,probe_rs=info`) replaces the -v filter.
+    /// Goes before the subcommand: `rig -v run ...`.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }

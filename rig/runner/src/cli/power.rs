@@ -36,7 +36,10 @@ pub fn run(a: PowerArgs) -> anyhow::Result<ExitCode> {
         }
     });
     opened.save()?;
-    r.map_err(|e| anyhow::anyhow!("{e} [{}]", e.owner()))?;
+    r.map_err(|e| {
+        let owner = e.owner();
+        super::errors::tagged(e, owner)
+    })?;
     println!(
         "{}: power {:?} via {}{}",
         opened.name,

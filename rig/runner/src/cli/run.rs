@@ -335,8 +335,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 let duts = selected
                     .iter()
                     .map(|(n, d)| HardwareDut::open(n, d))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    .collect::<Result<Vec<_>, _>>()?;
                 rt.block_on(run_campaign(&suite, duts, &opts, &observer))
             } else {
                 return bad("the bench mixes virtual and real DUTs: run them as two benches (--dut selects)");

@@ -1,6 +1,7 @@
 //! `rig suite check FILE...`, `rig suite schema`, and the built-in suites: `rig suite list`,
 //! `rig suite export NAME [DIR]`.
 
+use anyhow::Context;
 use clap::Subcommand;
 use rig::builtin::suites::{self, SuiteArg};
 use rig::campaign::suite::{check_file, schema};
@@ -131,9 +132,8 @@ fn export(name: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<Exit
         );
         return Ok(ExitCode::from(2));
     }
-    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-    std::fs::write(&path, s.text)
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(&path, s.text).with_context(|| format!("writing {}", path.display()))?;
     print_out(&path.display().to_string())?;
     eprintln!("run it with `rig run {}`", path.display());
     Ok(ExitCode::SUCCESS)

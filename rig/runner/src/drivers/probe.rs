@@ -8,6 +8,7 @@ use nrf_dfu::memory_map::{
     FICR_INFO_VARIANT, POWER_GPREGRET,
 };
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use virtual_nrf52::Segment;
 
@@ -52,14 +53,26 @@ pub enum ProbeErrorKind {
 }
 
 /// A probe operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ProbeError {
     pub owner: Owner,
     pub kind: ProbeErrorKind,
     /// What happened and what to do about it.
     pub message: String,
+    /// The error underneath (probe-rs, USB, the lab's socket), so `rig` can show the chain.
+    /// Not compared by `==`: owner, kind and message say what the rig needs.
+    #[source]
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+impl PartialEq for ProbeError {
+    fn eq(&self, other: &ProbeError) -> bool {
+        (self.owner, self.kind, &self.message) == (other.owner, other.kind, &other.message)
+    }
+}
+
+impl Eq for ProbeError {}
 
 impl ProbeError {
     pub fn infra(kind: ProbeErrorKind, message: impl Into<String>) -> ProbeError {
@@ -67,6 +80,7 @@ impl ProbeError {
             owner: Owner::Infrastructure,
             kind,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -75,7 +89,17 @@ impl ProbeError {
             owner: Owner::Device,
             kind,
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// The same error, keeping `cause` as its source.
+    pub fn caused_by(
+        mut self,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> ProbeError {
+        self.cause = Some(Arc::new(cause));
+        self
     }
 
     /// The error for a locked chip, naming the CLI switch that recovers it.

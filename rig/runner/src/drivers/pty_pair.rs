@@ -4,7 +4,7 @@
 use nix::fcntl::OFlag;
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use std::fs::File;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::OwnedFd;
 
 /// The master end (as a file) and the slave's path.
 pub fn open() -> (File, String) {
@@ -12,7 +12,6 @@ pub fn open() -> (File, String) {
     grantpt(&master).expect("grantpt");
     unlockpt(&master).expect("unlockpt");
     let path = ptsname_r(&master).expect("ptsname_r");
-    // SAFETY: the fd comes from posix_openpt and is owned by nothing else.
-    let file = unsafe { File::from_raw_fd(master.into_raw_fd()) };
+    let file = File::from(OwnedFd::from(master));
     (file, path)
 }

@@ -186,6 +186,8 @@ pub(super) fn reports(
 }
 
 pub(super) fn header(suite: &LoadedSuite, opts: &CampaignOptions, duts: Vec<DutInfo>) -> Record {
+    // Both runners (one runtime, a thread per DUT) write the header once, when the DUTs are ready.
+    tracing::info!(suite = %suite.suite.name, duts = duts.len(), seed = opts.seed, "campaign starts");
     Record::Header(Header {
         format: journal::record::FORMAT,
         tool: "rig".into(),
@@ -298,6 +300,7 @@ fn setup_spec(opts: &CampaignOptions) -> IterationSpec {
     }
 }
 
+#[tracing::instrument(name = "dut", skip_all, fields(dut = dut.name()))]
 pub(super) async fn prepare_dut<D: BenchDut>(
     dut: &mut D,
     store: &mut ImageStore,
@@ -365,6 +368,7 @@ pub(super) struct DutState {
     pub(super) fwid: Option<u16>,
 }
 
+#[tracing::instrument(name = "dut", skip_all, fields(dut = dut.name()))]
 pub(super) async fn run_dut<D: BenchDut>(
     sh: &Shared<'_>,
     dut: &mut D,
@@ -444,6 +448,7 @@ pub(super) async fn run_dut<D: BenchDut>(
     Ok(())
 }
 
+#[tracing::instrument(name = "case", skip_all, fields(sub_case = %sc.name))]
 async fn run_sub_case<D: BenchDut>(
     sh: &Shared<'_>,
     dut: &mut D,
@@ -527,6 +532,7 @@ async fn run_sub_case<D: BenchDut>(
             return Ok((StopReason::Interrupted, done));
         };
         let verdict = tried.verdict();
+        tracing::debug!(iteration = it, seed = spec.seed, ?verdict, "iteration done");
         let bricked = tried.bricked;
         let record = iteration_record(sc, exec.dut.name(), &spec, verdict, &tried, wall);
         let last = tried.last;

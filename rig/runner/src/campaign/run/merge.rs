@@ -35,11 +35,8 @@ impl Merge {
             match q.front() {
                 None if !self.done[k] => return None,
                 None => {}
-                Some((t, _)) => {
-                    if best.is_none_or(|(bt, _)| *t < bt) {
-                        best = Some((*t, k));
-                    }
-                }
+                Some((t, _)) if best.is_none_or(|(bt, _)| *t < bt) => best = Some((*t, k)),
+                Some(_) => {}
             }
         }
         let (_, k) = best?;

@@ -197,6 +197,9 @@ impl JournalSink for Stamped<'_> {
     }
 }
 
+/// The sub-cases and when the previous DUT's setup ended, handed to the next DUT.
+type Handover = (Arc<Vec<SubCase>>, Duration);
+
 /// Run `suite` on `duts` DUTs, each made by `make(index)` on its own thread (inside its
 /// paused runtime, at simulated time zero).
 pub fn run_on_threads<D, F>(
@@ -227,8 +230,8 @@ where
         go_rx.push(Some(r));
     }
     // Setup hand-over: DUT k tells DUT k+1 the sub-cases and when its setup ended.
-    let mut chain_tx: Vec<Option<Sender<(Arc<Vec<SubCase>>, Duration)>>> = Vec::new();
-    let mut chain_rx: Vec<Option<Receiver<(Arc<Vec<SubCase>>, Duration)>>> = vec![None];
+    let mut chain_tx: Vec<Option<Sender<Handover>>> = Vec::new();
+    let mut chain_rx: Vec<Option<Receiver<Handover>>> = vec![None];
     for _ in 1..duts {
         let (t, r) = channel();
         chain_tx.push(Some(t));
@@ -272,8 +275,8 @@ fn dut_thread<D: BenchDut>(
     k: usize,
     make: &dyn Fn(usize) -> D,
     tx: Sender<Msg>,
-    prev: Option<Receiver<(Arc<Vec<SubCase>>, Duration)>>,
-    next: Option<Sender<(Arc<Vec<SubCase>>, Duration)>>,
+    prev: Option<Receiver<Handover>>,
+    next: Option<Sender<Handover>>,
     go: Option<Receiver<Duration>>,
 ) -> Result<(), RunError> {
     let rt = super::virtual_dut::paused_runtime()?;

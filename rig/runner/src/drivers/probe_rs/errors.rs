@@ -53,8 +53,12 @@ fn probe_level(e: &DebugProbeError, selector: &str) -> ProbeError {
     }
 }
 
-/// Classify a probe-rs error.
-pub fn classify(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError {
+/// Classify a probe-rs error, keeping it as the cause.
+pub fn classify(e: probe_rs::Error, doing: Doing, selector: &str) -> ProbeError {
+    classify_ref(&e, doing, selector).caused_by(e)
+}
+
+fn classify_ref(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError {
     if is_locked(e) {
         return ProbeError::locked();
     }
@@ -84,8 +88,12 @@ pub fn classify(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError
     }
 }
 
-/// Classify a flashing error.
-pub fn classify_flash(e: &FlashError, selector: &str) -> ProbeError {
+/// Classify a flashing error, keeping it as the cause.
+pub fn classify_flash(e: FlashError, selector: &str) -> ProbeError {
+    classify_flash_ref(&e, selector).caused_by(e)
+}
+
+fn classify_flash_ref(e: &FlashError, selector: &str) -> ProbeError {
     match e {
         FlashError::Verify => ProbeError::device(
             ProbeErrorKind::Verify,
@@ -95,7 +103,7 @@ pub fn classify_flash(e: &FlashError, selector: &str) -> ProbeError {
             ProbeErrorKind::Flash,
             format!("image data at {:#010x}..{:#010x} is outside the chip's flash and UICR", range.start, range.end),
         ),
-        FlashError::Core(c) | FlashError::ResetAndHalt(c) | FlashError::Run(c) => classify(c, Doing::Memory, selector),
+        FlashError::Core(c) | FlashError::ResetAndHalt(c) | FlashError::Run(c) => classify_ref(c, Doing::Memory, selector),
         other => ProbeError::device(ProbeErrorKind::Flash, format!("flashing via {selector} failed: {}", chain(other))),
     }
 }
@@ -123,4 +131,5 @@ pub fn classify_call(e: CallError, selector: &str) -> ProbeError {
         kind,
         format!("debug probe {selector}: {e}; re-plug the probe (or power-cycle its hub port) and re-run"),
     )
+    .caused_by(e)
 }

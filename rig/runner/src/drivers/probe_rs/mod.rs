@@ -318,7 +318,7 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
             slot.session = Some(s);
             return Ok(());
         }
-        Err(e) => classify(&e, Doing::Attach, label),
+        Err(e) => classify(e, Doing::Attach, label),
     };
     if first.kind != ProbeErrorKind::Attach {
         return Err(first);
@@ -333,12 +333,12 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
             // Under reset probe-rs 0.32 sets reset catch and waits for the core to halt
             // (src/session.rs, `Session::new`, "Wait for the core to be halted"), so the
             // firmware would stay stopped: a DUT that no longer advertises. Let it run.
-            resume_if_halted(&mut s).map_err(|e| classify(&e, Doing::Attach, label))?;
+            resume_if_halted(&mut s).map_err(|e| classify(e, Doing::Attach, label))?;
             slot.session = Some(s);
             Ok(())
         }
         Err(e) => {
-            let second = classify(&e, Doing::Attach, label);
+            let second = classify(e, Doing::Attach, label);
             Err(ProbeError {
                 message: format!(
                     "{} (attach under reset failed too: {})",
@@ -410,8 +410,8 @@ impl Probe for ProbeRsProbe {
         let mut out = Vec::with_capacity(len as usize);
         for (a, n) in read_chunks(addr, len) {
             let part = self.on_session("memory read", t, move |s, label| {
-                let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-                read_span(&mut core, a, n).map_err(|e| classify(&e, Doing::Memory, label))
+                let mut core = s.core(0).map_err(|e| classify(e, Doing::Memory, label))?;
+                read_span(&mut core, a, n).map_err(|e| classify(e, Doing::Memory, label))
             })?;
             out.extend(part);
         }
@@ -422,8 +422,8 @@ impl Probe for ProbeRsProbe {
         let t = self.config.call_timeout;
         let data = data.to_vec();
         self.on_session("memory write", t, move |s, label| {
-            let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-            write_span(&mut core, addr, &data).map_err(|e| classify(&e, Doing::Memory, label))
+            let mut core = s.core(0).map_err(|e| classify(e, Doing::Memory, label))?;
+            write_span(&mut core, addr, &data).map_err(|e| classify(e, Doing::Memory, label))
         })
     }
 
@@ -454,7 +454,7 @@ impl Probe for ProbeRsProbe {
             for (addr, bytes) in &segs {
                 loader
                     .add_data(*addr as u64, bytes)
-                    .map_err(|e| classify_flash(&e, &label))?;
+                    .map_err(|e| classify_flash(e, &label))?;
             }
             let mut done = [0u64; 4];
             let mut opts = DownloadOptions::default();
@@ -469,7 +469,7 @@ impl Probe for ProbeRsProbe {
             });
             loader
                 .commit(s, opts)
-                .map_err(|e| classify_flash(&e, &label))
+                .map_err(|e| classify_flash(e, &label))
         };
         // Run the job while forwarding progress from the worker thread.
         let deadline = Instant::now() + limit;
@@ -515,7 +515,7 @@ impl Probe for ProbeRsProbe {
         let limit = self.config.flash_timeout;
         self.on_session("erase-all", limit, move |s, label| {
             probe_rs::flashing::erase_all(s, &mut FlashProgress::empty(), false)
-                .map_err(|e| classify_flash(&e, label))
+                .map_err(|e| classify_flash(e, label))
         })
     }
 
@@ -523,8 +523,8 @@ impl Probe for ProbeRsProbe {
         let t = self.config.call_timeout;
         self.reset_rtt();
         self.on_session("soft reset", t, |s, label| {
-            let mut core = s.core(0).map_err(|e| classify(&e, Doing::Reset, label))?;
-            core.reset().map_err(|e| classify(&e, Doing::Reset, label))
+            let mut core = s.core(0).map_err(|e| classify(e, Doing::Reset, label))?;
+            core.reset().map_err(|e| classify(e, Doing::Reset, label))
         })
     }
 
@@ -534,12 +534,12 @@ impl Probe for ProbeRsProbe {
         self.on_session("pin reset", t, |s, label| {
             let iface = s
                 .get_arm_interface()
-                .map_err(|e| classify(&probe_rs::Error::Arm(e), Doing::Reset, label))?;
+                .map_err(|e| classify(probe_rs::Error::Arm(e), Doing::Reset, label))?;
             let pins = |iface: &mut dyn probe_rs::architecture::arm::ArmDebugInterface,
                         out: u32| {
                 iface
                     .swj_pins(out, PIN_NRESET, 0)
-                    .map_err(|e| classify(&probe_rs::Error::Probe(e), Doing::Reset, label))
+                    .map_err(|e| classify(probe_rs::Error::Probe(e), Doing::Reset, label))
             };
             pins(iface, 0)?;
             std::thread::sleep(PIN_RESET_HOLD);
@@ -551,18 +551,18 @@ impl Probe for ProbeRsProbe {
     fn halt(&mut self) -> Result<(), ProbeError> {
         let t = self.config.call_timeout;
         self.on_session("halt", t, move |s, label| {
-            let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
+            let mut core = s.core(0).map_err(|e| classify(e, Doing::Memory, label))?;
             core.halt(t / 2)
                 .map(|_| ())
-                .map_err(|e| classify(&e, Doing::Memory, label))
+                .map_err(|e| classify(e, Doing::Memory, label))
         })
     }
 
     fn resume(&mut self) -> Result<(), ProbeError> {
         let t = self.config.call_timeout;
         self.on_session("resume", t, |s, label| {
-            let mut core = s.core(0).map_err(|e| classify(&e, Doing::Memory, label))?;
-            core.run().map_err(|e| classify(&e, Doing::Memory, label))
+            let mut core = s.core(0).map_err(|e| classify(e, Doing::Memory, label))?;
+            core.run().map_err(|e| classify(e, Doing::Memory, label))
         })
     }
 
@@ -576,7 +576,7 @@ impl Probe for ProbeRsProbe {
                 let s = session.as_mut().ok_or_else(|| {
                     ProbeError::infra(ProbeErrorKind::Attach, "not attached: attach to the target first")
                 })?;
-                let mut core = s.core(0).map_err(|e| classify(&e, Doing::Rtt, &label))?;
+                let mut core = s.core(0).map_err(|e| classify(e, Doing::Rtt, &label))?;
                 if rtt.is_none() {
                     *rtt = Some(Rtt::attach(&mut core).map_err(|e| {
                         ProbeError::device(

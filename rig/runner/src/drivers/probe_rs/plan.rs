@@ -55,7 +55,7 @@ pub fn plan(chip: Chip, segments: &[Segment]) -> Result<FlashPlan, ProbeError> {
     for (addr, bytes) in segments {
         loader
             .add_data(*addr as u64, bytes)
-            .map_err(|e| classify_flash(&e, "(plan)"))?;
+            .map_err(|e| classify_flash(e, "(plan)"))?;
     }
     let mut pages = Vec::new();
     let mut uicr_bytes = 0;

@@ -46,10 +46,12 @@ impl OpenPort {
             })
             .timeout(READ_POLL)
             .open()
-            .map_err(|e| LinkError::io(format!("cannot open serial port {}: {e}", s.path)))?;
+            .map_err(|e| {
+                LinkError::io(format!("cannot open serial port {}: {e}", s.path)).caused_by(e)
+            })?;
         let reader = port
             .try_clone()
-            .map_err(|e| LinkError::io(format!("serial port {}: {e}", s.path)))?;
+            .map_err(|e| LinkError::io(format!("serial port {}: {e}", s.path)).caused_by(e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ftx, frames) = amp::unbounded_channel();
         let (wtx, wrx) = mpsc::channel::<WriteJob>();
@@ -145,7 +147,7 @@ fn spawn_reader(
             }
         })
         .map(|_| ())
-        .map_err(|e| LinkError::io(format!("starting the reader for {}: {e}", "serial port")))
+        .map_err(|e| LinkError::io(format!("starting the reader for {}: {e}", "serial port")).caused_by(e))
 }
 
 fn spawn_writer(
@@ -163,7 +165,7 @@ fn spawn_writer(
             }
         })
         .map(|_| ())
-        .map_err(|e| LinkError::io(format!("starting the writer for {path}: {e}")))
+        .map_err(|e| LinkError::io(format!("starting the writer for {path}: {e}")).caused_by(e))
 }
 
 /// `write_all`, treating the port's short poll timeout as "try again" (the caller bounds the

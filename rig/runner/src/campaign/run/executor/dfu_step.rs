@@ -102,26 +102,35 @@ impl<D: BenchDut> Executor<'_, D> {
             last_phase: None,
         };
         let update_start = Instant::now();
+        let span = tracing::debug_span!(
+            "dfu",
+            transport = ?nrf_dfu::client::Link::transport(&link),
+            images = prepared.images.len(),
+            fault = ?planned.as_ref().map(|p| p.action),
+        );
         let mut client = DfuClient::with_sink(link, config, sink);
         let flash_cut = std::cell::RefCell::new(None);
-        let result = match flash_op {
-            None => client.update(&prepared.images).await,
-            Some((n, action)) => {
-                let watch = async {
-                    *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
-                    // Then let the client meet the consequences on its own.
-                    std::future::pending().await
-                };
-                // `biased`: when both are ready at the same simulated instant the client goes
-                // first. Without it tokio picks a branch at random, and the same seed gave
-                // different journals (power-loss-sweep, bug-zoo).
-                tokio::select! {
-                    biased;
-                    r = client.update(&prepared.images) => r,
-                    r = watch => r,
+        let update = async {
+            match flash_op {
+                None => client.update(&prepared.images).await,
+                Some((n, action)) => {
+                    let watch = async {
+                        *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
+                        // Then let the client meet the consequences on its own.
+                        std::future::pending().await
+                    };
+                    // `biased`: when both are ready at the same simulated instant the client
+                    // goes first. Without it tokio picks a branch at random, and the same seed
+                    // gave different journals (power-loss-sweep, bug-zoo).
+                    tokio::select! {
+                        biased;
+                        r = client.update(&prepared.images) => r,
+                        r = watch => r,
+                    }
                 }
             }
         };
+        let result = tracing::Instrument::instrument(update, span).await;
         watcher.flash_op_watch_ended();
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();

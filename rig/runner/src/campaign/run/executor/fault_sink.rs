@@ -27,6 +27,14 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
         let key = (phase, e.object, e.object_index);
         if self.last_phase != Some(key) && phase != Phase::Write {
             self.last_phase = Some(key);
+            tracing::trace!(
+                image = e.image_index,
+                phase = %e.phase,
+                object = ?e.object,
+                index = e.object_index,
+                offset = e.offset,
+                "dfu object"
+            );
             let what = match e.object {
                 Some(nrf_dfu::wire::ObjectType::Command) => "init packet".to_string(),
                 Some(nrf_dfu::wire::ObjectType::Data) => {

@@ -171,7 +171,9 @@ impl<D: BenchDut> Executor<'_, D> {
             }
             let limit = timeout_for(&spec.timeouts, step);
             let kind = step.kind();
-            let result = match tokio::time::timeout(limit, self.step(&mut run, step)).await {
+            let span = tracing::debug_span!("step", n = i + 1, kind = kind.key());
+            let body = tracing::Instrument::instrument(self.step(&mut run, step), span);
+            let result = match tokio::time::timeout(limit, body).await {
                 Ok(r) => r,
                 Err(_) => Err(StepFailure::timeout(
                     step_phase(kind),
@@ -184,6 +186,7 @@ impl<D: BenchDut> Executor<'_, D> {
                 )),
             };
             if let Err(f) = result {
+                tracing::debug!(step = i + 1, class = %f.class, "step failed: {}", f.message);
                 run.note(format!(
                     "step {} ({}) failed: {}",
                     i + 1,
