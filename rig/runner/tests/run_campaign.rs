@@ -176,6 +176,46 @@ fn each_defect_is_reported(#[case] defect: Defect, #[case] case: &str, #[case] c
     );
 }
 
+/// The whole bug zoo on `seed`: every defect of the catalogue caught, and the summary says so.
+fn bug_zoo_catches_everything(seed: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&suite("bug-zoo", None), seed, None, vec![], dir.path());
+    let d = &r.rebuilt.summary.defects;
+    assert_eq!(d.len(), Defect::ALL.len(), "one verdict per defect");
+    let missed: Vec<_> = d.iter().filter(|v| !v.caught).collect();
+    assert!(
+        missed.is_empty(),
+        "seed {seed}: missed {missed:?}\n{}",
+        r.rebuilt.summary.to_text()
+    );
+    for v in d {
+        let p = v.miss_probability.unwrap_or(1.0);
+        assert!(p < 0.001, "{}: a run this size misses it with p = {p}", v.defect);
+    }
+    assert!(r
+        .rebuilt
+        .summary
+        .to_text()
+        .contains(&format!("injected defects: {n} of {n} caught", n = Defect::ALL.len())));
+}
+
+/// Sampled: three seeds. `.ci/run` runs thirty (`-- --ignored bug_zoo_thirty_seeds`).
+#[rstest]
+#[case(101)]
+#[case(202)]
+#[case(303)]
+fn bug_zoo_catches_every_defect(#[case] seed: u64) {
+    bug_zoo_catches_everything(seed);
+}
+
+#[test]
+#[ignore = "release-mode check in .ci/run: 30 seeds of the whole bug zoo"]
+fn bug_zoo_thirty_seeds() {
+    for seed in 1000..1030 {
+        bug_zoo_catches_everything(seed);
+    }
+}
+
 #[test]
 fn a_killed_run_leaves_whole_lines_and_a_report_can_be_rebuilt() {
     let dir = tempfile::tempdir().unwrap();

@@ -71,7 +71,10 @@ pub(crate) fn cost(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Dur
         FlashPath::SoftDevice => sd.latency_per_op * calls as u32,
     };
     match op {
-        FlashOp::ErasePage { .. } => waits(1) + nv.page_erase,
+        FlashOp::ErasePage { .. } => match path {
+            FlashPath::Nvmc => nv.page_erase,
+            FlashPath::SoftDevice => sd.erase_latency + nv.page_erase,
+        },
         FlashOp::WriteWords { words, .. } => {
             let chunk = match path {
                 FlashPath::Nvmc => words.len().max(1),

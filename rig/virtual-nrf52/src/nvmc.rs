@@ -202,7 +202,7 @@ pub fn plan(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Vec<Step> 
     match op {
         FlashOp::ErasePage { addr } => {
             if path == FlashPath::SoftDevice {
-                steps.push(Step::Wait(sd.latency_per_op));
+                steps.push(Step::Wait(sd.erase_latency));
             }
             steps.push(Step::Erase {
                 addr: *addr,

@@ -7,6 +7,7 @@ use nrf_dfu::signing::SigningKey;
 use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::outcome::Verdict;
+use rig::campaign::run::dut::BenchDut;
 use rig::campaign::run::hardware_dut::HardwareDut;
 use rig::campaign::run::virtual_dut::{paused_runtime, run_on_virtual_bench, VirtualBenchDut};
 use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
@@ -306,10 +307,24 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|(n, d)| VirtualDut::load(&a.virtual_dir, n, d.chip))
                     .collect::<Result<_, _>>()?;
+                let declared: Vec<_> = selected
+                    .iter()
+                    .map(|(_, d)| {
+                        d.bootloader
+                            .as_ref()
+                            .map(|b| b.options.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
                 let r = rt.block_on(async {
                     let duts = loaded
                         .iter()
-                        .map(|v| VirtualBenchDut::new(v.name.clone(), v.device.clone()))
+                        .zip(declared)
+                        .map(|(v, o)| {
+                            let mut d = VirtualBenchDut::new(v.name.clone(), v.device.clone());
+                            d.declare_options(o);
+                            d
+                        })
                         .collect();
                     run_campaign(&suite, duts, &opts, &observer).await
                 });

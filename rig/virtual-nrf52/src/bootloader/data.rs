@@ -255,6 +255,24 @@ impl Dfu {
         if self.s.progress.firmware_image_offset == self.fw_size {
             return self.finish_transfer(core, early);
         }
+        let ready = if early || sdk12 {
+            now
+        } else {
+            core.queue.drained_at(now)
+        };
+        if self.profile.save_progress_every_execute && !sdk12 {
+            // NRF_DFU_SAVE_PROGRESS_IN_FLASH=1 (17.1 `on_data_obj_execute_request_sched`): the
+            // response goes out once the queue is idle, then the settings are queued; the
+            // write's result is ignored.
+            let _ = settings_store::write_and_backup(
+                core,
+                &self.profile,
+                &mut self.s,
+                self.ctx,
+                Done::Nothing,
+            );
+            return (Ok(nrf_dfu::wire::Response::Execute), ready);
+        }
         if self.profile.save_progress_every_execute {
             let r = if early {
                 self.write_settings_next(core, Done::Nothing)
@@ -265,11 +283,6 @@ impl Dfu {
                 return (Err(res(ResultCode::OperationFailed)), now);
             }
         }
-        let ready = if early || sdk12 {
-            now
-        } else {
-            core.queue.drained_at(now)
-        };
         (Ok(nrf_dfu::wire::Response::Execute), ready)
     }
 

@@ -108,6 +108,7 @@ pub async fn run_campaign<D: BenchDut>(
         path: dir.clone(),
         source,
     })?;
+    declare_suite_options(suite, &mut duts)?;
     let mut stores: Vec<ImageStore> = duts
         .iter()
         .map(|d| ImageStore::new(&suite.dir, d.chip(), opts.key.clone()))
@@ -148,6 +149,21 @@ pub async fn run_campaign<D: BenchDut>(
             duts: duts.iter().map(|d| d.info()).collect(),
             wall_start: now_text(),
             replay_args: opts.replay_args.clone(),
+            defect_cases: suite
+                .suite
+                .cases
+                .iter()
+                .filter(|c| !c.defects.is_empty())
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        journal::DefectCase {
+                            defects: c.defects.iter().map(|d| d.name().to_string()).collect(),
+                            fires_per_iteration: c.fires_per_iteration,
+                        },
+                    )
+                })
+                .collect(),
         }),
     )?;
     let shared = Shared {
@@ -392,6 +408,34 @@ async fn run_dut<D: BenchDut>(
             sh.interrupted.set(true);
             break;
         }
+    }
+    Ok(())
+}
+
+/// The suite's `dut: bootloader_options` join what each DUT's bench file declares; the same
+/// option with two values is a contradiction the user must settle.
+fn declare_suite_options<D: BenchDut>(suite: &LoadedSuite, duts: &mut [D]) -> Result<(), RunError> {
+    let Some(wanted) = suite.suite.dut.as_ref().map(|d| &d.bootloader_options) else {
+        return Ok(());
+    };
+    for (name, _) in wanted.iter() {
+        virtual_nrf52::descriptor::BuildOption::from_name(name)
+            .map_err(|e| RunError::Suite(format!("dut: bootloader_options: {e}")))?;
+    }
+    for dut in duts.iter_mut() {
+        let mut merged = dut.declared_options().clone();
+        for (name, v) in wanted {
+            match merged.insert(name.clone(), *v) {
+                Some(old) if old != *v => {
+                    return Err(RunError::Suite(format!(
+                        "DUT {}: the bench file builds its bootloader with {name}={old}, the suite asks for {name}={v}: change one of them",
+                        dut.name()
+                    )))
+                }
+                _ => {}
+            }
+        }
+        dut.declare_options(merged);
     }
     Ok(())
 }

@@ -154,5 +154,6 @@ pub(super) fn iteration_record(
         bytes: last.bytes,
         wall_ms: wall.elapsed().as_millis() as u64,
         evidence: last.evidence.clone(),
+        resume: last.resume.clone(),
     }
 }

@@ -5,7 +5,9 @@
 //! Everything above [`dut::BenchDut`] is shared by the virtual bench and real hardware.
 
 pub mod campaign;
+pub mod build_options;
 pub mod dut;
+pub mod resume;
 pub mod error;
 pub mod events;
 pub mod executor;

@@ -199,6 +199,62 @@ impl Summary {
                 );
             }
         }
+        let builds: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|g| g.bootloader_options.is_some() || g.resume.is_some())
+            .collect();
+        if !builds.is_empty() {
+            out.push_str("
+bootloader build and resumes
+");
+            for g in builds {
+                let mut line = format!(
+                    "  {}: {}",
+                    label(g),
+                    g.bootloader_options.as_deref().unwrap_or("build unknown")
+                );
+                if let Some(r) = g.resume {
+                    let _ = write!(
+                        line,
+                        "; {} resume(s): {} resumed, {} due, {} bytes resent, mean offset {}",
+                        r.resumes,
+                        r.resumed,
+                        r.due,
+                        r.bytes_resent,
+                        r.offset_sum / r.resumes.max(1)
+                    );
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        if !self.defects.is_empty() {
+            let caught = self.defects.iter().filter(|d| d.caught).count();
+            let _ = writeln!(
+                out,
+                "\ninjected defects: {caught} of {} caught",
+                self.defects.len()
+            );
+            for d in &self.defects {
+                let odds = d
+                    .miss_probability
+                    .map(|p| format!("{p:.1e}"))
+                    .unwrap_or_else(|| "unknown (no fires_per_iteration)".into());
+                let _ = writeln!(
+                    out,
+                    "  {} (case {}, {} iterations): {}",
+                    d.defect,
+                    d.case,
+                    d.iterations,
+                    if d.caught {
+                        format!("caught (a run this size misses it with probability {odds})")
+                    } else {
+                        format!("MISSED (a miss this size has probability {odds})")
+                    }
+                );
+            }
+        }
         let classes: Vec<_> = self
             .groups
             .iter()

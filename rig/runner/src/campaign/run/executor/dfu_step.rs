@@ -91,6 +91,7 @@ impl<D: BenchDut> Executor<'_, D> {
             starts: image_starts(&prepared.images),
             started: Instant::now(),
             fired: None,
+            fired_point: None,
             inject_failure: None,
             t0: run.start,
             evidence: &mut run.a.evidence,
@@ -118,6 +119,7 @@ impl<D: BenchDut> Executor<'_, D> {
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
+        let fired_point = sink.fired_point;
         let inject_failure = sink.inject_failure.clone();
         drop(sink);
         // A dropped link is the fault itself; otherwise close politely so the next connect is clean.
@@ -171,6 +173,58 @@ impl<D: BenchDut> Executor<'_, D> {
                 run.note(line);
             }
         }
+        let build = self.dut.bootloader_build();
+        let fault_point = match (&planned, fired_point, &build) {
+            (Some(p), Some((data_object, offset)), Some(b)) if !d.resume => Some(FaultPoint {
+                kept: resume::kept(b, p.action),
+                data_object,
+                offset,
+                persisted: rb.as_ref().and_then(|rb| {
+                    let s = rb.settings.as_ref().filter(|_| rb.settings_valid)?;
+                    (s.progress.command_size > 0).then_some(s.progress.firmware_image_offset_last)
+                }),
+                updated: outcome.is_updated(),
+                build: resume::describe_build(b),
+            }),
+            _ => None,
+        };
+        let mut resume_failure = None;
+        if d.resume {
+            let before = run.last.as_ref().and_then(|l| l.fault_point.clone());
+            if let (Some(fp), Some(reports)) = (before, reports.as_deref()) {
+                let size = prepared
+                    .app_firmware
+                    .as_ref()
+                    .map_or(0, |f| f.len() as u32);
+                let offset = resume::resume_offset(reports, size);
+                let due_from = fp.due_from();
+                let rec = ResumeRecord {
+                    offset,
+                    bytes_resent: fp.offset.saturating_sub(offset),
+                    fault_offset: fp.offset,
+                    kept: fp.kept.label().to_string(),
+                    due_from,
+                    bootloader: fp.build.clone(),
+                };
+                run.note(format!(
+                    "resume: from offset {offset} ({} bytes resent; the fault hit offset {}; {} keeps {}{})",
+                    rec.bytes_resent,
+                    fp.offset,
+                    fp.build,
+                    fp.kept.label(),
+                    due_from.map_or(String::new(), |o| format!(", a resume from at least {o} is due"))
+                ));
+                if let Some(o) = due_from {
+                    if outcome == Outcome::Restarted {
+                        resume_failure = Some(StepFailure::new(
+                            FailureClass::Verify(VerifyCheck::Resume),
+                            format!("restarted from 0 where the bootloader ({}) kept the firmware up to offset {o} ({} across this fault): a resume was due", fp.build, fp.kept.label()),
+                        ).with_outcome(Some(outcome)));
+                    }
+                }
+                run.a.resume = Some(rec);
+            }
+        }
         run.last = Some(LastUpdate {
             prepared,
             sent_version,
@@ -183,8 +237,12 @@ impl<D: BenchDut> Executor<'_, D> {
             judged: false,
             observed,
             finding,
+            fault_point,
         });
-        Ok(())
+        match resume_failure {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn prepare(
