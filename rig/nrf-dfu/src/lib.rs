@@ -1,7 +1,8 @@
 //! Everything about Nordic's nRF5 SDK Secure DFU that is not hardware: bytes in, bytes out.
 //!
-//! Facts come from `secure-dfu-facts.md` (SDK 12.3 to 17.1 and pc-nrfutil 6.1.7); where a rule differs
-//! between SDK versions, the [`wire::Dialect`] or the settings layout names the version.
+//! Rules come from the nRF5 SDK sources (12.3 to 17.1) and pc-nrfutil 6.1.7; each module names the
+//! files and functions it follows. Where a rule differs between SDK versions, the
+//! [`wire::Dialect`] or the settings layout names the version.
 
 pub mod crc;
 pub mod memory_map;

@@ -1,4 +1,5 @@
-//! The nRF52832 memory map as the Secure DFU bootloader sees it (facts §6), the SoftDevice info
+//! The nRF52832 memory map as the Secure DFU bootloader sees it (SDK 17.1
+//! `secure_bootloader_gcc_nrf52.ld`, `nrf_dfu_types.h`, `nrf_dfu_utils.c`), the SoftDevice info
 //! struct, and the table of S132 firmware IDs used in `sd_req`.
 
 use serde::{Deserialize, Serialize};
@@ -162,7 +163,8 @@ pub fn align_to_page(addr: u32) -> u32 {
     addr.div_ceil(PAGE_SIZE) * PAGE_SIZE
 }
 
-/// The SoftDevice info struct at SD base + 0x2000 (facts §6.2).
+/// The SoftDevice info struct at SD base + 0x2000 (`SOFTDEVICE_INFO_STRUCT_OFFSET` and the
+/// `SD_*_OFFSET` / `SD_*_GET` macros of S132 7.2.0 `nrf_sdm.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SoftDeviceInfo {
     /// Size byte of the struct (0x18 in S132 3.0.0, 0x2C later).
@@ -234,7 +236,8 @@ pub const SD_REQ_APP_OVERWRITES_SD: u32 = 0x0000;
 /// `sd_req` value meaning "any SoftDevice" (external applications only).
 pub const SD_REQ_ANY_VERSION: u32 = 0xFFFE;
 
-/// S132 firmware IDs, from pc-nrfutil's `--sd-req` help and the SDK's SoftDevice hex files (facts §5.5).
+/// S132 firmware IDs, from pc-nrfutil 6.1.7's `--sd-req` help (`nordicsemi/__main__.py`) and the
+/// info structs of the SoftDevice hex files shipped in the SDKs.
 pub const S132_FWIDS: &[Fwid] = &[
     Fwid {
         fwid: 0x81,

@@ -1,5 +1,5 @@
 //! SLIP framing exactly as the nRF5 SDK (`components/libraries/slip/slip.c`) and nrfutil
-//! (`dfu_transport_serial.py`) do it (facts §3).
+//! (`dfu_transport_serial.py`, `Slip.encode` / `Slip.decode_add_byte`) do it.
 //!
 //! Encoding: the escaped payload followed by one END; no leading END is ever sent.
 //! Decoding is a streaming state machine fed arbitrary chunks. It follows the SDK decoder

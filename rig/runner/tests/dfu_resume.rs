@@ -1,6 +1,7 @@
-//! Interrupted updates against the virtual nRF52832: the client's resume decisions meet the
-//! device state each bootloader version really leaves (facts §8.8, §9 item 2), and a fault
-//! planted through the progress hook lands exactly where it was aimed.
+//! Interrupted updates against the virtual nRF52832: the client's resume decisions meet the device
+//! state each bootloader version really leaves (docs/notes/interrupted-transfers.md;
+//! Android-DFU-Library #252), and a fault planted through the progress hook lands exactly where it
+//! was aimed.
 
 mod support;
 
@@ -99,7 +100,7 @@ async fn resumes_inside_an_object_on_the_same_connection(#[case] sdk: SdkVersion
     bench.assert_installed(&device.borrow(), &image.firmware, 2);
 }
 
-/// Android issue #252 (facts §9 item 2): the device has a CREATE for the next object but no
+/// Android-DFU-Library issue #252: the device has a CREATE for the next object but no
 /// data, so the resume EXECUTE at the boundary is refused with 0x08; the client carries on.
 #[rstest]
 #[case::sdk12(Sdk12)]
@@ -160,7 +161,8 @@ async fn boundary_execute_executes_a_complete_object(#[case] sdk: SdkVersion) {
 
 /// A BLE disconnect mid-object: SDK 12 and 15.x keep their RAM state, so the transfer goes on
 /// inside the object; 16 and 17 revert to the flash state (no data saved), so it restarts at 0
-/// with the init packet still valid (facts §8.8).
+/// with the init packet still valid (docs/notes/interrupted-transfers.md, "After a link loss
+/// without a reset").
 #[rstest]
 #[case::sdk12(Sdk12, DataPlan::ContinueObject { offset: 4096 + 3 * 20, object_start: 4096 })]
 #[case::sdk15_2(Sdk15_2, DataPlan::ContinueObject { offset: 4096 + 3 * 244, object_start: 4096 })]

@@ -21,7 +21,7 @@
 //! the chunk that ends there through and strikes at the client's next request (its CRC_GET
 //! before EXECUTE), so that object is complete but not executed.
 //!
-//! Faults and what each version does (facts §8.8):
+//! Faults and what each version does (docs/notes/interrupted-transfers.md):
 //! - link drop: BLE disconnect (the device sees the link go); 16/17 revert RAM progress to the
 //!   settings page, which holds the executed init packet but no data offset, so data restarts
 //!   at 0; 15.x keeps its RAM state, so the client resumes inside the object (or EXECUTEs at
@@ -247,7 +247,7 @@ async fn interrupted<T: Transport>(
     (report, second.into_parts().0)
 }
 
-/// The plan the version's rule predicts (facts §8.8).
+/// The plan the version's rule predicts (docs/notes/interrupted-transfers.md).
 fn expected(sdk: SdkVersion, link: Link, fault: Fault, target: u32) -> DataPlan {
     let reverts = link == Link::Ble && sdk >= Sdk16;
     if fault == Fault::Reset || (fault == Fault::LinkDrop && reverts) {

@@ -1,6 +1,7 @@
 //! The running application, as far as the device model goes: which stand-in it is (its
 //! descriptor), and what it can do to the chip that the bootloader cares about: set GPREGRET,
-//! reset, ask for DFU mode the way its buttonless service does (facts §2.6), and set the
+//! reset, ask for DFU mode the way its buttonless service does (SDK 17.1
+//! `components/ble/ble_services/ble_dfu/ble_dfu_unbonded.c` / `ble_dfu_bonded.c`), and set the
 //! bootloader's advertising name through the settings page. The application's BLE behaviour
 //! (advertising, buttonless characteristic) belongs to the BLE surface.
 
@@ -79,7 +80,7 @@ impl Device {
     }
 
     /// The application writes GPREGRET (e.g. 0xB1 before resetting into DFU mode, or a stray
-    /// value that the 15.3/16 enter rule misreads, facts §9.15).
+    /// value that the 15.3/16 enter rule misreads: `dfu_enter_check` in their `nrf_bootloader.c`).
     pub fn app_write_gpregret(&mut self, t: SimTime, value: u8) -> Result<(), AppError> {
         self.advance_to(t);
         self.app_running()?;

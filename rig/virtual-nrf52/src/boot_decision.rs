@@ -1,6 +1,7 @@
 //! What the device does on its next boot, decided read-only from flash and UICR: MBR hand-over,
 //! the bootloader's settings init (main page + backup, per SDK via `nrf_dfu::settings`),
-//! activation of a pending update, and the DFU-enter checks of facts §8.1. Used by `rig sim
+//! activation of a pending update, and the DFU-enter checks (17.1 `nrf_bootloader.c`,
+//! `nrf_bootloader_init` and `dfu_enter_check`). Used by `rig sim
 //! inspect`; the bootloader model can run the same decision before it acts.
 //!
 //! Default build options of each SDK's example are assumed: no button pressed
@@ -116,15 +117,15 @@ pub fn bank0_start(sd: Option<&SoftDeviceInfo>) -> u32 {
     })
 }
 
-/// GPREGRET asks for DFU under `sdk`'s rule (facts §8.1): 17 `(g & 0xF9) == 0xB1`; 15.0 to 16 any
-/// bit of 0xB1; 14 exactly 0xB1; 12 has no GPREGRET entry.
+/// GPREGRET asks for DFU under `sdk`'s rule (`dfu_enter_check` per version): 17
+/// `(g & 0xF9) == 0xB1`; 15.0 to 16 any bit of 0xB1; 14 exactly 0xB1; 12 has no GPREGRET entry.
 /// The same rule the running bootloader model uses ([`crate::bootloader::profile::GpregretRule`]).
 pub fn gpregret_enters_dfu(sdk: SdkVersion, g: u8) -> bool {
     crate::bootloader::profile::GpregretRule::for_sdk(sdk).enters(g)
 }
 
 /// CRC-type validations are skipped after a wake from System OFF, or when GPREGRET2 holds 0xA9
-/// (15.0+; facts §8.1).
+/// (15.0+; 17.1 `nrf_bootloader.c`, `crc_on_valid_app_required`).
 fn crc_skipped(sdk: SdkVersion, inputs: &BootInputs) -> bool {
     sdk >= SdkVersion::Sdk15_0
         && (matches!(inputs.reset, ResetKind::WakeFromOff(_)) || inputs.gpregret2 == 0xA9)

@@ -1,4 +1,4 @@
-//! CPU time the bootloader spends computing (not waiting for flash). The facts sheet gives no
+//! CPU time the bootloader spends computing (not waiting for flash). No source we read gives
 //! figures; these are assumptions for a 64 MHz Cortex-M4 without a crypto accelerator
 //! (nRF52832), stated so they can be replaced by measurements.
 
@@ -15,7 +15,7 @@ pub struct CpuCosts {
     /// One ECDSA P-256 verification in software (micro-ecc): about 1.5 M cycles. Assumption.
     pub ecdsa_verify: Duration,
     /// BLE transport close before a bootloader reset: disconnect (0x13), 200 ms delay, SoftDevice
-    /// disable (facts §8.2).
+    /// disable (17.1 `nrf_dfu_ble.c`, `ble_dfu_transport_close`).
     pub ble_close: Duration,
 }
 

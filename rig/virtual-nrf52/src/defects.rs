@@ -70,15 +70,15 @@ impl Defect {
     /// Where the defect comes from.
     pub fn source(self) -> &'static str {
         match self {
-            Defect::NoSettingsBackup => "facts §7.3 (SDK 12-15.0 have no backup) and §9 item 14 (DevZone 67934: power off during copy -> bricked)",
-            Defect::SkipHashCheck => "synthetic (no field report): the §8.5 postvalidation removed, to exercise the rig's dut.verify checks",
-            Defect::AcceptDowngrade => "facts §8.6 (NRF_DFU_APP_DOWNGRADE_PREVENTION=0) and §7.3 (settings reset loses downgrade protection)",
-            Defect::ExecuteBeforeFlashDrain => "facts §9 item 16 (SDK 15.0-15.2 CRC/buffer race) and §10 (EXECUTE must wait for the flash queue)",
-            Defect::DropPacketsAfterCreate => "facts §9 item 1 (Android-DFU-Library #208, IOS-DFU-Library PR #349/#377)",
-            Defect::StuckAfterCreateFailure => "DevZone thread 42186 (SDK 12.3, S132 3.0.0, QFAB: CREATE write failed at 21 %, then the target could not be scanned) and facts §9 item 8",
-            Defect::GpregretLoop => "facts §9 item 15 and §8.1 (SDK 15.3/16 GPREGRET mask, fixed in 17)",
-            Defect::LoseInitOnReset => "facts §8.3 (stored init re-executed at boot) and §8.8, inverted; Android-DFU-Library #252 shows clients' resume assumptions",
-            Defect::CorruptResumeCrc => "facts §9 item 16 (CRC computed after the buffer was handed to fstorage) and item 9 (wrong CRC on resume)",
+            Defect::NoSettingsBackup => "SDK 12.3 and 15.0 nrf_dfu_settings.c have no settings backup (a bad page becomes zeroed defaults); DevZone thread 67934 (power off during copy -> bricked)",
+            Defect::SkipHashCheck => "synthetic (no field report): the final EXECUTE's postvalidation (SDK 17.1 nrf_dfu_validation.c, postvalidate) removed, to exercise the rig's dut.verify checks",
+            Defect::AcceptDowngrade => "a build with NRF_DFU_APP_DOWNGRADE_PREVENTION=0 (SDK 17.1 nrf_dfu_ver_validation.c, fw_version_ok); on SDK 12-15.0 a settings reset also loses app_version (nrf_dfu_settings_init)",
+            Defect::ExecuteBeforeFlashDrain => "SDK 15.0-15.2 on_data_obj_write_request computed the CRC after handing the buffer to fstorage (15.3 moved it before); SDK 17.1 on_data_obj_execute_request_sched waits for fstorage before answering",
+            Defect::DropPacketsAfterCreate => "writes lost right after a data CREATE on SDK 15-17: Android-DFU-Library #208, IOS-DFU-Library PR #349/#377",
+            Defect::StuckAfterCreateFailure => "DevZone thread 42186 (SDK 12.3, S132 3.0.0, QFAB: CREATE write failed at 21 %, then the target could not be scanned); SDK 12 answers INVALID_OBJECT when the erase cannot be queued (Android-DFU-Library #66/#86)",
+            Defect::GpregretLoop => "SDK 15.3/16 nrf_bootloader.c: dfu_enter_check enters on any bit of 0xB1, dfu_enter_flags_clear clears only the 0xB0 pattern (fixed in 17)",
+            Defect::LoseInitOnReset => "inverts SDK 17.1 nrf_dfu_validation_init (a stored init packet is re-executed at boot; docs/notes/interrupted-transfers.md); Android-DFU-Library #252 shows clients' resume assumptions",
+            Defect::CorruptResumeCrc => "SDK 15.0-15.2 on_data_obj_write_request (CRC computed after the buffer was handed to fstorage) and Android-DFU-Library #44 (wrong CRC on resume)",
         }
     }
 

@@ -59,13 +59,13 @@ impl PacketOutcome {
 /// Why the firmware (not the outside world) reset the chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirmwareReset {
-    /// The DFU finished (final EXECUTE, settings written): facts §8.5.
+    /// The DFU finished (final EXECUTE, settings written): 17.1 `on_dfu_complete`.
     DfuCompleted,
-    /// ABORT (0x0C): facts §8.2.
+    /// ABORT (0x0C): 17.1 `on_abort_request`, `dfu_observer` → `bootloader_reset`.
     Aborted,
-    /// No command CREATE / data EXECUTE for the inactivity timeout: facts §8.2.
+    /// No command CREATE / data EXECUTE for the inactivity timeout: 17.1 `inactivity_timeout`.
     Inactivity,
-    /// An activation finished (or a step needs the MBR): facts §8.7.
+    /// An activation finished (or a step needs the MBR): 17.1 `nrf_bootloader_fw_activate`.
     Activation,
     /// The application asked for it (buttonless DFU, `NVIC_SystemReset`).
     Application,

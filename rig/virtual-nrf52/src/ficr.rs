@@ -1,4 +1,4 @@
-//! FICR: factory information, read only (nRF52832 product spec, FICR chapter; facts §6.1).
+//! FICR: factory information, read only (nRF52832 product spec, FICR chapter).
 
 use crate::rng::DeviceRng;
 use nrf_dfu::memory_map::{FICR_BASE, PAGE_SIZE};

@@ -1,5 +1,6 @@
 //! A flash array with nRF52 NVMC semantics: 4 KB pages that erase to 0xFF, 32-bit word writes that
-//! can only clear bits, and the wear limits of the product spec (facts §6.3).
+//! can only clear bits, and the wear limits of the product spec (docs/notes/flash-timing.md,
+//! section "NVMC figures").
 //!
 //! The same type backs the code flash (128 or 64 pages at 0) and the UICR (one page at
 //! 0x10001000, which only ERASEALL / ERASEUICR can erase).
@@ -12,9 +13,9 @@ use std::collections::BTreeMap;
 
 /// A 512-byte block: the unit of the nWRITE limit (8 blocks per page).
 pub const BLOCK_SIZE: u32 = 512;
-/// nWRITE,BLOCK: word writes allowed in one 512-byte block between erases (facts §6.3).
+/// nWRITE,BLOCK: word writes allowed in one 512-byte block between erases (nRF52832 product spec).
 pub const NWRITE_BLOCK: u32 = 181;
-/// Endurance: erase cycles per page (facts §6.3).
+/// Endurance: erase cycles per page (nRF52832 product spec).
 pub const ENDURANCE_CYCLES: u32 = 10_000;
 
 /// A flash access the NVMC cannot do.

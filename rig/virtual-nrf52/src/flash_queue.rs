@@ -6,7 +6,8 @@
 //! applies it to the hardware when simulated time reaches its end. A power cut in between
 //! tears the operation in flight at the fraction of its duration that had passed.
 //!
-//! The bootloader's fstorage queue (16 entries, facts §6.3) is the subset of items marked
+//! The bootloader's fstorage queue (16 entries, `NRF_FSTORAGE_SD_QUEUE_SIZE` in the SDK 17.1
+//! `pca10040_s132_ble` `sdk_config.h`) is the subset of items marked
 //! `fstorage`; its limit is the bootloader's to check ([`FlashQueue::fstorage_len`]).
 
 use crate::events::{FirmwareReset, SimTime};
@@ -25,7 +26,7 @@ pub(crate) enum Done {
     /// Continue the boot sequence (it waits for the queue to drain).
     Boot,
     /// The settings write before a DFU completion finished: close the transport, back up,
-    /// reset (facts §8.5, 17.1 `on_dfu_complete` -> `bootloader_reset(true)`).
+    /// reset (17.1 `on_dfu_complete` -> `bootloader_reset(true)`).
     DfuCompleted,
     /// Reset the chip now.
     Reset(FirmwareReset),

@@ -1,5 +1,5 @@
-//! The nRF5 Master Boot Record as the model runs it (`nrf_mbr.h` of S132 7.x; facts §6.2, §8.1,
-//! §8.7).
+//! The nRF5 Master Boot Record as the model runs it (`nrf_mbr.h` of S132 7.x; the bootloader's
+//! side: 17.1 `nrf_dfu_mbr.c`, `nrf_bootloader_info.c` `nrf_bootloader_mbr_addrs_populate`).
 //!
 //! At reset the MBR finishes a pending bootloader copy (stored in its parameter page), then
 //! starts the bootloader whose address is in flash slot 0xFF8 or UICR.NRFFW\[0\] — the header says
@@ -58,7 +58,8 @@ pub enum MbrCommand {
     /// SD_MBR_COMMAND_COPY_BL (0): store the request in the parameter page, reset, copy at boot.
     CopyBl { src: u32, len_words: u32 },
     /// SD_MBR_COMMAND_COPY_SD (1): erase the destination pages, copy, verify; returns. Not power
-    /// safe (SDK 12 copies a SoftDevice through it in chunks, facts §8.7).
+    /// safe (SDK 12 copies a SoftDevice through it in chunks: 12.3 `nrf_dfu_utils.c`,
+    /// `nrf_dfu_sd_continue_impl`).
     CopySd { src: u32, dst: u32, len_words: u32 },
     /// SD_MBR_COMMAND_COMPARE (3): memcmp in words.
     Compare {

@@ -1,9 +1,10 @@
 //! SoftDevice recognition and the stand-in S132 catalogue.
 //!
-//! A SoftDevice is recognised only through its info struct (magic 0x51B1E5DB at 0x3004, facts
-//! §6.2) via [`SoftDeviceInfo::parse`], so a real S132 hex and a stand-in look the same to the
-//! device. The stand-ins carry the real info-struct values and the real binary sizes where the
-//! facts sheet verified them (§5.5).
+//! A SoftDevice is recognised only through its info struct (magic 0x51B1E5DB at 0x3004:
+//! `SD_MAGIC_NUMBER` in SDK 17.1 `nrf_bootloader_info.h`) via [`SoftDeviceInfo::parse`], so a real
+//! S132 hex and a stand-in look the same to the device. The stand-ins carry the real info-struct
+//! values and the real binary sizes where they were measured from the SoftDevice hex shipped in
+//! an SDK (`components/softdevice/s132/hex/`).
 
 use crate::flash::FlashArray;
 use nrf_dfu::memory_map::{s132_by_fwid, SoftDeviceInfo, SOFTDEVICE_START};
@@ -18,7 +19,7 @@ pub struct StandInSoftDevice {
     pub info: SoftDeviceInfo,
     /// Length of the `.bin` nrfutil makes from the SoftDevice hex (starts at 0x1000).
     pub bin_size: u32,
-    /// Whether `bin_size` is the verified size of the real binary (facts §5.5).
+    /// Whether `bin_size` is the size measured from the real SoftDevice hex.
     pub bin_size_verified: bool,
 }
 
@@ -37,7 +38,7 @@ pub const S132_3_0_0: StandInSoftDevice = StandInSoftDevice {
     bin_size_verified: true,
 };
 
-/// S132 6.1.1 (SDK 15.2/15.3): FWID 0xB7, end 0x26000. Its binary size is not in the facts sheet,
+/// S132 6.1.1 (SDK 15.2/15.3): FWID 0xB7, end 0x26000. Its binary size was not measured,
 /// so the stand-in fills the whole region up to its end address (0x25000 bytes).
 pub const S132_6_1_1: StandInSoftDevice = StandInSoftDevice {
     name: "s132_nrf52_6.1.1",

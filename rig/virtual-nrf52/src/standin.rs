@@ -116,7 +116,7 @@ pub fn softdevice_image(sd: &StandInSoftDevice) -> Vec<u8> {
 }
 
 /// What Nordic's SoftDevice hex holds: the MBR at 0 and the SoftDevice at 0x1000. The MBR
-/// version bundled with each S132 release is not in the facts sheet; the stand-in uses 2.4.1 for
+/// version bundled with each S132 release was not checked; the stand-in uses 2.4.1 for
 /// all (its modelled behaviour is the same).
 pub fn softdevice_hex_segments(sd: &StandInSoftDevice) -> Vec<Segment> {
     vec![
@@ -140,7 +140,8 @@ pub fn bootloader_image(
 /// What the SDK's bootloader hex holds: the image, the two address words, and PSELRESET.
 ///
 /// The address words (bootloader start, MBR parameter page) go where the SDK's linker script puts
-/// them (facts §6.2): SDK 15.3 into the MBR page at 0xFF8/0xFFC, SDK 12 and 17.1 into UICR
+/// them (`secure_bootloader_gcc_nrf52.ld` of the pca10040 BLE example): SDK 15.3 into the MBR
+/// page at 0xFF8/0xFFC, SDK 12 and 17.1 into UICR
 /// NRFFW\[0\]/\[1\]; SDK 14, 15.0, 15.2 and 16 are assumed to use UICR as well (unverified).
 /// Flashing 0xFF8 with a page-erasing programmer erases the MBR unless the MBR is in the same
 /// `program` call (as after `mergehex`) or unwritten bytes are kept.

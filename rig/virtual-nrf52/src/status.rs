@@ -29,10 +29,11 @@ pub struct BootloaderStatus {
     /// build's `NRF_DFU_BLE_ADV_NAME` ("DfuTarg").
     pub adv_name: String,
     /// LSB first. Without bonds: the FICR address with byte 0 incremented (wrapping, no carry),
-    /// facts §1.3; with bonds: the FICR address.
+    /// (`gap_address_change` in `nrf_dfu_ble.c`); with bonds: the FICR address.
     pub ble_address: [u8; 6],
     pub requires_bonds: bool,
-    /// Largest ATT MTU the bootloader's GATT layer takes: 247 from 15.0, 23 in 12/14 (§1.2).
+    /// Largest ATT MTU the bootloader's GATT layer takes: 247 from 15.0, 23 in 12/14
+    /// (`NRF_SDH_BLE_GATT_MAX_MTU_SIZE`; 12.3 `nrf_ble_dfu.c` `NRF_BLE_MAX_MTU_SIZE`).
     pub max_att_mtu: u16,
     /// Whether a valid init packet is active (data objects may be created).
     pub init_valid: bool,

@@ -8,18 +8,21 @@ use nrf_dfu::SdkVersion;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// NVMC (direct flash controller) timing of the nRF52832 (facts §6.3).
+/// NVMC (direct flash controller) timing of the nRF52832 (docs/notes/flash-timing.md, section
+/// "NVMC figures").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvmcTiming {
-    /// One 4 KB page erase. Typical 85 ms (the nRF52840 typical quoted in facts §6.3; the
-    /// nRF52832 product spec gives only the maximum); max 89.7 ms (Zephyr
-    /// `FLASH_PAGE_ERASE_MAX_TIME_US = 89700`); min 2.05 ms (Adafruit transport comment).
+    /// One 4 KB page erase. Typical 85 ms (the nRF52840 figure of the Adafruit_nRF52_nrfutil
+    /// `dfu_transport_serial.py` comment, borrowed; the nRF52832 product spec gives only the
+    /// maximum); max 89.7 ms (Zephyr `FLASH_PAGE_ERASE_MAX_TIME_US = 89700`); min 2.05 ms (the
+    /// same Adafruit comment).
     pub page_erase: Duration,
-    /// One 32-bit word write. Typical 41 µs (nRF52840 value, facts §6.3, used as the 52832 typical
-    /// because the sheet has no 52832 typical); max 338 µs (Adafruit comment, unverified against
-    /// the product spec).
+    /// One 32-bit word write. Typical 41 µs (the Adafruit comment's nRF52840 value, used as the
+    /// 52832 typical because no 52832 typical was found); max 338 µs (same comment, unverified
+    /// against the product spec).
     pub word_write: Duration,
-    /// ERASEALL (flash + UICR): 169–179 ms (facts §6.3, unverified); 173 ms typical is the middle.
+    /// ERASEALL (flash + UICR): 169–179 ms (no primary source found: an assumption); 173 ms
+    /// typical is the middle.
     pub erase_all: Duration,
 }
 
@@ -119,9 +122,11 @@ pub struct BleTiming {
     pub packets_per_event_large_mtu: u32,
     /// The same at the default 23-byte ATT MTU (27-byte LL packets).
     pub packets_per_event_default_mtu: u32,
-    /// Supervision timeout: 6 s in 15+, 4 s in 12/14.
+    /// Supervision timeout: 6 s in 15+ (`NRF_DFU_BLE_CONN_SUP_TIMEOUT_MS`), 4 s in 12/14
+    /// (`CONN_SUP_TIMEOUT` in 12.3 `nrf_ble_dfu.c`).
     pub supervision_timeout: Duration,
-    /// Advertising interval: 40 × 0.625 ms = 25 ms in all versions (`NRF_DFU_BLE_ADV_INTERVAL`).
+    /// Advertising interval: 40 × 0.625 ms = 25 ms in all versions (`NRF_DFU_BLE_ADV_INTERVAL`,
+    /// 17.1 `nrf_dfu_ble.c`; `APP_ADV_INTERVAL`, 12.3 `nrf_ble_dfu.c`).
     pub advertising_interval: Duration,
 }
 
@@ -190,10 +195,11 @@ impl BleTiming {
     }
 }
 
-/// UART timing: 8N1 framing is 10 bit times per byte (start + 8 data + stop), facts §3.
+/// UART timing: 8N1 framing is 10 bit times per byte (start + 8 data + stop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UartTiming {
-    /// 115 200 baud is the pca10040_uart default (facts §3).
+    /// 115 200 baud is the pca10040_uart default (SDK 17.1 `sdk_config.h`,
+    /// `NRFX_UART_DEFAULT_CONFIG_BAUDRATE`).
     pub baud: u32,
 }
 
@@ -273,8 +279,8 @@ impl TimingProfile {
         )
     }
 
-    /// Lower bounds: 2.05 ms erase, 67.5 µs word write (the quoted "6.7" read as 67.5 µs),
-    /// 169 ms erase-all, and no SoftDevice in the flash's way.
+    /// Lower bounds (docs/notes/flash-timing.md): 2.05 ms erase, 67.5 µs word write, 169 ms
+    /// erase-all, and no SoftDevice in the flash's way.
     pub fn best_case() -> TimingProfile {
         TimingProfile {
             name: "best-case".into(),

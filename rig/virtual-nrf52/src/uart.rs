@@ -1,4 +1,5 @@
-//! The UART surface of a serial DFU bootloader (facts §3): SLIP-framed requests in, SLIP-framed
+//! The UART surface of a serial DFU bootloader (SDK 17.1 `serial_dfu/nrf_dfu_serial_uart.c`,
+//! `nrf_dfu_serial.c`, `components/libraries/slip/slip.c`): SLIP-framed requests in, SLIP-framed
 //! responses out, every byte taking 10 bit times at the timing profile's baud rate, the
 //! device's decoder wedging on an oversized frame (`slip_decode_add_byte`), hardware flow
 //! control (nothing is lost while the device is busy). Bytes arriving while no serial

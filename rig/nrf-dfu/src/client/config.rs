@@ -5,8 +5,10 @@ use std::time::Duration;
 use crate::SdkVersion;
 
 /// How long the client waits for the device, per phase. Every wait has one (a silent device
-/// never hangs a run); the defaults sit above the worst cases seen in the field
-/// (anchors-and-field-lessons §6.2) and below the bootloader's 120 s inactivity reset.
+/// never hangs a run); the defaults sit above the worst cases seen in the field (SD+BL
+/// activation ~13 s, pc-nrfutil PR #201; 0.3–0.4 s before the first data object on SDK 15–17,
+/// IOS-DFU-Library PR #377) and below the bootloader's 120 s inactivity reset
+/// (`NRF_BL_DFU_INACTIVITY_TIMEOUT_MS`, SDK 17.1 `nrf_bootloader.c`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Any response in steady state (SELECT, SET_PRN, CRC_GET, a PRN notification, a
@@ -43,7 +45,8 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DfuConfig {
     /// Packet receipt notification interval in data writes; 0 disables PRN (nrfutil's default).
-    /// The client falls back to 1 by itself when it detects lost bytes (facts §9 item 1).
+    /// The client falls back to 1 by itself when it detects lost bytes, as Android-DFU-Library's
+    /// `SecureDfuImpl.sendFirmware` does (lost writes after CREATE: Android-DFU-Library #208).
     pub prn: u16,
     pub timeouts: Timeouts,
     /// Attempts per object (init packet or data object) when the CRC the device reports
@@ -66,7 +69,8 @@ pub struct DfuConfig {
     /// bootloader discard all progress, so the image is sent from byte 0.
     pub resume: bool,
     /// Wait after each data CREATE before streaming (Android's prepare-data-object delay, iOS's
-    /// data object preparation delay; 0.3–0.4 s helped SDK 15–16 bootloaders, facts §9 item 1).
+    /// data object preparation delay; 0.3–0.4 s helped SDK 15–16 bootloaders: Android-DFU-Library
+    /// #208, IOS-DFU-Library PRs #349 and #377).
     pub prepare_object_delay: Duration,
     /// Wait after the link loss that ends an image before reconnecting for the next one
     /// (nrfutil waits `connect_delay` = 3 s before each connection; 0 lets the reconnect loop

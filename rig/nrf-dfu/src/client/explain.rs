@@ -1,5 +1,7 @@
 //! What a result code means for the request and object it answers, per SDK where they differ
-//! (facts §2.4, §2.5, §8.3, §8.5; SDK 12.3 `dfu_req_handling.c`, 17.1 `nrf_dfu_req_handler.c`).
+//! (codes: `nrf_dfu_result_t` in 17.1 `dfu/nrf_dfu_req_handler.h`, `nrf_dfu_ext_error_code_t` in
+//! `dfu/nrf_dfu_handling_error.h`; causes: SDK 12.3 `dfu_req_handling.c`, 17.1
+//! `nrf_dfu_req_handler.c`, `nrf_dfu_validation.c` and `nrf_dfu_ver_validation.c`).
 
 use crate::wire::{ExtError, ObjectType, Opcode, ResultCode};
 use crate::SdkVersion;

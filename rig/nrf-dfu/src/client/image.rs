@@ -1,11 +1,13 @@
-//! What the client sends: one image = one init packet + one firmware binary (facts §4.1).
+//! What the client sends: one image = one init packet + one firmware binary (pc-nrfutil 6.1.7
+//! `nordicsemi/dfu/dfu.py`, `Dfu._dfu_send_image`).
 
 pub use crate::package::ImageKind;
 use crate::package::{Package, PackageImage};
 
 /// One image of an update: the init packet (a serialized, usually signed `dfu.Packet`) and the
 /// firmware bytes exactly as the init packet's size fields and hash describe them (nrfutil pads
-/// binaries to a multiple of 4 bytes; the client sends what it is given, facts §9 item 4).
+/// binaries to a multiple of 4 bytes; the client sends what it is given: an unpadded binary makes
+/// the last object short and its EXECUTE fail with 0x08, knurling-rs/nrfdfu-rs issue #6).
 ///
 /// [`ImageKind`]'s order is the order images are sent in: SoftDevice+bootloader, SoftDevice,
 /// bootloader, application (nrfutil 6.1.7 `dfu.py`, Android), each in its own DFU session.

@@ -1,4 +1,6 @@
-//! The Secure DFU client (facts §4): sends images to a bootloader over any [`Transport`].
+//! The Secure DFU client: sends images to a bootloader over any [`Transport`]. The sequence is
+//! pc-nrfutil 6.1.7's (`nordicsemi/dfu/dfu_transport_ble.py` and `dfu_transport_serial.py`,
+//! `send_init_packet` / `send_firmware`); recovery follows Android-DFU-Library's `SecureDfuImpl`.
 //!
 //! Per image: (serial: PING, MTU_GET) SET_PRN, init packet (SELECT, resume or CREATE, stream,
 //! CRC check, EXECUTE), firmware (SELECT, resume, then per object CREATE, stream with PRN

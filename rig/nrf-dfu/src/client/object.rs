@@ -1,6 +1,7 @@
 //! Sending one object (the init packet, or one data object): CREATE, stream in chunks with PRN
 //! checks, CRC_GET, and the recovery loop for lost bytes and CRC mismatches (Android's per-object
-//! logic, facts §4.3; not pc-nrfutil's loop, which never retries: anchors §6.1).
+//! logic in `SecureDfuImpl.sendFirmware`; not pc-nrfutil 6.1.7's loop in `dfu_transport_ble.py`
+//! `send_firmware`, whose unconditional `break` means it never retries).
 
 use super::error::{DfuError, Violation};
 use super::link::Link;
@@ -14,7 +15,8 @@ use crate::wire::{ObjectType, Opcode, Request, ResultCode};
 
 /// Writes a bootloader always has room for right after a data CREATE: its fstorage queue holds 16
 /// operations, one taken by the CREATE's page erase, and 17 RX buffers back them (17.1
-/// `NRF_FSTORAGE_SD_QUEUE_SIZE`, `NRF_DFU_BLE_BUFFERS`; facts §9 item 1).
+/// `NRF_FSTORAGE_SD_QUEUE_SIZE` in the `pca10040_s132_ble` `sdk_config.h`, `MAX_DFU_BUFFERS` in
+/// `nrf_dfu_ble.c`; writes beyond them are dropped, Android-DFU-Library #208).
 pub const WRITES_ALWAYS_ACCEPTED_AFTER_CREATE: u32 = 15;
 
 /// Wait before repeating a data CREATE refused because the flash queue was full.
@@ -173,8 +175,10 @@ async fn create<T: Transport, S: ProgressSink>(
         {
             Ok(_) => break,
             // The erase could not be queued: the flash queue is full of the previous object's
-            // writes (SDK 12 `dfu_req_handling.c`, 17.1 `nrf_dfu_req_handler.c`; facts §9 item
-            // 8). It drains by itself: wait and ask again.
+            // writes (SDK 12.3 `dfu_req_handling.c` `nrf_dfu_data_req`, 17.1
+            // `nrf_dfu_req_handler.c` `on_data_obj_create_request`: a failed
+            // `nrf_dfu_flash_erase` answers INVALID_OBJECT; Android-DFU-Library #66 and #86).
+            // It drains by itself: wait and ask again.
             Err(DfuError::Rejected {
                 result: ResultCode::InvalidObject,
                 ..

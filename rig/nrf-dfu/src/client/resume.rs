@@ -1,7 +1,8 @@
 //! Pure decisions: given what the device reports (SELECT, CRC_GET, PRN notification) and the
 //! local image, what to do next. No I/O here, so every branch is tested by table.
 //!
-//! Device facts these rely on (17.1 `nrf_dfu_req_handler.c`, 12.3 `dfu_req_handling.c`):
+//! Device behaviour these rely on (17.1 `nrf_dfu_req_handler.c`, 12.3 `dfu_req_handling.c`; per
+//! SDK version: docs/notes/interrupted-transfers.md):
 //! - SELECT/CRC_GET report everything *received*, executed or not (offset and running CRC).
 //! - CREATE(2) restarts from the last executed object (`offset ← offset_last`), discarding an
 //!   unexecuted partial object; CREATE(1) discards all progress, data included.
@@ -77,11 +78,11 @@ pub enum DataPlan {
 /// boundary the whole last object is (Android and nrfutil both assume the last full object was
 /// not executed: an executed one had its CRC checked, so a mismatch means it was not).
 ///
-/// At a boundary with a matching CRC the plan is EXECUTE then continue, accepting 0x08. The
-/// 0x08 (Android issue #252, facts §9 item 2) comes from a device that has a CREATE for the next
+/// At a boundary with a matching CRC the plan is EXECUTE then continue, accepting 0x08. The 0x08
+/// (Android-DFU-Library issue #252 and PR #253) comes from a device that has a CREATE for the next
 /// object but no data for it; then `offset_last == offset`, i.e. everything up to `offset` is
-/// executed, which is also what a successful EXECUTE leaves. Either way the next step is CREATE
-/// at `offset`. The rule holds for SDK 12 to 17 (same size check in 12.3 and 17.1), so it is not
+/// executed, which is also what a successful EXECUTE leaves. Either way the next step is CREATE at
+/// `offset`. The rule holds for SDK 12 to 17 (same size check in 12.3 and 17.1), so it is not
 /// limited to 15–17 as Android's comment suggests.
 pub fn plan_data(reply: SelectReply, firmware: &[u8]) -> DataPlan {
     let len = firmware.len() as u64;
@@ -117,8 +118,8 @@ pub fn plan_data(reply: SelectReply, firmware: &[u8]) -> DataPlan {
 pub enum TransferCheck {
     /// The device has every byte sent so far and its CRC agrees.
     InSync,
-    /// The device has fewer bytes than were sent (dropped writes, facts §9 item 1) and its CRC
-    /// agrees up to its offset: resend from there, without CREATE.
+    /// The device has fewer bytes than were sent (dropped writes, Android-DFU-Library #208) and its
+    /// CRC agrees up to its offset: resend from there, without CREATE.
     Lost { resume_at: u32 },
     /// The CRC disagrees: the object must be created again.
     Mismatch,
@@ -177,7 +178,8 @@ pub enum ObjectStep {
     /// All sent bytes arrived but the object is not finished (a PRN notification was missed
     /// and CRC_GET answered instead): keep sending from `offset`.
     SendFrom { offset: u32 },
-    /// Bytes were lost (facts §9 item 1): set PRN to 1 and resend from `offset` without CREATE.
+    /// Bytes were lost (Android-DFU-Library #208): set PRN to 1 and resend from `offset` without
+    /// CREATE, as `SecureDfuImpl.sendFirmware` does.
     Rewind { offset: u32 },
     /// The CRC disagrees: CREATE the object again for attempt `attempt`.
     Recreate { attempt: u8 },

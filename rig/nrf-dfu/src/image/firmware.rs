@@ -1,6 +1,7 @@
-//! nrfutil 6.1.7's conversion of an image to the `.bin` a package carries (`nrfhex.py`,
-//! facts §5.4): drop the MBR page (< 0x1000) and UICR (>= 0x10000000), span the lowest to the
-//! highest remaining address with gaps as 0xFF, and pad to whole 32-bit words with 0xFF.
+//! nrfutil 6.1.7's conversion of an image to the `.bin` a package carries
+//! (`nordicsemi/dfu/nrfhex.py`, `nRFHex._removembr`, `_removeuicr`, `tobinfile`): drop the MBR page
+//! (< 0x1000) and UICR (>= 0x10000000), span the lowest to the highest remaining address with gaps
+//! as 0xFF, and pad to whole 32-bit words with 0xFF.
 
 use super::bin::firmware_from_bin;
 use super::elf::{parse_elf, ElfError};

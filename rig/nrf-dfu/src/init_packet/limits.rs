@@ -1,5 +1,6 @@
 //! What each SDK's bootloader accepts in an init packet: the nanopb field limits compiled into
-//! it (`dfu-cc.options`) and the command object size SELECT reports (facts §0, §5.2).
+//! it (`dfu-cc.options`) and the command object size SELECT reports (`INIT_COMMAND_MAX_SIZE` in
+//! `nrf_dfu_types.h`: 256 bytes up to SDK 15.2, 512 from 15.3).
 
 use super::{enum_name, FwType, InitPacket};
 use crate::sdk::SdkVersion;

@@ -1,4 +1,5 @@
-//! The init packet (`.dat` file, command object): a `dfu.Packet` protobuf (facts §5.2).
+//! The init packet (`.dat` file, command object): a `dfu.Packet` protobuf (`dfu-cc.proto` in SDK
+//! 17.1 `components/libraries/bootloader/dfu/` and pc-nrfutil 6.1.7 `nordicsemi/dfu/`).
 //!
 //! [`InitPacket`] keeps the bytes it was decoded from: the init command inside is hashed and
 //! signed as those exact bytes, so verification never depends on re-encoding.

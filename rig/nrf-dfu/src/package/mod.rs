@@ -1,4 +1,5 @@
-//! DFU packages (.zip) as nrfutil 6.1.7 writes and reads them (facts §5.1).
+//! DFU packages (.zip) as nrfutil 6.1.7 writes and reads them (`nordicsemi/dfu/package.py`,
+//! `manifest.py`).
 //!
 //! A [`Package`] holds its images in nrfutil's sending order (SoftDevice+bootloader,
 //! SoftDevice, bootloader, application), each with its firmware binary and init packet.

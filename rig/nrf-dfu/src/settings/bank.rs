@@ -1,4 +1,4 @@
-//! Banks (`nrf_dfu_bank_t`) and their codes (facts §7.2, `NRF_DFU_BANK_*` in `nrf_dfu_types.h`).
+//! Banks (`nrf_dfu_bank_t`) and their codes (`NRF_DFU_BANK_*` in `nrf_dfu_types.h`).
 
 use serde::{Serialize, Serializer};
 use std::fmt;

@@ -1,4 +1,5 @@
-//! Boot validation entries of the v2 settings page (`boot_validation_t`, SDK 15.3+; facts §7.1).
+//! Boot validation entries of the v2 settings page (`boot_validation_t` in `nrf_dfu_types.h`,
+//! SDK 15.3+).
 //!
 //! The settings page stores what the bootloader checks at boot: a CRC-32 (little-endian), a SHA-256
 //! digest (big-endian, not reversed as in the init packet) or an ECDSA P-256 signature (r and s

@@ -1,4 +1,4 @@
-//! The three `nrf_dfu_settings_t` layouts and their byte offsets (facts §7.1; `nrf_dfu_types.h` of
+//! The three `nrf_dfu_settings_t` layouts and their byte offsets (`nrf_dfu_types.h` of
 //! SDK 12.3, 15.2 and 17.0, packed with `#pragma pack(4)` and built with `-fshort-enums`).
 
 use super::SettingsError;

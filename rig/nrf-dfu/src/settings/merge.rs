@@ -1,5 +1,5 @@
 //! What `nrf_dfu_settings_init()` makes of the main settings page and its backup at boot, per SDK
-//! (facts §7.3), as a pure function over the page bytes.
+//! (`nrf_dfu_settings.c`), as a pure function over the page bytes.
 //!
 //! Sources read: SDK 12.x and 15.0 `nrf_dfu_settings.c` (no backup: invalid → zeroed defaults),
 //! 15.2 (restore the backup when the application touched "forbidden" fields, or when the main page

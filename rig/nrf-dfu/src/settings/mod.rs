@@ -1,6 +1,6 @@
-//! The bootloader settings page (`nrf_dfu_settings_t`, facts §7): codec for the SDK 12, v1 and v2
-//! layouts, its CRCs, the boot-time choice between main page and backup per SDK, and generation
-//! equivalent to `nrfutil settings generate`.
+//! The bootloader settings page (`nrf_dfu_settings_t`, `nrf_dfu_types.h`): codec for the SDK 12, v1
+//! and v2 layouts, its CRCs, the boot-time choice between main page and backup per SDK, and
+//! generation equivalent to `nrfutil settings generate`.
 
 mod bank;
 mod boot_validation;

@@ -1,4 +1,5 @@
-//! Boot-time settings init per SDK (facts §7.3).
+//! Boot-time settings init per SDK (`nrf_dfu_settings_init` in `nrf_dfu_settings.c` of 12.3, 15.0,
+//! 15.2 and 17.1).
 
 use super::*;
 use crate::SdkVersion;

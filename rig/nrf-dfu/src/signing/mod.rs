@@ -1,4 +1,6 @@
-//! ECDSA P-256 signing and verification with Nordic's byte orders (facts §5.3).
+//! ECDSA P-256 signing and verification with Nordic's byte orders (pc-nrfutil 6.1.7
+//! `nordicsemi/dfu/signing.py`, `Signing.sign`; SDK 17.1 `nrf_dfu_validation.c`,
+//! `nrf_dfu_validation_signature_check`).
 //!
 //! Signatures are ECDSA P-256 over SHA-256 of the data, stored as reverse(r) ‖ reverse(s);
 //! public keys as the bootloader's `pk[64]` are reverse(X) ‖ reverse(Y). Signing uses RFC 6979

@@ -3,8 +3,8 @@
 //! 15+ transports read parameters at fixed offsets without a length check: BLE
 //! `on_ctrl_pt_write` in `nrf_dfu_ble.c` (15.x and 16.0 read; it is wrapped in
 //! `lint -save -e415 -e416: Out-of-bounds access on p_ble_write_evt->data`) and serial
-//! `nrf_dfu_serial_on_packet_received` in `nrf_dfu_serial.c` (16.0 read); the facts sheet
-//! (§2.2, read from 17.1) states the same for 17.1. Bytes past the end of a message are
+//! `nrf_dfu_serial_on_packet_received` in `nrf_dfu_serial.c` (16.0 read); 17.1's
+//! `on_ctrl_pt_write` is the same. Bytes past the end of a message are
 //! therefore whatever the receive buffer still holds: the SoftDevice event buffer on BLE, the
 //! reused RX buffer on serial. The model takes those stale bytes from the caller (typically the
 //! previous message) and reads zeros beyond them. 12/14 (`nrf_ble_dfu.c`, `nrf_serial_dfu.c`)

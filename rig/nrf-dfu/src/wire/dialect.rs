@@ -1,4 +1,4 @@
-//! Per-bootloader wire rules (facts §2.1-2.3, §3): which opcodes a given SDK version and
+//! Per-bootloader wire rules: which opcodes a given SDK version and
 //! transport handles, what it answers otherwise, how it reads parameters and formats replies.
 //!
 //! Sources (SDK paths): BLE 12 `components/libraries/bootloader/ble_dfu/nrf_ble_dfu.c` (12.3),
@@ -125,8 +125,9 @@ impl Dialect {
         self.protocol_reduced
     }
 
-    /// Whether this bootloader handles `op` (facts table 2.1). One deviation from the table,
-    /// taken from the code: BLE 15+ passes an `08` control-point write to the request handler
+    /// Whether this bootloader handles `op` (the opcode switches of the sources above; 15.3+ BLE
+    /// builds drop the optional ones under `NRF_DFU_PROTOCOL_REDUCED`). One case is easy to miss:
+    /// BLE 15+ passes an `08` control-point write to the request handler
     /// as an OBJECT_WRITE of zero bytes (`on_ctrl_pt_write` has no case for it and the handler
     /// accepts it), so it counts as handled although BLE clients never send it.
     pub fn is_supported(&self, op: Opcode) -> bool {

@@ -7,7 +7,8 @@ use super::opcode::{OpByte, Opcode};
 use super::result::ResultCode;
 use crate::SdkVersion;
 
-/// A byte string is not a well-formed request (canonical layouts of facts §2.2).
+/// A byte string is not a well-formed request (canonical layouts: the `nrf_dfu_request_*_t`
+/// structs of SDK 17.1 `nrf_dfu_req_handler.h`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
     #[error("empty control-point request: there is no opcode byte")]
@@ -22,7 +23,8 @@ pub enum RequestError {
     },
 }
 
-/// A byte string is not a well-formed response to the request it answers (facts §2.3).
+/// A byte string is not a well-formed response to the request it answers (SDK 17.1
+/// `nrf_dfu_ble.c` `ble_dfu_req_handler_callback`, `nrf_dfu_serial.c` `dfu_req_handler_rsp_clbk`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
     #[error("response is {}, shorter than the 3-byte header `60 <opcode> <result>`", Bytes(*len))]

@@ -1,4 +1,5 @@
-//! The Secure DFU control-point protocol (facts §0, §2): requests, responses, result and
+//! The Secure DFU control-point protocol (SDK 17.1 `nrf_dfu_req_handler.h`, 12.3
+//! `nrf_dfu_req_handler.h`): requests, responses, result and
 //! extended error codes, and the per-SDK, per-transport dialect a bootloader speaks.
 //!
 //! Both directions are here and nothing does I/O:

@@ -1,4 +1,5 @@
-//! Control-point opcodes (facts §2.1), object types (§0) and firmware types (§2.3 FW_VERSION).
+//! Control-point opcodes (`nrf_dfu_op_t`), object types (`nrf_dfu_obj_type_t`) and firmware types
+//! (`nrf_dfu_firmware_type_t`, answered by FW_VERSION), all in SDK 17.1 `nrf_dfu_req_handler.h`.
 
 use std::fmt;
 
@@ -86,7 +87,7 @@ impl Opcode {
         }
     }
 
-    /// Short label used in messages and logs, e.g. `SELECT` (the facts sheet's §2.2 names).
+    /// Short label used in messages and logs, e.g. `SELECT`.
     pub fn label(self) -> &'static str {
         match self {
             Opcode::ProtocolVersion => "PROTOCOL_VERSION",

@@ -1,4 +1,5 @@
-//! Control-point requests in their canonical layouts (facts §2.2): what a client sends.
+//! Control-point requests in their canonical layouts (the `nrf_dfu_request_*_t` structs of SDK
+//! 17.1 `nrf_dfu_req_handler.h`, as pc-nrfutil 6.1.7 packs them): what a client sends.
 //!
 //! [`Request::decode`] is strict (exact lengths). What a particular bootloader makes of
 //! short, long or unknown requests is [`super::Dialect::device_decode`]'s job.

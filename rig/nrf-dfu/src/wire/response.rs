@@ -1,4 +1,5 @@
-//! Control-point responses (facts §2.3): `60 <request opcode> <result> [payload]`.
+//! Control-point responses: `60 <request opcode> <result> [payload]` (SDK 17.1 `nrf_dfu_ble.c`
+//! `ble_dfu_req_handler_callback`, `nrf_dfu_serial.c` `dfu_req_handler_rsp_clbk`).
 //!
 //! Decoding needs the opcode of the request being answered, because the payload layout is
 //! not self-describing. Encoding here is canonical (full payloads); what a given bootloader
@@ -63,7 +64,8 @@ pub enum Response {
     ExtendedError { op: u8, ext: ExtError },
 }
 
-/// Opcodes whose success payload the BLE 15.0+ encoder drops (facts §2.1).
+/// Opcodes whose success payload the BLE 15.0+ encoder drops (`ble_dfu_req_handler_callback` in
+/// `nrf_dfu_ble.c` adds a payload only to SELECT and CRC_GET replies).
 pub(crate) fn payload_dropped_on_ble(op: Opcode) -> bool {
     matches!(
         op,

@@ -1,6 +1,6 @@
-//! Result codes (facts §2.4, `nrf_dfu_result_t`) and extended error codes (§2.5,
-//! `nrf_dfu_ext_error_code_t`). Unknown values stay representable so a reply never fails to
-//! decode because of its code byte.
+//! Result codes (`nrf_dfu_result_t`, SDK 17.1 `nrf_dfu_req_handler.h`) and extended error codes
+//! (`nrf_dfu_ext_error_code_t`, `nrf_dfu_handling_error.h`). Unknown values stay representable so a
+//! reply never fails to decode because of its code byte.
 
 use std::fmt;
 

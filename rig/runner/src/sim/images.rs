@@ -23,7 +23,8 @@ pub const TEST_KEY_PEM: &str = include_str!("../../../../firmware/keys/rig-test-
 
 /// Name every sample application advertises with.
 pub const SAMPLE_APP_NAME: &str = "rig-app";
-/// Bank 0 of the S132 6.x/7.x layout (the SoftDevice's end address, facts §6.2). Sample apps are
+/// Bank 0 of the S132 6.x/7.x layout (the SoftDevice's end address, 0x26000 in the info struct of
+/// the S132 7.2.0 hex of SDK 17.1; `nrf_dfu_bank0_start_addr`). Sample apps are
 /// linked here; DFU ignores the address (the bootloader writes bank 0 wherever it is).
 pub const SAMPLE_APP_BASE: u32 = 0x26000;
 /// Sample application sizes: 6 KB (two data objects) and 9 KB (three objects, the last partial).
@@ -65,7 +66,7 @@ pub fn profile_file_label(sdk: SdkVersion) -> &'static str {
 }
 
 /// Transports an SDK's secure bootloader example exists for: SDK 12 shipped only the BLE
-/// `bootloader_secure`; serial Secure DFU appeared with SDK 13/14 (facts §2.1, §3).
+/// `bootloader_secure`; serial Secure DFU appeared with SDK 13/14 (`serial_dfu/nrf_serial_dfu.c`).
 pub fn transports(sdk: SdkVersion) -> &'static [Transport] {
     if sdk == SdkVersion::Sdk12 {
         &[Transport::Ble]

@@ -1,8 +1,9 @@
 //! Advertising: the AD structures the virtual device puts on air, the bootloader's address rule,
 //! and the format of the stand-in application's version in its manufacturer data.
 //!
-//! Bootloader (facts §1.2): `02 01 06` flags + `03 02 59 FE` incomplete 16-bit UUID list + `<n+1> 09
-//! <name>` complete local name; no scan response; 25 ms interval; connectable undirected.
+//! Bootloader (SDK 17.1 `nrf_dfu_ble.c`, `advertising_init` / `advertising_start`): `02 01 06`
+//! flags + `03 02 59 FE` incomplete 16-bit UUID list + `<n+1> 09 <name>` complete local name; no
+//! scan response; 25 ms interval; connectable undirected.
 //!
 //! Stand-in application (the rig's own format; the real-DUT test application in
 //! `firmware/testapp` advertises the same bytes, docs/DEVICE-CONTRACT.md):
@@ -224,7 +225,7 @@ impl AdvertisingData {
     }
 }
 
-/// What a Secure DFU bootloader advertises (facts §1.2): 9 + name length bytes.
+/// What a Secure DFU bootloader advertises (17.1 `advertising_init`): 9 + name length bytes.
 pub fn bootloader_advertising(name: &str) -> AdvertisingData {
     AdvertisingData(vec![
         AdStructure::Flags(FLAGS_GENERAL_DISCOVERABLE),
@@ -262,7 +263,8 @@ pub fn app_advertising(name: &str, version: u32) -> AdvertisingData {
 pub struct BleAddress(pub [u8; 6]);
 
 impl BleAddress {
-    /// The address the bootloader advertises with (facts §1.3): without bonds it adds 1 to
+    /// The address the bootloader advertises with (17.1 `nrf_dfu_ble.c`, 12.3 `nrf_ble_dfu.c`:
+    /// `gap_address_change`): without bonds it adds 1 to
     /// `addr[0]` (the least significant byte) with 8-bit wrap-around and no carry, so phones see a
     /// new device; with bonds it keeps the address. The address type (random static) is unchanged.
     pub fn for_bootloader(self, bonded: bool) -> BleAddress {

@@ -1,4 +1,5 @@
-//! The stand-in application's buttonless DFU service (facts §2.6), on the BLE surface: what a
+//! The stand-in application's buttonless DFU service (SDK 17.1 `ble_dfu.c`, `ble_dfu_unbonded.c`,
+//! `ble_dfu_bonded.c`), on the BLE surface: what a
 //! write to 8EC90003/8EC90004 does, and what the application does once the client confirms
 //! the indication.
 //!

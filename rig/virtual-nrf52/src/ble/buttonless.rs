@@ -1,7 +1,9 @@
-//! The buttonless DFU characteristic's wire format (application side, facts §2.6): request
+//! The buttonless DFU characteristic's wire format (application side; SDK 17.1 `ble_dfu.h`,
+//! `ble_dfu_buttonless_op_code_t` / `ble_dfu_buttonless_rsp_code_t`): request
 //! `<op> [params]`, response by indication `20 <op> <rsp>`.
 
-/// Longest advertising name the bootloader takes (settings `adv_name`, facts §1.2).
+/// Longest advertising name the bootloader takes (settings `adv_name`;
+/// `NRF_DFU_ADV_NAME_MAX_LENGTH` in 17.1 `ble_dfu_unbonded.c`).
 pub const MAX_ADV_NAME: usize = 20;
 /// First byte of every response indication.
 pub const RESPONSE_OP: u8 = 0x20;

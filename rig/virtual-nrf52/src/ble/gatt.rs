@@ -107,7 +107,8 @@ impl Builder {
     }
 }
 
-/// Attribute `max_len` of the Control Point: the ATT default MTU (facts §1.1).
+/// Attribute `max_len` of the Control Point: the ATT default MTU (`BLE_GATT_ATT_MTU_DEFAULT` in
+/// 17.1 `nrf_dfu_ble.c`, `dfu_ctrl_pt_add`).
 pub const CONTROL_POINT_MAX_LEN: usize = 23;
 /// Attribute `max_len` of the buttonless characteristic (op + length + 20-byte name).
 pub const BUTTONLESS_MAX_LEN: usize = 23;
@@ -115,7 +116,8 @@ pub const BUTTONLESS_MAX_LEN: usize = 23;
 impl GattTable {
     /// The bootloader's table: DFU service 0xFE59 with Packet (write without response, value up to
     /// MTU − 3 = `packet_max_len`) and Control Point (write + notify). Service Changed only with
-    /// bonds (facts §1.1: mandatory then).
+    /// bonds (mandatory then: 17.1 `nrf_dfu_ble.c` refuses to build bonds without
+    /// `NRF_SDH_BLE_SERVICE_CHANGED`).
     pub fn bootloader(packet_max_len: usize, requires_bonds: bool) -> GattTable {
         let mut b = Builder::new();
         b.standard(requires_bonds);

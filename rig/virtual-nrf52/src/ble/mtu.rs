@@ -1,4 +1,5 @@
-//! ATT MTU exchange: what the device answers to a client's Exchange MTU Request (facts §1.2).
+//! ATT MTU exchange: what the device answers to a client's Exchange MTU Request (17.1
+//! `nrf_dfu_ble.c`, `ble_evt_handler`, `BLE_GATTS_EVT_EXCHANGE_MTU_REQUEST`; 12.3 `nrf_ble_dfu.c`).
 
 use nrf_dfu::SdkVersion;
 

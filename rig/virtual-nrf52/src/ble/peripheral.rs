@@ -27,7 +27,7 @@ pub const APP_ADV_INTERVAL: Duration = Duration::from_micros(187_500);
 /// (1.25 ms, Core Vol 6 Part B 4.5.3) with a zero window offset.
 pub const CONNECT_DELAY: Duration = Duration::from_micros(1_250);
 /// Flags with bonds required and a stored peer: LE limited/general discovery off, BR/EDR not
-/// supported (facts §1.2).
+/// supported (17.1 `nrf_dfu_ble.c`, `advertising_start`).
 const FLAGS_NOT_DISCOVERABLE: u8 = 0x04;
 
 /// One advertising event a scanner received.

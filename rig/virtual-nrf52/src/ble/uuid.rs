@@ -1,4 +1,5 @@
-//! The UUIDs of Nordic's Secure DFU over BLE (facts §1.1), as `uuid::Uuid` (what btleplug and
+//! The UUIDs of Nordic's Secure DFU over BLE (SDK 17.1 `nrf_dfu_ble.h` and `ble_dfu.h`), as
+//! `uuid::Uuid` (what btleplug and
 //! other host stacks use). 16-bit SIG UUIDs are expanded on the Bluetooth base UUID.
 
 use ::uuid::Uuid;

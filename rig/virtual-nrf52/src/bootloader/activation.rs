@@ -1,4 +1,4 @@
-//! Activation of an update waiting in bank 1 (facts §8.7; 17.1 `nrf_bootloader_fw_activation.c`,
+//! Activation of an update waiting in bank 1 (17.1 `nrf_bootloader_fw_activation.c`,
 //! SDK 12 `nrf_dfu_utils.c`): copy it in steps with the settings (and backup) written after
 //! every step, so a power cut resumes from the last saved step; then check the CRC (app), or
 //! hand the bootloader to the MBR's COPY_BL.

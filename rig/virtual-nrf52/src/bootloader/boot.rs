@@ -1,9 +1,9 @@
-//! The bootloader from reset to "DFU mode" or "start the app" (facts §8.1; 17.1
+//! The bootloader from reset to "DFU mode" or "start the app" (17.1 `nrf_bootloader.c`,
 //! `nrf_bootloader_init`): MBR slots, settings init (main + backup per SDK), activation of a
-//! pending update (§8.7), the DFU-enter check, then either clearing the enter flags and
-//! opening DFU mode or erasing peer/advertising data, backing up settings and jumping to the
-//! application. Every flash operation is queued on the device timeline; the boot continues
-//! when the queue has drained ([`Boot::step`] is called again).
+//! pending update (`nrf_bootloader_fw_activate`), the DFU-enter check, then either clearing the
+//! enter flags and opening DFU mode or erasing peer/advertising data, backing up settings and
+//! jumping to the application. Every flash operation is queued on the device timeline; the boot
+//! continues when the queue has drained ([`Boot::step`] is called again).
 
 use super::activation::{self, BlStep, Pending};
 use super::enter_dfu::{self, EnterReason};
@@ -218,8 +218,9 @@ impl Boot {
         };
     }
 
-    /// DFU mode: clear the enter flags (GPREGRET now; the settings flag through a settings
-    /// write), then the request handler starts (facts §8.1 step 4).
+    /// DFU mode: clear the enter flags (GPREGRET now; the settings flag through a settings write),
+    /// then the request handler starts (17.1 `nrf_bootloader_init`: `dfu_enter_flags_clear`,
+    /// inactivity timer, `nrf_dfu_init`).
     fn enter_dfu(&mut self, core: &mut Core, reason: EnterReason) {
         let p = &self.profile;
         let g = core.hw.power().gpregret();

@@ -1,4 +1,4 @@
-//! Data objects (facts §8.5; 17.1 `on_data_obj_*` in `nrf_dfu_req_handler.c`, SDK 12
+//! Data objects (17.1 `on_data_obj_*` in `nrf_dfu_req_handler.c`, SDK 12
 //! `nrf_dfu_data_req`): CREATE erases the object's page (queued; answered at once), writes
 //! append with a running CRC and queue flash stores (dropped silently when fstorage is full),
 //! EXECUTE waits for the flash queue to drain, and the final EXECUTE post-validates.
@@ -78,7 +78,7 @@ impl Dfu {
                 (overflow, ResultCode::OperationNotPermitted),
             ]
         } else {
-            // 15+: init, size, alignment, max, overflow (facts §8.5).
+            // 15+: init, size, alignment, max, overflow (17.1 `on_data_obj_create_request`).
             [
                 (!init, ResultCode::OperationNotPermitted),
                 (n == 0, ResultCode::InvalidParameter),
@@ -112,7 +112,8 @@ impl Dfu {
                 Done::Nothing,
             ) {
                 Ok(e) => end = e,
-                // The erase cannot be queued: INVALID_OBJECT (facts §9 item 8).
+                // The erase cannot be queued: INVALID_OBJECT (17.1 `on_data_obj_create_request`;
+                // seen on SDK 12, Android-DFU-Library #66 and #86).
                 Err(_) => return Err(res(ResultCode::InvalidObject)),
             }
         }

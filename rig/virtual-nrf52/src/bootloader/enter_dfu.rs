@@ -1,4 +1,5 @@
-//! The DFU-enter check (facts §8.1 step 3) and the application validity rules behind it.
+//! The DFU-enter check (17.1 `nrf_bootloader.c`, `dfu_enter_check`) and the application validity
+//! rules behind it (`app_is_valid`; SDK 12.3 `nrf_dfu_utils.c`, `nrf_dfu_app_is_valid`).
 
 use super::profile::Profile;
 use crate::core::Core;
@@ -64,7 +65,7 @@ pub(crate) fn app_valid(core: &Core, p: &Profile, s: &SettingsPage, skip_crc: bo
         return (false, 0);
     };
     match p.layout {
-        // SDK 12: image_crc 0 means "do not check" (facts §7.1).
+        // SDK 12: image_crc 0 means "do not check" (12.3 `nrf_dfu_app_is_valid`).
         SettingsLayout::Sdk12 => (
             s.bank_0.image_crc == 0 || nrf_dfu::crc::crc32(data) == s.bank_0.image_crc,
             size,
@@ -101,7 +102,7 @@ pub(crate) fn take_crc_skip(core: &mut Core, p: &Profile, reset: ResetKind) -> b
     wake || flagged
 }
 
-/// First true wins (facts §8.1 step 3): invalid app, GPREGRET, settings flag. The button and
+/// First true wins (`dfu_enter_check`): invalid app, GPREGRET, settings flag. The button and
 /// pin-reset methods are off in the SDK examples' default configuration.
 pub(crate) fn check(
     core: &Core,

@@ -1,7 +1,8 @@
 //! The request handler (17.1 `nrf_dfu_req_handler.c`, SDK 12 `dfu_req_handling.c`) behind both
 //! transports: the transport's part (PRN counter, stale bytes of short messages via
 //! `Dialect::device_decode_with_stale`) and the handler's (object operations, versions, ping,
-//! abort), with each SDK's result and extended error codes (facts §2.1-2.5).
+//! abort), with each SDK's result and extended error codes (17.1 `nrf_dfu_req_handler.c`,
+//! `nrf_dfu_req_handler_req_process`; 12.3 `dfu_req_handling.c`, `nrf_dfu_req_handler_on_req`).
 
 use super::settings_store;
 use super::{Current, Dfu, DfuState};
@@ -65,7 +66,8 @@ impl Dfu {
                 ready_at: core.now,
             }),
             // Serial: an empty frame read as OBJECT_WRITE of 65535 bytes; the size check refuses
-            // it (facts §3), reported only at a PRN boundary.
+            // it (17.1 `nrf_dfu_serial.c` `nrf_dfu_serial_on_packet_received` takes length − 1;
+            // `on_data_obj_write_request` checks it), reported only at a PRN boundary.
             DeviceDecode::WriteLengthUnderflow => {
                 let r = match self.current {
                     Current::Invalid => WriteResult::failed(Fail::Res(ResultCode::InvalidObject)),
@@ -274,8 +276,8 @@ impl Dfu {
         }
     }
 
-    /// FIRMWARE_VERSION (facts §2.3): 0 = bootloader, 1 = SoftDevice if present, next = app
-    /// when bank 0 is valid; anything else is type 0xFF with zeros and SUCCESS.
+    /// FIRMWARE_VERSION (17.1 `on_fw_version_request`): 0 = bootloader, 1 = SoftDevice if present,
+    /// next = app when bank 0 is valid; anything else is type 0xFF with zeros and SUCCESS.
     fn firmware_version(&self, core: &Core, image: u8) -> Response {
         let chip = core.hw.chip();
         let sd = super::enter_dfu::installed_softdevice(core);
@@ -337,7 +339,8 @@ impl Dfu {
         }
     }
 
-    /// The final settings write finished (`on_dfu_complete`, facts §8.5): close and reset.
+    /// The final settings write finished (17.1 `nrf_dfu_req_handler.c`, `on_dfu_complete`): close
+    /// and reset.
     pub fn on_dfu_completed(&mut self, core: &mut Core) {
         self.close_and_reset(core, FirmwareReset::DfuCompleted);
     }

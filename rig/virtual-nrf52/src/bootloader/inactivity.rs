@@ -1,4 +1,5 @@
-//! The DFU inactivity timer (facts §8.2, 17.1 `nrf_bootloader_dfu_timers.c`): 120 s by default,
+//! The DFU inactivity timer (17.1 `nrf_bootloader_dfu_timers.c`; restarted in `nrf_bootloader.c`
+//! `dfu_observer`): 120 s by default (`NRF_BL_DFU_INACTIVITY_TIMEOUT_MS`),
 //! restarted only by a command-object CREATE (NRF_DFU_EVT_DFU_STARTED) and a data EXECUTE
 //! (NRF_DFU_EVT_OBJECT_RECEIVED); on expiry the bootloader backs up its settings and resets.
 //! SDK 12 has none.

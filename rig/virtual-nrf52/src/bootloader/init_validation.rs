@@ -1,5 +1,6 @@
 //! The command object (init packet): SELECT, CREATE, writes, CRC and EXECUTE with the
-//! prevalidation of facts §8.3-8.6 (17.1 `nrf_dfu_validation.c`, `nrf_dfu_ver_validation.c`;
+//! prevalidation of 17.1 `nrf_dfu_validation.c` (`nrf_dfu_validation_init_cmd_execute`,
+//! `nrf_dfu_validation_prevalidate`) and `nrf_dfu_ver_validation.c`;
 //! SDK 12 `dfu_handle_prevalidate` in `dfu_req_handling.c`).
 
 use super::enter_dfu::{bank0_start, installed_softdevice};
@@ -23,7 +24,8 @@ use nrf_dfu::wire::{ExtError, Response, ResultCode};
 pub(crate) struct InitInfo {
     pub fw_type: i32,
     pub fw_version: Option<u32>,
-    /// `Hash.hash` as carried (byte-reversed SHA-256, facts §5.3).
+    /// `Hash.hash` as carried (byte-reversed SHA-256: pc-nrfutil 6.1.7 `package.py`
+    /// `calculate_sha256_hash`; 17.1 `nrf_dfu_validation_hash_ok` swaps it back).
     pub hash: Vec<u8>,
     pub sd_size: u32,
     /// (ValidationType, bytes) in packet order (15.3+).
@@ -58,7 +60,8 @@ fn res(code: ResultCode) -> Fail {
     Fail::Res(code)
 }
 
-/// 12 reports every version/hw/sd_req/signature-type failure as OPERATION_FAILED (facts §2.4).
+/// 12 reports every version/hw/sd_req/signature-type failure as OPERATION_FAILED (12.3
+/// `dfu_req_handling.c`, `dfu_handle_prevalidate`).
 fn ext(p: &Profile, e: ExtError) -> Fail {
     match p.results {
         ResultStyle::Extended => Fail::Ext(e),
@@ -128,7 +131,8 @@ impl Dfu {
     }
 
     /// CREATE(1, n): restarts the inactivity timer (DFU_STARTED) whatever the outcome, then
-    /// 0 -> 0x03, too big -> 0x04, else forget any init and all progress (facts §8.3).
+    /// 0 -> 0x03, too big -> 0x04, else forget any init and all progress (17.1
+    /// `on_cmd_obj_create_request`, `nrf_dfu_validation_init_cmd_create`).
     pub fn cmd_create(&mut self, core: &mut Core, size: u32) -> Outcome {
         self.restart_inactivity(core);
         if size == 0 {
@@ -225,7 +229,8 @@ impl Dfu {
             .map_err(|_| res(ResultCode::OperationFailed))
     }
 
-    /// 15+: signature, then `nrf_dfu_ver_validation_check`, then the size (facts §8.6).
+    /// 15+: signature, then `nrf_dfu_ver_validation_check`, then the size (17.1
+    /// `nrf_dfu_validation_prevalidate`, `update_data_size_get`).
     fn prevalidate(
         &self,
         core: &Core,
@@ -280,7 +285,7 @@ impl Dfu {
         data_size(p, init)
     }
 
-    /// sd_req rules (facts §8.6).
+    /// sd_req rules (17.1 `nrf_dfu_ver_validation.c`, `sd_req_ok`).
     fn sd_req_ok(&self, core: &Core, init: &InitCommand) -> bool {
         let req = &init.sd_req;
         let ble = self.profile.transport == Transport::Ble;
@@ -381,7 +386,8 @@ impl Dfu {
         })
     }
 
-    /// Choose where the image goes (facts §8.4) and remember it.
+    /// Choose where the image goes (17.1 `nrf_dfu_validation.c` `update_data_addr_get`,
+    /// `nrf_dfu_utils.c` `nrf_dfu_cache_prepare`; 12.3 `nrf_dfu_find_cache`) and remember it.
     fn prepare_cache(&mut self, core: &Core, pkt: &InitPacket, size: u32) -> Result<(), Fail> {
         let t = pkt.init_command().r#type.unwrap_or(-1);
         let start = if self.profile.results == ResultStyle::Sdk12 {

@@ -31,7 +31,7 @@ pub use profile::{GpregretRule, ResultStyle};
 pub(crate) enum Current {
     Command,
     Data,
-    /// 15+: a bad type in SELECT/CREATE sticks until a good one (facts §2.2).
+    /// 15+: a bad type in SELECT/CREATE sticks until a good one (17.1 `nrf_dfu_obj_op`).
     Invalid,
 }
 
@@ -82,8 +82,8 @@ pub(crate) struct Dfu {
 }
 
 impl Dfu {
-    /// DFU mode opens (facts §8.1 step 4): inactivity timer, request handler init (a stored init
-    /// command is re-executed silently, §8.3), transports.
+    /// DFU mode opens (17.1 `nrf_bootloader_init`): inactivity timer, request handler init (a
+    /// stored init command is re-executed silently, `nrf_dfu_validation_init`), transports.
     pub fn open(
         core: &mut Core,
         profile: Profile,

@@ -1,5 +1,6 @@
 //! The BLE RX buffer pool on its own: with the default 16-entry flash queue it never binds
-//! (17 buffers), so these tests deepen the queue to see the pool's rule (facts §8.5): 17 buffers,
+//! (17 buffers), so these tests deepen the queue to see the pool's rule (17.1 `nrf_dfu_ble.c`,
+//! `MAX_DFU_BUFFERS`, `on_write` / `on_flash_write`): 17 buffers,
 //! each held until its flash write completes, a packet without a free buffer silently lost.
 
 use super::init_validation::InitInfo;

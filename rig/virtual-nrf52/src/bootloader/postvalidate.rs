@@ -1,4 +1,4 @@
-//! The final data EXECUTE (facts §8.5, 17.1 `nrf_dfu_validation_post_data_execute`, SDK 12
+//! The final data EXECUTE (17.1 `nrf_dfu_validation_post_data_execute`, SDK 12
 //! `nrf_dfu_postvalidate`): SHA-256 of the image against the init packet, boot validation,
 //! bank codes and versions, progress reset; the response goes out, then the settings are
 //! written unconditionally and the bootloader closes the transport and resets.
@@ -95,7 +95,7 @@ impl Dfu {
         result
     }
 
-    /// SHA-256 of the image, byte-reversed, against `Hash.hash` (facts §5.3). 15+: ext 0x0C;
+    /// SHA-256 of the image, byte-reversed, against `Hash.hash` (17.1 `fw_hash_ok`). 15+: ext 0x0C;
     /// SDK 12: INVALID_OBJECT.
     fn hash_check(&self, init: &InitInfo, image: &[u8]) -> Result<(), Fail> {
         if self.profile.has(Defect::SkipHashCheck) {
@@ -272,7 +272,8 @@ impl Dfu {
 
     /// A SoftDevice image must carry its info struct with an end address that covers it; 17
     /// also wants the installed SD's family; a major version change needs a new bootloader in
-    /// the same image on BLE builds (facts §8.5).
+    /// the same image on BLE builds (17.1 `softdevice_info_ok`, `is_major_softdevice_update`,
+    /// `postvalidate_sd_bl`).
     fn softdevice_ok(&self, core: &Core, sd: &[u8], with_bl: bool) -> bool {
         let Some(new) = SoftDeviceInfo::parse(sd, SOFTDEVICE_START) else {
             return false;

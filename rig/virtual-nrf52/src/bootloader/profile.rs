@@ -1,5 +1,5 @@
-//! A bootloader build as rule switches: everything the model does differently per SDK version
-//! (facts §1-3, §7-8) or per build option (the descriptor) or per injected defect is decided
+//! A bootloader build as rule switches: everything the model does differently per SDK version (each
+//! switch names its source) or per build option (the descriptor) or per injected defect is decided
 //! here once, so the handler reads switches instead of comparing versions.
 
 use crate::defects::{Defect, DefectSet};
@@ -9,7 +9,8 @@ use nrf_dfu::wire::{self, Dialect};
 use nrf_dfu::SdkVersion;
 use std::time::Duration;
 
-/// How GPREGRET requests DFU mode (facts §8.1 step 3) and how it is cleared on entry.
+/// How GPREGRET requests DFU mode (`dfu_enter_check` in `nrf_bootloader.c`) and how it is cleared
+/// on entry (`dfu_enter_flags_clear`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GpregretRule {
     /// SDK 12: GPREGRET is not looked at.
@@ -18,15 +19,15 @@ pub enum GpregretRule {
     Exact,
     /// SDK 15.0/15.2: any bit of 0xB1 set; the 0xB1 bits are cleared bitwise.
     AnyBitClearBitwise,
-    /// SDK 15.3/16: any bit of 0xB1 set; cleared only when `(g & 0xF8) == 0xB0` (facts §9.15:
-    /// a stray 0x01 sends every reset into DFU mode).
+    /// SDK 15.3/16: any bit of 0xB1 set; cleared only when `(g & 0xF8) == 0xB0` (15.3
+    /// `nrf_bootloader.c`: a stray 0x01 sends every reset into DFU mode; 17 checks the mask).
     AnyBitClearOnPattern,
     /// SDK 17: `(g & 0xF9) == 0xB1`; cleared (`g &= !0xB1`) when `(g & 0xF8) == 0xB0`.
     Masked,
 }
 
 impl GpregretRule {
-    /// The rule of `sdk`'s default build (facts §8.1).
+    /// The rule of `sdk`'s default build.
     pub fn for_sdk(sdk: SdkVersion) -> GpregretRule {
         match sdk {
             SdkVersion::Sdk12 => GpregretRule::Ignored,
@@ -64,7 +65,8 @@ impl GpregretRule {
     }
 }
 
-/// How result codes are formed (facts §2.4, §2.5).
+/// How result codes are formed (`nrf_dfu_res_code_t` of 12.3; `nrf_dfu_result_t` and extended
+/// errors from 13/14 on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultStyle {
     /// SDK 12: no extended errors; version/hw/sd_req/signature-type failures are 0x0A.
@@ -112,11 +114,13 @@ pub struct Profile {
     pub flash_queue_depth: usize,
     /// Activation copy step in pages (`NRF_BL_FW_COPY_PROGRESS_STORE_STEP` 8; SDK 12: 1).
     pub copy_step_pages: u32,
-    /// SDK 12 erases each source page after copying it (facts §8.7).
+    /// SDK 12 erases each source page after copying it (12.3 `nrf_dfu_utils.c`,
+    /// `nrf_dfu_app_continue`).
     pub copy_erases_source: bool,
     /// `NRF_DFU_SINGLE_BANK_APP_UPDATES`.
     pub single_bank: bool,
-    /// 17.1 writes the MBR slots 0xFF8/0xFFC at boot when they are erased (facts §8.1).
+    /// 17.1 writes the MBR slots 0xFF8/0xFFC at boot when they are erased
+    /// (`nrf_bootloader_mbr_addrs_populate` in `nrf_bootloader_info.c`).
     pub populate_mbr_slots: bool,
     /// 17.1 skips CRC boot validation after a System OFF wake or with GPREGRET2 = 0xA9.
     pub crc_skip_on_wake: bool,
@@ -197,7 +201,8 @@ impl Profile {
     }
 
     /// Flash path in DFU mode: BLE builds run the SoftDevice (`sd_flash_*`), UART builds are
-    /// MBR-only and drive the NVMC (facts §3, §6.3). Boot-time work always uses the NVMC.
+    /// MBR-only and drive the NVMC (17.1 `nrf_dfu_flash.c`, `nrf_dfu_flash_init`). Boot-time
+    /// work always uses the NVMC.
     pub fn dfu_flash_path(&self) -> crate::nvmc::FlashPath {
         match self.transport {
             Transport::Ble => crate::nvmc::FlashPath::SoftDevice,
@@ -205,7 +210,8 @@ impl Profile {
         }
     }
 
-    /// Largest ATT MTU of the BLE build (facts §1.2).
+    /// Largest ATT MTU of the BLE build (`NRF_SDH_BLE_GATT_MAX_MTU_SIZE` 247 in 15+;
+    /// `GATT_MTU_SIZE_DEFAULT` 23 in 12.3 `nrf_ble_dfu.c`).
     pub fn max_att_mtu(&self) -> u16 {
         self.sdk.ble_max_mtu()
     }

@@ -1,4 +1,4 @@
-//! Writing the bootloader settings page and its backup (facts §7.3; 17.1
+//! Writing the bootloader settings page and its backup (17.1
 //! `nrf_dfu_settings.c`): a write is an erase plus a write of the struct, skipped when flash
 //! already holds the same bytes; `write_and_backup` writes the main page, then the backup from
 //! the RAM copy; `backup` copies the main page as it is in flash to the backup page.
@@ -120,7 +120,7 @@ pub(crate) fn load(core: &Core, p: &Profile) -> Loaded {
         }
     }
     // The no-settings-backup defect on a 15.2+ layout: the pre-15.2 rule, valid main page,
-    // else zeroed defaults written back (facts §7.3).
+    // else zeroed defaults written back (12.3 `nrf_dfu_settings_init`).
     if crc_ok(main) {
         if let Ok(s) = SettingsPage::decode(main, p.layout) {
             return Loaded {

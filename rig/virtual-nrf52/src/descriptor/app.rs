@@ -15,7 +15,8 @@ const BODY_LEN: usize = 40;
 /// Longest application name.
 pub const MAX_NAME: usize = 32;
 
-/// Which buttonless DFU service the application exposes (facts §1.1, §2.6).
+/// Which buttonless DFU service the application exposes (SDK 17.1 `ble_dfu.h`: 8EC90003 without
+/// bonds, 8EC90004 with bonds; SDK 12.3's experimental service in its own `ble_dfu.h`: 8E400001).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Buttonless {

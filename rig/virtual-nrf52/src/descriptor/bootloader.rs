@@ -19,7 +19,7 @@ use nrf_dfu::SdkVersion;
 use serde::{Deserialize, Serialize};
 
 const BODY_LEN: usize = 100;
-/// Longest advertising name (facts §1.2: ≤ 20 chars).
+/// Longest advertising name (`NRF_DFU_ADV_NAME_MAX_LENGTH`, SDK 17.1 `ble_dfu_unbonded.c`).
 pub const MAX_ADV_NAME: usize = 20;
 const FLAG_BONDS: u8 = 1 << 0;
 const FLAG_SINGLE_BANK: u8 = 1 << 1;
@@ -105,7 +105,7 @@ fn profile_from_code(c: u8) -> Option<SdkVersion> {
 
 impl BootloaderDescriptor {
     /// The SDK example's defaults for `profile` over BLE: hw_version 52, no bonds, dual bank,
-    /// 120 s inactivity timeout (none in SDK 12, facts §8.1), name "DfuTarg".
+    /// 120 s inactivity timeout (none in SDK 12.3's `nrf_bootloader_init`), name "DfuTarg".
     pub fn sdk_default(profile: SdkVersion, public_key: [u8; 64]) -> BootloaderDescriptor {
         BootloaderDescriptor {
             profile,

@@ -12,7 +12,7 @@ pub struct MbrDescriptor {
 }
 
 impl MbrDescriptor {
-    /// MBR 2.4.1, shipped with SDK 17.1 (facts §6.2).
+    /// MBR 2.4.1, shipped with SDK 17.1 (`components/softdevice/mbr/hex/mbr_nrf52_2.4.1_mbr.hex`).
     pub const SDK17: MbrDescriptor = MbrDescriptor { version: 2_004_001 };
 
     pub fn encode(&self) -> Vec<u8> {

@@ -1,6 +1,7 @@
-//! Checklist (facts §10) — activation: copy in 8-page steps with settings + backup written
-//! after each (SDK 12: page by page, no backup), the CRC check of bank 0 deciding the app, and
-//! a bootloader update going through the MBR's COPY_BL with an extra reset.
+//! Checklist — activation (SDK 17.1 `nrf_bootloader_fw_activation.c`, `image_copy` / `bl_activate`;
+//! 12.3 `nrf_dfu_utils.c`, `nrf_dfu_app_continue`): copy in 8-page steps with settings + backup
+//! written after each (SDK 12: page by page, no backup), the CRC check of bank 0 deciding the app,
+//! and a bootloader update going through the MBR's COPY_BL with an extra reset.
 
 use crate::common::*;
 use crate::support::*;

@@ -1,7 +1,8 @@
-//! Checklist (facts §10) — BLE, the bootloader side: address + 1 on byte 0 without carry,
-//! "DfuTarg", the 16-deep flash queue with silent drops, PRN notifications formatted as CRC_GET
-//! responses, and what a disconnect does to RAM progress per version (table 8.8). Advertising
-//! timing, the CCCD gate and the MTU rule are the BLE surface's (B2).
+//! Checklist — BLE, the bootloader side (SDK 17.1 `nrf_dfu_ble.c`): address + 1 on byte 0 without
+//! carry, "DfuTarg", the 16-deep flash queue with silent drops, PRN notifications formatted as
+//! CRC_GET responses, and what a disconnect does to RAM progress per version
+//! (docs/notes/interrupted-transfers.md, "After a link loss without a reset"). Advertising timing,
+//! the CCCD gate and the MTU rule are the BLE surface's (B2).
 
 use crate::common::*;
 use crate::support::*;

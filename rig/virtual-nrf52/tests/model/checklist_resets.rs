@@ -1,7 +1,8 @@
-//! Checklist (facts §10) — reset causes: inactivity (120 s, restarted only by a command CREATE
+//! Checklist — reset causes (SDK 17.1 `nrf_bootloader.c`, `dfu_observer`, `inactivity_timeout`,
+//! `bootloader_reset`): inactivity (120 s, restarted only by a command CREATE
 //! and a data EXECUTE), ABORT, completion, activation success; RESETREAS and GPREGRET per
 //! cause. (Power loss at any flash operation is the sweep in tests/sweep.rs; the bootloader
-//! never starts the watchdog, §8.2, so no WDT reset is modelled.)
+//! never starts the watchdog, 17.1 `nrf_bootloader_wdt.c`, so no WDT reset is modelled.)
 
 use crate::common::*;
 use crate::support::*;

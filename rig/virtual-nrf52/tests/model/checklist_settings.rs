@@ -1,5 +1,6 @@
-//! Checklist (facts §10) — settings: two 4 KB pages, erase + write as two operations, commit
-//! only after the backup, the boot-time merge rules of §7.3, CRC ranges 0x04–0x5B and
+//! Checklist — settings (`nrf_dfu_settings.c` per SDK): two 4 KB pages, erase + write as two
+//! operations, commit only after the backup, the boot-time merge rules of
+//! `nrf_dfu_settings_init`, CRC ranges 0x04–0x5B and
 //! 0x260–0x322.
 
 use crate::common::*;
@@ -88,7 +89,7 @@ fn settings_commit_only_after_backup(#[case] sdk: SdkVersion) {
     );
 }
 
-/// §7.3 boot-time rules per SDK: which page wins.
+/// Boot-time rules per SDK (`nrf_dfu_settings_init`): which page wins.
 #[rstest]
 // 15.3+/17: main valid + backup valid -> protected fields from the backup.
 #[case::sdk17_merge(SdkVersion::Sdk17, true, true, 3, true)]

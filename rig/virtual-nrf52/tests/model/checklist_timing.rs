@@ -1,4 +1,6 @@
-//! Checklist (facts §10) — timing: page erase and word write times from the timing profile
+//! Checklist — timing (docs/notes/flash-timing.md; SDK 17.1 `nrf_dfu_req_handler.c`,
+//! `on_data_obj_create_request`, `on_data_obj_execute_request_sched`): page erase and word write
+//! times from the timing profile
 //! (SoftDevice scheduling added in DFU mode on BLE), CREATE answered before its erase
 //! completes, every data EXECUTE answered only when the flash queue has drained, the final
 //! EXECUTE hashing the image (and computing the boot validation) before it answers.

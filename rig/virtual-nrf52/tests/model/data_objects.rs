@@ -1,4 +1,6 @@
-//! Data objects and the init packet's effects (facts §8.3-8.6, §8.8): CREATE checks in order,
+//! Data objects and the init packet's effects (SDK 17.1 `nrf_dfu_req_handler.c`,
+//! `nrf_dfu_validation.c`, `nrf_dfu_ver_validation.c`; docs/notes/interrupted-transfers.md):
+//! CREATE checks in order,
 //! a CREATE discards an unexecuted partial object, CRC_GET reports everything received,
 //! EXECUTE of an incomplete object, dual/single bank, sd_req and fw_version rules, what survives
 //! a reset per version, the stored init re-executed at DFU start.
@@ -99,7 +101,7 @@ fn crc_get_reports_everything_received_and_create_discards_the_partial_object() 
         crc_reply(&mut host, &mut dev),
         (0x1000, crc32(&image[..0x1000]))
     );
-    // CREATE then EXECUTE with no data: 0x08 (Android issue #252's trigger, facts §9.2).
+    // CREATE then EXECUTE with no data: 0x08 (the trigger of Android-DFU-Library issue #252).
     assert_eq!(
         ask(&mut host, &mut dev, &Request::Execute),
         vec![0x60, 0x04, 0x08]
@@ -125,8 +127,9 @@ fn write_past_the_object_is_an_invalid_parameter_at_the_prn_boundary() {
     );
 }
 
-/// §8.4: bank 1 after the app when it fits; otherwise the app is invalidated at init EXECUTE
-/// (persisted), the image goes to bank 0, and a reset mid-transfer leaves DFU mode, not the app.
+/// 17.1 `nrf_dfu_cache_prepare`: bank 1 after the app when it fits; otherwise the app is
+/// invalidated at init EXECUTE (persisted), the image goes to bank 0, and a reset mid-transfer
+/// leaves DFU mode, not the app.
 #[rstest]
 #[case::dual_bank(0x3000, false)]
 #[case::single_bank(0x30000, true)]
@@ -161,8 +164,9 @@ fn descriptor_forces_single_bank() {
     assert_eq!(app_version(&dev), Some(2));
 }
 
-/// §8.3: a stored init command is re-executed at DFU start, so after a reset the data can
-/// continue without the init packet; 12 also resumes from the last executed object (§8.8),
+/// 17.1 `nrf_dfu_validation_init`: a stored init command is re-executed at DFU start, so after a
+/// reset the data can continue without the init packet; 12 also resumes from the last executed
+/// object (docs/notes/interrupted-transfers.md),
 /// 15+ restart the data at 0.
 #[rstest]
 #[case::sdk12(SdkVersion::Sdk12, 0x1000)]

@@ -1,4 +1,5 @@
-//! The boot sequence's DFU-enter check (facts §8.1): invalid app, GPREGRET with each
+//! The boot sequence's DFU-enter check (`dfu_enter_check` in each SDK's `nrf_bootloader.c`):
+//! invalid app, GPREGRET with each
 //! version's mask and clearing rule, the settings flag (12/14 only); the MBR start, unknown
 //! bootloaders, applications without a descriptor.
 

@@ -1,5 +1,6 @@
 //! Behaviour of the virtual nRF52832 and its Secure DFU bootloader model, rule by rule
-//! (facts sections 1-3 and 6-10; section 10 is the checklist the `checklist_*` modules follow).
+//! (each module names the SDK sources of its rules; the `checklist_*` modules go area by area
+//! through what a faithful model of the bootloader has to reproduce).
 
 #[path = "../support/mod.rs"]
 mod support;

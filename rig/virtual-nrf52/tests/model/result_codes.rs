@@ -1,6 +1,8 @@
-//! Result and extended error codes per version (facts §2.1-2.5, §8.3-8.6): SDK 12 answers
-//! 0x0A for version/hw/sd_req/signature failures and 0x07 for a bad object type; 14+ answer
-//! `0B <ext>`; 15.3+ BLE refuses the opcodes of NRF_DFU_PROTOCOL_REDUCED.
+//! Result and extended error codes per version (`nrf_dfu_req_handler.h`,
+//! `nrf_dfu_handling_error.h`; 12.3 `dfu_req_handling.c`, 17.1 `nrf_dfu_validation.c` /
+//! `nrf_dfu_ver_validation.c`): SDK 12 answers 0x0A for version/hw/sd_req/signature failures and
+//! 0x07 for a bad object type; 14+ answer `0B <ext>`; 15.3+ BLE refuses the opcodes of
+//! NRF_DFU_PROTOCOL_REDUCED.
 
 use crate::common::*;
 use crate::support::*;

@@ -1,5 +1,6 @@
-//! The exhaustive power-cut sweep (facts §7.3, §8.7, §8.8, §10 "power loss at any flash op
-//! boundary"): on the 17.1 profile, an application update plus its activation; every flash
+//! The exhaustive power-cut sweep (power loss at any flash operation boundary; settings backup
+//! and activation steps: docs/notes/interrupted-transfers.md, "Power loss while an update is
+//! activated"): on the 17.1 profile, an application update plus its activation; every flash
 //! operation of it is cut at its start, its middle and just before its end. After each cut the
 //! power comes back and the device must either run a valid application (the old or the new
 //! one, CRC-checked against the settings) or be in DFU mode and take a fresh update to the end.

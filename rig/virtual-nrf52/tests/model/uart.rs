@@ -1,4 +1,5 @@
-//! The UART surface (facts §3): SLIP framing, the full opcode set (PING, MTU 131, HW and FW
+//! The UART surface (SDK 17.1 `nrf_dfu_serial.c`, `nrf_dfu_serial_uart.c`, `slip.c`): SLIP
+//! framing, the full opcode set (PING, MTU 131, HW and FW
 //! version, PROTOCOL_VERSION, OBJECT_WRITE), OBJECT_WRITE answered only when a PRN is due (PRN
 //! counting write frames), bytes taking 10 bit times at the profile's baud rate, and the
 //! decoder wedging on an oversized frame.

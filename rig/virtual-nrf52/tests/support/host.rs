@@ -41,7 +41,8 @@ pub struct Host {
     pub packet_gap: Duration,
     /// Notification / request latency (BLE: one connection interval).
     pub latency: Duration,
-    /// Wait after a data CREATE before streaming (iOS / old Android: 400 ms, facts §9.1).
+    /// Wait after a data CREATE before streaming (iOS / old Android: 400 ms; IOS-DFU-Library PR
+    /// #377, Android-DFU-Library #208).
     pub create_delay: Duration,
     /// How long to wait for a reply (nrfutil BLE 20 s; serial 1 s per byte).
     pub timeout: Duration,
@@ -298,7 +299,8 @@ impl Host {
     }
 
     /// CREATE a data object; SDK 12 refuses it (INVALID_OBJECT) while its flash queue is full
-    /// (facts §9 item 8): wait and retry, as clients do.
+    /// (12.3 `dfu_req_handling.c`, `nrf_dfu_data_req`; Android-DFU-Library #66/#86): wait and
+    /// retry, as clients do.
     fn create_data(&mut self, dev: &mut Device, size: u32) -> Result<(), HostError> {
         let mut last = None;
         for _ in 0..8 {

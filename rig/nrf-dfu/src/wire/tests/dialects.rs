@@ -9,7 +9,8 @@ fn dialect(sdk: SdkVersion, transport: Transport) -> Dialect {
     Dialect::new(sdk, transport).expect("stock dialect")
 }
 
-/// Facts table 2.1, plus 0x08 on BLE 15+ (handled as an empty write, see `is_supported`).
+/// The opcodes each SDK's transports handle (the sources named in `dialect.rs`), plus 0x08 on
+/// BLE 15+ (handled as an empty write, see `is_supported`).
 #[rstest]
 #[case::ble_12(Sdk12, Ble, &[0x01, 0x02, 0x03, 0x04, 0x06])]
 #[case::ble_14(Sdk14, Ble, &[0x01, 0x02, 0x03, 0x04, 0x06])]

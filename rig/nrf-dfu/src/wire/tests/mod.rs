@@ -5,7 +5,7 @@ mod props;
 mod requests;
 mod responses;
 
-/// Hex with optional spaces, for byte tables that read like the facts sheet.
+/// Hex with optional spaces, for byte tables that read like a protocol trace.
 pub(super) fn h(s: &str) -> Vec<u8> {
     hex::decode(s.replace(' ', "")).expect("test hex")
 }

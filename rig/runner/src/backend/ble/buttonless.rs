@@ -1,7 +1,8 @@
-//! Buttonless entry from the application (facts §2.6): enable indications on the buttonless
-//! characteristic, write `01`, wait for the indication `20 01 01` (BlueZ confirms it, and only
-//! then does the app reset), wait for the disconnect, then look for the bootloader: at address
-//! + 1 without bonds, at the same address with bonds.
+//! Buttonless entry from the application (SDK 17.1 `ble_dfu.c` / `ble_dfu_unbonded.c`; pc-nrfutil
+//! 6.1.7 `dfu_transport_ble.py`, `jump_from_buttonless_mode_to_bootloader`): enable indications on
+//! the buttonless characteristic, write `01`, wait for the indication `20 01 01` (BlueZ confirms
+//! it, and only then does the app reset), wait for the disconnect, then look for the bootloader: at
+//! address + 1 without bonds, at the same address with bonds.
 
 use super::adapter::bounded;
 use super::address::BleAddress;

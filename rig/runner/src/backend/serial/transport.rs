@@ -181,7 +181,8 @@ impl Transport for SerialTransport {
 
     async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
         if request.is_empty() {
-            // An empty frame makes the SDK decoder hand up a stale opcode (facts §3).
+            // An empty frame makes the SDK decoder hand up a stale opcode (17.1 `slip.c`
+            // `slip_decode_add_byte` reports a bare END as a complete, empty packet).
             return Err(TransportError::io("refusing to send an empty SLIP frame"));
         }
         let limit = self.options.write_timeout;

@@ -68,7 +68,8 @@ fn profile_release(sdk: SdkVersion) -> &'static str {
 }
 
 /// SDK 12 shipped only the BLE secure bootloader; serial Secure DFU came with SDK 13/14
-/// (facts §2.1, §3).
+/// (SDK 12.3 `examples/dfu/bootloader_secure` has BLE builds only; 14.x adds
+/// `serial_dfu/nrf_serial_dfu.c`).
 fn has_transport(sdk: SdkVersion, t: StandInTransport) -> bool {
     !(sdk == SdkVersion::Sdk12 && t == StandInTransport::Uart)
 }

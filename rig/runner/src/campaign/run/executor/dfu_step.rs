@@ -314,7 +314,8 @@ fn corrupt(p: &Prepared, byte: u32) -> Prepared {
 /// What the client recovered from that a correct device never makes it do. A CRC reported on
 /// resume for held bytes that do not match what was sent (the link does not corrupt data). And
 /// writes dropped right after a data CREATE before the device held as many as it always has room
-/// for: the SDK drops writes when its RX buffers or fstorage queue run out (facts §9 item 1),
+/// for: the SDK drops writes when its RX buffers or fstorage queue run out (Android-DFU-Library
+/// #208),
 /// which is expected, but not before 15 of them are queued, because a correct bootloader answers
 /// the previous EXECUTE only once its queue has drained. The update may still have worked;
 /// the device is wrong all the same.
