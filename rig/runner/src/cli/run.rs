@@ -25,7 +25,7 @@ use virtual_nrf52::defects::Defect;
 1 when an iteration failed or errored or a DUT was quarantined, 2 on bad input (suite, bench, \
 images), 130 when interrupted (the reports are still written).\n\n\
 Examples:\n  rig run suites/smoke.yaml\n  rig run suites/nightly-soak.yaml --seed 20261204 --out out/\n  \
-rig run suites/interrupt-recovery.yaml --seed 7 --replay 'random-interrupt[fault_action=reset]:41'\n  \
+rig run suites/interrupt-recovery.yaml --seed 7 --replay 'sdk17.1[fault_action=reset]:41'\n  \
 rig run suites/seed-sdk12-qfab.yaml --virtual-duts 8\n  rig run suites/nightly-soak.yaml --bench bench.yaml"
 )]
 pub struct RunArgs {
