@@ -163,6 +163,13 @@ pub fn align_to_page(addr: u32) -> u32 {
     addr.div_ceil(PAGE_SIZE) * PAGE_SIZE
 }
 
+/// Where bank 0 (the application) starts: the page-aligned end of the installed SoftDevice, or
+/// right after the MBR without one (SDK 17.1
+/// `components/libraries/bootloader/dfu/nrf_dfu_utils.c`, `nrf_dfu_bank0_start_addr`).
+pub fn bank0_start(softdevice: Option<&SoftDeviceInfo>) -> u32 {
+    softdevice.map_or(MBR_SIZE, |sd| align_to_page(sd.end_address))
+}
+
 /// The SoftDevice info struct at SD base + 0x2000 (`SOFTDEVICE_INFO_STRUCT_OFFSET` and the
 /// `SD_*_OFFSET` / `SD_*_GET` macros of S132 7.2.0 `nrf_sdm.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

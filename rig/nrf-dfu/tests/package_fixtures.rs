@@ -145,10 +145,7 @@ fn display_text_is_nrfutils(#[case] zip: &str) {
 }
 
 fn input(name: &str) -> ImageInput {
-    ImageInput {
-        file_name: name.to_string(),
-        bytes: fixture(name),
-    }
+    ImageInput::file(name.to_string(), fixture(name))
 }
 
 fn app_options() -> GenerateOptions {

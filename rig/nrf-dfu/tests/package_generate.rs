@@ -12,10 +12,7 @@ fn input(name: &str) -> Option<ImageInput> {
         "{}/tests/fixtures/nrfutil/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    Some(ImageInput {
-        file_name: name.to_string(),
-        bytes: std::fs::read(path).unwrap(),
-    })
+    Some(ImageInput::file(name, std::fs::read(path).unwrap()))
 }
 
 /// (kind, fw_version, hw_version, sd_req, type, is_debug) per image, in sending order.
@@ -131,7 +128,10 @@ fn version_string_wins_over_a_nonzero_version_with_a_warning() {
 #[test]
 fn bad_image_names_the_file_and_line() {
     let mut app = input("app.hex").unwrap();
-    app.bytes[20] = b'G';
+    let nrf_dfu::package::ImageContent::File(bytes) = &mut app.content else {
+        panic!("a file read from disk is ImageContent::File");
+    };
+    bytes[20] = b'G';
     let e = generate_package(GenerateOptions {
         hw_version: Some(52),
         application: Some(app),

@@ -24,8 +24,8 @@ use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput};
 use nrf_dfu::settings::SettingsLayout;
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::{Chip, SdkVersion};
-use rig::bench::virtual_dfu::update_virtual;
-use rig::bench::{share, BleLinkConfig};
+use rig::inproc::virtual_dfu::update_virtual;
+use rig::inproc::{share, BleLinkConfig};
 use std::time::{Duration, Instant};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
 use virtual_nrf52::nvmc::cost;
@@ -62,10 +62,7 @@ fn image(key: &SigningKey) -> DfuImage {
     let app = standin::app_image(&desc, CHIP, S132_7_2_0.info.end_address, APP_SIZE).unwrap();
     let g = generate_package(GenerateOptions {
         hw_version: Some(52),
-        application: Some(ImageInput {
-            file_name: "app.bin".into(),
-            bytes: app,
-        }),
+        application: Some(ImageInput::file("app.bin", app)),
         application_version: Some(2),
         sd_req: Some(vec![u32::from(S132_7_2_0.info.fwid)]),
         key: Some(key.clone()),

@@ -28,8 +28,8 @@ use nrf_dfu::client::{DfuConfig, DfuImage};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput};
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::{Chip, SdkVersion};
-use rig::bench::virtual_dfu::update_virtual;
-use rig::bench::{share, BleLinkConfig};
+use rig::inproc::virtual_dfu::update_virtual;
+use rig::inproc::{share, BleLinkConfig};
 use std::time::Duration;
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
 use virtual_nrf52::softdevice::{StandInSoftDevice, S132_3_0_0, S132_6_1_1, S132_7_2_0};
@@ -75,10 +75,7 @@ fn image(key: &SigningKey, sdk: SdkVersion) -> DfuImage {
     let app = standin::app_image(&desc, CHIP, sd.info.end_address, APP_SIZE).unwrap();
     let g = generate_package(GenerateOptions {
         hw_version: Some(52),
-        application: Some(ImageInput {
-            file_name: "app.bin".into(),
-            bytes: app,
-        }),
+        application: Some(ImageInput::file("app.bin", app)),
         application_version: Some(2),
         sd_req: Some(vec![u32::from(sd.info.fwid)]),
         key: Some(key.clone()),

@@ -3,9 +3,9 @@
 
 use nrf_dfu::image::{write_intel_hex, Segments};
 use nrf_dfu::{Chip, SdkVersion};
-use rig::backend::probe::Probe;
-use rig::backend::shared::share;
-use rig::backend::virtual_probe::VirtualProbe;
+use rig::drivers::probe::Probe;
+use rig::drivers::shared::share;
+use rig::drivers::virtual_probe::VirtualProbe;
 use std::path::Path;
 use std::process::{Command, Output};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
@@ -100,6 +100,53 @@ fn flash_standins_then_read_back_through_the_virtual_probe() {
     assert!(text(&o).contains("4 passed, 0 failed"), "{}", text(&o));
     let inv = device(dir.path()).hardware().installed();
     assert_eq!(inv.softdevice, Some(S132_7_2_0.info));
+}
+
+#[test]
+fn a_uicr_file_after_the_bootloader_keeps_its_start_address() {
+    use nrf_dfu::memory_map::UICR_NRFFW0;
+    // UICR.CUSTOMER[0] (nRF52832 PS v1.4, UICR registers).
+    const CUSTOMER0: u32 = 0x1000_1080;
+    let dir = tempfile::tempdir().unwrap();
+    let (files, expected) = standin_files(dir.path());
+    let nrffw0 = expected
+        .iter()
+        .find(|(a, _)| *a == UICR_NRFFW0)
+        .map(|(_, d)| d.clone())
+        .expect("the stand-in bootloader hex sets NRFFW[0]");
+    // A second file that only sets a customer word, as a board's serial-number hex would.
+    let uicr = hex_file(
+        dir.path(),
+        "uicr.hex",
+        &[(CUSTOMER0, 0x1234_5678u32.to_le_bytes().to_vec())],
+    );
+    let o = rig(dir.path(), &["flash", &files[0], &files[1], &uicr]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut probe = VirtualProbe::new("virtual-0", share(device(dir.path())), false);
+    assert_eq!(
+        probe.read_memory(UICR_NRFFW0, nrffw0.len() as _).unwrap(),
+        nrffw0,
+        "NRFFW[0..] (bootloader start, MBR params) must survive the UICR file"
+    );
+    assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
+    // The same bytes twice (an MBR inside a SoftDevice hex, or one file given twice) are fine.
+    let o = rig(dir.path(), &["flash", &files[1], &files[1]]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Files that write different bytes to one address are refused before anything is flashed,
+    // naming both.
+    let other = hex_file(
+        dir.path(),
+        "uicr-other.hex",
+        &[(CUSTOMER0, 0xDEAD_BEEFu32.to_le_bytes().to_vec())],
+    );
+    let o = rig(dir.path(), &["flash", &uicr, &other]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("uicr.hex") && t.contains("uicr-other.hex") && t.contains("0x10001080"),
+        "{t}"
+    );
+    assert_eq!(probe.read_word(CUSTOMER0).unwrap(), 0x1234_5678);
 }
 
 #[test]

@@ -8,13 +8,13 @@ mod support;
 use std::time::Duration;
 
 use nrf_dfu::client::{
-    Control, DataPlan, DfuClient, DfuConfig, DfuError, FnSink, InitPlan, Phase, ProgressEvent,
-    ProgressSink, TransportErrorKind, Waiting,
+    Control, DataPlan, DfuClient, DfuConfig, DfuError, FnSink, InitPlan, LinkErrorKind, Phase,
+    ProgressEvent, ProgressSink, Waiting,
 };
 use nrf_dfu::wire::ObjectType;
 use nrf_dfu::wire::Opcode;
 use nrf_dfu::SdkVersion::{self, *};
-use rig::bench::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink};
+use rig::inproc::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink};
 use rstest::rstest;
 use support::*;
 use virtual_nrf52::{Status, TimingProfile};
@@ -185,7 +185,7 @@ async fn reconnect_after_a_link_drop(#[case] sdk: SdkVersion, #[case] expected: 
         .await
         .expect_err("aborted");
     let mut link = first.into_parts().0;
-    nrf_dfu::client::Transport::reconnect(&mut link)
+    nrf_dfu::client::Link::reconnect(&mut link)
         .await
         .expect("reconnect");
     assert_eq!(link.counters().connections, 2);
@@ -265,11 +265,11 @@ async fn power_cut_before_execute_then_recovery() {
     );
     // The link is gone for good: the next wait on it reports the loss.
     assert_eq!(
-        nrf_dfu::client::Transport::receive(&mut link)
+        nrf_dfu::client::Link::receive(&mut link)
             .await
             .expect_err("dead link")
             .kind,
-        TransportErrorKind::LinkLost
+        LinkErrorKind::LinkLost
     );
     assert!(clock.now() - cut_at >= Duration::from_secs(6));
 
@@ -284,7 +284,7 @@ async fn power_cut_before_execute_then_recovery() {
         .borrow_mut()
         .app_enter_bootloader(clock.now())
         .expect("app v1 runs");
-    nrf_dfu::client::Transport::reconnect(&mut link)
+    nrf_dfu::client::Link::reconnect(&mut link)
         .await
         .expect("reconnect to the bootloader");
     let mut second = DfuClient::new(link, DfuConfig::default());

@@ -45,25 +45,22 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use nrf_dfu::client::{
-    Control, DataPlan, DfuClient, DfuConfig, FnSink, ImageReport, InitPlan, Phase, ProgressEvent,
-    Transport, TransportError, TransportKind,
+    Control, DataPlan, DfuClient, DfuConfig, FnSink, ImageReport, InitPlan, Link, LinkError, Phase,
+    ProgressEvent,
 };
 use nrf_dfu::crc::crc32;
 use nrf_dfu::wire::ObjectType;
+use nrf_dfu::wire::Transport;
 use nrf_dfu::SdkVersion::{self, *};
-use rig::bench::{share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink, VirtualSerialLink};
+use rig::inproc::{
+    share, BleLinkConfig, SharedDevice, SimClock, VirtualBleLink, VirtualSerialLink,
+};
 use rstest::rstest;
 use support::*;
 use virtual_nrf52::{ResetKind, Status, TimingProfile};
 
 const OBJECT: u32 = 4096;
 const SIZE: usize = 3 * OBJECT as usize + 1000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    Ble,
-    Serial,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -86,8 +83,8 @@ struct Cut<T> {
     fired: bool,
 }
 
-impl<T: Transport> Cut<T> {
-    async fn strike(&mut self) -> TransportError {
+impl<T: Link> Cut<T> {
+    async fn strike(&mut self) -> LinkError {
         self.fired = true;
         // CRC_GET through the real link: proves the device holds exactly the cut point.
         self.inner.send_request(&[0x03]).await.expect("CRC_GET");
@@ -108,12 +105,12 @@ impl<T: Transport> Cut<T> {
             let now = self.clock.now();
             assert!(self.device.borrow_mut().reset(now, ResetKind::SoftReset));
         }
-        TransportError::link_lost("fault injected")
+        LinkError::link_lost("fault injected")
     }
 
-    async fn pending(&mut self) -> Result<(), TransportError> {
+    async fn pending(&mut self) -> Result<(), LinkError> {
         if self.fired {
-            return Err(TransportError::link_lost("fault injected"));
+            return Err(LinkError::link_lost("fault injected"));
         }
         if self.armed {
             return Err(self.strike().await);
@@ -122,9 +119,9 @@ impl<T: Transport> Cut<T> {
     }
 }
 
-impl<T: Transport> Transport for Cut<T> {
-    fn kind(&self) -> TransportKind {
-        self.inner.kind()
+impl<T: Link> Link for Cut<T> {
+    fn transport(&self) -> Transport {
+        self.inner.transport()
     }
     fn max_write_len(&self) -> usize {
         self.inner.max_write_len()
@@ -132,11 +129,11 @@ impl<T: Transport> Transport for Cut<T> {
     fn observes_link_loss(&self) -> bool {
         self.inner.observes_link_loss()
     }
-    async fn send_request(&mut self, request: &[u8]) -> Result<(), TransportError> {
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
         self.pending().await?;
         self.inner.send_request(request).await
     }
-    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
         self.pending().await?;
         if let Some(offset) = self.at.get() {
             let end = offset + chunk.len() as u32;
@@ -151,22 +148,22 @@ impl<T: Transport> Transport for Cut<T> {
         }
         self.inner.write_data(chunk).await
     }
-    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         self.pending().await?;
         self.inner.receive().await
     }
-    async fn reconnect(&mut self) -> Result<(), TransportError> {
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
         self.inner.reconnect().await
     }
-    async fn close(&mut self) -> Result<(), TransportError> {
+    async fn close(&mut self) -> Result<(), LinkError> {
         self.inner.close().await
     }
 }
 
-fn bench(sdk: SdkVersion, link: Link) -> Bench {
+fn bench(sdk: SdkVersion, link: Transport) -> Bench {
     let b = match link {
-        Link::Ble => Bench::ble(sdk),
-        Link::Serial => Bench::uart(sdk),
+        Transport::Ble => Bench::ble(sdk),
+        Transport::Uart => Bench::uart(sdk),
     };
     // Flash keeps up with the link, so no write is dropped and offsets are exact.
     Bench {
@@ -181,7 +178,7 @@ fn settle(device: &SharedDevice, clock: SimClock) {
 }
 
 /// Interrupted update to `target` bytes, recovery, resumed update: the resumed run's report.
-async fn interrupted<T: Transport>(
+async fn interrupted<T: Link>(
     inner: T,
     bench: &Bench,
     device: &SharedDevice,
@@ -234,7 +231,7 @@ async fn interrupted<T: Transport>(
             .borrow_mut()
             .app_enter_bootloader(clock.now())
             .expect("app v1 runs");
-    } else if link.kind() == TransportKind::Serial {
+    } else if link.transport() == Transport::Uart {
         // The port closes: the UART bootloader has no connection to lose (a no-op there).
         device.borrow_mut().dfu_link_lost(clock.now());
     }
@@ -248,8 +245,8 @@ async fn interrupted<T: Transport>(
 }
 
 /// The plan the version's rule predicts (docs/notes/interrupted-transfers.md).
-fn expected(sdk: SdkVersion, link: Link, fault: Fault, target: u32) -> DataPlan {
-    let reverts = link == Link::Ble && sdk >= Sdk16;
+fn expected(sdk: SdkVersion, link: Transport, fault: Fault, target: u32) -> DataPlan {
+    let reverts = link == Transport::Ble && sdk >= Sdk16;
     if fault == Fault::Reset || (fault == Fault::LinkDrop && reverts) {
         return DataPlan::Start { offset: 0 };
     }
@@ -264,20 +261,20 @@ fn expected(sdk: SdkVersion, link: Link, fault: Fault, target: u32) -> DataPlan 
     }
 }
 
-async fn case(sdk: SdkVersion, link: Link, fault: Fault, k: u32, delta: i32) {
+async fn case(sdk: SdkVersion, link: Transport, fault: Fault, k: u32, delta: i32) {
     let target = (k * OBJECT).checked_add_signed(delta).expect("in range");
     let bench = bench(sdk, link);
     let device = share(bench.build());
     let clock = SimClock::for_device(&device.borrow());
     let report = match link {
-        Link::Ble => {
+        Transport::Ble => {
             let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
             ble.connect().await.expect("the bootloader advertises");
             let (report, ble) = interrupted(ble, &bench, &device, clock, fault, target).await;
             assert_eq!(ble.counters().connections, 2);
             report
         }
-        Link::Serial => {
+        Transport::Uart => {
             let serial = VirtualSerialLink::open(device.clone(), clock);
             interrupted(serial, &bench, &device, clock, fault, target)
                 .await
@@ -295,7 +292,7 @@ async fn case(sdk: SdkVersion, link: Link, fault: Fault, k: u32, delta: i32) {
 #[rstest]
 #[tokio::test(start_paused = true)]
 async fn sdk17_1(
-    #[values(Link::Ble, Link::Serial)] link: Link,
+    #[values(Transport::Ble, Transport::Uart)] link: Transport,
     #[values(Fault::LinkDrop, Fault::Reset)] fault: Fault,
     #[values(1, 2, 3)] k: u32,
     #[values(-4, 0, 4)] delta: i32,
@@ -306,7 +303,7 @@ async fn sdk17_1(
 #[rstest]
 #[tokio::test(start_paused = true)]
 async fn sdk15_3(
-    #[values(Link::Ble, Link::Serial)] link: Link,
+    #[values(Transport::Ble, Transport::Uart)] link: Transport,
     #[values(Fault::LinkDrop, Fault::Reset)] fault: Fault,
     #[values(1, 2, 3)] k: u32,
     #[values(-4, 0, 4)] delta: i32,

@@ -12,16 +12,17 @@ mod support;
 use std::time::Duration;
 
 use nrf_dfu::client::{DataPlan, DfuClient, DfuConfig, DfuError, DfuImage, ImageReport, InitPlan};
-use nrf_dfu::client::{Transport, TransportErrorKind};
+use nrf_dfu::client::{Link, LinkErrorKind};
 use nrf_dfu::SdkVersion::{self, *};
-use rig::bench::{share, BleLinkConfig, LinkCounters, SharedDevice, SimClock};
-use rig::bench::{VirtualBleLink, VirtualSerialLink};
+use rig::inproc::{share, BleLinkConfig, LinkCounters, SharedDevice, SimClock};
+use rig::inproc::{VirtualBleLink, VirtualSerialLink};
 use rstest::rstest;
 use support::*;
 use virtual_nrf52::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
+/// How the test reaches the bootloader.
+enum Via {
     /// BLE with this ATT MTU requested (packet payload = MTU - 3, capped by the bootloader).
     Ble(u16),
     Serial,
@@ -33,14 +34,14 @@ struct Outcome {
     counters: LinkCounters,
 }
 
-fn bench(sdk: SdkVersion, link: Link) -> Bench {
+fn bench(sdk: SdkVersion, link: Via) -> Bench {
     match link {
-        Link::Ble(_) => Bench::ble(sdk),
-        Link::Serial => Bench::uart(sdk),
+        Via::Ble(_) => Bench::ble(sdk),
+        Via::Serial => Bench::uart(sdk),
     }
 }
 
-async fn drive<T: Transport>(
+async fn drive<T: Link>(
     transport: T,
     config: DfuConfig,
     images: &[DfuImage],
@@ -51,11 +52,11 @@ async fn drive<T: Transport>(
 }
 
 /// Send `images` to a freshly provisioned DUT over `link`.
-async fn update(bench: &Bench, link: Link, config: DfuConfig, images: &[DfuImage]) -> Outcome {
+async fn update(bench: &Bench, link: Via, config: DfuConfig, images: &[DfuImage]) -> Outcome {
     let device = share(bench.build());
     let clock = SimClock::for_device(&device.borrow());
     let (result, counters) = match link {
-        Link::Ble(att_mtu) => {
+        Via::Ble(att_mtu) => {
             let config_link = BleLinkConfig {
                 att_mtu,
                 ..BleLinkConfig::default()
@@ -65,7 +66,7 @@ async fn update(bench: &Bench, link: Link, config: DfuConfig, images: &[DfuImage
             let (result, ble) = drive(ble, config, images).await;
             (result, ble.counters().clone())
         }
-        Link::Serial => {
+        Via::Serial => {
             let serial = VirtualSerialLink::open(device.clone(), clock);
             let (result, serial) = drive(serial, config, images).await;
             (result, serial.counters().clone())
@@ -91,7 +92,7 @@ fn config(prn: u16) -> DfuConfig {
 }
 
 /// Update to an image made from `size` source bytes and check what the device holds after.
-async fn update_and_check(sdk: SdkVersion, link: Link, prn: u16, size: usize) {
+async fn update_and_check(sdk: SdkVersion, link: Via, prn: u16, size: usize) {
     let bench = bench(sdk, link);
     // 200 KB is a stand-in application that must boot; smaller images are plain payloads.
     let stand_in = size >= 16 * 1024;
@@ -114,8 +115,8 @@ async fn update_and_check(sdk: SdkVersion, link: Link, prn: u16, size: usize) {
     assert_eq!(report.data, DataPlan::Start { offset: 0 });
     assert!(report.activation_observed);
     let expected_len = match link {
-        Link::Ble(mtu) => usize::from(mtu.min(if sdk <= Sdk14 { 23 } else { 247 })) - 3,
-        Link::Serial => {
+        Via::Ble(mtu) => usize::from(mtu.min(if sdk <= Sdk14 { 23 } else { 247 })) - 3,
+        Via::Serial => {
             if sdk == Sdk14 {
                 124
             } else {
@@ -145,22 +146,17 @@ async fn update_and_check(sdk: SdkVersion, link: Link, prn: u16, size: usize) {
 }
 
 #[rstest]
-#[case::sdk17_ble_1_byte(Sdk17, Link::Ble(247), 0, 1)]
-#[case::sdk17_ble_one_object(Sdk17, Link::Ble(247), 0, 4096)]
-#[case::sdk17_ble_prn12(Sdk17, Link::Ble(247), 12, 4097)]
-#[case::sdk17_ble_mtu23_prn1(Sdk17, Link::Ble(23), 1, 4097)]
-#[case::sdk15_2_ble(Sdk15_2, Link::Ble(247), 0, 4097)]
-#[case::sdk12_ble(Sdk12, Link::Ble(247), 0, 4097)]
-#[case::sdk17_uart(Sdk17, Link::Serial, 0, 4097)]
-#[case::sdk15_3_uart_prn12(Sdk15_3, Link::Serial, 12, 4096)]
-#[case::sdk17_ble_200k(Sdk17, Link::Ble(247), 0, 200 * 1024)]
+#[case::sdk17_ble_1_byte(Sdk17, Via::Ble(247), 0, 1)]
+#[case::sdk17_ble_one_object(Sdk17, Via::Ble(247), 0, 4096)]
+#[case::sdk17_ble_prn12(Sdk17, Via::Ble(247), 12, 4097)]
+#[case::sdk17_ble_mtu23_prn1(Sdk17, Via::Ble(23), 1, 4097)]
+#[case::sdk15_2_ble(Sdk15_2, Via::Ble(247), 0, 4097)]
+#[case::sdk12_ble(Sdk12, Via::Ble(247), 0, 4097)]
+#[case::sdk17_uart(Sdk17, Via::Serial, 0, 4097)]
+#[case::sdk15_3_uart_prn12(Sdk15_3, Via::Serial, 12, 4096)]
+#[case::sdk17_ble_200k(Sdk17, Via::Ble(247), 0, 200 * 1024)]
 #[tokio::test(start_paused = true)]
-async fn sample(
-    #[case] sdk: SdkVersion,
-    #[case] link: Link,
-    #[case] prn: u16,
-    #[case] size: usize,
-) {
+async fn sample(#[case] sdk: SdkVersion, #[case] link: Via, #[case] prn: u16, #[case] size: usize) {
     update_and_check(sdk, link, prn, size).await;
 }
 
@@ -173,7 +169,7 @@ async fn matrix_ble(
     #[values(0, 1, 12)] prn: u16,
     #[values(1, 4096, 4097, 200 * 1024)] size: usize,
 ) {
-    update_and_check(sdk, Link::Ble(mtu), prn, size).await;
+    update_and_check(sdk, Via::Ble(mtu), prn, size).await;
 }
 
 #[rstest]
@@ -184,7 +180,7 @@ async fn matrix_uart(
     #[values(0, 1, 12)] prn: u16,
     #[values(1, 4096, 4097, 200 * 1024)] size: usize,
 ) {
-    update_and_check(sdk, Link::Serial, prn, size).await;
+    update_and_check(sdk, Via::Serial, prn, size).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -201,7 +197,7 @@ async fn timeout_when_the_device_is_silent() {
     let (result, _) = drive(ble, DfuConfig::default(), &[image]).await;
     let error = result.expect_err("a dead device cannot be updated");
     match &error {
-        DfuError::Transport { source, .. } => assert_eq!(source.kind, TransportErrorKind::LinkLost),
+        DfuError::Link { source, .. } => assert_eq!(source.kind, LinkErrorKind::LinkLost),
         DfuError::Timeout { .. } => {}
         other => panic!("unexpected {other}"),
     }

@@ -9,7 +9,7 @@ use nrf_dfu::package::{
     generate_package, CivilTime, GenerateOptions, ImageInput, ImageKind, Package,
 };
 use nrf_dfu::signing::SigningKey;
-use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
+use rig::drivers::serial::{PortSettings, SerialOptions, SerialTransport};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -102,10 +102,10 @@ fn package(hex: &str, version: u32) -> Package {
     let pem = std::fs::read_to_string(root().join("firmware/keys/rig-test-private.pem")).unwrap();
     let generated = generate_package(GenerateOptions {
         hw_version: Some(52),
-        application: Some(ImageInput {
-            file_name: hex.into(),
-            bytes: std::fs::read(root().join("firmware/sim").join(hex)).unwrap(),
-        }),
+        application: Some(ImageInput::file(
+            hex,
+            std::fs::read(root().join("firmware/sim").join(hex)).unwrap(),
+        )),
         application_version: Some(version),
         sd_req: Some(vec![0x00]),
         key: Some(SigningKey::from_pem(&pem).expect("test key")),

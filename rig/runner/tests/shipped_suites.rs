@@ -43,60 +43,49 @@ fn the_six_suites_are_there() {
     assert_eq!(names, SHIPPED);
 }
 
-/// The stand-in image files the suites name (../firmware/sim/NAME.hex).
-fn referenced_images(text: &str) -> Vec<String> {
-    text.split("../firmware/sim/")
-        .skip(1)
-        .map(|rest| {
-            rest.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+#[test]
+fn every_shipped_suite_checks_clean_and_needs_no_file_beside_it() {
+    for file in shipped() {
+        let (loaded, problems) = check_file(&file);
+        assert!(problems.is_empty(), "{}: {problems:#?}", file.display());
+        assert!(loaded.is_some());
+        // The same text alone in an empty directory: every image is a stand-in, so the suite
+        // runs from the binary (`rig run NAME`) or exported anywhere.
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(file.file_name().unwrap());
+        std::fs::copy(&file, &copy).unwrap();
+        let (_, problems) = check_file(&copy);
+        assert!(
+            problems.is_empty(),
+            "{} alone: {problems:#?}",
+            file.display()
+        );
+    }
 }
 
 #[test]
-fn every_shipped_suite_checks_clean() {
-    let sim = repo().join("firmware/sim");
-    let sim_present = sim.join("README.txt").is_file();
-    for file in shipped() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        // With the stand-in set beside it (a copy whose images are placeholders of the same
-        // names), a suite must have no problem at all.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("suites")).unwrap();
-        std::fs::create_dir_all(dir.path().join("firmware/sim")).unwrap();
-        for img in referenced_images(&text) {
-            std::fs::write(dir.path().join("firmware/sim").join(&img), ":00000001FF\n").unwrap();
-        }
-        let copy = dir.path().join("suites").join(file.file_name().unwrap());
-        std::fs::write(&copy, &text).unwrap();
-        let (loaded, problems) = check_file(&copy);
-        assert!(problems.is_empty(), "{}: {problems:#?}", file.display());
-        assert!(loaded.is_some());
-
-        // In the repository itself.
-        let (_, problems) = check_file(&file);
-        if sim_present {
-            assert!(problems.is_empty(), "{}: {problems:#?}", file.display());
-        } else {
-            println!("note: firmware/sim/ is not in this checkout yet; {} checked without its image files", file.display());
-            for p in &problems {
-                assert!(
-                    p.message.contains("`../firmware/sim/") && p.message.contains("not found"),
-                    "{p}"
-                );
-            }
-        }
-    }
-    if sim_present {
-        // The names used are the files `rig sim images` writes.
-        for file in shipped() {
-            for img in referenced_images(&std::fs::read_to_string(&file).unwrap()) {
-                assert!(sim.join(&img).is_file(), "{img}");
-            }
-        }
+fn the_built_in_suites_are_the_files_of_suites() {
+    let builtin: Vec<(&str, &str)> = rig::builtin::suites::SUITES
+        .iter()
+        .map(|s| (s.name, s.text))
+        .collect();
+    let files: Vec<(String, String)> = shipped()
+        .iter()
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        builtin.len(),
+        files.len(),
+        "one built-in suite per file of suites/"
+    );
+    for ((name, text), (file_name, file_text)) in builtin.iter().zip(&files) {
+        assert_eq!(name, file_name);
+        assert_eq!(text, file_text, "{name}");
     }
 }
 

@@ -6,8 +6,8 @@
 //! through the ERASEPAGE/ERASEALL/ERASEUICR registers with CONFIG = EEN, each taking its NVMC
 //! time (the bus stalls until READY, which therefore always reads 1).
 
-use crate::device::Device;
 use crate::error::DeviceError;
+use crate::hardware::Hardware;
 use crate::nvmc::{FlashOp, FlashPath, NvmcConfig};
 use nrf_dfu::memory_map::{
     FICR_BASE, NVMC_BASE, POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, RAM_START, UICR_BASE,
@@ -15,12 +15,12 @@ use nrf_dfu::memory_map::{
 };
 
 const POWER_BASE: u32 = 0x4000_0000;
-const NVMC_READY: u32 = NVMC_BASE + 0x400;
-const NVMC_CONFIG: u32 = NVMC_BASE + 0x504;
-const NVMC_ERASEPAGE: u32 = NVMC_BASE + 0x508;
-const NVMC_ERASEALL: u32 = NVMC_BASE + 0x50C;
-const NVMC_ERASEPCR0: u32 = NVMC_BASE + 0x510;
-const NVMC_ERASEUICR: u32 = NVMC_BASE + 0x514;
+pub(crate) const NVMC_READY: u32 = NVMC_BASE + 0x400;
+pub(crate) const NVMC_CONFIG: u32 = NVMC_BASE + 0x504;
+pub(crate) const NVMC_ERASEPAGE: u32 = NVMC_BASE + 0x508;
+pub(crate) const NVMC_ERASEALL: u32 = NVMC_BASE + 0x50C;
+pub(crate) const NVMC_ERASEPCR0: u32 = NVMC_BASE + 0x510;
+pub(crate) const NVMC_ERASEUICR: u32 = NVMC_BASE + 0x514;
 
 /// What lives at an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ enum Region {
     Nvmc,
 }
 
-impl Device {
+impl Hardware {
     fn region(&self, addr: u32) -> Result<Region, DeviceError> {
         let ram_end = RAM_START + self.chip.ram_size();
         Ok(match addr {
@@ -148,7 +148,7 @@ impl Device {
     }
 
     fn write_nvmc(&mut self, addr: u32, value: u32) -> Result<(), DeviceError> {
-        let need_een = |d: &Device, register| {
+        let need_een = |d: &Hardware, register| {
             if d.nvmc_config == NvmcConfig::EraseEnabled {
                 Ok(())
             } else {

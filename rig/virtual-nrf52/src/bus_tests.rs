@@ -1,11 +1,11 @@
-use crate::device::Device;
 use crate::error::DeviceError;
+use crate::hardware::Hardware;
 use nrf_dfu::memory_map::*;
 use nrf_dfu::Chip;
 use rstest::rstest;
 
-fn on(chip: Chip) -> Device {
-    let mut d = Device::new(chip, 1);
+fn on(chip: Chip) -> Hardware {
+    let mut d = Hardware::new(chip, 1);
     d.power_on().unwrap();
     d
 }
@@ -125,6 +125,6 @@ fn power_registers() {
 
 #[test]
 fn bus_needs_power() {
-    let d = Device::new(Chip::Nrf52832Qfaa, 1);
+    let d = Hardware::new(Chip::Nrf52832Qfaa, 1);
     assert_eq!(d.read_u32(0), Err(DeviceError::Off));
 }

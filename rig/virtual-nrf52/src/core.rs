@@ -2,9 +2,9 @@
 //! timeline of queued flash and CPU work.
 
 use crate::cpu::CpuCosts;
-use crate::device::Device as Hardware;
 use crate::events::{FlashOpRecord, SimTime};
 use crate::flash_queue::{Done, FlashQueue, Item, Work};
+use crate::hardware::Hardware;
 use crate::nvmc::{FlashOp, FlashPath};
 use crate::rng::DeviceRng;
 use std::time::Duration;

@@ -7,9 +7,9 @@
 //! [`DebugError::Protected`], and only CTRL-AP operations work: ERASEALL (which clears flash,
 //! UICR and RAM and so unlocks the port) and the CTRL-AP soft reset.
 
-use crate::device::Device;
 use crate::error::DeviceError;
 use crate::flash::FlashError;
+use crate::hardware::Hardware;
 use crate::lifecycle::BootRecord;
 use crate::nvmc::{pages_touched, FlashOp, FlashPath, NvmcConfig};
 use crate::power::ResetKind;
@@ -127,7 +127,7 @@ pub trait DebugPort {
     fn is_protected(&self) -> bool;
 }
 
-impl Device {
+impl Hardware {
     fn unprotected(&self, op: &'static str) -> Result<(), DebugError> {
         if !self.is_powered() {
             return Err(DeviceError::Off.into());
@@ -176,7 +176,7 @@ impl Device {
     ) -> Result<ProgramReport, DebugError> {
         self.unprotected("program")?;
         let segs = self.check_segments(segments)?;
-        Device::halt(self)?;
+        Hardware::halt(self)?;
         let start = self.flash_activity().1;
         let mut report = ProgramReport::default();
         let flash_end = self.chip.flash_size();
@@ -207,14 +207,31 @@ impl Device {
             report.pages_erased.push(page);
             report.bytes_written += PAGE_SIZE as u64;
         }
-        // UICR: word writes over whatever is there; bytes outside the segment stay 0xFF (no-op).
-        for (a, b) in segs.iter().filter(|(a, _)| *a >= UICR_BASE) {
-            let first = a & !3;
-            let last = (a + b.len() as u32).div_ceil(4) * 4;
-            let mut words = vec![0xFFu8; (last - first) as usize];
-            words[(a - first) as usize..(a - first) as usize + b.len()].copy_from_slice(b);
-            self.flash_op(&FlashOp::write_bytes(first, &words)?, FlashPath::Nvmc)?;
-            report.bytes_written += words.len() as u64;
+        // UICR: probe-rs 0.32's `nrf52` algorithm (targets/nRF52_Series.yaml) covers
+        // 0x0..0x10002000 in 4 KB sectors, so the UICR is one sector: touching it erases all of
+        // it (the algorithm's EraseSector issues ERASEUICR), and bytes no segment names stay
+        // 0xFF unless `keep_unwritten_bytes` restores them. A UICR-only image programmed after a
+        // bootloader therefore wipes NRFFW[0].
+        let uicr_segs: Vec<&Segment> = segs.iter().filter(|(a, _)| *a >= UICR_BASE).collect();
+        if !uicr_segs.is_empty() {
+            let mut image = if options.keep_unwritten_bytes {
+                self.mem.read(UICR_BASE, UICR_SIZE)?.to_vec()
+            } else {
+                vec![0xFF; UICR_SIZE as usize]
+            };
+            for (a, b) in &uicr_segs {
+                let at = (a - UICR_BASE) as usize;
+                image[at..at + b.len()].copy_from_slice(b);
+            }
+            self.flash_op(&FlashOp::EraseUicr, FlashPath::Nvmc)?;
+            // Word writes of what is not blank (writing 0xFF words is a no-op on NOR flash).
+            for (i, w) in image.chunks(4).enumerate() {
+                if w != [0xFF; 4] {
+                    let addr = UICR_BASE + 4 * i as u32;
+                    self.flash_op(&FlashOp::write_bytes(addr, w)?, FlashPath::Nvmc)?;
+                    report.bytes_written += 4;
+                }
+            }
         }
         if options.verify {
             for (a, b) in &segs {
@@ -233,7 +250,7 @@ impl Device {
     }
 }
 
-impl DebugPort for Device {
+impl DebugPort for Hardware {
     fn read_memory(&mut self, addr: u32, len: u32) -> Result<Vec<u8>, DebugError> {
         self.unprotected("memory read")?;
         Ok(self.read_bytes(addr, len)?)
@@ -276,29 +293,29 @@ impl DebugPort for Device {
     }
 
     fn pin_reset(&mut self) -> Result<BootRecord, DebugError> {
-        Device::pin_reset(self)?.ok_or(DebugError::PinResetDisabled)
+        Hardware::pin_reset(self)?.ok_or(DebugError::PinResetDisabled)
     }
 
     fn halt(&mut self) -> Result<(), DebugError> {
         self.unprotected("halt")?;
-        Ok(Device::halt(self)?)
+        Ok(Hardware::halt(self)?)
     }
 
     fn resume(&mut self) -> Result<(), DebugError> {
         self.unprotected("resume")?;
-        Ok(Device::resume(self)?)
+        Ok(Hardware::resume(self)?)
     }
 
     fn power_off(&mut self) {
-        Device::power_off(self)
+        Hardware::power_off(self)
     }
 
     fn power_on(&mut self) -> Result<BootRecord, DebugError> {
-        Ok(Device::power_on(self)?)
+        Ok(Hardware::power_on(self)?)
     }
 
     fn is_protected(&self) -> bool {
-        Device::is_protected(self)
+        Hardware::is_protected(self)
     }
 }
 

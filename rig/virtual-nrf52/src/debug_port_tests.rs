@@ -8,8 +8,8 @@ use nrf_dfu::memory_map::{UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1};
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
 
-fn on(chip: Chip) -> Device {
-    let mut d = Device::new(chip, 21);
+fn on(chip: Chip) -> Hardware {
+    let mut d = Hardware::new(chip, 21);
     DebugPort::power_on(&mut d).unwrap();
     d
 }
@@ -40,7 +40,12 @@ fn program_full_stack_then_boot() {
     assert_eq!(r.pages_erased.len(), 1 + 37 + 3 + 5);
     assert_eq!(r.pages_erased[0], 0);
     let per_page = Duration::from_millis(85) + Duration::from_micros(41 * 1024);
-    assert_eq!(r.duration, per_page * 46 + Duration::from_micros(41 * 4));
+    // The UICR words are written after an ERASEUICR, as probe-rs's nRF52 algorithm does.
+    let erase_uicr = Duration::from_millis(85);
+    assert_eq!(
+        r.duration,
+        per_page * 46 + erase_uicr + Duration::from_micros(41 * 4)
+    );
     assert_eq!(
         d.read_word(UICR_NRFFW0).unwrap(),
         0x78000,
@@ -114,34 +119,39 @@ fn separate_15_3_bootloader_hex_wipes_the_mbr_unless_merged() {
 }
 
 #[test]
-fn uicr_cannot_be_reprogrammed_without_erase_all() {
+fn programming_uicr_erases_the_whole_uicr_like_probe_rs() {
     let mut d = on(Chip::Nrf52832Qfaa);
     d.program(
         &[(UICR_NRFFW0, 0x78000u32.to_le_bytes().to_vec())],
         ProgramOptions::default(),
     )
     .unwrap();
-    let e = d
-        .program(
-            &[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())],
-            ProgramOptions::default(),
-        )
-        .unwrap_err();
-    // 0x78000 AND 0x75000 = 0x70000: the second byte reads 0x00 instead of 0x50.
-    assert_eq!(
-        e,
-        DebugError::Verify {
-            addr: UICR_NRFFW0 + 1,
-            expected: 0x50,
-            found: 0x00
-        }
-    );
-    d.erase_all().unwrap();
+    // The UICR sector is erased first, so reprogramming a word works (no AND of old and new).
     d.program(
         &[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())],
         ProgramOptions::default(),
     )
     .unwrap();
+    assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), 0x75000);
+    // A second UICR image (NRFFW[1] only) wipes NRFFW[0]: `rig flash BL.hex UICR.hex` must
+    // put both files in one flash loader.
+    d.program(
+        &[(UICR_NRFFW1, 0x7E000u32.to_le_bytes().to_vec())],
+        ProgramOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), 0xFFFF_FFFF);
+    assert_eq!(d.read_word(UICR_NRFFW1).unwrap(), 0x7E000);
+    // Unless the unwritten bytes are restored.
+    d.program(
+        &[(UICR_NRFFW0, 0x75000u32.to_le_bytes().to_vec())],
+        ProgramOptions {
+            keep_unwritten_bytes: true,
+            ..ProgramOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(d.read_word(UICR_NRFFW1).unwrap(), 0x7E000);
     assert_eq!(d.read_word(UICR_NRFFW0).unwrap(), 0x75000);
 }
 

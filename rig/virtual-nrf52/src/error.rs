@@ -5,7 +5,7 @@ use crate::nvmc::NvmcConfig;
 use std::time::Duration;
 
 /// Power went away during a flash operation (a planned cut, or one armed with
-/// [`crate::device::CutPlan`]). The device is off afterwards.
+/// [`crate::hardware::CutPlan`]). The device is off afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("power lost {elapsed:?} into {during} (of {duration:?})")]
 pub struct PowerLoss {

@@ -4,7 +4,7 @@ use crate::defects::DefectSet;
 use crate::descriptor::{
     self, AppDescriptor, BootloaderDescriptor, DescriptorError, Kind, DESCRIPTOR_OFFSET,
 };
-use crate::device::Device;
+use crate::hardware::Hardware;
 use crate::mbr::{self, MbrKind};
 use crate::nvmc::FlashMemory;
 use crate::softdevice;
@@ -146,7 +146,7 @@ impl Installed {
                 "bootloader at {:#x}: {}",
                 s.address,
                 code_text(&s.code, |d| format!(
-                    "stand-in SDK {} {:?} \"{}\" defects {}",
+                    "stand-in SDK {} over {}, \"{}\", defects {}",
                     d.profile.label(),
                     d.transport,
                     d.adv_name,
@@ -175,7 +175,7 @@ fn code_text<D>(c: &Code<D>, f: impl Fn(&D) -> String) -> String {
     }
 }
 
-impl Device {
+impl Hardware {
     pub fn installed(&self) -> Installed {
         inventory(&self.mem, self.chip)
     }

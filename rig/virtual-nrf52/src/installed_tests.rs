@@ -8,8 +8,8 @@ use nrf_dfu::memory_map::UICR_NRFFW0;
 use nrf_dfu::SdkVersion;
 use rstest::rstest;
 
-fn on() -> Device {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 8);
+fn on() -> Hardware {
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 8);
     d.power_on().unwrap();
     d
 }

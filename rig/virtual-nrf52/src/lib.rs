@@ -4,9 +4,9 @@
 //! This layer is the hardware and the Nordic firmware below the bootloader:
 //! - [`flash`], [`nvmc`]: 4 KB pages, bit-clearing word writes, wear limits (10 000 erases,
 //!   181 writes per 512-byte block), flash operations as timed steps that a power cut can tear;
-//! - [`uicr`], [`ficr`], [`power`] and the memory bus (`Device::read_u32` …): registers and
+//! - [`uicr`], [`ficr`], [`power`] and the memory bus (`Hardware::read_u32` …): registers and
 //!   address decoding, RESETREAS and the retained GPREGRET registers;
-//! - [`device`], [`lifecycle`]: the chip, its run state, resets, boot through the [`mbr`]
+//! - [`hardware`], [`lifecycle`]: the chip, its run state, resets, boot through the [`mbr`]
 //!   (including the power-safe COPY_BL), armed power cuts ([`CutPlan`]);
 //! - [`debug_port`]: what a probe does (read, raw write, program, erase-all, APPROTECT);
 //! - [`softdevice`], [`descriptor`], [`standin`], [`installed`]: recognising and building
@@ -20,17 +20,17 @@
 //! On top of it, the firmware and time layer: [`Device`] (module [`virtual_device`]) is the
 //! whole chip as a deterministic discrete-event model on simulated time, running the Secure DFU
 //! bootloader model ([`bootloader`]) or a stand-in application ([`app`]), with its DFU surfaces
-//! (control point, packets, UART). The hardware alone is [`Hardware`] (= [`device::Device`]).
+//! (control point, packets, UART). The hardware alone is [`Hardware`] (module [`hardware`]).
 //! docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the DFU client.
 
 pub mod clock;
 pub mod debug_port;
 pub mod defects;
 pub mod descriptor;
-pub mod device;
 pub mod error;
 pub mod ficr;
 pub mod flash;
+pub mod hardware;
 pub mod installed;
 pub mod lifecycle;
 pub mod mbr;
@@ -48,8 +48,8 @@ mod torn;
 
 pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
 pub use defects::{Defect, DefectSet};
-pub use device::{CutPlan, Device as Hardware, RunState};
 pub use error::{DeviceError, PowerLoss};
+pub use hardware::{CutPlan, Hardware, RunState};
 pub use installed::{Code, Installed, Slot};
 pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
 pub use mbr::{BootTarget, MbrCommand, NrfError};
@@ -75,6 +75,15 @@ pub mod status;
 mod surfaces;
 pub(crate) mod uart;
 pub mod virtual_device;
+
+pub mod armv7m;
+mod silicon;
+pub mod swd;
+pub mod sysbus;
+
+pub use armv7m::CpuFault;
+pub use swd::{SwdAck, SwdPort, SwdStats};
+pub use sysbus::PartRevision;
 
 pub use app::AppError;
 pub use bootloader::profile::Profile;

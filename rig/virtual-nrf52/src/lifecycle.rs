@@ -1,8 +1,8 @@
 //! Power, resets and boot: what happens between "power applied / reset" and "firmware runs",
 //! including the MBR's work (a pending bootloader copy) and the MBR commands firmware issues.
 
-use crate::device::{Device, RunState};
 use crate::error::DeviceError;
+use crate::hardware::{Hardware, RunState};
 use crate::mbr::{self, BootTarget, CopyBlRecord, MbrCommand, NrfError, SilentReason};
 use crate::nvmc::{pages_touched, FlashOp, FlashPath, NvmcConfig};
 use crate::power::ResetKind;
@@ -53,7 +53,7 @@ pub enum MbrOutcome {
     Reset(BootRecord),
 }
 
-impl Device {
+impl Hardware {
     /// Apply power: a power-on reset (RESETREAS 0, GPREGRET 0, RAM undefined: seeded random
     /// bytes), then boot. On a device that is already powered nothing happens and the last boot
     /// record is returned.

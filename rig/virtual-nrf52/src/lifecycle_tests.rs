@@ -1,8 +1,8 @@
 use super::*;
 use crate::debug_port::{DebugPort, ProgramOptions};
 use crate::descriptor::{BootloaderDescriptor, MbrDescriptor};
-use crate::device::CutPlan;
-use crate::device::RunState;
+use crate::hardware::CutPlan;
+use crate::hardware::RunState;
 use crate::power::{resetreas, WakeSource};
 use crate::softdevice::S132_7_2_0;
 use crate::standin;
@@ -20,8 +20,8 @@ fn bl_desc(name: &str) -> BootloaderDescriptor {
 }
 
 /// MBR + S132 7.2.0 + a 17.1 stand-in bootloader (UICR NRFFW\[0\]/[1] set), powered on.
-fn stack() -> Device {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 11);
+fn stack() -> Hardware {
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 11);
     d.power_on().unwrap();
     let mut segs: Vec<Segment> = standin::softdevice_hex_segments(&S132_7_2_0);
     segs.extend(
@@ -37,7 +37,7 @@ fn new_bl_image() -> Vec<u8> {
 }
 
 /// Stage the new bootloader in bank 1 as the DFU transfer would.
-fn stage_new_bootloader(d: &mut Device) {
+fn stage_new_bootloader(d: &mut Hardware) {
     let img = new_bl_image();
     for off in (0..img.len()).step_by(4096) {
         d.flash_op(
@@ -56,7 +56,7 @@ fn stage_new_bootloader(d: &mut Device) {
     }
 }
 
-fn bl_region(d: &Device) -> Vec<u8> {
+fn bl_region(d: &Hardware) -> Vec<u8> {
     d.memory().code.read(0x78000, 0x5000).unwrap().to_vec()
 }
 
@@ -107,7 +107,7 @@ fn resetreas_through_device_resets() {
 
 #[test]
 fn pin_reset_needs_pselreset() {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 1);
     d.power_on().unwrap();
     assert_eq!(d.pin_reset(), Ok(None));
     assert_eq!(d.power().resetreas(), 0);
@@ -125,7 +125,7 @@ fn ram_survives_resets_not_power() {
 
 #[test]
 fn blank_chip_is_silent() {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 1);
     let b = d.power_on().unwrap();
     assert_eq!(b.target, BootTarget::Silent(SilentReason::NoMbr));
     assert_eq!(b.count, 1);
@@ -209,7 +209,7 @@ fn copy_bl_replaces_the_bootloader_and_resets() {
 
 #[test]
 fn copy_bl_errors() {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 3);
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 3);
     d.power_on().unwrap();
     assert_eq!(
         d.mbr_command(MbrCommand::CopyBl {

@@ -20,8 +20,8 @@
 //! | CRC-32 of everything before | 4 |
 
 use crate::defects::DefectSet;
-use crate::device::Device;
 use crate::flash::{FlashArray, BLOCK_SIZE};
+use crate::hardware::Hardware;
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::PAGE_SIZE;
 use nrf_dfu::Chip;
@@ -110,7 +110,7 @@ fn put_array(out: &mut Vec<u8>, a: &FlashArray) {
     }
 }
 
-impl Device {
+impl Hardware {
     /// Serialise what survives power-off.
     pub fn to_state_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -148,8 +148,8 @@ impl Device {
         out
     }
 
-    /// Rebuild an (unpowered) device from [`Device::to_state_bytes`] output.
-    pub fn from_state_bytes(bytes: &[u8]) -> Result<Device, StateError> {
+    /// Rebuild an (unpowered) device from [`Hardware::to_state_bytes`] output.
+    pub fn from_state_bytes(bytes: &[u8]) -> Result<Hardware, StateError> {
         let head = &bytes[..bytes.len().min(MAGIC.len())];
         if head != &MAGIC[..head.len()] {
             return Err(StateError::BadMagic {
@@ -182,7 +182,7 @@ impl Device {
                 expected: chip.page_count(),
             });
         }
-        let mut dev = Device::new(chip, seed);
+        let mut dev = Hardware::new(chip, seed);
         dev.defects_override = (flags & 1 == 1).then_some(defects);
         let code = r.array(&dev.mem.code, "code page")?;
         let uicr = r.array(&dev.mem.uicr, "UICR page")?;
@@ -228,12 +228,12 @@ impl Device {
         })
     }
 
-    pub fn load_state(path: &Path) -> Result<Device, StateFileError> {
+    pub fn load_state(path: &Path) -> Result<Hardware, StateFileError> {
         let bytes = std::fs::read(path).map_err(|source| StateFileError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Device::from_state_bytes(&bytes).map_err(|source| StateFileError::Format {
+        Hardware::from_state_bytes(&bytes).map_err(|source| StateFileError::Format {
             path: path.to_path_buf(),
             source,
         })

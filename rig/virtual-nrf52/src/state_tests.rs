@@ -6,8 +6,8 @@ use crate::softdevice::S132_7_2_0;
 use crate::standin;
 use proptest::prelude::*;
 
-fn busy_device() -> Device {
-    let mut d = Device::new(Chip::Nrf52832Qfaa, 0xDEAD_BEEF);
+fn busy_device() -> Hardware {
+    let mut d = Hardware::new(Chip::Nrf52832Qfaa, 0xDEAD_BEEF);
     d.power_on().unwrap();
     d.program(
         &standin::softdevice_hex_segments(&S132_7_2_0),
@@ -42,7 +42,7 @@ fn busy_device() -> Device {
 fn round_trip_keeps_flash_uicr_wear_and_identity() {
     let d = busy_device();
     let bytes = d.to_state_bytes();
-    let back = Device::from_state_bytes(&bytes).unwrap();
+    let back = Hardware::from_state_bytes(&bytes).unwrap();
     assert_eq!(back.memory(), d.memory());
     assert_eq!(back.chip(), d.chip());
     assert_eq!(back.identity_seed(), 0xDEAD_BEEF);
@@ -59,11 +59,11 @@ fn round_trip_keeps_flash_uicr_wear_and_identity() {
 
 #[test]
 fn erased_pages_are_compact() {
-    let d = Device::new(Chip::Nrf52832Qfab, 1);
+    let d = Hardware::new(Chip::Nrf52832Qfab, 1);
     let bytes = d.to_state_bytes();
     assert_eq!(bytes.len(), 26 + 65 * 37 + 4 + 4);
     assert_eq!(
-        Device::from_state_bytes(&bytes).unwrap().chip(),
+        Hardware::from_state_bytes(&bytes).unwrap().chip(),
         Chip::Nrf52832Qfab
     );
 }
@@ -72,7 +72,7 @@ fn erased_pages_are_compact() {
 fn volatile_state_is_not_saved() {
     let mut d = busy_device();
     d.power_mut().set_gpregret(0xB1);
-    let back = Device::from_state_bytes(&d.to_state_bytes()).unwrap();
+    let back = Hardware::from_state_bytes(&d.to_state_bytes()).unwrap();
     assert_eq!(back.power().gpregret(), 0);
 }
 
@@ -85,29 +85,29 @@ fn with_crc(mut b: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn corruption_errors_name_the_problem() {
-    let good = Device::new(Chip::Nrf52832Qfaa, 2).to_state_bytes();
+    let good = Hardware::new(Chip::Nrf52832Qfaa, 2).to_state_bytes();
     let mut b = good.clone();
     b[0] = b'X';
     assert!(matches!(
-        Device::from_state_bytes(&b),
+        Hardware::from_state_bytes(&b),
         Err(StateError::BadMagic { .. })
     ));
     let mut b = good.clone();
     b[8] = 2;
     assert_eq!(
-        Device::from_state_bytes(&b).unwrap_err(),
+        Hardware::from_state_bytes(&b).unwrap_err(),
         StateError::UnsupportedVersion { found: 2 }
     );
     let mut b = good.clone();
     b[10] = 7;
     assert_eq!(
-        Device::from_state_bytes(&with_crc(b)).unwrap_err(),
+        Hardware::from_state_bytes(&with_crc(b)).unwrap_err(),
         StateError::UnknownChip { found: 7 }
     );
     let mut b = good.clone();
     b[10] = 1;
     assert!(matches!(
-        Device::from_state_bytes(&with_crc(b)),
+        Hardware::from_state_bytes(&with_crc(b)),
         Err(StateError::PageCount {
             found: 128,
             expected: 64,
@@ -116,7 +116,7 @@ fn corruption_errors_name_the_problem() {
     ));
     let mut b = good.clone();
     b[26] = 9;
-    let e = Device::from_state_bytes(&with_crc(b)).unwrap_err();
+    let e = Hardware::from_state_bytes(&with_crc(b)).unwrap_err();
     assert_eq!(
         e,
         StateError::BadPageKind {
@@ -128,22 +128,22 @@ fn corruption_errors_name_the_problem() {
     let mut b = good.clone();
     b[30] ^= 1; // an erase counter
     assert!(matches!(
-        Device::from_state_bytes(&b),
+        Hardware::from_state_bytes(&b),
         Err(StateError::Crc { .. })
     ));
-    let e = Device::from_state_bytes(&good[..1000]).unwrap_err();
+    let e = Hardware::from_state_bytes(&good[..1000]).unwrap_err();
     assert!(matches!(e, StateError::Truncated { .. }), "{e}");
     assert!(e.to_string().contains("offset"));
     let mut b = good.clone();
     b.push(0);
     assert_eq!(
-        Device::from_state_bytes(&b).unwrap_err(),
+        Hardware::from_state_bytes(&b).unwrap_err(),
         StateError::TrailingBytes { count: 1 }
     );
     let mut b = good;
     b[20..24].copy_from_slice(&(1u32 << 30).to_le_bytes());
     assert_eq!(
-        Device::from_state_bytes(&with_crc(b)).unwrap_err(),
+        Hardware::from_state_bytes(&with_crc(b)).unwrap_err(),
         StateError::UnknownDefects { mask: 1 << 30 }
     );
 }
@@ -154,12 +154,12 @@ fn files_round_trip_and_name_their_path() {
     let path = dir.path().join("dut0.state");
     let d = busy_device();
     d.save_state(&path).unwrap();
-    assert_eq!(Device::load_state(&path).unwrap().memory(), d.memory());
+    assert_eq!(Hardware::load_state(&path).unwrap().memory(), d.memory());
     let missing = dir.path().join("nope.state");
-    let e = Device::load_state(&missing).unwrap_err();
+    let e = Hardware::load_state(&missing).unwrap_err();
     assert!(e.to_string().contains("nope.state"), "{e}");
     std::fs::write(&path, b"garbage").unwrap();
-    let e = Device::load_state(&path).unwrap_err();
+    let e = Hardware::load_state(&path).unwrap_err();
     assert!(matches!(
         e,
         StateFileError::Format {
@@ -174,19 +174,19 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn mutated_files_never_panic_and_never_load_silently_wrong(at in 0usize..4811, value: u8) {
-        let d = Device::new(Chip::Nrf52832Qfab, 3);
+        let d = Hardware::new(Chip::Nrf52832Qfab, 3);
         let good = d.to_state_bytes();
         let mut b = good.clone();
         let at = at % b.len();
         b[at] = value;
-        if let Ok(back) = Device::from_state_bytes(&b) {
+        if let Ok(back) = Hardware::from_state_bytes(&b) {
             prop_assert_eq!(back.to_state_bytes(), good);
         }
     }
 
     #[test]
     fn truncations_are_errors(len in 0usize..4811) {
-        let good = Device::new(Chip::Nrf52832Qfab, 3).to_state_bytes();
-        prop_assert!(Device::from_state_bytes(&good[..len.min(good.len() - 1)]).is_err());
+        let good = Hardware::new(Chip::Nrf52832Qfab, 3).to_state_bytes();
+        prop_assert!(Hardware::from_state_bytes(&good[..len.min(good.len() - 1)]).is_err());
     }
 }

@@ -67,6 +67,8 @@ pub enum SilentReason {
     Halted,
     /// `stuck-after-create-failure`: wedged until the power is cycled.
     Stuck,
+    /// The core runs code a debugger loaded (a flash algorithm) instead of the firmware.
+    DebuggerCode,
 }
 
 /// A BLE address as it is usually written: most significant byte first, colon separated.

@@ -26,6 +26,7 @@ impl Device {
             Run::App(a) => a.status(&self.core),
             Run::Dfu(d) if d.is_open() => Status::Bootloader(self.bootloader_status(d)),
             Run::Dfu(_) => Status::Silent,
+            Run::Cpu => Status::Silent,
         }
     }
 
@@ -65,6 +66,7 @@ impl Device {
             Run::Off => None,
             Run::Silent(r) => Some(r.clone()),
             Run::Booting(_) => Some(SilentReason::Booting),
+            Run::Cpu => Some(SilentReason::DebuggerCode),
             Run::App(a) => a.silent_reason(),
             Run::Dfu(d) => match d.state {
                 DfuState::Open => None,

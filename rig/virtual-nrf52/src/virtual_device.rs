@@ -14,9 +14,9 @@ use crate::core::Core;
 use crate::cpu::CpuCosts;
 use crate::defects::DefectSet;
 use crate::descriptor::{BootloaderDescriptor, Transport};
-use crate::device::{CutPlan, Device as Hardware};
 use crate::events::{FirmwareReset, FlashOpRecord, SimTime};
 use crate::flash_queue::Done;
+use crate::hardware::{CutPlan, Hardware};
 use crate::installed::Code;
 use crate::lifecycle::BootRecord;
 use crate::mbr::{self, BootTarget, CopyBlRecord};
@@ -35,6 +35,9 @@ pub(crate) enum Run {
     Booting(Box<Boot>),
     Dfu(Box<Dfu>),
     App(App),
+    /// The core executes instructions a debugger set up (e.g. a flash algorithm), until the
+    /// next reset boots the firmware models again (see `silicon.rs`).
+    Cpu,
 }
 
 /// How the hardware was last (re)started, to replay a boot that a power cut interrupts.
@@ -70,6 +73,8 @@ pub struct Device {
     pub(crate) fallback: Option<BootloaderDescriptor>,
     pub(crate) halted_at: Option<SimTime>,
     mbr: Option<MbrWindow>,
+    /// The register-level side: core, SoC registers, SWD port.
+    pub(crate) si: Box<crate::silicon::Silicon>,
 }
 
 impl Device {
@@ -92,8 +97,10 @@ impl Device {
             fallback: None,
             halted_at: None,
             mbr: None,
+            si: Box::new(crate::silicon::Silicon::new()),
         };
         if d.core.hw.is_powered() {
+            d.silicon_reset(true, false);
             let record = record.unwrap_or(BootRecord {
                 reset: ResetKind::PowerOn,
                 target: mbr::boot_target(d.core.hw.memory()),
@@ -223,7 +230,7 @@ impl Device {
     // --- time -------------------------------------------------------------------------------
 
     fn next_internal(&self) -> Option<(SimTime, Event)> {
-        if self.halted_at.is_some() || !self.core.hw.is_powered() {
+        if self.halted_at.is_some() || !self.core.hw.is_powered() || self.held_in_reset() {
             return None;
         }
         let mut best: Option<(SimTime, Event)> = None;
@@ -266,12 +273,34 @@ impl Device {
     /// Process every internal event due at or before `t`, then set the time to `t` (earlier
     /// times are ignored: time never goes back).
     pub fn advance_to(&mut self, t: SimTime) {
-        while let Some((at, event)) = self.next_internal() {
-            if at > t {
-                break;
+        loop {
+            let event = self.next_internal().filter(|(at, _)| *at <= t);
+            let nvmc = self.nvmc_due().filter(|&end| end <= t);
+            let next = match (event, nvmc) {
+                (Some((a, _)), Some(b)) => Some(a.min(b)),
+                (a, b) => a.map(|(a, _)| a).or(b),
+            };
+            if self.cpu_runnable() {
+                let horizon = next.unwrap_or(t);
+                if self.core.now < horizon {
+                    let before = self.core.now;
+                    self.run_cpu(horizon);
+                    if self.core.now > before || !self.cpu_runnable() {
+                        continue;
+                    }
+                }
             }
-            self.core.now = self.core.now.max(at);
-            self.fire(event);
+            match (event, nvmc) {
+                (_, Some(end)) if event.is_none_or(|(at, _)| end <= at) => {
+                    self.core.now = self.core.now.max(end);
+                    self.finish_nvmc();
+                }
+                (Some((at, e)), _) => {
+                    self.core.now = self.core.now.max(at);
+                    self.fire(e);
+                }
+                _ => break,
+            }
         }
         self.core.now = self.core.now.max(t);
     }
@@ -420,7 +449,7 @@ impl Device {
                 )));
             }
             BootStep::StartApp => {
-                let address = crate::bootloader::enter_dfu::bank0_start(&self.core);
+                let address = self.core.bank0_start();
                 self.run = Run::App(App::at(&self.core, address));
             }
             BootStep::Reset(why) => self.firmware_reset(why),
@@ -441,6 +470,21 @@ impl Device {
             Some(record) => self.start(record),
             None => self.run = Run::Off,
         }
+        if self.core.hw.is_powered() {
+            let ctrl_ap = self.si.ctrl_ap_reset_pending;
+            self.silicon_reset(cause == BootCause::PowerOn, ctrl_ap);
+        }
+    }
+
+    /// Power went away inside a hardware operation (an armed cut): what power_off does after
+    /// the hardware is off.
+    pub(crate) fn lost_power(&mut self) {
+        self.si.swd.power_lost();
+        self.core.queue.clear();
+        self.uart.close();
+        self.run = Run::Off;
+        self.halted_at = None;
+        self.core.epoch += 1;
     }
 
     // --- power and resets -------------------------------------------------------------------
@@ -453,6 +497,11 @@ impl Device {
             return;
         }
         let t = self.core.now;
+        self.silicon_power_off();
+        if !self.core.hw.is_powered() {
+            self.lost_power();
+            return;
+        }
         match self.mbr.take() {
             Some(w) if w.start <= t && t < w.end => {
                 let mut hw = *w.before;

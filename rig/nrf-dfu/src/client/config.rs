@@ -30,6 +30,8 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
+    /// For the virtual bench (simulated time): 5 s per response is far above the model's
+    /// worst case and finds a silent device quickly; hardware uses [`Timeouts::for_hardware`].
     fn default() -> Timeouts {
         Timeouts {
             response: Duration::from_secs(5),
@@ -37,6 +39,33 @@ impl Default for Timeouts {
             validation: Duration::from_secs(10),
             activation: Duration::from_secs(60),
             reconnect: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// What nrfutil waits on real hardware, where the link, the host's BLE stack or a
+    /// USB-serial adapter add latency the virtual bench does not have. The defaults
+    /// ([`Timeouts::default`]) stay tight for the virtual bench, where the model answers in
+    /// simulated milliseconds and a silent device should be found quickly.
+    ///
+    /// - BLE: pc-nrfutil 6.1.7 `dfu_transport_ble.py` `DfuTransportBle.DEFAULT_TIMEOUT` = 20 s
+    ///   for every Control Point response (a SoftDevice-timesliced erase or the final
+    ///   validation can take seconds).
+    /// - Serial: pc-nrfutil 6.1.7 `dfu_transport_serial.py` `DfuTransportSerial.DEFAULT_TIMEOUT`
+    ///   = 30 s (its `--timeout`, the bound on waiting for the board's response).
+    /// - CREATE and the final EXECUTE get the same; activation and reconnect keep their
+    ///   defaults (SD+BL activation ~13 s, pc-nrfutil PR #201, well inside 60 s).
+    pub fn for_hardware(kind: super::Transport) -> Timeouts {
+        let response = match kind {
+            super::Transport::Ble => Duration::from_secs(20),
+            super::Transport::Uart => Duration::from_secs(30),
+        };
+        Timeouts {
+            response,
+            create: response,
+            validation: response,
+            ..Timeouts::default()
         }
     }
 }
@@ -75,7 +104,7 @@ pub struct DfuConfig {
     /// Wait after the link loss that ends an image before reconnecting for the next one
     /// (nrfutil waits `connect_delay` = 3 s before each connection; 0 lets the reconnect loop
     /// find the bootloader as soon as it advertises). On a transport that cannot observe the
-    /// reset ([`super::Transport::observes_link_loss`] false, plain UART) set it to cover the
+    /// reset ([`super::Link::observes_link_loss`] false, plain UART) set it to cover the
     /// settings write and reset, or the next PING may reach the old session.
     pub reconnect_delay: Duration,
     /// The bootloader's SDK version when known (a bench file names it). It refines how replies
@@ -112,5 +141,24 @@ impl Default for DfuConfig {
             serial_mtu_query: true,
             reexecute_init: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Transport as TransportKind;
+
+    #[test]
+    fn hardware_waits_are_nrfutils() {
+        let ble = Timeouts::for_hardware(TransportKind::Ble);
+        assert_eq!(
+            (ble.response, ble.validation),
+            (Duration::from_secs(20), Duration::from_secs(20))
+        );
+        let serial = Timeouts::for_hardware(TransportKind::Uart);
+        assert_eq!(serial.response, Duration::from_secs(30));
+        assert!(ble.create >= Timeouts::default().create);
+        assert_eq!(ble.activation, Timeouts::default().activation);
     }
 }

@@ -7,7 +7,7 @@ use super::link::Link;
 use super::object::{transfer, Entry, ObjectSpan};
 use super::progress::{Phase, ProgressSink};
 use super::resume::{plan_data, DataPlan, PrefixCrc};
-use super::transport::Transport;
+use super::session::Session;
 use crate::wire::{ObjectType, Request, ResultCode};
 
 /// How the firmware transfer ended.
@@ -19,8 +19,8 @@ pub(crate) enum DataOutcome {
     Restart,
 }
 
-pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     firmware: &[u8],
 ) -> Result<DataOutcome, DfuError> {
     let len = firmware.len() as u32;
@@ -66,8 +66,7 @@ pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
         DataPlan::ExecuteFinal => {
             link.at.object_index = link.object_count - 1;
             link.step(Phase::Execute, len).await?;
-            link.request(Request::Execute, link.config.timeouts.validation)
-                .await?;
+            execute_final(link).await?;
             return Ok(DataOutcome::Executed { plan });
         }
     };
@@ -89,13 +88,24 @@ pub(crate) async fn send_firmware<T: Transport, S: ProgressSink>(
         };
         transfer(link, &span, entry).await?;
         link.step(Phase::Execute, end).await?;
-        let wait = if end == len {
-            link.config.timeouts.validation
+        if end == len {
+            execute_final(link).await?;
         } else {
-            link.config.timeouts.response
-        };
-        link.request(Request::Execute, wait).await?;
+            link.request(Request::Execute, link.config.timeouts.response)
+                .await?;
+        }
         start = end;
     }
     Ok(DataOutcome::Executed { plan })
+}
+
+/// The final data EXECUTE. Not retried on INVALID_OBJECT (Android-DFU-Library's
+/// `SecureDfuImpl.writeExecute(allowRetry)` does retry it): on the virtual 17.1 bootloader a
+/// repeated EXECUTE after a refused post-validation answers SUCCESS, so a retry would report a
+/// refused SoftDevice as installed. The retry waits until that answer is checked against the SDK.
+async fn execute_final<T: Link, S: ProgressSink>(
+    session: &mut Session<'_, T, S>,
+) -> Result<(), DfuError> {
+    let wait = session.config.timeouts.validation;
+    session.request(Request::Execute, wait).await.map(|_| ())
 }

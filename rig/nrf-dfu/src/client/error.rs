@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::explain::explain;
 use super::image::ImageKind;
+use super::link::{LinkError, LinkErrorKind};
 use super::progress::Phase;
-use super::transport::{TransportError, TransportErrorKind};
 use crate::wire::{ExtError, ObjectType, Opcode, ResponseError, ResultCode};
 use crate::SdkVersion;
 
@@ -119,10 +119,10 @@ pub enum DfuError {
         after: Duration,
     },
     #[error("{} {}: {source}{}", at.subject(), op_or_phase(*op, at.phase), at_offset(at))]
-    Transport {
+    Link {
         at: Location,
         op: Option<Opcode>,
-        source: TransportError,
+        source: LinkError,
     },
     #[error("{} {}: protocol violation: {violation}{}", at.subject(), op_or_phase(*op, at.phase), at_offset(at))]
     Protocol {
@@ -210,7 +210,7 @@ impl DfuError {
         match self {
             DfuError::Rejected { at, .. }
             | DfuError::Timeout { at, .. }
-            | DfuError::Transport { at, .. }
+            | DfuError::Link { at, .. }
             | DfuError::Protocol { at, .. }
             | DfuError::CrcMismatch { at, .. }
             | DfuError::TooManyRewinds { at, .. }
@@ -222,7 +222,7 @@ impl DfuError {
     /// The failure lies with the rig (adapter, port, host, input), not the device under test.
     pub fn is_infrastructure(&self) -> bool {
         match self {
-            DfuError::Transport { source, .. } => source.kind.is_infrastructure(),
+            DfuError::Link { source, .. } => source.kind.is_infrastructure(),
             DfuError::InvalidImage { .. } => true,
             _ => false,
         }
@@ -242,11 +242,11 @@ impl DfuError {
                 class
             }
             DfuError::Timeout { .. } => format!("dut.timeout.{phase}"),
-            DfuError::Transport { source, .. } => match source.kind {
-                TransportErrorKind::LinkLost => format!("dut.link_lost.{phase}"),
-                TransportErrorKind::Timeout => format!("dut.timeout.{phase}"),
-                TransportErrorKind::Closed => "infra.transport.closed".to_string(),
-                TransportErrorKind::Io => "infra.transport.io".to_string(),
+            DfuError::Link { source, .. } => match source.kind {
+                LinkErrorKind::LinkLost => format!("dut.link_lost.{phase}"),
+                LinkErrorKind::Timeout => format!("dut.timeout.{phase}"),
+                LinkErrorKind::Closed => "infra.transport.closed".to_string(),
+                LinkErrorKind::Io => "infra.transport.io".to_string(),
             },
             DfuError::Protocol { .. } => format!("dut.protocol.{phase}.violation"),
             DfuError::CrcMismatch { .. } => format!("dut.protocol.{phase}.crc_mismatch"),

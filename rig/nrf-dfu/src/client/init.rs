@@ -5,13 +5,13 @@ use super::link::Link;
 use super::object::{transfer, Entry, ObjectSpan};
 use super::progress::{Phase, ProgressSink};
 use super::resume::{plan_init, InitPlan, PrefixCrc, SelectReply};
-use super::transport::Transport;
+use super::session::Session;
 use crate::wire::{ObjectType, Opcode, Request, Response};
 
 /// Send the init packet and execute it. `force_create` ignores what the device holds (used to
 /// make it discard progress that belongs to another image). Returns the plan that was followed.
-pub(crate) async fn send_init_packet<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn send_init_packet<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     init: &[u8],
     force_create: bool,
 ) -> Result<InitPlan, DfuError> {
@@ -43,8 +43,8 @@ pub(crate) async fn send_init_packet<T: Transport, S: ProgressSink>(
 }
 
 /// SELECT an object type and read its reply.
-pub(crate) async fn select<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn select<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     object_type: ObjectType,
 ) -> Result<SelectReply, DfuError> {
     link.step(Phase::Select, 0).await?;

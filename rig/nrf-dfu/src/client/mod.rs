@@ -1,4 +1,4 @@
-//! The Secure DFU client: sends images to a bootloader over any [`Transport`]. The sequence is
+//! The Secure DFU client: sends images to a bootloader over any [`Link`]. The sequence is
 //! pc-nrfutil 6.1.7's (`nordicsemi/dfu/dfu_transport_ble.py` and `dfu_transport_serial.py`,
 //! `send_init_packet` / `send_firmware`); recovery follows Android-DFU-Library's `SecureDfuImpl`.
 //!
@@ -19,8 +19,8 @@ mod link;
 mod object;
 mod progress;
 pub mod resume;
+mod session;
 mod setup;
-mod transport;
 
 #[cfg(test)]
 mod tests;
@@ -29,18 +29,20 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// BLE or serial (the wire's [`crate::wire::Transport`]).
+pub use crate::wire::Transport;
 pub use config::{DfuConfig, Timeouts};
 pub use error::{DfuError, Location, Violation, Waiting};
 pub use image::{send_order, DfuImage, ImageKind};
-pub use link::LinkStats;
+pub use link::{Link, LinkError, LinkErrorKind};
 pub use object::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE;
 pub use progress::{AsyncFnSink, Control, FnSink, Phase, ProgressEvent, ProgressSink};
 pub use resume::{DataPlan, InitPlan};
-pub use transport::{Transport, TransportError, TransportErrorKind, TransportKind};
+pub use session::LinkStats;
 
 use data::{send_firmware, DataOutcome};
 use init::send_init_packet;
-use link::Link;
+use session::Session;
 
 /// What happened while sending one image.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,14 +72,14 @@ pub struct DfuClient<T, S = ()> {
     ping_id: u8,
 }
 
-impl<T: Transport> DfuClient<T, ()> {
+impl<T: Link> DfuClient<T, ()> {
     /// A client without a progress sink.
     pub fn new(transport: T, config: DfuConfig) -> DfuClient<T, ()> {
         DfuClient::with_sink(transport, config, ())
     }
 }
 
-impl<T: Transport, S: ProgressSink> DfuClient<T, S> {
+impl<T: Link, S: ProgressSink> DfuClient<T, S> {
     pub fn with_sink(transport: T, config: DfuConfig, sink: S) -> DfuClient<T, S> {
         DfuClient {
             transport,
@@ -143,7 +145,7 @@ impl<T: Transport, S: ProgressSink> DfuClient<T, S> {
             object_index: 0,
             offset: 0,
         };
-        let mut link = Link::new(&mut self.transport, &mut self.sink, &self.config, at);
+        let mut link = Session::new(&mut self.transport, &mut self.sink, &self.config, at);
         setup::prepare(&mut link, &mut self.ping_id).await?;
 
         let mut init = send_init_packet(&mut link, &image.init_packet, false).await?;
@@ -187,7 +189,7 @@ impl<T: Transport, S: ProgressSink> DfuClient<T, S> {
         })
     }
 
-    /// Between images: wait `reconnect_delay`, then retry [`Transport::reconnect`] until it
+    /// Between images: wait `reconnect_delay`, then retry [`Link::reconnect`] until it
     /// succeeds or the reconnect timeout passes. Only "not there yet" errors are retried.
     async fn reconnect(
         &mut self,
@@ -212,7 +214,7 @@ impl<T: Transport, S: ProgressSink> DfuClient<T, S> {
                 Err(_) => break,
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(e)) if e.kind.is_infrastructure() => {
-                    return Err(DfuError::Transport {
+                    return Err(DfuError::Link {
                         at,
                         op: None,
                         source: e,

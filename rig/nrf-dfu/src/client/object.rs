@@ -10,7 +10,7 @@ use super::resume::{
     check_transfer, next_object_step, ObjectProgress, ObjectStep, PrefixCrc, RetryLimits,
     TransferCheck,
 };
-use super::transport::Transport;
+use super::session::Session;
 use crate::wire::{ObjectType, Opcode, Request, ResultCode};
 
 /// Writes a bootloader always has room for right after a data CREATE: its fstorage queue holds 16
@@ -41,8 +41,8 @@ pub(crate) enum Entry {
 }
 
 /// Send the object until the device holds all of it with our CRC (EXECUTE is the caller's).
-pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn transfer<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     span: &ObjectSpan<'_, '_>,
     entry: Entry,
 ) -> Result<(), DfuError> {
@@ -158,8 +158,8 @@ pub(crate) async fn transfer<T: Transport, S: ProgressSink>(
     }
 }
 
-async fn create<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+async fn create<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     span: &ObjectSpan<'_, '_>,
 ) -> Result<(), DfuError> {
     let size = span.end - span.start;
@@ -201,8 +201,8 @@ async fn create<T: Transport, S: ProgressSink>(
 /// Write `from..end` in chunks. Returns how far it got and, if a PRN check stopped it, the
 /// device's `(offset, crc)` that did not agree (or, after a missed notification, the CRC_GET
 /// answer whatever it said).
-async fn stream<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+async fn stream<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     span: &ObjectSpan<'_, '_>,
     from: u32,
 ) -> Result<(u32, Option<(u32, u32)>), DfuError> {

@@ -4,17 +4,17 @@
 use tokio::time::Instant;
 
 use super::error::{DfuError, Violation, Waiting};
-use super::link::{word_aligned, Link};
+use super::link::Link;
 use super::progress::{Phase, ProgressSink};
-use super::transport::{Transport, TransportKind};
+use super::session::{word_aligned, Session};
 use crate::wire::{Request, Response};
 
-pub(crate) async fn prepare<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+pub(crate) async fn prepare<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     ping_id: &mut u8,
 ) -> Result<(), DfuError> {
     link.step(Phase::Setup, 0).await?;
-    let serial = link.kind == TransportKind::Serial;
+    let serial = link.kind == crate::wire::Transport::Uart;
     if serial && link.config.serial_ping {
         ping(link, ping_id).await?;
     }
@@ -29,8 +29,8 @@ pub(crate) async fn prepare<T: Transport, S: ProgressSink>(
 
 /// PING until answered, within the reconnect timeout. Any answer, an error result included,
 /// shows the bootloader is up (nrfutil accepts those too).
-async fn ping<T: Transport, S: ProgressSink>(
-    link: &mut Link<'_, T, S>,
+async fn ping<T: Link, S: ProgressSink>(
+    link: &mut Session<'_, T, S>,
     ping_id: &mut u8,
 ) -> Result<(), DfuError> {
     let limit = link.config.timeouts.reconnect;
@@ -57,7 +57,7 @@ async fn ping<T: Transport, S: ProgressSink>(
 /// (opcode + payload) must fit the device's SLIP buffer even if every byte were escaped.
 /// Rounded down to whole words ([`word_aligned`]). A bootloader that refuses MTU_GET leaves the
 /// transport's own limit in place.
-async fn mtu<T: Transport, S: ProgressSink>(link: &mut Link<'_, T, S>) -> Result<(), DfuError> {
+async fn mtu<T: Link, S: ProgressSink>(link: &mut Session<'_, T, S>) -> Result<(), DfuError> {
     match link
         .request(Request::MtuGet, link.config.timeouts.response)
         .await

@@ -6,17 +6,69 @@ use super::pyset::{dedup_like_python, PySet};
 use super::read::PackageError;
 use super::verify::nordic_sha256;
 use super::{ImageKind, Package, PackageImage, SizeMetadata};
-use crate::image::{load_firmware, ImageError};
+use crate::image::firmware::ImageErrorKind;
+use crate::image::{load_firmware, Firmware, ImageError, Segments};
 use crate::init_packet::{
     BootValidation, FwType, Hash, HashType, InitCommand, InitPacket, ValidationType,
 };
 use crate::signing::SigningKey;
 
-/// An image file handed in by name (the name decides the format and the `.bin` name).
+/// An image handed in by name (the name decides the `.bin` name, and for file bytes the format).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInput {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub content: ImageContent,
+}
+
+/// What an image is made of: a file's bytes, or the image already in memory. Segments and
+/// firmware give the package a file's bytes would give (same `.bin`, init packet and
+/// signature) without writing and parsing text: a campaign builds a package per update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageContent {
+    /// An Intel HEX, ELF or raw binary file, by [`crate::image::ImageFormat::detect`] on the name.
+    File(Vec<u8>),
+    /// Parsed addresses and bytes (nrfutil's `.hex` rules make the `.bin`).
+    Segments(Segments),
+    /// The `.bin` itself.
+    Firmware(Firmware),
+}
+
+impl ImageInput {
+    /// A file's bytes.
+    pub fn file(file_name: impl Into<String>, bytes: Vec<u8>) -> ImageInput {
+        ImageInput {
+            file_name: file_name.into(),
+            content: ImageContent::File(bytes),
+        }
+    }
+
+    /// An image as segments, named as the HEX file it would be.
+    pub fn segments(file_name: impl Into<String>, segments: Segments) -> ImageInput {
+        ImageInput {
+            file_name: file_name.into(),
+            content: ImageContent::Segments(segments),
+        }
+    }
+
+    /// Firmware already laid out by nrfutil's rules ([`Firmware::from_segments`]).
+    pub fn firmware(file_name: impl Into<String>, firmware: Firmware) -> ImageInput {
+        ImageInput {
+            file_name: file_name.into(),
+            content: ImageContent::Firmware(firmware),
+        }
+    }
+
+    /// The firmware nrfutil would put in a package for this image.
+    fn load(&self) -> Result<Firmware, ImageError> {
+        match &self.content {
+            ImageContent::File(bytes) => load_firmware(&self.file_name, bytes, 0),
+            ImageContent::Segments(s) => Firmware::from_segments(s).map_err(|e| ImageError {
+                file: self.file_name.clone(),
+                kind: ImageErrorKind::Firmware(e),
+            }),
+            ImageContent::Firmware(f) => Ok(f.clone()),
+        }
+    }
 }
 
 /// `nrfutil pkg generate` options; `None` = not given (or nrfutil's `none`).
@@ -149,8 +201,9 @@ struct ImagePlan {
     validations: Vec<ValidationType>,
     bin_file: String,
     firmware: Vec<u8>,
-    /// What an ECDSA boot validation signs (the SoftDevice alone for SoftDevice+bootloader).
-    signed_for_boot: Vec<u8>,
+    /// What an ECDSA boot validation signs when it is not `firmware`: the SoftDevice alone
+    /// for SoftDevice+bootloader.
+    signed_for_boot: Option<Vec<u8>>,
     sd_bl: Option<SizeMetadata>,
 }
 
@@ -252,7 +305,7 @@ pub fn generate_package(opts: GenerateOptions) -> Result<Generated, GenerateErro
         Some(_) => {}
     }
 
-    let load = |input: &ImageInput| load_firmware(&input.file_name, &input.bytes, 0);
+    let load = ImageInput::load;
     let mut plans = Vec::new();
     if let Some(input) = app {
         let fw = load(input)?;
@@ -267,7 +320,7 @@ pub fn generate_package(opts: GenerateOptions) -> Result<Generated, GenerateErro
             sd_req: sd_id_list,
             validations: vec![app_bv],
             bin_file: bin_file_name(&input.file_name),
-            signed_for_boot: fw.bin.clone(),
+            signed_for_boot: None,
             firmware: fw.bin,
             sd_bl: None,
         });
@@ -288,7 +341,7 @@ pub fn generate_package(opts: GenerateOptions) -> Result<Generated, GenerateErro
                 validations: vec![sd_bv, ValidationType::ValidateGeneratedCrc],
                 bin_file: "sd_bl.bin".into(),
                 firmware: merged,
-                signed_for_boot: sd_fw.bin,
+                signed_for_boot: Some(sd_fw.bin),
                 sd_bl: Some(SizeMetadata { bl_size, sd_size }),
             });
         }
@@ -301,7 +354,7 @@ pub fn generate_package(opts: GenerateOptions) -> Result<Generated, GenerateErro
                     sd_req: sd_req_list.clone(),
                     validations: vec![ValidationType::ValidateGeneratedCrc],
                     bin_file: bin_file_name(&input.file_name),
-                    signed_for_boot: fw.bin.clone(),
+                    signed_for_boot: None,
                     firmware: fw.bin,
                     sd_bl: None,
                 });
@@ -315,7 +368,7 @@ pub fn generate_package(opts: GenerateOptions) -> Result<Generated, GenerateErro
                     sd_req: sd_req_list,
                     validations: vec![sd_bv],
                     bin_file: bin_file_name(&input.file_name),
-                    signed_for_boot: fw.bin.clone(),
+                    signed_for_boot: None,
                     firmware: fw.bin,
                     sd_bl: None,
                 });
@@ -358,9 +411,9 @@ fn build_image(
         .map(|v| BootValidation {
             r#type: Some(*v as i32),
             bytes: Some(match (v, key) {
-                (ValidationType::ValidateEcdsaP256Sha256, Some(k)) => {
-                    k.sign_nordic(&plan.signed_for_boot).to_vec()
-                }
+                (ValidationType::ValidateEcdsaP256Sha256, Some(k)) => k
+                    .sign_nordic(plan.signed_for_boot.as_deref().unwrap_or(&plan.firmware))
+                    .to_vec(),
                 _ => Vec::new(),
             }),
         })

@@ -16,7 +16,7 @@ mod zipfile;
 
 pub use generate::{
     bin_file_name, generate_package, parse_version_string, GenerateError, GenerateOptions,
-    Generated, ImageInput, Warning,
+    Generated, ImageContent, ImageInput, Warning,
 };
 pub use manifest::{Manifest, ManifestEntry, ManifestFile, SizeMetadata};
 pub use read::PackageError;

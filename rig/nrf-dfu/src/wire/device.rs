@@ -87,7 +87,7 @@ impl Dialect {
             match self.transport() {
                 // BLE 15+ never sets write.p_data/len for a control-point write.
                 Transport::Ble => Request::Write { data: Vec::new() },
-                Transport::Serial => match raw.split_first() {
+                Transport::Uart => match raw.split_first() {
                     Some((_, payload)) => Request::Write {
                         data: payload.to_vec(),
                     },

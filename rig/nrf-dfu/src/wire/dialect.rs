@@ -25,20 +25,36 @@ pub const UART_MTU_SDK15: u16 = 131;
 /// 13/14.0 read; 14.2 assumed identical).
 pub const UART_MTU_SDK14: u16 = 257;
 
-/// How the bootloader reaches the control point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The DFU transport a bootloader is built with, and how it reaches the control point: `Ble`,
+/// Control Point characteristic writes with data on the Packet characteristic; `Uart`, SLIP
+/// frames over UART with data in OBJECT_WRITE frames (the SDK's serial transport,
+/// `nrf_dfu_serial_uart.c`).
+///
+/// The one transport type of the workspace: bootloader descriptors, suite files and the DFU
+/// client all use it. In text formats (descriptors, suites, journals) it is `ble` or `uart`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
 pub enum Transport {
-    /// Control Point characteristic writes; data on the Packet characteristic.
     Ble,
-    /// SLIP frames over UART; data in OBJECT_WRITE frames.
-    Serial,
+    Uart,
+}
+
+impl Transport {
+    /// The name in text formats: `ble` or `uart`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Transport::Ble => "ble",
+            Transport::Uart => "uart",
+        }
+    }
 }
 
 impl fmt::Display for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Transport::Ble => "BLE",
-            Transport::Serial => "serial",
+            Transport::Uart => "serial",
         })
     }
 }
@@ -67,7 +83,7 @@ impl Dialect {
     /// The dialect of the stock bootloader of `sdk` on `transport`. BLE 15.3+ defaults to
     /// `NRF_DFU_PROTOCOL_REDUCED=1` as in the SDK's sdk_config.h.
     pub fn new(sdk: SdkVersion, transport: Transport) -> Result<Dialect, DialectError> {
-        if sdk == SdkVersion::Sdk12 && transport == Transport::Serial {
+        if sdk == SdkVersion::Sdk12 && transport == Transport::Uart {
             // SDK 12.3 ships no serial_dfu directory; serial Secure DFU appeared in SDK 13.
             return Err(DialectError::NoSerialTransport(sdk));
         }
@@ -108,7 +124,7 @@ impl Dialect {
     pub fn all() -> Vec<Dialect> {
         SdkVersion::ALL
             .iter()
-            .flat_map(|&sdk| [Transport::Ble, Transport::Serial].map(|t| Dialect::new(sdk, t)))
+            .flat_map(|&sdk| [Transport::Ble, Transport::Uart].map(|t| Dialect::new(sdk, t)))
             .filter_map(Result::ok)
             .collect()
     }
@@ -179,7 +195,7 @@ impl Dialect {
             Opcode::ReceiptNotifSet => Some(3),
             Opcode::ObjectSelect => Some(2),
             // (unverified) serial 14.2 PING; 13/14.0 had no PING. Assumed checked like SELECT.
-            Opcode::Ping if self.transport == Transport::Serial => Some(2),
+            Opcode::Ping if self.transport == Transport::Uart => Some(2),
             _ => None,
         }
     }
@@ -190,9 +206,9 @@ impl Dialect {
     pub fn parses_parameters(&self, op: Opcode) -> bool {
         match op {
             Opcode::ObjectCreate | Opcode::ReceiptNotifSet | Opcode::ObjectSelect => true,
-            Opcode::ObjectWrite | Opcode::Ping => self.transport == Transport::Serial,
+            Opcode::ObjectWrite | Opcode::Ping => self.transport == Transport::Uart,
             Opcode::FirmwareVersion => {
-                self.transport == Transport::Serial && self.sdk >= SdkVersion::Sdk15_0
+                self.transport == Transport::Uart && self.sdk >= SdkVersion::Sdk15_0
             }
             _ => false,
         }
@@ -223,8 +239,8 @@ impl Dialect {
     pub fn serial_mtu(&self) -> Option<u16> {
         match self.transport {
             Transport::Ble => None,
-            Transport::Serial if self.sdk >= SdkVersion::Sdk15_0 => Some(UART_MTU_SDK15),
-            Transport::Serial => Some(UART_MTU_SDK14),
+            Transport::Uart if self.sdk >= SdkVersion::Sdk15_0 => Some(UART_MTU_SDK15),
+            Transport::Uart => Some(UART_MTU_SDK14),
         }
     }
 

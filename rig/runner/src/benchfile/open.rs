@@ -2,15 +2,16 @@
 
 use super::schema::{Dut, PowerConfig};
 use super::virtual_bench::VirtualDut;
-use crate::backend::power::command::CommandSwitch;
-use crate::backend::power::ppk2::{Ppk2Mode, Ppk2Switch};
-use crate::backend::power::probe_reset::{ProbeReset, SharedProbe};
-use crate::backend::power::usb_port::{UsbPortSwitch, SYSFS_USB_DEVICES};
-use crate::backend::power::virtual_switch::VirtualSwitch;
-use crate::backend::power::{PowerError, PowerSwitch};
-use crate::backend::probe::{Probe, ProbeError};
-use crate::backend::probe_rs::{ProbeRsConfig, ProbeRsProbe};
-use crate::backend::virtual_probe::VirtualProbe;
+use crate::drivers::power::command::CommandSwitch;
+use crate::drivers::power::ppk2::{Ppk2Mode, Ppk2Switch};
+use crate::drivers::power::probe_reset::{ProbeReset, SharedProbe};
+use crate::drivers::power::usb_port::{UsbPortSwitch, SYSFS_USB_DEVICES};
+use crate::drivers::power::virtual_switch::VirtualSwitch;
+use crate::drivers::power::{PowerError, PowerSwitch};
+use crate::drivers::probe::{Probe, ProbeError};
+use crate::drivers::probe_rs::lab_probe::LabProbe;
+use crate::drivers::probe_rs::{ProbeRsConfig, ProbeRsProbe};
+use crate::drivers::virtual_probe::VirtualProbe;
 use std::path::Path;
 use std::time::Duration;
 
@@ -66,17 +67,55 @@ pub fn probe(
             allow_erase_all,
         )));
     }
+    probe_rs(dut, allow_erase_all, allow_erase_all)
+}
+
+/// A campaign's probe: explicit erase steps may erase; an attach never recovers (erases) a
+/// locked chip, it reports it (issue 12, finding 7).
+pub fn campaign_probe(dut: &Dut, virt: Option<&VirtualDut>) -> Result<Box<dyn Probe>, ProbeError> {
+    if let Some(v) = virt {
+        return Ok(Box::new(VirtualProbe::for_campaign(
+            v.name.clone(),
+            v.device.clone(),
+        )));
+    }
+    probe_rs(dut, true, false)
+}
+
+/// probe-rs on a USB probe (`selector`) or on a lab DUT (`lab`: its SWD socket).
+fn probe_rs(
+    dut: &Dut,
+    allow_erase_all: bool,
+    recover_locked: bool,
+) -> Result<Box<dyn Probe>, ProbeError> {
     let p = dut.probe.as_ref();
+    let lab = p.and_then(|p| p.lab.clone());
+    if lab.is_some() && p.is_some_and(|p| p.selector.is_some()) {
+        return Err(ProbeError::infra(
+            crate::drivers::probe::ProbeErrorKind::Config,
+            "probe: give either `selector` (a USB probe) or `lab` (a virtual lab DUT), not both",
+        ));
+    }
     let mut cfg = ProbeRsConfig::new(
-        p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        match &lab {
+            Some(path) => Some(format!("lab {}", path.display())),
+            None => p.and_then(|p| p.selector.as_ref()).map(|s| s.to_string()),
+        },
         dut.chip,
     );
     cfg.allow_erase_all = allow_erase_all;
+    cfg.recover_locked = recover_locked;
     cfg.speed_khz = p.and_then(|p| p.speed_khz);
     if let Some(ms) = p.and_then(|p| p.timeout_ms) {
         cfg.call_timeout = Duration::from_millis(ms);
     }
-    Ok(Box::new(ProbeRsProbe::open(cfg)?))
+    Ok(Box::new(match lab {
+        Some(path) => ProbeRsProbe::with_opener(
+            cfg,
+            Box::new(move || LabProbe::open(&path).map(LabProbe::into_probe_rs)),
+        ),
+        None => ProbeRsProbe::open(cfg)?,
+    }))
 }
 
 /// The DUT's power switch. `probe` is used by `probe-reset` (and opened lazily by the caller).
@@ -95,7 +134,7 @@ pub fn power(
             Some(v) => AnySwitch::Virtual(VirtualSwitch::new(v.name.clone(), v.device.clone())),
             None => {
                 return Err(ProbeError::infra(
-                    crate::backend::probe::ProbeErrorKind::Config,
+                    crate::drivers::probe::ProbeErrorKind::Config,
                     "power kind `virtual` needs a virtual DUT (`virtual: true`)",
                 ))
             }

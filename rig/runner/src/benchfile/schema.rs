@@ -5,9 +5,12 @@
 //! duts:
 //!   board-1:
 //!     chip: nRF52832_xxAA
-//!     bootloader: { sdk: "17.1", key: firmware/keys/rig-test-public.pem }
+//!     bootloader: { sdk: "17.1", key: keys/bench-private.pem }
 //!     probe: { selector: "1366:1015:000683000000", speed_khz: 4000 }
+//!     # or a DUT of the virtual lab (`rig lab up` writes such a bench file):
+//!     # probe: { lab: .rig/lab/dut-0.swd }
 //!     ble: { adapter: hci0, address: "F1:22:33:44:55:66", name: DfuTarg }
+//!     # a lab's virtual BlueZ instead of the host's: ble: { adapter: hci0, dbus: "unix:path=..." }
 //!     serial: { port: /dev/ttyACM0, baud: 115200, flow_control: true }
 //!     power: { kind: usb-port, hub: "1-1", port: 2 }
 //! ```
@@ -103,6 +106,9 @@ pub struct ProbeConfig {
     /// `VID:PID[:SERIAL]`, parsed by probe-rs' own selector parser.
     #[serde(default)]
     pub selector: Option<DebugProbeSelector>,
+    /// A virtual lab DUT's SWD socket instead of a USB probe (`rig lab up`).
+    #[serde(default)]
+    pub lab: Option<PathBuf>,
     #[serde(default)]
     pub speed_khz: Option<u32>,
     /// Per-call time bound, ms.
@@ -129,6 +135,12 @@ pub struct BleConfig {
     /// The app uses the bonded buttonless service (bootloader keeps the address).
     #[serde(default)]
     pub bonded: bool,
+    /// D-Bus address of the system bus BlueZ is on (`unix:path=...`), e.g. a lab's virtual
+    /// BlueZ. The rig sets `DBUS_SYSTEM_BUS_ADDRESS` to it before opening any D-Bus
+    /// connection; absent, the environment's `DBUS_SYSTEM_BUS_ADDRESS` or the standard system
+    /// bus is used.
+    #[serde(default)]
+    pub dbus: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,8 +158,8 @@ pub struct SerialConfig {
 
 impl SerialConfig {
     /// The port to open for this DUT's bootloader.
-    pub fn port_settings(&self) -> crate::backend::serial::PortSettings {
-        crate::backend::serial::PortSettings {
+    pub fn port_settings(&self) -> crate::drivers::serial::PortSettings {
+        crate::drivers::serial::PortSettings {
             path: self.port.clone(),
             baud: self.baud,
             flow_control: self.flow_control,

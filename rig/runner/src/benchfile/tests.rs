@@ -149,8 +149,8 @@ fn virtual_dut_state_survives_between_loads() {
 /// 0xFF8 became a garbage bootloader address (`ErasedVectorTable { address: 0xb08fcf23 }`).
 #[tokio::test(start_paused = true)]
 async fn boot_flash_work_completes_before_save_and_survives_a_power_cycle() {
-    use crate::backend::power::virtual_switch::VirtualSwitch;
-    use crate::backend::power::PowerSwitch;
+    use crate::drivers::power::virtual_switch::VirtualSwitch;
+    use crate::drivers::power::PowerSwitch;
     use nrf_dfu::memory_map::{MBR_BOOTLOADER_ADDR_SLOT, MBR_PARAMS_PAGE_ADDR_SLOT};
     use std::time::Duration;
     use virtual_nrf52::descriptor::BootloaderDescriptor;

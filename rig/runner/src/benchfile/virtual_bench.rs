@@ -11,7 +11,7 @@
 //! work a command started is not lost with the RAM, and is never torn by the next command's
 //! power cut at the same instant.
 
-use crate::backend::shared::{share, SharedDevice};
+use crate::drivers::shared::{share, SharedDevice};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::Chip;
 use std::path::{Path, PathBuf};

@@ -2,13 +2,13 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rig::backend::power::probe_reset::SharedProbe;
-use rig::backend::power::PowerSwitch;
-use rig::backend::probe::Probe;
-use rig::backend::FailureClass;
 use rig::benchfile::open::{self, AnySwitch};
 use rig::benchfile::virtual_bench::{settle, VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::benchfile::{self, BenchFile, Dut, DEFAULT_VIRTUAL_DUT};
+use rig::drivers::power::probe_reset::SharedProbe;
+use rig::drivers::power::PowerSwitch;
+use rig::drivers::probe::Probe;
+use rig::drivers::Owner;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -85,8 +85,9 @@ impl Opened {
 
 /// A runtime for the backends' async calls (power switches, links).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // IO too: btleplug's D-Bus connection (dbus-tokio) registers its socket with the reactor.
     Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()?)
 }
 
@@ -115,7 +116,7 @@ struct Check {
     check: &'static str,
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    class: Option<FailureClass>,
+    class: Option<Owner>,
     detail: String,
 }
 
@@ -162,7 +163,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Vec<Check> {
-    let mk = |check, r: Result<String, (FailureClass, String)>| match r {
+    let mk = |check, r: Result<String, (Owner, String)>| match r {
         Ok(detail) => Check {
             dut: o.name.clone(),
             check,
@@ -182,7 +183,7 @@ fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Ve
     // Power first: the probe needs a powered target.
     let power = o
         .power()
-        .map_err(|e| (FailureClass::Infrastructure, format!("{e:#}")));
+        .map_err(|e| (Owner::Infrastructure, format!("{e:#}")));
     let r = power.and_then(|mut sw| {
         let what = sw.describe();
         let cuts = sw.cuts_power();
@@ -196,15 +197,15 @@ fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Ve
                 if cuts { "cuts power" } else { "reset only" }
             )
         })
-        .map_err(|e| (e.class(), e.to_string()))
+        .map_err(|e| (e.owner(), e.to_string()))
     });
     out.push(mk("power", r));
     let probe = o
         .probe(false)
-        .map_err(|e| (FailureClass::Infrastructure, format!("{e:#}")))
+        .map_err(|e| (Owner::Infrastructure, format!("{e:#}")))
         .and_then(|mut p| {
-            p.attach().map_err(|e| (e.class, e.message.clone()))?;
-            let f = p.read_ficr().map_err(|e| (e.class, e.message.clone()))?;
+            p.attach().map_err(|e| (e.owner, e.message.clone()))?;
+            let f = p.read_ficr().map_err(|e| (e.owner, e.message.clone()))?;
             Ok(format!(
                 "{}: part {:X} variant {} flash {} KB ram {} KB, BLE address {}",
                 p.describe(),
@@ -221,10 +222,7 @@ fn check_dut(o: &Opened, rt: &tokio::runtime::Runtime, off_time: Duration) -> Ve
     out
 }
 
-fn check_adapter(
-    o: &Opened,
-    rt: &tokio::runtime::Runtime,
-) -> Result<String, (FailureClass, String)> {
+fn check_adapter(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Owner, String)> {
     let Some(ble) = &o.dut.ble else {
         return Ok(if o.virt.is_some() {
             "virtual DUT: no host adapter needed".into()
@@ -232,15 +230,12 @@ fn check_adapter(
             "no BLE configured".into()
         });
     };
-    rt.block_on(rig::backend::ble::adapter::find(ble.adapter.as_deref()))
+    rt.block_on(rig::drivers::ble::adapter::find_for(ble))
         .map(|(_, info)| format!("BLE adapter {info}"))
-        .map_err(|e| (FailureClass::Infrastructure, e.to_string()))
+        .map_err(|e| (Owner::Infrastructure, e.to_string()))
 }
 
-fn check_device(
-    o: &Opened,
-    rt: &tokio::runtime::Runtime,
-) -> Result<String, (FailureClass, String)> {
+fn check_device(o: &Opened, rt: &tokio::runtime::Runtime) -> Result<String, (Owner, String)> {
     if let Some(v) = &o.virt {
         // As a real board would have by now: let the device finish booting.
         let mut d = v.device.borrow_mut();
@@ -248,7 +243,7 @@ fn check_device(
         return device_status(&d);
     }
     if let Some(s) = &o.dut.serial {
-        use rig::backend::serial::{SerialOptions, SerialTransport};
+        use rig::drivers::serial::{SerialOptions, SerialTransport};
         let settings = s.port_settings();
         let opts = SerialOptions {
             ping: s.ping,
@@ -260,26 +255,26 @@ fn check_device(
             .map(|t| format!("bootloader answers PING on {} (MTU {:?})", s.port, t.mtu()))
             .map_err(|e| {
                 let class = if e.kind.is_infrastructure() {
-                    FailureClass::Infrastructure
+                    Owner::Infrastructure
                 } else {
-                    FailureClass::Device
+                    Owner::Device
                 };
                 (class, e.to_string())
             });
     }
     if let Some(b) = &o.dut.ble {
         return rt
-            .block_on(rig::backend::ble::scan::seen_advertising(
+            .block_on(rig::drivers::ble::scan::seen_advertising(
                 b,
                 Duration::from_secs(5),
             ))
-            .map_err(|e| (e.class(), e.to_string()));
+            .map_err(|e| (e.owner(), e.to_string()));
     }
     Ok("no serial or BLE link configured".into())
 }
 
 /// What a virtual device shows: bootloader advertising, app running, or silent with the reason.
-fn device_status(d: &Device) -> Result<String, (FailureClass, String)> {
+fn device_status(d: &Device) -> Result<String, (Owner, String)> {
     let addr = |a: [u8; 6]| {
         a.iter()
             .rev()
@@ -302,11 +297,11 @@ fn device_status(d: &Device) -> Result<String, (FailureClass, String)> {
             addr(a.ble_address)
         )),
         Status::Off => Err((
-            FailureClass::Infrastructure,
+            Owner::Infrastructure,
             "virtual device has no power (run `rig power on`)".into(),
         )),
         Status::Silent => Err((
-            FailureClass::Device,
+            Owner::Device,
             match d.silent_reason() {
                 Some(r) => {
                     format!("virtual device is silent: {r:?} (flash a bootloader with `rig flash`)")

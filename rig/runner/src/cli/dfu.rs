@@ -14,34 +14,32 @@ use nrf_dfu::image::write_intel_hex;
 use nrf_dfu::memory_map::{SoftDeviceInfo, SOFTDEVICE_START};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::settings::{SettingsLayout, SettingsPage};
-use nrf_dfu::signing::SigningKey;
 use nrf_dfu::SdkVersion;
-use rig::backend::probe::Probe;
-use rig::bench::virtual_dfu::{update_virtual, VirtualDfuOutcome};
-use rig::bench::BleLinkConfig;
+use rig::drivers::probe::Probe;
+use rig::inproc::virtual_dfu::{update_virtual, VirtualDfuOutcome};
+use rig::inproc::BleLinkConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// Default signing key of `--image` (the rig's test key, which the stand-in bootloaders trust).
-pub const DEFAULT_KEY: &str = "firmware/keys/rig-test-private.pem";
 
 #[derive(Args, Debug)]
 pub struct DfuArgs {
     /// DFU package (.zip, as made by `rig pkg generate` or nrfutil).
     #[arg(required_unless_present = "image", conflicts_with = "image")]
     pub package: Option<PathBuf>,
-    /// Build and sign an application package on the fly from this image (HEX, ELF or
-    /// FILE.bin@ADDRESS).
+    /// Build and sign an application package on the fly from this image (HEX, ELF,
+    /// FILE.bin@ADDRESS, or a built-in stand-in such as standin:app-b).
     #[arg(long, requires = "version")]
     pub image: Option<String>,
     /// Application version of `--image`: a number, or `next` (the DUT's settings app_version + 1,
     /// read through its probe).
     #[arg(long)]
     pub version: Option<String>,
-    /// Signing key (PEM) for `--image`.
-    #[arg(long, default_value = DEFAULT_KEY)]
-    pub key: PathBuf,
+    /// Signing key (PEM) for `--image` [default: the bench file's key for the DUT, else the
+    /// built-in test key (firmware/keys/rig-test-private.pem), which the stand-in bootloaders
+    /// and a lab DUT built with it trust].
+    #[arg(long)]
+    pub key: Option<PathBuf>,
     /// `--sd-req` of the package built for `--image` [default: the installed SoftDevice's FWID,
     /// read through the probe; 0x00 without one].
     #[arg(long, value_parser = parse_u32)]
@@ -86,7 +84,7 @@ fn read_device_facts(
     probe: &mut dyn Probe,
     chip: nrf_dfu::Chip,
 ) -> anyhow::Result<(Option<u16>, Option<u32>)> {
-    let err = |e: rig::backend::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.class);
+    let err = |e: rig::drivers::probe::ProbeError| anyhow::anyhow!("{} [{}]", e.message, e.owner);
     probe.attach().map_err(err)?;
     let head = probe
         .read_memory(0, SOFTDEVICE_START + 0x2100)
@@ -126,17 +124,15 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
         Some(v) => parse_u32(v).map_err(anyhow::Error::msg)?,
         None => bail!("--image needs --version"),
     };
-    let pem =
-        std::fs::read_to_string(&a.key).with_context(|| format!("reading {}", a.key.display()))?;
-    let key =
-        SigningKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", a.key.display()))?;
+    let key_path = a
+        .key
+        .clone()
+        .or_else(|| opened.dut.bootloader.as_ref().and_then(|b| b.key.clone()));
+    let (key, key_name) = rig::builtin::keys::signing_key(key_path.as_deref())?;
     let sd_req = a.sd_req.unwrap_or(fwid.map_or(0, u32::from));
     let generated = generate_package(GenerateOptions {
         hw_version: Some(a.hw_version),
-        application: Some(ImageInput {
-            file_name: "image.hex".into(),
-            bytes: hex.into_bytes(),
-        }),
+        application: Some(ImageInput::file("image.hex", hex.into_bytes())),
         application_version: Some(version),
         sd_req: Some(vec![sd_req]),
         key: Some(key),
@@ -144,9 +140,8 @@ fn build_package(a: &DfuArgs, image: &str, opened: &Opened) -> anyhow::Result<Pa
     })
     .map_err(|e| anyhow::anyhow!("building the package: {e}"))?;
     if !a.json {
-        println!(
-            "package: application version {version}, sd-req {sd_req:#06x}, signed with {}",
-            a.key.display()
+        eprintln!(
+            "package: application version {version}, sd-req {sd_req:#06x}, signed with {key_name}"
         );
     }
     Ok(generated.package)
@@ -222,7 +217,8 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
     if a.port.is_some() || a.address.is_some() || a.name.is_some() {
         let rt = super::bench::runtime()?;
         let started = std::time::Instant::now();
-        let result = rt.block_on(real_update(&a, config(&a, sdk), sink, &images))?;
+        let ble = opened.dut.ble.clone();
+        let result = rt.block_on(real_update(&a, ble, config(&a, sdk), sink, &images))?;
         progress.bar.finish_and_clear();
         return report(&a, result, started.elapsed(), total, "wall");
     }
@@ -248,7 +244,7 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| {
             anyhow::anyhow!(
                 "{e} [{}]",
-                if matches!(e, rig::bench::virtual_dfu::VirtualDfuError::Off) {
+                if matches!(e, rig::inproc::virtual_dfu::VirtualDfuError::Off) {
                     "infra"
                 } else {
                     "dut"
@@ -272,12 +268,13 @@ pub fn run(a: DfuArgs) -> anyhow::Result<ExitCode> {
 
 async fn real_update<S: nrf_dfu::client::ProgressSink>(
     a: &DfuArgs,
+    ble: Option<rig::benchfile::schema::BleConfig>,
     config: DfuConfig,
     sink: S,
     images: &[DfuImage],
 ) -> anyhow::Result<Result<Vec<ImageReport>, DfuError>> {
-    use rig::backend::ble::freshness::Wanted;
-    use rig::backend::serial::{PortSettings, SerialOptions, SerialTransport};
+    use rig::drivers::ble::freshness::Wanted;
+    use rig::drivers::serial::{PortSettings, SerialOptions, SerialTransport};
     if let Some(port) = &a.port {
         let settings = PortSettings {
             path: port.clone(),
@@ -296,6 +293,10 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
                     }
                 )
             })?;
+        let config = DfuConfig {
+            timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Uart),
+            ..config
+        };
         let mut client = DfuClient::with_sink(t, config, sink);
         return Ok(client.update(images).await);
     }
@@ -305,15 +306,50 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             .map_err(|e| anyhow::anyhow!("--address {s}: {e:?}"))?],
         None => vec![],
     };
-    let wanted = Wanted {
+    let mut wanted = Wanted {
         addresses,
         name: a.name.clone(),
         service: None,
     };
-    let (adapter, _) = rig::backend::ble::adapter::find(None)
+    // The bench file's DUT names the adapter and the bus BlueZ is on (a lab's virtual BlueZ).
+    let (adapter, _) = match &ble {
+        Some(cfg) => rig::drivers::ble::adapter::find_for(cfg).await,
+        None => rig::drivers::ble::adapter::find(None).await,
+    }
+    .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
+    if a.address.is_some() {
+        // As nrfutil: an address may name the application; buttonless entry first.
+        let name = ble.as_ref().and_then(|b| b.name.clone());
+        wanted = rig::drivers::ble::buttonless::enter_if_app(
+            &adapter,
+            wanted,
+            name,
+            Duration::from_secs(10),
+        )
         .await
-        .map_err(|e| anyhow::anyhow!("{e} [infra]"))?;
-    let t = rig::backend::ble::transport::BleTransport::connect(adapter, wanted, None)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "entering the bootloader: {e} [{}]",
+                if e.owner() == rig::drivers::owner::Owner::Infrastructure {
+                    "infra"
+                } else {
+                    "dut"
+                }
+            )
+        })?;
+        if !a.json {
+            eprintln!(
+                "bootloader expected at {}",
+                wanted
+                    .addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            );
+        }
+    }
+    let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
         .await
         .map_err(|e| {
             anyhow::anyhow!(
@@ -325,6 +361,10 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
                 }
             )
         })?;
+    let config = DfuConfig {
+        timeouts: nrf_dfu::client::Timeouts::for_hardware(nrf_dfu::client::Transport::Ble),
+        ..config
+    };
     let mut client = DfuClient::with_sink(t, config, sink);
     Ok(client.update(images).await)
 }

@@ -1,5 +1,11 @@
 //! `rig flash [--erase-all] FILE...`: program HEX, ELF or BIN@ADDRESS images through the DUT's
-//! probe, in the order given, with verify.
+//! probe, all in one flash loader, with verify.
+//!
+//! One loader, not one per file: probe-rs 0.32's `nrf52` algorithm treats the UICR as one
+//! 4 KB sector (targets/nRF52_Series.yaml), erased whole whenever a segment touches it, and
+//! `FlashLoader::commit` leaves bytes no segment names erased. Flashing a bootloader (with
+//! NRFFW[0]) and then a UICR hex separately would wipe NRFFW[0] and the bootloader would never
+//! start. Files may overlap only where they hold the same bytes.
 
 use super::bench::{BenchArgs, Opened};
 use anyhow::{bail, Context};
@@ -7,13 +13,15 @@ use clap::Args;
 use nrf_dfu::image::bin::segments_from_bin;
 use nrf_dfu::image::elf::parse_elf;
 use nrf_dfu::image::{parse_intel_hex, ImageFormat, Segments};
-use rig::backend::probe::{FlashEvent, FlashOptions};
+use rig::drivers::probe::{FlashEvent, FlashOptions};
 use std::process::ExitCode;
 use virtual_nrf52::Segment;
 
 #[derive(Args, Debug)]
 pub struct FlashArgs {
-    /// Images: Intel HEX, ELF, or a raw binary as FILE.bin@ADDRESS (hex address with 0x).
+    /// Images: Intel HEX, ELF, a raw binary as FILE.bin@ADDRESS (hex address with 0x), or a
+    /// built-in stand-in image as standin:NAME (e.g. standin:s132-7.2.0,
+    /// standin:bootloader-17.1-ble, standin:app-a; `rig sim images` writes them all out).
     #[arg(required = true)]
     pub files: Vec<String>,
     /// Erase the whole chip first (flash and UICR). Needs --allow-erase-all.
@@ -40,13 +48,22 @@ fn parse_address(s: &str) -> anyhow::Result<u32> {
     r.with_context(|| format!("bad address {s:?}"))
 }
 
-/// Read one image argument into segments.
+/// Read one image argument into segments: a file, or `standin:NAME` (built in).
 pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
+    if let Some(hex) = rig::builtin::images::hex_for(arg) {
+        let hex = hex?;
+        return parse_intel_hex(&hex).map_err(|e| anyhow::anyhow!("{arg}: {e}"));
+    }
     let (path, addr) = match arg.rsplit_once('@') {
         Some((p, a)) => (p, Some(parse_address(a)?)),
         None => (arg, None),
     };
-    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "reading {path} (give an Intel HEX or ELF file, FILE.bin@ADDRESS, or a built-in \
+             stand-in image such as standin:app-b; `rig sim images --out DIR` lists and writes them)"
+        )
+    })?;
     let segs = match (ImageFormat::detect(path, &bytes), addr) {
         (ImageFormat::Bin, Some(a)) => {
             segments_from_bin(&bytes, a).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
@@ -70,6 +87,35 @@ pub fn load_image(arg: &str) -> anyhow::Result<Segments> {
     Ok(segs)
 }
 
+/// All files' segments, for one flash loader. Files may overlap where they hold the same bytes
+/// (an MBR file beside a SoftDevice hex that carries the MBR too, as Nordic ships S132); bytes
+/// that differ are an error naming both files and the first address.
+pub fn merge_images(images: &[(String, Vec<Segment>)]) -> anyhow::Result<Vec<Segment>> {
+    let mut bytes: std::collections::BTreeMap<u32, (u8, &str)> = std::collections::BTreeMap::new();
+    for (name, segs) in images {
+        for (start, data) in segs {
+            for (i, &b) in data.iter().enumerate() {
+                let addr = start + i as u32;
+                match bytes.insert(addr, (b, name.as_str())) {
+                    Some((old, other)) if old != b => bail!(
+                        "{other} and {name} both write {addr:#010x} ({old:#04x} and {b:#04x}): \
+                         flash one of them"
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut out: Vec<Segment> = Vec::new();
+    for (addr, (b, _)) in bytes {
+        match out.last_mut() {
+            Some((start, data)) if *start + data.len() as u32 == addr => data.push(b),
+            _ => out.push((addr, vec![b])),
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let images: Vec<(String, Vec<Segment>)> = a
         .files
@@ -89,60 +135,63 @@ pub fn run(a: FlashArgs) -> anyhow::Result<ExitCode> {
     let mut probe = opened.probe(a.allow_erase_all)?;
     probe
         .attach()
-        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
+        .map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.owner))?;
+    let segs = merge_images(&images)?;
+    let name = a.files.join(" + ");
     let bar = super::progress::bar(a.json, "{msg:30} [{bar:40}] {bytes}/{total_bytes}");
-    for (i, (name, segs)) in images.iter().enumerate() {
-        let options = FlashOptions {
-            erase_all: a.erase_all && i == 0,
-            verify: !a.no_verify,
-        };
-        let mut on_event = |ev: FlashEvent| {
-            if a.json {
-                let line = serde_json::json!({ "file": name, "progress": ev });
-                println!("{line}");
-                return;
-            }
-            match ev {
-                FlashEvent::Started { phase, total } => {
-                    bar.set_message(format!("{name}: {phase:?}"));
-                    bar.set_length(total);
-                    bar.set_position(0);
-                }
-                FlashEvent::Progress { done, .. } => bar.set_position(done),
-                FlashEvent::Finished { .. } => {}
-            }
-        };
-        let report = probe.flash(segs, options, &mut on_event);
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                opened.save()?;
-                bail!("flashing {name}: {} [{}]", e.message, e.class);
-            }
-        };
+    let options = FlashOptions {
+        erase_all: a.erase_all,
+        verify: !a.no_verify,
+    };
+    let mut on_event = |ev: FlashEvent| {
         if a.json {
-            println!("{}", serde_json::json!({ "file": name, "done": report }));
-        } else {
-            bar.suspend(|| {
-                println!(
-                    "{name}: {} bytes, {} pages erased{}{}",
-                    report.bytes,
-                    report.pages_erased,
-                    if report.erased_all {
-                        ", chip erased first"
-                    } else {
-                        ""
-                    },
-                    if report.verified { ", verified" } else { "" }
-                )
-            });
+            let line = serde_json::json!({ "file": name, "progress": ev });
+            println!("{line}");
+            return;
         }
+        match ev {
+            FlashEvent::Started { phase, total } => {
+                bar.set_message(format!("{phase:?}"));
+                bar.set_length(total);
+                bar.set_position(0);
+            }
+            FlashEvent::Progress { done, .. } => bar.set_position(done),
+            FlashEvent::Finished { .. } => {}
+        }
+    };
+    let report = match probe.flash(&segs, options, &mut on_event) {
+        Ok(r) => r,
+        Err(e) => {
+            opened.save()?;
+            bail!("flashing {name}: {} [{}]", e.message, e.owner);
+        }
+    };
+    if a.json {
+        println!("{}", serde_json::json!({ "file": name, "done": report }));
+    } else {
+        bar.suspend(|| {
+            for (file, segs) in &images {
+                let bytes: usize = segs.iter().map(|s| s.1.len()).sum();
+                println!("{file}: {bytes} bytes");
+            }
+            println!(
+                "flashed in one pass: {} bytes, {} pages erased{}{}",
+                report.bytes,
+                report.pages_erased,
+                if report.erased_all {
+                    ", chip erased first"
+                } else {
+                    ""
+                },
+                if report.verified { ", verified" } else { "" }
+            )
+        });
     }
     bar.finish_and_clear();
     // Run what was flashed.
     probe
         .soft_reset()
-        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.class))?;
+        .map_err(|e| anyhow::anyhow!("reset after flashing: {} [{}]", e.message, e.owner))?;
     opened.save()?;
     Ok(ExitCode::SUCCESS)
 }

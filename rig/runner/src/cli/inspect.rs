@@ -9,7 +9,7 @@ use crate::sim::inspect::{inspect, InspectReport};
 use anyhow::Context;
 use clap::Args;
 use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS, UICR_BASE, UICR_SIZE};
-use rig::backend::probe::{Probe, ProbeError};
+use rig::drivers::probe::{Probe, ProbeError};
 use serde::Serialize;
 use std::process::ExitCode;
 use virtual_nrf52::boot_decision::{self, BootInputs, NextBoot};
@@ -43,7 +43,7 @@ pub struct ProbeInspect {
 }
 
 fn probe_err(e: ProbeError) -> anyhow::Error {
-    anyhow::anyhow!("{} [{}]", e.message, e.class)
+    anyhow::anyhow!("{} [{}]", e.message, e.owner)
 }
 
 /// Read the chip's non-volatile content through `probe` into a hardware model for decoding.
@@ -109,7 +109,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<ExitCode> {
             registers,
             next_reset,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string(&out)?);
     } else {
         print!("{}", report.text());
         println!(

@@ -8,6 +8,7 @@ pub mod dfu;
 pub mod flash;
 pub mod inspect;
 pub mod keys;
+pub mod lab;
 pub mod pkg;
 pub mod power;
 pub mod progress;
@@ -17,6 +18,7 @@ pub mod run;
 pub mod settings;
 pub mod sim;
 pub mod suite;
+pub mod width;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -62,6 +64,10 @@ pub enum Command {
     /// Check the bench's hardware.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// The virtual lab: virtual nRF52832s served on an SWD socket, a UART pseudo-terminal and
+    /// a power switch each, for the hardware backends (`--bench DIR/bench.yaml`).
+    #[command(subcommand)]
+    Lab(lab::LabCmd),
     /// Check suite files and print their JSON Schema.
     #[command(subcommand)]
     Suite(suite::SuiteCmd),
@@ -84,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Power(c) => power::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Suite(c) => suite::run(c),
+        Command::Lab(c) => lab::run(c),
         Command::Report(a) => report::run(a),
         Command::Run(a) => run::run(a),
         Command::Dfu(c) => dfu::run(c),

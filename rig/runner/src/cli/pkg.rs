@@ -161,10 +161,7 @@ pub struct GenerateArgs {
 fn read_image(path: &Option<PathBuf>) -> anyhow::Result<Option<ImageInput>> {
     let Some(path) = path else { return Ok(None) };
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Some(ImageInput {
-        file_name: path.display().to_string(),
-        bytes,
-    }))
+    Ok(Some(ImageInput::file(path.display().to_string(), bytes)))
 }
 
 /// `SOURCE_DATE_EPOCH` (reproducible-builds convention, taken as UTC) or the local time now,
@@ -302,7 +299,7 @@ fn display(zip_file: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             .collect(),
         ignored_manifest_keys: pkg.ignored_manifest_keys.clone(),
     };
-    println!("{}", serde_json::to_string_pretty(&view)?);
+    println!("{}", serde_json::to_string(&view)?);
     Ok(ExitCode::SUCCESS)
 }
 

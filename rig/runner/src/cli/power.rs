@@ -2,7 +2,7 @@
 
 use super::bench::{runtime, BenchArgs, Opened};
 use clap::{Args, ValueEnum};
-use rig::backend::power::PowerSwitch;
+use rig::drivers::power::PowerSwitch;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ pub fn run(a: PowerArgs) -> anyhow::Result<ExitCode> {
         }
     });
     opened.save()?;
-    r.map_err(|e| anyhow::anyhow!("{e} [{}]", e.class()))?;
+    r.map_err(|e| anyhow::anyhow!("{e} [{}]", e.owner()))?;
     println!(
         "{}: power {:?} via {}{}",
         opened.name,

@@ -23,9 +23,13 @@ pub struct ReportArgs {
     /// it after the inputs (or repeat it: --history N1 --history N2).
     #[arg(long, num_args = 1.., value_name = "DIR")]
     pub history: Vec<PathBuf>,
-    /// Print the summary as JSON instead of text.
+    /// Print the summary as JSON (one object on one line) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print the summary tables with every column even on a narrow terminal (summary.txt
+    /// always has them all).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -49,9 +53,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let written = rebuilt.write(&out)?;
     if a.json {
-        println!("{}", rebuilt.summary.to_json());
+        println!("{}", rebuilt.summary.to_json_line());
     } else {
-        print!("{}", rebuilt.summary.to_text());
+        match super::width::terminal_columns().filter(|_| !a.wide) {
+            Some(w) => print!("{}", rebuilt.summary.to_text_fitted(w)),
+            None => print!("{}", rebuilt.summary.to_text()),
+        }
     }
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("wrote {}", names.join(", "));

@@ -30,7 +30,7 @@ pub fn run(a: ResetArgs) -> anyhow::Result<ExitCode> {
         }
     });
     opened.save()?;
-    r.map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.class))?;
+    r.map_err(|e| anyhow::anyhow!("{} [{}]", e.message, e.owner))?;
     println!(
         "{}: {} reset",
         opened.name,

@@ -3,8 +3,8 @@
 
 use clap::Args;
 use indicatif::ProgressBar;
-use nrf_dfu::signing::SigningKey;
 use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
+use rig::builtin::{keys, suites};
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::outcome::Verdict;
 use rig::campaign::run::dut::BenchDut;
@@ -12,8 +12,6 @@ use rig::campaign::run::hardware_dut::HardwareDut;
 use rig::campaign::run::virtual_dut::{paused_runtime, run_on_virtual_bench, VirtualBenchDut};
 use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
 use rig::campaign::seed::parse_replay;
-use rig::campaign::suite::LoadedSuite;
-use rig::sim::images::TEST_KEY_PEM;
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +22,13 @@ use virtual_nrf52::defects::Defect;
     after_help = "Exit status: 0 when every iteration passed (flaky ones are reported but pass), \
 1 when an iteration failed or errored or a DUT was quarantined, 2 on bad input (suite, bench, \
 images), 130 when interrupted (the reports are still written).\n\n\
-Examples:\n  rig run suites/smoke.yaml\n  rig run suites/nightly-soak.yaml --seed 20261204 --out out/\n  \
-rig run suites/interrupt-recovery.yaml --seed 7 --replay 'sdk17.1[fault_action=reset]:41'\n  \
-rig run suites/seed-sdk12-qfab.yaml --virtual-duts 8\n  rig run suites/nightly-soak.yaml --bench bench.yaml"
+Examples:\n  rig run smoke\n  rig run nightly-soak --seed 20261204 --out out/\n  \
+rig run interrupt-recovery --seed 7 --replay 'sdk17.1[fault_action=reset]:41'\n  \
+rig run seed-sdk12-qfab --virtual-duts 8\n  rig run my-suite.yaml --bench bench.yaml"
 )]
 pub struct RunArgs {
-    /// The suite file (YAML; see `rig suite check` and `rig suite schema`).
+    /// The suite: a file (YAML; see `rig suite check` and `rig suite schema`) or the name of a
+    /// built-in suite (`rig suite list`). A file wins over a built-in name.
     pub suite: PathBuf,
     /// Bench file (YAML). Without it the campaign runs on in-memory virtual nRF52832s in
     /// simulated time.
@@ -61,15 +60,20 @@ pub struct RunArgs {
     #[arg(long = "defect")]
     pub defects: Vec<String>,
     /// Private key that signs the packages (PEM). Default: the bench file's key, else the
-    /// rig's test key (firmware/keys/rig-test-private.pem), which the stand-in bootloaders trust.
+    /// rig's built-in test key (firmware/keys/rig-test-private.pem), which the stand-in
+    /// bootloaders trust.
     #[arg(long)]
     pub key: Option<PathBuf>,
     /// Where virtual DUTs of a bench file keep their state.
     #[arg(long, default_value = DEFAULT_VIRTUAL_DIR)]
     pub virtual_dir: PathBuf,
-    /// Print the summary as JSON (and no live display).
+    /// Print the summary as JSON (one object on one line) and no live display.
     #[arg(long)]
     pub json: bool,
+    /// Print the summary tables with every column even on a narrow terminal (summary.txt
+    /// always has them all).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 fn fresh_seed() -> u64 {
@@ -105,19 +109,33 @@ struct Display {
     bar: ProgressBar,
     passed: Cell<u64>,
     failed: Cell<u64>,
+    /// stderr's width on a terminal: lines printed above the bar wrap to it.
+    width: Option<usize>,
 }
 
 impl Display {
     fn new(quiet: bool) -> Display {
+        // `wide_msg` is cut to what the terminal has left, so the bar is one line.
         let bar = super::progress::bar(
             quiet,
-            "{elapsed_precise} [{bar:30}] {pos}/{len} iterations  {prefix}  {msg}",
+            "{elapsed_precise} [{bar:20}] {pos}/{len}  {prefix}  {wide_msg}",
         );
         Display {
             bar,
             passed: Cell::new(0),
             failed: Cell::new(0),
+            width: super::width::stderr_columns(),
         }
+    }
+
+    /// A line above the bar, wrapped to the terminal.
+    fn line(&self, text: &str) {
+        let lines = rig::campaign::summary::fit::wrap_with(text, self.width, "", "    ");
+        self.bar.suspend(|| {
+            for l in &lines {
+                eprintln!("{l}");
+            }
+        });
     }
 
     fn event(&self, e: RunEvent<'_>) {
@@ -143,16 +161,14 @@ impl Display {
                     Verdict::Pass | Verdict::Flaky => self.passed.set(self.passed.get() + 1),
                     Verdict::Fail | Verdict::Error => {
                         self.failed.set(self.failed.get() + 1);
-                        self.bar.suspend(|| {
-                            eprintln!(
-                                "{} {} #{}: {} {}",
-                                r.verdict,
-                                r.sub_case,
-                                r.iteration,
-                                r.failure_class.map(|c| c.to_string()).unwrap_or_default(),
-                                r.message.as_deref().unwrap_or("")
-                            )
-                        });
+                        self.line(&format!(
+                            "{} {} #{}: {} {}",
+                            r.verdict,
+                            r.sub_case,
+                            r.iteration,
+                            r.failure_class.map(|c| c.to_string()).unwrap_or_default(),
+                            r.message.as_deref().unwrap_or("")
+                        ));
                     }
                 }
                 self.bar.set_prefix(format!(
@@ -162,25 +178,28 @@ impl Display {
                 ));
                 self.bar.inc(1);
             }
-            RunEvent::Healing(h) => self.bar.suspend(|| {
-                eprintln!(
-                    "healing {}: {:?} ({}) {}",
-                    h.dut,
-                    h.action,
-                    if h.ok { "ok" } else { "FAILED" },
-                    h.reason
-                )
-            }),
-            RunEvent::Quarantined(q) => self
-                .bar
-                .suspend(|| eprintln!("QUARANTINED {}: {} [{}]", q.dut, q.reason, q.failure_class)),
+            RunEvent::Healing(h) => self.line(&format!(
+                "healing {}: {} ({}) {}",
+                h.dut,
+                rig::campaign::summary::healing_label(h.action),
+                if h.ok { "ok" } else { "FAILED" },
+                h.reason
+            )),
+            RunEvent::Quarantined(q) => self.line(&format!(
+                "QUARANTINED {}: {} [{}]",
+                q.dut, q.reason, q.failure_class
+            )),
             RunEvent::Stopping => self.bar.set_message("stopping after the current step"),
         }
     }
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let suite = match LoadedSuite::read(&a.suite) {
+    let suite_arg = match suites::resolve(&a.suite) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let suite = match suite_arg.load() {
         Ok(s) => s,
         Err(problems) => {
             for p in problems {
@@ -188,7 +207,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             }
             eprintln!(
                 "the suite has problems: fix them (`rig suite check {}`)",
-                a.suite.display()
+                suite_arg.shown()
             );
             return Ok(ExitCode::from(2));
         }
@@ -240,18 +259,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 .find_map(|d| d.bootloader.as_ref().and_then(|bl| bl.key.clone()))
         })
     });
-    let key = match &key_path {
-        Some(p) => {
-            let pem = match std::fs::read_to_string(p) {
-                Ok(t) => t,
-                Err(e) => return bad(format!("signing key {}: {e}", p.display())),
-            };
-            match SigningKey::from_pem(&pem) {
-                Ok(k) => k,
-                Err(e) => return bad(format!("signing key {}: {e}", p.display())),
-            }
-        }
-        None => SigningKey::from_pem(TEST_KEY_PEM).map_err(|e| anyhow::anyhow!("test key: {e}"))?,
+    let key = match keys::signing_key(key_path.as_deref()) {
+        Ok((k, _)) => k,
+        Err(e) => return bad(e),
     };
     let stop = StopFlag::default();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -274,15 +284,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         },
         stop: stop.clone(),
         key,
-        suite_path: a.suite.display().to_string(),
+        suite_path: suite_arg.shown(),
         replay_args: replay_args(&a),
     };
     if !a.json {
-        eprintln!(
+        display.line(&format!(
             "campaign {} seed {seed} -> {}",
             suite.suite.name,
             out.display()
-        );
+        ));
     }
     let result = match &bench_file {
         None => run_on_virtual_bench(&suite, a.virtual_duts, &opts, &observer),
@@ -354,13 +364,17 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return input_error(e),
     };
     for note in &result.rebuilt.notes {
-        eprintln!("note: {note}");
+        display.line(&format!("note: {note}"));
     }
+    let summary = &result.rebuilt.summary;
     if a.json {
-        println!("{}", result.rebuilt.summary.to_json());
+        println!("{}", summary.to_json_line());
     } else {
-        print!("{}", result.rebuilt.summary.to_text());
-        eprintln!("wrote {}", out.display());
+        match super::width::terminal_columns().filter(|_| !a.wide) {
+            Some(w) => print!("{}", summary.to_text_fitted(w)),
+            None => print!("{}", summary.to_text()),
+        }
+        display.line(&format!("wrote {}", out.display()));
     }
     Ok(if result.interrupted {
         ExitCode::from(130)

@@ -319,7 +319,7 @@ fn run_display(a: DisplayArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string(&report)?);
     } else {
         print!("{}", report.to_text(&name));
     }

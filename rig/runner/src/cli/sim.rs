@@ -1,9 +1,10 @@
 //! `rig sim`: the virtual nRF52832 outside a campaign: build its stand-in images, inspect a saved
 //! device state, serve a UART bootloader on a pseudo-terminal.
 
-use crate::sim::{device_setup, images, inspect, pty::Pty, serve};
+use crate::sim::{device_setup, images, inspect};
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use rig_lab::pty::Pty;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use virtual_nrf52::Hardware;
@@ -119,27 +120,29 @@ fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     let report = inspect::inspect(&dev)
         .with_context(|| format!("{}: reading the settings page", a.state.display()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string(&report)?);
     } else {
         print!("{}", report.text());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Longest device time spent finishing flash work before the state is saved.
-const SETTLE_BEFORE_SAVE: std::time::Duration = std::time::Duration::from_secs(10);
-
+/// `rig sim serve` is a one-DUT lab: the lab's host loop serves the device's UART on the
+/// pseudo-terminal, on the real clock, and (with --state) keeps the state file as a power loss
+/// would leave it, so even a killed `serve` leaves a usable file.
 fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    use rig_lab::host::{Host, HostIo};
+    use std::sync::{Arc, Mutex};
     let sdk: nrf_dfu::SdkVersion = a
         .profile
         .parse()
         .with_context(|| format!("--profile {}", a.profile))?;
     let pk = device_setup::public_key(a.key.as_deref())?;
     let bl = device_setup::uart_bootloader(sdk, pk)?;
-    let (mut dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
+    let (dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
     let mut stop =
-        serve::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
-    let mut pty = Pty::open(&a.link)?;
+        rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
+    let pty = Pty::open(&a.link)?;
     let from = match (origin, &a.state) {
         (device_setup::Origin::StateFile, Some(p)) => format!("state {}", p.display()),
         _ => format!(
@@ -153,14 +156,55 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         pty.slave_path().display(),
         a.baud
     );
-    let mut print = |line: String| eprintln!("{line}");
-    let log: Option<&mut dyn FnMut(String)> = if a.verbose { Some(&mut print) } else { None };
-    let mut show = |line: String| eprintln!("{line}");
-    let stats = serve::serve(&mut dev, &mut pty, &mut stop, &mut show, log)?;
-    drop(pty);
+    let endpoints = rig_lab::dut::Endpoints {
+        uart: a.link.display().to_string(),
+        ..Default::default()
+    };
+    let dut = Arc::new(Mutex::new(rig_lab::dut::Dut::new(
+        "device",
+        Box::new(dev),
+        rig_lab::clock::LabClock::new(1.0),
+        true,
+        a.state
+            .clone()
+            .map(|p| rig_lab::persist::Persister::new(p, None)),
+        endpoints,
+        Box::new(|line| eprintln!("{line}")),
+    )));
+    let uart_log: Option<Box<dyn FnMut(String) + Send>> = if a.verbose {
+        Some(Box::new(|line| eprintln!("{line}")))
+    } else {
+        None
+    };
+    let (host, waker) = Host::new(
+        dut.clone(),
+        HostIo {
+            uart: Some(pty),
+            uart_log,
+            ..Default::default()
+        },
+    )?;
+    let thread = std::thread::spawn(move || host.run());
+    // Sleep until SIGINT/SIGTERM.
+    loop {
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(stop.reader()),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE);
+        if stop.fired() {
+            break;
+        }
+    }
+    waker.stop();
+    let stats = thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the serve loop panicked"))?;
+    let mut d = dut.lock().unwrap_or_else(|p| p.into_inner());
+    let end = d.sync();
     eprintln!(
         "stopped after {:.3} s: {} bytes in, {} out{}",
-        stats.device_time.as_secs_f64(),
+        end.as_secs_f64(),
         stats.bytes_in,
         stats.bytes_out,
         if stats.bytes_lost > 0 {
@@ -172,14 +216,15 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = &a.state {
         // Flash work already started (a settings write, an erase) completes first, as on a
         // device left powered for a moment: the file never holds half of a boot's writes.
-        let settled = dev.settle(stats.device_time + SETTLE_BEFORE_SAVE);
-        if settled > stats.device_time {
+        let settled = d.dev.settle(end + rig_lab::lab::SETTLE_BEFORE_SAVE);
+        if settled > end {
             eprintln!(
                 "finished {:.3} s of pending flash work",
-                (settled - stats.device_time).as_secs_f64()
+                (settled - end).as_secs_f64()
             );
         }
-        dev.hardware().save_state(p)?;
+        let mut persist = d.persist.take().context("the state file's writer")?;
+        persist.save(d.dev.as_ref())?;
         eprintln!("device state written to {}", p.display());
     }
     Ok(ExitCode::SUCCESS)

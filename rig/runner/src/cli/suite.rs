@@ -1,6 +1,8 @@
-//! `rig suite check FILE...` and `rig suite schema`.
+//! `rig suite check FILE...`, `rig suite schema`, and the built-in suites: `rig suite list`,
+//! `rig suite export NAME [DIR]`.
 
 use clap::Subcommand;
+use rig::builtin::suites::{self, SuiteArg};
 use rig::campaign::suite::{check_file, schema};
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,13 +11,32 @@ use std::process::ExitCode;
 #[derive(Subcommand, Debug)]
 pub enum SuiteCmd {
     /// Check suite files: every problem, as FILE:LINE:COLUMN: error: MESSAGE. Exits non-zero when
-    /// any file has a problem.
+    /// any file has a problem. A name of a built-in suite checks that suite (a file wins).
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Print the JSON Schema of suite files (for editors' completion and validation).
     Schema,
+    /// The suites built into rig (`rig run NAME` runs one from any directory), with what each
+    /// proves.
+    List {
+        /// One JSON object per suite and line: name, description, plan.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a built-in suite out as NAME.yaml, to read or edit (its images are stand-ins:
+    /// put your own files' paths, relative to the suite file, in their place).
+    Export {
+        /// The built-in suite (`rig suite list`).
+        name: String,
+        /// Directory to write NAME.yaml into (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace NAME.yaml when it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn run(cmd: SuiteCmd) -> anyhow::Result<ExitCode> {
@@ -24,10 +45,16 @@ pub fn run(cmd: SuiteCmd) -> anyhow::Result<ExitCode> {
             print_out(&schema::suite_schema_json())?;
             Ok(ExitCode::SUCCESS)
         }
+        SuiteCmd::List { json } => list(json),
+        SuiteCmd::Export { name, dir, force } => export(&name, &dir, force),
         SuiteCmd::Check { files } => {
             let mut total = 0;
             for file in &files {
-                let (loaded, problems) = check_file(file);
+                let (loaded, problems) = match suites::resolve(file) {
+                    Ok(SuiteArg::BuiltIn(s)) => s.check(),
+                    // A missing file is reported by check_file, at the file, as before.
+                    Ok(SuiteArg::File(_)) | Err(_) => check_file(file),
+                };
                 total += problems.len();
                 for p in &problems {
                     print_out(&format!(
@@ -55,6 +82,61 @@ pub fn run(cmd: SuiteCmd) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+fn list(json: bool) -> anyhow::Result<ExitCode> {
+    let width = super::width::terminal_columns();
+    let name_width = suites::SUITES
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    for s in &suites::SUITES {
+        let plan = s.load().map(|l| plan(&l.suite)).unwrap_or_default();
+        if json {
+            print_out(
+                &serde_json::json!({"name": s.name, "description": s.description(), "plan": plan})
+                    .to_string(),
+            )?;
+            continue;
+        }
+        let indent = name_width + 2;
+        let body = super::width::wrap(&s.description(), width.map(|w| w.saturating_sub(indent)));
+        for (i, line) in body.iter().enumerate() {
+            let head = if i == 0 { s.name } else { "" };
+            print_out(&format!("{head:name_width$}  {line}"))?;
+        }
+    }
+    if !json {
+        eprintln!(
+            "run one with `rig run NAME`; `rig suite export NAME [DIR]` writes it out to edit"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(name: &str, dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
+    let Some(s) = suites::find(name) else {
+        eprintln!(
+            "error: no built-in suite `{name}`; built-in suites: {}",
+            suites::names()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let path = dir.join(format!("{}.yaml", s.name));
+    if path.exists() && !force {
+        eprintln!(
+            "error: {} exists; give --force to replace it, or another DIR",
+            path.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    std::fs::write(&path, s.text)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    print_out(&path.display().to_string())?;
+    eprintln!("run it with `rig run {}`", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One line to stdout; a closed pipe (`rig suite schema | head`) ends quietly.

@@ -75,13 +75,6 @@ pub fn transports(sdk: SdkVersion) -> &'static [Transport] {
     }
 }
 
-pub fn transport_label(t: Transport) -> &'static str {
-    match t {
-        Transport::Ble => "ble",
-        Transport::Uart => "uart",
-    }
-}
-
 /// The public key (`pk[64]` byte order) of the embedded test key.
 pub fn test_public_key() -> Result<[u8; 64], KeyError> {
     Ok(PublicKey::from_pem(TEST_KEY_PEM)?.to_pk64())
@@ -200,7 +193,7 @@ pub fn bootloader_file_name(desc: &BootloaderDescriptor) -> String {
     let mut name = format!(
         "bootloader-{}-{}",
         profile_file_label(desc.profile),
-        transport_label(desc.transport)
+        desc.transport.label()
     );
     for (opt, v) in bl_options::non_default(desc) {
         let slug = opt

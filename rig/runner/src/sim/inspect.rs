@@ -3,13 +3,14 @@
 //! application's CRC against bank_0, and what the next power-on does.
 
 use nrf_dfu::crc::crc32;
+use nrf_dfu::memory_map::bank0_start;
 use nrf_dfu::memory_map::{
     PAGE_SIZE, UICR_APPROTECT, UICR_NRFFW0, UICR_NRFFW1, UICR_PSELRESET0, UICR_PSELRESET1,
 };
 use nrf_dfu::settings::{CrcReport, SettingsLayout, SettingsPage};
 use nrf_dfu::Chip;
 use serde::Serialize;
-use virtual_nrf52::boot_decision::{self, bank0_start, BootDecision, BootInputs};
+use virtual_nrf52::boot_decision::{self, BootDecision, BootInputs};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor};
 use virtual_nrf52::installed::Code;
 use virtual_nrf52::mbr::MbrKind;
@@ -151,7 +152,7 @@ fn simulate_boot(hw: &Hardware) -> BootSimulation {
             (
                 "bootloader",
                 format!(
-                    "DFU mode, SDK {} over {:?}{why}, advertising name \"{}\"",
+                    "DFU mode, SDK {} over {}{why}, advertising name \"{}\"",
                     super::images::profile_file_label(b.sdk),
                     b.transport,
                     b.adv_name
@@ -361,7 +362,7 @@ impl InspectReport {
             None => "bootloader: none configured".into(),
             Some(b) => format!("bootloader at {:#x}: {}", b.address, match &b.region {
                 RegionReport::StandIn { descriptor: d } => format!(
-                    "stand-in SDK {} over {:?}, \"{}\", hw_version {}, bonds {}, inactivity {} ms, key {}…",
+                    "stand-in SDK {} over {}, \"{}\", hw_version {}, bonds {}, inactivity {} ms, key {}…",
                     super::images::profile_file_label(d.profile), d.transport, d.adv_name, d.hw_version, d.requires_bonds, d.inactivity_timeout_ms, hex::encode(&d.public_key[..8])
                 ),
                 other => region_text(other),

@@ -1,8 +1,7 @@
 //! The virtual device served to the outside world and its files: stand-in images, state
-//! inspection, and a UART bootloader on a pseudo-terminal.
+//! inspection, and the devices and bench file of the virtual lab (`rig lab`, `rig sim serve`).
 
 pub mod device_setup;
 pub mod images;
 pub mod inspect;
-pub mod pty;
-pub mod serve;
+pub mod lab_bench;

@@ -80,6 +80,16 @@ impl Bench {
 
     /// Flash the stack with app v1 and its settings, boot, and enter DFU mode through the app.
     pub fn build(&self) -> Device {
+        let mut dev = self.build_app();
+        let t = dev.now();
+        dev.app_enter_bootloader(t).expect("app v1 runs");
+        let t = dev.now();
+        dev.settle(t + Duration::from_secs(60));
+        dev
+    }
+
+    /// Flash the stack with app v1 and its settings and boot: app v1 runs (and advertises).
+    pub fn build_app(&self) -> Device {
         let mut dev = Device::new(CHIP, self.seed);
         dev.set_timing(self.timing.clone());
         let app = self.stand_in_app(1, 0x3000);
@@ -117,10 +127,7 @@ impl Bench {
                 .expect("program");
             port.soft_reset().expect("reset");
         }
-        let t = dev.settle(Duration::from_secs(60));
-        dev.app_enter_bootloader(t).expect("app v1 runs");
-        let t = dev.now();
-        dev.settle(t + Duration::from_secs(60));
+        dev.settle(Duration::from_secs(60));
         dev
     }
 
@@ -129,10 +136,7 @@ impl Bench {
     pub fn app_package(&self, source: Vec<u8>, version: u32) -> DfuImage {
         let generated = generate_package(GenerateOptions {
             hw_version: Some(52),
-            application: Some(ImageInput {
-                file_name: "app.bin".into(),
-                bytes: source,
-            }),
+            application: Some(ImageInput::file("app.bin", source)),
             application_version: Some(version),
             sd_req: Some(vec![u32::from(self.softdevice().info.fwid)]),
             key: Some(key()),
@@ -151,14 +155,8 @@ impl Bench {
         let fwid = u32::from(self.softdevice().info.fwid);
         let generated = generate_package(GenerateOptions {
             hw_version: Some(52),
-            softdevice: Some(ImageInput {
-                file_name: "sd.bin".into(),
-                bytes: sd,
-            }),
-            application: Some(ImageInput {
-                file_name: "app.bin".into(),
-                bytes: app,
-            }),
+            softdevice: Some(ImageInput::file("sd.bin", sd)),
+            application: Some(ImageInput::file("app.bin", app)),
             application_version: Some(version),
             sd_req: Some(vec![fwid]),
             sd_id: Some(vec![fwid]),

@@ -119,6 +119,9 @@ pub struct BlePeripheral {
     conn: Option<Connection>,
     events: VecDeque<PeripheralEvent>,
     epoch: Option<u64>,
+    /// A radio link loss the device has yet to notice (its supervision timeout), see
+    /// [`BlePeripheral::link_lost`].
+    device_loss: Option<SimTime>,
     pub stats: LinkStats,
 }
 
@@ -132,6 +135,15 @@ impl BlePeripheral {
 
     /// Step the device to `t`, watching every event on the way. Returns the time reached.
     pub fn sync(&mut self, dev: &mut Device, t: SimTime) -> SimTime {
+        if let Some(at) = self.device_loss.filter(|at| *at <= t) {
+            self.device_loss = None;
+            self.step(dev, at);
+            dev.dfu_link_lost(at);
+        }
+        self.step(dev, t)
+    }
+
+    fn step(&mut self, dev: &mut Device, t: SimTime) -> SimTime {
         // Changes made by others since the last call (debug port, power switch) happened at the
         // device's last call time.
         let last = dev.now();
@@ -308,6 +320,31 @@ impl BlePeripheral {
             self.observe(dev, at);
         }
         Ok(at)
+    }
+
+    /// The radio link breaks at `t` (interference, out of range, a lab's link-drop fault):
+    /// nothing either side sends after `t` arrives, and each side gives the link up when its
+    /// supervision timeout expires, with reason 0x08 (Core Vol 6 Part B 4.5.2). Returns when the
+    /// central learns it. The device notices at the same time (the bootloader's link-lost
+    /// handling runs then); it is not advanced past `t` here.
+    pub fn link_lost(&mut self, dev: &mut Device, t: SimTime) -> Result<SimTime, BleError> {
+        let t = self.sync(dev, t);
+        let c = self.live(t)?;
+        if c.ended.is_some() {
+            return Err(BleError::NotConnected);
+        }
+        let end = c.link.supervision_expiry(t);
+        c.end(end, DisconnectReason::ConnectionTimeout);
+        let bootloader = matches!(c.role, Role::Bootloader { .. });
+        self.events.retain(|e| e.at() <= t);
+        self.events.push_back(PeripheralEvent::Disconnected {
+            at: end,
+            reason: DisconnectReason::ConnectionTimeout,
+        });
+        if bootloader {
+            self.device_loss = Some(end);
+        }
+        Ok(end)
     }
 
     /// The connection as the central sees it at `t`.
@@ -576,6 +613,7 @@ impl BlePeripheral {
             dev.next_event_time(),
             self.events.front().map(PeripheralEvent::at),
             silent,
+            self.device_loss,
         ]
         .into_iter()
         .flatten()

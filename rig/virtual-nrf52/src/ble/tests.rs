@@ -367,6 +367,53 @@ fn requests_to_a_reset_device_fail_when_the_link_times_out() {
 }
 
 #[test]
+fn a_radio_link_loss_times_out_on_both_sides_without_running_the_device_ahead() {
+    let (mut dev, t) = device(SdkVersion::Sdk17, None);
+    let mut ble = BlePeripheral::new();
+    let (cp, cccd, pkt, t) = connected(&mut dev, &mut ble, t);
+    let t = ble.write_request(&mut dev, t, cccd, &[1, 0]).unwrap();
+    // A request answered after the loss: its notification never arrives.
+    ble.write_request(&mut dev, t, cp, &[0x06, 0x01]).unwrap();
+    let lost = t + ms(1);
+    let end = ble.link_lost(&mut dev, lost).unwrap();
+    assert_eq!(
+        end,
+        ble.connection().unwrap().link.event_at_or_before(lost) + ms(6000),
+        "the central gives up one supervision timeout after the last event it heard"
+    );
+    assert!(
+        dev.now() < end,
+        "the device is not run ahead to the timeout"
+    );
+    assert_eq!(ble.link_lost(&mut dev, lost), Err(BleError::NotConnected));
+    // Until then writes go nowhere and requests fail at the timeout.
+    let dropped = ble.stats.packets_dropped;
+    ble.write_command(&mut dev, lost + ms(5), pkt, &[0; 20])
+        .unwrap();
+    assert_eq!(ble.stats.packets_dropped, dropped + 1);
+    assert_eq!(
+        ble.write_request(&mut dev, lost + ms(5), cp, &[0x06, 0x01]),
+        Err(BleError::Disconnected {
+            at: end,
+            reason: DisconnectReason::ConnectionTimeout
+        })
+    );
+    assert_eq!(
+        ble.events(&mut dev, end),
+        vec![PeripheralEvent::Disconnected {
+            at: end,
+            reason: DisconnectReason::ConnectionTimeout
+        }],
+        "nothing the device sent after the loss arrives"
+    );
+    assert!(
+        ble.scan(&mut dev, end + ms(30)).is_some(),
+        "advertising again"
+    );
+    assert!(ble.connect(&mut dev, end + ms(30)).is_ok());
+}
+
+#[test]
 fn abort_disconnects_cleanly_at_once() {
     let (mut dev, t) = device(SdkVersion::Sdk17, None);
     let mut ble = BlePeripheral::new();

@@ -3,7 +3,7 @@
 //! every step, so a power cut resumes from the last saved step; then check the CRC (app), or
 //! hand the bootloader to the MBR's COPY_BL.
 
-use super::enter_dfu::{bank0_start, boot_validate};
+use super::enter_dfu::boot_validate;
 use super::profile::Profile;
 use super::settings_store;
 use crate::core::{Core, FlashCtx};
@@ -42,7 +42,7 @@ impl Pending {
 /// whose postvalidation clears the progress) bank 1 is right after the app in bank 0.
 fn bank1_source(core: &Core, s: &SettingsPage) -> u32 {
     match s.progress.update_start_address() {
-        0 => bank0_start(core) + align_to_page(s.bank_0.image_size),
+        0 => core.bank0_start() + align_to_page(s.bank_0.image_size),
         a => a,
     }
 }
@@ -61,7 +61,7 @@ pub(crate) fn copy_job(core: &Core, s: &SettingsPage, what: Pending) -> Option<C
     let src = bank1_source(core, s);
     let job = match what {
         Pending::App => CopyJob {
-            dst: bank0_start(core),
+            dst: core.bank0_start(),
             src,
             total: s.bank_1.image_size,
         },
@@ -124,7 +124,7 @@ pub(crate) fn copy_step(core: &mut Core, p: &Profile, s: &mut SettingsPage, job:
 /// After the app copy: CRC of bank 0 against bank_1.image_crc (17.1 `app_activate`). Returns
 /// the bytes hashed (CPU time).
 pub(crate) fn finish_app(core: &Core, s: &mut SettingsPage) -> u32 {
-    let start = bank0_start(core);
+    let start = core.bank0_start();
     let size = s.bank_1.image_size;
     let crc = core
         .hw

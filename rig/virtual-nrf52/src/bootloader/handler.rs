@@ -280,7 +280,7 @@ impl Dfu {
     /// next = app when bank 0 is valid; anything else is type 0xFF with zeros and SUCCESS.
     fn firmware_version(&self, core: &Core, image: u8) -> Response {
         let chip = core.hw.chip();
-        let sd = super::enter_dfu::installed_softdevice(core);
+        let sd = super::enter_dfu::installed_softdevice(core.hw.memory());
         let app = self.s.bank_0.bank_code == BankCode::ValidApp;
         let count = 1 + u8::from(sd.is_some()) + u8::from(app);
         let (image_type, version, addr, len) = match (image, sd) {
@@ -299,7 +299,7 @@ impl Dfu {
             (i, _) if i < count => (
                 FirmwareType::Application,
                 self.s.app_version,
-                super::enter_dfu::bank0_start(core),
+                core.bank0_start(),
                 self.s.bank_0.image_size,
             ),
             _ => (FirmwareType::Unknown, 0, 0, 0),

@@ -3,7 +3,7 @@
 //! `nrf_dfu_validation_prevalidate`) and `nrf_dfu_ver_validation.c`;
 //! SDK 12 `dfu_handle_prevalidate` in `dfu_req_handling.c`).
 
-use super::enter_dfu::{bank0_start, installed_softdevice};
+use super::enter_dfu::installed_softdevice;
 use super::handler::{Fail, Outcome};
 use super::profile::{Profile, ResultStyle};
 use super::{settings_store, Dfu};
@@ -290,7 +290,7 @@ impl Dfu {
         let req = &init.sd_req;
         let ble = self.profile.transport == Transport::Ble;
         let t = init.r#type.unwrap_or(-1);
-        match installed_softdevice(core) {
+        match installed_softdevice(core.hw.memory()) {
             Some(sd) => match req.first() {
                 None => false,
                 Some(&first) if first != 0 => req.contains(&(sd.fwid as u32)),
@@ -346,7 +346,7 @@ impl Dfu {
         if init.is_debug == Some(true) || init.hw_version != Some(p.hw_version) {
             return Err(failed);
         }
-        let fwid = installed_softdevice(core).map(|sd| sd.fwid as u32);
+        let fwid = installed_softdevice(core.hw.memory()).map(|sd| sd.fwid as u32);
         if !fwid.is_some_and(|f| init.sd_req.contains(&f)) {
             return Err(failed);
         }
@@ -406,7 +406,7 @@ impl Dfu {
     /// bootloaders never delete the SoftDevice.
     fn cache_prepare(&mut self, core: &Core, t: i32, size: u32) -> Option<u32> {
         let region_end = core.hw.chip().bootloader_address() - APP_DATA_AREA_SIZE;
-        let bank0 = bank0_start(core);
+        let bank0 = core.bank0_start();
         let bank1 = align_to_page(bank0 + self.s.bank_0.image_size);
         let single = self.profile.single_bank
             && (t == FwType::Application as i32 || t == FwType::Softdevice as i32);
@@ -423,7 +423,7 @@ impl Dfu {
 
     /// SDK 12 `nrf_dfu_find_cache`: same idea with `bank_current` / `bank_layout` bookkeeping.
     pub(crate) fn find_cache_sdk12(&mut self, core: &Core, size: u32) -> Option<u32> {
-        let app_start = bank0_start(core);
+        let app_start = core.bank0_start();
         let mut free = core
             .hw
             .chip()
@@ -485,7 +485,7 @@ impl Dfu {
             let Ok(size) = data_size(&self.profile, init) else {
                 return;
             };
-            self.fw_start = align_to_page(bank0_start(core) + self.s.bank_0.image_size);
+            self.fw_start = align_to_page(core.bank0_start() + self.s.bank_0.image_size);
             self.fw_size = size;
         }
         self.init = Some(InitInfo::of(init));

@@ -8,9 +8,9 @@ use super::profile::Profile;
 use super::{Dfu, EnterReason};
 use crate::core::Core;
 use crate::descriptor::BootloaderDescriptor;
-use crate::device::Device as Hardware;
 use crate::events::DropReason;
 use crate::flash_queue::Done;
+use crate::hardware::Hardware;
 use nrf_dfu::settings::{SettingsLayout, SettingsPage};
 use nrf_dfu::{Chip, SdkVersion};
 

@@ -281,7 +281,7 @@ impl Dfu {
         if new.end_address < align_to_page(sd.len() as u32 + SOFTDEVICE_START) {
             return false;
         }
-        let Some(old) = super::enter_dfu::installed_softdevice(core) else {
+        let Some(old) = super::enter_dfu::installed_softdevice(core.hw.memory()) else {
             return true;
         };
         if self.profile.sdk >= SdkVersion::Sdk17 && new.sd_id != old.sd_id {

@@ -5,7 +5,7 @@
 use crate::defects::{Defect, DefectSet};
 use crate::descriptor::{BootloaderDescriptor, Transport};
 use nrf_dfu::settings::SettingsLayout;
-use nrf_dfu::wire::{self, Dialect};
+use nrf_dfu::wire::Dialect;
 use nrf_dfu::SdkVersion;
 use std::time::Duration;
 
@@ -141,10 +141,7 @@ impl Profile {
     pub fn new(d: &BootloaderDescriptor, defects: DefectSet) -> Profile {
         let sdk = d.profile;
         let transport = d.transport;
-        let wire_transport = match transport {
-            Transport::Ble => wire::Transport::Ble,
-            Transport::Uart => wire::Transport::Serial,
-        };
+        let wire_transport = transport;
         // SDK 12 has no serial transport; a UART 12 descriptor speaks the 14 serial dialect.
         let dialect = Dialect::new(sdk, wire_transport).unwrap_or_else(|_| {
             Dialect::new(SdkVersion::Sdk14, wire_transport).unwrap_or(Dialect::ble(sdk))

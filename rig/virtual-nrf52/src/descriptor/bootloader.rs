@@ -34,13 +34,8 @@ const KNOWN_FLAGS: u8 = FLAG_BONDS
     | FLAG_REJECT_SAME_VERSION
     | FLAG_UNSIGNED_APP_OK;
 
-/// The DFU transport the bootloader was built with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Transport {
-    Ble,
-    Uart,
-}
+/// The DFU transport the bootloader was built with (nrf-dfu's, `ble` or `uart` in text).
+pub use nrf_dfu::wire::Transport;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootloaderDescriptor {

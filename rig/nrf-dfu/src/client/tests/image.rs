@@ -12,15 +12,9 @@ fn package_images_convert_in_sending_order() {
     let sd: Vec<u8> = (0..3000u32).map(|i| (i * 3) as u8).collect();
     let generated = generate_package(GenerateOptions {
         hw_version: Some(52),
-        application: Some(ImageInput {
-            file_name: "app.bin".into(),
-            bytes: app.clone(),
-        }),
+        application: Some(ImageInput::file("app.bin", app.clone())),
         application_version: Some(2),
-        softdevice: Some(ImageInput {
-            file_name: "sd.bin".into(),
-            bytes: sd.clone(),
-        }),
+        softdevice: Some(ImageInput::file("sd.bin", sd.clone())),
         sd_req: Some(vec![0x0101]),
         sd_id: Some(vec![0x0101]),
         key: Some(SigningKey::from_pem(KEY).expect("test key")),

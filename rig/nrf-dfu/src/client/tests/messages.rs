@@ -153,11 +153,11 @@ fn explanations(
     "activation activation: the device did not reset (link still up) within 1.500 s at offset 4096",
     "dut.timeout.activation", false)]
 #[case::link_lost(
-    DfuError::Transport { at: at(Phase::Write, Some(ObjectType::Data), 1, 5000), op: Some(Opcode::ObjectWrite), source: TransportError::link_lost("disconnected (reason 0x08)") },
+    DfuError::Link { at: at(Phase::Write, Some(ObjectType::Data), 1, 5000), op: Some(Opcode::ObjectWrite), source: LinkError::link_lost("disconnected (reason 0x08)") },
     "data object 1 WRITE: link lost: disconnected (reason 0x08) at offset 5000",
     "dut.link_lost.write", false)]
 #[case::adapter_io(
-    DfuError::Transport { at: at(Phase::Select, Some(ObjectType::Command), 0, 0), op: Some(Opcode::ObjectSelect), source: TransportError::io("hci0: no such device") },
+    DfuError::Link { at: at(Phase::Select, Some(ObjectType::Command), 0, 0), op: Some(Opcode::ObjectSelect), source: LinkError::io("hci0: no such device") },
     "init packet SELECT: I/O error: hci0: no such device at offset 0",
     "infra.transport.io", true)]
 #[case::crc(
@@ -225,5 +225,5 @@ fn images_go_in_nrfutil_order() {
 #[case(64, 64)]
 #[case(3, 3)]
 fn payloads_are_whole_words(#[case] len: usize, #[case] expected: usize) {
-    assert_eq!(crate::client::link::word_aligned(len), expected);
+    assert_eq!(crate::client::session::word_aligned(len), expected);
 }

@@ -6,7 +6,7 @@ use crate::wire::{
 };
 use crate::SdkVersion::{self, *};
 
-use Transport::{Ble, Serial};
+use Transport::{Ble, Uart};
 
 fn decode(sdk: SdkVersion, transport: Transport, raw: &str, stale: &str) -> DeviceDecode {
     Dialect::new(sdk, transport)
@@ -31,12 +31,12 @@ fn decode(sdk: SdkVersion, transport: Transport, raw: &str, stale: &str) -> Devi
 #[case::ble12_select_short(Sdk12, Ble, "06", "60 06 03")]
 #[case::ble12_create_short(Sdk12, Ble, "01 01 00 10 00", "60 01 03")]
 #[case::ble14_prn_long(Sdk14, Ble, "02 00 00 00", "60 02 03")]
-#[case::serial14_ping_short(Sdk14, Serial, "09", "60 09 03")]
-#[case::serial14_protocol_version(Sdk14, Serial, "00", "60 00 03")]
-#[case::serial14_hw_version(Sdk14, Serial, "0a", "60 0a 03")]
-#[case::serial14_abort(Sdk14, Serial, "0c", "60 0c 03")]
-#[case::serial17_unused_05(Sdk17, Serial, "05", "60 05 02")]
-#[case::serial15_0_unknown_0d(Sdk15_0, Serial, "0d", "60 0d 02")]
+#[case::serial14_ping_short(Sdk14, Uart, "09", "60 09 03")]
+#[case::serial14_protocol_version(Sdk14, Uart, "00", "60 00 03")]
+#[case::serial14_hw_version(Sdk14, Uart, "0a", "60 0a 03")]
+#[case::serial14_abort(Sdk14, Uart, "0c", "60 0c 03")]
+#[case::serial17_unused_05(Sdk17, Uart, "05", "60 05 02")]
+#[case::serial15_0_unknown_0d(Sdk15_0, Uart, "0d", "60 0d 02")]
 fn refused_with_exact_reply(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -72,16 +72,16 @@ fn refused_with_exact_reply(
 #[case::ble12_execute_extra_ignored(Sdk12, Ble, "04 ff", "", Request::Execute, 0)]
 #[case::ble12_create_exact(Sdk12, Ble, "01 01 8d 00 00 00", "", Request::Create { object_type: 1, size: 141 }, 0)]
 #[case::ble12_empty_write_stale_execute(Sdk12, Ble, "", "04", Request::Execute, 1)]
-#[case::serial14_ping(Sdk14, Serial, "09 05", "", Request::Ping { id: 5 }, 0)]
-#[case::serial14_write(Sdk14, Serial, "08 01 02 03", "", Request::Write { data: vec![1, 2, 3] }, 0)]
-#[case::serial14_mtu(Sdk14, Serial, "07", "", Request::MtuGet, 0)]
-#[case::serial17_write(Sdk17, Serial, "08 aa bb", "", Request::Write { data: vec![0xaa, 0xbb] }, 0)]
-#[case::serial17_write_empty_payload(Sdk17, Serial, "08", "", Request::Write { data: vec![] }, 0)]
-#[case::serial17_fw_version(Sdk17, Serial, "0b 01", "", Request::FirmwareVersion { image: 1 }, 0)]
-#[case::serial17_ping(Sdk17, Serial, "09 2a", "", Request::Ping { id: 0x2a }, 0)]
-#[case::serial17_ping_short_stale(Sdk17, Serial, "09", "09 07", Request::Ping { id: 7 }, 1)]
-#[case::serial17_hw_version(Sdk17, Serial, "0a", "", Request::HardwareVersion, 0)]
-#[case::serial17_empty_frame_stale_crc(Sdk17, Serial, "", "03", Request::CrcGet, 1)]
+#[case::serial14_ping(Sdk14, Uart, "09 05", "", Request::Ping { id: 5 }, 0)]
+#[case::serial14_write(Sdk14, Uart, "08 01 02 03", "", Request::Write { data: vec![1, 2, 3] }, 0)]
+#[case::serial14_mtu(Sdk14, Uart, "07", "", Request::MtuGet, 0)]
+#[case::serial17_write(Sdk17, Uart, "08 aa bb", "", Request::Write { data: vec![0xaa, 0xbb] }, 0)]
+#[case::serial17_write_empty_payload(Sdk17, Uart, "08", "", Request::Write { data: vec![] }, 0)]
+#[case::serial17_fw_version(Sdk17, Uart, "0b 01", "", Request::FirmwareVersion { image: 1 }, 0)]
+#[case::serial17_ping(Sdk17, Uart, "09 2a", "", Request::Ping { id: 0x2a }, 0)]
+#[case::serial17_ping_short_stale(Sdk17, Uart, "09", "09 07", Request::Ping { id: 7 }, 1)]
+#[case::serial17_hw_version(Sdk17, Uart, "0a", "", Request::HardwareVersion, 0)]
+#[case::serial17_empty_frame_stale_crc(Sdk17, Uart, "", "03", Request::CrcGet, 1)]
 fn handed_to_request_handler(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -102,11 +102,11 @@ fn handed_to_request_handler(
 #[test]
 fn serial_empty_frame_with_stale_write_underflows() {
     assert_eq!(
-        decode(Sdk17, Serial, "", "08 00"),
+        decode(Sdk17, Uart, "", "08 00"),
         DeviceDecode::WriteLengthUnderflow
     );
     assert_eq!(
-        decode(Sdk14, Serial, "", "08"),
+        decode(Sdk14, Uart, "", "08"),
         DeviceDecode::WriteLengthUnderflow
     );
     // BLE never uses the length of a control-point write for OBJECT_WRITE.
@@ -150,9 +150,9 @@ fn device_decode_reads_zeros_without_stale_buffer() {
 #[case::ble15_0_ping_bare(Sdk15_0, Ble, Response::Ping { id: 0 }, "60 09 01")]
 #[case::ble15_0_hw_bare(Sdk15_0, Ble, Response::HardwareVersion { part: 0x52832, variant: 0, rom_size: 0, ram_size: 0, rom_page_size: 0 }, "60 0a 01")]
 #[case::ble15_0_fw_bare(Sdk15_0, Ble, Response::FirmwareVersion { image_type: FirmwareType::Bootloader, version: 1, addr: 0x78000, len: 0x6000 }, "60 0b 01")]
-#[case::serial17_protocol_version(Sdk17, Serial, Response::ProtocolVersion { version: 1 }, "60 00 01 01")]
-#[case::serial17_mtu(Sdk17, Serial, Response::Mtu { mtu: 131 }, "60 07 01 83 00")]
-#[case::serial17_ping(Sdk17, Serial, Response::Ping { id: 9 }, "60 09 01 09")]
+#[case::serial17_protocol_version(Sdk17, Uart, Response::ProtocolVersion { version: 1 }, "60 00 01 01")]
+#[case::serial17_mtu(Sdk17, Uart, Response::Mtu { mtu: 131 }, "60 07 01 83 00")]
+#[case::serial17_ping(Sdk17, Uart, Response::Ping { id: 9 }, "60 09 01 09")]
 #[case::ble17_select_full(Sdk17, Ble, Response::Select { max_size: 4096, offset: 0, crc: 0 }, "60 06 01 00 10 00 00 00 00 00 00 00 00 00 00")]
 #[case::ble14_crc_full(Sdk14, Ble, Response::Crc { offset: 20, crc: 1 }, "60 03 01 14 00 00 00 01 00 00 00")]
 #[case::ble15_0_error_unchanged(Sdk15_0, Ble, Response::Error { op: 0x07, result: crate::wire::ResultCode::OperationFailed }, "60 07 0a")]

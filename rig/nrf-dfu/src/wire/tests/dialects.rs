@@ -3,7 +3,7 @@ use rstest::rstest;
 use crate::wire::{Dialect, DialectError, LengthRule, Opcode, ResultCode, Transport};
 use crate::SdkVersion::{self, *};
 
-use Transport::{Ble, Serial};
+use Transport::{Ble, Uart};
 
 fn dialect(sdk: SdkVersion, transport: Transport) -> Dialect {
     Dialect::new(sdk, transport).expect("stock dialect")
@@ -19,10 +19,10 @@ fn dialect(sdk: SdkVersion, transport: Transport) -> Dialect {
 #[case::ble_15_3_reduced(Sdk15_3, Ble, &[0x01, 0x02, 0x03, 0x04, 0x06, 0x08, 0x0C])]
 #[case::ble_16_reduced(Sdk16, Ble, &[0x01, 0x02, 0x03, 0x04, 0x06, 0x08, 0x0C])]
 #[case::ble_17_reduced(Sdk17, Ble, &[0x01, 0x02, 0x03, 0x04, 0x06, 0x08, 0x0C])]
-#[case::serial_14(Sdk14, Serial, &[0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09])]
-#[case::serial_15_0(Sdk15_0, Serial, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
-#[case::serial_15_3(Sdk15_3, Serial, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
-#[case::serial_17(Sdk17, Serial, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
+#[case::serial_14(Sdk14, Uart, &[0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09])]
+#[case::serial_15_0(Sdk15_0, Uart, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
+#[case::serial_15_3(Sdk15_3, Uart, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
+#[case::serial_17(Sdk17, Uart, &[0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C])]
 fn opcode_support(#[case] sdk: SdkVersion, #[case] transport: Transport, #[case] supported: &[u8]) {
     let d = dialect(sdk, transport);
     for op in 0..=u8::MAX {
@@ -53,10 +53,10 @@ fn ble_without_reduced_supports_everything(#[case] sdk: SdkVersion) {
 #[rstest]
 #[case::ble_12(Sdk12, Ble, ResultCode::InvalidParameter)]
 #[case::ble_14(Sdk14, Ble, ResultCode::InvalidParameter)]
-#[case::serial_14(Sdk14, Serial, ResultCode::InvalidParameter)]
+#[case::serial_14(Sdk14, Uart, ResultCode::InvalidParameter)]
 #[case::ble_15_0(Sdk15_0, Ble, ResultCode::OpCodeNotSupported)]
 #[case::ble_17(Sdk17, Ble, ResultCode::OpCodeNotSupported)]
-#[case::serial_17(Sdk17, Serial, ResultCode::OpCodeNotSupported)]
+#[case::serial_17(Sdk17, Uart, ResultCode::OpCodeNotSupported)]
 fn unsupported_opcode_result(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -84,7 +84,7 @@ fn unsupported_opcode_result(
 )]
 #[case::serial_14(
     Sdk14,
-    Serial,
+    Uart,
     LengthRule::Exact,
     true,
     ResultCode::UnsupportedType,
@@ -108,7 +108,7 @@ fn unsupported_opcode_result(
 )]
 #[case::serial_16(
     Sdk16,
-    Serial,
+    Uart,
     LengthRule::FixedOffsets,
     true,
     ResultCode::InvalidObject,
@@ -145,7 +145,7 @@ fn sdk12_required_lengths(#[case] op: Opcode, #[case] len: Option<usize>) {
 #[case::ble_15_0(Sdk15_0, Ble, &[0x00, 0x07, 0x09, 0x0A, 0x0B])]
 #[case::ble_15_2(Sdk15_2, Ble, &[0x00, 0x07, 0x09, 0x0A, 0x0B])]
 #[case::ble_17_reduced(Sdk17, Ble, &[])]
-#[case::serial_17(Sdk17, Serial, &[])]
+#[case::serial_17(Sdk17, Uart, &[])]
 fn bare_success_responses(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -167,9 +167,9 @@ fn ble_17_full_protocol_sends_bare_too() {
 #[rstest]
 #[case::ble_12(Sdk12, Ble, None, None)]
 #[case::ble_15_0(Sdk15_0, Ble, None, None)]
-#[case::serial_14(Sdk14, Serial, None, Some(257))]
-#[case::serial_15_0(Sdk15_0, Serial, Some(1), Some(131))]
-#[case::serial_17(Sdk17, Serial, Some(1), Some(131))]
+#[case::serial_14(Sdk14, Uart, None, Some(257))]
+#[case::serial_15_0(Sdk15_0, Uart, Some(1), Some(131))]
+#[case::serial_17(Sdk17, Uart, Some(1), Some(131))]
 fn protocol_version_and_mtu(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -187,10 +187,10 @@ fn protocol_version_and_mtu(
 #[case::ble_fw_version(Sdk15_0, Ble, Opcode::FirmwareVersion, false)]
 #[case::ble_write(Sdk17, Ble, Opcode::ObjectWrite, false)]
 #[case::ble_create(Sdk17, Ble, Opcode::ObjectCreate, true)]
-#[case::serial_ping(Sdk17, Serial, Opcode::Ping, true)]
-#[case::serial_fw_version(Sdk17, Serial, Opcode::FirmwareVersion, true)]
-#[case::serial_14_fw_version(Sdk14, Serial, Opcode::FirmwareVersion, false)]
-#[case::serial_write(Sdk14, Serial, Opcode::ObjectWrite, true)]
+#[case::serial_ping(Sdk17, Uart, Opcode::Ping, true)]
+#[case::serial_fw_version(Sdk17, Uart, Opcode::FirmwareVersion, true)]
+#[case::serial_14_fw_version(Sdk14, Uart, Opcode::FirmwareVersion, false)]
+#[case::serial_write(Sdk14, Uart, Opcode::ObjectWrite, true)]
 fn parameter_parsing(
     #[case] sdk: SdkVersion,
     #[case] transport: Transport,
@@ -203,21 +203,21 @@ fn parameter_parsing(
 #[test]
 fn dialect_construction_rules() {
     assert_eq!(
-        Dialect::new(Sdk12, Serial),
+        Dialect::new(Sdk12, Uart),
         Err(DialectError::NoSerialTransport(Sdk12))
     );
     assert_eq!(
-        Dialect::new(Sdk12, Serial).unwrap_err().to_string(),
+        Dialect::new(Sdk12, Uart).unwrap_err().to_string(),
         "SDK 12 has no Secure DFU serial transport (its bootloader_secure example is BLE only)"
     );
-    let err = dialect(Sdk17, Serial)
+    let err = dialect(Sdk17, Uart)
         .with_protocol_reduced(true)
         .unwrap_err();
     assert_eq!(
         err,
         DialectError::ReducedNotAvailable {
             sdk: Sdk17,
-            transport: Serial
+            transport: Uart
         }
     );
     assert_eq!(
@@ -231,5 +231,5 @@ fn dialect_construction_rules() {
     assert_eq!(Dialect::all().len(), 13);
     assert!(Dialect::all()
         .iter()
-        .all(|d| !(d.sdk() == Sdk12 && d.transport() == Serial)));
+        .all(|d| !(d.sdk() == Sdk12 && d.transport() == Uart)));
 }

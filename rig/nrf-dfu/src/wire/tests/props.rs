@@ -179,7 +179,7 @@ proptest! {
             }
             DeviceDecode::WriteLengthUnderflow => {
                 prop_assert!(raw.is_empty());
-                prop_assert_eq!(d.transport(), Transport::Serial);
+                prop_assert_eq!(d.transport(), Transport::Uart);
             }
         }
     }
@@ -192,7 +192,7 @@ proptest! {
                 prop_assert!(d.is_supported(req.opcode()));
                 prop_assert_eq!(got.stale_bytes, 0);
                 if req.opcode() == Opcode::ObjectWrite || d.parses_parameters(req.opcode()) {
-                    if d.transport() == Transport::Serial || req.opcode() != Opcode::ObjectWrite {
+                    if d.transport() == Transport::Uart || req.opcode() != Opcode::ObjectWrite {
                         prop_assert_eq!(got.request, req);
                     }
                 } else {

@@ -113,7 +113,8 @@ pub struct DutInfo {
     pub name: String,
     /// `nRF52832_xxAA` / `nRF52832_xxAB`
     pub chip: String,
-    /// Bootloader profile, e.g. `SDK 17.1 ble`.
+    /// The bootloader as a person names it, e.g.
+    /// `nRF5 SDK 17 Secure DFU bootloader (BLE, dual bank)`.
     pub bootloader: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub softdevice: Option<String>,

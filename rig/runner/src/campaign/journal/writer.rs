@@ -14,6 +14,13 @@ pub struct JournalWriter<W: Write> {
     lines: u64,
 }
 
+/// A record as its journal line, newline included.
+pub fn encode_line(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = serde_json::to_vec(record)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
 impl JournalWriter<File> {
     /// Create (or truncate) the journal file.
     pub fn create(path: &Path) -> Result<Self, JournalError> {
@@ -36,20 +43,21 @@ impl<W: Write> JournalWriter<W> {
     }
 
     pub fn write(&mut self, record: &Record) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Encode {
+        let line = encode_line(record).map_err(|e| JournalError::Encode {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
-        line.push(b'\n');
+        self.write_line(&line)
+    }
+
+    /// Write a line made by [`encode_line`] (on another thread, say).
+    pub fn write_line(&mut self, line: &[u8]) -> Result<(), JournalError> {
         let io = |source| JournalError::Io {
             path: self.path.clone(),
             source,
         };
-        self.out.write_all(&line).map_err(io)?;
-        self.out.flush().map_err(|source| JournalError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.out.write_all(line).map_err(io)?;
+        self.out.flush().map_err(io)?;
         self.lines += 1;
         Ok(())
     }

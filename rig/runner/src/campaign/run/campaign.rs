@@ -1,8 +1,8 @@
 //! The campaign: health check and setup on every DUT, then each DUT runs every sub-case's
-//! iterations as its own future (all DUTs concurrently on one thread: on the virtual bench the
-//! interleaving, and so the journal, is a function of the seed), healing between iterations,
-//! stopping where the suite says. The journal is written line by line as iterations finish;
-//! the reports are rebuilt from it at the end.
+//! iterations as its own future (all DUTs concurrently on one thread; the virtual bench runs
+//! each DUT on a thread of its own instead, see [`super::threads`], with the same journal),
+//! healing between iterations, stopping where the suite says. The journal is written line by
+//! line as iterations finish; the reports are rebuilt from it at the end.
 
 use super::dut::BenchDut;
 use super::error::RunError;
@@ -13,8 +13,8 @@ use super::images::ImageStore;
 use super::iteration::{attempt_and_heal, iteration_record};
 use crate::campaign::failure_class::{FailureClass, InfraFault};
 use crate::campaign::journal::{
-    self, BenchInfo, CaseStopRecord, Footer, Header, JournalWriter, QuarantineRecord, Record,
-    StopReason, SuiteRef,
+    self, BenchInfo, CaseStopRecord, DutInfo, Footer, Header, JournalWriter, QuarantineRecord,
+    Record, StopReason, SuiteRef,
 };
 use crate::campaign::outcome::Verdict;
 use crate::campaign::report::{self, Rebuilt};
@@ -74,10 +74,19 @@ pub struct CampaignResult {
     pub iterations: u64,
 }
 
-type Journal = RefCell<JournalWriter<File>>;
+/// Where a DUT's journal records go: the file, or the merge of DUTs on threads of their own.
+pub(super) trait JournalSink {
+    fn write(&self, r: &Record) -> Result<(), RunError>;
+}
 
-pub(super) fn write(j: &Journal, r: &Record) -> Result<(), RunError> {
-    Ok(j.borrow_mut().write(r)?)
+impl JournalSink for RefCell<JournalWriter<File>> {
+    fn write(&self, r: &Record) -> Result<(), RunError> {
+        Ok(self.borrow_mut().write(r)?)
+    }
+}
+
+pub(super) fn write(j: &dyn JournalSink, r: &Record) -> Result<(), RunError> {
+    j.write(r)
 }
 
 fn now_text() -> String {
@@ -88,7 +97,7 @@ pub(super) struct Shared<'a> {
     pub(super) suite: &'a LoadedSuite,
     pub(super) sub_cases: &'a [SubCase],
     pub(super) opts: &'a CampaignOptions,
-    pub(super) journal: &'a Journal,
+    pub(super) journal: &'a dyn JournalSink,
     pub(super) observer: &'a dyn RunObserver,
     pub(super) failed: Cell<bool>,
     pub(super) interrupted: Cell<bool>,
@@ -114,14 +123,8 @@ pub async fn run_campaign<D: BenchDut>(
         .map(|d| ImageStore::new(&suite.dir, d.chip(), opts.key.clone()))
         .collect();
     let sub_cases = expand(suite, &mut duts, &mut stores, opts).await?;
-    let planned: u64 = sub_cases
-        .iter()
-        .filter_map(|s| replay_match(opts, s))
-        .map(|r| u64::from(r.end - r.start))
-        .sum::<u64>()
-        * duts.len() as u64;
     observer.event(RunEvent::Planned {
-        total: planned,
+        total: planned(opts, &sub_cases) * duts.len() as u64,
         duts: duts.len(),
     });
     let wall0 = WallInstant::now();
@@ -132,39 +135,10 @@ pub async fn run_campaign<D: BenchDut>(
         ready.push(prepare_dut(dut, store, suite, opts).await);
     }
     let journal_path = dir.join(journal::JOURNAL_FILE);
-    let journal: Journal = RefCell::new(JournalWriter::create(&journal_path)?);
+    let journal = RefCell::new(JournalWriter::create(&journal_path)?);
     write(
         &journal,
-        &Record::Header(Header {
-            format: journal::record::FORMAT,
-            tool: "rig".into(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            suite: SuiteRef {
-                name: suite.suite.name.clone(),
-                path: opts.suite_path.clone(),
-                sha256: suite.sha256.clone(),
-            },
-            seed: opts.seed,
-            bench: opts.bench.clone(),
-            duts: duts.iter().map(|d| d.info()).collect(),
-            wall_start: now_text(),
-            replay_args: opts.replay_args.clone(),
-            defect_cases: suite
-                .suite
-                .cases
-                .iter()
-                .filter(|c| !c.defects.is_empty())
-                .map(|c| {
-                    (
-                        c.name.clone(),
-                        journal::DefectCase {
-                            defects: c.defects.iter().map(|d| d.name().to_string()).collect(),
-                            fires_per_iteration: c.fires_per_iteration,
-                        },
-                    )
-                })
-                .collect(),
-        }),
+        &header(suite, opts, duts.iter().map(|d| d.info()).collect()),
     )?;
     let shared = Shared {
         suite,
@@ -189,19 +163,19 @@ pub async fn run_campaign<D: BenchDut>(
     let failed = shared.failed.get();
     write(
         &journal,
-        &Record::Footer(Footer {
-            iterations,
-            stopped: if interrupted {
-                StopReason::Interrupted
-            } else {
-                StopReason::Completed
-            },
-            duration_ms: start.elapsed().as_millis() as u64,
-            wall_ms: wall0.elapsed().as_millis() as u64,
-            wall_end: now_text(),
-        }),
+        &footer(iterations, interrupted, start.elapsed(), wall0.elapsed()),
     )?;
     drop(journal);
+    reports(dir, interrupted, failed, iterations)
+}
+
+/// The reports rebuilt from the finished journal in `dir`, and the campaign's result.
+pub(super) fn reports(
+    dir: &std::path::PathBuf,
+    interrupted: bool,
+    failed: bool,
+    iterations: u64,
+) -> Result<CampaignResult, RunError> {
     let rebuilt = report::rebuild(std::slice::from_ref(dir))?;
     rebuilt.write(dir)?;
     Ok(CampaignResult {
@@ -210,6 +184,68 @@ pub async fn run_campaign<D: BenchDut>(
         failed,
         iterations,
     })
+}
+
+pub(super) fn header(suite: &LoadedSuite, opts: &CampaignOptions, duts: Vec<DutInfo>) -> Record {
+    Record::Header(Header {
+        format: journal::record::FORMAT,
+        tool: "rig".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        suite: SuiteRef {
+            name: suite.suite.name.clone(),
+            path: opts.suite_path.clone(),
+            sha256: suite.sha256.clone(),
+        },
+        seed: opts.seed,
+        bench: opts.bench.clone(),
+        duts,
+        wall_start: now_text(),
+        replay_args: opts.replay_args.clone(),
+        defect_cases: suite
+            .suite
+            .cases
+            .iter()
+            .filter(|c| !c.defects.is_empty())
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    journal::DefectCase {
+                        defects: c.defects.iter().map(|d| d.name().to_string()).collect(),
+                        fires_per_iteration: c.fires_per_iteration,
+                    },
+                )
+            })
+            .collect(),
+    })
+}
+
+/// `simulated`: since the suite was expanded; `wall`: the same on the wall clock.
+pub(super) fn footer(
+    iterations: u64,
+    interrupted: bool,
+    simulated: Duration,
+    wall: Duration,
+) -> Record {
+    Record::Footer(Footer {
+        iterations,
+        stopped: if interrupted {
+            StopReason::Interrupted
+        } else {
+            StopReason::Completed
+        },
+        duration_ms: simulated.as_millis() as u64,
+        wall_ms: wall.as_millis() as u64,
+        wall_end: now_text(),
+    })
+}
+
+/// Iterations of one DUT.
+pub(super) fn planned(opts: &CampaignOptions, sub_cases: &[SubCase]) -> u64 {
+    sub_cases
+        .iter()
+        .filter_map(|s| replay_match(opts, s))
+        .map(|r| u64::from(r.end - r.start))
+        .sum()
 }
 
 /// The iterations of `s` this run does: all, or the replayed one.
@@ -223,7 +259,7 @@ fn replay_match(opts: &CampaignOptions, s: &SubCase) -> Option<std::ops::Range<u
 
 /// Sub-cases of the suite; `flash_op: all` sweeps count the flash operations of one clean
 /// update on the first DUT first.
-async fn expand<D: BenchDut>(
+pub(super) async fn expand<D: BenchDut>(
     suite: &LoadedSuite,
     duts: &mut [D],
     stores: &mut [ImageStore],
@@ -260,7 +296,7 @@ async fn expand<D: BenchDut>(
 }
 
 /// A DUT's state before its iterations: ready, or quarantined with the reason.
-enum Ready {
+pub(super) enum Ready {
     Yes,
     Quarantined(QuarantineRecord),
 }
@@ -278,7 +314,7 @@ fn setup_spec(opts: &CampaignOptions) -> IterationSpec {
     }
 }
 
-async fn prepare_dut<D: BenchDut>(
+pub(super) async fn prepare_dut<D: BenchDut>(
     dut: &mut D,
     store: &mut ImageStore,
     suite: &LoadedSuite,
@@ -295,15 +331,27 @@ async fn prepare_dut<D: BenchDut>(
     };
     // Health check: the probe attaches and reads the chip's identity.
     let chip = dut.chip();
-    if let Err(e) = dut.with_probe(|p| p.attach().and_then(|_| p.read_ficr())) {
-        return quarantine(
-            dut,
-            FailureClass::Infra(InfraFault::HealthCheck),
-            format!(
-                "health check: the probe cannot read {chip:?}: {}",
-                e.message
-            ),
-        );
+    match dut.with_probe(|p| p.attach().and_then(|_| p.read_ficr())) {
+        Err(e) => {
+            return quarantine(
+                dut,
+                FailureClass::Infra(InfraFault::HealthCheck),
+                format!(
+                    "health check: the probe cannot read {chip:?}: {}",
+                    e.message
+                ),
+            );
+        }
+        // The chip must be the bench file's before anything is flashed (issue 12, finding 18).
+        Ok(ficr) => {
+            if let Err(e) = ficr.check_chip(chip) {
+                return quarantine(
+                    dut,
+                    FailureClass::Infra(InfraFault::HealthCheck),
+                    format!("health check: {}", e.message),
+                );
+            }
+        }
     }
     if suite.suite.setup.is_empty() {
         return Ready::Yes;
@@ -333,7 +381,7 @@ pub(super) struct DutState {
     pub(super) fwid: Option<u16>,
 }
 
-async fn run_dut<D: BenchDut>(
+pub(super) async fn run_dut<D: BenchDut>(
     sh: &Shared<'_>,
     dut: &mut D,
     store: &mut ImageStore,

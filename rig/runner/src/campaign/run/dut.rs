@@ -3,10 +3,10 @@
 //! executor, the oracle and healing are written against it alone.
 
 use super::error::StepFailure;
-use crate::backend::Probe;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::Transport;
+use crate::drivers::Probe;
+use nrf_dfu::client::Link;
 use nrf_dfu::Chip;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub trait FaultInjector {
 /// One DUT and its bench wiring.
 #[allow(async_fn_in_trait)]
 pub trait BenchDut {
-    type Link: Transport;
+    type Link: Link;
     type Injector: FaultInjector;
 
     fn name(&self) -> &str;
@@ -104,6 +104,11 @@ pub trait BenchDut {
     fn reseed(&mut self, seed: u64);
     /// Whether faults can land inside flash operations (the virtual bench sees them).
     fn sees_flash_ops(&self) -> bool;
+    /// The DFU client's waits on this DUT's link: tight in simulated time, nrfutil's on
+    /// hardware ([`nrf_dfu::client::Timeouts::for_hardware`]).
+    fn dfu_timeouts(&self, _kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
+        nrf_dfu::client::Timeouts::default()
+    }
     /// Start or stop counting flash operations; `count` returns the number since the start.
     fn count_flash_ops(&mut self, on: bool) -> Option<u32>;
     /// RTT lines logged since the last call (empty when the bench has none).

@@ -5,7 +5,7 @@ use crate::campaign::failure_class::{FailureClass, InfraFault, ProtocolResult, V
 use crate::campaign::journal::{FailureLocation, JournalError};
 use crate::campaign::outcome::Outcome;
 use crate::campaign::phase::{ObjectRef, Phase};
-use nrf_dfu::client::{DfuError, Location, Phase as ClientPhase, TransportErrorKind};
+use nrf_dfu::client::{DfuError, LinkErrorKind, Location, Phase as ClientPhase};
 use nrf_dfu::wire::ObjectType;
 use std::path::PathBuf;
 
@@ -86,10 +86,10 @@ impl StepFailure {
                 FailureClass::from_response(phase, *result, *ext)
             }
             DfuError::Timeout { .. } => FailureClass::Timeout(phase),
-            DfuError::Transport { source, .. } => match source.kind {
-                TransportErrorKind::LinkLost => proto(ProtocolResult::LinkLost),
-                TransportErrorKind::Timeout => FailureClass::Timeout(phase),
-                TransportErrorKind::Closed | TransportErrorKind::Io => {
+            DfuError::Link { source, .. } => match source.kind {
+                LinkErrorKind::LinkLost => proto(ProtocolResult::LinkLost),
+                LinkErrorKind::Timeout => FailureClass::Timeout(phase),
+                LinkErrorKind::Closed | LinkErrorKind::Io => {
                     FailureClass::Infra(InfraFault::Adapter)
                 }
             },

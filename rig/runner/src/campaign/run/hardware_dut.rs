@@ -9,20 +9,20 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
-use crate::backend::ble::adapter;
-use crate::backend::ble::scan::{find_fresh, wanted};
-use crate::backend::ble::transport::BleTransport;
-use crate::backend::power::probe_reset::SharedProbe;
-use crate::backend::power::PowerSwitch;
-use crate::backend::serial::{SerialOptions, SerialTransport};
-use crate::backend::{FailureClass as Owner, Probe, ProbeError};
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
 use crate::campaign::failure_class::InfraFault;
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
-use nrf_dfu::client::{Transport, TransportError};
+use crate::drivers::ble::adapter;
+use crate::drivers::ble::scan::{find_fresh, wanted};
+use crate::drivers::ble::transport::BleTransport;
+use crate::drivers::power::probe_reset::SharedProbe;
+use crate::drivers::power::PowerSwitch;
+use crate::drivers::serial::{SerialOptions, SerialTransport};
+use crate::drivers::{Owner, Probe, ProbeError};
+use nrf_dfu::client::{Link, LinkError};
 use nrf_dfu::Chip;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -31,8 +31,13 @@ use std::time::Duration;
 use virtual_nrf52::descriptor::{options as bl_options, BootloaderDescriptor};
 
 /// The test app's version block (firmware/testapp/src/info_block.rs): magic "RIGA", version,
-/// !version, layout 1, in the last 16 bytes of RAM.
-pub const INFO_BLOCK: u32 = 0x2000_FFF0;
+/// !version, layout 1, in the last 16 bytes of RAM: 0x2000_FFF0 on a QFAA (64 KB), 0x2000_7FF0
+/// on a QFAB (32 KB RAM, where 0x2000_FFF0 is no RAM at all).
+pub fn info_block(chip: Chip) -> u32 {
+    0x2000_0000 + chip.ram_size() - 16
+}
+/// How often `observe` looks again while the DUT boots.
+const OBSERVE_POLL: Duration = Duration::from_millis(250);
 const INFO_MAGIC: u32 = 0x4147_4952;
 
 pub struct HardwareDut {
@@ -42,6 +47,8 @@ pub struct HardwareDut {
     power: Rc<RefCell<AnySwitch>>,
     started: tokio::time::Instant,
     options: BTreeMap<String, u32>,
+    /// One BlueZ connection for the whole campaign (see [`adapter::AdapterSlot`]).
+    ble_adapter: adapter::AdapterSlot<btleplug::platform::Adapter>,
 }
 
 fn probe_infra(e: ProbeError) -> StepFailure {
@@ -50,7 +57,7 @@ fn probe_infra(e: ProbeError) -> StepFailure {
 
 impl HardwareDut {
     pub fn open(name: &str, dut: &Dut) -> Result<HardwareDut, ProbeError> {
-        let probe: SharedProbe = Rc::new(RefCell::new(open::probe(dut, None, true)?));
+        let probe: SharedProbe = Rc::new(RefCell::new(open::campaign_probe(dut, None)?));
         let p = probe.clone();
         let power = open::power(dut, None, move || Ok(p))?;
         Ok(HardwareDut {
@@ -64,15 +71,60 @@ impl HardwareDut {
                 .as_ref()
                 .map(|b| b.options.clone())
                 .unwrap_or_default(),
+            ble_adapter: adapter::AdapterSlot::default(),
         })
+    }
+
+    /// The DUT's BLE adapter, opened on first use.
+    async fn adapter(
+        &mut self,
+        cfg: &crate::benchfile::schema::BleConfig,
+    ) -> Result<btleplug::platform::Adapter, crate::drivers::ble::BleError> {
+        // find_for points libdbus at the bench file's bus (a lab's private one) first.
+        Ok(self.ble_adapter.get(|| adapter::find_for(cfg)).await?.0)
     }
 
     /// The version in the test app's RAM block, if an app that keeps one runs.
     fn ram_version(&mut self) -> Option<u32> {
-        let mut p = self.probe.borrow_mut();
-        let b = p.read_memory(INFO_BLOCK, 16).ok()?;
-        let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        (w(0) == INFO_MAGIC && w(8) == !w(4) && w(12) == 1).then(|| w(4))
+        ram_version(&self.probe, self.dut.chip)
+    }
+}
+
+fn ram_version(probe: &SharedProbe, chip: Chip) -> Option<u32> {
+    let mut p = probe.borrow_mut();
+    let b = p.read_memory(info_block(chip), 16).ok()?;
+    let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (w(0) == INFO_MAGIC && w(8) == !w(4) && w(12) == 1).then(|| w(4))
+}
+
+/// What a DUT without a radio runs, looked at until `wait` runs out: the application (its
+/// version block in RAM; it does not answer PING) or the bootloader (answers PING). One look
+/// straight after a reset would find neither while the DUT still boots.
+pub(crate) async fn poll_boot<V, B, BF>(
+    wait: Duration,
+    mut version: V,
+    mut bootloader: B,
+) -> Observed
+where
+    V: FnMut() -> Option<u32>,
+    B: FnMut() -> BF,
+    BF: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Some(v) = version() {
+            return Observed::App {
+                name: "rig-app".into(),
+                version: Some(v),
+            };
+        }
+        if bootloader().await {
+            return Observed::Bootloader;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Observed::Silent;
+        }
+        tokio::time::sleep(OBSERVE_POLL).await;
     }
 }
 
@@ -164,7 +216,7 @@ impl BenchDut for HardwareDut {
             name: self.name.clone(),
             chip: crate::sim::inspect::chip_name(self.dut.chip).to_string(),
             bootloader: self.dut.bootloader.as_ref().map_or("unknown".into(), |b| {
-                format!("nRF5 SDK {} secure bootloader", b.sdk)
+                format!("nRF5 {} Secure DFU bootloader", b.sdk)
             }),
             softdevice: None,
             firmware: BTreeMap::new(),
@@ -197,12 +249,11 @@ impl BenchDut for HardwareDut {
     }
 
     async fn observe(&mut self, wait: Duration) -> Observed {
-        let version = self.ram_version();
         if let Some(cfg) = self.dut.ble.clone() {
             let Ok(target) = wanted(&cfg) else {
                 return Observed::Silent;
             };
-            let Ok((adapter, _)) = adapter::find(cfg.adapter.as_deref()).await else {
+            let Ok(adapter) = self.adapter(&cfg).await else {
                 return Observed::Silent;
             };
             return match find_fresh(&adapter, &target, wait).await {
@@ -212,33 +263,42 @@ impl BenchDut for HardwareDut {
                     if is_bl || s.name.as_deref() == Some("DfuTarg") {
                         Observed::Bootloader
                     } else {
+                        // Read once the app advertises: it has written its block by then.
                         Observed::App {
                             name: s.name.unwrap_or_default(),
-                            version,
+                            version: self.ram_version(),
                         }
                     }
                 }
                 Err(_) => Observed::Silent,
             };
         }
-        if let Some(s) = &self.dut.serial {
-            let settings = s.port_settings();
-            let options = SerialOptions {
-                connect_timeout: wait.min(Duration::from_secs(5)),
-                ..SerialOptions::default()
-            };
-            if let Ok(mut t) = SerialTransport::connect(settings, options).await {
-                let _ = t.close().await;
-                return Observed::Bootloader;
-            }
-        }
-        match version {
-            Some(v) => Observed::App {
-                name: "rig-app".into(),
-                version: Some(v),
+        let probe = self.probe.clone();
+        let chip = self.dut.chip;
+        let serial = self.dut.serial.clone();
+        poll_boot(
+            wait,
+            || ram_version(&probe, chip),
+            || {
+                let serial = serial.clone();
+                async move {
+                    let Some(s) = serial else { return false };
+                    let options = SerialOptions {
+                        // One PING exchange per look; the loop supplies the patience.
+                        connect_timeout: OBSERVE_POLL.max(Duration::from_secs(1)),
+                        ..SerialOptions::default()
+                    };
+                    match SerialTransport::connect(s.port_settings(), options).await {
+                        Ok(mut t) => {
+                            let _ = t.close().await;
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
             },
-            None => Observed::Silent,
-        }
+        )
+        .await
     }
 
     async fn enter_dfu_buttonless(&mut self, wait: Duration) -> Result<(), StepFailure> {
@@ -250,10 +310,11 @@ impl BenchDut for HardwareDut {
         };
         let target =
             wanted(&cfg).map_err(|e| StepFailure::infra(InfraFault::Host, e.to_string()))?;
-        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+        let adapter = self
+            .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        let dut = |e: crate::backend::ble::error::BleError| match e.class() {
+        let dut = |e: crate::drivers::ble::error::BleError| match e.owner() {
             Owner::Infrastructure => StepFailure::infra(InfraFault::Adapter, e.to_string()),
             Owner::Device => StepFailure::timeout(Phase::EnterDfu, e.to_string()),
         };
@@ -264,19 +325,35 @@ impl BenchDut for HardwareDut {
         )
         .await
         .map_err(dut)?;
-        adapter::bounded("connect", btleplug::api::Peripheral::connect(&app))
-            .await
-            .map_err(dut)?;
-        adapter::bounded(
-            "discover services",
-            btleplug::api::Peripheral::discover_services(&app),
+        use btleplug::api::Peripheral as _;
+        crate::drivers::ble::transport::connect_retrying(
+            || async { app.connect().await.map_err(|e| e.to_string()) },
+            || async {
+                let _ = app.disconnect().await;
+            },
+            &crate::drivers::ble::backoff::Backoff::default(),
         )
         .await
-        .map_err(dut)?;
-        crate::backend::ble::buttonless::enter(&adapter, &app, cfg.name.clone())
-            .await
-            .map(|_| ())
-            .map_err(dut)
+        .map_err(|detail| {
+            dut(crate::drivers::ble::BleError::Connect {
+                target: app.address().to_string(),
+                detail,
+            })
+        })?;
+        let r = async {
+            adapter::bounded("discover services", app.discover_services()).await?;
+            crate::drivers::ble::buttonless::enter(&adapter, &app, cfg.name.clone()).await
+        }
+        .await;
+        if r.is_err() {
+            // The app may still hold the link: release it, or BlueZ keeps it connected and silent.
+            let _ = tokio::time::timeout(
+                crate::drivers::ble::transport::DISCONNECT_BOUND,
+                app.disconnect(),
+            )
+            .await;
+        }
+        r.map(|_| ()).map_err(dut)
     }
 
     async fn connect_dfu(
@@ -284,7 +361,7 @@ impl BenchDut for HardwareDut {
         _wait: Duration,
         _mtu: Option<u16>,
     ) -> Result<HardwareLink, StepFailure> {
-        let class = |e: TransportError| {
+        let class = |e: LinkError| {
             if e.kind.is_infrastructure() {
                 StepFailure::infra(InfraFault::Adapter, e.to_string())
             } else {
@@ -317,7 +394,8 @@ impl BenchDut for HardwareDut {
             // Only the bootloader's address.
             target.addresses.remove(0);
         }
-        let (adapter, _) = adapter::find(cfg.adapter.as_deref())
+        let adapter = self
+            .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
         BleTransport::connect(adapter, target, cfg.packet_size)
@@ -343,6 +421,10 @@ impl BenchDut for HardwareDut {
         false
     }
 
+    fn dfu_timeouts(&self, kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
+        nrf_dfu::client::Timeouts::for_hardware(kind)
+    }
+
     fn count_flash_ops(&mut self, _on: bool) -> Option<u32> {
         None
     }
@@ -352,5 +434,49 @@ impl BenchDut for HardwareDut {
             .borrow_mut()
             .read_rtt_lines(Duration::ZERO)
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn the_version_block_is_at_the_top_of_the_chips_ram() {
+        assert_eq!(info_block(Chip::Nrf52832Qfaa), 0x2000_FFF0);
+        assert_eq!(info_block(Chip::Nrf52832Qfab), 0x2000_7FF0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_booting_serial_dut_is_watched_until_its_app_shows() {
+        // The new application writes its block 1.2 s after the reset; it never answers PING.
+        let start = tokio::time::Instant::now();
+        let looks = Cell::new(0);
+        let o = poll_boot(
+            Duration::from_secs(5),
+            || (start.elapsed() >= Duration::from_millis(1200)).then_some(7),
+            || async {
+                looks.set(looks.get() + 1);
+                false
+            },
+        )
+        .await;
+        assert_eq!(
+            o,
+            Observed::App {
+                name: "rig-app".into(),
+                version: Some(7)
+            }
+        );
+        assert!(looks.get() > 1);
+        // Nothing ever answers: silent, after the whole wait and not before.
+        let start = tokio::time::Instant::now();
+        let o = poll_boot(Duration::from_secs(5), || None, || async { false }).await;
+        assert_eq!(o, Observed::Silent);
+        assert!(start.elapsed() >= Duration::from_secs(5));
+        // The bootloader answers PING.
+        let o = poll_boot(Duration::from_secs(5), || None, || async { true }).await;
+        assert_eq!(o, Observed::Bootloader);
     }
 }

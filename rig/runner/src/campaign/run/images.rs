@@ -3,12 +3,12 @@
 //! asks for, signed with the bench key. Both are cached: a soak re-sends the same two images.
 
 use super::error::RunError;
-use crate::campaign::suite::image_ref::{StandIn, StandInTransport};
+use crate::campaign::suite::image_ref::StandIn;
 use crate::campaign::suite::ImageRef;
 use crate::sim::images::{sample_app, APP_A_SIZE, APP_B_SIZE, SAMPLE_APP_BASE};
 use nrf_dfu::client::DfuImage;
 use nrf_dfu::image::elf::parse_elf;
-use nrf_dfu::image::{parse_intel_hex, write_intel_hex, Firmware, ImageFormat, Segments};
+use nrf_dfu::image::{parse_intel_hex, Firmware, ImageFormat, Segments};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::Chip;
@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use virtual_nrf52::descriptor::MbrDescriptor;
-use virtual_nrf52::descriptor::Transport as DeviceTransport;
 use virtual_nrf52::softdevice::stand_in_by_name;
 use virtual_nrf52::standin::{self, DEFAULT_BOOTLOADER_SIZE};
 
@@ -51,6 +50,8 @@ pub struct ImageStore {
     /// Where stand-in applications are linked: the end of the SoftDevice last flashed.
     app_base: u32,
     segments: HashMap<ImageRef, Rc<Segments>>,
+    /// The `.bin` of each image packaged so far: every version of a package starts from it.
+    firmware: HashMap<ImageRef, Result<Rc<Firmware>, nrf_dfu::image::FirmwareError>>,
     packages: HashMap<PackageKey, Rc<Prepared>>,
     files: HashMap<PathBuf, Rc<Prepared>>,
 }
@@ -73,6 +74,7 @@ impl ImageStore {
             hw_version: 52,
             app_base: SAMPLE_APP_BASE,
             segments: HashMap::new(),
+            firmware: HashMap::new(),
             packages: HashMap::new(),
             files: HashMap::new(),
         }
@@ -135,12 +137,14 @@ impl ImageStore {
                     .ok_or_else(|| image_err(&name, "no such stand-in SoftDevice"))?;
                 standin::softdevice_hex_segments(&sd)
             }
-            StandIn::Bootloader { sdk, transport } => {
-                let t = match transport {
-                    StandInTransport::Ble => DeviceTransport::Ble,
-                    StandInTransport::Uart => DeviceTransport::Uart,
-                };
-                let desc = crate::sim::images::bootloader_descriptor(sdk, t, self.public_key);
+            StandIn::Bootloader {
+                sdk,
+                transport,
+                save_progress,
+            } => {
+                let mut desc =
+                    crate::sim::images::bootloader_descriptor(sdk, transport, self.public_key);
+                desc.save_progress_in_flash = save_progress;
                 standin::bootloader_segments(&desc, self.chip, DEFAULT_BOOTLOADER_SIZE)
                     .map_err(build)?
             }
@@ -167,21 +171,33 @@ impl ImageStore {
         if let Some(p) = self.packages.get(key) {
             return Ok(p.clone());
         }
-        let segs = self.segments(&key.image)?;
-        let hex = write_intel_hex(&segs);
+        let built = |e: &dyn std::fmt::Display| {
+            image_err(key.image.to_string(), format!("building the package: {e}"))
+        };
+        // The image stays in memory: the package is the one its HEX file would give
+        // (`ImageInput::firmware`), without writing and parsing the text for every version.
+        let firmware = match self.firmware.get(&key.image) {
+            Some(f) => f.clone(),
+            None => {
+                let segs = self.segments(&key.image)?;
+                let f = Firmware::from_segments(&segs).map(Rc::new);
+                self.firmware.insert(key.image.clone(), f.clone());
+                f
+            }
+        };
+        // The file name the package's `.bin` and `.dat` are named after.
+        const NAME: &str = "app.hex";
+        let firmware = firmware.map_err(|e| built(&format!("{NAME}: {e}")))?;
         let generated = generate_package(GenerateOptions {
             hw_version: Some(self.hw_version),
-            application: Some(ImageInput {
-                file_name: "app.hex".into(),
-                bytes: hex.into_bytes(),
-            }),
+            application: Some(ImageInput::firmware(NAME, (*firmware).clone())),
             application_version: Some(key.version),
             sd_req: Some(key.sd_req.iter().map(|&v| u32::from(v)).collect()),
             key: Some(self.key.clone()),
             debug_mode: key.debug,
             ..Default::default()
         })
-        .map_err(|e| image_err(key.image.to_string(), format!("building the package: {e}")))?;
+        .map_err(|e| built(&e))?;
         let prepared = Rc::new(prepare(&generated.package, Some(key.version)));
         if self.packages.len() >= PACKAGE_CACHE {
             self.packages.clear();
@@ -229,4 +245,50 @@ fn softdevice_end(segs: &Segments) -> Option<u32> {
     SoftDeviceInfo::parse(&head, 0)
         .filter(|_| segs.get(SOFTDEVICE_START).is_some())
         .map(|sd| sd.end_address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::images::TEST_KEY_PEM;
+    use nrf_dfu::image::write_intel_hex;
+
+    /// The store's packages (from the image in memory) are the ones the old path made by
+    /// writing the image as Intel HEX and generating from the file's bytes, byte for byte.
+    #[test]
+    fn packages_from_memory_are_the_hex_files_packages() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware/sim");
+        let key = SigningKey::from_pem(TEST_KEY_PEM).unwrap();
+        let mut store = ImageStore::new(&dir, Chip::Nrf52832Qfaa, key.clone());
+        for (image, version, sd_req, debug) in [
+            ("app-a.hex", 1, vec![0x101], false),
+            ("app-b.hex", 2, vec![0x101, 0x8C], false),
+            ("app-a.hex", 77, vec![0xFFFE], true),
+        ] {
+            let r = ImageRef::File(image.into());
+            let pk = PackageKey {
+                image: r.clone(),
+                version,
+                sd_req: sd_req.clone(),
+                debug,
+            };
+            let got = store.package(&pk).unwrap();
+            let hex = write_intel_hex(&store.segments(&r).unwrap());
+            let want = generate_package(GenerateOptions {
+                hw_version: Some(52),
+                application: Some(ImageInput::file("app.hex", hex.into_bytes())),
+                application_version: Some(version),
+                sd_req: Some(sd_req.iter().map(|&v| u32::from(v)).collect()),
+                key: Some(key.clone()),
+                debug_mode: debug,
+                ..Default::default()
+            })
+            .unwrap();
+            let want = prepare(&want.package, Some(version));
+            assert_eq!(got.images, want.images, "{image} version {version}");
+            assert!(got.images[0].firmware.len() > 1000);
+            assert_eq!(got.app_firmware, want.app_firmware);
+            assert_eq!((got.app_version, got.bytes), (want.app_version, want.bytes));
+        }
+    }
 }

@@ -17,11 +17,13 @@ pub mod healing;
 pub mod images;
 mod iteration;
 pub mod link;
+mod merge;
 pub mod oracle;
 pub mod plan;
 pub mod readback;
 pub mod rng;
 pub mod settings_page;
+pub mod threads;
 pub mod virtual_dut;
 
 pub use campaign::{run_campaign, CampaignOptions, CampaignResult, StopFlag};

@@ -2,11 +2,11 @@
 //! against the CRC the settings claim, the installed SoftDevice, GPREGRET and RESETREAS.
 
 use super::error::StepFailure;
-use crate::backend::{Probe, ProbeError};
 use crate::campaign::failure_class::InfraFault;
+use crate::drivers::{Probe, ProbeError};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::{
-    SoftDeviceInfo, MBR_SIZE, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
+    self, SoftDeviceInfo, PAGE_SIZE, POWER_GPREGRET, POWER_RESETREAS, SD_INFO_STRUCT_OFFSET,
     SOFTDEVICE_START,
 };
 use nrf_dfu::settings::{BankCode, SettingsLayout, SettingsPage};
@@ -32,7 +32,7 @@ pub struct ReadBack {
 }
 
 fn probe_failure(what: &str, e: ProbeError) -> StepFailure {
-    let f = if e.class == crate::backend::FailureClass::Infrastructure {
+    let f = if e.owner == crate::drivers::Owner::Infrastructure {
         StepFailure::infra(InfraFault::Probe, format!("{what}: {}", e.message))
     } else {
         StepFailure::new(
@@ -66,7 +66,7 @@ impl ReadBack {
             .read_memory(0, SOFTDEVICE_START + SD_INFO_STRUCT_OFFSET + 0x100)
             .map_err(|e| probe_failure("reading the SoftDevice info", e))?;
         let sd = SoftDeviceInfo::parse(&head, 0);
-        let bank0_start = sd.as_ref().map_or(MBR_SIZE, |s| s.end_address);
+        let bank0_start = memory_map::bank0_start(sd.as_ref());
         let page = probe
             .read_memory(chip.settings_address(), PAGE_SIZE)
             .map_err(|e| probe_failure("reading the settings page", e))?;

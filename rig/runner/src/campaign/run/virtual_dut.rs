@@ -4,16 +4,17 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
-use crate::backend::{Probe, SharedDevice, VirtualProbe};
-use crate::bench::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use crate::campaign::journal::DutInfo;
 use crate::campaign::phase::Phase;
 use crate::campaign::suite::{FaultAction, PowerAction};
+use crate::drivers::{Probe, SharedDevice, VirtualProbe};
+use crate::inproc::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
+use nrf_dfu::wire::Transport;
 use nrf_dfu::Chip;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use virtual_nrf52::defects::{Defect, DefectSet};
-use virtual_nrf52::descriptor::{options as bl_options, BootloaderDescriptor, Transport as DeviceTransport};
+use virtual_nrf52::descriptor::{options as bl_options, BootloaderDescriptor};
 use virtual_nrf52::{ResetKind, SimTime, Status};
 
 /// Polling step of the flash-operation watcher while the device has nothing scheduled.
@@ -34,7 +35,7 @@ impl VirtualBenchDut {
         let name = name.into();
         let clock = SimClock::for_device(&device.borrow());
         VirtualBenchDut {
-            probe: VirtualProbe::new(name.clone(), device.clone(), true),
+            probe: VirtualProbe::for_campaign(name.clone(), device.clone()),
             name,
             device,
             clock,
@@ -190,7 +191,8 @@ impl BenchDut for VirtualBenchDut {
             chip: crate::sim::inspect::chip_name(d.chip()).to_string(),
             bootloader: bl.map_or("none".to_string(), |b| {
                 format!(
-                    "nRF5 SDK {} secure bootloader ({:?}, {})",
+                    // `profile` reads "SDK 17": "nRF5 SDK 17 Secure DFU bootloader (BLE, ...)".
+                    "nRF5 {} Secure DFU bootloader ({}, {})",
                     b.profile,
                     b.transport,
                     if b.single_bank {
@@ -268,7 +270,7 @@ impl BenchDut for VirtualBenchDut {
         let status = self.device.borrow().status();
         match status {
             Status::Bootloader(b) => match b.transport {
-                DeviceTransport::Ble => {
+                Transport::Ble => {
                     let mut link = VirtualBleLink::new(
                         self.device.clone(),
                         self.clock,
@@ -285,7 +287,7 @@ impl BenchDut for VirtualBenchDut {
                     })?;
                     Ok(VirtualLinkAny::Ble(link))
                 }
-                DeviceTransport::Uart => Ok(VirtualLinkAny::Serial(VirtualSerialLink::open(
+                Transport::Uart => Ok(VirtualLinkAny::Serial(VirtualSerialLink::open(
                     self.device.clone(),
                     self.clock,
                 ))),
@@ -339,7 +341,8 @@ impl BenchDut for VirtualBenchDut {
 }
 
 /// Run `suite` on `duts` fresh in-memory virtual nRF52832s (the suite's chip; each seeded from
-/// the campaign seed and its index) on a paused current-thread runtime: what `rig run` does
+/// the campaign seed and its index), each on a thread of its own with a paused runtime (see
+/// [`super::threads`]: the journal is the one a single thread gives): what `rig run` does
 /// without a bench file.
 pub fn run_on_virtual_bench(
     suite: &crate::campaign::suite::LoadedSuite,
@@ -353,26 +356,18 @@ pub fn run_on_virtual_bench(
         .as_ref()
         .and_then(|d| d.chip)
         .unwrap_or(Chip::Nrf52832Qfaa);
-    let rt = paused_runtime()?;
-    rt.block_on(async {
-        let devices: Vec<VirtualBenchDut> = (1..=duts)
-            .map(|i| {
-                let seed = opts
-                    .seed
-                    .wrapping_mul(0x9E37_79B9)
-                    .wrapping_add(u64::from(i));
-                let device = virtual_nrf52::Device::new(chip, seed);
-                VirtualBenchDut::new(
-                    format!("virtual-{i}"),
-                    crate::backend::shared::share(device),
-                )
-            })
-            .collect();
-        super::run_campaign(suite, devices, opts, observer).await
+    super::threads::run_on_threads(suite, duts as usize, opts, observer, |k| {
+        let i = k as u64 + 1;
+        let seed = opts.seed.wrapping_mul(0x9E37_79B9).wrapping_add(i);
+        let device = virtual_nrf52::Device::new(chip, seed);
+        VirtualBenchDut::new(
+            format!("virtual-{i}"),
+            crate::drivers::shared::share(device),
+        )
     })
 }
 
-/// The runtime of the virtual bench: one thread, time paused (every wait is simulated).
+/// The runtime of a virtual DUT (or of a virtual bench's DUTs together): one thread, time paused (every wait is simulated).
 pub fn paused_runtime() -> Result<tokio::runtime::Runtime, super::RunError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()

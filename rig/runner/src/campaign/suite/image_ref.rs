@@ -2,6 +2,7 @@
 //! or `standin:<name>`, a stand-in image the virtual bench builds for the DUT's chip (the same
 //! set `rig sim images` writes to firmware/sim/, so a suite can use either).
 
+use nrf_dfu::wire::Transport;
 use nrf_dfu::SdkVersion;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,13 +32,6 @@ impl ImageRef {
     }
 }
 
-/// Bootloader transport of a stand-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StandInTransport {
-    Ble,
-    Uart,
-}
-
 /// A stand-in image by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StandIn {
@@ -45,10 +39,13 @@ pub enum StandIn {
     Mbr,
     /// `s132-7.2.0`: an S132 SoftDevice with the MBR (index into the virtual device's set).
     SoftDevice(&'static str),
-    /// `bootloader-17.1-ble`: a Secure DFU bootloader of an SDK profile over a transport.
+    /// `bootloader-17.1-ble`: a Secure DFU bootloader of an SDK profile over a transport, built
+    /// with its SDK's `sdk_config.h` defaults, or (`bootloader-17.1-ble-save-progress-in-flash`)
+    /// with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1`, the one other build `rig sim images` writes.
     Bootloader {
         sdk: SdkVersion,
-        transport: StandInTransport,
+        transport: Transport,
+        save_progress: bool,
     },
     /// `app-a` (version 1) or `app-b` (version 2): the sample application.
     App(char),
@@ -67,11 +64,20 @@ fn profile_release(sdk: SdkVersion) -> &'static str {
     }
 }
 
+/// File-name suffix of the save-progress build (`rig sim images`' name for the option).
+const SAVE_PROGRESS_SUFFIX: &str = "-save-progress-in-flash";
+
+/// The non-default builds in the stand-in set: SDK 17.1 over BLE with save-progress (what
+/// interrupt-recovery sweeps besides the defaults; `sim::images::image_set`).
+fn has_save_progress_build(sdk: SdkVersion, t: Transport) -> bool {
+    sdk == SdkVersion::Sdk17 && t == Transport::Ble
+}
+
 /// SDK 12 shipped only the BLE secure bootloader; serial Secure DFU came with SDK 13/14
 /// (SDK 12.3 `examples/dfu/bootloader_secure` has BLE builds only; 14.x adds
 /// `serial_dfu/nrf_serial_dfu.c`).
-fn has_transport(sdk: SdkVersion, t: StandInTransport) -> bool {
-    !(sdk == SdkVersion::Sdk12 && t == StandInTransport::Uart)
+fn has_transport(sdk: SdkVersion, t: Transport) -> bool {
+    !(sdk == SdkVersion::Sdk12 && t == Transport::Uart)
 }
 
 impl StandIn {
@@ -84,12 +90,16 @@ impl StandIn {
                 .map(|s| format!("s132-{}", s.version_label)),
         );
         for sdk in SdkVersion::ALL {
-            for (t, label) in [
-                (StandInTransport::Ble, "ble"),
-                (StandInTransport::Uart, "uart"),
-            ] {
+            for t in [Transport::Ble, Transport::Uart] {
                 if has_transport(sdk, t) {
-                    names.push(format!("bootloader-{}-{label}", profile_release(sdk)));
+                    names.push(format!("bootloader-{}-{}", profile_release(sdk), t.label()));
+                }
+                if has_save_progress_build(sdk, t) {
+                    names.push(format!(
+                        "bootloader-{}-{}{SAVE_PROGRESS_SUFFIX}",
+                        profile_release(sdk),
+                        t.label()
+                    ));
                 }
             }
         }
@@ -112,14 +122,16 @@ impl fmt::Display for StandIn {
         match self {
             StandIn::Mbr => f.write_str("mbr"),
             StandIn::SoftDevice(v) => write!(f, "s132-{v}"),
-            StandIn::Bootloader { sdk, transport } => write!(
+            StandIn::Bootloader {
+                sdk,
+                transport,
+                save_progress,
+            } => write!(
                 f,
-                "bootloader-{}-{}",
+                "bootloader-{}-{}{}",
                 profile_release(*sdk),
-                match transport {
-                    StandInTransport::Ble => "ble",
-                    StandInTransport::Uart => "uart",
-                }
+                transport.label(),
+                if *save_progress { SAVE_PROGRESS_SUFFIX } else { "" }
             ),
             StandIn::App(c) => write!(f, "app-{c}"),
         }
@@ -149,20 +161,29 @@ impl FromStr for StandIn {
                 .ok_or_else(unknown);
         }
         let rest = s.strip_prefix("bootloader-").ok_or_else(unknown)?;
-        let (release, transport) = rest.rsplit_once('-').ok_or_else(unknown)?;
-        let transport = match transport {
-            "ble" => StandInTransport::Ble,
-            "uart" => StandInTransport::Uart,
-            _ => return Err(unknown()),
+        let (rest, save_progress) = match rest.strip_suffix(SAVE_PROGRESS_SUFFIX) {
+            Some(r) => (r, true),
+            None => (rest, false),
         };
+        let (release, transport) = rest.rsplit_once('-').ok_or_else(unknown)?;
+        let transport = [Transport::Ble, Transport::Uart]
+            .into_iter()
+            .find(|t| t.label() == transport)
+            .ok_or_else(unknown)?;
         let sdk = SdkVersion::ALL
             .into_iter()
             .find(|v| profile_release(*v) == release)
             .ok_or_else(unknown)?;
-        if !has_transport(sdk, transport) {
+        if !has_transport(sdk, transport)
+            || (save_progress && !has_save_progress_build(sdk, transport))
+        {
             return Err(unknown());
         }
-        Ok(StandIn::Bootloader { sdk, transport })
+        Ok(StandIn::Bootloader {
+            sdk,
+            transport,
+            save_progress,
+        })
     }
 }
 
@@ -229,9 +250,10 @@ mod tests {
     #[case("mbr", StandIn::Mbr)]
     #[case("s132-3.0.0", StandIn::SoftDevice("3.0.0"))]
     #[case("s132-7.2.0", StandIn::SoftDevice("7.2.0"))]
-    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: StandInTransport::Ble })]
-    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: StandInTransport::Uart })]
-    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: StandInTransport::Ble })]
+    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: Transport::Ble, save_progress: false })]
+    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: Transport::Uart, save_progress: false })]
+    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble, save_progress: false })]
+    #[case("bootloader-17.1-ble-save-progress-in-flash", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble, save_progress: true })]
     #[case("app-a", StandIn::App('a'))]
     #[case("app-b", StandIn::App('b'))]
     fn stand_in_names(#[case] name: &str, #[case] s: StandIn) {
@@ -246,6 +268,7 @@ mod tests {
     #[case("s132-5.0.0")]
     #[case("app-c")]
     #[case("bootloader-17.1")]
+    #[case("bootloader-15.3-ble-save-progress-in-flash")] // not in the stand-in set
     fn unknown_stand_ins(#[case] name: &str) {
         let e = name.parse::<StandIn>().unwrap_err().to_string();
         assert!(e.contains(name) && e.contains("bootloader-17.1-ble"), "{e}");

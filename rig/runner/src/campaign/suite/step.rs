@@ -194,21 +194,8 @@ pub enum VersionStrategy {
     Debug,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Transport {
-    Ble,
-    Uart,
-}
-
-impl Transport {
-    pub fn label(self) -> &'static str {
-        match self {
-            Transport::Ble => "ble",
-            Transport::Uart => "uart",
-        }
-    }
-}
+/// The DFU transport of a suite's images and steps (`ble` or `uart`).
+pub use nrf_dfu::wire::Transport;
 
 /// The outcomes the previous dfu step may end in; any other is a `dut.verify.outcome` failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -8,6 +8,7 @@
 //! of the device rates.
 
 mod dut;
+pub mod fit;
 mod text;
 
 pub use dut::DutStats;
@@ -386,9 +387,15 @@ impl Summary {
         }
     }
 
+    /// summary.json: indented for a person reading the file.
     pub fn to_json(&self) -> String {
         // Plain data with string map keys: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The same on one line (`--json` on stdout: one object per line).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
@@ -433,7 +440,8 @@ fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal) {
     }
 }
 
-fn healing_label(a: HealingAction) -> &'static str {
+/// The healing action as the journal and summary name it (`power-cycle`).
+pub fn healing_label(a: HealingAction) -> &'static str {
     match a {
         HealingAction::PowerCycle => "power-cycle",
         HealingAction::SwdReset => "swd-reset",

@@ -99,7 +99,7 @@ impl<D: BenchDut> Executor<'_, D> {
                 let chip = self.dut.chip();
                 let sdk12 = self.dut.bootloader().map(|b| b.0) == Some(SdkVersion::Sdk12);
                 self.dut
-                    .with_probe(|p| -> Result<(), crate::backend::ProbeError> {
+                    .with_probe(|p| -> Result<(), crate::drivers::ProbeError> {
                         p.attach()?;
                         if !sdk12 {
                             return p.enter_dfu();
@@ -107,8 +107,8 @@ impl<D: BenchDut> Executor<'_, D> {
                         let addr = chip.settings_address();
                         let page = p.read_memory(addr, nrf_dfu::memory_map::PAGE_SIZE)?;
                         let Some(flagged) = crate::campaign::run::settings_page::enter_dfu_flag_page(&page) else {
-                            return Err(crate::backend::ProbeError::device(
-                                crate::backend::ProbeErrorKind::Memory,
+                            return Err(crate::drivers::ProbeError::device(
+                                crate::drivers::ProbeErrorKind::Memory,
                                 "the SDK 12 settings page does not decode: cannot set enter_buttonless_dfu",
                             ));
                         };

@@ -67,6 +67,9 @@ impl<D: BenchDut> Executor<'_, D> {
             prn: d.prn.unwrap_or(0),
             sdk: spec.sdk,
             reexecute_init: d.reexecute_init.unwrap_or(true),
+            timeouts: self
+                .dut
+                .dfu_timeouts(nrf_dfu::client::Link::transport(&link)),
             ..DfuConfig::default()
         };
         let flash_op = match &planned {

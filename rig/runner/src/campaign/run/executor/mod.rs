@@ -9,7 +9,6 @@ use super::oracle::{classify, runs_new_app, UpdateFacts};
 use super::plan::{image_starts, plan, PlannedFault, Trigger};
 use super::resume::{self, FaultPoint};
 use super::rng::SplitMix64;
-use crate::backend::FlashOptions;
 use crate::campaign::failure_class::{FailureClass, InfraFault, VerifyCheck};
 use crate::campaign::journal::ResumeRecord;
 use crate::campaign::journal::evidence::Evidence;
@@ -20,9 +19,8 @@ use crate::campaign::suite::{
     DfuStep, EnterDfu, Erase, ExpectedVersion, Fault, FaultAction, FlashStep, PowerAction, Running,
     Step, StepKind, StepTimeouts, VerifyStep, VersionStrategy,
 };
-use nrf_dfu::client::{
-    Control, DfuClient, DfuConfig, DfuError, ProgressEvent, ProgressSink, Transport,
-};
+use crate::drivers::FlashOptions;
+use nrf_dfu::client::{Control, DfuClient, DfuConfig, DfuError, Link, ProgressEvent, ProgressSink};
 use nrf_dfu::SdkVersion;
 use std::rc::Rc;
 use std::time::Duration;

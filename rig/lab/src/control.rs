@@ -1,0 +1,81 @@
+//! The lab's control socket (DIR/lab.sock): JSON lines for `rig lab status`, `rig lab power`
+//! and `rig lab down`. One request per connection.
+
+use crate::client::{connect, ClientError};
+use crate::protocol::{DutStatus, PowerAction};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "lowercase")]
+pub enum ControlRequest {
+    Status,
+    Power { dut: String, action: PowerAction },
+    Down,
+}
+
+/// The whole lab as `rig lab status --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabStatus {
+    pub dir: String,
+    pub pid: u32,
+    /// Simulated seconds per wall second.
+    pub speed: f64,
+    pub uptime_s: f64,
+    pub bench: String,
+    pub duts: Vec<DutStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlReply {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LabStatus>,
+}
+
+impl ControlReply {
+    pub fn ok() -> ControlReply {
+        ControlReply {
+            ok: true,
+            error: None,
+            status: None,
+        }
+    }
+    pub fn error(m: impl Into<String>) -> ControlReply {
+        ControlReply {
+            ok: false,
+            error: Some(m.into()),
+            status: None,
+        }
+    }
+}
+
+/// Send one request to the lab whose control socket is `sock`.
+pub fn call(sock: &Path, req: &ControlRequest) -> Result<ControlReply, ClientError> {
+    let s = connect(sock)?;
+    let perr = |e: std::io::Error| {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            ClientError::Timeout { path: sock.into() }
+        } else {
+            ClientError::Connect {
+                path: sock.into(),
+                source: e,
+            }
+        }
+    };
+    let mut line = serde_json::to_string(req).unwrap_or_default();
+    line.push('\n');
+    (&s).write_all(line.as_bytes()).map_err(perr)?;
+    let mut answer = String::new();
+    BufReader::new(&s).read_line(&mut answer).map_err(perr)?;
+    serde_json::from_str(&answer).map_err(|e| ClientError::Unexpected {
+        path: sock.into(),
+        reply: format!("{answer:?} ({e})"),
+    })
+}

@@ -1,0 +1,276 @@
+//! One hosted DUT: its device, the supply switch, the probe connection's claim, persistence;
+//! and the answers to its socket's requests. Shared between the DUT's host thread and the lab's
+//! control socket behind a mutex; every request first brings the device to lab time.
+
+use crate::clock::LabClock;
+use crate::persist::Persister;
+use crate::ppk2::VirtualPpk2;
+use crate::protocol::{Ack, BatchReply, DutStatus, Op, PowerAction, Reply, Request, VERSION};
+use crate::target::Target;
+use std::time::Duration;
+use virtual_nrf52::events::SimTime;
+
+/// How long a power cycle keeps the supply off, in lab time (supply capacitors discharge; the
+/// rig's own switches wait 0.5-1 s on a DK).
+pub const CYCLE_OFF: Duration = Duration::from_millis(500);
+
+/// Lab time a running core is advanced by per request or host step (6 400 cycles at 64 MHz).
+pub const CATCH_UP_SLICE: Duration = Duration::from_micros(100);
+
+/// Where a DUT is served (for status and the bench file).
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub swd: String,
+    pub uart: String,
+    pub ppk2: String,
+}
+
+pub struct Dut {
+    pub name: String,
+    pub dev: Box<dyn Target>,
+    pub clock: LabClock,
+    pub supply_on: bool,
+    pub ppk2: VirtualPpk2,
+    pub persist: Option<Persister>,
+    pub endpoints: Endpoints,
+    /// The connection that said Hello (it owns the probe), by connection id and client pid.
+    pub owner: Option<(u64, u32)>,
+    /// Something went wrong writing the state (reported in status and the log).
+    pub persist_error: Option<String>,
+    log: Box<dyn FnMut(String) + Send>,
+}
+
+impl std::fmt::Debug for Dut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dut").field("name", &self.name).finish()
+    }
+}
+
+impl Dut {
+    pub fn new(
+        name: &str,
+        dev: Box<dyn Target>,
+        clock: LabClock,
+        supply_on: bool,
+        persist: Option<Persister>,
+        endpoints: Endpoints,
+        log: Box<dyn FnMut(String) + Send>,
+    ) -> Dut {
+        Dut {
+            name: name.into(),
+            dev,
+            clock,
+            supply_on,
+            ppk2: VirtualPpk2::new(supply_on),
+            persist,
+            endpoints,
+            owner: None,
+            persist_error: None,
+            log,
+        }
+    }
+
+    pub fn log(&mut self, line: String) {
+        let t = self.lab_now();
+        (self.log)(format!(
+            "{:>12.6} s  {}: {line}",
+            t.as_secs_f64(),
+            self.name
+        ));
+    }
+
+    pub fn lab_now(&self) -> SimTime {
+        self.clock.lab_now(self.dev.now())
+    }
+
+    /// Bring the device to lab time (its own events due by then happen). While its core runs
+    /// code, at most [`CATCH_UP_SLICE`] per call: emulating the core is slower than 64 MHz, and
+    /// a request must never wait for the device to catch up with the wall clock (probe-rs gives
+    /// up after 100 ms to 1 s); the host keeps catching up between requests instead.
+    pub fn sync(&mut self) -> SimTime {
+        let mut t = self.lab_now();
+        if self.dev.core_running() {
+            t = t.min(self.dev.now() + CATCH_UP_SLICE);
+        }
+        self.dev.advance_to(t);
+        self.dev.now()
+    }
+
+    /// Whether the device is behind lab time (the host should not sleep).
+    pub fn behind(&self) -> bool {
+        self.dev.now() < self.clock.scaled()
+    }
+
+    /// Persist if something that survives a power loss changed.
+    pub fn checkpoint(&mut self) {
+        let t = self.dev.now();
+        if let Some(p) = &mut self.persist {
+            match p.checkpoint(self.dev.as_ref(), t) {
+                Ok(_) => self.persist_error = None,
+                Err(e) => {
+                    let m = e.to_string();
+                    if self.persist_error.as_deref() != Some(&m) {
+                        self.persist_error = Some(m.clone());
+                        (self.log)(format!("{}: cannot save the device state: {m}", self.name));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Switch the supply (PPK2, `rig lab power`, the DUT socket).
+    pub fn set_supply(&mut self, on: bool) {
+        let t = self.sync();
+        if on {
+            self.dev.power_on(t);
+        } else {
+            self.dev.power_off(t);
+        }
+        if self.supply_on != on {
+            self.supply_on = on;
+            self.log(format!("supply {}", if on { "on" } else { "off" }));
+        }
+        if let Some(p) = &self.persist {
+            if let Err(e) = p.write_power(on) {
+                self.persist_error = Some(e.to_string());
+            }
+        }
+        self.checkpoint();
+    }
+
+    /// The lab's switch (`rig lab power`, the DUT socket); the PPK2's DUT switch follows it.
+    pub fn power(&mut self, action: PowerAction) {
+        self.ppk2.dut_on = action != PowerAction::Off;
+        match action {
+            PowerAction::On => self.set_supply(true),
+            PowerAction::Off => self.set_supply(false),
+            PowerAction::Cycle => {
+                self.set_supply(false);
+                // The off time passes in lab time: the device's clock moves, nobody waits.
+                let t = self.dev.now() + CYCLE_OFF;
+                self.dev.advance_to(t);
+                self.set_supply(true);
+            }
+        }
+    }
+
+    pub fn status(&mut self) -> DutStatus {
+        self.sync();
+        let c = self.dev.swd_counters();
+        DutStatus {
+            name: self.name.clone(),
+            chip: self.dev.chip_name(),
+            supply_on: self.supply_on,
+            runs: self.dev.describe(),
+            lab_time_s: self.dev.now().as_secs_f64(),
+            swd_socket: self.endpoints.swd.clone(),
+            uart: self.endpoints.uart.clone(),
+            ppk2: self.endpoints.ppk2.clone(),
+            swd_transfers: c.transfers,
+            instructions: c.instructions,
+            probe_connected: self.owner.is_some(),
+        }
+    }
+
+    /// Run a batch: in order, each transfer retried on WAIT up to `wait_retries` times, stopping
+    /// at the first one not acknowledged OK.
+    pub fn batch(&mut self, wait_retries: u16, ops: &[Op]) -> BatchReply {
+        let mut reads = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            let mut tries = 0u32;
+            let ack = loop {
+                let r = match *op {
+                    Op::Read { port, addr } => self.dev.swd_read(port, addr).map(Some),
+                    Op::Write { port, addr, value } => {
+                        self.dev.swd_write(port, addr, value).map(|_| None)
+                    }
+                };
+                match r {
+                    Ok(v) => {
+                        reads.extend(v);
+                        break Ack::Ok;
+                    }
+                    Err(Ack::Wait) if tries < wait_retries as u32 => tries += 1,
+                    Err(a) => break a,
+                }
+            };
+            if ack != Ack::Ok {
+                return BatchReply {
+                    done: i as u32,
+                    reads,
+                    ack,
+                };
+            }
+        }
+        BatchReply {
+            done: ops.len() as u32,
+            reads,
+            ack: Ack::Ok,
+        }
+    }
+
+    /// Answer one request of connection `conn`.
+    pub fn handle(&mut self, conn: u64, req: Request) -> Reply {
+        self.sync();
+        let claimed = self.owner.map(|(c, _)| c) == Some(conn);
+        let reply = match req {
+            Request::Hello { version, pid } => {
+                if version != VERSION {
+                    Reply::Error(format!(
+                        "protocol version {version} is not supported (this lab speaks {VERSION}): use the rig binary that started the lab"
+                    ))
+                } else if let Some((_, owner)) = self.owner.filter(|(c, _)| *c != conn) {
+                    Reply::Error(format!(
+                        "{}'s probe is in use by process {owner}: one debugger at a time, as with a USB probe",
+                        self.name
+                    ))
+                } else {
+                    self.owner = Some((conn, pid));
+                    Reply::Hello {
+                        version: VERSION,
+                        dut: self.name.clone(),
+                        chip: self.dev.chip_name(),
+                    }
+                }
+            }
+            Request::Status => Reply::Status(Box::new(self.status())),
+            Request::Power(a) => {
+                self.power(a);
+                Reply::Done
+            }
+            _ if !claimed => Reply::Error(
+                "say Hello first: SWD requests need the probe (the lab serves one debugger per DUT)"
+                    .into(),
+            ),
+            Request::Batch { wait_retries, ops } => Reply::Batch(self.batch(wait_retries, &ops)),
+            Request::LineReset => {
+                self.dev.swd_line_reset();
+                Reply::Done
+            }
+            Request::Nreset { asserted } => {
+                self.dev.swd_set_nreset(asserted);
+                Reply::Done
+            }
+            Request::SetClock { khz } => {
+                if khz == 0 {
+                    Reply::Error("SWD clock of 0 kHz".into())
+                } else {
+                    self.dev.set_swd_clock_khz(khz);
+                    Reply::Done
+                }
+            }
+        };
+        self.checkpoint();
+        reply
+    }
+
+    /// The connection closed: a probe going away releases nRESET, as its pins float.
+    pub fn disconnect(&mut self, conn: u64) {
+        if self.owner.map(|(c, _)| c) == Some(conn) {
+            self.owner = None;
+            self.sync();
+            self.dev.swd_set_nreset(false);
+            self.checkpoint();
+        }
+    }
+}

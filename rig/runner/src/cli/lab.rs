@@ -1,0 +1,440 @@
+//! `rig lab up|status|power|down`: the virtual lab (crate rig-lab) as a background process, and
+//! the bench file that points the rig's hardware backends at it.
+
+use crate::sim::lab_bench;
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use rig_lab::control::{self, ControlRequest, LabStatus};
+use rig_lab::layout::{LabConfig, LabDir};
+use rig_lab::protocol::PowerAction;
+use rig_lab::ClientError;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// The lab directory when --dir is not given.
+pub const DEFAULT_DIR: &str = ".rig/lab";
+
+#[derive(Subcommand, Debug)]
+pub enum LabCmd {
+    /// Start a lab of virtual nRF52832s (in the background unless --foreground) and write
+    /// DIR/bench.yaml describing every DUT: its SWD socket (probe-rs through the lab's probe
+    /// driver), its UART pseudo-terminal, its power switch (a virtual PPK2 for even-numbered
+    /// DUTs, `rig lab power` as a command switch for odd ones). A lab started again on the same
+    /// DIR carries on with the devices as it left them (or as a power loss left them).
+    Up(UpArgs),
+    /// What every DUT of the lab does: supply, what runs, lab time, SWD transfers.
+    Status(StatusArgs),
+    /// Switch a DUT's supply (the bench file's `command` switch calls this).
+    Power(PowerArgs),
+    /// Stop the lab: devices saved, sockets and pseudo-terminals removed.
+    Down(DirArg),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DirArg {
+    /// The lab directory (state, sockets, bench.yaml, lab.log).
+    #[arg(long, env = "RIG_LAB_DIR", default_value = DEFAULT_DIR)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Fresh {
+    /// Erased flash and UICR, as a chip from the reel.
+    Blank,
+    /// MBR and the SDK 17.1 UART bootloader (trusting the built-in test key): `rig dfu --port`
+    /// works at once.
+    UartBootloader,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Number of DUTs (dut-0, dut-1, ...) [default: 1, or what DIR/lab.json says].
+    #[arg(long)]
+    pub duts: Option<usize>,
+    /// Chip of every DUT [default: nRF52832_xxAA, or what DIR/lab.json says].
+    #[arg(long, value_parser = ["nRF52832_xxAA", "nRF52832_xxAB"])]
+    pub chip: Option<String>,
+    /// Part revision of every DUT: rev2 (APPROTECT from UICR only) or rev3 (hardware APPROTECT:
+    /// a blank rev3 chip is locked; probe-rs needs --allow-erase-all to recover it)
+    /// [default: rev2, or what DIR/lab.json says].
+    #[arg(long, value_parser = ["rev2", "rev3"])]
+    pub revision: Option<String>,
+    /// Simulated seconds per wall second (device-side durations scale; the rig's own
+    /// timeouts stay real).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// What a DUT without saved state starts as.
+    #[arg(long, value_enum, default_value = "blank")]
+    pub fresh: Fresh,
+    /// Run in this process until SIGINT/SIGTERM or `rig lab down`, logging to stderr.
+    #[arg(long)]
+    pub foreground: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PowerArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The DUT (dut-0, ...).
+    pub dut: String,
+    #[arg(value_parser = ["on", "off", "cycle"])]
+    pub action: String,
+}
+
+pub fn run(cmd: LabCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LabCmd::Up(a) => up(a),
+        LabCmd::Status(a) => status(a),
+        LabCmd::Power(a) => power(a),
+        LabCmd::Down(a) => down(a),
+    }
+}
+
+/// The lab's answer, or an error that says what to do.
+fn call(dir: &LabDir, req: &ControlRequest) -> anyhow::Result<control::ControlReply> {
+    match control::call(&dir.control(), req) {
+        Ok(r) if r.ok => Ok(r),
+        Ok(r) => bail!("{}", r.error.unwrap_or_else(|| "the lab refused".into())),
+        Err(ClientError::NotRunning { .. }) => bail!(
+            "no lab is running in {d} (no {s}): start one with `rig lab up --dir {d}`",
+            d = dir.dir.display(),
+            s = dir.control().display()
+        ),
+        Err(ClientError::Stale { .. }) => bail!(
+            "the lab in {d} is not running any more (stale socket {s}, the lab was killed): \
+             start it again with `rig lab up --dir {d}`, which carries on from its saved state",
+            d = dir.dir.display(),
+            s = dir.control().display()
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The configuration of this `up`: DIR/lab.json's, checked against the options.
+fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
+    if !(a.speed > 0.0 && a.speed.is_finite()) {
+        bail!(
+            "--speed {}: must be a positive number of simulated seconds per wall second",
+            a.speed
+        );
+    }
+    Ok(match dir.read_config()? {
+        Some(mut c) => {
+            if let Some(n) = a.duts.filter(|n| *n != c.duts.len()) {
+                bail!(
+                    "{} holds a lab of {} DUTs, not {n}: drop --duts, or use another --dir",
+                    dir.dir.display(),
+                    c.duts.len()
+                );
+            }
+            if let Some(chip) = a.chip.as_ref().filter(|ch| **ch != c.chip) {
+                bail!(
+                    "{} holds a lab of {} DUTs, not {chip}: drop --chip, or use another --dir",
+                    dir.dir.display(),
+                    c.chip
+                );
+            }
+            if let Some(r) = a.revision.as_ref().filter(|r| **r != c.revision) {
+                bail!(
+                    "{} holds a lab of {} parts, not {r}: drop --revision, or use another --dir",
+                    dir.dir.display(),
+                    c.revision
+                );
+            }
+            c.speed = a.speed;
+            c
+        }
+        None => {
+            let n = a.duts.unwrap_or(1);
+            if n == 0 || n > 64 {
+                bail!("--duts {n}: a lab hosts 1 to 64 DUTs");
+            }
+            let mut c = LabConfig::new(a.chip.as_deref().unwrap_or("nRF52832_xxAA"), a.speed, n);
+            if let Some(r) = &a.revision {
+                c.revision = r.clone();
+            }
+            c
+        }
+    })
+}
+
+fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir.dir)?;
+    let cfg = config_for(&dir, &a)?;
+    if a.foreground {
+        return foreground(dir, cfg, a.fresh);
+    }
+    std::fs::create_dir_all(&dir.dir).with_context(|| format!("creating {}", dir.dir.display()))?;
+    if rig_lab::lock::is_held(&dir.lock()) {
+        bail!(
+            "a lab is already running in {d}: stop it with `rig lab down --dir {d}`, or use another --dir",
+            d = dir.dir.display()
+        );
+    }
+    let child = daemonize(&dir, &cfg, a.fresh)?;
+    wait_until_up(&dir, child)?;
+    print_usage(&dir, &cfg);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-run `rig lab up --foreground` in a new session, its output in DIR/lab.log.
+fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("finding the rig binary to start the lab with")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.log())
+        .with_context(|| format!("opening {}", dir.log().display()))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["lab", "up", "--foreground", "--dir"])
+        .arg(&dir.dir)
+        .args(["--duts", &cfg.duts.len().to_string(), "--chip", &cfg.chip])
+        .args([
+            "--speed",
+            &cfg.speed.to_string(),
+            "--revision",
+            &cfg.revision,
+        ])
+        .args([
+            "--fresh",
+            fresh
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+                .as_str(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd.spawn().context("starting the lab process")
+}
+
+/// Wait for the lab's control socket to answer (or the lab to fail and say why).
+fn wait_until_up(dir: &LabDir, mut child: std::process::Child) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(st) = child.try_wait()? {
+            let log = std::fs::read_to_string(dir.log()).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(8).collect();
+            bail!(
+                "the lab exited at start ({st}); {}:\n{}",
+                dir.log().display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        if control::call(&dir.control(), &ControlRequest::Status).is_ok_and(|r| r.ok) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the lab did not answer on {} within 30 s; see {}",
+                dir.control().display(),
+                dir.log().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn print_usage(dir: &LabDir, cfg: &LabConfig) {
+    let d = dir.dir.display();
+    eprintln!(
+        "lab up in {d}: {} × {} ({}) at {}× speed (log: {})",
+        cfg.duts.len(),
+        cfg.chip,
+        cfg.revision,
+        cfg.speed,
+        dir.log().display()
+    );
+    for c in &cfg.duts {
+        eprintln!(
+            "  {}: SWD {}, UART {}, power {}",
+            c.name,
+            dir.swd(&c.name).display(),
+            dir.uart(&c.name).display(),
+            match c.switch {
+                rig_lab::SwitchKind::Ppk2 =>
+                    format!("virtual PPK2 {}", dir.ppk2(&c.name).display()),
+                rig_lab::SwitchKind::Command =>
+                    format!("`rig lab power --dir {d} {} on|off|cycle`", c.name),
+            }
+        );
+    }
+    let bench = dir.bench();
+    let b = bench.display();
+    eprintln!(
+        "use it with --bench {b} --dut NAME, e.g.\n  rig flash --bench {b} --dut dut-0 IMAGE.hex\n  \
+         rig inspect --bench {b} --dut dut-0\n  rig dfu --bench {b} --dut dut-0 --port {} -pkg PKG.zip\n\
+         rig lab status --dir {d}; rig lab down --dir {d}",
+        dir.uart("dut-0").display()
+    );
+    println!("{b}");
+}
+
+fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitCode> {
+    let log: rig_lab::Logger = std::sync::Arc::new(|line: String| eprintln!("{line}"));
+    let stop =
+        rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
+    let factory = lab_bench::Factory {
+        chip: lab_bench::chip(&cfg.chip)?,
+        uart_bootloader: fresh == Fresh::UartBootloader,
+        revision: lab_bench::revision(&cfg.revision)?,
+    };
+    let lab = rig_lab::Lab::start(dir.clone(), cfg.clone(), &factory, log.clone())?;
+    let rig = std::env::current_exe().context("finding the rig binary for the bench file")?;
+    let bench = lab_bench::bench_yaml(&dir, &cfg, &rig);
+    if let Err(e) = rig_lab::layout::write_atomic(&dir.bench(), bench.as_bytes()) {
+        lab.shutdown();
+        return Err(e.into());
+    }
+    log(format!(
+        "lab up in {} (pid {}): {} DUTs, bench file {}",
+        dir.dir.display(),
+        std::process::id(),
+        cfg.duts.len(),
+        dir.bench().display()
+    ));
+    let r = lab.serve(stop.reader());
+    lab.shutdown();
+    r.context("serving the control socket")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir.dir)?;
+    let r = call(&dir, &ControlRequest::Status)?;
+    let s: LabStatus = r.status.context("the lab sent no status")?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "lab in {} (pid {}), {}× speed, up {:.1} s; bench file {}",
+        s.dir, s.pid, s.speed, s.uptime_s, s.bench
+    );
+    for d in &s.duts {
+        println!(
+            "  {}: {} supply {}, {}; lab time {:.3} s, {} SWD transfers, {} instructions{}",
+            d.name,
+            d.chip,
+            if d.supply_on { "on" } else { "off" },
+            d.runs,
+            d.lab_time_s,
+            d.swd_transfers,
+            d.instructions,
+            if d.probe_connected {
+                ", probe connected"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn power(a: PowerArgs) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir.dir)?;
+    let action: PowerAction = a.action.parse().map_err(anyhow::Error::msg)?;
+    call(
+        &dir,
+        &ControlRequest::Power {
+            dut: a.dut.clone(),
+            action,
+        },
+    )?;
+    eprintln!("{}: supply {}", a.dut, a.action);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pid_alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+fn down(a: DirArg) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir)?;
+    let pid: Option<i32> = std::fs::read_to_string(dir.pid())
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    match control::call(&dir.control(), &ControlRequest::Down) {
+        Ok(_) => {}
+        Err(ClientError::NotRunning { .. } | ClientError::Stale { .. })
+            if !rig_lab::lock::is_held(&dir.lock()) =>
+        {
+            let removed = clean_stale(&dir)?;
+            if removed.is_empty() {
+                bail!(
+                    "no lab is running in {d}: nothing to stop (start one with `rig lab up --dir {d}`)",
+                    d = dir.dir.display()
+                );
+            }
+            eprintln!(
+                "the lab in {} was not running (killed?); removed what it left: {}",
+                dir.dir.display(),
+                removed.join(", ")
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // The lab saves its devices and removes its files before it exits.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rig_lab::lock::is_held(&dir.lock()) || pid.is_some_and(pid_alive) {
+        if Instant::now() > deadline {
+            bail!(
+                "the lab in {} did not stop within 30 s (pid {}); see {}",
+                dir.dir.display(),
+                pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                dir.log().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!(
+        "lab in {} stopped; device state kept there",
+        dir.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Remove the sockets, links and pid file of a lab that died (the lock is free).
+fn clean_stale(dir: &LabDir) -> anyhow::Result<Vec<String>> {
+    let Some(cfg) = dir.read_config()? else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for p in dir.runtime_files(&cfg) {
+        if rig_lab::layout::remove_if_present(&p)
+            .with_context(|| format!("removing {}", p.display()))?
+        {
+            removed.push(file_name(&p));
+        }
+    }
+    Ok(removed)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

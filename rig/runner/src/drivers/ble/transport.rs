@@ -1,0 +1,304 @@
+//! The client's [`Transport`] over btleplug: Control Point writes with response and
+//! notifications, Packet writes without response, rediscovery on every connect (BlueZ's GATT
+//! cache can be stale after the app/bootloader switch), connection retries with back-off.
+
+use super::adapter::bounded;
+use super::backoff::Backoff;
+use super::error::BleError;
+use super::freshness::Wanted;
+use super::scan::find_fresh;
+use super::{CONTROL_POINT, PACKET};
+use btleplug::api::{
+    Central, CentralEvent, Characteristic, Peripheral as _, ValueNotification, WriteType,
+};
+use btleplug::platform::{Adapter, Peripheral};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use nrf_dfu::client::{Link, LinkError};
+use nrf_dfu::wire::Transport;
+use std::pin::Pin;
+use tokio::time::Duration;
+
+/// ATT default MTU 23 − 3: what to write when the MTU is unknown.
+pub const DEFAULT_PACKET: usize = 20;
+
+type Events = Pin<Box<dyn futures_util::Stream<Item = CentralEvent> + Send>>;
+
+/// Packet size: the bench's override, else the MTU BlueZ reports (when it reports one), else 20.
+pub fn packet_size(override_len: Option<usize>, reported_mtu: u16) -> usize {
+    override_len.unwrap_or(if reported_mtu > 23 {
+        reported_mtu as usize - 3
+    } else {
+        DEFAULT_PACKET
+    })
+}
+
+/// One connection attempt. The Linux kernel gives an LE connection 20 s before it cancels it
+/// (`HCI_LE_CONN_TIMEOUT`, net/bluetooth); nrfutil 6.1.7 `dfu_transport_ble.py` makes 3 bounded
+/// attempts instead of one long one, retrying when BlueZ/the controller aborts. 10 s covers the
+/// bootloader's advertising interval (25 ms to 1 s) many times over; then the rig cancels and
+/// retries after the back-off.
+pub const CONNECT_ATTEMPT: Duration = Duration::from_secs(10);
+/// Bound on `Device1.Disconnect` (also cancels a pending connect in BlueZ).
+pub const DISCONNECT_BOUND: Duration = Duration::from_secs(2);
+
+/// Connect with back-off. Every failed attempt, above all one that timed out, is followed by a
+/// disconnect: dropping btleplug's `connect()` future does not cancel BlueZ's `Device1.Connect`
+/// (btleplug 0.13.5 `src/bluez/peripheral.rs` `connect` awaits bluez-async
+/// `BluetoothSession::connect`, a D-Bus method call that BlueZ keeps running), so BlueZ would
+/// finish the connection later, leave the DUT connected and silent, and the next attempt would
+/// get `org.bluez.Error.InProgress`. `Device1.Disconnect` aborts a pending connection too.
+pub async fn connect_retrying<C, CF, D, DF>(
+    mut connect: C,
+    mut disconnect: D,
+    backoff: &Backoff,
+) -> Result<(), String>
+where
+    C: FnMut() -> CF,
+    CF: std::future::Future<Output = Result<(), String>>,
+    D: FnMut() -> DF,
+    DF: std::future::Future<Output = ()>,
+{
+    let mut delays = backoff.delays().into_iter();
+    loop {
+        let last = match tokio::time::timeout(CONNECT_ATTEMPT, connect()).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e,
+            Err(_) => format!("no connection within {CONNECT_ATTEMPT:?}"),
+        };
+        let _ = tokio::time::timeout(DISCONNECT_BOUND, disconnect()).await;
+        match delays.next() {
+            Some(d) => tokio::time::sleep(d).await,
+            None => return Err(last),
+        }
+    }
+}
+
+pub struct BleTransport {
+    adapter: Adapter,
+    target: Wanted,
+    packet_override: Option<usize>,
+    scan_wait: Duration,
+    backoff: Backoff,
+    link: Option<Connection>,
+}
+
+struct Connection {
+    peripheral: Peripheral,
+    cp: Characteristic,
+    packet: Characteristic,
+    notes: BoxStream<'static, ValueNotification>,
+    events: Events,
+    packet_len: usize,
+}
+
+fn io(e: BleError) -> LinkError {
+    match e.owner() {
+        crate::drivers::Owner::Infrastructure => LinkError::io(e.to_string()),
+        crate::drivers::Owner::Device => LinkError::timeout(e.to_string()),
+    }
+}
+
+impl BleTransport {
+    pub async fn connect(
+        adapter: Adapter,
+        target: Wanted,
+        packet_override: Option<usize>,
+    ) -> Result<BleTransport, LinkError> {
+        let mut t = BleTransport {
+            adapter,
+            target,
+            packet_override,
+            scan_wait: Duration::from_secs(10),
+            backoff: Backoff::default(),
+            link: None,
+        };
+        t.reconnect().await?;
+        Ok(t)
+    }
+
+    async fn open_link(&mut self) -> Result<Connection, BleError> {
+        let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
+        let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
+        connect_retrying(
+            || async { p.connect().await.map_err(|e| e.to_string()) },
+            || async {
+                let _ = p.disconnect().await;
+            },
+            &self.backoff,
+        )
+        .await
+        .map_err(|detail| BleError::Connect {
+            target: sighting.address.to_string(),
+            detail,
+        })?;
+        match self
+            .finish_link(p.clone(), &sighting.address.to_string())
+            .await
+        {
+            Ok(l) => Ok(l),
+            Err(e) => {
+                // Connected but unusable: leave no connection behind for BlueZ to keep open.
+                let _ = tokio::time::timeout(DISCONNECT_BOUND, p.disconnect()).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn finish_link(&mut self, p: Peripheral, address: &str) -> Result<Connection, BleError> {
+        // Always rediscover: never trust BlueZ's cached table across app/bootloader switches.
+        tokio::time::timeout(Duration::from_secs(30), p.discover_services())
+            .await
+            .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
+        let chars = p.characteristics();
+        let find = |u| chars.iter().find(|c| c.uuid == u).cloned();
+        let (cp, packet) = match (find(CONTROL_POINT), find(PACKET)) {
+            (Some(c), Some(p)) => (c, p),
+            _ => return Err(BleError::Gatt(format!(
+                "{} has no DFU Control Point/Packet characteristics: not in the bootloader, or BlueZ serves a stale GATT cache (`bluetoothctl remove {}`)",
+                address, address
+            ))),
+        };
+        let events = bounded("event stream", self.adapter.events()).await?;
+        bounded("enable Control Point notifications", p.subscribe(&cp)).await?;
+        let notes = bounded("notifications", p.notifications()).await?;
+        let packet_len = packet_size(self.packet_override, p.mtu());
+        Ok(Connection {
+            peripheral: p,
+            cp,
+            packet,
+            notes,
+            events,
+            packet_len,
+        })
+    }
+
+    fn link(&mut self) -> Result<&mut Connection, LinkError> {
+        self.link
+            .as_mut()
+            .ok_or_else(|| LinkError::closed("BLE link is closed"))
+    }
+}
+
+impl Link for BleTransport {
+    fn transport(&self) -> Transport {
+        Transport::Ble
+    }
+
+    fn max_write_len(&self) -> usize {
+        self.link
+            .as_ref()
+            .map(|l| l.packet_len)
+            .unwrap_or(DEFAULT_PACKET)
+    }
+
+    async fn send_request(&mut self, request: &[u8]) -> Result<(), LinkError> {
+        let l = self.link()?;
+        l.peripheral
+            .write(&l.cp, request, WriteType::WithResponse)
+            .await
+            .map_err(|e| LinkError::link_lost(format!("Control Point write: {e}")))
+    }
+
+    async fn write_data(&mut self, chunk: &[u8]) -> Result<(), LinkError> {
+        let l = self.link()?;
+        l.peripheral
+            .write(&l.packet, chunk, WriteType::WithoutResponse)
+            .await
+            .map_err(|e| LinkError::link_lost(format!("Packet write: {e}")))
+    }
+
+    async fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
+        let l = self.link()?;
+        let id = l.peripheral.id();
+        loop {
+            tokio::select! {
+                // Notifications first: bluetoothd sends the last one (the final EXECUTE's
+                // response) before the disconnection, on the same connection, but btleplug
+                // hands them out on two streams; an unbiased select may report the loss first.
+                biased;
+                n = l.notes.next() => match n {
+                    Some(n) if n.uuid == CONTROL_POINT => return Ok(n.value),
+                    Some(_) => continue,
+                    None => return Err(LinkError::link_lost("notification stream ended")),
+                },
+                ev = l.events.next() => match ev {
+                    Some(CentralEvent::DeviceDisconnected(d)) if d == id => {
+                        return Err(LinkError::link_lost("the device disconnected"))
+                    }
+                    Some(_) => continue,
+                    None => return Err(LinkError::io("adapter event stream ended")),
+                },
+            }
+        }
+    }
+
+    async fn reconnect(&mut self) -> Result<(), LinkError> {
+        if let Some(l) = self.link.take() {
+            let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
+        }
+        let link = self.open_link().await.map_err(io)?;
+        self.link = Some(link);
+        Ok(())
+    }
+
+    async fn close(&mut self) -> Result<(), LinkError> {
+        if let Some(l) = self.link.take() {
+            let _ = tokio::time::timeout(DISCONNECT_BOUND, l.peripheral.disconnect()).await;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_failed_connect_is_cancelled_before_the_next() {
+        use std::cell::RefCell;
+        // What happened, in order: 'c' connect attempt, 'd' disconnect.
+        let log = RefCell::new(String::new());
+        let backoff = Backoff::default();
+        let r = connect_retrying(
+            || async {
+                log.borrow_mut().push('c');
+                // BlueZ never answers: the attempt times out.
+                std::future::pending::<Result<(), String>>().await
+            },
+            || async { log.borrow_mut().push('d') },
+            &backoff,
+        )
+        .await;
+        assert!(r.unwrap_err().contains("no connection within"));
+        assert_eq!(*log.borrow(), "cd".repeat(backoff.attempts as usize));
+
+        // An error (e.g. le-connection-abort-by-local) is cancelled too; the retry succeeds.
+        log.borrow_mut().clear();
+        let n = RefCell::new(0);
+        connect_retrying(
+            || async {
+                log.borrow_mut().push('c');
+                *n.borrow_mut() += 1;
+                if *n.borrow() == 1 {
+                    Err("le-connection-abort-by-local".to_string())
+                } else {
+                    Ok(())
+                }
+            },
+            || async { log.borrow_mut().push('d') },
+            &backoff,
+        )
+        .await
+        .unwrap();
+        assert_eq!(*log.borrow(), "cdc");
+    }
+
+    #[test]
+    fn packet_size_rules() {
+        assert_eq!(packet_size(None, 23), 20);
+        assert_eq!(packet_size(None, 247), 244);
+        assert_eq!(packet_size(Some(180), 247), 180);
+        assert_eq!(packet_size(Some(244), 23), 244);
+    }
+}
