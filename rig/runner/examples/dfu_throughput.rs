@@ -146,7 +146,11 @@ fn main() {
                     fig / 1000.0,
                     rel * 100.0,
                     secs,
-                    if rel.abs() > TOLERANCE { "  <-- off by more than 30 %" } else { "" }
+                    if rel.abs() > TOLERANCE {
+                        "  <-- off by more than 30 %"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

@@ -100,11 +100,16 @@ fn interrupt_recovery_without_defects_raises_no_alarm() {
     // Every resume is on record with its offset and resent bytes, and the builds that keep data
     // across a fault resumed at least once.
     let j = Journal::read(&dir.path().join("journal.jsonl")).unwrap();
-    let resumes: Vec<_> = j.iterations().filter_map(|i| i.resume.clone().map(|r| (i.sub_case.clone(), r))).collect();
+    let resumes: Vec<_> = j
+        .iterations()
+        .filter_map(|i| i.resume.clone().map(|r| (i.sub_case.clone(), r)))
+        .collect();
     assert!(resumes.len() >= 30, "{resumes:?}");
     assert!(resumes
         .iter()
-        .any(|(s, r)| s.starts_with("sdk15.3[fault_action=link-drop") && r.offset > 0 && r.kept == "ram"));
+        .any(|(s, r)| s.starts_with("sdk15.3[fault_action=link-drop")
+            && r.offset > 0
+            && r.kept == "ram"));
     assert!(resumes
         .iter()
         .filter(|(s, _)| s.starts_with("sdk17.1["))
@@ -207,13 +212,16 @@ fn bug_zoo_catches_everything(seed: u64) {
     );
     for v in d {
         let p = v.miss_probability.unwrap_or(1.0);
-        assert!(p < 0.001, "{}: a run this size misses it with p = {p}", v.defect);
+        assert!(
+            p < 0.001,
+            "{}: a run this size misses it with p = {p}",
+            v.defect
+        );
     }
-    assert!(r
-        .rebuilt
-        .summary
-        .to_text()
-        .contains(&format!("injected defects: {n} of {n} caught", n = Defect::ALL.len())));
+    assert!(r.rebuilt.summary.to_text().contains(&format!(
+        "injected defects: {n} of {n} caught",
+        n = Defect::ALL.len()
+    )));
 }
 
 /// Sampled: three seeds. `.ci/run` runs thirty (`-- --ignored bug_zoo_thirty_seeds`).

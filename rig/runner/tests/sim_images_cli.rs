@@ -67,11 +67,21 @@ fn unwritable_output_is_an_error_naming_the_path() {
 fn options_build_the_stand_in_bootloaders_that_have_them() {
     let out = tempfile::tempdir().unwrap();
     let st = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(["sim", "images", "--option", "NRF_DFU_APP_ACCEPT_SAME_VERSION=0", "--out"])
+        .args([
+            "sim",
+            "images",
+            "--option",
+            "NRF_DFU_APP_ACCEPT_SAME_VERSION=0",
+            "--out",
+        ])
         .arg(out.path())
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let mut written: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -90,11 +100,20 @@ fn options_build_the_stand_in_bootloaders_that_have_them() {
         ]
     );
     let st = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(["sim", "images", "--option", "NRF_DFU_SAVE_PROGRESS=1", "--out"])
+        .args([
+            "sim",
+            "images",
+            "--option",
+            "NRF_DFU_SAVE_PROGRESS=1",
+            "--out",
+        ])
         .arg(out.path())
         .output()
         .unwrap();
     assert!(!st.status.success());
     let err = String::from_utf8_lossy(&st.stderr);
-    assert!(err.contains("unknown bootloader option `NRF_DFU_SAVE_PROGRESS`"), "{err}");
+    assert!(
+        err.contains("unknown bootloader option `NRF_DFU_SAVE_PROGRESS`"),
+        "{err}"
+    );
 }

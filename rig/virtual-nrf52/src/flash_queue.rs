@@ -32,6 +32,10 @@ pub(crate) enum Done {
     Reset(FirmwareReset),
     /// The COPY_BL request is in the MBR parameter page: the MBR resets and copies.
     MbrCopyBl,
+    /// The flash queue drained after a data EXECUTE of a save-progress build: write the
+    /// settings and backup now (17.1 `on_data_obj_execute_request_sched` reschedules itself
+    /// while `nrf_fstorage_is_busy`, then writes).
+    SaveProgress,
 }
 
 /// One unit of work.

@@ -381,11 +381,16 @@ mod tests {
         assert_eq!(t.softdevice.erase_latency, Duration::from_millis(15));
         // SDK 14's 7.5 ms interval: 7.5 − 4.936 − 1.5 = 1.064 ms gap, one call per interval.
         let t14 = TimingProfile::typical().with_sdk_link(SdkVersion::Sdk14);
-        assert_eq!(t14.softdevice.latency_per_op, Duration::from_micros(7_500 - 205));
+        assert_eq!(
+            t14.softdevice.latency_per_op,
+            Duration::from_micros(7_500 - 205)
+        );
         // Without a SoftDevice schedule nothing waits, whatever the link.
         let b = TimingProfile::best_case().with_sdk_link(SdkVersion::Sdk12);
         assert_eq!(b.softdevice.latency_per_op, Duration::ZERO);
-        assert!(TimingProfile::worst_case().softdevice.latency_per_op > t.softdevice.latency_per_op);
+        assert!(
+            TimingProfile::worst_case().softdevice.latency_per_op > t.softdevice.latency_per_op
+        );
     }
 
     #[test]

@@ -145,7 +145,11 @@ fn properties(j: &Journal, its: &[&IterationRecord], g: Option<&GroupStats>) -> 
         ));
         p.push((
             "resume.bytes_resent_total".into(),
-            resumes.iter().map(|r| u64::from(r.bytes_resent)).sum::<u64>().to_string(),
+            resumes
+                .iter()
+                .map(|r| u64::from(r.bytes_resent))
+                .sum::<u64>()
+                .to_string(),
         ));
     }
     if let Some(g) = g {
@@ -210,8 +214,14 @@ fn test_case(suite_name: &str, it: &IterationRecord) -> TestCase {
     let mut case = TestCase::new(name, status);
     if let Some(r) = &it.resume {
         case.add_property(Property::new("resume.offset", r.offset.to_string()));
-        case.add_property(Property::new("resume.bytes_resent", r.bytes_resent.to_string()));
-        case.add_property(Property::new("resume.fault_offset", r.fault_offset.to_string()));
+        case.add_property(Property::new(
+            "resume.bytes_resent",
+            r.bytes_resent.to_string(),
+        ));
+        case.add_property(Property::new(
+            "resume.fault_offset",
+            r.fault_offset.to_string(),
+        ));
         case.add_property(Property::new("resume.kept", r.kept.clone()));
         if let Some(o) = r.due_from {
             case.add_property(Property::new("resume.due_from", o.to_string()));

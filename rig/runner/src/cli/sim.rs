@@ -80,9 +80,9 @@ pub struct ImagesArgs {
 }
 
 fn parse_option(s: &str) -> Result<(String, u32), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}`: expected NAME=VALUE, e.g. NRF_DFU_SAVE_PROGRESS_IN_FLASH=1"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}`: expected NAME=VALUE, e.g. NRF_DFU_SAVE_PROGRESS_IN_FLASH=1")
+    })?;
     let v = v
         .trim()
         .parse::<u32>()

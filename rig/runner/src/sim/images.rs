@@ -211,7 +211,9 @@ pub fn bootloader_file_name(desc: &BootloaderDescriptor) -> String {
     name
 }
 
-fn bootloader_file(desc: &BootloaderDescriptor) -> Result<(String, String, Vec<Segment>), ImagesError> {
+fn bootloader_file(
+    desc: &BootloaderDescriptor,
+) -> Result<(String, String, Vec<Segment>), ImagesError> {
     let name = bootloader_file_name(desc);
     let segs = bootloader_segments(desc).map_err(|source| ImagesError::Build {
         file: name.clone(),

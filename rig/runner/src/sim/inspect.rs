@@ -368,7 +368,9 @@ impl InspectReport {
                 other => region_text(other),
             }),
         });
-        if let Some(RegionReport::StandIn { descriptor: d }) = self.bootloader.as_ref().map(|b| &b.region) {
+        if let Some(RegionReport::StandIn { descriptor: d }) =
+            self.bootloader.as_ref().map(|b| &b.region)
+        {
             out.push(format!(
                 "bootloader sdk_config: {}",
                 virtual_nrf52::descriptor::options::describe(d)

@@ -264,14 +264,10 @@ impl Dfu {
         if self.profile.save_progress_every_execute && !sdk12 {
             // NRF_DFU_SAVE_PROGRESS_IN_FLASH=1 (17.1 `on_data_obj_execute_request_sched`): the
             // response goes out once the queue is idle, then the settings are queued; the
-            // write's result is ignored.
-            let _ = settings_store::write_and_backup(
-                core,
-                &self.profile,
-                &mut self.s,
-                self.ctx,
-                Done::Nothing,
-            );
+            // write's result is ignored. Queued now, the write would find the queue still full
+            // of this object's writes and be lost: it is made when the queue has drained (a
+            // zero-length item behind them), as the SDK's rescheduling does.
+            core.busy(std::time::Duration::ZERO, Done::SaveProgress);
             return (Ok(nrf_dfu::wire::Response::Execute), ready);
         }
         if self.profile.save_progress_every_execute {

@@ -176,7 +176,10 @@ impl fmt::Display for BuildOption {
 }
 
 /// Set every `name = value` of `options` on `d` (names as in `sdk_config.h`).
-pub fn apply(d: &mut BootloaderDescriptor, options: &BTreeMap<String, u32>) -> Result<(), OptionError> {
+pub fn apply(
+    d: &mut BootloaderDescriptor,
+    options: &BTreeMap<String, u32>,
+) -> Result<(), OptionError> {
     for (name, value) in options {
         BuildOption::from_name(name)?.set(d, *value)?;
     }
@@ -235,7 +238,11 @@ mod tests {
         let v = in_force(&d);
         assert_eq!(v.len(), n);
         for (name, value) in v {
-            assert_eq!(BuildOption::from_name(name).unwrap().sdk_default(), value, "{name}");
+            assert_eq!(
+                BuildOption::from_name(name).unwrap().sdk_default(),
+                value,
+                "{name}"
+            );
         }
         assert!(non_default(&d).is_empty());
     }
@@ -247,17 +254,37 @@ mod tests {
         apply(&mut d, &m).unwrap();
         assert!(d.save_progress_in_flash);
         assert_eq!(non_default(&d), vec![("NRF_DFU_SAVE_PROGRESS_IN_FLASH", 1)]);
-        assert!(describe(&d).starts_with("NRF_DFU_SAVE_PROGRESS_IN_FLASH=1, NRF_BL_DFU_INACTIVITY_TIMEOUT_MS=120000"));
+        assert!(describe(&d).starts_with(
+            "NRF_DFU_SAVE_PROGRESS_IN_FLASH=1, NRF_BL_DFU_INACTIVITY_TIMEOUT_MS=120000"
+        ));
         let e = check(SdkVersion::Sdk12, &m).unwrap_err().to_string();
-        assert!(e.contains("does not exist in SDK 12") && e.contains("15.0"), "{e}");
-        let e = check(SdkVersion::Sdk15_2, &BTreeMap::from([("NRF_DFU_APP_ACCEPT_SAME_VERSION".into(), 0)]))
-            .unwrap_err();
+        assert!(
+            e.contains("does not exist in SDK 12") && e.contains("15.0"),
+            "{e}"
+        );
+        let e = check(
+            SdkVersion::Sdk15_2,
+            &BTreeMap::from([("NRF_DFU_APP_ACCEPT_SAME_VERSION".into(), 0)]),
+        )
+        .unwrap_err();
         assert!(matches!(e, OptionError::NotInSdk { .. }));
-        let e = check(SdkVersion::Sdk17, &BTreeMap::from([("NRF_DFU_SAVE_PROGRESS".into(), 1)])).unwrap_err();
+        let e = check(
+            SdkVersion::Sdk17,
+            &BTreeMap::from([("NRF_DFU_SAVE_PROGRESS".into(), 1)]),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("unknown bootloader option"));
-        let e = check(SdkVersion::Sdk17, &BTreeMap::from([("NRF_DFU_SINGLE_BANK_APP_UPDATES".into(), 2)])).unwrap_err();
+        let e = check(
+            SdkVersion::Sdk17,
+            &BTreeMap::from([("NRF_DFU_SINGLE_BANK_APP_UPDATES".into(), 2)]),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("must be 0 or 1"));
-        let e = check(SdkVersion::Sdk17, &BTreeMap::from([("NRF_BL_DFU_INACTIVITY_TIMEOUT_MS".into(), 50)])).unwrap_err();
+        let e = check(
+            SdkVersion::Sdk17,
+            &BTreeMap::from([("NRF_BL_DFU_INACTIVITY_TIMEOUT_MS".into(), 50)]),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("at least 100"));
     }
 }

@@ -63,8 +63,14 @@ mod tests {
         assert!(d.save_progress_in_flash);
         assert_eq!(d.public_key, [1; 64]);
         // Nothing declared: untouched; an option the SDK lacks: an error naming it.
-        assert_eq!(rebuild_standin_bootloader(&mut r, &BTreeMap::new()).unwrap(), None);
+        assert_eq!(
+            rebuild_standin_bootloader(&mut r, &BTreeMap::new()).unwrap(),
+            None
+        );
         let e = rebuild_standin_bootloader(&mut runs(SdkVersion::Sdk12), &m).unwrap_err();
-        assert!(e.contains("NRF_DFU_SAVE_PROGRESS_IN_FLASH does not exist in SDK 12"), "{e}");
+        assert!(
+            e.contains("NRF_DFU_SAVE_PROGRESS_IN_FLASH does not exist in SDK 12"),
+            "{e}"
+        );
     }
 }

@@ -567,7 +567,8 @@ async fn run_sub_case<D: BenchDut>(
         });
         let record_it = recorded(it);
         let wall = WallInstant::now();
-        let Some(tried) = attempt_and_heal(sh, &mut exec, sc, &spec, record_it, st).await? else {
+        let Some(tried) = attempt_and_heal(sh, &mut exec, sc, &mut spec, record_it, st).await?
+        else {
             return Ok((StopReason::Interrupted, done));
         };
         let verdict = tried.verdict();

@@ -4,10 +4,9 @@
 //!
 //! Everything above [`dut::BenchDut`] is shared by the virtual bench and real hardware.
 
-pub mod campaign;
 pub mod build_options;
+pub mod campaign;
 pub mod dut;
-pub mod resume;
 pub mod error;
 pub mod events;
 pub mod executor;
@@ -21,6 +20,7 @@ mod merge;
 pub mod oracle;
 pub mod plan;
 pub mod readback;
+pub mod resume;
 pub mod rng;
 pub mod settings_page;
 pub mod threads;

@@ -14,6 +14,11 @@
 //!   `nrf_dfu_settings_reinit`, raised by `nrf_dfu_ble.c` on disconnect), so they keep what a
 //!   reset keeps; 12.3 and 15.x keep the RAM state (15.3 `nrf_dfu_ble.c` raises no such event),
 //!   so the client continues inside the object it was sending.
+//! - A 16/17 link drop reloads the settings while the bootloader runs on: the write queued after
+//!   the last data EXECUTE may not be in flash yet, and 17.1 `nrf_dfu_settings.c`
+//!   `nrf_dfu_settings_reinit` takes the progress from the backup page
+//!   (`settings_forbidden_parts_copy_from_backup`), written last. Only the save before it (after
+//!   the EXECUTE of the object before last) is sure to be there.
 
 use crate::campaign::suite::FaultAction;
 use nrf_dfu::client::{DataPlan, ImageReport};
@@ -44,6 +49,14 @@ impl Kept {
     }
 }
 
+/// Whether `build` reloads its settings from flash on `action` while it keeps running (16/17
+/// over BLE on a link drop), rather than at a reboot.
+pub fn reloads_while_running(build: &BootloaderDescriptor, action: FaultAction) -> bool {
+    matches!(action, FaultAction::LinkDrop)
+        && build.transport == Transport::Ble
+        && build.profile >= SdkVersion::Sdk16
+}
+
 /// The rule of `build` for `action` (module docs).
 pub fn kept(build: &BootloaderDescriptor, action: FaultAction) -> Kept {
     let saves = build.profile == SdkVersion::Sdk12 || build.save_progress_in_flash;
@@ -72,6 +85,10 @@ pub struct FaultPoint {
     pub persisted: Option<u32>,
     /// The interrupted update activated anyway (nothing left to resume).
     pub updated: bool,
+    /// The bootloader reloaded its settings while it kept running (a 16/17 BLE link drop): the
+    /// settings write after the last data EXECUTE may still have been queued then, so only
+    /// the save before it is sure (module docs).
+    pub reloaded_while_running: bool,
     /// SDK and options of the build, for the record.
     pub build: String,
 }
@@ -84,6 +101,16 @@ impl FaultPoint {
         }
         match self.kept {
             Kept::Nothing => None,
+            Kept::Flash if self.reloaded_while_running => {
+                // In object k the save of object k-1's EXECUTE can be queued behind nothing
+                // sure; the save of object k-2's was drained before object k-1's EXECUTE was
+                // answered (17.1 `on_data_obj_execute_request_sched` waits for an idle queue).
+                let sure = self
+                    .data_object
+                    .filter(|&k| k >= 2)
+                    .map(|k| (k - 1) * OBJECT)?;
+                self.persisted.map(|p| p.min(sure)).filter(|&o| o > 0)
+            }
             Kept::Flash => self.persisted.filter(|&o| o > 0),
             // Every object before the one being sent was executed and is held in RAM.
             Kept::Ram => self.data_object.filter(|&k| k >= 1).map(|k| k * OBJECT),
@@ -93,12 +120,7 @@ impl FaultPoint {
 
 /// `nRF5 SDK 17.1 BLE, NRF_DFU_SAVE_PROGRESS_IN_FLASH=1, ...`
 pub fn describe_build(b: &BootloaderDescriptor) -> String {
-    format!(
-        "{} {:?}: {}",
-        b.profile,
-        b.transport,
-        options::describe(b)
-    )
+    format!("{} {:?}: {}", b.profile, b.transport, options::describe(b))
 }
 
 /// The firmware offset the resumed transfer started from, for an image of `size` bytes.
@@ -152,14 +174,51 @@ mod tests {
             offset: 5000,
             persisted,
             updated,
+            reloaded_while_running: false,
             build: String::new(),
         };
         assert_eq!(fp(Kept::Ram, Some(1), None, false).due_from(), Some(4096));
         assert_eq!(fp(Kept::Ram, Some(0), None, false).due_from(), None);
         assert_eq!(fp(Kept::Ram, None, None, false).due_from(), None);
-        assert_eq!(fp(Kept::Flash, Some(2), Some(4096), false).due_from(), Some(4096));
+        assert_eq!(
+            fp(Kept::Flash, Some(2), Some(4096), false).due_from(),
+            Some(4096)
+        );
         assert_eq!(fp(Kept::Flash, Some(2), Some(0), false).due_from(), None);
         assert_eq!(fp(Kept::Flash, Some(2), Some(4096), true).due_from(), None);
-        assert_eq!(fp(Kept::Nothing, Some(2), Some(4096), false).due_from(), None);
+        assert_eq!(
+            fp(Kept::Nothing, Some(2), Some(4096), false).due_from(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_reload_while_running_only_counts_the_save_before_last() {
+        let fp = |data_object, persisted| FaultPoint {
+            kept: Kept::Flash,
+            data_object: Some(data_object),
+            offset: data_object * OBJECT + 100,
+            persisted: Some(persisted),
+            updated: false,
+            reloaded_while_running: true,
+            build: String::new(),
+        };
+        // In object 1 the save of object 0 may still be queued: no resume is due.
+        assert_eq!(fp(1, 4096).due_from(), None);
+        // In object 2 the save after object 0 is sure; the one after object 1 is not.
+        assert_eq!(fp(2, 8192).due_from(), Some(4096));
+        assert_eq!(fp(3, 12288).due_from(), Some(8192));
+        assert!(reloads_while_running(
+            &build(SdkVersion::Sdk17, true),
+            FaultAction::LinkDrop
+        ));
+        assert!(!reloads_while_running(
+            &build(SdkVersion::Sdk17, true),
+            FaultAction::Reset
+        ));
+        assert!(!reloads_while_running(
+            &build(SdkVersion::Sdk15_3, true),
+            FaultAction::LinkDrop
+        ));
     }
 }

@@ -131,7 +131,11 @@ impl fmt::Display for StandIn {
                 "bootloader-{}-{}{}",
                 profile_release(*sdk),
                 transport.label(),
-                if *save_progress { SAVE_PROGRESS_SUFFIX } else { "" }
+                if *save_progress {
+                    SAVE_PROGRESS_SUFFIX
+                } else {
+                    ""
+                }
             ),
             StandIn::App(c) => write!(f, "app-{c}"),
         }
