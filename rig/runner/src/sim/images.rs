@@ -310,6 +310,7 @@ mod tests {
             "bootloader-15.3-uart.hex",
             "bootloader-17.1-ble.hex",
             "bootloader-17.1-uart.hex",
+            "bootloader-17.1-ble-save-progress-in-flash.hex",
             "app-a.hex",
             "app-b.hex",
             "README.txt",
@@ -317,7 +318,8 @@ mod tests {
             assert!(names.contains(&n), "{n}");
         }
         assert!(!names.contains(&"bootloader-12.3-uart.hex"));
-        assert_eq!(names.len(), 1 + 3 + 13 + 2 + 1);
+        // MBR, SoftDevices, SDK-default bootloaders, 17.1 with save-progress, apps, README.
+        assert_eq!(names.len(), 1 + 3 + 13 + 1 + 2 + 1);
         let readme = &file(&set, "README.txt").contents;
         for n in names {
             assert!(readme.contains(n), "README lists {n}");

@@ -261,6 +261,14 @@ impl Dfu {
         } else {
             core.queue.drained_at(now)
         };
+        if self.profile.save_progress_every_execute && !sdk12 && early {
+            // The defect on a save-progress build: the settings (and backup, where 17.1 reads
+            // the progress from) claim the object before its writes are in flash.
+            if !self.write_settings_and_backup_next(core) {
+                return (Err(res(ResultCode::OperationFailed)), now);
+            }
+            return (Ok(nrf_dfu::wire::Response::Execute), ready);
+        }
         if self.profile.save_progress_every_execute && !sdk12 {
             // NRF_DFU_SAVE_PROGRESS_IN_FLASH=1 (17.1 `on_data_obj_execute_request_sched`): the
             // response goes out once the queue is idle, then the settings are queued; the
@@ -281,6 +289,29 @@ impl Dfu {
             }
         }
         (Ok(nrf_dfu::wire::Response::Execute), ready)
+    }
+
+    /// The defect's settings write on a build with a backup page: main page and backup, both
+    /// ahead of queued data.
+    fn write_settings_and_backup_next(&mut self, core: &mut Core) -> bool {
+        self.s.fix_settings_crcs();
+        let bytes = self.s.encode();
+        let (main, backup) = settings_store::pages(core.hw.chip());
+        let mut ops = Vec::new();
+        for page in [main, backup] {
+            let Ok(write) = FlashOp::write_bytes(page, &bytes) else {
+                return false;
+            };
+            ops.push((FlashOp::ErasePage { addr: page }, Done::Nothing));
+            ops.push((write, Done::Nothing));
+        }
+        if !self.profile.settings_backup {
+            ops.truncate(2);
+        }
+        let timing = core.hw.timing().clone();
+        core.queue
+            .push_flash_next(core.now, ops, self.ctx.path, &timing);
+        true
     }
 
     /// The defect's settings write: erase + write of the main page ahead of queued data.

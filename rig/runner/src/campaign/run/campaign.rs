@@ -379,6 +379,9 @@ pub(super) struct DutState {
     pub(super) quarantined: bool,
     /// The installed SoftDevice after the suite's setup, for packages without `sd_req`.
     pub(super) fwid: Option<u16>,
+    /// The last sub-case flashed its case's own setup: the next case without one gets the
+    /// suite's setup again, not the images another case left behind.
+    pub(super) case_setup_in_force: bool,
 }
 
 pub(super) async fn run_dut<D: BenchDut>(
@@ -391,6 +394,7 @@ pub(super) async fn run_dut<D: BenchDut>(
         infra_in_a_row: 0,
         quarantined: false,
         fwid: None,
+        case_setup_in_force: false,
     };
     if let Ready::Quarantined(q) = ready {
         sh.observer.event(RunEvent::Quarantined(&q));
@@ -521,13 +525,24 @@ async fn run_sub_case<D: BenchDut>(
         observer: sh.observer,
         stop: &stop,
     };
-    if !case.setup.is_empty() {
-        let a = exec.attempt(&spec, &case.setup).await;
+    let (setup, whose) = if !case.setup.is_empty() {
+        (&case.setup, format!("case {}", case.name))
+    } else if st.case_setup_in_force {
+        (
+            &sh.suite.suite.setup,
+            format!("the suite (again, for case {})", case.name),
+        )
+    } else {
+        (&case.setup, String::new())
+    };
+    st.case_setup_in_force = !case.setup.is_empty();
+    if !setup.is_empty() {
+        let a = exec.attempt(&spec, setup).await;
         if let Some(f) = a.failure {
             let q = QuarantineRecord {
                 dut: exec.dut.name().to_string(),
                 failure_class: f.class,
-                reason: format!("setup of case {} failed: {}", case.name, f.message),
+                reason: format!("setup of {whose} failed: {}", f.message),
                 sub_case: Some(sc.name.clone()),
                 iteration: None,
             };

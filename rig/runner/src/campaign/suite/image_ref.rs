@@ -94,6 +94,11 @@ impl StandIn {
                 if has_transport(sdk, t) {
                     names.push(format!("bootloader-{}-{}", profile_release(sdk), t.label()));
                 }
+            }
+        }
+        // After the defaults, as `rig sim images` writes them.
+        for sdk in SdkVersion::ALL {
+            for t in [Transport::Ble, Transport::Uart] {
                 if has_save_progress_build(sdk, t) {
                     names.push(format!(
                         "bootloader-{}-{}{SAVE_PROGRESS_SUFFIX}",
