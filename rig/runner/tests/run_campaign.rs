@@ -170,7 +170,7 @@ fn the_same_seed_gives_the_same_journal() {
 #[case(
     Defect::ExecuteBeforeFlashDrain,
     "execute-before-flash-drain",
-    "dut.protocol.write.bytes-lost"
+    "dut.protocol.execute.ext-error.verification-failed"
 )]
 #[case(
     Defect::DropPacketsAfterCreate,

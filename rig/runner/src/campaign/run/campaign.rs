@@ -553,6 +553,11 @@ async fn run_sub_case<D: BenchDut>(
         let (sdk, single_bank) = exec.dut.bootloader().unzip();
         spec.sdk = sdk;
         spec.single_bank = single_bank.unwrap_or(false);
+        // The SoftDevice this setup flashed is what packages without `sd_req` must name.
+        spec.sd_fwid = super::readback::read_dut(exec.dut)
+            .ok()
+            .and_then(|r| r.softdevice_fwid)
+            .or(spec.sd_fwid);
     }
     spec.base_version = {
         super::readback::read_dut(exec.dut)

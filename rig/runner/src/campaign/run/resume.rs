@@ -120,7 +120,11 @@ impl FaultPoint {
 
 /// `nRF5 SDK 17.1 BLE, NRF_DFU_SAVE_PROGRESS_IN_FLASH=1, ...`
 pub fn describe_build(b: &BootloaderDescriptor) -> String {
-    format!("{} {:?}: {}", b.profile, b.transport, options::describe(b))
+    let over = match b.transport {
+        Transport::Ble => "BLE",
+        Transport::Uart => "UART",
+    };
+    format!("{} {over}: {}", b.profile, options::describe(b))
 }
 
 /// The firmware offset the resumed transfer started from, for an image of `size` bytes.

@@ -335,32 +335,42 @@ impl Summary {
                 put(&mut out, width, "  ", "      ", &text);
             }
         }
-        let builds: Vec<_> = self
-            .groups
-            .iter()
-            .filter(|g| g.bootloader_options.is_some() || g.resume.is_some())
-            .collect();
-        if !builds.is_empty() {
+        // Each build once (a sweep runs many sub-cases on one), then one line per sub-case
+        // that resumed.
+        let mut builds: Vec<(&str, usize)> = Vec::new();
+        for g in &self.groups {
+            if let Some(b) = g.bootloader_options.as_deref() {
+                match builds.iter_mut().find(|(x, _)| *x == b) {
+                    Some((_, n)) => *n += 1,
+                    None => builds.push((b, 1)),
+                }
+            }
+        }
+        let resumed: Vec<_> = self.groups.iter().filter(|g| g.resume.is_some()).collect();
+        if !builds.is_empty() || !resumed.is_empty() {
             out.push_str("\nbootloader build and resumes\n");
-            for g in builds {
-                let mut line = format!(
-                    "  {}: {}",
-                    label(g),
-                    g.bootloader_options.as_deref().unwrap_or("build unknown")
+            for (b, n) in builds {
+                put(
+                    &mut out,
+                    width,
+                    "  ",
+                    "      ",
+                    &format!("{b} ({n} sub-case(s))"),
                 );
+            }
+            for g in resumed {
                 if let Some(r) = g.resume {
-                    let _ = write!(
-                        line,
-                        "; {} resume(s): {} resumed, {} due, {} bytes resent, mean offset {}",
+                    let text = format!(
+                        "{}: {} resume(s): {} resumed, {} due, {} bytes resent, mean offset {}",
+                        label(g),
                         r.resumes,
                         r.resumed,
                         r.due,
                         r.bytes_resent,
                         r.offset_sum / r.resumes.max(1)
                     );
+                    put(&mut out, width, "  ", "      ", &text);
                 }
-                out.push_str(&line);
-                out.push('\n');
             }
         }
         if !self.defects.is_empty() {
@@ -375,9 +385,8 @@ impl Summary {
                     .miss_probability
                     .map(|p| format!("{p:.1e}"))
                     .unwrap_or_else(|| "unknown (no fires_per_iteration)".into());
-                let _ = writeln!(
-                    out,
-                    "  {} (case {}, {} iterations): {}",
+                let text = format!(
+                    "{} (case {}, {} iterations): {}",
                     d.defect,
                     d.case,
                     d.iterations,
@@ -387,6 +396,7 @@ impl Summary {
                         format!("MISSED (a miss this size has probability {odds})")
                     }
                 );
+                put(&mut out, width, "  ", "      ", &text);
             }
         }
         let classes: Vec<_> = self
