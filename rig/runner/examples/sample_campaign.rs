@@ -52,6 +52,7 @@ fn header(night: u32) -> Header {
         ]),
     };
     Header {
+        defect_cases: Default::default(),
         format: FORMAT,
         tool: "rig".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -125,6 +126,7 @@ fn iteration(rng: &mut Rng, night: u32, dut: &str, sub_case: &str, i: u32) -> It
     let reset = sub_case == RESET;
     let update_ms = 17_000 + rng.next() % 3_000 + if reset { 6_000 } else { 0 };
     let mut it = IterationRecord {
+        resume: None,
         case: sub_case.split('[').next().unwrap_or(sub_case).into(),
         sub_case: sub_case.into(),
         params: if reset {

@@ -49,6 +49,7 @@ use nrf_dfu::client::{
     ProgressEvent,
 };
 use nrf_dfu::crc::crc32;
+use nrf_dfu::settings::offset;
 use nrf_dfu::wire::ObjectType;
 use nrf_dfu::wire::Transport;
 use nrf_dfu::SdkVersion::{self, *};
@@ -57,7 +58,7 @@ use rig::inproc::{
 };
 use rstest::rstest;
 use support::*;
-use virtual_nrf52::{ResetKind, Status, TimingProfile};
+use virtual_nrf52::{DebugPort, ResetKind, Status, TimingProfile};
 
 const OBJECT: u32 = 4096;
 const SIZE: usize = 3 * OBJECT as usize + 1000;
@@ -160,7 +161,7 @@ impl<T: Link> Link for Cut<T> {
     }
 }
 
-fn bench(sdk: SdkVersion, link: Transport) -> Bench {
+fn bench(sdk: SdkVersion, link: Transport, save_progress: bool) -> Bench {
     let b = match link {
         Transport::Ble => Bench::ble(sdk),
         Transport::Uart => Bench::uart(sdk),
@@ -168,6 +169,7 @@ fn bench(sdk: SdkVersion, link: Transport) -> Bench {
     // Flash keeps up with the link, so no write is dropped and offsets are exact.
     Bench {
         timing: TimingProfile::best_case(),
+        save_progress,
         ..b
     }
 }
@@ -185,6 +187,7 @@ async fn interrupted<T: Link>(
     clock: SimClock,
     fault: Fault,
     target: u32,
+    tear_init: bool,
 ) -> (ImageReport, T) {
     let image = bench.app_package(payload(SIZE, target as u8), 2);
     let at = Rc::new(Cell::new(None));
@@ -219,6 +222,15 @@ async fn interrupted<T: Link>(
     assert!(cut.fired, "the cut point {target} was reached");
     let mut link = cut.inner;
 
+    if tear_init {
+        // A settings write cut part-way: the command's size, offset and CRC kept, its first
+        // bytes lost (every SDK's settings CRC leaves the init command out).
+        let mut d = device.borrow_mut();
+        for page in [CHIP.settings_address(), CHIP.mbr_params_address()] {
+            d.write_memory_raw(page + offset::INIT_COMMAND as u32, &[0; 16])
+                .expect("debug write");
+        }
+    }
     if fault == Fault::Reset {
         // Dual bank: app v1 is still valid and boots; its buttonless service re-enters DFU.
         settle(device, clock);
@@ -261,29 +273,63 @@ fn expected(sdk: SdkVersion, link: Transport, fault: Fault, target: u32) -> Data
     }
 }
 
+/// The plan on a build with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1`: where the data would restart,
+/// it continues from the last executed object, saved after its EXECUTE (17.1
+/// `on_data_obj_execute_request_sched`); a UART link drop keeps RAM as before.
+fn expected_save_progress(link: Transport, fault: Fault, target: u32) -> DataPlan {
+    let plan = expected(Sdk17, link, fault, target);
+    if plan != (DataPlan::Start { offset: 0 }) {
+        return plan;
+    }
+    // The cut at a boundary strikes before that object's EXECUTE.
+    let executed = (target - 1) / OBJECT * OBJECT;
+    if executed == 0 {
+        DataPlan::Start { offset: 0 }
+    } else {
+        DataPlan::ExecuteAtBoundary { offset: executed }
+    }
+}
+
 async fn case(sdk: SdkVersion, link: Transport, fault: Fault, k: u32, delta: i32) {
+    case_built(sdk, false, link, fault, k, delta).await;
+}
+
+async fn case_built(
+    sdk: SdkVersion,
+    save_progress: bool,
+    link: Transport,
+    fault: Fault,
+    k: u32,
+    delta: i32,
+) {
     let target = (k * OBJECT).checked_add_signed(delta).expect("in range");
-    let bench = bench(sdk, link);
+    let bench = bench(sdk, link, save_progress);
     let device = share(bench.build());
     let clock = SimClock::for_device(&device.borrow());
     let report = match link {
         Transport::Ble => {
             let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
             ble.connect().await.expect("the bootloader advertises");
-            let (report, ble) = interrupted(ble, &bench, &device, clock, fault, target).await;
+            let (report, ble) =
+                interrupted(ble, &bench, &device, clock, fault, target, false).await;
             assert_eq!(ble.counters().connections, 2);
             report
         }
         Transport::Uart => {
             let serial = VirtualSerialLink::open(device.clone(), clock);
-            interrupted(serial, &bench, &device, clock, fault, target)
+            interrupted(serial, &bench, &device, clock, fault, target, false)
                 .await
                 .0
         }
     };
     // The executed init packet survives every fault here: only EXECUTE is resent.
     assert_eq!(report.init, InitPlan::ExecuteOnly, "init plan");
-    assert_eq!(report.data, expected(sdk, link, fault, target), "data plan");
+    let plan = if save_progress {
+        expected_save_progress(link, fault, target)
+    } else {
+        expected(sdk, link, fault, target)
+    };
+    assert_eq!(report.data, plan, "data plan");
     assert!(!report.restarted);
     // A complete but unexecuted object is executed by the resume EXECUTE, not refused.
     assert_eq!(report.stats.already_executed, 0);
@@ -309,4 +355,31 @@ async fn sdk15_3(
     #[values(-4, 0, 4)] delta: i32,
 ) {
     case(Sdk15_3, link, fault, k, delta).await;
+}
+
+#[rstest]
+#[tokio::test(start_paused = true)]
+async fn sdk17_1_save_progress_in_flash(
+    #[values(Transport::Ble, Transport::Uart)] link: Transport,
+    #[values(Fault::LinkDrop, Fault::Reset)] fault: Fault,
+    #[values(1, 2, 3)] k: u32,
+    #[values(-4, 0, 4)] delta: i32,
+) {
+    case_built(Sdk17, true, link, fault, k, delta).await;
+}
+
+/// A held init packet whose bytes were torn (size, offset and CRC kept) is refused at EXECUTE;
+/// the client sends it whole once more and the update completes (seen on 12.3 when a power
+/// cut hits the settings write after the init EXECUTE).
+#[tokio::test(start_paused = true)]
+async fn a_torn_held_init_packet_is_sent_again() {
+    let target = OBJECT + 100;
+    let bench = bench(Sdk12, Transport::Ble, false);
+    let device = share(bench.build());
+    let clock = SimClock::for_device(&device.borrow());
+    let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
+    ble.connect().await.expect("the bootloader advertises");
+    let (report, _) = interrupted(ble, &bench, &device, clock, Fault::Reset, target, true).await;
+    assert_eq!(report.init, InitPlan::Create, "init plan");
+    assert_eq!(report.data, DataPlan::Start { offset: 0 }, "data plan");
 }

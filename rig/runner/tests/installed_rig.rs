@@ -82,9 +82,13 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
             "{name} listed:\n{list}"
         );
     }
-    assert!(list.contains("reset, power cut and link drop"), "{list}");
+    assert!(
+        list.contains("fault (reset, power cut, link drop)"),
+        "{list}"
+    );
 
-    // A built-in suite by its name: 2 iterations of each of its three fault actions.
+    // A built-in suite by its name: 2 iterations of each of its 12 sub-cases (four bootloader
+    // builds by three fault actions).
     let (summary, _) = ok(
         &exe,
         d,
@@ -98,7 +102,7 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
         ],
     );
     assert!(
-        summary.contains("total 6 iterations: 6 passed"),
+        summary.contains("total 24 iterations: 24 passed"),
         "{summary}"
     );
     let run_dir = d.join("rig-runs/interrupt-recovery-7");
@@ -172,7 +176,7 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
     // The reports rebuilt from the journal.
     std::fs::remove_file(run_dir.join("report.html")).unwrap();
     let (rebuilt, _) = ok(&exe, d, &["report", "rig-runs/interrupt-recovery-7"]);
-    assert!(rebuilt.contains("total 6 iterations"), "{rebuilt}");
+    assert!(rebuilt.contains("total 24 iterations"), "{rebuilt}");
     assert!(run_dir.join("report.html").is_file());
 
     // A suite written out to edit, then run from its file.

@@ -137,8 +137,16 @@ fn plans_match_what_the_suites_promise() {
         subs.iter().map(|s| u64::from(s.iterations)).sum::<u64>(),
         300
     );
-    let actions: Vec<String> = subs.iter().map(|s| s.params[0].to_string()).collect();
-    assert_eq!(actions, ["reset", "power-cut-200ms", "link-drop"]);
+    let names: Vec<String> = subs.iter().map(|s| s.name.clone()).collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    for build in ["sdk12.3", "sdk15.3", "sdk17.1", "sdk17.1-save-progress"] {
+        for action in ["reset", "power-cut-200ms", "link-drop"] {
+            assert!(
+                names.contains(&format!("{build}[fault_action={action}]")),
+                "{build} x {action} missing from {names:?}"
+            );
+        }
+    }
 
     let pls = load("power-loss-sweep");
     assert!(

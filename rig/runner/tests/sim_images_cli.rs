@@ -62,3 +62,58 @@ fn unwritable_output_is_an_error_naming_the_path() {
     let err = String::from_utf8_lossy(&st.stderr);
     assert!(err.contains("sub"), "{err}");
 }
+
+#[test]
+fn options_build_the_stand_in_bootloaders_that_have_them() {
+    let out = tempfile::tempdir().unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args([
+            "sim",
+            "images",
+            "--option",
+            "NRF_DFU_APP_ACCEPT_SAME_VERSION=0",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut written: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    // The option exists from SDK 15.3 on: 15.3, 16.0 and 17.1, BLE and UART.
+    assert_eq!(
+        written,
+        [
+            "bootloader-15.3-ble-app-accept-same-version-0.hex",
+            "bootloader-15.3-uart-app-accept-same-version-0.hex",
+            "bootloader-16.0-ble-app-accept-same-version-0.hex",
+            "bootloader-16.0-uart-app-accept-same-version-0.hex",
+            "bootloader-17.1-ble-app-accept-same-version-0.hex",
+            "bootloader-17.1-uart-app-accept-same-version-0.hex",
+        ]
+    );
+    let st = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args([
+            "sim",
+            "images",
+            "--option",
+            "NRF_DFU_SAVE_PROGRESS=1",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(!st.status.success());
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("unknown bootloader option `NRF_DFU_SAVE_PROGRESS`"),
+        "{err}"
+    );
+}

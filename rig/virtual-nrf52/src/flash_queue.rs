@@ -32,6 +32,10 @@ pub(crate) enum Done {
     Reset(FirmwareReset),
     /// The COPY_BL request is in the MBR parameter page: the MBR resets and copies.
     MbrCopyBl,
+    /// The flash queue drained after a data EXECUTE of a save-progress build: write the
+    /// settings and backup now (17.1 `on_data_obj_execute_request_sched` reschedules itself
+    /// while `nrf_fstorage_is_busy`, then writes).
+    SaveProgress,
 }
 
 /// One unit of work.
@@ -72,7 +76,10 @@ pub(crate) fn cost(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Dur
         FlashPath::SoftDevice => sd.latency_per_op * calls as u32,
     };
     match op {
-        FlashOp::ErasePage { .. } => waits(1) + nv.page_erase,
+        FlashOp::ErasePage { .. } => match path {
+            FlashPath::Nvmc => nv.page_erase,
+            FlashPath::SoftDevice => sd.erase_latency + nv.page_erase,
+        },
         FlashOp::WriteWords { words, .. } => {
             let chunk = match path {
                 FlashPath::Nvmc => words.len().max(1),

@@ -202,7 +202,7 @@ pub fn plan(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Vec<Step> 
     match op {
         FlashOp::ErasePage { addr } => {
             if path == FlashPath::SoftDevice {
-                steps.push(Step::Wait(sd.latency_per_op));
+                steps.push(Step::Wait(sd.erase_latency));
             }
             steps.push(Step::Erase {
                 addr: *addr,
@@ -247,7 +247,11 @@ pub fn cost(op: &FlashOp, path: FlashPath, timing: &TimingProfile) -> Duration {
         FlashPath::SoftDevice => times(sd.latency_per_op, n),
     };
     match op {
-        FlashOp::ErasePage { .. } => waits(1) + nv.page_erase,
+        // A SoftDevice page erase waits for a gap long enough for it (as `plan`).
+        FlashOp::ErasePage { .. } => match path {
+            FlashPath::Nvmc => nv.page_erase,
+            FlashPath::SoftDevice => sd.erase_latency + nv.page_erase,
+        },
         FlashOp::WriteWords { words, .. } => {
             let chunks = match path {
                 // plan() makes one chunk even of an empty write.

@@ -42,12 +42,13 @@ fn softdevice_path_splits_writes_into_20_byte_calls() {
     assert!(matches!(steps[6], Step::Wait(_)));
     assert_eq!(
         cost(&w, FlashPath::SoftDevice, &t),
-        Duration::from_micros(4 * 7_500 + 16 * 41)
+        Duration::from_micros(4 * 1_045 + 16 * 41)
     );
     let e = FlashOp::ErasePage { addr: 0 };
     assert_eq!(
         cost(&e, FlashPath::SoftDevice, &t),
-        Duration::from_micros(7_500 + 85_000)
+        // An erase waits a whole interval for the radio (timing::SdScheduling::erase_latency).
+        Duration::from_micros(15_000 + 85_000)
     );
 }
 
@@ -183,9 +184,9 @@ fn cut_during_softdevice_wait_tears_no_word() {
     let op = FlashOp::write_bytes(0x2000, &[0u8; 40]).unwrap();
     let mut m = mem();
     let mut rng = DeviceRng::new(5);
-    // Timeline: wait 7.5 ms, 5 words, wait 7.5 ms, 5 words. Cut in the second wait.
+    // Timeline: wait 1.045 ms, 5 words, wait 1.045 ms, 5 words. Cut in the second wait.
     let total = cost(&op, FlashPath::SoftDevice, &t);
-    let at = (Duration::from_micros(7_500 + 205 + 1_000)).as_secs_f64() / total.as_secs_f64();
+    let at = (Duration::from_micros(1_045 + 205 + 500)).as_secs_f64() / total.as_secs_f64();
     let r = execute(&op, FlashPath::SoftDevice, &t, Some(at), &mut m, &mut rng).unwrap();
     assert_eq!(r.words_written, 5);
     assert!(m.read(0x2000, 20).unwrap().iter().all(|&b| b == 0));

@@ -26,31 +26,101 @@ pub struct NvmcTiming {
     pub erase_all: Duration,
 }
 
-/// SoftDevice flash scheduling: with the SoftDevice enabled every flash access goes through
-/// `sd_flash_*`, which runs it between radio events (docs/notes/flash-timing.md, section
-/// "SoftDevice flash scheduling").
+/// SoftDevice flash scheduling. With the SoftDevice enabled every flash access is an
+/// `sd_flash_*` call that the SoftDevice runs as a "flash timing-event" in the time left between
+/// radio events (S132 SoftDevice Specification, "Flash API timing"); fstorage's SD backend
+/// issues one call per `NRF_FSTORAGE_SD_MAX_WRITE_SIZE` bytes and the next only when the SoC
+/// event of the previous one arrives (17.1 `nrf_fstorage_sd.c` `write_execute` /
+/// `queue_process`). So writes go at a rate set by the connection interval: as many per
+/// interval as fit in its radio-free gap. The per-operation waits below are derived from that by
+/// [`SdScheduling::derived`]; the flash queue adds them before each call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdScheduling {
-    /// Added before every `sd_flash_page_erase` / `sd_flash_write` call while waiting for a gap
-    /// between radio events. Assumption: half a 15 ms connection interval (7.5 ms) typical, a full
-    /// interval worst case; no measured source.
+    /// Cost of one flash timing-event beyond its words: the S132 specification's "Flash API
+    /// processor usage patterns" table gives tISR(0),FlashWrite at most 500 µs for one word, so
+    /// 500 µs less one 41 µs word.
+    pub op_overhead: Duration,
+    /// Time kept free before a radio event, where no flash timing-event may start. Assumption
+    /// (no published figure; calibrated so the MTU 247 throughput meets the published ones,
+    /// see `rig/runner/examples/dfu_throughput.rs`): 1.5 ms.
+    pub radio_guard: Duration,
+    /// Added before every `sd_flash_write`: the share of the connection interval a call waits
+    /// for radio events and overhead (derived).
     pub latency_per_op: Duration,
-    /// Largest `sd_flash_write`, in bytes: fstorage's SD backend splits writes into chunks of
-    /// `NRF_FSTORAGE_SD_MAX_WRITE_SIZE` = 20 bytes (15.3 and 17.1 BLE and UART `sdk_config.h`).
+    /// Added before every `sd_flash_page_erase`: a page erase (85 ms) fits in no gap of a 15 ms
+    /// interval, so it is blocked until the SoftDevice raises the flash activity's priority and
+    /// takes the time from the radio ("Flash timing-activity will use higher priority if it has
+    /// been blocked many times", S132 specification "Flash API timing"): one connection
+    /// interval (assumption on "many").
+    pub erase_latency: Duration,
+    /// Largest `sd_flash_write`, in bytes: `NRF_FSTORAGE_SD_MAX_WRITE_SIZE` = 20 in the 15.3 and
+    /// 17.1 secure bootloader `sdk_config.h` (BLE and UART).
     pub max_write_bytes: u32,
 }
 
-/// BLE link timing as the bootloader sees it (docs/notes/flash-timing.md, section "BLE and UART
-/// link figures").
+impl SdScheduling {
+    /// The scheduling on `ble` with the NVMC timing `nvmc`: a call costs `op_overhead` plus its
+    /// words; `k` calls fit in the gap `interval − radio − guard` of each connection interval,
+    /// so each takes `interval / k` on average.
+    pub fn derived(
+        nvmc: &NvmcTiming,
+        ble: &BleTiming,
+        op_overhead: Duration,
+        radio_guard: Duration,
+        max_write_bytes: u32,
+    ) -> SdScheduling {
+        let words = (max_write_bytes / 4).max(1);
+        let work = nvmc.word_write * words;
+        let t_op = op_overhead + work;
+        let radio = ble.radio_per_event(true);
+        let gap = ble
+            .connection_interval
+            .saturating_sub(radio)
+            .saturating_sub(radio_guard);
+        let fit = (gap.as_nanos() / t_op.as_nanos().max(1)).max(1) as u32;
+        let per_op = ble.connection_interval / fit;
+        SdScheduling {
+            op_overhead,
+            radio_guard,
+            latency_per_op: per_op.saturating_sub(work),
+            erase_latency: ble.connection_interval,
+            max_write_bytes,
+        }
+    }
+
+    /// No SoftDevice in the way: calls run back to back.
+    pub fn unscheduled(max_write_bytes: u32) -> SdScheduling {
+        SdScheduling {
+            op_overhead: Duration::ZERO,
+            radio_guard: Duration::ZERO,
+            latency_per_op: Duration::ZERO,
+            erase_latency: Duration::ZERO,
+            max_write_bytes,
+        }
+    }
+}
+
+/// One link-layer packet and its acknowledgement on the 1M PHY: (10 + payload) bytes of 8 µs
+/// (preamble, access address, header, CRC), an empty packet back (80 µs) and two inter-frame
+/// spaces of 150 µs (Bluetooth Core Specification, Vol 6 Part B, 2.1 and 4.1).
+pub fn ll_exchange(payload: u32) -> Duration {
+    Duration::from_micros(u64::from(10 + payload) * 8 + 150 + 80 + 150)
+}
+
+/// BLE link timing as the bootloader sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BleTiming {
-    /// Connection interval granted. 15+ bootloaders ask for min = max = 15 ms; SDK 12 prefers
-    /// 15–30 ms and SDK 14 7.5–30 ms, and the central picks inside that range.
+    /// Connection interval granted: the central grants the bootloader's preferred minimum.
+    /// 15+: min = max = 12 units = 15 ms (17.1 `sdk_config.h` `NRF_DFU_BLE_MIN/MAX_CONN_INTERVAL`,
+    /// `nrf_dfu_ble.c` `m_gap_conn_params`); 12.3: 15–30 ms (`nrf_ble_dfu.c`
+    /// `MIN_CONN_INTERVAL`/`MAX_CONN_INTERVAL`); 14: 7.5–30 ms.
     pub connection_interval: Duration,
-    /// Packets the link carries per connection event with a large ATT MTU (247) and data length
-    /// extension. Assumption: 6 (depends on the central's controller; no source).
+    /// ATT packets per connection event with a large ATT MTU: the smaller of what the central
+    /// sends per event and what fits in the peripheral's event length; the 15+ bootloaders
+    /// answer data length update requests with AUTO (17.1 `nrf_dfu_ble.c`
+    /// `BLE_GAP_EVT_DATA_LENGTH_UPDATE_REQUEST`), so one ATT write is one 251-byte LL packet.
     pub packets_per_event_large_mtu: u32,
-    /// Packets per connection event with the default 23-byte ATT MTU. Assumption: 3.
+    /// The same at the default 23-byte ATT MTU (27-byte LL packets).
     pub packets_per_event_default_mtu: u32,
     /// Supervision timeout: 6 s in 15+ (`NRF_DFU_BLE_CONN_SUP_TIMEOUT_MS`), 4 s in 12/14
     /// (`CONN_SUP_TIMEOUT` in 12.3 `nrf_ble_dfu.c`).
@@ -59,6 +129,16 @@ pub struct BleTiming {
     /// 17.1 `nrf_dfu_ble.c`; `APP_ADV_INTERVAL`, 12.3 `nrf_ble_dfu.c`).
     pub advertising_interval: Duration,
 }
+
+/// Packets a phone sends per connection event with write-without-response. Assumption: 2 (it
+/// is the central's controller and GATT stack that decide; this value is what the published
+/// MTU 23 figures of 2.5–2.8 kB/s at a 15 ms interval imply, see
+/// `rig/runner/examples/dfu_throughput.rs`).
+pub const CENTRAL_PACKETS_PER_EVENT: u32 = 2;
+
+/// `NRF_SDH_BLE_GAP_EVENT_LENGTH` = 6 units of 1.25 ms in the 15.3 and 17.1 secure bootloader
+/// `sdk_config.h`: the time the SoftDevice gives each connection event.
+pub const GAP_EVENT_LENGTH: Duration = Duration::from_micros(7_500);
 
 impl BleTiming {
     /// The link as a bootloader of `sdk` sets it up, assuming the central grants the bootloader's
@@ -69,12 +149,25 @@ impl BleTiming {
             SdkVersion::Sdk14 => (7_500, 4_000),
             _ => (15_000, 6_000),
         };
+        let fits = |payload: u32| {
+            (GAP_EVENT_LENGTH.as_micros() / ll_exchange(payload).as_micros()).max(1) as u32
+        };
         BleTiming {
             connection_interval: Duration::from_micros(interval_us),
-            packets_per_event_large_mtu: 6,
-            packets_per_event_default_mtu: 3,
+            packets_per_event_large_mtu: CENTRAL_PACKETS_PER_EVENT.min(fits(251)),
+            packets_per_event_default_mtu: CENTRAL_PACKETS_PER_EVENT.min(fits(27)),
             supervision_timeout: Duration::from_millis(supervision_ms),
             advertising_interval: Duration::from_micros(25_000),
+        }
+    }
+
+    /// Radio time of a connection event that carries its packets: 251-byte LL packets with a
+    /// large MTU (data length extension), 27-byte ones without.
+    pub fn radio_per_event(&self, large_mtu: bool) -> Duration {
+        if large_mtu {
+            ll_exchange(251) * self.packets_per_event_large_mtu
+        } else {
+            ll_exchange(27) * self.packets_per_event_default_mtu
         }
     }
 
@@ -139,44 +232,55 @@ impl TimingProfile {
     /// Names accepted by [`TimingProfile::by_name`].
     pub const NAMES: [&'static str; 3] = ["typical", "worst-case", "best-case"];
 
-    /// Typical values: 85 ms erase, 41 µs word write, 7.5 ms SD latency, SDK 15+ BLE link.
-    pub fn typical() -> TimingProfile {
+    /// The S132 flash timing-event overhead (see [`SdScheduling::op_overhead`]).
+    pub const SD_OP_OVERHEAD: Duration = Duration::from_micros(459);
+    /// See [`SdScheduling::radio_guard`].
+    pub const SD_RADIO_GUARD: Duration = Duration::from_micros(1_500);
+
+    fn with_nvmc(name: &str, nvmc: NvmcTiming) -> TimingProfile {
+        let ble = BleTiming::for_sdk(SdkVersion::Sdk17);
         TimingProfile {
-            name: "typical".into(),
-            nvmc: NvmcTiming {
-                page_erase: Duration::from_millis(85),
-                word_write: Duration::from_micros(41),
-                erase_all: Duration::from_millis(173),
-            },
-            softdevice: SdScheduling {
-                latency_per_op: Duration::from_micros(7_500),
-                max_write_bytes: 20,
-            },
-            ble: BleTiming::for_sdk(SdkVersion::Sdk17),
+            name: name.into(),
+            nvmc,
+            softdevice: SdScheduling::derived(
+                &nvmc,
+                &ble,
+                Self::SD_OP_OVERHEAD,
+                Self::SD_RADIO_GUARD,
+                20,
+            ),
+            ble,
             uart: UartTiming { baud: 115_200 },
         }
     }
 
-    /// Data-sheet maxima: 89.7 ms erase, 338 µs word write, 179 ms erase-all, a full 15 ms
-    /// connection interval of SD latency per flash operation.
+    /// Typical values: 85 ms erase, 41 µs word write, SoftDevice scheduling on the SDK 17.1 link.
+    pub fn typical() -> TimingProfile {
+        Self::with_nvmc(
+            "typical",
+            NvmcTiming {
+                page_erase: Duration::from_millis(85),
+                word_write: Duration::from_micros(41),
+                erase_all: Duration::from_millis(173),
+            },
+        )
+    }
+
+    /// Data-sheet maxima: 89.7 ms erase, 338 µs word write, 179 ms erase-all (fewer writes fit
+    /// between radio events).
     pub fn worst_case() -> TimingProfile {
-        TimingProfile {
-            name: "worst-case".into(),
-            nvmc: NvmcTiming {
+        Self::with_nvmc(
+            "worst-case",
+            NvmcTiming {
                 page_erase: Duration::from_micros(89_700),
                 word_write: Duration::from_micros(338),
                 erase_all: Duration::from_millis(179),
             },
-            softdevice: SdScheduling {
-                latency_per_op: Duration::from_millis(15),
-                max_write_bytes: 20,
-            },
-            ..TimingProfile::typical()
-        }
+        )
     }
 
     /// Lower bounds (docs/notes/flash-timing.md): 2.05 ms erase, 67.5 µs word write, 169 ms
-    /// erase-all, no SD latency.
+    /// erase-all, and no SoftDevice in the flash's way.
     pub fn best_case() -> TimingProfile {
         TimingProfile {
             name: "best-case".into(),
@@ -185,10 +289,7 @@ impl TimingProfile {
                 word_write: Duration::from_nanos(67_500),
                 erase_all: Duration::from_millis(169),
             },
-            softdevice: SdScheduling {
-                latency_per_op: Duration::ZERO,
-                max_write_bytes: 20,
-            },
+            softdevice: SdScheduling::unscheduled(20),
             ..TimingProfile::typical()
         }
     }
@@ -202,14 +303,20 @@ impl TimingProfile {
         }
     }
 
-    /// The same profile with the BLE link a bootloader of `sdk` sets up.
+    /// The same profile with the BLE link a bootloader of `sdk` sets up, and the SoftDevice
+    /// flash scheduling on that link (unchanged for a profile without it).
     pub fn with_sdk_link(mut self, sdk: SdkVersion) -> TimingProfile {
-        let ble = BleTiming::for_sdk(sdk);
-        self.ble = BleTiming {
-            packets_per_event_large_mtu: self.ble.packets_per_event_large_mtu,
-            packets_per_event_default_mtu: self.ble.packets_per_event_default_mtu,
-            ..ble
-        };
+        self.ble = BleTiming::for_sdk(sdk);
+        let sd = self.softdevice;
+        if sd != SdScheduling::unscheduled(sd.max_write_bytes) {
+            self.softdevice = SdScheduling::derived(
+                &self.nvmc,
+                &self.ble,
+                sd.op_overhead,
+                sd.radio_guard,
+                sd.max_write_bytes,
+            );
+        }
         self
     }
 }
@@ -254,11 +361,36 @@ mod tests {
     #[test]
     fn ble_packets_fill_connection_events() {
         let b = BleTiming::for_sdk(SdkVersion::Sdk17);
-        // 4096 bytes at MTU 247 = 17 packets of 244 = 3 events of 6.
-        assert_eq!(b.bytes_time(4096, 247), Duration::from_millis(45));
-        // 4096 bytes at MTU 23 = 205 packets of 20 = 69 events of 3.
-        assert_eq!(b.bytes_time(4096, 23), Duration::from_millis(15 * 69));
+        // The central's 2 packets fit the 7.5 ms event either way (3 DLE or 11 short ones do).
+        assert_eq!(ll_exchange(251), Duration::from_micros(2_468));
+        assert_eq!(ll_exchange(27), Duration::from_micros(676));
+        assert_eq!((b.packets_per_event(247), b.packets_per_event(23)), (2, 2));
+        // 4096 bytes at MTU 247 = 17 packets of 244 = 9 events of 2.
+        assert_eq!(b.bytes_time(4096, 247), Duration::from_millis(15 * 9));
+        // 4096 bytes at MTU 23 = 205 packets of 20 = 103 events of 2.
+        assert_eq!(b.bytes_time(4096, 23), Duration::from_millis(15 * 103));
         assert_eq!(b.packets_time(0, 247), Duration::ZERO);
+    }
+
+    #[test]
+    fn flash_writes_share_the_interval_with_the_radio() {
+        let t = TimingProfile::typical();
+        // 15 ms − 2 × 2.468 ms radio − 1.5 ms guard = 8.564 ms; a 20-byte call costs
+        // 459 + 5 × 41 = 664 µs, so 12 fit: 1.25 ms each, 1.045 ms of it waiting.
+        assert_eq!(t.softdevice.latency_per_op, Duration::from_micros(1_045));
+        assert_eq!(t.softdevice.erase_latency, Duration::from_millis(15));
+        // SDK 14's 7.5 ms interval: 7.5 − 4.936 − 1.5 = 1.064 ms gap, one call per interval.
+        let t14 = TimingProfile::typical().with_sdk_link(SdkVersion::Sdk14);
+        assert_eq!(
+            t14.softdevice.latency_per_op,
+            Duration::from_micros(7_500 - 205)
+        );
+        // Without a SoftDevice schedule nothing waits, whatever the link.
+        let b = TimingProfile::best_case().with_sdk_link(SdkVersion::Sdk12);
+        assert_eq!(b.softdevice.latency_per_op, Duration::ZERO);
+        assert!(
+            TimingProfile::worst_case().softdevice.latency_per_op > t.softdevice.latency_per_op
+        );
     }
 
     #[test]

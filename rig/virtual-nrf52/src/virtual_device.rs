@@ -374,6 +374,11 @@ impl Device {
             }
             Done::Reset(why) => self.firmware_reset(why),
             Done::MbrCopyBl => self.firmware_reset(FirmwareReset::Activation),
+            Done::SaveProgress => {
+                if let Run::Dfu(d) = &mut self.run {
+                    d.save_progress(&mut self.core);
+                }
+            }
         }
     }
 

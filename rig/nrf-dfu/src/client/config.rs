@@ -122,6 +122,13 @@ pub struct DfuConfig {
     /// `nrf_dfu_req_handler_init`) takes the data either way, so a test rig turns this off to
     /// check that it does.
     pub reexecute_init: bool,
+    /// The bootloader writes its settings page and backup after answering each data EXECUTE
+    /// (SDK 15+ built with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1`: 17.1 `nrf_dfu_req_handler.c`
+    /// `on_data_obj_execute_request_sched` calls `nrf_dfu_settings_write_and_backup` after the
+    /// response). Those flash operations may still hold fstorage queue entries at the next data
+    /// CREATE, so fewer writes are sure to be kept after it
+    /// ([`super::writes_always_accepted_after_create`]).
+    pub settings_write_per_data_object: bool,
 }
 
 impl Default for DfuConfig {
@@ -140,6 +147,7 @@ impl Default for DfuConfig {
             serial_ping: true,
             serial_mtu_query: true,
             reexecute_init: true,
+            settings_write_per_data_object: false,
         }
     }
 }

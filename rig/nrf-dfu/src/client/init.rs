@@ -37,9 +37,27 @@ pub(crate) async fn send_init_packet<T: Link, S: ProgressSink>(
         InitPlan::ExecuteOnly => {}
     }
     link.step(Phase::Execute, span.end).await?;
-    link.request(Request::Execute, link.config.timeouts.validation)
-        .await?;
-    Ok(plan)
+    let executed = link
+        .request(Request::Execute, link.config.timeouts.validation)
+        .await;
+    match executed {
+        // A held init packet can be torn while its CRC still matches: every SDK's settings CRC
+        // leaves the init command out (12.3 `nrf_dfu_settings.c`
+        // `nrf_dfu_settings_calculate_crc`, 17.1 `settings_crc_get`), and the command offset and
+        // CRC are kept beside it, so a cut during the settings write can keep them and lose the
+        // bytes. The bootloader then refuses the EXECUTE; sending the packet whole once more
+        // (CREATE discards the held one) recovers, and a packet refused for itself is refused
+        // again.
+        Err(DfuError::Rejected { .. }) if plan != InitPlan::Create => {
+            transfer(link, &span, Entry::Create).await?;
+            link.step(Phase::Execute, span.end).await?;
+            link.request(Request::Execute, link.config.timeouts.validation)
+                .await?;
+            Ok(InitPlan::Create)
+        }
+        Err(e) => Err(e),
+        Ok(_) => Ok(plan),
+    }
 }
 
 /// SELECT an object type and read its reply.

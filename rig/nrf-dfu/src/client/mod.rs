@@ -35,7 +35,10 @@ pub use config::{DfuConfig, Timeouts};
 pub use error::{DfuError, Location, Violation, Waiting};
 pub use image::{send_order, DfuImage, ImageKind};
 pub use link::{Link, LinkError, LinkErrorKind};
-pub use object::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE;
+pub use object::{
+    writes_always_accepted_after_create, SETTINGS_WRITE_AND_BACKUP_OPS,
+    WRITES_ALWAYS_ACCEPTED_AFTER_CREATE,
+};
 pub use progress::{AsyncFnSink, Control, FnSink, Phase, ProgressEvent, ProgressSink};
 pub use resume::{DataPlan, InitPlan};
 pub use session::LinkStats;

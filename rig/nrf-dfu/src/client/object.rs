@@ -19,6 +19,22 @@ use crate::wire::{ObjectType, Opcode, Request, ResultCode};
 /// `nrf_dfu_ble.c`; writes beyond them are dropped, Android-DFU-Library #208).
 pub const WRITES_ALWAYS_ACCEPTED_AFTER_CREATE: u32 = 15;
 
+/// fstorage operations of one settings write with its backup: an erase and a store for each of
+/// the two pages (17.1 `nrf_dfu_settings.c` `settings_write`, called by
+/// `nrf_dfu_settings_write_and_backup` for the settings page and again for the backup page).
+pub const SETTINGS_WRITE_AND_BACKUP_OPS: u32 = 4;
+
+/// Writes sure to be kept right after a data CREATE: [`WRITES_ALWAYS_ACCEPTED_AFTER_CREATE`],
+/// less the queue entries a settings write and backup may still hold when the bootloader writes
+/// its settings after every data EXECUTE (`NRF_DFU_SAVE_PROGRESS_IN_FLASH=1`).
+pub fn writes_always_accepted_after_create(settings_write_per_data_object: bool) -> u32 {
+    if settings_write_per_data_object {
+        WRITES_ALWAYS_ACCEPTED_AFTER_CREATE - SETTINGS_WRITE_AND_BACKUP_OPS
+    } else {
+        WRITES_ALWAYS_ACCEPTED_AFTER_CREATE
+    }
+}
+
 /// Wait before repeating a data CREATE refused because the flash queue was full.
 const CREATE_BUSY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -58,15 +74,19 @@ pub(crate) async fn transfer<T: Link, S: ProgressSink>(
         Entry::Create => None,
         Entry::ContinueAt(offset) => Some(offset),
     };
+    // CREATEs sent for this object: only the first follows the previous object's EXECUTE, whose
+    // answer promises a drained queue; a re-CREATE after a failed attempt can find the
+    // attempt's writes still queued.
+    let mut creates = 0u32;
     loop {
-        let start_at = match from.take() {
-            Some(offset) => offset,
+        let (start_at, fresh) = match from.take() {
+            Some(offset) => (offset, false),
             None => {
                 create(link, span).await?;
-                span.start
+                creates += 1;
+                (span.start, creates == 1)
             }
         };
-        let fresh = start_at == span.start;
         let (sent, report) = stream(link, span, start_at).await?;
         let (offset, crc) = match report {
             Some(report) => report,
@@ -95,7 +115,9 @@ pub(crate) async fn transfer<T: Link, S: ProgressSink>(
                     let factor = 1u32 << (rewinds - 1).min(4);
                     tokio::time::sleep(link.config.rewind_backoff * factor).await;
                 }
-                let room = WRITES_ALWAYS_ACCEPTED_AFTER_CREATE * link.write_len.max(1) as u32;
+                let room =
+                    writes_always_accepted_after_create(link.config.settings_write_per_data_object)
+                        * link.write_len.max(1) as u32;
                 // Object 0 is left out: its CREATE follows the init packet's EXECUTE, whose
                 // settings write may still hold queue entries.
                 if fresh

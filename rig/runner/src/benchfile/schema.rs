@@ -92,6 +92,12 @@ pub struct Bootloader {
     /// Private key that signs packages for this DUT (PEM).
     #[serde(default)]
     pub key: Option<PathBuf>,
+    /// The `sdk_config.h` options the bootloader is built with, by their SDK names
+    /// (`NRF_DFU_SAVE_PROGRESS_IN_FLASH: 1`); absent ones have the SDK's default. A virtual DUT
+    /// builds its stand-in bootloaders with them; for a lab DUT they say how its bootloader was
+    /// built, so the oracle expects what that build does.
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -106,15 +106,19 @@ pub enum VerifyCheck {
     Running,
     /// The oracle's outcome is not one the suite allowed.
     Outcome,
+    /// The update was sent again from 0 (`restarted`) although the bootloader build kept part
+    /// of it across the fault, by its SDK's rules (`resumed` was due).
+    Resume,
 }
 
 impl VerifyCheck {
-    pub const ALL: [VerifyCheck; 5] = [
+    pub const ALL: [VerifyCheck; 6] = [
         VerifyCheck::Settings,
         VerifyCheck::Bank0,
         VerifyCheck::AppVersion,
         VerifyCheck::Running,
         VerifyCheck::Outcome,
+        VerifyCheck::Resume,
     ];
 
     pub fn label(self) -> &'static str {
@@ -124,6 +128,7 @@ impl VerifyCheck {
             VerifyCheck::AppVersion => "app-version",
             VerifyCheck::Running => "running",
             VerifyCheck::Outcome => "outcome",
+            VerifyCheck::Resume => "resume",
         }
     }
 }

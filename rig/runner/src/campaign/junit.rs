@@ -135,6 +135,23 @@ fn properties(j: &Journal, its: &[&IterationRecord], g: Option<&GroupStats>) -> 
             }
         }
     }
+    let resumes: Vec<_> = its.iter().filter_map(|i| i.resume.as_ref()).collect();
+    if let Some(first) = resumes.first() {
+        p.push(("bootloader.build".into(), first.bootloader.clone()));
+        p.push(("resume.count".into(), resumes.len().to_string()));
+        p.push((
+            "resume.resumed".into(),
+            resumes.iter().filter(|r| r.offset > 0).count().to_string(),
+        ));
+        p.push((
+            "resume.bytes_resent_total".into(),
+            resumes
+                .iter()
+                .map(|r| u64::from(r.bytes_resent))
+                .sum::<u64>()
+                .to_string(),
+        ));
+    }
     if let Some(g) = g {
         let rate =
             |r: &Option<super::stats::Rate>| r.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
@@ -195,6 +212,22 @@ fn test_case(suite_name: &str, it: &IterationRecord) -> TestCase {
         }
     };
     let mut case = TestCase::new(name, status);
+    if let Some(r) = &it.resume {
+        case.add_property(Property::new("resume.offset", r.offset.to_string()));
+        case.add_property(Property::new(
+            "resume.bytes_resent",
+            r.bytes_resent.to_string(),
+        ));
+        case.add_property(Property::new(
+            "resume.fault_offset",
+            r.fault_offset.to_string(),
+        ));
+        case.add_property(Property::new("resume.kept", r.kept.clone()));
+        if let Some(o) = r.due_from {
+            case.add_property(Property::new("resume.due_from", o.to_string()));
+        }
+        case.add_property(Property::new("bootloader.build", r.bootloader.clone()));
+    }
     case.set_classname(suite_name);
     case.set_time(Duration::from_millis(it.duration_ms));
     case.set_system_out(system_out(it));
@@ -237,6 +270,12 @@ fn system_out(it: &IterationRecord) -> String {
         head.push(format!("fault=\"{f}\""));
     }
     head.push(format!("bytes={}", it.bytes));
+    if let Some(r) = &it.resume {
+        head.push(format!(
+            "resume_offset={} bytes_resent={}",
+            r.offset, r.bytes_resent
+        ));
+    }
     if let Some(u) = it.update_ms {
         head.push(format!("update_ms={u}"));
     }

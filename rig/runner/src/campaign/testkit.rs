@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 pub fn header(bench: &str, seed: u64) -> Header {
     Header {
+        defect_cases: Default::default(),
         format: FORMAT,
         tool: "rig".into(),
         tool_version: "0.1.0".into(),
@@ -65,6 +66,7 @@ pub fn iteration(
     evidence.rtt_line(20, "<info> app: Inside main");
     let failed = class.is_some() && verdict != Verdict::Flaky;
     IterationRecord {
+        resume: None,
         case: sub_case.split('[').next().unwrap_or(sub_case).to_string(),
         sub_case: sub_case.to_string(),
         params: BTreeMap::new(),

@@ -7,6 +7,7 @@ use rig::benchfile::virtual_bench::{VirtualDut, DEFAULT_VIRTUAL_DIR};
 use rig::builtin::{keys, suites};
 use rig::campaign::journal::{BenchInfo, BenchKind};
 use rig::campaign::outcome::Verdict;
+use rig::campaign::run::dut::BenchDut;
 use rig::campaign::run::hardware_dut::HardwareDut;
 use rig::campaign::run::virtual_dut::{paused_runtime, run_on_virtual_bench, VirtualBenchDut};
 use rig::campaign::run::{run_campaign, CampaignOptions, RunError, RunEvent, StopFlag};
@@ -22,7 +23,7 @@ use virtual_nrf52::defects::Defect;
 1 when an iteration failed or errored or a DUT was quarantined, 2 on bad input (suite, bench, \
 images), 130 when interrupted (the reports are still written).\n\n\
 Examples:\n  rig run smoke\n  rig run nightly-soak --seed 20261204 --out out/\n  \
-rig run interrupt-recovery --seed 7 --replay 'random-interrupt[fault_action=reset]:41'\n  \
+rig run interrupt-recovery --seed 7 --replay 'sdk17.1[fault_action=reset]:41'\n  \
 rig run seed-sdk12-qfab --virtual-duts 8\n  rig run my-suite.yaml --bench bench.yaml"
 )]
 pub struct RunArgs {
@@ -316,10 +317,24 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|(n, d)| VirtualDut::load(&a.virtual_dir, n, d.chip))
                     .collect::<Result<_, _>>()?;
+                let declared: Vec<_> = selected
+                    .iter()
+                    .map(|(_, d)| {
+                        d.bootloader
+                            .as_ref()
+                            .map(|b| b.options.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
                 let r = rt.block_on(async {
                     let duts = loaded
                         .iter()
-                        .map(|v| VirtualBenchDut::new(v.name.clone(), v.device.clone()))
+                        .zip(declared)
+                        .map(|(v, o)| {
+                            let mut d = VirtualBenchDut::new(v.name.clone(), v.device.clone());
+                            d.declare_options(o);
+                            d
+                        })
                         .collect();
                     run_campaign(&suite, duts, &opts, &observer).await
                 });

@@ -68,6 +68,27 @@ pub struct ImagesArgs {
     /// Directory to write into (created if missing; existing files of the set are replaced).
     #[arg(long)]
     pub out: PathBuf,
+    /// Build the stand-in bootloaders with an sdk_config.h option, e.g.
+    /// `--option NRF_DFU_SAVE_PROGRESS_IN_FLASH=1` (repeatable). Then only bootloaders are
+    /// written, one per SDK and transport that has every option, named after the options
+    /// (`bootloader-17.1-ble-save-progress-in-flash.hex`). Options: NRF_DFU_SAVE_PROGRESS_IN_FLASH,
+    /// NRF_BL_DFU_INACTIVITY_TIMEOUT_MS, NRF_DFU_APP_DOWNGRADE_PREVENTION,
+    /// NRF_DFU_APP_ACCEPT_SAME_VERSION, NRF_DFU_REQUIRE_SIGNED_APP_UPDATE,
+    /// NRF_DFU_SINGLE_BANK_APP_UPDATES, NRF_DFU_BLE_REQUIRES_BONDS.
+    #[arg(long = "option", value_name = "NAME=VALUE", value_parser = parse_option)]
+    pub options: Vec<(String, u32)>,
+}
+
+fn parse_option(s: &str) -> Result<(String, u32), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}`: expected NAME=VALUE, e.g. NRF_DFU_SAVE_PROGRESS_IN_FLASH=1")
+    })?;
+    let v = v
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("`{s}`: the value must be a number (0 or 1 for switches)"))?;
+    virtual_nrf52::descriptor::BuildOption::from_name(k).map_err(|e| e.to_string())?;
+    Ok((k.trim().to_string(), v))
 }
 
 pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
@@ -79,7 +100,11 @@ pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
 }
 
 fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
-    let set = images::image_set()?;
+    let set = if a.options.is_empty() {
+        images::image_set()?
+    } else {
+        images::bootloaders_with(&a.options.iter().cloned().collect())?
+    };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     for f in &set {
         let path = a.out.join(&f.name);

@@ -8,8 +8,10 @@
 use nrf_dfu::image::{write_intel_hex, InsertError, Segments};
 use nrf_dfu::signing::{KeyError, PublicKey};
 use nrf_dfu::{Chip, SdkVersion};
+use std::collections::BTreeMap;
 use virtual_nrf52::descriptor::{
-    AppDescriptor, BootloaderDescriptor, Buttonless, MbrDescriptor, Transport,
+    options as bl_options, AppDescriptor, BootloaderDescriptor, Buttonless, MbrDescriptor,
+    Transport,
 };
 use virtual_nrf52::softdevice::STAND_IN_SOFTDEVICES;
 use virtual_nrf52::standin::{self, BuildError, DEFAULT_BOOTLOADER_SIZE};
@@ -38,6 +40,8 @@ pub enum ImagesError {
     Build { file: String, source: BuildError },
     #[error("{file}: {source}")]
     Layout { file: String, source: InsertError },
+    #[error("no stand-in bootloader can be built with {0}")]
+    NoBootloader(String),
 }
 
 /// One generated file.
@@ -145,31 +149,17 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
     }
     for sdk in SdkVersion::ALL {
         for &t in transports(sdk) {
-            let name = format!("bootloader-{}-{}.hex", profile_file_label(sdk), t.label());
             let desc = bootloader_descriptor(sdk, t, pk);
-            let segs = bootloader_segments(&desc).map_err(|source| ImagesError::Build {
-                file: name.clone(),
-                source,
-            })?;
-            let words = if sdk == SdkVersion::Sdk15_3 {
-                "0xFF8/0xFFC in the MBR page"
-            } else {
-                "UICR NRFFW[0]/[1]"
-            };
-            let over = match t {
-                Transport::Ble => "BLE (\"DfuTarg\", MTU rule of its SDK)",
-                Transport::Uart => "UART (SLIP, 115200 baud, no SoftDevice needed)",
-            };
-            push(
-                name,
-                format!(
-                    "stand-in Secure DFU bootloader, SDK {} over {over}, at 0x78000 with the bootloader/MBR-params address words at {words} and PSELRESET = P0.21; trusts firmware/keys/rig-test-private.pem",
-                    profile_file_label(sdk)
-                ),
-                &segs,
-            )?;
+            let (name, description, segs) = bootloader_file(&desc)?;
+            push(name, description, &segs)?;
         }
     }
+    // The build interrupt-recovery sweeps besides the SDK defaults: 17.1 saving its progress
+    // after every data object.
+    let mut desc = bootloader_descriptor(SdkVersion::Sdk17, Transport::Ble, pk);
+    desc.save_progress_in_flash = true;
+    let (name, description, segs) = bootloader_file(&desc)?;
+    push(name, description, &segs)?;
     for (file, version, size) in [("app-a.hex", 1, APP_A_SIZE), ("app-b.hex", 2, APP_B_SIZE)] {
         let d = sample_app(version);
         let img = standin::app_image(&d, Chip::Nrf52832Qfaa, SAMPLE_APP_BASE, size).map_err(
@@ -193,6 +183,91 @@ pub fn image_set() -> Result<Vec<ImageFile>, ImagesError> {
         description: "this list".into(),
         contents: readme,
     });
+    Ok(files)
+}
+
+/// File name of a stand-in bootloader: `bootloader-<release>-<transport>` and one
+/// `-<option>` per option that differs from the SDK default (`save-progress-in-flash`,
+/// `inactivity-timeout-ms-0`: the option name without its `NRF_DFU_`/`NRF_BL_DFU_` prefix).
+pub fn bootloader_file_name(desc: &BootloaderDescriptor) -> String {
+    let mut name = format!(
+        "bootloader-{}-{}",
+        profile_file_label(desc.profile),
+        desc.transport.label()
+    );
+    for (opt, v) in bl_options::non_default(desc) {
+        let slug = opt
+            .trim_start_matches("NRF_BL_DFU_")
+            .trim_start_matches("NRF_DFU_")
+            .to_lowercase()
+            .replace('_', "-");
+        name.push('-');
+        name.push_str(&slug);
+        if v != 1 {
+            name.push_str(&format!("-{v}"));
+        }
+    }
+    name.push_str(".hex");
+    name
+}
+
+fn bootloader_file(
+    desc: &BootloaderDescriptor,
+) -> Result<(String, String, Vec<Segment>), ImagesError> {
+    let name = bootloader_file_name(desc);
+    let segs = bootloader_segments(desc).map_err(|source| ImagesError::Build {
+        file: name.clone(),
+        source,
+    })?;
+    let words = if desc.profile == SdkVersion::Sdk15_3 {
+        "0xFF8/0xFFC in the MBR page"
+    } else {
+        "UICR NRFFW[0]/[1]"
+    };
+    let over = match desc.transport {
+        Transport::Ble => "BLE (\"DfuTarg\", MTU rule of its SDK)",
+        Transport::Uart => "UART (SLIP, 115200 baud, no SoftDevice needed)",
+    };
+    let description = format!(
+        "stand-in Secure DFU bootloader, SDK {} over {over}, at 0x78000 with the bootloader/MBR-params address words at {words} and PSELRESET = P0.21; trusts firmware/keys/rig-test-private.pem; sdk_config: {}",
+        profile_file_label(desc.profile),
+        bl_options::describe(desc)
+    );
+    Ok((name, description, segs))
+}
+
+/// `rig sim images --option NAME=VALUE...`: the stand-in bootloaders of every SDK and transport
+/// that has all of `options`, built with them (no README: the default set's README lists those).
+pub fn bootloaders_with(options: &BTreeMap<String, u32>) -> Result<Vec<ImageFile>, ImagesError> {
+    let pk = test_public_key()?;
+    let mut files = Vec::new();
+    for sdk in SdkVersion::ALL {
+        for &t in transports(sdk) {
+            let mut desc = bootloader_descriptor(sdk, t, pk);
+            if bl_options::apply(&mut desc, options).is_err() {
+                continue;
+            }
+            let (name, description, segs) = bootloader_file(&desc)?;
+            let contents = hex(&name, &segs)?;
+            files.push(ImageFile {
+                name,
+                description,
+                contents,
+            });
+        }
+    }
+    if files.is_empty() {
+        let list = options
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Say why: the first SDK-independent error (unknown name, bad value) if there is one.
+        let why = bl_options::check(SdkVersion::Sdk17, options)
+            .err()
+            .map_or(list.clone(), |e| format!("{list}: {e}"));
+        return Err(ImagesError::NoBootloader(why));
+    }
     Ok(files)
 }
 
@@ -235,6 +310,7 @@ mod tests {
             "bootloader-15.3-uart.hex",
             "bootloader-17.1-ble.hex",
             "bootloader-17.1-uart.hex",
+            "bootloader-17.1-ble-save-progress-in-flash.hex",
             "app-a.hex",
             "app-b.hex",
             "README.txt",
@@ -242,7 +318,8 @@ mod tests {
             assert!(names.contains(&n), "{n}");
         }
         assert!(!names.contains(&"bootloader-12.3-uart.hex"));
-        assert_eq!(names.len(), 1 + 3 + 13 + 2 + 1);
+        // MBR, SoftDevices, SDK-default bootloaders, 17.1 with save-progress, apps, README.
+        assert_eq!(names.len(), 1 + 3 + 13 + 1 + 2 + 1);
         let readme = &file(&set, "README.txt").contents;
         for n in names {
             assert!(readme.contains(n), "README lists {n}");

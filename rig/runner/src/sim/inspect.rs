@@ -66,6 +66,10 @@ pub struct BootloaderReport {
     pub address: u32,
     #[serde(flatten)]
     pub region: RegionReport<BootloaderDescriptor>,
+    /// The `sdk_config.h` options the stand-in was built with, by their SDK names (the ones
+    /// its SDK has).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sdk_config: std::collections::BTreeMap<String, u32>,
 }
 
 /// One settings page decoded, or why it could not be.
@@ -263,6 +267,13 @@ pub fn inspect(dev: &Hardware) -> Result<InspectReport, nrf_dfu::settings::Setti
         bootloader: inv.bootloader.as_ref().map(|s| BootloaderReport {
             address: s.address,
             region: RegionReport::from_code(&s.code),
+            sdk_config: match &s.code {
+                Code::StandIn(d) => virtual_nrf52::descriptor::options::in_force(d)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                _ => Default::default(),
+            },
         }),
         settings,
         settings_backup,
@@ -357,6 +368,14 @@ impl InspectReport {
                 other => region_text(other),
             }),
         });
+        if let Some(RegionReport::StandIn { descriptor: d }) =
+            self.bootloader.as_ref().map(|b| &b.region)
+        {
+            out.push(format!(
+                "bootloader sdk_config: {}",
+                virtual_nrf52::descriptor::options::describe(d)
+            ));
+        }
         page_text("settings", &self.settings, &mut out);
         page_text("settings backup", &self.settings_backup, &mut out);
         let a = &self.application;

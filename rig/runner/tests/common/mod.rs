@@ -9,6 +9,7 @@ use std::path::Path;
 
 pub fn header(bench: &str, seed: u64) -> Header {
     Header {
+        defect_cases: Default::default(),
         format: FORMAT,
         tool: "rig".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -81,6 +82,7 @@ pub fn iteration(sub_case: &str, i: u32) -> IterationRecord {
     };
     let failure_class: Option<FailureClass> = class.map(|c| c.parse().unwrap());
     IterationRecord {
+        resume: None,
         case: sub_case.split('[').next().unwrap().into(),
         sub_case: sub_case.into(),
         params: BTreeMap::from([("fault_action".into(), "reset".into())]),

@@ -31,6 +31,8 @@ pub struct Bench {
     pub transport: Transport,
     pub timing: TimingProfile,
     pub seed: u64,
+    /// Built with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1` (SDK 15+).
+    pub save_progress: bool,
 }
 
 impl Bench {
@@ -40,6 +42,7 @@ impl Bench {
             transport: Transport::Ble,
             timing: TimingProfile::typical(),
             seed: 11,
+            save_progress: false,
         }
     }
 
@@ -66,6 +69,7 @@ impl Bench {
     fn descriptor(&self) -> BootloaderDescriptor {
         let mut d = BootloaderDescriptor::sdk_default(self.sdk, key().public_key().to_pk64());
         d.transport = self.transport;
+        d.save_progress_in_flash = self.save_progress;
         d
     }
 

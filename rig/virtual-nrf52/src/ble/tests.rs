@@ -308,14 +308,14 @@ fn write_commands_fill_connection_events_and_prn_notifies_on_the_cp() {
     assert_eq!(u32::from_le_bytes(prn[1][3..7].try_into().unwrap()), 32);
     let crc = nrf_dfu::crc::crc32(&[[0xAB; 16], [0xCD; 16]].concat());
     assert_eq!(u32::from_le_bytes(prn[1][7..11].try_into().unwrap()), crc);
-    // 17 packets at MTU 247 take 3 connection events (6 per event).
+    // 17 packets at MTU 247 take 9 connection events (2 per event: timing::CENTRAL_PACKETS_PER_EVENT).
     let c0 = ble.connection().unwrap().link.clone();
     let start = c0.event_at_or_after(b + ms(200));
     let times: Vec<SimTime> = (0..17)
         .map(|_| ble.write_command(&mut dev, start, pkt, &[0; 4]).unwrap())
         .collect();
     assert_eq!(times[0], start);
-    assert_eq!(times[16], start + ms(30));
+    assert_eq!(times[16], start + ms(120));
 }
 
 #[rstest]

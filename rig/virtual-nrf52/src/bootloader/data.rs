@@ -256,6 +256,28 @@ impl Dfu {
         if self.s.progress.firmware_image_offset == self.fw_size {
             return self.finish_transfer(core, early);
         }
+        let ready = if early || sdk12 {
+            now
+        } else {
+            core.queue.drained_at(now)
+        };
+        if self.profile.save_progress_every_execute && !sdk12 && early {
+            // The defect on a save-progress build: the settings (and backup, where 17.1 reads
+            // the progress from) claim the object before its writes are in flash.
+            if !self.write_settings_and_backup_next(core) {
+                return (Err(res(ResultCode::OperationFailed)), now);
+            }
+            return (Ok(nrf_dfu::wire::Response::Execute), ready);
+        }
+        if self.profile.save_progress_every_execute && !sdk12 {
+            // NRF_DFU_SAVE_PROGRESS_IN_FLASH=1 (17.1 `on_data_obj_execute_request_sched`): the
+            // response goes out once the queue is idle, then the settings are queued; the
+            // write's result is ignored. Queued now, the write would find the queue still full
+            // of this object's writes and be lost: it is made when the queue has drained (a
+            // zero-length item behind them), as the SDK's rescheduling does.
+            core.busy(std::time::Duration::ZERO, Done::SaveProgress);
+            return (Ok(nrf_dfu::wire::Response::Execute), ready);
+        }
         if self.profile.save_progress_every_execute {
             let r = if early {
                 self.write_settings_next(core, Done::Nothing)
@@ -266,12 +288,30 @@ impl Dfu {
                 return (Err(res(ResultCode::OperationFailed)), now);
             }
         }
-        let ready = if early || sdk12 {
-            now
-        } else {
-            core.queue.drained_at(now)
-        };
         (Ok(nrf_dfu::wire::Response::Execute), ready)
+    }
+
+    /// The defect's settings write on a build with a backup page: main page and backup, both
+    /// ahead of queued data.
+    fn write_settings_and_backup_next(&mut self, core: &mut Core) -> bool {
+        self.s.fix_settings_crcs();
+        let bytes = self.s.encode();
+        let (main, backup) = settings_store::pages(core.hw.chip());
+        let mut ops = Vec::new();
+        for page in [main, backup] {
+            let Ok(write) = FlashOp::write_bytes(page, &bytes) else {
+                return false;
+            };
+            ops.push((FlashOp::ErasePage { addr: page }, Done::Nothing));
+            ops.push((write, Done::Nothing));
+        }
+        if !self.profile.settings_backup {
+            ops.truncate(2);
+        }
+        let timing = core.hw.timing().clone();
+        core.queue
+            .push_flash_next(core.now, ops, self.ctx.path, &timing);
+        true
     }
 
     /// The defect's settings write: erase + write of the main page ahead of queued data.

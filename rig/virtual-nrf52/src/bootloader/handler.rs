@@ -344,4 +344,16 @@ impl Dfu {
     pub fn on_dfu_completed(&mut self, core: &mut Core) {
         self.close_and_reset(core, FirmwareReset::DfuCompleted);
     }
+
+    /// The deferred settings write of a save-progress build (see [`Done::SaveProgress`]): the
+    /// queue is idle now; the write's result is ignored, as in the SDK.
+    pub fn save_progress(&mut self, core: &mut Core) {
+        let _ = settings_store::write_and_backup(
+            core,
+            &self.profile,
+            &mut self.s,
+            self.ctx,
+            Done::Nothing,
+        );
+    }
 }

@@ -238,9 +238,15 @@ impl Dfu {
         cpu: &mut std::time::Duration,
     ) -> Result<u32, Fail> {
         let p = &self.profile;
-        // NRF_DFU_REQUIRE_SIGNED_APP_UPDATE = 1: every type needs a signature (17.1
-        // `nrf_dfu_validation.c`, `signature_required`).
+        // 17.1 nrf_dfu_validation.c `signature_required`: an application (and a SoftDevice on
+        // an MBR-only bootloader) needs a signature only with NRF_DFU_REQUIRE_SIGNED_APP_UPDATE;
+        // when none is required none is checked, even one that is there.
+        let ty = pkt.init_command().r#type.unwrap_or(-1);
+        let optional = ty == FwType::Application as i32
+            || (ty == FwType::Softdevice as i32 && p.transport == Transport::Uart);
+        let required = !optional || p.require_signed_app;
         match pkt.signature() {
+            _ if !required => {}
             None => return Err(ext(p, ExtError::SignatureMissing)),
             Some((t, _)) if t != 0 => return Err(ext(p, ExtError::WrongSignatureType)),
             Some((_, sig)) if sig.len() != 64 => return Err(res(ResultCode::OperationFailed)),

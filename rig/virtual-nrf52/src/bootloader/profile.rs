@@ -101,7 +101,10 @@ pub struct Profile {
     pub inactivity_timeout: Option<Duration>,
     /// `NRF_BL_DFU_CONTINUATION_TIMEOUT_MS`: DFU mode after an SD activation with a valid app.
     pub continuation_timeout: Duration,
-    /// SDK 12 writes the settings after every data EXECUTE (table 8.8).
+    /// The settings are written after every data EXECUTE: always in SDK 12 (12.3
+    /// `dfu_req_handling.c` `nrf_dfu_data_req`, before the response), with
+    /// `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1` in 15+ (17.1 `nrf_dfu_req_handler.c`
+    /// `on_data_obj_execute_request_sched`, after the response).
     pub save_progress_every_execute: bool,
     /// 16/17: RAM progress reverts to the flash state when the BLE link drops (table 8.8).
     pub revert_on_link_loss: bool,
@@ -123,10 +126,12 @@ pub struct Profile {
     pub crc_skip_on_wake: bool,
     /// SDK 12 buffers data in 256-byte chunks before storing them (`dfu_req_handling.c`).
     pub sdk12_data_path: bool,
-    /// `NRF_DFU_APP_DOWNGRADE_PREVENTION` (1; 0 with `accept-downgrade`).
+    /// `NRF_DFU_APP_DOWNGRADE_PREVENTION` (build option, default 1; 0 with `accept-downgrade`).
     pub downgrade_prevention: bool,
-    /// `NRF_DFU_APP_ACCEPT_SAME_VERSION` (1).
+    /// `NRF_DFU_APP_ACCEPT_SAME_VERSION` (build option from 15.3, default 1; earlier SDKs accept).
     pub accept_same_version: bool,
+    /// `NRF_DFU_REQUIRE_SIGNED_APP_UPDATE` (build option from 15.0, default 1; SDK 12 always).
+    pub require_signed_app: bool,
     /// The bootloader writes its settings backup before starting the app (15.2+).
     pub backup_before_app_start: bool,
 }
@@ -169,7 +174,7 @@ impl Profile {
             inactivity_timeout: (sdk != SdkVersion::Sdk12 && d.inactivity_timeout_ms != 0)
                 .then(|| Duration::from_millis(d.inactivity_timeout_ms as u64)),
             continuation_timeout: Duration::from_secs(10),
-            save_progress_every_execute: sdk == SdkVersion::Sdk12,
+            save_progress_every_execute: sdk == SdkVersion::Sdk12 || d.save_progress_in_flash,
             revert_on_link_loss: sdk >= SdkVersion::Sdk16 && ble,
             rx_buffers: (ble && sdk >= SdkVersion::Sdk15_0).then(|| 4096 / (mtu - 3) + 1),
             flash_queue_depth: if sdk == SdkVersion::Sdk12 { 4 } else { 16 },
@@ -179,8 +184,10 @@ impl Profile {
             populate_mbr_slots: sdk >= SdkVersion::Sdk17,
             crc_skip_on_wake: sdk >= SdkVersion::Sdk17,
             sdk12_data_path: sdk == SdkVersion::Sdk12,
-            downgrade_prevention: !defects.has(Defect::AcceptDowngrade),
-            accept_same_version: true,
+            downgrade_prevention: d.app_downgrade_prevention
+                && !defects.has(Defect::AcceptDowngrade),
+            accept_same_version: d.app_accept_same_version,
+            require_signed_app: d.require_signed_app_update || sdk == SdkVersion::Sdk12,
             backup_before_app_start: sdk.has_settings_backup()
                 && !defects.has(Defect::NoSettingsBackup),
         }
@@ -302,5 +309,24 @@ mod tests {
         assert!(!p.settings_backup);
         assert_eq!(p.gpregret, GpregretRule::AnyBitClearOnPattern);
         assert!(!p.downgrade_prevention);
+    }
+
+    #[test]
+    fn build_options_flip_switches() {
+        let mut d = BootloaderDescriptor::sdk_default(SdkVersion::Sdk17, [0; 64]);
+        let p = Profile::new(&d, DefectSet::empty());
+        assert!(!p.save_progress_every_execute && p.downgrade_prevention && p.require_signed_app);
+        d.save_progress_in_flash = true;
+        d.app_downgrade_prevention = false;
+        d.app_accept_same_version = false;
+        d.require_signed_app_update = false;
+        let p = Profile::new(&d, DefectSet::empty());
+        assert!(p.save_progress_every_execute);
+        assert!(!p.downgrade_prevention && !p.accept_same_version && !p.require_signed_app);
+        // SDK 12 saves progress and checks signatures whatever the descriptor says.
+        let mut d12 = BootloaderDescriptor::sdk_default(SdkVersion::Sdk12, [0; 64]);
+        d12.require_signed_app_update = false;
+        let p = Profile::new(&d12, DefectSet::empty());
+        assert!(p.save_progress_every_execute && p.require_signed_app);
     }
 }

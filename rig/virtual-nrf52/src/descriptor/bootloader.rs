@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 1 | profile: SDK version code 12, 14, 150, 152, 153, 160, 171 (12.3 … 17.1) |
 //! | 1 | 1 | transport: 0 BLE, 1 UART |
-//! | 2 | 1 | flags: bit 0 `NRF_DFU_BLE_REQUIRES_BONDS`, bit 1 `NRF_DFU_SINGLE_BANK_APP_UPDATES`; others 0 |
+//! | 2 | 1 | flags: bit 0 `NRF_DFU_BLE_REQUIRES_BONDS`, bit 1 `NRF_DFU_SINGLE_BANK_APP_UPDATES`, bit 2 `NRF_DFU_SAVE_PROGRESS_IN_FLASH`, bit 3 `NRF_DFU_APP_DOWNGRADE_PREVENTION` = 0, bit 4 `NRF_DFU_APP_ACCEPT_SAME_VERSION` = 0, bit 5 `NRF_DFU_REQUIRE_SIGNED_APP_UPDATE` = 0 (bits 3-5 mark a default-on option switched off, so a 0 byte is the SDK default build); others 0 |
 //! | 3 | 1 | advertising name length (1..=20) |
 //! | 4 | 4 | hw_version u32 (`NRF_DFU_HW_VERSION`, 52 by default) |
 //! | 8 | 4 | inactivity timeout ms u32 (`NRF_BL_DFU_INACTIVITY_TIMEOUT_MS`; 0 = none, as SDK 12) |
@@ -23,6 +23,16 @@ const BODY_LEN: usize = 100;
 pub const MAX_ADV_NAME: usize = 20;
 const FLAG_BONDS: u8 = 1 << 0;
 const FLAG_SINGLE_BANK: u8 = 1 << 1;
+const FLAG_SAVE_PROGRESS: u8 = 1 << 2;
+const FLAG_NO_DOWNGRADE_PREVENTION: u8 = 1 << 3;
+const FLAG_REJECT_SAME_VERSION: u8 = 1 << 4;
+const FLAG_UNSIGNED_APP_OK: u8 = 1 << 5;
+const KNOWN_FLAGS: u8 = FLAG_BONDS
+    | FLAG_SINGLE_BANK
+    | FLAG_SAVE_PROGRESS
+    | FLAG_NO_DOWNGRADE_PREVENTION
+    | FLAG_REJECT_SAME_VERSION
+    | FLAG_UNSIGNED_APP_OK;
 
 /// The DFU transport the bootloader was built with (nrf-dfu's, `ble` or `uart` in text).
 pub use nrf_dfu::wire::Transport;
@@ -37,8 +47,21 @@ pub struct BootloaderDescriptor {
     pub requires_bonds: bool,
     pub single_bank: bool,
     pub inactivity_timeout_ms: u32,
+    /// `NRF_DFU_SAVE_PROGRESS_IN_FLASH` (see [`super::options`] for these four and the above).
+    #[serde(default)]
+    pub save_progress_in_flash: bool,
+    #[serde(default = "yes")]
+    pub app_downgrade_prevention: bool,
+    #[serde(default = "yes")]
+    pub app_accept_same_version: bool,
+    #[serde(default = "yes")]
+    pub require_signed_app_update: bool,
     pub adv_name: String,
     pub defects: DefectSet,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The public key as 128 hex digits in text formats.
@@ -91,6 +114,10 @@ impl BootloaderDescriptor {
             } else {
                 120_000
             },
+            save_progress_in_flash: false,
+            app_downgrade_prevention: true,
+            app_accept_same_version: true,
+            require_signed_app_update: true,
             adv_name: "DfuTarg".into(),
             defects: DefectSet::empty(),
         }
@@ -118,13 +145,14 @@ impl BootloaderDescriptor {
             Transport::Ble => 0,
             Transport::Uart => 1,
         });
+        let bit = |on: bool, f: u8| if on { f } else { 0 };
         b.push(
-            if self.requires_bonds { FLAG_BONDS } else { 0 }
-                | if self.single_bank {
-                    FLAG_SINGLE_BANK
-                } else {
-                    0
-                },
+            bit(self.requires_bonds, FLAG_BONDS)
+                | bit(self.single_bank, FLAG_SINGLE_BANK)
+                | bit(self.save_progress_in_flash, FLAG_SAVE_PROGRESS)
+                | bit(!self.app_downgrade_prevention, FLAG_NO_DOWNGRADE_PREVENTION)
+                | bit(!self.app_accept_same_version, FLAG_REJECT_SAME_VERSION)
+                | bit(!self.require_signed_app_update, FLAG_UNSIGNED_APP_OK),
         );
         b.push(n as u8);
         b.extend_from_slice(&self.hw_version.to_le_bytes());
@@ -151,7 +179,7 @@ impl BootloaderDescriptor {
             }
         };
         let flags = b[2];
-        if flags & !(FLAG_BONDS | FLAG_SINGLE_BANK) != 0 {
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(Self::field(
                 "flags",
                 format!("unknown bits in {flags:#04x}"),
@@ -174,6 +202,10 @@ impl BootloaderDescriptor {
             requires_bonds: flags & FLAG_BONDS != 0,
             single_bank: flags & FLAG_SINGLE_BANK != 0,
             inactivity_timeout_ms: le32(b, 8),
+            save_progress_in_flash: flags & FLAG_SAVE_PROGRESS != 0,
+            app_downgrade_prevention: flags & FLAG_NO_DOWNGRADE_PREVENTION == 0,
+            app_accept_same_version: flags & FLAG_REJECT_SAME_VERSION == 0,
+            require_signed_app_update: flags & FLAG_UNSIGNED_APP_OK == 0,
             adv_name: text(Kind::Bootloader, "adv_name", &b[80..100], n, MAX_ADV_NAME)?,
             defects,
         })
@@ -217,6 +249,7 @@ mod tests {
         fn round_trip(
             profile in any_profile(), uart: bool, pk in proptest::array::uniform32(any::<u8>()),
             hw: u32, bonds: bool, single: bool, timeout: u32, name in "[A-Za-z0-9]{1,20}", mask in 0u32..512,
+            opts in proptest::array::uniform4(any::<bool>()),
         ) {
             let mut public_key = [0u8; 64];
             public_key[..32].copy_from_slice(&pk);
@@ -224,6 +257,8 @@ mod tests {
             let d = BootloaderDescriptor {
                 profile, transport: if uart { Transport::Uart } else { Transport::Ble }, public_key,
                 hw_version: hw, requires_bonds: bonds, single_bank: single, inactivity_timeout_ms: timeout,
+                save_progress_in_flash: opts[0], app_downgrade_prevention: opts[1],
+                app_accept_same_version: opts[2], require_signed_app_update: opts[3],
                 adv_name: name, defects: DefectSet::from_mask(mask).unwrap(),
             };
             let e = d.encode().unwrap();

@@ -18,10 +18,12 @@
 pub mod app;
 pub mod bootloader;
 pub mod mbr;
+pub mod options;
 
 pub use app::{AppDescriptor, Buttonless};
 pub use bootloader::{BootloaderDescriptor, Transport};
 pub use mbr::MbrDescriptor;
+pub use options::{BuildOption, OptionError};
 
 use nrf_dfu::crc::crc32;
 

@@ -24,10 +24,11 @@ fn flash_times_come_from_the_timing_profile() {
     let ops = ops_since(&dev, from);
     let erase = &ops[0];
     assert!(erase.what.starts_with("page erase"), "{ops:?}");
-    // DFU mode on BLE: sd_flash_page_erase waits for a radio gap, then erases.
+    // DFU mode on BLE: sd_flash_page_erase waits for a gap long enough for a whole erase
+    // (docs/notes/flash-timing.md), then erases.
     assert_eq!(
         erase.duration(),
-        typical.nvmc.page_erase + typical.softdevice.latency_per_op
+        typical.nvmc.page_erase + typical.softdevice.erase_latency
     );
     let write = &ops[1];
     assert_eq!(
@@ -88,7 +89,9 @@ fn data_execute_is_answered_when_the_flash_queue_has_drained(#[case] sdk: SdkVer
         &Request::create(ObjectType::Data, 4096),
     );
     host.t += ms(400);
-    stream(&mut host, &mut dev, &image[..4096], ms(20));
+    // Packets 5 ms apart (several per connection event): faster than the SoftDevice writes
+    // them, so writes are still queued when EXECUTE arrives.
+    stream(&mut host, &mut dev, &image[..4096], ms(5));
     let t = host.t;
     let reply = dev
         .dfu_control(t, &Request::Execute.encode())
@@ -143,7 +146,8 @@ fn final_execute_hashes_the_image_before_answering() {
         &Request::create(ObjectType::Data, 0x1000),
     );
     host.t += ms(400);
-    stream(&mut host, &mut dev, &image, ms(20));
+    // Faster than the flash (see above), so the hash waits for the last write.
+    stream(&mut host, &mut dev, &image, ms(5));
     let t = host.t;
     let reply = dev
         .dfu_control(t, &Request::Execute.encode())

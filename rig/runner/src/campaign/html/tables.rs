@@ -94,6 +94,16 @@ pub fn groups(s: &Summary) -> Markup {
                             td {
                                 span.mono { (g.sub_case) }
                                 span.sub { "on " (g.bench) "/" (g.dut) }
+                                @if let Some(b) = &g.bootloader_options {
+                                    span.sub.build title="bootloader build: SDK and sdk_config.h options" { (b) }
+                                }
+                                @if let Some(r) = &g.resume {
+                                    span.sub.resume title="resume steps after a fault" {
+                                        (r.resumes) " resumes: " (r.resumed) " resumed, "
+                                        (r.bytes_resent) " bytes resent, mean offset "
+                                        (r.offset_sum / r.resumes.max(1))
+                                    }
+                                }
                             }
                             (counts(&g.counts))
                             (rate(&g.success, "success"))

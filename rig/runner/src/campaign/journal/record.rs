@@ -47,6 +47,20 @@ pub struct Header {
     /// command.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replay_args: Vec<String>,
+    /// Cases that switch bootloader defects on (the bug zoo), by case name: what the summary
+    /// needs to say per defect whether the run caught it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defect_cases: BTreeMap<String, DefectCase>,
+}
+
+/// A case run with injected defects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefectCase {
+    pub defects: Vec<String>,
+    /// Probability that one iteration shows the defect (the suite's `fires_per_iteration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_per_iteration: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +164,31 @@ pub struct IterationRecord {
     pub wall_ms: u64,
     #[serde(default, skip_serializing_if = "Evidence::is_empty")]
     pub evidence: Evidence,
+    /// How an interrupted update was continued (the last `dfu: { resume: true }` step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumeRecord>,
+}
+
+/// How much of an interrupted update had to be sent again, and whether that is what the
+/// bootloader build's rules give.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRecord {
+    /// Firmware offset the resumed transfer started from (0: restarted; the image size: only
+    /// the final EXECUTE was left).
+    pub offset: u32,
+    /// Firmware bytes sent before the fault that were sent again (the interrupted transfer's
+    /// offset at the fault minus `offset`, never below 0).
+    pub bytes_resent: u32,
+    /// The interrupted transfer's firmware offset when the fault hit.
+    pub fault_offset: u32,
+    /// What the bootloader keeps across that fault, by its SDK's rules (`nothing`, `flash`,
+    /// `ram`), and the offset at least that keeps when a resume is due.
+    pub kept: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_from: Option<u32>,
+    /// The bootloader build: SDK and `sdk_config.h` options in force.
+    pub bootloader: String,
 }
 
 impl IterationRecord {

@@ -11,6 +11,7 @@ use std::path::Path;
 
 pub(crate) fn header(seed: u64) -> Header {
     Header {
+        defect_cases: Default::default(),
         format: FORMAT,
         tool: "rig".into(),
         tool_version: "0.1.0".into(),
@@ -112,6 +113,7 @@ fn arb_iteration() -> impl Strategy<Value = IterationRecord> {
                     evidence.rtt_line(t, text);
                 }
                 IterationRecord {
+                    resume: None,
                     sub_case: format!("{case}[prn=1]"),
                     params: BTreeMap::from([("prn".to_string(), "1".to_string())]),
                     case,
@@ -259,6 +261,7 @@ proptest! {
 #[test]
 fn truncated_last_line_is_tolerated_and_reported() {
     let it = Record::Iteration(IterationRecord {
+        resume: None,
         case: "a".into(),
         sub_case: "a".into(),
         params: BTreeMap::new(),

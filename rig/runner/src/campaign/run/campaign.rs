@@ -117,6 +117,7 @@ pub async fn run_campaign<D: BenchDut>(
         path: dir.clone(),
         source,
     })?;
+    declare_suite_options(suite, &mut duts)?;
     let mut stores: Vec<ImageStore> = duts
         .iter()
         .map(|d| ImageStore::new(&suite.dir, d.chip(), opts.key.clone()))
@@ -202,6 +203,21 @@ pub(super) fn header(suite: &LoadedSuite, opts: &CampaignOptions, duts: Vec<DutI
         duts,
         wall_start: now_text(),
         replay_args: opts.replay_args.clone(),
+        defect_cases: suite
+            .suite
+            .cases
+            .iter()
+            .filter(|c| !c.defects.is_empty())
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    journal::DefectCase {
+                        defects: c.defects.iter().map(|d| d.name().to_string()).collect(),
+                        fires_per_iteration: c.fires_per_iteration,
+                    },
+                )
+            })
+            .collect(),
     })
 }
 
@@ -366,6 +382,9 @@ pub(super) struct DutState {
     pub(super) quarantined: bool,
     /// The installed SoftDevice after the suite's setup, for packages without `sd_req`.
     pub(super) fwid: Option<u16>,
+    /// The last sub-case flashed its case's own setup: the next case without one gets the
+    /// suite's setup again, not the images another case left behind.
+    pub(super) case_setup_in_force: bool,
 }
 
 #[tracing::instrument(name = "dut", skip_all, fields(dut = dut.name()))]
@@ -379,6 +398,7 @@ pub(super) async fn run_dut<D: BenchDut>(
         infra_in_a_row: 0,
         quarantined: false,
         fwid: None,
+        case_setup_in_force: false,
     };
     if let Ready::Quarantined(q) = ready {
         sh.observer.event(RunEvent::Quarantined(&q));
@@ -448,6 +468,34 @@ pub(super) async fn run_dut<D: BenchDut>(
     Ok(())
 }
 
+/// The suite's `dut: bootloader_options` join what each DUT's bench file declares; the same
+/// option with two values is a contradiction the user must settle.
+fn declare_suite_options<D: BenchDut>(suite: &LoadedSuite, duts: &mut [D]) -> Result<(), RunError> {
+    let Some(wanted) = suite.suite.dut.as_ref().map(|d| &d.bootloader_options) else {
+        return Ok(());
+    };
+    for (name, _) in wanted.iter() {
+        virtual_nrf52::descriptor::BuildOption::from_name(name)
+            .map_err(|e| RunError::Suite(format!("dut: bootloader_options: {e}")))?;
+    }
+    for dut in duts.iter_mut() {
+        let mut merged = dut.declared_options().clone();
+        for (name, v) in wanted {
+            match merged.insert(name.clone(), *v) {
+                Some(old) if old != *v => {
+                    return Err(RunError::Suite(format!(
+                        "DUT {}: the bench file builds its bootloader with {name}={old}, the suite asks for {name}={v}: change one of them",
+                        dut.name()
+                    )))
+                }
+                _ => {}
+            }
+        }
+        dut.declare_options(merged);
+    }
+    Ok(())
+}
+
 #[tracing::instrument(name = "case", skip_all, fields(sub_case = %sc.name))]
 async fn run_sub_case<D: BenchDut>(
     sh: &Shared<'_>,
@@ -482,13 +530,24 @@ async fn run_sub_case<D: BenchDut>(
         observer: sh.observer,
         stop: &stop,
     };
-    if !case.setup.is_empty() {
-        let a = exec.attempt(&spec, &case.setup).await;
+    let (setup, whose) = if !case.setup.is_empty() {
+        (&case.setup, format!("case {}", case.name))
+    } else if st.case_setup_in_force {
+        (
+            &sh.suite.suite.setup,
+            format!("the suite (again, for case {})", case.name),
+        )
+    } else {
+        (&case.setup, String::new())
+    };
+    st.case_setup_in_force = !case.setup.is_empty();
+    if !setup.is_empty() {
+        let a = exec.attempt(&spec, setup).await;
         if let Some(f) = a.failure {
             let q = QuarantineRecord {
                 dut: exec.dut.name().to_string(),
                 failure_class: f.class,
-                reason: format!("setup of case {} failed: {}", case.name, f.message),
+                reason: format!("setup of {whose} failed: {}", f.message),
                 sub_case: Some(sc.name.clone()),
                 iteration: None,
             };
@@ -499,6 +558,11 @@ async fn run_sub_case<D: BenchDut>(
         let (sdk, single_bank) = exec.dut.bootloader().unzip();
         spec.sdk = sdk;
         spec.single_bank = single_bank.unwrap_or(false);
+        // The SoftDevice this setup flashed is what packages without `sd_req` must name.
+        spec.sd_fwid = super::readback::read_dut(exec.dut)
+            .ok()
+            .and_then(|r| r.softdevice_fwid)
+            .or(spec.sd_fwid);
     }
     spec.base_version = {
         super::readback::read_dut(exec.dut)
@@ -528,7 +592,8 @@ async fn run_sub_case<D: BenchDut>(
         });
         let record_it = recorded(it);
         let wall = WallInstant::now();
-        let Some(tried) = attempt_and_heal(sh, &mut exec, sc, &spec, record_it, st).await? else {
+        let Some(tried) = attempt_and_heal(sh, &mut exec, sc, &mut spec, record_it, st).await?
+        else {
             return Ok((StopReason::Interrupted, done));
         };
         let verdict = tried.verdict();

@@ -8,8 +8,10 @@ use crate::campaign::suite::{FaultAction, PowerAction};
 use crate::drivers::Probe;
 use nrf_dfu::client::Link;
 use nrf_dfu::Chip;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use virtual_nrf52::defects::Defect;
+use virtual_nrf52::descriptor::BootloaderDescriptor;
 
 /// What the device shows of itself from the outside (advertising, or the RAM word the app
 /// writes, read over SWD).
@@ -66,7 +68,16 @@ pub trait BenchDut {
     fn name(&self) -> &str;
     fn chip(&self) -> Chip;
     /// The installed bootloader's SDK version and whether it is single-bank, when known.
-    fn bootloader(&mut self) -> Option<(nrf_dfu::SdkVersion, bool)>;
+    fn bootloader(&mut self) -> Option<(nrf_dfu::SdkVersion, bool)> {
+        self.bootloader_build().map(|b| (b.profile, b.single_bank))
+    }
+    /// The bootloader build in force (SDK, transport, `sdk_config.h` options), when known: a
+    /// virtual DUT reads its stand-in's descriptor, a lab DUT is what its bench file declares.
+    fn bootloader_build(&mut self) -> Option<BootloaderDescriptor>;
+    /// The `sdk_config.h` options declared for this DUT (bench file `bootloader: options`,
+    /// suite `dut: bootloader_options`): stand-in bootloaders are flashed built with them.
+    fn declared_options(&self) -> &BTreeMap<String, u32>;
+    fn declare_options(&mut self, options: BTreeMap<String, u32>);
     /// What the journal header says about this DUT.
     fn info(&self) -> DutInfo;
     /// The bench clock since the campaign started: simulated time on the virtual bench.

@@ -23,11 +23,12 @@ use crate::drivers::power::PowerSwitch;
 use crate::drivers::serial::{SerialOptions, SerialTransport};
 use crate::drivers::{Owner, Probe, ProbeError};
 use nrf_dfu::client::{Link, LinkError};
-use nrf_dfu::{Chip, SdkVersion};
+use nrf_dfu::Chip;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
+use virtual_nrf52::descriptor::{options as bl_options, BootloaderDescriptor};
 
 /// The test app's version block (firmware/testapp/src/info_block.rs): magic "RIGA", version,
 /// !version, layout 1, in the last 16 bytes of RAM: 0x2000_FFF0 on a QFAA (64 KB), 0x2000_7FF0
@@ -45,6 +46,7 @@ pub struct HardwareDut {
     probe: SharedProbe,
     power: Rc<RefCell<AnySwitch>>,
     started: tokio::time::Instant,
+    options: BTreeMap<String, u32>,
     /// One BlueZ connection for the whole campaign (see [`adapter::AdapterSlot`]).
     ble_adapter: adapter::AdapterSlot<btleplug::platform::Adapter>,
 }
@@ -64,6 +66,11 @@ impl HardwareDut {
             probe,
             power: Rc::new(RefCell::new(power)),
             started: tokio::time::Instant::now(),
+            options: dut
+                .bootloader
+                .as_ref()
+                .map(|b| b.options.clone())
+                .unwrap_or_default(),
             ble_adapter: adapter::AdapterSlot::default(),
         })
     }
@@ -169,10 +176,21 @@ impl BenchDut for HardwareDut {
         self.dut.chip
     }
 
-    fn bootloader(&mut self) -> Option<(SdkVersion, bool)> {
-        // Whether the build is single-bank is not visible from outside: assume the SDK
-        // examples' dual-bank configuration.
-        self.dut.bootloader.as_ref().map(|b| (b.sdk, false))
+    fn bootloader_build(&mut self) -> Option<BootloaderDescriptor> {
+        // The build is not visible from outside: the SDK example's configuration with the
+        // options the bench file (or the suite) declares; checked when they were declared.
+        let b = self.dut.bootloader.as_ref()?;
+        let mut d = BootloaderDescriptor::sdk_default(b.sdk, [0; 64]);
+        bl_options::apply(&mut d, &self.options).ok()?;
+        Some(d)
+    }
+
+    fn declared_options(&self) -> &BTreeMap<String, u32> {
+        &self.options
+    }
+
+    fn declare_options(&mut self, options: BTreeMap<String, u32>) {
+        self.options = options;
     }
 
     fn info(&self) -> DutInfo {
@@ -187,6 +205,12 @@ impl BenchDut for HardwareDut {
         }
         if let Some(s) = &self.dut.serial {
             details.insert("serial".into(), s.port.clone());
+        }
+        if let Some(b) = &self.dut.bootloader {
+            let mut d = BootloaderDescriptor::sdk_default(b.sdk, [0; 64]);
+            if bl_options::apply(&mut d, &self.options).is_ok() {
+                details.insert("bootloader options".into(), bl_options::describe(&d));
+            }
         }
         DutInfo {
             name: self.name.clone(),

@@ -84,24 +84,38 @@ impl ImageStore {
         self.chip
     }
 
+    /// Link stand-in applications at `base` from now on. What was built for the old base goes:
+    /// a suite whose cases flash different SoftDevices (interrupt-recovery: S132 3.0.0, 6.1.1,
+    /// 7.2.0) would otherwise flash `app-a` linked for the previous SoftDevice over the new one.
+    fn move_app_base(&mut self, base: u32) {
+        if base == self.app_base {
+            return;
+        }
+        self.app_base = base;
+        let is_app = |r: &ImageRef| matches!(r, ImageRef::StandIn(StandIn::App(_)));
+        self.segments.retain(|r, _| !is_app(r));
+        self.firmware.retain(|r, _| !is_app(r));
+        self.packages.retain(|k, _| !is_app(&k.image));
+    }
+
     /// The segments to program for `r`.
     pub fn segments(&mut self, r: &ImageRef) -> Result<Rc<Segments>, RunError> {
         if let ImageRef::StandIn(StandIn::SoftDevice(v)) = r {
             if let Some(sd) = stand_in_by_name(v) {
-                self.app_base = sd.info.end_address;
+                self.move_app_base(sd.info.end_address);
             }
         }
-        if let Some(s) = self.segments.get(r) {
-            return Ok(s.clone());
-        }
-        let segs = Rc::new(match r {
-            ImageRef::File(p) => self.file_segments(p)?,
-            ImageRef::StandIn(s) => self.standin_segments(*s)?,
-        });
+        let segs = match self.segments.get(r) {
+            Some(s) => s.clone(),
+            None => Rc::new(match r {
+                ImageRef::File(p) => self.file_segments(p)?,
+                ImageRef::StandIn(s) => self.standin_segments(*s)?,
+            }),
+        };
         if let ImageRef::File(_) = r {
             // A SoftDevice file moves bank 0 for stand-in apps too: read its info struct.
             if let Some(sd) = softdevice_end(&segs) {
-                self.app_base = sd;
+                self.move_app_base(sd);
             }
         }
         self.segments.insert(r.clone(), segs.clone());
@@ -137,9 +151,14 @@ impl ImageStore {
                     .ok_or_else(|| image_err(&name, "no such stand-in SoftDevice"))?;
                 standin::softdevice_hex_segments(&sd)
             }
-            StandIn::Bootloader { sdk, transport } => {
-                let desc =
+            StandIn::Bootloader {
+                sdk,
+                transport,
+                save_progress,
+            } => {
+                let mut desc =
                     crate::sim::images::bootloader_descriptor(sdk, transport, self.public_key);
+                desc.save_progress_in_flash = save_progress;
                 standin::bootloader_segments(&desc, self.chip, DEFAULT_BOOTLOADER_SIZE)
                     .map_err(build)?
             }

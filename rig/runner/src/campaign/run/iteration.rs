@@ -53,7 +53,7 @@ pub(super) async fn attempt_and_heal<D: BenchDut>(
     sh: &Shared<'_>,
     exec: &mut Executor<'_, D>,
     sc: &SubCase,
-    spec: &IterationSpec,
+    spec: &mut IterationSpec,
     record_it: bool,
     st: &mut DutState,
 ) -> Result<Option<Tried>, RunError> {
@@ -120,6 +120,12 @@ pub(super) async fn attempt_and_heal<D: BenchDut>(
             }));
         }
         retries.push(a);
+        // The failed attempt may have installed the versions it sent (an update can complete
+        // and still fail a check). Sent again, they would be refused as too low by a bootloader
+        // that prevents downgrades (17.1 `nrf_dfu_ver_validation.c` `fw_version_ok`), a failure
+        // of the rig, not of the device: the retry and every later iteration count up from
+        // above them. A replay's fast-forward retries the same way, so it sends the same.
+        spec.base_version += spec.next_per_iteration;
     }
 }
 
@@ -154,5 +160,6 @@ pub(super) fn iteration_record(
         bytes: last.bytes,
         wall_ms: wall.elapsed().as_millis() as u64,
         evidence: last.evidence.clone(),
+        resume: last.resume.clone(),
     }
 }

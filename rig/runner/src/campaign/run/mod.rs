@@ -4,6 +4,7 @@
 //!
 //! Everything above [`dut::BenchDut`] is shared by the virtual bench and real hardware.
 
+pub mod build_options;
 pub mod campaign;
 pub mod dut;
 pub mod error;
@@ -19,6 +20,7 @@ mod merge;
 pub mod oracle;
 pub mod plan;
 pub mod readback;
+pub mod resume;
 pub mod rng;
 pub mod settings_page;
 pub mod threads;

@@ -10,10 +10,11 @@ use crate::campaign::suite::{FaultAction, PowerAction};
 use crate::drivers::{Probe, SharedDevice, VirtualProbe};
 use crate::inproc::{BleLinkConfig, SimClock, VirtualBleLink, VirtualSerialLink};
 use nrf_dfu::wire::Transport;
-use nrf_dfu::{Chip, SdkVersion};
+use nrf_dfu::Chip;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use virtual_nrf52::defects::{Defect, DefectSet};
+use virtual_nrf52::descriptor::{options as bl_options, BootloaderDescriptor};
 use virtual_nrf52::{ResetKind, SimTime, Status};
 
 /// Polling step of the flash-operation watcher while the device has nothing scheduled.
@@ -25,6 +26,7 @@ pub struct VirtualBenchDut {
     clock: SimClock,
     probe: VirtualProbe,
     started: tokio::time::Instant,
+    options: BTreeMap<String, u32>,
 }
 
 impl VirtualBenchDut {
@@ -38,6 +40,7 @@ impl VirtualBenchDut {
             device,
             clock,
             started: tokio::time::Instant::now(),
+            options: BTreeMap::new(),
         }
     }
 
@@ -165,12 +168,18 @@ impl BenchDut for VirtualBenchDut {
         self.device.borrow().chip()
     }
 
-    fn bootloader(&mut self) -> Option<(SdkVersion, bool)> {
+    fn bootloader_build(&mut self) -> Option<BootloaderDescriptor> {
         let d = self.device.borrow();
         let installed = d.hardware().installed();
-        installed
-            .bootloader_descriptor()
-            .map(|b| (b.profile, b.single_bank))
+        installed.bootloader_descriptor().cloned()
+    }
+
+    fn declared_options(&self) -> &BTreeMap<String, u32> {
+        &self.options
+    }
+
+    fn declare_options(&mut self, options: BTreeMap<String, u32>) {
+        self.options = options;
     }
 
     fn info(&self) -> DutInfo {
@@ -201,7 +210,13 @@ impl BenchDut for VirtualBenchDut {
             }),
             softdevice: None,
             firmware,
-            details: BTreeMap::from([("bench".to_string(), "virtual".to_string())]),
+            details: {
+                let mut m = BTreeMap::from([("bench".to_string(), "virtual".to_string())]);
+                if let Some(b) = bl {
+                    m.insert("bootloader options".into(), bl_options::describe(b));
+                }
+                m
+            },
         }
     }
 
@@ -344,6 +359,7 @@ pub fn run_on_virtual_bench(
     let chip = suite
         .suite
         .dut
+        .as_ref()
         .and_then(|d| d.chip)
         .unwrap_or(Chip::Nrf52832Qfaa);
     super::threads::run_on_threads(suite, duts as usize, opts, observer, |k| {

@@ -39,10 +39,13 @@ pub enum StandIn {
     Mbr,
     /// `s132-7.2.0`: an S132 SoftDevice with the MBR (index into the virtual device's set).
     SoftDevice(&'static str),
-    /// `bootloader-17.1-ble`: a Secure DFU bootloader of an SDK profile over a transport.
+    /// `bootloader-17.1-ble`: a Secure DFU bootloader of an SDK profile over a transport, built
+    /// with its SDK's `sdk_config.h` defaults, or (`bootloader-17.1-ble-save-progress-in-flash`)
+    /// with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1`, the one other build `rig sim images` writes.
     Bootloader {
         sdk: SdkVersion,
         transport: Transport,
+        save_progress: bool,
     },
     /// `app-a` (version 1) or `app-b` (version 2): the sample application.
     App(char),
@@ -59,6 +62,15 @@ fn profile_release(sdk: SdkVersion) -> &'static str {
         SdkVersion::Sdk16 => "16.0",
         SdkVersion::Sdk17 => "17.1",
     }
+}
+
+/// File-name suffix of the save-progress build (`rig sim images`' name for the option).
+const SAVE_PROGRESS_SUFFIX: &str = "-save-progress-in-flash";
+
+/// The non-default builds in the stand-in set: SDK 17.1 over BLE with save-progress (what
+/// interrupt-recovery sweeps besides the defaults; `sim::images::image_set`).
+fn has_save_progress_build(sdk: SdkVersion, t: Transport) -> bool {
+    sdk == SdkVersion::Sdk17 && t == Transport::Ble
 }
 
 /// SDK 12 shipped only the BLE secure bootloader; serial Secure DFU came with SDK 13/14
@@ -84,6 +96,18 @@ impl StandIn {
                 }
             }
         }
+        // After the defaults, as `rig sim images` writes them.
+        for sdk in SdkVersion::ALL {
+            for t in [Transport::Ble, Transport::Uart] {
+                if has_save_progress_build(sdk, t) {
+                    names.push(format!(
+                        "bootloader-{}-{}{SAVE_PROGRESS_SUFFIX}",
+                        profile_release(sdk),
+                        t.label()
+                    ));
+                }
+            }
+        }
         names.push("app-a".into());
         names.push("app-b".into());
         names
@@ -103,11 +127,20 @@ impl fmt::Display for StandIn {
         match self {
             StandIn::Mbr => f.write_str("mbr"),
             StandIn::SoftDevice(v) => write!(f, "s132-{v}"),
-            StandIn::Bootloader { sdk, transport } => write!(
+            StandIn::Bootloader {
+                sdk,
+                transport,
+                save_progress,
+            } => write!(
                 f,
-                "bootloader-{}-{}",
+                "bootloader-{}-{}{}",
                 profile_release(*sdk),
-                transport.label()
+                transport.label(),
+                if *save_progress {
+                    SAVE_PROGRESS_SUFFIX
+                } else {
+                    ""
+                }
             ),
             StandIn::App(c) => write!(f, "app-{c}"),
         }
@@ -137,6 +170,10 @@ impl FromStr for StandIn {
                 .ok_or_else(unknown);
         }
         let rest = s.strip_prefix("bootloader-").ok_or_else(unknown)?;
+        let (rest, save_progress) = match rest.strip_suffix(SAVE_PROGRESS_SUFFIX) {
+            Some(r) => (r, true),
+            None => (rest, false),
+        };
         let (release, transport) = rest.rsplit_once('-').ok_or_else(unknown)?;
         let transport = [Transport::Ble, Transport::Uart]
             .into_iter()
@@ -146,10 +183,16 @@ impl FromStr for StandIn {
             .into_iter()
             .find(|v| profile_release(*v) == release)
             .ok_or_else(unknown)?;
-        if !has_transport(sdk, transport) {
+        if !has_transport(sdk, transport)
+            || (save_progress && !has_save_progress_build(sdk, transport))
+        {
             return Err(unknown());
         }
-        Ok(StandIn::Bootloader { sdk, transport })
+        Ok(StandIn::Bootloader {
+            sdk,
+            transport,
+            save_progress,
+        })
     }
 }
 
@@ -216,9 +259,10 @@ mod tests {
     #[case("mbr", StandIn::Mbr)]
     #[case("s132-3.0.0", StandIn::SoftDevice("3.0.0"))]
     #[case("s132-7.2.0", StandIn::SoftDevice("7.2.0"))]
-    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: Transport::Ble })]
-    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: Transport::Uart })]
-    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble })]
+    #[case("bootloader-12.3-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk12, transport: Transport::Ble, save_progress: false })]
+    #[case("bootloader-15.3-uart", StandIn::Bootloader { sdk: SdkVersion::Sdk15_3, transport: Transport::Uart, save_progress: false })]
+    #[case("bootloader-17.1-ble", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble, save_progress: false })]
+    #[case("bootloader-17.1-ble-save-progress-in-flash", StandIn::Bootloader { sdk: SdkVersion::Sdk17, transport: Transport::Ble, save_progress: true })]
     #[case("app-a", StandIn::App('a'))]
     #[case("app-b", StandIn::App('b'))]
     fn stand_in_names(#[case] name: &str, #[case] s: StandIn) {
@@ -233,6 +277,7 @@ mod tests {
     #[case("s132-5.0.0")]
     #[case("app-c")]
     #[case("bootloader-17.1")]
+    #[case("bootloader-15.3-ble-save-progress-in-flash")] // not in the stand-in set
     fn unknown_stand_ins(#[case] name: &str) {
         let e = name.parse::<StandIn>().unwrap_err().to_string();
         assert!(e.contains(name) && e.contains("bootloader-17.1-ble"), "{e}");

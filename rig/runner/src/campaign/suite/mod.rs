@@ -73,6 +73,11 @@ pub struct Case<S = Step> {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<schema::DefectName>")]
     pub defects: Vec<Defect>,
+    /// With `defects`: the probability that one iteration shows the defect (1 when it always
+    /// does). The summary turns it into the probability that the run missed it,
+    /// `(1 - p)^iterations`, and size `iterations` so that stays below 0.001.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_per_iteration: Option<f64>,
     /// How often a failed iteration is run again; one that passes on a re-run is flaky, never a
     /// pass.
     #[serde(default)]
@@ -142,7 +147,7 @@ impl StepTimeouts {
 }
 
 /// What a DUT must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DutRequirements {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +155,11 @@ pub struct DutRequirements {
     pub chip: Option<Chip>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
+    /// `sdk_config.h` options of the bootloader under test, by their SDK names
+    /// (`NRF_DFU_SAVE_PROGRESS_IN_FLASH: 1`): stand-in bootloaders are flashed built with them
+    /// (virtual DUTs); a lab DUT's bench file must declare the same build.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub bootloader_options: std::collections::BTreeMap<String, u32>,
 }
 
 impl Suite {
@@ -194,7 +204,7 @@ cases:
       - verify: { running: new-app }
 "#;
         let s: Suite = crate::campaign::suite::yaml::from_str(yaml).unwrap();
-        assert_eq!(s.dut.unwrap().chip, Some(Chip::Nrf52832Qfab));
+        assert_eq!(s.dut.as_ref().unwrap().chip, Some(Chip::Nrf52832Qfab));
         assert_eq!(s.cases[0].iterations, 3);
         assert_eq!(s.cases[0].retries, 0);
         assert_eq!(s.cases[0].stop, StopConditions::default());

@@ -35,6 +35,62 @@ pub struct Summary {
     /// Healing actions by kind, over all runs.
     pub healing: BTreeMap<String, u64>,
     pub quarantines: Vec<String>,
+    /// Per injected defect (bug-zoo cases): caught or missed, and how likely a miss was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defects: Vec<DefectVerdict>,
+}
+
+/// Whether a run caught one injected defect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefectVerdict {
+    pub defect: String,
+    pub case: String,
+    /// A device failure (or flaky iteration) in the case's sub-cases on some DUT.
+    pub caught: bool,
+    /// Device iterations of the case.
+    pub iterations: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_per_iteration: Option<f64>,
+    /// `(1 - p)^iterations`: the chance a run of this size misses the defect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miss_probability: Option<f64>,
+}
+
+/// Caught or missed, per defect of every journal's defect cases.
+fn defect_verdicts(journals: &[Journal], groups: &[GroupStats]) -> Vec<DefectVerdict> {
+    let mut out: Vec<DefectVerdict> = Vec::new();
+    for j in journals {
+        for (case, dc) in &j.header.defect_cases {
+            let of_case = groups.iter().filter(|g| &g.case == case);
+            let (mut n, mut bad) = (0u64, 0u64);
+            for g in of_case {
+                n += g.counts.device_iterations();
+                bad += g.counts.failed + g.counts.flaky;
+            }
+            for d in &dc.defects {
+                if let Some(v) = out.iter_mut().find(|v| &v.defect == d && &v.case == case) {
+                    // Several journals: one verdict per defect and case over all of them.
+                    v.caught |= bad > 0;
+                    v.iterations = n;
+                    continue;
+                }
+                out.push(DefectVerdict {
+                    defect: d.clone(),
+                    case: case.clone(),
+                    caught: bad > 0,
+                    iterations: n,
+                    fires_per_iteration: dc.fires_per_iteration,
+                    miss_probability: None,
+                });
+            }
+        }
+    }
+    for v in &mut out {
+        v.miss_probability = v
+            .fires_per_iteration
+            .map(|p| (1.0 - p.clamp(0.0, 1.0)).powf(v.iterations as f64));
+    }
+    out
 }
 
 /// One journal.
@@ -120,6 +176,37 @@ pub struct GroupStats {
     pub update_ms: Option<Spread>,
     pub throughput_bps: Option<Spread>,
     pub first_failures: Vec<FailureRef>,
+    /// The bootloader build the sub-case ran on (SDK and `sdk_config.h` options), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootloader_options: Option<String>,
+    /// How its interrupted updates were continued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumeStats>,
+}
+
+/// The resume steps of a sub-case: how far they got and how much they sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResumeStats {
+    /// Resume steps that followed a fault.
+    pub resumes: u64,
+    /// Of those, continued from a non-zero offset.
+    pub resumed: u64,
+    /// Of those, where the build kept firmware, so a resume was due.
+    pub due: u64,
+    /// Firmware bytes sent before a fault and again after it, summed.
+    pub bytes_resent: u64,
+    /// Resume offsets, summed (their mean is `offset_sum / resumes`).
+    pub offset_sum: u64,
+}
+
+impl ResumeStats {
+    pub fn add(&mut self, r: &crate::campaign::journal::ResumeRecord) {
+        self.resumes += 1;
+        self.resumed += u64::from(r.offset > 0);
+        self.due += u64::from(r.due_from.is_some());
+        self.bytes_resent += u64::from(r.bytes_resent);
+        self.offset_sum += u64::from(r.offset);
+    }
 }
 
 /// A failed, flaky or errored iteration with what is needed to run it again.
@@ -153,6 +240,8 @@ impl GroupStats {
             update_ms: None,
             throughput_bps: None,
             first_failures: Vec::new(),
+            bootloader_options: dut.and_then(|d| d.details.get("bootloader options").cloned()),
+            resume: None,
         }
     }
 }
@@ -286,6 +375,7 @@ impl Summary {
         for (d, (update, throughput)) in duts.iter_mut().zip(&dut_samples) {
             d.finish(update, throughput);
         }
+        let defects = defect_verdicts(journals, &groups);
         Summary {
             runs,
             totals,
@@ -293,6 +383,7 @@ impl Summary {
             groups,
             healing,
             quarantines,
+            defects,
         }
     }
 
@@ -311,6 +402,10 @@ impl Summary {
 fn add(g: &mut GroupStats, it: &IterationRecord, j: &Journal) {
     let brick = bricked(it);
     g.counts.count(it.verdict, brick);
+    if let Some(r) = &it.resume {
+        g.resume.get_or_insert_with(ResumeStats::default).add(r);
+        g.bootloader_options = Some(r.bootloader.clone());
+    }
     if let Some(o) = it.outcome {
         *g.outcomes.entry(o).or_insert(0) += 1;
     }

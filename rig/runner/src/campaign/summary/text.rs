@@ -4,6 +4,7 @@
 use super::{fit, GroupStats, Summary, Totals};
 use crate::campaign::stats::{Rate, Spread};
 use comfy_table::{CellAlignment, ContentArrangement, Table};
+use std::fmt::Write;
 
 /// No borders, a dashed line under the header: reads well in a log and in a text file.
 const PRESET: &str = "     --            ";
@@ -330,6 +331,70 @@ impl Summary {
                     "{}: {}",
                     label(g),
                     histogram(g.outcomes.iter().map(|(k, v)| (k, *v)))
+                );
+                put(&mut out, width, "  ", "      ", &text);
+            }
+        }
+        // Each build once (a sweep runs many sub-cases on one), then one line per sub-case
+        // that resumed.
+        let mut builds: Vec<(&str, usize)> = Vec::new();
+        for g in &self.groups {
+            if let Some(b) = g.bootloader_options.as_deref() {
+                match builds.iter_mut().find(|(x, _)| *x == b) {
+                    Some((_, n)) => *n += 1,
+                    None => builds.push((b, 1)),
+                }
+            }
+        }
+        let resumed: Vec<_> = self.groups.iter().filter(|g| g.resume.is_some()).collect();
+        if !builds.is_empty() || !resumed.is_empty() {
+            out.push_str("\nbootloader build and resumes\n");
+            for (b, n) in builds {
+                put(
+                    &mut out,
+                    width,
+                    "  ",
+                    "      ",
+                    &format!("{b} ({n} sub-case(s))"),
+                );
+            }
+            for g in resumed {
+                if let Some(r) = g.resume {
+                    let text = format!(
+                        "{}: {} resume(s): {} resumed, {} due, {} bytes resent, mean offset {}",
+                        label(g),
+                        r.resumes,
+                        r.resumed,
+                        r.due,
+                        r.bytes_resent,
+                        r.offset_sum / r.resumes.max(1)
+                    );
+                    put(&mut out, width, "  ", "      ", &text);
+                }
+            }
+        }
+        if !self.defects.is_empty() {
+            let caught = self.defects.iter().filter(|d| d.caught).count();
+            let _ = writeln!(
+                out,
+                "\ninjected defects: {caught} of {} caught",
+                self.defects.len()
+            );
+            for d in &self.defects {
+                let odds = d
+                    .miss_probability
+                    .map(|p| format!("{p:.1e}"))
+                    .unwrap_or_else(|| "unknown (no fires_per_iteration)".into());
+                let text = format!(
+                    "{} (case {}, {} iterations): {}",
+                    d.defect,
+                    d.case,
+                    d.iterations,
+                    if d.caught {
+                        format!("caught (a run this size misses it with probability {odds})")
+                    } else {
+                        format!("MISSED (a miss this size has probability {odds})")
+                    }
                 );
                 put(&mut out, width, "  ", "      ", &text);
             }

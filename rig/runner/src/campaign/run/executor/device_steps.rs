@@ -43,6 +43,14 @@ impl<D: BenchDut> Executor<'_, D> {
                 .or(sdk);
             runs.extend(settings_segments(chip, sdk, &fw.bin, version)?);
         }
+        let built = crate::campaign::run::build_options::rebuild_standin_bootloader(
+            &mut runs,
+            self.dut.declared_options(),
+        )
+        .map_err(|e| StepFailure::infra(InfraFault::Host, format!("bootloader options: {e}")))?;
+        if let Some(b) = built {
+            run.note(format!("stand-in bootloader built with {b}"));
+        }
         let report = self.dut.with_probe(|probe| -> Result<_, StepFailure> {
             probe.attach().map_err(|e| {
                 StepFailure::infra(InfraFault::Probe, format!("attaching: {}", e.message))

@@ -63,9 +63,15 @@ impl<D: BenchDut> Executor<'_, D> {
             .connect_dfu(SETTLE, d.mtu)
             .await
             .map_err(|f| f.with_outcome(None))?;
+        // A save-progress build queues a settings write after each data EXECUTE's response.
+        let settings_write_per_data_object = self
+            .dut
+            .bootloader_build()
+            .is_some_and(|b| b.save_progress_in_flash);
         let config = DfuConfig {
             prn: d.prn.unwrap_or(0),
             sdk: spec.sdk,
+            settings_write_per_data_object,
             reexecute_init: d.reexecute_init.unwrap_or(true),
             timeouts: self
                 .dut
@@ -94,6 +100,7 @@ impl<D: BenchDut> Executor<'_, D> {
             starts: image_starts(&prepared.images),
             started: Instant::now(),
             fired: None,
+            fired_point: None,
             inject_failure: None,
             t0: run.start,
             evidence: &mut run.a.evidence,
@@ -135,6 +142,7 @@ impl<D: BenchDut> Executor<'_, D> {
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
+        let fired_point = sink.fired_point;
         let inject_failure = sink.inject_failure.clone();
         drop(sink);
         // A dropped link is the fault itself; otherwise close politely so the next connect is clean.
@@ -175,7 +183,9 @@ impl<D: BenchDut> Executor<'_, D> {
             reports: reports.as_deref(),
         };
         let outcome = classify(&observed, rb.as_ref(), &facts);
-        let finding = reports.as_deref().and_then(protocol_finding);
+        let finding = reports
+            .as_deref()
+            .and_then(|r| protocol_finding(r, settings_write_per_data_object));
         if let Some(f) = &finding {
             run.note(format!("finding: {}", f.message));
         }
@@ -186,6 +196,56 @@ impl<D: BenchDut> Executor<'_, D> {
         if let Some(rb) = &rb {
             for line in rb.describe() {
                 run.note(line);
+            }
+        }
+        let build = self.dut.bootloader_build();
+        let fault_point = match (&planned, fired_point, &build) {
+            (Some(p), Some((data_object, offset)), Some(b)) if !d.resume => Some(FaultPoint {
+                kept: resume::kept(b, p.action),
+                data_object,
+                offset,
+                persisted: rb.as_ref().and_then(|rb| {
+                    let s = rb.settings.as_ref().filter(|_| rb.settings_valid)?;
+                    (s.progress.command_size > 0).then_some(s.progress.firmware_image_offset_last)
+                }),
+                updated: outcome.is_updated(),
+                reloaded_while_running: resume::reloads_while_running(b, p.action),
+                build: resume::describe_build(b),
+            }),
+            _ => None,
+        };
+        let mut resume_failure = None;
+        if d.resume {
+            let before = run.last.as_ref().and_then(|l| l.fault_point.clone());
+            if let (Some(fp), Some(reports)) = (before, reports.as_deref()) {
+                let size = prepared.app_firmware.as_ref().map_or(0, |f| f.len() as u32);
+                let offset = resume::resume_offset(reports, size);
+                let due_from = fp.due_from();
+                let rec = ResumeRecord {
+                    offset,
+                    bytes_resent: fp.offset.saturating_sub(offset),
+                    fault_offset: fp.offset,
+                    kept: fp.kept.label().to_string(),
+                    due_from,
+                    bootloader: fp.build.clone(),
+                };
+                run.note(format!(
+                    "resume: from offset {offset} ({} bytes resent; the fault hit offset {}; {} keeps {}{})",
+                    rec.bytes_resent,
+                    fp.offset,
+                    fp.build,
+                    fp.kept.label(),
+                    due_from.map_or(String::new(), |o| format!(", a resume from at least {o} is due"))
+                ));
+                if let Some(o) = due_from {
+                    if outcome == Outcome::Restarted {
+                        resume_failure = Some(StepFailure::new(
+                            FailureClass::Verify(VerifyCheck::Resume),
+                            format!("restarted from 0 where the bootloader ({}) kept the firmware up to offset {o} ({} across this fault): a resume was due", fp.build, fp.kept.label()),
+                        ).with_outcome(Some(outcome)));
+                    }
+                }
+                run.a.resume = Some(rec);
             }
         }
         run.last = Some(LastUpdate {
@@ -200,8 +260,12 @@ impl<D: BenchDut> Executor<'_, D> {
             judged: false,
             observed,
             finding,
+            fault_point,
         });
-        Ok(())
+        match resume_failure {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn prepare(
@@ -276,9 +340,13 @@ fn corrupt(p: &Prepared, byte: u32) -> Prepared {
 /// for: the SDK drops writes when its RX buffers or fstorage queue run out (Android-DFU-Library
 /// #208),
 /// which is expected, but not before 15 of them are queued, because a correct bootloader answers
-/// the previous EXECUTE only once its queue has drained. The update may still have worked;
+/// the previous EXECUTE only once its queue has drained (11 on a save-progress build, whose
+/// settings write and backup after that answer may still hold 4 entries). The update may still have worked;
 /// the device is wrong all the same.
-fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFailure> {
+fn protocol_finding(
+    reports: &[nrf_dfu::client::ImageReport],
+    settings_write_per_data_object: bool,
+) -> Option<StepFailure> {
     use crate::campaign::failure_class::{FailureClass, ProtocolResult};
     let mismatches: u32 = reports.iter().map(|r| r.stats.resume_mismatches).sum();
     let early: u32 = reports.iter().map(|r| r.stats.early_losses).sum();
@@ -293,7 +361,7 @@ fn protocol_finding(reports: &[nrf_dfu::client::ImageReport]) -> Option<StepFail
             FailureClass::Protocol { phase: Phase::Write, result: ProtocolResult::BytesLost },
             format!(
                 "right after a data CREATE the device dropped writes before it had kept {} ({early} time(s)): it drops writes while it erases, or its flash queue still held the writes of an object whose EXECUTE it had already acknowledged",
-                nrf_dfu::client::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE
+                nrf_dfu::client::writes_always_accepted_after_create(settings_write_per_data_object)
             ),
         ));
     }

@@ -11,6 +11,9 @@ pub(super) struct FaultSink<'e, I> {
     pub(super) started: Instant,
     /// Where the fault fired.
     pub(super) fired: Option<String>,
+    /// The data object (0-based) and firmware offset it fired at; `None` as object outside the
+    /// data transfer.
+    pub(super) fired_point: Option<(Option<u32>, u32)>,
     /// The bench could not inject it (a power switch that did not answer): an infra fault.
     pub(super) inject_failure: Option<StepFailure>,
     pub(super) t0: Instant,
@@ -69,6 +72,10 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
         );
         self.evidence
             .event(t, format!("FAULT {} at {at}", p.action));
+        self.fired_point = Some(match e.object {
+            Some(nrf_dfu::wire::ObjectType::Data) => (Some(e.object_index), e.offset),
+            _ => (None, 0),
+        });
         match p.action {
             FaultAction::LinkDrop => {
                 self.fired = Some(at);

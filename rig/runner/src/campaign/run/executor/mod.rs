@@ -7,9 +7,11 @@ use super::events::{RunEvent, RunObserver};
 use super::images::{ImageStore, PackageKey, Prepared};
 use super::oracle::{classify, runs_new_app, UpdateFacts};
 use super::plan::{image_starts, plan, PlannedFault, Trigger};
+use super::resume::{self, FaultPoint};
 use super::rng::SplitMix64;
-use crate::campaign::failure_class::{InfraFault, VerifyCheck};
+use crate::campaign::failure_class::{FailureClass, InfraFault, VerifyCheck};
 use crate::campaign::journal::evidence::Evidence;
+use crate::campaign::journal::ResumeRecord;
 use crate::campaign::outcome::Outcome;
 use crate::campaign::phase::Phase;
 use crate::campaign::run::settings_page::settings_segments;
@@ -68,6 +70,8 @@ pub struct Attempt {
     pub bytes: u64,
     /// The step was cut short by a stop request (the attempt is not a verdict).
     pub interrupted: bool,
+    /// How the last resume step continued the interrupted update.
+    pub resume: Option<crate::campaign::journal::ResumeRecord>,
 }
 
 /// What the last dfu step left for the steps after it.
@@ -87,6 +91,8 @@ struct LastUpdate {
     observed: Observed,
     /// Something the device did wrong that the client recovered from.
     finding: Option<StepFailure>,
+    /// Where the planned fault hit this update, and what the bootloader kept of it.
+    fault_point: Option<crate::campaign::run::resume::FaultPoint>,
 }
 
 mod device_steps;
