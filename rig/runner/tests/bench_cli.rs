@@ -68,7 +68,8 @@ fn standin_files(dir: &Path) -> (Vec<String>, Vec<Segment>) {
 }
 
 fn device(dir: &Path) -> Device {
-    let mut d = Device::load_state(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
+    let mut d =
+        rig::sim::state_file::load_device(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
     virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
     d
 }

@@ -51,7 +51,7 @@ fn state_file(dir: &Path, settings: bool) -> PathBuf {
     segs.extend(app);
     dev.program(&segs, ProgramOptions::default()).unwrap();
     let path = dir.join("dev.state");
-    dev.save_state(&path).unwrap();
+    rig::sim::state_file::save(&path, &dev).unwrap();
     path
 }
 

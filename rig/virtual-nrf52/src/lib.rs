@@ -12,8 +12,8 @@
 //! - [`softdevice`], [`descriptor`], [`standin`], [`installed`]: recognising and building
 //!   firmware, stand-in images with versioned descriptors, the device's inventory;
 //! - [`defects`]: the catalogue of injectable bootloader defects;
-//! - [`timing`], [`clock`]: named timing profiles and tokio-based virtual time;
-//! - [`state`]: the device state file.
+//! - [`timing`]: named timing profiles (costs as `Duration`s; the driver spends them);
+//! - [`state`]: the device state file's bytes (the files themselves are the runner's and the lab's).
 //!
 //! All randomness comes from [`rng::DeviceRng`], seeded per device.
 //!
@@ -23,7 +23,6 @@
 //! (control point, packets, UART). The hardware alone is [`Hardware`] (module [`hardware`]).
 //! docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the DFU client.
 
-pub mod clock;
 pub mod debug_port;
 pub mod defects;
 pub mod descriptor;
@@ -56,7 +55,7 @@ pub use mbr::{BootTarget, MbrCommand, NrfError};
 pub use nrf_dfu::Chip;
 pub use nvmc::{FlashOp, FlashPath};
 pub use power::ResetKind;
-pub use state::{StateError, StateFileError};
+pub use state::StateError;
 pub use timing::TimingProfile;
 
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
