@@ -162,8 +162,8 @@ impl<T: Link> Link for Cut<T> {
 
 fn bench(sdk: SdkVersion, link: Transport) -> Bench {
     let b = match link {
-        Transport::Ble => Bench::ble(sdk),
-        Transport::Uart => Bench::uart(sdk),
+        Transport::Ble => Bench::new(sdk),
+        Transport::Uart => Bench::new(sdk).uart(),
     };
     // Flash keeps up with the link, so no write is dropped and offsets are exact.
     Bench {
@@ -264,7 +264,7 @@ fn expected(sdk: SdkVersion, link: Transport, fault: Fault, target: u32) -> Data
 async fn case(sdk: SdkVersion, link: Transport, fault: Fault, k: u32, delta: i32) {
     let target = (k * OBJECT).checked_add_signed(delta).expect("in range");
     let bench = bench(sdk, link);
-    let device = share(bench.build());
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let report = match link {
         Transport::Ble => {

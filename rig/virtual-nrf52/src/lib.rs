@@ -45,6 +45,10 @@ pub mod uicr;
 mod bus;
 mod torn;
 
+/// Test support for this crate's tests and the runner's (feature `testkit`).
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
 pub use defects::{Defect, DefectSet};
 pub use error::{DeviceError, PowerLoss};
