@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vb.with(move |b, _| b.set_exchange_mtu(0, exchange))?;
         let built = bench.build_in_dfu();
         vb.clock_at_least(built.now())?;
-        let dev = virtual_bluez::share(built);
+        let dev = virtual_bluez::share_sync(built);
         vb.add_device(dev.clone(), 0, 1)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -21,5 +21,5 @@ pub use bluez::{AdapterConfig, Bluez, BluezStats};
 pub use clock::LabClock;
 pub use daemon::{find_dbus_daemon, BusDaemon, DaemonError};
 pub use names::BluezError;
-pub use radio::{share, SharedDevice};
+pub use radio::{share_sync, SyncDevice};
 pub use server::{BluezConfig, Fault, ServerError, VirtualBluez};
