@@ -24,6 +24,7 @@ const MAX_SLEEP: Duration = Duration::from_millis(10);
 const NAME_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServerError {
     #[error(transparent)]
     Daemon(#[from] DaemonError),

@@ -1,7 +1,7 @@
 //! What the device does on its next boot, decided read-only from flash and UICR: MBR hand-over,
 //! the bootloader's settings init (main page + backup, per SDK via `nrf_dfu::settings`),
 //! activation of a pending update, and the DFU-enter checks, which are the bootloader model's own
-//! ([`crate::bootloader::enter_dfu`]). Used by `rig sim inspect`.
+//! (`bootloader/enter_dfu.rs`). Used by `rig sim inspect`.
 //!
 //! Default build options of each SDK's example are assumed: no button pressed
 //! (`NRF_BL_DFU_ENTER_METHOD_BUTTON` pin high), pin-reset entry off, GPREGRET entry on,

@@ -35,6 +35,7 @@ pub struct BootRecord {
 
 /// An MBR command did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MbrCallError {
     #[error("sd_mbr_command: {0}")]
     Nrf(#[from] NrfError),

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// `NRF_ERROR_*` codes the MBR returns (nrf_error.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
 pub enum NrfError {
     #[error("NRF_ERROR_INTERNAL (3)")]
     Internal,

@@ -34,6 +34,7 @@ const BLOCKS_PER_PAGE: usize = (PAGE_SIZE / BLOCK_SIZE) as usize;
 
 /// A state file could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("not a virtual nRF52 state file (magic {found:02x?})")]
     BadMagic { found: Vec<u8> },

@@ -6,7 +6,7 @@ use nrf_dfu::init_packet::{
 };
 use sha2::{Digest, Sha256};
 use std::time::Duration;
-use virtual_nrf52::debug_port::DebugPort;
+use virtual_nrf52::DebugPort;
 use virtual_nrf52::{Device, SimTime};
 
 pub use virtual_nrf52::testkit::{enter_dfu, flash_settings, key, Bench};
