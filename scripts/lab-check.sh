@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The virtual lab as a user meets it: `rig lab up --duts 2` in the background, the rig's hardware
 # backends through DIR/bench.yaml (probe-rs through the lab probe driver, the PPK2 driver, the
-# command switch, the serial DFU client on the UART pty), then `rig lab down`; afterwards no lab
+# command switch, the serial DFU client on the UART pty): serial DFU, inspect, resets, power, the
+# bench check, then `rig flash` of MBR + S132 + bootloader (probe-rs' flash algorithm on the
+# lab's core), a DFU, `rig reset --dfu` and another DFU; then `rig lab down`; afterwards no lab
 # process, socket or pseudo-terminal may be left.
 #
 #   scripts/lab-check.sh [PATH-TO-RIG]
@@ -26,7 +28,6 @@ PID=$(cat "$LAB/lab.pid")
 PTYS=$(ls -l "$LAB"/*.tty "$LAB"/*.ppk2 | awk '{print $NF}')
 
 echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardware backends"
-# Not yet here: `rig flash` and `rig reset --dfu` through the lab (issue 10, see the report).
 (cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-0 --port "$LAB/dut-0.tty" \
   --image "$WORK/images/app-a.hex" --version next) || fail "rig dfu --port"
 "$RIG" inspect --bench "$BENCH" --dut dut-0 --json > "$WORK/inspect.json" || fail "rig inspect"
@@ -35,6 +36,22 @@ echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardw
 "$RIG" power cycle --bench "$BENCH" --dut dut-0 || fail "rig power cycle (PPK2)"
 "$RIG" power cycle --bench "$BENCH" --dut dut-1 || fail "rig power cycle (command switch)"
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
+
+echo "== rig flash (MBR + S132 + bootloader) through probe-rs' flash loader, reset --dfu, DFU"
+# probe-rs runs its nRF52 flash algorithm on the lab's core; the files overlap where the S132
+# hex carries the MBR (same bytes, accepted).
+"$RIG" flash --bench "$BENCH" --dut dut-1 --erase-all --allow-erase-all "$WORK/images/mbr.hex" \
+  "$WORK/images/s132-7.2.0.hex" "$WORK/images/bootloader-17.1-uart.hex" || fail "rig flash"
+(cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-1 --port "$LAB/dut-1.tty" \
+  --image "$WORK/images/app-a.hex" --version next) || fail "rig dfu --port after rig flash"
+for _ in $(seq 100); do
+  "$RIG" lab status --dir "$LAB" | grep -q 'dut-1: .*runs application' && break; sleep 0.1
+done
+"$RIG" reset --dfu --bench "$BENCH" --dut dut-1 || fail "rig reset --dfu"
+(cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-1 --port "$LAB/dut-1.tty" \
+  --image "$WORK/images/app-b.hex" --version next) || fail "rig dfu --port after rig reset --dfu"
+"$RIG" inspect --bench "$BENCH" --dut dut-1 --json | grep -q '"softdevice":{' \
+  || fail "rig inspect: no SoftDevice after rig flash"
 "$RIG" lab status --dir "$LAB"
 
 echo "== lab down: nothing may be left"

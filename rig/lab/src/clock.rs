@@ -1,6 +1,7 @@
 //! The lab clock: the wall clock scaled by K simulated seconds per wall second. A device's own
 //! time may run ahead of it (each SWD transfer costs time at the probe's clock), so a DUT's lab
-//! time is the later of the two; it never makes a client wait in wall time for lab time.
+//! time never makes a client wait in wall time for lab time. A hosted DUT keeps what its device
+//! gained over the clock and runs on from there (`Dut::lab_now`).
 
 use std::time::{Duration, Instant};
 use virtual_nrf52::events::SimTime;

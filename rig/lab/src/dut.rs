@@ -37,6 +37,8 @@ pub struct Dut {
     pub owner: Option<(u64, u32)>,
     /// Something went wrong writing the state (reported in status and the log).
     pub persist_error: Option<String>,
+    /// Lab time gained over the scaled wall clock (see [`Dut::lab_now`]).
+    ahead: Duration,
     log: Box<dyn FnMut(String) + Send>,
 }
 
@@ -66,6 +68,7 @@ impl Dut {
             endpoints,
             owner: None,
             persist_error: None,
+            ahead: Duration::ZERO,
             log,
         }
     }
@@ -79,8 +82,18 @@ impl Dut {
         ));
     }
 
-    pub fn lab_now(&self) -> SimTime {
-        self.clock.lab_now(self.dev.now())
+    /// This DUT's lab time: the scaled wall clock plus the time the device has run ahead of
+    /// it. SWD transfers cost lab time at once (a busy probe-rs loop can spend seconds of it);
+    /// lab time then carries on from the device's time at wall speed, rather than standing
+    /// still until the wall clock catches up, which would hold back every UART byte the
+    /// device sends meanwhile.
+    pub fn lab_now(&mut self) -> SimTime {
+        let scaled = self.clock.scaled();
+        let dev = self.dev.now();
+        if dev > scaled + self.ahead {
+            self.ahead = dev - scaled;
+        }
+        scaled + self.ahead
     }
 
     /// Bring the device to lab time (its own events due by then happen). While its core runs
@@ -98,7 +111,7 @@ impl Dut {
 
     /// Whether the device is behind lab time (the host should not sleep).
     pub fn behind(&self) -> bool {
-        self.dev.now() < self.clock.scaled()
+        self.dev.now() < self.clock.scaled() + self.ahead
     }
 
     /// Persist if something that survives a power loss changed.
@@ -272,5 +285,36 @@ impl Dut {
             self.dev.swd_set_nreset(false);
             self.checkpoint();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use virtual_nrf52::{Chip, Device};
+
+    #[test]
+    fn lab_time_runs_on_from_a_device_that_swd_put_ahead_of_the_wall_clock() {
+        let dev = Device::new(Chip::Nrf52832Qfaa, 1);
+        let mut d = Dut::new(
+            "dut-0",
+            Box::new(dev),
+            LabClock::new(1.0),
+            true,
+            None,
+            Endpoints::default(),
+            Box::new(|_| {}),
+        );
+        // Seconds of SWD transfers spent at once put the device ahead of the wall clock.
+        let ahead = d.clock.scaled() + Duration::from_secs(5);
+        d.dev.advance_to(ahead);
+        let t1 = d.sync();
+        assert!(t1 >= ahead);
+        std::thread::sleep(Duration::from_millis(30));
+        let t2 = d.sync();
+        assert!(
+            t2 >= t1 + Duration::from_millis(30),
+            "lab time moves on at wall speed from the device's time: {t1:?} -> {t2:?}"
+        );
     }
 }

@@ -171,7 +171,10 @@ impl Host {
             .into_iter()
             .flatten()
             .min();
-        wake.map_or(IDLE_POLL, |w| d.clock.wall_until(w, t).min(IDLE_POLL))
+        let sleep = wake.map_or(IDLE_POLL, |w| d.clock.wall_until(w, t).min(IDLE_POLL));
+        // A state write held back by the persister's rate limit is due then.
+        let pending = d.persist.as_ref().and_then(|p| p.due_in());
+        pending.map_or(sleep, |p| sleep.min(p))
     }
 
     fn wait(&mut self, timeout: Duration) -> std::io::Result<()> {

@@ -287,3 +287,35 @@ fn nvmc_config_register() {
     }
     assert_eq!(NvmcConfig::from_register(3), NvmcConfig::ReadOnly);
 }
+
+/// `cost` and the uncut `execute` take shortcuts past `plan`: they must give what the plan's
+/// steps give, for every kind of operation on both paths.
+#[rstest]
+fn shortcuts_agree_with_the_plan(
+    #[values(FlashPath::Nvmc, FlashPath::SoftDevice)] path: FlashPath,
+    #[values(0usize, 1, 5, 6, 61, 1024)] words: usize,
+) {
+    let t = TimingProfile::typical();
+    let ops = [
+        FlashOp::ErasePage { addr: 0x2000 },
+        FlashOp::WriteWords {
+            addr: 0x2000,
+            words: (0..words as u32)
+                .map(|i| i.wrapping_mul(0x9E37_79B9))
+                .collect(),
+        },
+        FlashOp::EraseAll,
+        FlashOp::EraseUicr,
+    ];
+    for op in &ops {
+        let planned: Duration = plan(op, path, &t).iter().map(Step::time).sum();
+        assert_eq!(cost(op, path, &t), planned, "{op:?} on {path:?}");
+        // Uncut, and cut at the very end (which walks the plan step by step): same memory, same report.
+        let (mut a, mut b) = (mem(), mem());
+        let mut rng = DeviceRng::new(1);
+        let ra = execute(op, path, &t, None, &mut a, &mut rng).unwrap();
+        let rb = execute(op, path, &t, Some(1.0), &mut b, &mut rng).unwrap();
+        assert_eq!(ra, rb, "{op:?} on {path:?}");
+        assert_eq!(page_words(&a, 0x2000), page_words(&b, 0x2000));
+    }
+}

@@ -171,7 +171,14 @@ impl Device {
     /// After the chip (re)started through `cause`: the core takes its reset (registers from the
     /// vector table), the SoC registers reset, DHCSR.S_RESET_ST is set, and a vector catch on
     /// core reset halts the core before the first instruction.
-    pub(crate) fn silicon_reset(&mut self, power_on: bool, ctrl_ap: bool) {
+    ///
+    /// `keeps_erase_unlock`: a revision 3 port opened by CTRL-AP ERASEALL stays open through
+    /// this reset. It does through a soft reset (SYSRESETREQ, the CTRL-AP reset, a lockup
+    /// reset): probe-rs' `--allow-erase-all` on a locked revision 3 part unlocks, re-attaches
+    /// and resets with AIRCR.SYSRESETREQ before flashing, and that flash succeeds on silicon
+    /// (probe-rs issue 3406, nRF52840 rev 3); a pin, power-on, brown-out or watchdog reset
+    /// locks it again (Nordic, "Working with the nRF52 Series' improved APPROTECT").
+    pub(crate) fn silicon_reset(&mut self, power_on: bool, keeps_erase_unlock: bool) {
         let mem = self.core.hw.memory();
         let sp = mem.read_word(0).unwrap_or(u32::MAX);
         let pc = mem.read_word(4).unwrap_or(u32::MAX);
@@ -184,7 +191,7 @@ impl Device {
         }
         si.cpu.scs.dhcsr_sticky |= dhcsr::S_RESET_ST;
         si.soc.reset();
-        if !ctrl_ap {
+        if !keeps_erase_unlock {
             si.soc.erase_unlocked = false;
         }
         si.redirected = false;

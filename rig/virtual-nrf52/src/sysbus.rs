@@ -34,6 +34,7 @@ pub const PALL_HW_DISABLED: u32 = 0x5A;
 /// WDT (product spec, WDT chapter): the registers a flash algorithm reads to decide whether to
 /// feed the dog. The model keeps them as registers; the countdown itself is not modelled yet.
 const WDT_BASE: u32 = 0x4001_0000;
+const WDT_RR0: u32 = WDT_BASE + 0x600;
 
 /// An NVMC operation in progress on the register-level path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +55,8 @@ pub enum PartRevision {
     Rev2,
     /// Revision 3 (hardware APPROTECT): locked at every reset unless UICR.APPROTECT.PALL is
     /// HwDisabled (0x5A) and the running firmware writes APPROTECT.DISABLE = SwDisable (0x5A);
-    /// CTRL-AP ERASEALL opens it until the next reset that is not a CTRL-AP reset.
+    /// CTRL-AP ERASEALL opens it until the next pin, power-on or watchdog reset (a soft reset,
+    /// the CTRL-AP one included, keeps it open; see `Device::silicon_reset`).
     Rev3,
 }
 
@@ -66,7 +68,7 @@ pub struct Soc {
     pub icachecnf: u32,
     pub approtect_disable: u32,
     pub approtect_force: bool,
-    /// ERASEALL through the CTRL-AP opened the port (revision 3), until the next reset.
+    /// ERASEALL through the CTRL-AP opened the port (revision 3), until a pin or power-on reset.
     pub erase_unlocked: bool,
     pub wdt_running: bool,
     pub wdt_crv: u32,
@@ -198,6 +200,12 @@ impl SysBus<'_> {
     }
 
     fn write_register(&mut self, addr: u32, v: u32) -> Result<(), BusError> {
+        if (WDT_RR0..WDT_RR0 + 0x20).contains(&addr) {
+            // RR[n]: a reload request. The countdown is not modelled, so a reload changes no
+            // state, and a READY poll loop that feeds the dog on every turn (probe-rs 0.32's
+            // nRF52 algorithm, targets/nRF52_Series.yaml, does) stays an idle loop to skip.
+            return Ok(());
+        }
         self.effects.wrote = true;
         let config = self.hw.nvmc_config;
         match addr {

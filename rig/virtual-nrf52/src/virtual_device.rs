@@ -75,6 +75,8 @@ pub struct Device {
     mbr: Option<MbrWindow>,
     /// The register-level side: core, SoC registers, SWD port.
     pub(crate) si: Box<crate::silicon::Silicon>,
+    /// See [`Device::set_watched`].
+    watched: bool,
 }
 
 impl Device {
@@ -96,6 +98,7 @@ impl Device {
             uart: UartPort::default(),
             fallback: None,
             halted_at: None,
+            watched: false,
             mbr: None,
             si: Box::new(crate::silicon::Silicon::new()),
         };
@@ -258,6 +261,22 @@ impl Device {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// True when the device can change between the times [`Device::next_event_time`] gives:
+    /// its CPU runs code, a register-level NVMC operation is in flight, or it is
+    /// [watched](Device::set_watched). Otherwise nothing
+    /// happens to it before its next event unless the host acts, so a host waiting for it
+    /// need not look in between.
+    pub fn changes_unannounced(&self) -> bool {
+        self.watched || self.cpu_runnable() || self.nvmc_due().is_some()
+    }
+
+    /// Something besides the host's link may reset the device or cut its power at any time
+    /// (a fault watcher placing a cut inside a flash operation): [`Device::changes_unannounced`]
+    /// says so until it is cleared, so the host keeps polling as a real central would notice.
+    pub fn set_watched(&mut self, watched: bool) {
+        self.watched = watched;
     }
 
     /// Process every internal event due at or before `t`, then set the time to `t` (earlier
@@ -461,8 +480,12 @@ impl Device {
             None => self.run = Run::Off,
         }
         if self.core.hw.is_powered() {
-            let ctrl_ap = self.si.ctrl_ap_reset_pending;
-            self.silicon_reset(cause == BootCause::PowerOn, ctrl_ap);
+            let keeps_erase_unlock = self.si.ctrl_ap_reset_pending
+                || matches!(
+                    cause,
+                    BootCause::Reset(ResetKind::SoftReset | ResetKind::Lockup)
+                );
+            self.silicon_reset(cause == BootCause::PowerOn, keeps_erase_unlock);
         }
     }
 

@@ -144,8 +144,15 @@ impl SigningKey {
     /// True for the private key nrfutil ships in `signing.py` (`keys_default_pem`), which
     /// nrfutil warns about: anyone can sign with it.
     pub fn is_nrfutil_default_key(&self) -> bool {
-        SigningKey::from_pem(NRFUTIL_DEFAULT_KEY_PEM)
-            .is_ok_and(|d| d.to_scalar_bytes() == self.to_scalar_bytes())
+        // Parsed once: reading a SEC1 key checks its public point (a scalar multiplication),
+        // and every generated package asks.
+        static DEFAULT: std::sync::OnceLock<Option<[u8; 32]>> = std::sync::OnceLock::new();
+        let default = DEFAULT.get_or_init(|| {
+            SigningKey::from_pem(NRFUTIL_DEFAULT_KEY_PEM)
+                .ok()
+                .map(|k| k.to_scalar_bytes())
+        });
+        *default == Some(self.to_scalar_bytes())
     }
 }
 

@@ -82,7 +82,7 @@ impl ProbeError {
     pub fn locked() -> ProbeError {
         ProbeError::device(
             ProbeErrorKind::Locked,
-            "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)",
+            "APPROTECT is enabled; recover the chip with `rig flash --allow-erase-all FILE...` (this erases it), or re-run a flash with --allow-erase-all",
         )
     }
 

@@ -92,7 +92,7 @@ fn locked_chip_needs_permission_and_recovers_with_it() {
         assert_eq!((e.owner, e.kind), (Owner::Device, ProbeErrorKind::Locked));
         assert_eq!(
             e.message,
-            "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
+            "APPROTECT is enabled; recover the chip with `rig flash --allow-erase-all FILE...` (this erases it), or re-run a flash with --allow-erase-all"
         );
         assert_eq!(
             p.read_memory(0, 4).unwrap_err().kind,

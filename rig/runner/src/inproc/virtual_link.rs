@@ -48,7 +48,13 @@ impl SimClock {
     }
 
     pub async fn sleep_until(&self, t: SimTime) {
-        tokio::time::sleep_until(self.instant(t)).await;
+        let at = self.instant(t);
+        // Tokio fires a timer whose deadline has passed at once; not registering one is the
+        // same wait, and most packets of a connection event go out at a time already reached.
+        if at <= Instant::now() {
+            return;
+        }
+        tokio::time::sleep_until(at).await;
     }
 }
 
@@ -358,17 +364,17 @@ impl Link for VirtualBleLink {
                 self.counters.notifications += 1;
                 return Ok(bytes);
             }
+            let polls = self.device.borrow().changes_unannounced();
             let conn = self.live(now)?;
-            let mut wake = now + conn.link.interval;
-            if let Some((at, _, _)) = conn.inbox.front() {
-                wake = wake.min(*at);
-            }
-            if let Some(lost) = conn.lost_at {
-                wake = wake.min(lost);
-            }
-            if let Some(next) = next_device_event {
-                wake = wake.min(next);
-            }
+            // Between the times below nothing can change (the device's state moves only at
+            // its events, unless its CPU runs), so the wait goes straight to the first of them:
+            // a poll every connection interval only where that is not so, or nothing is due.
+            let due = [
+                conn.inbox.front().map(|(at, _, _)| *at),
+                conn.lost_at,
+                next_device_event,
+            ];
+            let wake = super::next_look(due, now + conn.link.interval, polls);
             self.clock
                 .sleep_until(wake.max(now + Duration::from_nanos(1)))
                 .await;

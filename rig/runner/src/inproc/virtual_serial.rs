@@ -172,13 +172,14 @@ impl Link for VirtualSerialLink {
                 }
                 self.epoch = self.device.borrow().epoch();
             }
-            let mut wake = now + POLL;
-            if let Some((done, _)) = self.incoming.front() {
-                wake = wake.min(*done);
-            }
-            if let Some(next) = self.device.borrow().next_event_time() {
-                wake = wake.min(next);
-            }
+            // As the BLE link: straight to the next thing that can happen, a poll only where
+            // the device can change unannounced or nothing is due.
+            let (next, polls) = {
+                let dev = self.device.borrow();
+                (dev.next_event_time(), dev.changes_unannounced())
+            };
+            let due = [self.incoming.front().map(|(done, _)| *done), next];
+            let wake = super::next_look(due, now + POLL, polls);
             self.clock
                 .sleep_until(wake.max(now + Duration::from_nanos(1)))
                 .await;

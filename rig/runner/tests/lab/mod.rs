@@ -77,7 +77,8 @@ impl Lab {
         let out = self.rig(args);
         assert!(
             out.status.success(),
-            "rig {args:?}: {}\n{}",
+            "rig {args:?}: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
             self.log_tail()
         );

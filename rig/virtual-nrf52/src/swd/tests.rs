@@ -386,17 +386,23 @@ fn rev3_locks_at_reset_unless_uicr_and_firmware_open_it() {
     let mut p = Probe { d: &mut d };
     p.attach();
     unlock(&mut p);
-    // Open until a reset that is not a CTRL-AP reset: write UICR.APPROTECT = HwDisabled through
-    // the NVMC, then a system reset. Nothing runs to write APPROTECT.DISABLE: locked again.
+    // Open through a system reset (probe-rs resets with SYSRESETREQ before it flashes the
+    // unlocked part); write UICR.APPROTECT = HwDisabled through the NVMC meanwhile.
     p.write32(0x4001_E504, 1);
     p.write32(UICR_APPROTECT, 0xFFFF_FF5A);
     while p.read32(0x4001_E400) == 0 {}
     p.write32(0x4001_E504, 0);
     p.write32(scs::AIRCR, 0x05FA_0004);
+    assert!(!p.d.ap_locked(), "open after SYSRESETREQ");
+    // A power-on reset ends it. Nothing runs to write APPROTECT.DISABLE: locked again.
+    let t = p.d.now();
+    p.d.power_off(t);
+    p.d.power_on(t + std::time::Duration::from_millis(1));
     assert!(
         p.d.ap_locked(),
-        "rev3 after reset with no firmware to open the port"
+        "rev3 after power-on with no firmware to open the port"
     );
+    p.attach();
     // Firmware writing APPROTECT.DISABLE = SwDisable opens it (the register the core writes).
     p.d.si.soc.approtect_disable = 0x5A;
     assert!(!p.d.ap_locked());
@@ -704,4 +710,53 @@ fn step_runs_one_instruction() {
     );
     assert_eq!((p.read_reg(0), p.read_reg(15)), (5, RAM + 0x102));
     assert_eq!(p.read_reg(1), 0);
+}
+
+/// An EraseSector that feeds the watchdog on every turn of its READY poll, as probe-rs 0.32's
+/// nRF52 algorithm does (targets/nRF52_Series.yaml, `nrf52`): hand-assembled, loaded at
+/// [`FEED`]. Returns with CONFIG left at EEN.
+const FEED: u32 = LOAD + 0x200;
+#[rustfmt::skip]
+const FEED_ERASE: &[u16] = &[
+    0x4907,         // 0x00 ldr r1, =0x4001E500
+    0x2202, 0x604A, // 0x02 movs r2, #2; str r2, [r1, #4]      CONFIG = EEN
+    0x6088,         // 0x06 str r0, [r1, #8]                   ERASEPAGE = r0
+    0x4B06,         // 0x08 ldr r3, =0x4001E400 (READY)
+    0x4907,         // 0x0A ldr r1, =0x40010600 (WDT RR[0])
+    0x4A07,         // 0x0C ldr r2, =0x6E524635 (reload value)
+    0x600A,         // 0x0E 1: str r2, [r1]                    feed the dog
+    0x6818, 0x2800, // 0x10 ldr r0, [r3]; cmp r0, #0
+    0xD0FB,         // 0x14 beq 1b
+    0x2000, 0x4770, // 0x16 movs r0, #0; bx lr
+    0xBF00, 0xBF00, 0xBF00, // 0x1A nop (literal pool alignment)
+    0xE500, 0x4001, 0xE400, 0x4001, 0x0600, 0x4001, 0x4635, 0x6E52, // 0x20 literals
+];
+
+#[test]
+fn a_ready_poll_that_feeds_the_watchdog_is_skipped_as_an_idle_loop() {
+    let mut d = device();
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    load_routine(&mut p);
+    p.csw(2, 1);
+    p.ap_write(0, 0x04, FEED);
+    for pair in FEED_ERASE.chunks(2) {
+        p.ap_write(0, 0x0C, pair[0] as u32 | (pair[1] as u32) << 16);
+    }
+    let (t0, i0) = (p.d.now(), p.d.swd_stats().instructions);
+    assert_eq!(call(&mut p, FEED, &[0x3000]), 0);
+    assert!(p.d.now() - t0 >= p.d.timing().nvmc.page_erase);
+    assert_eq!(p.read32(0x3000), 0xFFFF_FFFF, "page erased");
+    assert!(p.d.cpu_fault().is_none(), "{:?}", p.d.cpu_fault());
+    let ran = p.d.swd_stats().instructions - i0;
+    let skipped = p.d.si.skipped_instructions;
+    // The erase is ~85 ms: about a million turns of four instructions at 64 MHz, nearly all
+    // skipped (a write to RR[0] changes no modelled state, so the loop is idle; each DHCSR
+    // poll of the probe ends a skip, and the next turns find the loop again).
+    assert!(ran > 100_000, "the loop's time was accounted: {ran}");
+    assert!(
+        ran - skipped < ran / 100,
+        "interpreted {} of {ran} instructions",
+        ran - skipped
+    );
 }

@@ -53,6 +53,8 @@ pub trait FaultInjector {
     /// then say what happened. Runs beside the client; returns `None` at once when the bench
     /// cannot see flash operations (hardware).
     async fn fault_flash_op(&mut self, n: u32, action: FaultAction) -> Option<String>;
+    /// The update [`FaultInjector::fault_flash_op`] ran beside is over.
+    fn flash_op_watch_ended(&mut self) {}
 }
 
 /// One DUT and its bench wiring.

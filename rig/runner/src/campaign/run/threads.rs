@@ -86,6 +86,8 @@ enum Msg {
     Ready(usize, Box<DutInfo>, Duration),
     Line(usize, Duration, Vec<u8>),
     Event(Event),
+    /// Messages of one DUT, in order.
+    Batch(Vec<Msg>),
     /// A DUT is done at this simulated time.
     Done {
         dut: usize,
@@ -99,15 +101,49 @@ enum Msg {
     Failed(RunError),
 }
 
-/// Forwards a DUT's events to the calling thread. Progress goes in steps of 10 %: each
-/// message wakes that thread, and an update reports a phase per object.
-struct Forward {
+/// A DUT thread's messages for the calling thread, sent in batches: each send wakes that
+/// thread, and waking it for every progress step cost more than the update's cryptography.
+/// A batch goes with each journal line and each record event (an iteration's end), so the
+/// journal on disk is never more than a line behind and the display an iteration.
+struct Outbox {
     tx: Sender<Msg>,
+    pending: std::cell::RefCell<Vec<Msg>>,
+}
+
+impl Outbox {
+    fn push(&self, msg: Msg, flush: bool) -> Result<(), RunError> {
+        let mut pending = self.pending.borrow_mut();
+        pending.push(msg);
+        if flush || pending.len() >= OUTBOX_LIMIT {
+            let batch = std::mem::take(&mut *pending);
+            return self
+                .tx
+                .send(Msg::Batch(batch))
+                .map_err(|_| RunError::Bench("the journal writer has stopped".into()));
+        }
+        Ok(())
+    }
+
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *self.pending.borrow_mut());
+        if !batch.is_empty() {
+            let _ = self.tx.send(Msg::Batch(batch));
+        }
+    }
+}
+
+/// At most this many messages wait in an [`Outbox`].
+const OUTBOX_LIMIT: usize = 64;
+
+/// Forwards a DUT's events to the calling thread. Progress goes in steps of 10 %: an update
+/// reports a phase per object.
+struct Forward<'a> {
+    outbox: &'a Outbox,
     dut: Arc<str>,
     shown: Cell<Option<u8>>,
 }
 
-impl RunObserver for Forward {
+impl RunObserver for Forward<'_> {
     fn event(&self, e: RunEvent<'_>) {
         let e = match e {
             // Sizes come from the calling thread.
@@ -136,18 +172,19 @@ impl RunObserver for Forward {
             RunEvent::Quarantined(q) => Event::Quarantined(q.clone()),
             RunEvent::Stopping => Event::Stopping,
         };
-        let _ = self.tx.send(Msg::Event(e));
+        let flush = !matches!(e, Event::Started { .. } | Event::Phase { .. });
+        let _ = self.outbox.push(Msg::Event(e), flush);
     }
 }
 
 /// A DUT's journal lines, encoded on its thread, stamped with its simulated time.
-struct Stamped {
-    tx: Sender<Msg>,
+struct Stamped<'a> {
+    outbox: &'a Outbox,
     dut: usize,
     origin: Instant,
 }
 
-impl JournalSink for Stamped {
+impl JournalSink for Stamped<'_> {
     fn write(&self, r: &Record) -> Result<(), RunError> {
         let line = journal::writer::encode_line(r).map_err(|e| {
             RunError::Journal(journal::JournalError::Encode {
@@ -155,9 +192,8 @@ impl JournalSink for Stamped {
                 message: e.to_string(),
             })
         })?;
-        self.tx
-            .send(Msg::Line(self.dut, self.origin.elapsed(), line))
-            .map_err(|_| RunError::Bench("the journal writer has stopped".into()))
+        self.outbox
+            .push(Msg::Line(self.dut, self.origin.elapsed(), line), true)
     }
 }
 
@@ -274,13 +310,17 @@ fn dut_thread<D: BenchDut>(
     let Some(Ok(all_set)) = go.map(|g| g.recv()) else {
         return Ok(());
     };
-    let forward = Forward {
+    let outbox = Outbox {
         tx: tx.clone(),
+        pending: Default::default(),
+    };
+    let forward = Forward {
+        outbox: &outbox,
         dut: Arc::from(dut.name()),
         shown: Cell::new(None),
     };
     let sink = Stamped {
-        tx: tx.clone(),
+        outbox: &outbox,
         dut: k,
         origin,
     };
@@ -299,6 +339,7 @@ fn dut_thread<D: BenchDut>(
         let r = run_dut(&shared, &mut dut, &mut store, ready).await;
         (r, origin.elapsed())
     });
+    outbox.flush();
     let _ = tx.send(Msg::Done {
         dut: k,
         at,
@@ -333,7 +374,11 @@ fn collect(
     let (mut iterations, mut failed, mut interrupted, mut end) =
         (0u64, false, false, Duration::ZERO);
     let wall = std::time::Instant::now();
-    for msg in rx {
+    let messages = rx.into_iter().flat_map(|m| match m {
+        Msg::Batch(batch) => batch,
+        m => vec![m],
+    });
+    for msg in messages {
         match msg {
             Msg::Expanded(sub_cases, t) => {
                 start = Some(t);
@@ -377,6 +422,8 @@ fn collect(
                 failure.get_or_insert(e);
                 go = None;
             }
+            // Flattened above; a DUT sends no batch inside a batch.
+            Msg::Batch(_) => {}
         }
         if let Some(w) = journal.as_mut() {
             while let Some(line) = merge.pop() {

@@ -91,6 +91,10 @@ impl VirtualInjector {
 }
 
 impl FaultInjector for VirtualInjector {
+    fn flash_op_watch_ended(&mut self) {
+        self.device.borrow_mut().set_watched(false);
+    }
+
     async fn inject(&mut self, action: FaultAction) -> Result<(), StepFailure> {
         let t = self.clock.now();
         self.apply(action, t).await;
@@ -99,6 +103,8 @@ impl FaultInjector for VirtualInjector {
 
     async fn fault_flash_op(&mut self, n: u32, action: FaultAction) -> Option<String> {
         self.device.borrow_mut().record_flash_ops(true);
+        // The cut comes from outside the link: the link keeps polling until the update ends.
+        self.device.borrow_mut().set_watched(true);
         loop {
             let now = self.clock.now();
             let (op, next) = {

@@ -76,7 +76,10 @@ pub fn classify(e: &probe_rs::Error, doing: Doing, selector: &str) -> ProbeError
             } else {
                 String::new()
             };
-            ProbeError::device(kind, format!("target via {selector}: {other}{hint}"))
+            ProbeError::device(
+                kind,
+                format!("target via {selector}: {}{hint}", chain(other)),
+            )
         }
     }
 }
@@ -93,8 +96,21 @@ pub fn classify_flash(e: &FlashError, selector: &str) -> ProbeError {
             format!("image data at {:#010x}..{:#010x} is outside the chip's flash and UICR", range.start, range.end),
         ),
         FlashError::Core(c) | FlashError::ResetAndHalt(c) | FlashError::Run(c) => classify(c, Doing::Memory, selector),
-        other => ProbeError::device(ProbeErrorKind::Flash, format!("flashing via {selector} failed: {other}")),
+        other => ProbeError::device(ProbeErrorKind::Flash, format!("flashing via {selector} failed: {}", chain(other))),
     }
+}
+
+/// An error and its sources ("a: b: c"): probe-rs' flash errors name the page, their sources
+/// say why (a timeout, a core that locked up, an algorithm that returned non-zero).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut at = e.source();
+    while let Some(c) = at {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        at = c.source();
+    }
+    s
 }
 
 /// A call that overran or panicked: the probe (or its USB link) is wedged.

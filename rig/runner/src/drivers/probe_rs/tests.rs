@@ -160,7 +160,7 @@ fn fake_probe_locked_chip_names_the_recovery_flag() {
     assert_eq!((e.owner, e.kind), (Owner::Device, ProbeErrorKind::Locked));
     assert_eq!(
         e.to_string(),
-        "APPROTECT is enabled; re-run with --allow-erase-all to recover (this erases the chip)"
+        "APPROTECT is enabled; recover the chip with `rig flash --allow-erase-all FILE...` (this erases it), or re-run a flash with --allow-erase-all"
     );
     let e = p.read_memory(0, 4).unwrap_err();
     assert!(e.message.contains("not attached"), "{}", e.message);

@@ -112,12 +112,17 @@ impl<D: BenchDut> Executor<'_, D> {
                     // Then let the client meet the consequences on its own.
                     std::future::pending().await
                 };
+                // `biased`: when both are ready at the same simulated instant the client goes
+                // first. Without it tokio picks a branch at random, and the same seed gave
+                // different journals (power-loss-sweep, bug-zoo).
                 tokio::select! {
+                    biased;
                     r = client.update(&prepared.images) => r,
                     r = watch => r,
                 }
             }
         };
+        watcher.flash_op_watch_ended();
         let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
