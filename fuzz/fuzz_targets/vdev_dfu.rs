@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::time::Duration;
-use virtual_nrf52::debug_port::DebugPort;
+use virtual_nrf52::DebugPort;
 use virtual_nrf52::descriptor::{BootloaderDescriptor, Transport};
 use virtual_nrf52::{standin, Device};
 use nrf_dfu::{Chip, SdkVersion};

@@ -14,6 +14,7 @@ use std::time::Duration;
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     #[error("no lab serves {path}: the socket does not exist (start the lab with `rig lab up --dir {dir}`)")]
     NotRunning { path: PathBuf, dir: String },

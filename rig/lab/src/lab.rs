@@ -29,6 +29,7 @@ pub const SETTLE_BEFORE_SAVE: Duration = Duration::from_secs(10);
 pub type Logger = Arc<dyn Fn(String) + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LabError {
     #[error(transparent)]
     Lock(#[from] LockError),

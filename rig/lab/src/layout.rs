@@ -76,6 +76,7 @@ impl LabConfig {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LayoutError {
     #[error("{path}: {source}")]
     Io {

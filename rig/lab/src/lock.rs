@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LockError {
     #[error("a lab is already running in {dir}{pid}: stop it with `rig lab down --dir {dir}`, or use another --dir")]
     Held { dir: String, pid: String },

@@ -108,8 +108,7 @@ pub fn read_power(path: &std::path::Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use virtual_nrf52::debug_port::DebugPort;
-    use virtual_nrf52::{Chip, Device};
+    use virtual_nrf52::{Chip, DebugPort, Device};
 
     #[test]
     fn flash_changes_are_written_at_most_once_per_interval_and_power_at_once() {

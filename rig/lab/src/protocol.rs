@@ -151,6 +151,7 @@ pub enum Reply {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     #[error("{0}")]
     Io(#[from] std::io::Error),

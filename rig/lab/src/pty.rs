@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// The pseudo-terminal could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PtyError {
     #[error("creating a pseudo-terminal: {0}")]
     Open(nix::Error),

@@ -86,6 +86,7 @@ pub fn decode_frame(encoded: &[u8]) -> Result<Vec<u8>, SlipError> {
 
 /// Why bytes were dropped, or why a single frame did not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SlipError {
     #[error("SLIP escape 0xDB followed by 0x{byte:02X} (expected 0xDC or 0xDD): frame dropped up to the next END")]
     InvalidEscape { byte: u8 },

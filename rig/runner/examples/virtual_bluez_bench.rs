@@ -8,17 +8,14 @@
 //! `[GATT] ExchangeMTU = 23` (no MTU exchange); 247 is its default 517 answered by the
 //! bootloader's 247.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use nrf_dfu::client::{DfuClient, DfuConfig};
 use nrf_dfu::SdkVersion;
 use rig::benchfile::schema::BleConfig;
 use rig::drivers::ble::freshness::Wanted;
 use rig::drivers::ble::transport::BleTransport;
 use std::time::{Duration, Instant};
-use support::Bench;
 use virtual_bluez::{BluezConfig, VirtualBluez};
+use virtual_nrf52::testkit::{payload, Bench};
 
 const APP_SIZE: usize = 200 * 1024;
 
@@ -28,8 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(20.0);
-    let bench = Bench::ble(SdkVersion::Sdk17);
-    let firmware = support::payload(APP_SIZE, 9);
+    let bench = Bench::new(SdkVersion::Sdk17);
+    let firmware = payload(APP_SIZE, 9);
     let image = bench.app_package(firmware.clone(), 2);
     println!(
         "200 KB application update, SDK 17.1 BLE bootloader, lab scale {scale} (lab s per wall s)"
@@ -42,9 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for exchange in [517u16, 23] {
         vb.reset(virtual_nrf52::SimTime::ZERO)?;
         vb.with(move |b, _| b.set_exchange_mtu(0, exchange))?;
-        let built = bench.build();
+        let built = bench.build_in_dfu();
         vb.clock_at_least(built.now())?;
-        let dev = virtual_bluez::share(built);
+        let dev = virtual_bluez::share_sync(built);
         vb.add_device(dev.clone(), 0, 1)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,32 +1,19 @@
 //! `rig flash`, `rig reset`, `rig power`, `rig bench check` on the virtual bench: the device
 //! state lives in a temp directory, and what the CLI did is read back through the virtual probe.
 
+mod support;
+
+use support::cli::{rig, text};
+
 use nrf_dfu::image::{write_intel_hex, Segments};
 use nrf_dfu::{Chip, SdkVersion};
 use rig::drivers::probe::Probe;
 use rig::drivers::shared::share;
 use rig::drivers::virtual_probe::VirtualProbe;
 use std::path::Path;
-use std::process::{Command, Output};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
 use virtual_nrf52::softdevice::S132_7_2_0;
 use virtual_nrf52::{standin, Device, Segment};
-
-fn rig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("rig runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn hex_file(dir: &Path, name: &str, segs: &[Segment]) -> String {
     let s = Segments::from_runs(segs.iter().map(|(a, d)| (*a, d.as_slice()))).unwrap();
@@ -68,7 +55,8 @@ fn standin_files(dir: &Path) -> (Vec<String>, Vec<Segment>) {
 }
 
 fn device(dir: &Path) -> Device {
-    let mut d = Device::load_state(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
+    let mut d =
+        rig::sim::state_file::load_device(&dir.join(".rig/virtual/virtual-0.state")).unwrap();
     virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
     d
 }

@@ -1,6 +1,10 @@
 //! `rig flash`, `rig dfu` and `rig inspect` together on the virtual bench: what the update left
 //! on the device is read back through the probe by `rig inspect --json`.
 
+mod support;
+
+use support::cli::{rig, text};
+
 use nrf_dfu::crc::crc32;
 use nrf_dfu::image::{parse_intel_hex, write_intel_hex, Segments};
 use nrf_dfu::package::Package;
@@ -9,7 +13,6 @@ use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use virtual_nrf52::descriptor::BootloaderDescriptor;
 use virtual_nrf52::softdevice::S132_3_0_0;
 use virtual_nrf52::standin;
@@ -26,21 +29,9 @@ fn fixture(name: &str) -> PathBuf {
     repo().join("rig/nrf-dfu/tests/fixtures/nrfutil").join(name)
 }
 
-fn rig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("rig runs")
-}
-
 fn ok(dir: &Path, args: &[&str]) -> String {
     let o = rig(dir, args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = text(&o);
     assert!(o.status.success(), "rig {args:?} failed:\n{text}");
     text
 }

@@ -26,12 +26,12 @@ const SIZE: usize = 3 * 4096 + 100;
 fn fast_bench(sdk: SdkVersion) -> Bench {
     Bench {
         timing: TimingProfile::best_case(),
-        ..Bench::ble(sdk)
+        ..Bench::new(sdk)
     }
 }
 
 async fn connected(bench: &Bench) -> (SharedDevice, SimClock, VirtualBleLink) {
-    let device = share(bench.build());
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let mut link = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
     link.connect().await.expect("the bootloader advertises");
@@ -301,7 +301,7 @@ async fn power_cut_before_execute_then_recovery() {
 async fn softdevice_then_application(sdk: SdkVersion) {
     let bench = fast_bench(sdk);
     let sd = virtual_nrf52::standin::softdevice_image(&bench.softdevice());
-    let app = bench.stand_in_app(2, 20_000);
+    let app = bench.app_sized(2, 20_000);
     let images = bench.sd_app_package(sd.clone(), app.clone(), 2);
     let (device, clock, link) = connected(&bench).await;
     let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));

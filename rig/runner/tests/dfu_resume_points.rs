@@ -163,8 +163,8 @@ impl<T: Link> Link for Cut<T> {
 
 fn bench(sdk: SdkVersion, link: Transport, save_progress: bool) -> Bench {
     let b = match link {
-        Transport::Ble => Bench::ble(sdk),
-        Transport::Uart => Bench::uart(sdk),
+        Transport::Ble => Bench::new(sdk),
+        Transport::Uart => Bench::new(sdk).uart(),
     };
     // Flash keeps up with the link, so no write is dropped and offsets are exact.
     Bench {
@@ -304,7 +304,7 @@ async fn case_built(
 ) {
     let target = (k * OBJECT).checked_add_signed(delta).expect("in range");
     let bench = bench(sdk, link, save_progress);
-    let device = share(bench.build());
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let report = match link {
         Transport::Ble => {

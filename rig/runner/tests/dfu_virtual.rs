@@ -36,8 +36,8 @@ struct Outcome {
 
 fn bench(sdk: SdkVersion, link: Via) -> Bench {
     match link {
-        Via::Ble(_) => Bench::ble(sdk),
-        Via::Serial => Bench::uart(sdk),
+        Via::Ble(_) => Bench::new(sdk),
+        Via::Serial => Bench::new(sdk).uart(),
     }
 }
 
@@ -53,7 +53,7 @@ async fn drive<T: Link>(
 
 /// Send `images` to a freshly provisioned DUT over `link`.
 async fn update(bench: &Bench, link: Via, config: DfuConfig, images: &[DfuImage]) -> Outcome {
-    let device = share(bench.build());
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let (result, counters) = match link {
         Via::Ble(att_mtu) => {
@@ -97,7 +97,7 @@ async fn update_and_check(sdk: SdkVersion, link: Via, prn: u16, size: usize) {
     // 200 KB is a stand-in application that must boot; smaller images are plain payloads.
     let stand_in = size >= 16 * 1024;
     let source = if stand_in {
-        bench.stand_in_app(2, size as u32)
+        bench.app_sized(2, size as u32)
     } else {
         payload(size, 0x5A)
     };
@@ -187,8 +187,8 @@ async fn matrix_uart(
 async fn timeout_when_the_device_is_silent() {
     // The device powers off right after the connection: every wait must end in a timeout or a
     // link loss, never hang.
-    let bench = Bench::ble(Sdk17);
-    let device = share(bench.build());
+    let bench = Bench::new(Sdk17);
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
     ble.connect().await.expect("connect");

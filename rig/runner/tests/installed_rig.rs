@@ -2,9 +2,12 @@
 //! nothing of the checkout (keys, stand-in images and suites are built in). Then the same
 //! directory holds only what the commands wrote.
 
+mod support;
+
+use support::cli::{run, streams};
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// The built binary copied once into `ROOT/bin/rig`, as `cargo install --root ROOT` places it.
 /// Once per test process: a copy being written while another test forks would make that exec
@@ -24,25 +27,9 @@ fn install(_: &Path) -> PathBuf {
         .clone()
 }
 
-fn rig(exe: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("COLUMNS")
-        .output()
-        .expect("rig runs")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 fn ok(exe: &Path, dir: &Path, args: &[&str]) -> (String, String) {
-    let o = rig(exe, dir, args);
-    let (out, err) = text(&o);
+    let o = run(exe, dir, args);
+    let (out, err) = streams(&o);
     assert!(
         o.status.success(),
         "rig {args:?} failed ({:?}):\n{out}{err}",
@@ -146,8 +133,8 @@ fn an_installed_rig_runs_a_built_in_suite_an_update_inspect_and_report_from_an_e
         ],
     );
     let inspect = |d: &Path| -> Value {
-        let o = rig(&exe, d, &["inspect", "--json"]);
-        assert!(o.status.success(), "{}", text(&o).1);
+        let o = run(&exe, d, &["inspect", "--json"]);
+        assert!(o.status.success(), "{}", streams(&o).1);
         assert_eq!(
             o.stdout.iter().filter(|&&b| b == b'\n').count(),
             1,
@@ -207,9 +194,9 @@ fn a_path_wins_over_a_built_in_name() {
         "name: not-the-shipped-one\ncases: [ { name: a } ]\n",
     )
     .unwrap();
-    let o = rig(&exe, d, &["run", "smoke", "--seed", "1"]);
-    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
-    let (_, err) = text(&o);
+    let o = run(&exe, d, &["run", "smoke", "--seed", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", streams(&o));
+    let (_, err) = streams(&o);
     assert!(err.contains("smoke:"), "the file was read: {err}");
 }
 
@@ -221,14 +208,18 @@ fn errors_about_missing_files_say_what_to_pass_instead() {
     let d = work.path();
 
     // The README's path from outside the checkout.
-    let o = rig(&exe, d, &["run", "suites/interrupt-recovery.yaml"]);
+    let o = run(&exe, d, &["run", "suites/interrupt-recovery.yaml"]);
     assert_eq!(o.status.code(), Some(2));
-    let (_, err) = text(&o);
+    let (_, err) = streams(&o);
     assert!(err.contains("give `interrupt-recovery` instead"), "{err}");
 
-    let o = rig(&exe, d, &["run", "nightly"]);
+    let o = run(&exe, d, &["run", "nightly"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("rig suite list"), "{:?}", text(&o));
+    assert!(
+        streams(&o).1.contains("rig suite list"),
+        "{:?}",
+        streams(&o)
+    );
 
     ok(
         &exe,
@@ -240,15 +231,15 @@ fn errors_about_missing_files_say_what_to_pass_instead() {
             "standin:app-a",
         ],
     );
-    let o = rig(&exe, d, &["dfu", "--image", "app.hex", "--version", "next"]);
+    let o = run(&exe, d, &["dfu", "--image", "app.hex", "--version", "next"]);
     assert!(!o.status.success());
-    let (_, err) = text(&o);
+    let (_, err) = streams(&o);
     assert!(
         err.contains("app.hex") && err.contains("standin:app-b"),
         "{err}"
     );
 
-    let o = rig(
+    let o = run(
         &exe,
         d,
         &[
@@ -262,19 +253,23 @@ fn errors_about_missing_files_say_what_to_pass_instead() {
         ],
     );
     assert!(!o.status.success());
-    let (_, err) = text(&o);
+    let (_, err) = streams(&o);
     assert!(
         err.contains("k.pem") && err.contains("leave out --key"),
         "{err}"
     );
 
-    let o = rig(&exe, d, &["flash", "standin:app-z"]);
+    let o = run(&exe, d, &["flash", "standin:app-z"]);
     assert!(!o.status.success());
-    assert!(text(&o).1.contains("standin:app-a"), "{:?}", text(&o));
+    assert!(streams(&o).1.contains("standin:app-a"), "{:?}", streams(&o));
 
-    let o = rig(&exe, d, &["suite", "export", "no-such-suite"]);
+    let o = run(&exe, d, &["suite", "export", "no-such-suite"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("interrupt-recovery"), "{:?}", text(&o));
+    assert!(
+        streams(&o).1.contains("interrupt-recovery"),
+        "{:?}",
+        streams(&o)
+    );
 }
 
 #[test]

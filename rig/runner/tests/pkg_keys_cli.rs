@@ -1,5 +1,9 @@
 //! `rig pkg` and `rig keys` run as a user runs them, against the nrfutil 6.1.7 fixtures.
 
+mod support;
+
+use support::cli::{command, here, RIG};
+
 use rstest::rstest;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -12,9 +16,10 @@ fn fixture(name: &str) -> String {
     fixtures().join(name).display().to_string()
 }
 
-fn rig(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(args)
+/// `rig ARGS` at the fixtures' package timestamp (SOURCE_DATE_EPOCH), so generated packages
+/// match nrfutil's byte for byte.
+fn rig_at_epoch(args: &[&str]) -> Output {
+    command(RIG, here(), args)
         .env("SOURCE_DATE_EPOCH", "1795514928")
         .output()
         .unwrap()
@@ -31,7 +36,7 @@ fn unsigned_generate_is_byte_identical_to_nrfutil() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("unsigned.zip");
     let app = fixture("app.hex");
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "pkg",
         "generate",
         "--hw-version",
@@ -59,7 +64,7 @@ fn unsigned_generate_is_byte_identical_to_nrfutil() {
 #[case("app_ecdsa_bv.zip")]
 fn display_prints_nrfutils_text(#[case] zip: &str) {
     let dir = fixtures();
-    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+    let o = Command::new(RIG)
         .current_dir(&dir)
         .args(["pkg", "display", zip])
         .output()
@@ -73,7 +78,7 @@ fn display_prints_nrfutils_text(#[case] zip: &str) {
 
 #[test]
 fn display_json_uses_proto_names() {
-    let o = rig(&["pkg", "display", "--json", &fixture("sdbl.zip")]);
+    let o = rig_at_epoch(&["pkg", "display", "--json", &fixture("sdbl.zip")]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let img = &v["images"][0];
@@ -104,7 +109,7 @@ fn verify_accepts_nrfutils_packages_and_rejects_a_wrong_key() {
         "sd.zip",
         "sdbl.zip",
     ] {
-        let o = rig(&[
+        let o = rig_at_epoch(&[
             "pkg",
             "verify",
             &fixture(zip),
@@ -117,10 +122,10 @@ fn verify_accepts_nrfutils_packages_and_rejects_a_wrong_key() {
     }
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.pem");
-    assert!(rig(&["keys", "generate", other.to_str().unwrap()])
+    assert!(rig_at_epoch(&["keys", "generate", other.to_str().unwrap()])
         .status
         .success());
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "pkg",
         "verify",
         &fixture("app_ecdsa_bv.zip"),
@@ -141,7 +146,7 @@ fn verify_accepts_nrfutils_packages_and_rejects_a_wrong_key() {
 fn ecdsa_boot_validation_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bv.zip");
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "pkg",
         "generate",
         "--hw-version",
@@ -159,14 +164,14 @@ fn ecdsa_boot_validation_from_the_command_line() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{o:?}");
-    let o = rig(&["pkg", "display", "--json", out.to_str().unwrap()]);
+    let o = rig_at_epoch(&["pkg", "display", "--json", out.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         v["images"][0]["init_packet"]["init"]["boot_validation"][0]["type"],
         "VALIDATE_ECDSA_P256_SHA256"
     );
     assert_eq!(v["images"][0]["init_packet"]["size"], 205);
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "pkg",
         "verify",
         out.to_str().unwrap(),
@@ -182,7 +187,7 @@ fn ecdsa_boot_validation_from_the_command_line() {
 fn keys_generate_then_display_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k.pem");
-    let o = rig(&["keys", "generate", key.to_str().unwrap()]);
+    let o = rig_at_epoch(&["keys", "generate", key.to_str().unwrap()]);
     assert_eq!(
         stdout(&o),
         format!(
@@ -195,7 +200,7 @@ fn keys_generate_then_display_round_trip() {
         pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n")
             && pem.ends_with("-----END EC PRIVATE KEY-----\n")
     );
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "keys",
         "display",
         "--key",
@@ -210,7 +215,7 @@ fn keys_generate_then_display_round_trip() {
             && text.len() == "Public (verification) key pk:\n".len() + 129
     );
     // Existing file, answer "n": nothing is overwritten.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rig"))
+    let mut child = Command::new(RIG)
         .args(["keys", "generate", key.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -225,7 +230,7 @@ fn keys_generate_then_display_round_trip() {
 
 #[test]
 fn keys_display_matches_nrfutil_for_the_fixture_key() {
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "keys",
         "display",
         "--key",
@@ -237,7 +242,7 @@ fn keys_display_matches_nrfutil_for_the_fixture_key() {
     assert_eq!(stdout(&o), "Public (verification) key pk:\n3b87a1dcc0465e412999bb51840edd07b89ca3bcb71ce93a02084a3664063dcf78ab198c64a8b22a150565fdcacdcf3249cbb448836c1517512d9333dff55e65\n");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pk.pem");
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "keys",
         "display",
         "--key",
@@ -253,7 +258,7 @@ fn keys_display_matches_nrfutil_for_the_fixture_key() {
         std::fs::read_to_string(&out).unwrap(),
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEzz0GZDZKCAI66Ry3vKOcuAfdDoRRu5kpQV5GwNyh\nhztlXvXfM5MtURcVbINItMtJMs/Nyv1lBRUqsqhkjBmreA==\n-----END PUBLIC KEY-----\n"
     );
-    let o = rig(&[
+    let o = rig_at_epoch(&[
         "keys",
         "display",
         "--key",
@@ -278,7 +283,7 @@ fn keys_display_matches_nrfutil_for_the_fixture_key() {
 fn generate_refuses_as_nrfutil_does(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.zip");
-    let o = Command::new(env!("CARGO_BIN_EXE_rig"))
+    let o = Command::new(RIG)
         .current_dir(fixtures())
         .args(["pkg", "generate"])
         .args(args)
@@ -299,7 +304,7 @@ fn corrupt_package_is_reported_with_the_file() {
     let zip = dir.path().join("cut.zip");
     let good = std::fs::read(fixtures().join("out.zip")).unwrap();
     std::fs::write(&zip, &good[..good.len() / 2]).unwrap();
-    let o = rig(&["pkg", "display", zip.to_str().unwrap()]);
+    let o = rig_at_epoch(&["pkg", "display", zip.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

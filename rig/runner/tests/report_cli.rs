@@ -1,21 +1,11 @@
 //! `rig report`: junit.xml and summary.txt rebuilt from journals, one or merged, including a
 //! journal whose last line was cut by a kill.
 
+mod support;
+
+use support::cli::rig_here;
+
 mod common;
-
-use std::process::Command;
-
-fn rig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 #[test]
 fn rebuild_from_a_journal_with_a_truncated_last_line() {
@@ -40,7 +30,7 @@ fn rebuild_from_a_journal_with_a_truncated_last_line() {
     std::fs::write(&journal, &bytes).unwrap();
     let lines = bytes.iter().filter(|b| **b == b'\n').count();
 
-    let (code, out, err) = rig(&["report", run.to_str().unwrap()]);
+    let (code, out, err) = rig_here(&["report", run.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains(&format!(
@@ -82,7 +72,7 @@ fn rebuild_from_a_journal_with_a_truncated_last_line() {
     assert_eq!(json["totals"]["iterations"], 20);
     assert_eq!(json["runs"][0]["truncated"], true);
 
-    let (code, out, _) = rig(&["report", run.to_str().unwrap(), "--json"]);
+    let (code, out, _) = rig_here(&["report", run.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0);
     let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(printed, json);
@@ -102,13 +92,13 @@ fn merge_benches_and_nights() {
     let mut args: Vec<&str> = vec!["report"];
     args.extend(inputs.iter().map(String::as_str));
 
-    let (code, _, err) = rig(&args);
+    let (code, _, err) = rig_here(&args);
     assert_eq!(code, 1);
     assert!(err.contains("give --out DIR"), "{err}");
 
     let out_dir = dir.path().join("merged");
     args.extend(["--out", out_dir.to_str().unwrap()]);
-    let (code, out, err) = rig(&args);
+    let (code, out, err) = rig_here(&args);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("total 30 iterations"), "{out}");
     let json: serde_json::Value =
@@ -148,7 +138,7 @@ fn corrupt_journal_is_an_error_naming_the_line() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[3] = "{\"record\":\"iteration\",";
     std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
-    let (code, _, err) = rig(&["report", run.to_str().unwrap()]);
+    let (code, _, err) = rig_here(&["report", run.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(
         err.contains(&format!("{}:4: corrupt journal line", journal.display())),
@@ -156,7 +146,7 @@ fn corrupt_journal_is_an_error_naming_the_line() {
     );
     assert!(!run.join("junit.xml").exists());
 
-    let (code, _, err) = rig(&["report", dir.path().to_str().unwrap()]);
+    let (code, _, err) = rig_here(&["report", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("no journal.jsonl in this directory"), "{err}");
 }
@@ -170,7 +160,7 @@ fn report_html_with_history_shows_the_trend() {
     common::write_journal(&night1, "bench-a", 42, &subs, 20, true);
     common::write_journal(&night2, "bench-a", 43, &subs, 20, true);
 
-    let (code, _, err) = rig(&["report", night2.to_str().unwrap()]);
+    let (code, _, err) = rig_here(&["report", night2.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("report.html"), "{err}");
     let html = std::fs::read_to_string(night2.join("report.html")).unwrap();
@@ -189,7 +179,7 @@ fn report_html_with_history_shows_the_trend() {
         );
     }
 
-    let (code, _, err) = rig(&[
+    let (code, _, err) = rig_here(&[
         "report",
         night2.to_str().unwrap(),
         "--history",
@@ -202,7 +192,7 @@ fn report_html_with_history_shows_the_trend() {
     assert!(html.contains("data-chart=\"trend\""));
     assert!(html.contains("data-regressed=\"false\""));
 
-    let (code, _, err) = rig(&[
+    let (code, _, err) = rig_here(&[
         "report",
         night2.to_str().unwrap(),
         "--history",

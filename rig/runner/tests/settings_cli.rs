@@ -1,8 +1,11 @@
 //! `rig settings generate|display` run as a program, against what nrfutil 6.1.7 wrote and printed
 //! for the same command lines (rig/nrf-dfu/tests/fixtures/nrfutil/settings/README.md).
 
+mod support;
+
+use support::cli::rig;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../nrf-dfu/tests/fixtures/nrfutil")
@@ -26,14 +29,6 @@ fn workdir() -> tempfile::TempDir {
         std::fs::write(dir.path().join(name), fixture(f)).unwrap();
     }
     dir
-}
-
-fn rig(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rig"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run rig")
 }
 
 const BASE: &[&str] = &[

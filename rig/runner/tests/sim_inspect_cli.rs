@@ -7,7 +7,7 @@ use nrf_dfu::Chip;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use virtual_nrf52::debug_port::{DebugPort, ProgramOptions};
+use virtual_nrf52::{DebugPort, ProgramOptions};
 use virtual_nrf52::{Hardware as Device, Segment};
 
 fn hex_segments(name: &str) -> Vec<Segment> {
@@ -51,7 +51,7 @@ fn state_file(dir: &Path, settings: bool) -> PathBuf {
     segs.extend(app);
     dev.program(&segs, ProgramOptions::default()).unwrap();
     let path = dir.join("dev.state");
-    dev.save_state(&path).unwrap();
+    rig::sim::state_file::save(&path, &dev).unwrap();
     path
 }
 

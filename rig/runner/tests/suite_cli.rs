@@ -1,18 +1,8 @@
 //! `rig suite check` and `rig suite schema` as a user runs them.
 
-use std::process::Command;
+mod support;
 
-fn rig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use support::cli::rig_here;
 
 #[test]
 fn check_reports_every_problem_of_every_file_with_positions() {
@@ -39,7 +29,7 @@ cases:
     let good = dir.path().join("good.yaml");
     std::fs::write(&good, "name: good\ncases:\n  - name: a\n    iterations: 4\n    sweep: { prn: [0, 1] }\n    steps:\n      - dfu: { image: 'standin:app-b' }\n").unwrap();
 
-    let (code, out, err) = rig(&[
+    let (code, out, err) = rig_here(&[
         "suite",
         "check",
         bad.to_str().unwrap(),
@@ -84,7 +74,7 @@ cases:
         .replace(", prm: 1", "")
         .replace("bricke", "bricked");
     std::fs::write(&bad, text).unwrap();
-    let (code, out, _) = rig(&["suite", "check", bad.to_str().unwrap()]);
+    let (code, out, _) = rig_here(&["suite", "check", bad.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
@@ -111,7 +101,7 @@ fn check_passes_a_good_file() {
         "name: good\ncases:\n  - name: a\n    steps: [inspect]\n",
     )
     .unwrap();
-    let (code, out, err) = rig(&["suite", "check", good.to_str().unwrap()]);
+    let (code, out, err) = rig_here(&["suite", "check", good.to_str().unwrap()]);
     assert_eq!((code, err.as_str()), (0, ""));
     assert!(
         out.ends_with("ok: 1 case: 1 sub-case with 1 iteration per DUT\n"),
@@ -121,7 +111,7 @@ fn check_passes_a_good_file() {
 
 #[test]
 fn schema_is_json_schema() {
-    let (code, out, _) = rig(&["suite", "schema"]);
+    let (code, out, _) = rig_here(&["suite", "schema"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");

@@ -53,7 +53,7 @@ async fn find_named(
 
 fn app_lab() -> Option<(Lab, usize)> {
     let mut l = default_lab()?;
-    let r = l.add(Bench::ble(SdkVersion::Sdk17).build_app());
+    let r = l.add(Bench::new(SdkVersion::Sdk17).build());
     Some((l, r))
 }
 
@@ -63,13 +63,13 @@ fn devices_seen_before_stay_as_ghosts_until_the_temporary_timeout() {
     let Some(mut l) = lab(Duration::from_secs(8)) else {
         return;
     };
-    let seen = l.add(Bench::ble(SdkVersion::Sdk17).build_app());
+    let seen = l.add(Bench::new(SdkVersion::Sdk17).build());
     let connected = l.add(
         Bench {
             seed: 99,
-            ..Bench::ble(SdkVersion::Sdk17)
+            ..Bench::new(SdkVersion::Sdk17)
         }
-        .build(),
+        .build_in_dfu(),
     );
     l.rt.block_on(async {
         let a = l.adapter().await;
@@ -140,9 +140,9 @@ fn a_uuid_discovery_filter_hides_advertisers_without_the_uuid() {
     l.add(
         Bench {
             seed: 5,
-            ..Bench::ble(SdkVersion::Sdk17)
+            ..Bench::new(SdkVersion::Sdk17)
         }
-        .build(),
+        .build_in_dfu(),
     );
     l.rt.block_on(async {
         let a = l.adapter().await;
@@ -284,7 +284,7 @@ fn connect_then_services_resolved_with_the_gatt_tree_and_mtu() {
 #[test]
 fn sdk12_bootloader_keeps_the_default_mtu() {
     let Some(mut l) = default_lab() else { return };
-    l.add(Bench::ble(SdkVersion::Sdk12).build());
+    l.add(Bench::new(SdkVersion::Sdk12).build_in_dfu());
     l.rt.block_on(async {
         let a = l.adapter().await;
         let bl = find_named(&a, "DfuTarg", ScanFilter::default()).await;
@@ -297,7 +297,7 @@ fn sdk12_bootloader_keeps_the_default_mtu() {
 #[test]
 fn errors_are_named_as_bluetoothd_names_them() {
     let Some(mut l) = default_lab() else { return };
-    let radio = l.add(Bench::ble(SdkVersion::Sdk17).build());
+    let radio = l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     let cp = l.rt.block_on(async {
         let a = l.adapter().await;
         let bl = find_named(&a, "DfuTarg", ScanFilter::default()).await;
@@ -439,7 +439,7 @@ async fn dfu_link(
 #[test]
 fn one_value_change_per_notification_never_merged_in_order() {
     let Some(mut l) = default_lab() else { return };
-    l.add(Bench::ble(SdkVersion::Sdk17).build());
+    l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     l.rt.block_on(async {
         let a = l.adapter().await;
         let (bl, cp, _) = dfu_link(&a).await;
@@ -474,7 +474,7 @@ fn one_value_change_per_notification_never_merged_in_order() {
 #[test]
 fn write_commands_are_answered_at_once_and_lost_with_the_link() {
     let Some(mut l) = default_lab() else { return };
-    let radio = l.add(Bench::ble(SdkVersion::Sdk17).build());
+    let radio = l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     let dropped = |l: &Lab| {
         l.vb.with(move |b, _| b.radio_mut(radio).unwrap().ble.stats.packets_dropped)
             .unwrap()
@@ -597,7 +597,7 @@ fn pump(c: &dbus::blocking::Connection, wall: Duration) {
 #[test]
 fn link_loss_and_faults_reach_the_host_with_their_reason() {
     let Some(mut l) = default_lab() else { return };
-    let radio = l.add(Bench::ble(SdkVersion::Sdk17).build());
+    let radio = l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     let c = l.raw();
     let seen = watch_disconnects(&c);
     for (fault, reason) in [
@@ -679,11 +679,11 @@ fn rig_cmd(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
 #[test]
 fn rig_dfu_package_by_name_over_the_virtual_bluez() {
     let Some(mut l) = default_lab() else { return };
-    let bench = Bench::ble(SdkVersion::Sdk17);
-    l.add(bench.build());
+    let bench = Bench::new(SdkVersion::Sdk17);
+    l.add(bench.build_in_dfu());
     let dir = tempfile::tempdir().unwrap();
     let bf = bench_file(dir.path(), &l);
-    let app = bench.stand_in_app(2, 0x3000);
+    let app = bench.app_sized(2, 0x3000);
     let generated = nrf_dfu::package::generate_package(nrf_dfu::package::GenerateOptions {
         hw_version: Some(52),
         application: Some(nrf_dfu::package::ImageInput::file("app.bin", app.clone())),
@@ -728,12 +728,12 @@ fn rig_dfu_package_by_name_over_the_virtual_bluez() {
 #[test]
 fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one() {
     let Some(mut l) = default_lab() else { return };
-    let bench = Bench::ble(SdkVersion::Sdk17);
-    l.add(bench.build_app());
+    let bench = Bench::new(SdkVersion::Sdk17);
+    l.add(bench.build());
     let app_addr = address_of(&l.devices[0]);
     let dir = tempfile::tempdir().unwrap();
     let bf = bench_file(dir.path(), &l);
-    let app = bench.stand_in_app(2, 0x3000);
+    let app = bench.app_sized(2, 0x3000);
     let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
     let hex = dir.path().join("app-v2.hex");
     std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
@@ -776,8 +776,8 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
     let Some(mut l) = default_lab() else { return };
     // SDK 15.3: its RAM progress survives a link loss (16/17 revert to the flash state, the
     // device model's `revert_on_link_loss`).
-    let bench = Bench::ble(SdkVersion::Sdk15_3);
-    let radio = l.add(bench.build());
+    let bench = Bench::new(SdkVersion::Sdk15_3);
+    let radio = l.add(bench.build_in_dfu());
     let firmware = support::payload(0x4000, 3);
     let image = bench.app_package(firmware.clone(), 2);
     let ble = l.ble_config();

@@ -20,6 +20,7 @@ pub const DBUS_DAEMON_PACKAGE: &str = "dbus-daemon";
 const STARTUP: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DaemonError {
     #[error("dbus-daemon not found (looked for {0}): install it with `apt-get install {DBUS_DAEMON_PACKAGE}`, or set RIG_DBUS_DAEMON to its path")]
     Missing(String),

@@ -121,6 +121,7 @@ impl BluezError {
 }
 
 /// LE connection errors (error.h `ERR_LE_CONN_*`, error.c `btd_error_le_str`).
+#[allow(dead_code)] // the names BlueZ has, not only those the model raises
 pub mod le {
     /// -ECONNABORTED: the kernel gave up the connection attempt (LE Create Connection
     /// cancelled, HCI 0x16 "local host terminated", `bt_to_errno` → ECONNABORTED).

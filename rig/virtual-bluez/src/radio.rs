@@ -6,15 +6,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use virtual_nrf52::ble::{Advertisement, BlePeripheral};
 use virtual_nrf52::{Device, SimTime};
 
-/// A device shared between the virtual BlueZ and the lab's other surfaces.
-pub type SharedDevice = Arc<Mutex<Device>>;
+/// A device shared between the virtual BlueZ's thread and the lab's other surfaces (thread-safe;
+/// not the runner's single-thread `SharedDevice`, an `Rc<RefCell<Device>>`).
+pub type SyncDevice = Arc<Mutex<Device>>;
 
-pub fn share(device: Device) -> SharedDevice {
+pub fn share_sync(device: Device) -> SyncDevice {
     Arc::new(Mutex::new(device))
 }
 
 pub struct Radio {
-    pub device: SharedDevice,
+    pub device: SyncDevice,
     pub ble: BlePeripheral,
     /// The adapter (index) in whose range the device is.
     pub adapter: usize,
@@ -25,7 +26,7 @@ pub struct Radio {
 }
 
 impl Radio {
-    pub fn new(device: SharedDevice, adapter: usize, seed: u64) -> Radio {
+    pub fn new(device: SyncDevice, adapter: usize, seed: u64) -> Radio {
         Radio {
             device,
             ble: BlePeripheral::new(),

@@ -9,7 +9,7 @@ use crate::bluez::{AdapterConfig, Bluez, BluezStats};
 use crate::clock::LabClock;
 use crate::daemon::{BusDaemon, DaemonError};
 use crate::names::BLUEZ;
-use crate::radio::{Radio, SharedDevice};
+use crate::radio::{Radio, SyncDevice};
 use dbus::channel::Channel;
 use dbus::Message;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +24,7 @@ const MAX_SLEEP: Duration = Duration::from_millis(10);
 const NAME_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServerError {
     #[error(transparent)]
     Daemon(#[from] DaemonError),
@@ -217,7 +218,7 @@ impl VirtualBluez {
     /// Put a virtual device in range of adapter `adapter`. Returns its radio index.
     pub fn add_device(
         &self,
-        device: SharedDevice,
+        device: SyncDevice,
         adapter: usize,
         seed: u64,
     ) -> Result<usize, ServerError> {

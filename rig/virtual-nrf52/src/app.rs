@@ -56,6 +56,7 @@ impl App {
 
 /// Why an application request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AppError {
     #[error("no application is running")]
     NotRunning,

@@ -1,7 +1,7 @@
 //! What the device does on its next boot, decided read-only from flash and UICR: MBR hand-over,
 //! the bootloader's settings init (main page + backup, per SDK via `nrf_dfu::settings`),
 //! activation of a pending update, and the DFU-enter checks, which are the bootloader model's own
-//! ([`crate::bootloader::enter_dfu`]). Used by `rig sim inspect`.
+//! (`bootloader/enter_dfu.rs`). Used by `rig sim inspect`.
 //!
 //! Default build options of each SDK's example are assumed: no button pressed
 //! (`NRF_BL_DFU_ENTER_METHOD_BUTTON` pin high), pin-reset entry off, GPREGRET entry on,
@@ -11,7 +11,7 @@ use crate::bootloader::enter_dfu::{self, bank_code_name, bank_code_text};
 use crate::bootloader::profile::Profile;
 use crate::descriptor::{AppDescriptor, BootloaderDescriptor};
 use crate::installed::{inventory, Code};
-use crate::mbr::{self, BootTarget, CopyBlRecord, SilentReason};
+use crate::mbr::{self, BootTarget, CopyBlRecord, NoHandover};
 use crate::nvmc::FlashMemory;
 use crate::power::ResetKind;
 use nrf_dfu::memory_map::{bank0_start, PAGE_SIZE};
@@ -47,7 +47,7 @@ pub enum NextBoot {
     /// Nothing runs (no MBR, or the MBR jumps into erased flash).
     Silent {
         #[serde(serialize_with = "silent_text")]
-        reason: SilentReason,
+        reason: NoHandover,
     },
     /// The MBR starts a bootloader without a stand-in descriptor: a real bootloader, whose
     /// decision the model cannot make from flash alone.
@@ -102,17 +102,17 @@ fn read(mem: &FlashMemory, addr: u32, len: u32) -> Option<&[u8]> {
     mem.code.read(addr, len).ok()
 }
 
-fn silent_text<S: Serializer>(r: &SilentReason, s: S) -> Result<S::Ok, S::Error> {
+fn silent_text<S: Serializer>(r: &NoHandover, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&SilentText(r))
 }
 
-struct SilentText<'a>(&'a SilentReason);
+struct SilentText<'a>(&'a NoHandover);
 
 impl std::fmt::Display for SilentText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            SilentReason::NoMbr => f.write_str("no MBR in page 0"),
-            SilentReason::ErasedVectorTable { address } => {
+            NoHandover::NoMbr => f.write_str("no MBR in page 0"),
+            NoHandover::ErasedVectorTable { address } => {
                 write!(f, "the MBR jumps to erased flash at {address:#x} (lock-up)")
             }
         }
@@ -134,7 +134,7 @@ pub fn decide(
         settings_outcome: None,
         settings: None,
         next: NextBoot::Silent {
-            reason: SilentReason::NoMbr,
+            reason: NoHandover::NoMbr,
         },
     };
     let address = match mbr::boot_target(mem) {

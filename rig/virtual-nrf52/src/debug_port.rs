@@ -19,6 +19,8 @@ use std::time::Duration;
 
 /// A debug-port operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Deliberately exhaustive: the runner classifies every variant
+// (drivers/virtual_probe.rs); a new one must fail its build, not fall into a wildcard.
 pub enum DebugError {
     #[error("{op} refused: APPROTECT is enabled, the access port accepts only ERASEALL (recover with erase_all)")]
     Protected { op: &'static str },

@@ -99,7 +99,7 @@ fn separate_15_3_bootloader_hex_wipes_the_mbr_unless_merged() {
     d.program(&blsegs, ProgramOptions::default()).unwrap();
     assert_eq!(
         d.soft_reset().unwrap().target,
-        BootTarget::Silent(crate::mbr::SilentReason::NoMbr)
+        BootTarget::Silent(crate::mbr::NoHandover::NoMbr)
     );
     // Merged (as mergehex does) the MBR and the slot words share one page image.
     let mut d = on(Chip::Nrf52832Qfaa);

@@ -17,6 +17,7 @@ pub struct PowerLoss {
 
 /// Something the device could not do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeviceError {
     #[error("the device is not powered")]
     Off,

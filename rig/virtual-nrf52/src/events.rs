@@ -19,6 +19,7 @@ pub struct Reply {
 
 /// Why a data packet never reached the request handler or the flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DropReason {
     /// BLE 15+: none of the RX buffers is free (each is held until its flash write completes).
     RxBuffersFull,
@@ -58,6 +59,7 @@ impl PacketOutcome {
 
 /// Why the firmware (not the outside world) reset the chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FirmwareReset {
     /// The DFU finished (final EXECUTE, settings written): 17.1 `on_dfu_complete`.
     DfuCompleted,

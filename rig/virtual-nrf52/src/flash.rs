@@ -20,6 +20,7 @@ pub const ENDURANCE_CYCLES: u32 = 10_000;
 
 /// A flash access the NVMC cannot do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FlashError {
     #[error("{what} at {addr:#010x} is not {align}-byte aligned")]
     Unaligned {
@@ -51,10 +52,10 @@ pub enum FlashError {
 /// Wear findings for one array (what a run report shows under "flash health").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FlashHealth {
-    /// Pages erased more than [`ENDURANCE_CYCLES`] times: (page address, erase count). The model
-    /// keeps working past endurance but reports it.
+    /// Pages erased more than `ENDURANCE_CYCLES` (10 000) times: (page address, erase count).
+    /// The model keeps working past endurance but reports it.
     pub worn_pages: Vec<(u32, u32)>,
-    /// Blocks that took more than [`NWRITE_BLOCK`] word writes between two erases: (block
+    /// Blocks that took more than `NWRITE_BLOCK` (181) word writes between two erases: (block
     /// address, most writes seen). Sticky: an erase does not clear the record.
     pub nwrite_violations: Vec<(u32, u32)>,
     /// The highest erase count of any page.

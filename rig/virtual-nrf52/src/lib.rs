@@ -2,93 +2,110 @@
 //! bootloader model) that stands in for a real board on the rig's virtual bench.
 //!
 //! This layer is the hardware and the Nordic firmware below the bootloader:
-//! - [`flash`], [`nvmc`]: 4 KB pages, bit-clearing word writes, wear limits (10 000 erases,
+//! - flash and [`nvmc`]: 4 KB pages, bit-clearing word writes, wear limits (10 000 erases,
 //!   181 writes per 512-byte block), flash operations as timed steps that a power cut can tear;
-//! - [`uicr`], [`ficr`], [`power`] and the memory bus (`Hardware::read_u32` …): registers and
+//! - UICR, FICR, [`power`] and the memory bus (`Hardware::read_u32` …): registers and
 //!   address decoding, RESETREAS and the retained GPREGRET registers;
-//! - [`hardware`], [`lifecycle`]: the chip, its run state, resets, boot through the [`mbr`]
-//!   (including the power-safe COPY_BL), armed power cuts ([`CutPlan`]);
-//! - [`debug_port`]: what a probe does (read, raw write, program, erase-all, APPROTECT);
-//! - [`softdevice`], [`descriptor`], [`standin`], [`installed`]: recognising and building
+//! - [`Hardware`]: the chip, its run state, resets, boot through the [`mbr`] (including the
+//!   power-safe COPY_BL), armed power cuts ([`CutPlan`]);
+//! - [`DebugPort`]: what a probe does (read, raw write, program, erase-all, APPROTECT), and
+//!   [`swd`], the same at the wire level;
+//! - [`softdevice`], [`descriptor`], [`standin`], [`Installed`]: recognising and building
 //!   firmware, stand-in images with versioned descriptors, the device's inventory;
 //! - [`defects`]: the catalogue of injectable bootloader defects;
-//! - [`timing`], [`clock`]: named timing profiles and tokio-based virtual time;
-//! - [`state`]: the device state file.
+//! - [`timing`]: named timing profiles (costs as `Duration`s; the driver spends them);
+//! - [`state`]: the device state file's bytes (the files themselves are the runner's and the lab's).
 //!
-//! All randomness comes from [`rng::DeviceRng`], seeded per device.
+//! All randomness comes from one generator seeded per device.
 //!
-//! On top of it, the firmware and time layer: [`Device`] (module [`virtual_device`]) is the
-//! whole chip as a deterministic discrete-event model on simulated time, running the Secure DFU
-//! bootloader model ([`bootloader`]) or a stand-in application ([`app`]), with its DFU surfaces
-//! (control point, packets, UART). The hardware alone is [`Hardware`] (module [`hardware`]).
+//! On top of it, the firmware and time layer: [`Device`] is the whole chip as a deterministic
+//! discrete-event model on simulated time, running the Secure DFU bootloader model or a
+//! stand-in application, with its DFU surfaces (control point, packets, UART; [`ble`] for the
+//! BLE one). [`boot_decision`] says what the next boot will do, read from flash alone.
 //! docs/DEVICE-CONTRACT.md is the contract with the BLE surface and the DFU client.
+//!
+//! The public surface is the re-exports below and the modules declared `pub` (each a namespace
+//! with a reason: its own vocabulary of constants, functions or event types). Everything else
+//! is private; rig/virtual-nrf52/README.md says what the crate is for and what it must not
+//! depend on.
 
-pub mod clock;
-pub mod debug_port;
+// Namespaces of the public surface.
+pub mod ble;
+pub mod boot_decision;
 pub mod defects;
 pub mod descriptor;
-pub mod error;
-pub mod ficr;
-pub mod flash;
-pub mod hardware;
-pub mod installed;
-pub mod lifecycle;
+pub mod events;
 pub mod mbr;
 pub mod nvmc;
 pub mod power;
-pub mod rng;
 pub mod softdevice;
 pub mod standin;
 pub mod state;
+pub mod status;
+pub mod swd;
 pub mod timing;
-pub mod uicr;
 
+/// Test support for this crate's tests and the runner's (feature `testkit`).
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+// The model's insides.
+mod app;
+mod armv7m;
+mod bootloader;
 mod bus;
+mod core;
+mod cpu;
+mod debug_port;
+mod debug_session;
+mod error;
+mod ficr;
+mod flash;
+mod flash_queue;
+mod hardware;
+mod installed;
+mod lifecycle;
+mod rng;
+mod silicon;
+mod surfaces;
+mod sysbus;
 mod torn;
+mod uart;
+mod uicr;
+mod virtual_device;
 
-pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
-pub use defects::{Defect, DefectSet};
-pub use error::{DeviceError, PowerLoss};
-pub use hardware::{CutPlan, Hardware, RunState};
-pub use installed::{Code, Installed, Slot};
-pub use lifecycle::{BootRecord, MbrCallError, MbrOutcome};
-pub use mbr::{BootTarget, MbrCommand, NrfError};
 pub use nrf_dfu::Chip;
-pub use nvmc::{FlashOp, FlashPath};
+
+// The chip and its hardware.
+pub use armv7m::exec::FaultKind;
+pub use armv7m::regs::Regs as CpuRegisters;
+pub use armv7m::CpuFault;
+pub use cpu::CpuCosts;
+pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
+pub use debug_session::DebugSession;
+pub use error::{DeviceError, PowerLoss};
+pub use ficr::Ficr;
+pub use flash::{FlashArray, FlashError, FlashHealth};
+pub use hardware::{CutPlan, Hardware, RunState};
+pub use lifecycle::{BootRecord, CopyReport, MbrCallError, MbrOutcome};
+pub use rng::DeviceRng;
+pub use swd::{SwdAck, SwdPort, SwdStats};
+pub use sysbus::PartRevision;
+pub use virtual_device::Device;
+
+// What it runs and what it says.
+pub use app::AppError;
+pub use bootloader::profile::{GpregretRule, Profile, ResultStyle};
+pub use bootloader::EnterReason;
+pub use defects::{Defect, DefectSet};
+pub use events::{DropReason, FirmwareReset, FlashOpRecord, PacketOutcome, Reply, SimTime};
+pub use installed::{Code, Installed, Slot};
+pub use mbr::{BootTarget, MbrCommand, NrfError};
+pub use nvmc::{FlashMemory, FlashOp, FlashPath};
 pub use power::ResetKind;
-pub use state::{StateError, StateFileError};
+pub use state::StateError;
+pub use status::{AppStatus, BootloaderStatus, SilentReason, Status};
 pub use timing::TimingProfile;
 
 /// A piece of firmware to program: start address and bytes (what a parsed HEX file yields).
 pub type Segment = (u32, Vec<u8>);
-
-pub mod app;
-pub mod ble;
-pub mod boot_decision;
-pub mod bootloader;
-pub(crate) mod core;
-pub mod cpu;
-pub mod debug_session;
-pub mod events;
-pub(crate) mod flash_queue;
-pub mod status;
-mod surfaces;
-pub(crate) mod uart;
-pub mod virtual_device;
-
-pub mod armv7m;
-mod silicon;
-pub mod swd;
-pub mod sysbus;
-
-pub use armv7m::CpuFault;
-pub use swd::{SwdAck, SwdPort, SwdStats};
-pub use sysbus::PartRevision;
-
-pub use app::AppError;
-pub use bootloader::profile::Profile;
-pub use cpu::CpuCosts;
-pub use debug_session::DebugSession;
-pub use events::{DropReason, FirmwareReset, FlashOpRecord, PacketOutcome, Reply, SimTime};
-pub use status::{AppStatus, BootloaderStatus, SilentReason, Status};
-pub use virtual_device::Device;

@@ -3,7 +3,7 @@
 
 use crate::error::DeviceError;
 use crate::hardware::{Hardware, RunState};
-use crate::mbr::{self, BootTarget, CopyBlRecord, MbrCommand, NrfError, SilentReason};
+use crate::mbr::{self, BootTarget, CopyBlRecord, MbrCommand, NoHandover, NrfError};
 use crate::nvmc::{pages_touched, FlashOp, FlashPath, NvmcConfig};
 use crate::power::ResetKind;
 use crate::uicr::Uicr;
@@ -35,6 +35,7 @@ pub struct BootRecord {
 
 /// An MBR command did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MbrCallError {
     #[error("sd_mbr_command: {0}")]
     Nrf(#[from] NrfError),
@@ -154,7 +155,7 @@ impl Hardware {
             }
         }
         let target = mbr::boot_target(&self.mem);
-        if let BootTarget::Silent(SilentReason::ErasedVectorTable { .. }) = target {
+        if let BootTarget::Silent(NoHandover::ErasedVectorTable { .. }) = target {
             // The jump into erased flash locks the CPU up; the lock-up reset lands in the same place.
             self.power.on_reset(ResetKind::Lockup);
         }

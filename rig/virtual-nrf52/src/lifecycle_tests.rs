@@ -127,7 +127,7 @@ fn ram_survives_resets_not_power() {
 fn blank_chip_is_silent() {
     let mut d = Hardware::new(Chip::Nrf52832Qfaa, 1);
     let b = d.power_on().unwrap();
-    assert_eq!(b.target, BootTarget::Silent(SilentReason::NoMbr));
+    assert_eq!(b.target, BootTarget::Silent(NoHandover::NoMbr));
     assert_eq!(b.count, 1);
     assert_eq!(b.reset, ResetKind::PowerOn);
 }
@@ -155,7 +155,7 @@ fn erased_bootloader_with_address_set_locks_up() {
     let b = d.reset(ResetKind::SoftReset).unwrap();
     assert_eq!(
         b.target,
-        BootTarget::Silent(SilentReason::ErasedVectorTable { address: 0x78000 })
+        BootTarget::Silent(NoHandover::ErasedVectorTable { address: 0x78000 })
     );
     assert_ne!(d.power().resetreas() & resetreas::LOCKUP, 0);
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// `NRF_ERROR_*` codes the MBR returns (nrf_error.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
 pub enum NrfError {
     #[error("NRF_ERROR_INTERNAL (3)")]
     Internal,
@@ -113,9 +114,11 @@ pub fn params_page(mem: &FlashMemory) -> Option<u32> {
     slot(mem, MBR_PARAMS_PAGE_ADDR_SLOT).or_else(|| Uicr(&mem.uicr).mbr_params_page())
 }
 
-/// Why nothing runs.
+/// Why the MBR hands over to nothing. Not the device's [`crate::status::SilentReason`]: that
+/// says why the device is silent at a given moment (booting, halted, stuck...), and reads
+/// `NothingToRun` for both of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SilentReason {
+pub enum NoHandover {
     /// Page 0 holds no MBR: the vector table at 0 is erased or not an MBR's.
     NoMbr,
     /// The MBR (or SoftDevice) jumped to a reset vector in erased flash: the CPU locks up and
@@ -127,7 +130,7 @@ pub enum SilentReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BootTarget {
     /// Nothing: the device is silent until it is reflashed.
-    Silent(SilentReason),
+    Silent(NoHandover),
     /// The bootloader at `address`.
     Bootloader { address: u32 },
     /// The application at `address`, started by the SoftDevice when one is installed.
@@ -153,18 +156,18 @@ fn vector_erased(mem: &FlashMemory, address: u32) -> bool {
 /// Where the MBR hands over, given the flash content (after any pending copy is done).
 pub fn boot_target(mem: &FlashMemory) -> BootTarget {
     if recognise(mem).is_none() {
-        return BootTarget::Silent(SilentReason::NoMbr);
+        return BootTarget::Silent(NoHandover::NoMbr);
     }
     if let Some(address) = bootloader_address(mem) {
         if vector_erased(mem, address) {
-            return BootTarget::Silent(SilentReason::ErasedVectorTable { address });
+            return BootTarget::Silent(NoHandover::ErasedVectorTable { address });
         }
         return BootTarget::Bootloader { address };
     }
     let softdevice = SoftDeviceInfo::parse(mem.code.bytes(), 0);
     let address = softdevice.map_or(SOFTDEVICE_START, |sd| sd.end_address);
     if vector_erased(mem, address) {
-        return BootTarget::Silent(SilentReason::ErasedVectorTable { address });
+        return BootTarget::Silent(NoHandover::ErasedVectorTable { address });
     }
     BootTarget::Application {
         address,

@@ -54,7 +54,7 @@ fn no_mbr_means_silent() {
     let mut m = FlashMemory::new(128);
     bootloader(&mut m, 0x78000);
     put(&mut m, UICR_NRFFW0, &0x78000u32.to_le_bytes());
-    assert_eq!(boot_target(&m), BootTarget::Silent(SilentReason::NoMbr));
+    assert_eq!(boot_target(&m), BootTarget::Silent(NoHandover::NoMbr));
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn bootloader_address_into_erased_flash_locks_up() {
     put(&mut m, UICR_NRFFW0, &0x78000u32.to_le_bytes());
     assert_eq!(
         boot_target(&m),
-        BootTarget::Silent(SilentReason::ErasedVectorTable { address: 0x78000 })
+        BootTarget::Silent(NoHandover::ErasedVectorTable { address: 0x78000 })
     );
 }
 
@@ -99,7 +99,7 @@ fn softdevice_starts_app_at_its_end(#[case] sd: crate::softdevice::StandInSoftDe
     // No application yet: the SoftDevice jumps into erased flash.
     assert_eq!(
         boot_target(&m),
-        BootTarget::Silent(SilentReason::ErasedVectorTable {
+        BootTarget::Silent(NoHandover::ErasedVectorTable {
             address: sd.info.end_address
         })
     );

@@ -32,6 +32,7 @@ const VECTORS: u32 = 16 + 39;
 
 /// A build request was impossible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     #[error("{what}: size {size:#x} must be a multiple of 4 and at least {min:#x}")]
     Size {

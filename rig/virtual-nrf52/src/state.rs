@@ -1,7 +1,8 @@
 //! The device state file: what survives with the power off (flash, UICR, wear counters, chip
 //! variant, identity seed, defect override), for `rig sim serve --state FILE` and the virtual
 //! bench's `.rig/virtual/` directory. RAM, GPREGRET and RESETREAS are not in it: power loss
-//! clears them anyway.
+//! clears them anyway. Only the bytes are made and checked here; reading and writing the files
+//! is the job of whoever persists devices (the runner's `sim::state_file`, the lab's `persist`).
 //!
 //! Format (little-endian), version 1. A hand-written format rather than a serde codec so that an
 //! erased page costs 37 bytes instead of 4 KB and every field is checked with a located error:
@@ -26,7 +27,6 @@ use nrf_dfu::crc::crc32;
 use nrf_dfu::memory_map::PAGE_SIZE;
 use nrf_dfu::Chip;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 pub const MAGIC: [u8; 8] = *b"RIGVN52\0";
 pub const FORMAT_VERSION: u16 = 1;
@@ -34,6 +34,7 @@ const BLOCKS_PER_PAGE: usize = (PAGE_SIZE / BLOCK_SIZE) as usize;
 
 /// A state file could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("not a virtual nRF52 state file (magic {found:02x?})")]
     BadMagic { found: Vec<u8> },
@@ -74,18 +75,6 @@ pub enum StateError {
     Crc { stored: u32, computed: u32 },
     #[error("{count} bytes after the CRC")]
     TrailingBytes { count: usize },
-}
-
-/// A state file on disk could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StateFileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Format { path: PathBuf, source: StateError },
 }
 
 fn chip_code(c: Chip) -> u8 {
@@ -218,25 +207,6 @@ impl Hardware {
         dev.mem.code.restore(code.0, code.1, code.2, viol_code);
         dev.mem.uicr.restore(uicr.0, uicr.1, uicr.2, viol_uicr);
         Ok(dev)
-    }
-
-    /// Write the state file (whole file replaced).
-    pub fn save_state(&self, path: &Path) -> Result<(), StateFileError> {
-        std::fs::write(path, self.to_state_bytes()).map_err(|source| StateFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-
-    pub fn load_state(path: &Path) -> Result<Hardware, StateFileError> {
-        let bytes = std::fs::read(path).map_err(|source| StateFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Hardware::from_state_bytes(&bytes).map_err(|source| StateFileError::Format {
-            path: path.to_path_buf(),
-            source,
-        })
     }
 }
 

@@ -148,28 +148,6 @@ fn corruption_errors_name_the_problem() {
     );
 }
 
-#[test]
-fn files_round_trip_and_name_their_path() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dut0.state");
-    let d = busy_device();
-    d.save_state(&path).unwrap();
-    assert_eq!(Hardware::load_state(&path).unwrap().memory(), d.memory());
-    let missing = dir.path().join("nope.state");
-    let e = Hardware::load_state(&missing).unwrap_err();
-    assert!(e.to_string().contains("nope.state"), "{e}");
-    std::fs::write(&path, b"garbage").unwrap();
-    let e = Hardware::load_state(&path).unwrap_err();
-    assert!(matches!(
-        e,
-        StateFileError::Format {
-            source: StateError::BadMagic { .. },
-            ..
-        }
-    ));
-    assert!(e.to_string().contains("dut0.state"));
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]

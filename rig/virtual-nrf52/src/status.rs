@@ -52,7 +52,8 @@ pub struct AppStatus {
 /// Why [`Status::Silent`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SilentReason {
-    /// Page 0 holds no MBR, or the MBR/SoftDevice jumps into erased flash.
+    /// Page 0 holds no MBR, or the MBR/SoftDevice jumps into erased flash (the MBR's
+    /// [`crate::mbr::NoHandover`] says which), or a debugger erased the chip.
     NothingToRun,
     /// A bootloader image without a stand-in descriptor and no fallback configured, or a
     /// damaged descriptor.

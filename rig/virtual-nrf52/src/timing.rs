@@ -1,8 +1,8 @@
 //! How long things take on the device: named timing profiles and a pure "virtual time cost" API.
 //!
-//! Nothing here waits. The device model adds up `Duration`s; whoever drives it spends them through
-//! [`crate::clock::Clock`] (tokio time, so a paused-time runtime runs a night of device time in
-//! seconds). Sources are cited per field; values not backed by a source say "assumption".
+//! Nothing here waits. The device model adds up `Duration`s on its simulated clock; whoever drives
+//! it decides how those map to real time (the virtual bench not at all, the lab at its speed).
+//! Sources are cited per field; values not backed by a source say "assumption".
 
 use nrf_dfu::SdkVersion;
 use serde::{Deserialize, Serialize};

@@ -131,16 +131,6 @@ impl Device {
         Ok(Device::from_hardware(hw, seed))
     }
 
-    pub fn save_state(&self, path: &std::path::Path) -> Result<(), crate::state::StateFileError> {
-        self.core.hw.save_state(path)
-    }
-
-    pub fn load_state(path: &std::path::Path) -> Result<Device, crate::state::StateFileError> {
-        let hw = Hardware::load_state(path)?;
-        let seed = hw.identity_seed();
-        Ok(Device::from_hardware(hw, seed))
-    }
-
     pub fn chip(&self) -> Chip {
         self.core.hw.chip()
     }

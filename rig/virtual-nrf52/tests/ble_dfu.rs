@@ -2,7 +2,6 @@
 //! phone does it: scan the application, enter DFU over the buttonless characteristic, find the
 //! bootloader at the +1 address, update, and see the new version advertised.
 
-#[allow(unused_imports)] // the host model of the support module is not used here
 #[path = "support/mod.rs"]
 mod support;
 

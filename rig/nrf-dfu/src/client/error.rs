@@ -101,6 +101,8 @@ pub enum Violation {
 
 /// The update failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+// Deliberately exhaustive: the runner classifies every variant
+// (campaign/run/error.rs); a new one must fail its build, not fall into a wildcard.
 pub enum DfuError {
     /// The device answered a request with a result other than SUCCESS.
     #[error("{} {op} failed: {}{}", at.subject(), rejection(*result, *ext, explanation), at_offset(at))]

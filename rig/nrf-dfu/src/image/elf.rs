@@ -9,6 +9,7 @@ use object::{Endianness, FileKind};
 
 /// Why an ELF file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ElfError {
     #[error("not an ELF file")]
     NotElf,

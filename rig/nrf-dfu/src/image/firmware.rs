@@ -28,6 +28,7 @@ pub struct Firmware {
 
 /// The image has no usable bytes or they cannot be laid out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FirmwareError {
     #[error(
         "no firmware data left after dropping the MBR page (< 0x1000) and UICR (>= 0x10000000)"

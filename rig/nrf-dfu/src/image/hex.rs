@@ -9,6 +9,7 @@ use ihex::{ReaderError, Record};
 
 /// What is wrong with an Intel HEX text, and on which line (1-based, as editors count).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HexError {
     #[error("line {line}: malformed record: {reason}")]
     Malformed { line: usize, reason: String },

@@ -25,6 +25,7 @@ pub struct Segments {
 
 /// Some of the bytes to insert are already present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InsertError {
     #[error("overlapping data at address {0:#010x}")]
     Overlap(u32),

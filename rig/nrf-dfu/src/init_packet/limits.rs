@@ -14,6 +14,7 @@ pub const MAX_BOOT_VALIDATION_BYTES: usize = 64;
 
 /// A field the given SDK's bootloader would not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LimitError {
     #[error("init packet is {size} bytes; the {sdk} bootloader takes at most {max}")]
     TooBig {

@@ -9,7 +9,7 @@ mod limits;
 pub mod proto;
 mod wire_walk;
 
-pub use json::{InitCommandJson, InitPacketJson};
+pub use json::{BootValidationJson, HashJson, InitCommandJson, InitPacketJson};
 pub use limits::LimitError;
 pub use proto::{
     BootValidation, Command, FwType, Hash, HashType, InitCommand, OpCode, Packet, ProtoName,
@@ -23,6 +23,7 @@ use wire_walk::{unique_field, WalkError};
 
 /// An init packet that is not a well-formed `dfu.Packet` carrying an init command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InitPacketError {
     #[error("init packet is not a valid dfu.Packet protobuf: {0}")]
     Protobuf(String),
@@ -42,6 +43,7 @@ pub enum InitPacketError {
 
 /// Why a signature check failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     #[error("init packet is not signed")]
     Unsigned,

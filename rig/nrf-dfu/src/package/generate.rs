@@ -6,7 +6,7 @@ use super::pyset::{dedup_like_python, PySet};
 use super::read::PackageError;
 use super::verify::nordic_sha256;
 use super::{ImageKind, Package, PackageImage, SizeMetadata};
-use crate::image::firmware::ImageErrorKind;
+use crate::image::ImageErrorKind;
 use crate::image::{load_firmware, Firmware, ImageError, Segments};
 use crate::init_packet::{
     BootValidation, FwType, Hash, HashType, InitCommand, InitPacket, ValidationType,
@@ -92,6 +92,7 @@ pub struct GenerateOptions {
 
 /// nrfutil's refusals (its messages, where it has one).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GenerateError {
     #[error("Invalid combination: use two .zip packages instead.")]
     InvalidCombination,

@@ -10,6 +10,7 @@ pub const MAX_ENTRY_SIZE: u64 = 16 * 1024 * 1024;
 
 /// What is wrong with a package, naming the file inside it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PackageError {
     #[error("not a readable zip archive: {0}")]
     Zip(String),

@@ -5,6 +5,7 @@ use super::SettingsLayout;
 
 /// Something is wrong with a settings page or with a request to build one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SettingsError {
     /// The buffer ends before the struct does.
     #[error("{what} too short: {needed} bytes needed, {found} given")]

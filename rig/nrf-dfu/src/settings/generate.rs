@@ -104,6 +104,7 @@ pub struct GenerateOptions<'a> {
 
 /// A request nrfutil would refuse (its messages, reworded to name the option).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GenerateError {
     #[error("--bl-settings-version {0} is unknown: 1 is SDK 12.0.0 to 15.2.0, 2 is SDK 15.3.0 and later")]
     UnknownSettingsVersion(u32),

@@ -25,6 +25,7 @@ pub struct SettingsPages {
 
 /// The image holds nothing that looks like a settings page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LocateError {
     #[error("no data in the image at {0:#010x} (the settings page given)")]
     NothingAt(u32),

@@ -25,6 +25,7 @@ pub enum KeyFormat {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DisplayError {
     /// nrfutil's own wording.
     #[error("Displaying the private key as code is not available.")]

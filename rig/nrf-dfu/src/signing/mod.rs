@@ -20,6 +20,7 @@ pub type NordicSignature = [u8; 64];
 
 /// A key or signature that could not be read or does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("no PEM block labelled {expected} found")]
     NoPemBlock { expected: &'static str },
@@ -37,6 +38,7 @@ pub enum KeyError {
 
 /// Why a Nordic-order signature was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     #[error("signature is {0} bytes, expected 64 (r and s, 32 bytes each)")]
     WrongLength(usize),

@@ -10,6 +10,7 @@ use crate::SdkVersion;
 /// A byte string is not a well-formed request (canonical layouts: the `nrf_dfu_request_*_t`
 /// structs of SDK 17.1 `nrf_dfu_req_handler.h`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestError {
     #[error("empty control-point request: there is no opcode byte")]
     Empty,
@@ -26,6 +27,7 @@ pub enum RequestError {
 /// A byte string is not a well-formed response to the request it answers (SDK 17.1
 /// `nrf_dfu_ble.c` `ble_dfu_req_handler_callback`, `nrf_dfu_serial.c` `dfu_req_handler_rsp_clbk`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseError {
     #[error("response is {}, shorter than the 3-byte header `60 <opcode> <result>`", Bytes(*len))]
     Truncated { len: usize },
@@ -116,6 +118,7 @@ impl fmt::Display for ExpectedLen {
 
 /// No bootloader exists for this SDK version and transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DialectError {
     #[error("{0} has no Secure DFU serial transport (its bootloader_secure example is BLE only)")]
     NoSerialTransport(SdkVersion),

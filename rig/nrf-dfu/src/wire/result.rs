@@ -130,6 +130,7 @@ impl fmt::Display for ResultCode {
 /// The fourth byte of an extended error response `60 <op> 0B <ext>` (SDK 13/14 and later;
 /// values identical in 14, 15, 16 and 17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExtError {
     /// 0x00 `NO_ERROR`
     NoError,

@@ -12,11 +12,11 @@
 //! power cut at the same instant.
 
 use crate::drivers::shared::{share, SharedDevice};
+use crate::sim::state_file::{self, StateFileError};
 use nrf_dfu::crc::crc32;
 use nrf_dfu::Chip;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use virtual_nrf52::state::StateFileError;
 use virtual_nrf52::{Device, SimTime};
 
 /// How long a virtual device may run by itself to finish boot, activation and queued flash
@@ -76,7 +76,7 @@ impl VirtualDut {
         let state_path = dir.join(format!("{name}.state"));
         let off_marker = dir.join(format!("{name}.power-off"));
         let mut device = if state_path.exists() {
-            let d = Device::load_state(&state_path)?;
+            let d = state_file::load_device(&state_path)?;
             if d.chip() != chip {
                 return Err(VirtualError::ChipMismatch {
                     path: state_path,
@@ -112,7 +112,7 @@ impl VirtualDut {
         })?;
         let mut dev = self.device.borrow_mut();
         settle(&mut dev);
-        dev.save_state(&self.state_path)?;
+        state_file::save(&self.state_path, dev.hardware())?;
         let io = |source| VirtualError::Io {
             path: self.off_marker.clone(),
             source,

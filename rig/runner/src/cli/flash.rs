@@ -10,8 +10,7 @@
 use super::bench::{BenchArgs, Opened};
 use anyhow::{bail, Context};
 use clap::Args;
-use nrf_dfu::image::bin::segments_from_bin;
-use nrf_dfu::image::elf::parse_elf;
+use nrf_dfu::image::{parse_elf, segments_from_bin};
 use nrf_dfu::image::{parse_intel_hex, ImageFormat, Segments};
 use rig::drivers::probe::{FlashEvent, FlashOptions};
 use std::process::ExitCode;

@@ -1,13 +1,12 @@
 //! `rig sim`: the virtual nRF52832 outside a campaign: build its stand-in images, inspect a saved
 //! device state, serve a UART bootloader on a pseudo-terminal.
 
-use crate::sim::{device_setup, images, inspect};
+use crate::sim::{device_setup, images, inspect, state_file};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use rig_lab::pty::Pty;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use virtual_nrf52::Hardware;
 
 #[derive(Subcommand, Debug)]
 pub enum SimCmd {
@@ -116,7 +115,7 @@ fn run_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
-    let dev = Hardware::load_state(&a.state)?;
+    let dev = state_file::load_hardware(&a.state)?;
     let report = inspect::inspect(&dev)
         .with_context(|| format!("{}: reading the settings page", a.state.display()))?;
     if a.json {

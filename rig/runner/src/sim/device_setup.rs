@@ -2,13 +2,13 @@
 //! the stand-in MBR and a UART bootloader (no SoftDevice, as the SDK's `pca10040_uart` example).
 
 use super::images::{self, TEST_KEY_PEM};
+use super::state_file::{self, StateFileError};
 use nrf_dfu::signing::{KeyError, PublicKey};
 use nrf_dfu::{Chip, SdkVersion};
 use std::path::{Path, PathBuf};
 use virtual_nrf52::descriptor::{BootloaderDescriptor, MbrDescriptor, Transport};
 use virtual_nrf52::{
-    standin, DebugError, DebugPort, Device, Hardware, ProgramOptions, SimTime, StateFileError,
-    TimingProfile,
+    standin, DebugError, DebugPort, Device, ProgramOptions, SimTime, TimingProfile,
 };
 
 /// The device could not be prepared.
@@ -84,11 +84,7 @@ pub fn prepare(
 ) -> Result<(Device, Origin), SetupError> {
     let t0 = SimTime::ZERO;
     let (mut dev, origin) = match state.filter(|p| p.exists()) {
-        Some(p) => {
-            let hw = Hardware::load_state(p)?;
-            let seed = hw.identity_seed();
-            (Device::from_hardware(hw, seed), Origin::StateFile)
-        }
+        Some(p) => (state_file::load_device(p)?, Origin::StateFile),
         None => (Device::new(Chip::Nrf52832Qfaa, seed), Origin::Fresh),
     };
     let mut timing = TimingProfile::typical();

@@ -12,8 +12,8 @@ use nrf_dfu::Chip;
 use serde::Serialize;
 use virtual_nrf52::boot_decision::{self, BootDecision, BootInputs};
 use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor};
-use virtual_nrf52::installed::Code;
 use virtual_nrf52::mbr::MbrKind;
+use virtual_nrf52::Code;
 use virtual_nrf52::{softdevice, Device, Hardware, SimTime, Status};
 
 #[derive(Debug, Serialize)]

@@ -5,3 +5,4 @@ pub mod device_setup;
 pub mod images;
 pub mod inspect;
 pub mod lab_bench;
+pub mod state_file;

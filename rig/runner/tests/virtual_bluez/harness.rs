@@ -5,7 +5,7 @@ use rig::benchfile::schema::BleConfig;
 use rig::drivers::ble::adapter::find_for;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
-use virtual_bluez::{BluezConfig, DaemonError, ServerError, SharedDevice, VirtualBluez};
+use virtual_bluez::{BluezConfig, DaemonError, ServerError, SyncDevice, VirtualBluez};
 use virtual_nrf52::{Device, Status};
 
 static TURN: Mutex<()> = Mutex::new(());
@@ -21,7 +21,7 @@ pub const SCALE: f64 = 10.0;
 pub struct Lab {
     pub vb: &'static VirtualBluez,
     pub rt: tokio::runtime::Runtime,
-    pub devices: Vec<SharedDevice>,
+    pub devices: Vec<SyncDevice>,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -73,7 +73,7 @@ impl Lab {
     /// Put `dev` in range of hci0; returns its radio index.
     pub fn add(&mut self, dev: Device) -> usize {
         self.vb.clock_at_least(dev.now()).expect("clock");
-        let shared = virtual_bluez::share(dev);
+        let shared = virtual_bluez::share_sync(dev);
         self.devices.push(shared.clone());
         self.vb
             .add_device(shared, 0, 7 + self.devices.len() as u64)
@@ -114,7 +114,7 @@ impl Lab {
 }
 
 /// The address a device advertises with now, printed MSB first.
-pub fn address_of(dev: &SharedDevice) -> String {
+pub fn address_of(dev: &SyncDevice) -> String {
     let d = dev.lock().unwrap();
     let a = match d.status() {
         Status::App(a) => a.ble_address,

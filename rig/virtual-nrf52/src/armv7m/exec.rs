@@ -8,6 +8,7 @@ use super::regs::{psr, Regs};
 
 /// Why a bus access did not complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BusError {
     /// A bus error (unmapped address, refused access): the core takes a BusFault.
     Fault,

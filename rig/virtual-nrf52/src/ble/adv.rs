@@ -53,6 +53,7 @@ pub enum AdStructure {
 
 /// Advertising data that does not decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdvError {
     #[error("AD structure at offset {offset}: length {len} runs past the {total}-byte payload")]
     Overrun {

@@ -3,6 +3,7 @@
 
 /// An ATT Error Response (or, for a write command, what the central's own stack refuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum AttError {
     #[error("ATT 0x01 invalid handle {0:#06x}")]
     InvalidHandle(u16),

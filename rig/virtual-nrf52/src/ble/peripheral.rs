@@ -72,6 +72,7 @@ impl PeripheralEvent {
 
 /// A central operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BleError {
     #[error("the device is not advertising (connectable) at {0:?}")]
     NotAdvertising(SimTime),

@@ -23,7 +23,6 @@ use nrf_dfu::wire::ExtError;
 use profile::Profile;
 
 pub use enter_dfu::EnterReason;
-pub use profile::{GpregretRule, ResultStyle};
 
 /// The object type the next WRITE/EXECUTE/CRC_GET applies to (the static "current object" of
 /// `nrf_dfu_obj_op`, initially command).

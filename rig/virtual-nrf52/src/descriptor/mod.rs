@@ -61,6 +61,7 @@ impl Kind {
 
 /// A descriptor could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DescriptorError {
     #[error("{kind}: magic {found:02x?} is not {expected:?}")]
     BadMagic {

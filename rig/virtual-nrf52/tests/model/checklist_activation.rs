@@ -11,9 +11,9 @@ use nrf_dfu::settings::{Bank, BankCode};
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
 use sha2::{Digest, Sha256};
-use virtual_nrf52::debug_port::DebugPort;
 use virtual_nrf52::descriptor::BootloaderDescriptor;
 use virtual_nrf52::standin;
+use virtual_nrf52::DebugPort;
 
 /// The operations of the activation that follows a completed transfer.
 fn activation_ops(bench: &Bench, old_size: u32, new_size: u32) -> Vec<String> {
@@ -270,8 +270,7 @@ fn softdevice_activation_then_waits_10_s_for_an_app() {
         }
         dev.advance_to(t);
         if entered.is_none()
-            && dev.dfu_enter_reason()
-                == Some(virtual_nrf52::bootloader::EnterReason::AfterSoftDevice)
+            && dev.dfu_enter_reason() == Some(virtual_nrf52::EnterReason::AfterSoftDevice)
         {
             entered = Some(t);
         }

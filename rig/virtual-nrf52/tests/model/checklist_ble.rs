@@ -10,7 +10,7 @@ use nrf_dfu::crc::crc32;
 use nrf_dfu::wire::{ObjectType, Request};
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
-use virtual_nrf52::ficr::Ficr;
+use virtual_nrf52::Ficr;
 use virtual_nrf52::{DropReason, Status};
 
 fn bootloader(dev: &virtual_nrf52::Device) -> virtual_nrf52::BootloaderStatus {
@@ -53,7 +53,7 @@ fn bonded_bootloader_keeps_the_ficr_address() {
     // Reflash the bootloader with the bonds option.
     let t = dev.now();
     {
-        use virtual_nrf52::debug_port::DebugPort;
+        use virtual_nrf52::DebugPort;
         let segs = virtual_nrf52::standin::bootloader_segments(
             &desc,
             Chip::Nrf52832Qfaa,

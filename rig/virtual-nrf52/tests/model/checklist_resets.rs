@@ -10,8 +10,8 @@ use nrf_dfu::memory_map::POWER_GPREGRET;
 use nrf_dfu::wire::{ObjectType, Request};
 use nrf_dfu::SdkVersion;
 use rstest::rstest;
-use virtual_nrf52::debug_port::DebugPort;
 use virtual_nrf52::power::resetreas;
+use virtual_nrf52::DebugPort;
 use virtual_nrf52::{Device, SimTime};
 
 /// Time of the next reset after `from` (epoch change), probing in 1 ms steps up to `limit`.

@@ -9,7 +9,7 @@ use nrf_dfu::crc::crc32;
 use nrf_dfu::settings::{BankCode, SettingsLayout, SettingsPage};
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
-use virtual_nrf52::debug_port::DebugPort;
+use virtual_nrf52::DebugPort;
 
 const MAIN: u32 = 0x7F000;
 const BACKUP: u32 = 0x7E000;

@@ -9,7 +9,7 @@ use nrf_dfu::memory_map::{MBR_BOOTLOADER_ADDR_SLOT, MBR_PARAMS_PAGE_ADDR_SLOT, P
 use nrf_dfu::settings::BankCode;
 use nrf_dfu::{Chip, SdkVersion};
 use rstest::rstest;
-use virtual_nrf52::debug_port::DebugPort;
+use virtual_nrf52::DebugPort;
 use virtual_nrf52::{Device, SilentReason, Status};
 
 fn gpregret(dev: &mut Device) -> u8 {
@@ -117,7 +117,7 @@ fn invalid_app_keeps_the_bootloader_in_dfu_mode(#[case] sdk: SdkVersion) {
     assert!(in_dfu_mode(&dev), "{:?}", dev.status());
     assert_eq!(
         dev.dfu_enter_reason(),
-        Some(virtual_nrf52::bootloader::EnterReason::AppInvalid)
+        Some(virtual_nrf52::EnterReason::AppInvalid)
     );
     assert_eq!(
         flash_settings(&dev, sdk).bank_0.bank_code,

@@ -5,7 +5,7 @@ use crate::common::*;
 use crate::support::*;
 use nrf_dfu::wire::{ObjectType, Request};
 use nrf_dfu::SdkVersion;
-use virtual_nrf52::debug_port::DebugPort;
+use virtual_nrf52::DebugPort;
 use virtual_nrf52::{SilentReason, Status};
 
 /// Cut the power in the middle of a data object's page erase: the page is neither its old

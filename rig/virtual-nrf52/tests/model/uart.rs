@@ -201,7 +201,7 @@ trait SoftReset {
 
 impl SoftReset for virtual_nrf52::DebugSession<'_> {
     fn soft_reset_for_test(mut self) {
-        use virtual_nrf52::debug_port::DebugPort;
+        use virtual_nrf52::DebugPort;
         self.soft_reset().expect("reset");
     }
 }

@@ -7,7 +7,7 @@ use crate::campaign::suite::image_ref::StandIn;
 use crate::campaign::suite::ImageRef;
 use crate::sim::images::{sample_app, APP_A_SIZE, APP_B_SIZE, SAMPLE_APP_BASE};
 use nrf_dfu::client::DfuImage;
-use nrf_dfu::image::elf::parse_elf;
+use nrf_dfu::image::parse_elf;
 use nrf_dfu::image::{parse_intel_hex, Firmware, ImageFormat, Segments};
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput, Package};
 use nrf_dfu::signing::SigningKey;
