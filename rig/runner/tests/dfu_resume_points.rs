@@ -375,7 +375,7 @@ async fn sdk17_1_save_progress_in_flash(
 async fn a_torn_held_init_packet_is_sent_again() {
     let target = OBJECT + 100;
     let bench = bench(Sdk12, Transport::Ble, false);
-    let device = share(bench.build());
+    let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
     let mut ble = VirtualBleLink::new(device.clone(), clock, BleLinkConfig::default());
     ble.connect().await.expect("the bootloader advertises");

@@ -64,6 +64,15 @@ fn run_replay(
     .unwrap()
 }
 
+/// The journal's lines without their wall-clock fields.
+fn journal_lines(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| without_wall_fields(l).unwrap())
+        .collect()
+}
+
 fn classes(out: &Path) -> Vec<(Verdict, Option<FailureClass>)> {
     let j = Journal::read(&out.join("journal.jsonl")).unwrap();
     j.iterations()
@@ -126,13 +135,7 @@ fn the_same_seed_gives_the_same_journal() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     run(&s, 5, Some(2), vec![], a.path());
     run(&s, 5, Some(2), vec![], b.path());
-    let norm = |d: &Path| -> Vec<String> {
-        std::fs::read_to_string(d.join("journal.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| without_wall_fields(l).unwrap())
-            .collect()
-    };
+    let norm = journal_lines;
     let (x, y) = (norm(a.path()), norm(b.path()));
     assert_eq!(
         x.len(),
@@ -152,13 +155,7 @@ fn the_same_seed_gives_the_same_journal() {
 #[test]
 fn a_fault_inside_a_flash_operation_lands_the_same_way_every_time() {
     let s = suite("power-loss-sweep", None);
-    let norm = |d: &Path| -> Vec<String> {
-        std::fs::read_to_string(d.join("journal.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| without_wall_fields(l).unwrap())
-            .collect()
-    };
+    let norm = journal_lines;
     let first = tempfile::tempdir().unwrap();
     run(&s, 2, Some(1), vec![], first.path());
     let first = norm(first.path());

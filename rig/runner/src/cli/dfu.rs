@@ -163,14 +163,7 @@ impl Progress {
 
     fn event(&self, e: &ProgressEvent) -> Control {
         if !matches!(e.phase, Phase::Write) {
-            tracing::trace!(
-                image = e.image_index,
-                phase = %e.phase,
-                object = ?e.object,
-                index = e.object_index,
-                offset = e.offset,
-                "dfu object"
-            );
+            rig::campaign::run::executor::trace_dfu_object(e);
         }
         if self.json {
             if !matches!(e.phase, Phase::Write) || e.offset == 0 {

@@ -117,6 +117,20 @@ impl Lab {
             .unwrap()
     }
 
+    /// The DUT's supply as the lab reports it once it has settled to `on` (at most 5 s): a
+    /// PPK2 takes its command from the serial line when the lab's host thread reads it, after
+    /// `rig power` has returned, as a real PPK2 does.
+    pub fn supply_settles(&self, dut: &str, on: bool) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let now_on = self.dut_status(dut)["supply_on"] == on;
+            if now_on || std::time::Instant::now() > deadline {
+                return now_on;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn kill9(&mut self) {
         let pid = self.pid.take().expect("lab running");
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();

@@ -30,14 +30,7 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
         let key = (phase, e.object, e.object_index);
         if self.last_phase != Some(key) && phase != Phase::Write {
             self.last_phase = Some(key);
-            tracing::trace!(
-                image = e.image_index,
-                phase = %e.phase,
-                object = ?e.object,
-                index = e.object_index,
-                offset = e.offset,
-                "dfu object"
-            );
+            trace_dfu_object(e);
             let what = match e.object {
                 Some(nrf_dfu::wire::ObjectType::Command) => "init packet".to_string(),
                 Some(nrf_dfu::wire::ObjectType::Data) => {
@@ -92,4 +85,16 @@ impl<I: FaultInjector> ProgressSink for FaultSink<'_, I> {
         }
         Control::Abort
     }
+}
+
+/// The trace event of one DFU object phase (`rig -vv`), the same from `rig dfu` and a campaign.
+pub fn trace_dfu_object(e: &ProgressEvent) {
+    tracing::trace!(
+        image = e.image_index,
+        phase = %e.phase,
+        object = ?e.object,
+        index = e.object_index,
+        offset = e.offset,
+        "dfu object"
+    );
 }

@@ -98,6 +98,7 @@ struct LastUpdate {
 mod device_steps;
 mod dfu_step;
 mod fault_sink;
+pub use fault_sink::trace_dfu_object;
 mod verify_step;
 
 use fault_sink::FaultSink;
