@@ -328,7 +328,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 }
                 r
             } else if virtuals == 0 {
-                opts.bench.kind = BenchKind::Hardware;
+                opts.bench.kind = if bench.lab.is_some() {
+                    BenchKind::Lab
+                } else {
+                    BenchKind::Hardware
+                };
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
