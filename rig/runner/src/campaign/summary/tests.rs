@@ -148,8 +148,14 @@ fn text_is_aligned_and_loud_about_bricks() {
     let text = Summary::of(&[j, j2]).to_text();
     assert!(text.starts_with("!!! BRICKED: 1 iteration(s)"), "{text}");
     // Which path ran: the bench kind of each journal.
-    assert!(text.contains("seed 42 (0x2a) on bench bench-a [virtual] (host ci-host)"), "{text}");
-    assert!(text.contains("seed 43 (0x2b) on bench bench-a [lab] (host ci-host)"), "{text}");
+    assert!(
+        text.contains("seed 42 (0x2a) on bench bench-a [virtual] (host ci-host)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("seed 43 (0x2b) on bench bench-a [lab] (host ci-host)"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "total 16 iterations: 12 passed, 2 failed, 1 flaky, 1 infrastructure errors; 1 bricked"
