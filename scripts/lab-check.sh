@@ -2,7 +2,8 @@
 # The virtual lab as a user meets it: `rig lab up --duts 2` in the background, the rig's hardware
 # backends through DIR/bench.yaml (probe-rs through the lab probe driver, the PPK2 driver, the
 # command switch, the serial DFU client on the UART pty): serial DFU, inspect, resets, power, the
-# bench check, then `rig flash` of MBR + S132 + bootloader (probe-rs' flash algorithm on the
+# bench check, campaigns through the hardware path (smoke and interrupt-recovery, as UART twins),
+# then `rig flash` of MBR + S132 + bootloader (probe-rs' flash algorithm on the
 # lab's core), a DFU, `rig reset --dfu` and another DFU; then `rig lab down`; afterwards no lab
 # process, socket or pseudo-terminal may be left.
 #
@@ -36,6 +37,26 @@ echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardw
 "$RIG" power cycle --bench "$BENCH" --dut dut-0 || fail "rig power cycle (PPK2)"
 "$RIG" power cycle --bench "$BENCH" --dut dut-1 || fail "rig power cycle (command switch)"
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
+
+echo "== campaigns through the hardware path (HardwareDut) on dut-0: smoke and interrupt-recovery"
+# The lab serves UART only, so the shipped suites (BLE) are refused up front (exit 2); their UART
+# twins run: transport uart, the SDK 17.1 UART stand-in bootloader, SWD instead of buttonless
+# entry (rig/runner/tests/lab_campaign.rs derives smoke's the same way).
+set +e; "$RIG" run "$ROOT/suites/smoke.yaml" --bench "$BENCH" --dut dut-0 --out "$WORK/ble" \
+  >/dev/null 2>"$WORK/ble.err"; rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "updates over BLE" "$WORK/ble.err" || fail "a BLE suite on a UART DUT: $(cat "$WORK/ble.err")"
+uart_twin() {
+  sed -e 's/transport: ble/transport: uart/; s/bootloader-17.1-ble/bootloader-17.1-uart/' \
+      -e 's/enter_dfu: buttonless/enter_dfu: swd/; s/^name: \(.*\)$/name: \1-uart/' "$ROOT/suites/$1.yaml"
+}
+uart_twin smoke > "$WORK/smoke-uart.yaml"
+uart_twin interrupt-recovery > "$WORK/interrupt-recovery-uart.yaml"
+"$RIG" run "$WORK/smoke-uart.yaml" --bench "$BENCH" --dut dut-0 --seed 1 --out "$WORK/smoke" \
+  --json >/dev/null || fail "rig run smoke (UART twin) through the lab"
+grep -q '"kind":"lab"' "$WORK/smoke/journal.jsonl" || fail "the journal does not say bench kind lab"
+"$RIG" run "$WORK/interrupt-recovery-uart.yaml" --bench "$BENCH" --dut dut-0 --seed 1 \
+  --iterations 3 --out "$WORK/ir" --json >/dev/null \
+  || fail "rig run interrupt-recovery (UART twin, 3 per fault action) through the lab"
 
 echo "== rig flash (MBR + S132 + bootloader) through probe-rs' flash loader, reset --dfu, DFU"
 # probe-rs runs its nRF52 flash algorithm on the lab's core; the files overlap where the S132

@@ -5,6 +5,8 @@
 //! bootloader's advertising name through the settings page. The application's BLE behaviour
 //! (advertising, buttonless characteristic) belongs to the BLE surface.
 
+pub mod info_block;
+
 use crate::core::{Core, FlashCtx};
 use crate::descriptor::{AppDescriptor, Kind, DESCRIPTOR_OFFSET};
 use crate::events::{FirmwareReset, SimTime};

@@ -77,6 +77,7 @@ mod virtual_device;
 pub use nrf_dfu::Chip;
 
 // The chip and its hardware.
+pub use app::info_block;
 pub use armv7m::exec::FaultKind;
 pub use armv7m::regs::Regs as CpuRegisters;
 pub use armv7m::CpuFault;

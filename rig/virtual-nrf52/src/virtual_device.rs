@@ -408,10 +408,11 @@ impl Device {
     fn start(&mut self, record: BootRecord) {
         self.run = match record.target {
             BootTarget::Silent(_) => Run::Silent(SilentReason::NothingToRun),
-            BootTarget::Application { address, .. } => Run::App(App::at(&self.core, address)),
+            BootTarget::Application { address, .. } => self.app_starts(address),
             BootTarget::Bootloader { address } => match self.bootloader_profile(address) {
                 None => Run::Silent(SilentReason::UnknownBootloader),
                 Some(profile) => {
+                    crate::app::info_block::overwrite(&mut self.core.hw);
                     self.run = Run::Booting(Box::new(Boot::new(profile, record.reset)));
                     if record.elapsed.is_zero() {
                         self.boot_step();
@@ -422,6 +423,15 @@ impl Device {
                 }
             },
         };
+    }
+
+    /// The application at `address` starts: a stand-in fills the test app's version block.
+    fn app_starts(&mut self, address: u32) -> Run {
+        let app = App::at(&self.core, address);
+        if let Some(d) = &app.descriptor {
+            crate::app::info_block::write(&mut self.core.hw, d.version);
+        }
+        Run::App(app)
     }
 
     /// The build at `address`: its stand-in descriptor, or the fallback for unknown code.
@@ -464,7 +474,7 @@ impl Device {
             }
             BootStep::StartApp => {
                 let address = self.core.bank0_start();
-                self.run = Run::App(App::at(&self.core, address));
+                self.run = self.app_starts(address);
             }
             BootStep::Reset(why) => self.firmware_reset(why),
         }

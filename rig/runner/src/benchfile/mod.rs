@@ -87,7 +87,7 @@ pub fn virtual_bench(name: &str) -> BenchFile {
             power: Some(PowerConfig::Virtual),
         },
     );
-    BenchFile { duts }
+    BenchFile { lab: None, duts }
 }
 
 impl BenchFile {

@@ -59,6 +59,10 @@ fn default_chip() -> Chip {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BenchFile {
+    /// Set by `rig lab up`: the lab directory this file describes. A campaign on it records the
+    /// bench kind `lab` (the hardware path, against virtual devices) instead of `hardware`.
+    #[serde(default)]
+    pub lab: Option<std::path::PathBuf>,
     pub duts: BTreeMap<String, Dut>,
 }
 

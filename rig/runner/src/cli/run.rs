@@ -305,6 +305,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             if selected.is_empty() {
                 return bad(format!("no DUT of the bench matches --dut {:?}", a.duts));
             }
+            if let Some(req) = &suite.suite.dut {
+                for (n, d) in &selected {
+                    if let Some(why) = rig::campaign::run::fits::unmet(&suite.suite.name, req, n, d)
+                    {
+                        return bad(why);
+                    }
+                }
+            }
             let virtuals = selected.iter().filter(|(_, d)| d.is_virtual).count();
             opts.bench.name = a
                 .bench
@@ -343,7 +351,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 }
                 r
             } else if virtuals == 0 {
-                opts.bench.kind = BenchKind::Hardware;
+                opts.bench.kind = if bench.lab.is_some() {
+                    BenchKind::Lab
+                } else {
+                    BenchKind::Hardware
+                };
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;

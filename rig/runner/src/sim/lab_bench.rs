@@ -70,8 +70,10 @@ pub fn bench_yaml(dir: &LabDir, cfg: &LabConfig, rig: &Path) -> String {
         "# Written by `rig lab up` for the virtual lab in {d}; valid while it runs.\n\
          # probe: the DUT's SWD socket (probe-rs through the rig's lab probe driver)\n\
          # serial: its UART pseudo-terminal; power: a virtual PPK2 or `rig lab power`\n\
+         lab: {q}\n\
          duts:\n",
-        d = dir.dir.display()
+        d = dir.dir.display(),
+        q = q(&dir.dir.display().to_string())
     );
     for c in &cfg.duts {
         let n = &c.name;
@@ -112,6 +114,8 @@ mod tests {
         let cfg = LabConfig::new("nRF52832_xxAB", 1.0, 2);
         let text = bench_yaml(&dir, &cfg, Path::new("/usr/bin/rig"));
         let b = crate::benchfile::parse(Path::new("bench.yaml"), &text).unwrap();
+        // Marked as a lab's: campaigns on it record the bench kind `lab`.
+        assert_eq!(b.lab.as_deref(), Some(Path::new("/tmp/a lab")));
         let d0 = &b.duts["dut-0"];
         assert_eq!(d0.chip, Chip::Nrf52832Qfab);
         let p = d0.probe.as_ref().unwrap();

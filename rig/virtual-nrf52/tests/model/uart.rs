@@ -205,3 +205,28 @@ impl SoftReset for virtual_nrf52::DebugSession<'_> {
         self.soft_reset().expect("reset");
     }
 }
+
+/// Without a radio the rig learns which image runs from the test app's version block at the top
+/// of RAM (firmware/testapp/src/info_block.rs), read over SWD: the stand-in app fills it as the
+/// test app does, and the bootloader's stack overwrites it.
+#[test]
+fn the_app_fills_the_version_block_and_the_bootloader_overwrites_it() {
+    use virtual_nrf52::info_block;
+    let bench = Bench::new(SdkVersion::Sdk17).uart();
+    let mut dev = bench.build();
+    let t = dev.settle(dev.now() + secs(2));
+    assert_eq!(app_version(&dev), Some(1));
+    assert_eq!(info_block::version(dev.hardware()), Some(1));
+    let o = info_block::offset(dev.hardware());
+    assert_eq!(o, 0xFFF0, "the last 16 bytes of a QFAA's 64 KB RAM");
+    assert_eq!(
+        &dev.hardware().ram()[o..o + 4],
+        b"RIGA",
+        "the magic in memory order"
+    );
+    dev.app_write_gpregret(t, 0xB1).unwrap();
+    dev.app_soft_reset(t).unwrap();
+    dev.settle(t + secs(5));
+    assert!(in_dfu_mode(&dev));
+    assert_eq!(info_block::version(dev.hardware()), None);
+}

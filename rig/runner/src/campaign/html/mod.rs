@@ -124,7 +124,7 @@ fn runs(s: &Summary) -> Markup {
                 dt { "suite" } dd { (r.suite) " " span.muted.mono { "(" (r.suite_path) ")" } }
                 dt { "seed" } dd.mono { (r.seed) " (0x" (format!("{:x}", r.seed)) ")" }
                 dt { "bench" } dd {
-                    (r.bench)
+                    (r.bench) " [" (r.bench_kind) "]"
                     @if let Some(h) = &r.host { " on host " (h) }
                     " — DUTs: " (r.duts.join(", "))
                 }

@@ -104,6 +104,18 @@ impl BenchInfo {
 pub enum BenchKind {
     Virtual,
     Hardware,
+    /// The hardware backends against a virtual lab (`rig lab up`; the bench file says `lab:`).
+    Lab,
+}
+
+impl BenchKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            BenchKind::Virtual => "virtual",
+            BenchKind::Hardware => "hardware",
+            BenchKind::Lab => "lab",
+        }
+    }
 }
 
 /// One device under test as the campaign found it.

@@ -10,6 +10,7 @@ pub mod dut;
 pub mod error;
 pub mod events;
 pub mod executor;
+pub mod fits;
 pub mod flash_ops;
 pub mod hardware_dut;
 pub mod healing;

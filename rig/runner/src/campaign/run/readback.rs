@@ -55,6 +55,9 @@ fn decode(page: &[u8], sdk: Option<SdkVersion>) -> Option<SettingsPage> {
     SettingsPage::decode(page, layout).ok()
 }
 
+/// Every RESETREAS cause bit: RESETPIN, DOG, SREQ, LOCKUP, OFF, LPCOMP, DIF, NFC.
+const RESETREAS_ALL: u32 = 0x000F_000F;
+
 impl ReadBack {
     pub fn read(
         probe: &mut dyn Probe,
@@ -96,6 +99,11 @@ impl ReadBack {
         let resetreas = probe
             .read_word(POWER_RESETREAS)
             .map_err(|e| probe_failure("reading RESETREAS", e))?;
+        // RESETREAS accumulates until written with ones (nRF52832 PS v1.4, POWER RESETREAS):
+        // cleared once read, the next read-back shows only the resets since this one.
+        probe
+            .write_memory(POWER_RESETREAS, &RESETREAS_ALL.to_le_bytes())
+            .map_err(|e| probe_failure("clearing RESETREAS", e))?;
         Ok(ReadBack {
             settings,
             settings_valid,
@@ -170,4 +178,27 @@ pub fn read_dut<D: super::dut::BenchDut>(dut: &mut D) -> Result<ReadBack, StepFa
     let chip = dut.chip();
     let sdk = dut.bootloader().map(|b| b.0);
     dut.with_probe(|p| ReadBack::read(p, chip, sdk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::shared::share;
+    use crate::drivers::VirtualProbe;
+
+    #[test]
+    fn resetreas_is_cleared_once_read() {
+        let mut d = virtual_nrf52::Device::new(Chip::Nrf52832Qfaa, 3);
+        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+        let mut probe = VirtualProbe::new("v", share(d), false);
+        probe.soft_reset().unwrap();
+        let first = ReadBack::read(&mut probe, Chip::Nrf52832Qfaa, None).unwrap();
+        assert_eq!(first.resetreas, 4, "SREQ from the soft reset");
+        // Nothing reset the chip since: the next read-back must not show the old cause.
+        let second = ReadBack::read(&mut probe, Chip::Nrf52832Qfaa, None).unwrap();
+        assert_eq!(second.resetreas, 0);
+        probe.soft_reset().unwrap();
+        let third = ReadBack::read(&mut probe, Chip::Nrf52832Qfaa, None).unwrap();
+        assert_eq!(third.resetreas, 4);
+    }
 }

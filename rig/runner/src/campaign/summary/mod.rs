@@ -101,6 +101,9 @@ pub struct RunInfo {
     pub suite_path: String,
     pub seed: u64,
     pub bench: String,
+    /// `virtual`, `hardware` or `lab`: which path ran.
+    #[serde(default)]
+    pub bench_kind: String,
     pub host: Option<String>,
     pub duts: Vec<String>,
     pub tool_version: String,
@@ -306,6 +309,7 @@ impl Summary {
                 suite_path: j.header.suite.path.clone(),
                 seed: j.header.seed,
                 bench: bench.clone(),
+                bench_kind: j.header.bench.kind.label().to_string(),
                 host: j.header.bench.host.clone(),
                 duts: j.header.duts.iter().map(|d| d.name.clone()).collect(),
                 tool_version: j.header.tool_version.clone(),

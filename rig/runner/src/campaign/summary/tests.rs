@@ -143,8 +143,19 @@ fn text_is_aligned_and_loud_about_bricks() {
     let mut clean = mixed("long-sub-case-name[mtu=247]");
     clean.retain(|i| i.verdict == Verdict::Pass);
     let j2 = journal("runs/b/journal.jsonl", header("bench-a", 43), clean, true);
+    let mut j2 = j2;
+    j2.header.bench.kind = crate::campaign::journal::BenchKind::Lab;
     let text = Summary::of(&[j, j2]).to_text();
     assert!(text.starts_with("!!! BRICKED: 1 iteration(s)"), "{text}");
+    // Which path ran: the bench kind of each journal.
+    assert!(
+        text.contains("seed 42 (0x2a) on bench bench-a [virtual] (host ci-host)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("seed 43 (0x2b) on bench bench-a [lab] (host ci-host)"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "total 16 iterations: 12 passed, 2 failed, 1 flaky, 1 infrastructure errors; 1 bricked"

@@ -279,11 +279,12 @@ impl Summary {
                 (false, false) => "interrupted (no footer)",
             };
             let run = format!(
-                "{} seed {} (0x{:x}) on bench {}{}: {} iterations, {}",
+                "{} seed {} (0x{:x}) on bench {} [{}]{}: {} iterations, {}",
                 r.suite,
                 r.seed,
                 r.seed,
                 r.bench,
+                r.bench_kind,
                 r.host
                     .as_deref()
                     .map(|h| format!(" (host {h})"))

@@ -167,6 +167,21 @@ struct Slot {
     opener: SharedOpener,
     session: Option<Session>,
     rtt: Option<Rtt>,
+    /// A call lost contact with the target (a FAULT or no answer from the debug port, as after
+    /// a power cut or a failed RTT scan): the session's view of the DP is stale, so the next
+    /// call attaches again (DP power-up request, sticky errors cleared) before it runs.
+    stale: bool,
+}
+
+/// Errors after which the session cannot be trusted until the next attach.
+fn loses_contact(e: &ProbeError) -> bool {
+    matches!(
+        e.kind,
+        ProbeErrorKind::Memory
+            | ProbeErrorKind::Attach
+            | ProbeErrorKind::Rtt
+            | ProbeErrorKind::NoPower
+    )
 }
 
 impl Slot {
@@ -243,10 +258,19 @@ impl ProbeRsProbe {
         f: impl FnOnce(&mut Session, &str) -> Result<R, ProbeError> + Send + 'static,
     ) -> Result<R, ProbeError> {
         let label = self.label.clone();
+        let cfg = self.config.clone();
         self.worker
             .call(what, limit, move |slot| {
+                if slot.stale && slot.session.is_some() {
+                    attach(slot, &cfg, &label)?;
+                    slot.stale = false;
+                }
                 let s = slot.session()?;
-                f(s, &label)
+                let r = f(s, &label);
+                if r.as_ref().is_err_and(loses_contact) {
+                    slot.stale = true;
+                }
+                r
             })
             .map_err(|e| classify_call(e, &self.label))?
     }
@@ -282,6 +306,7 @@ fn new_worker(opener: &SharedOpener) -> Worker<Slot> {
             opener: opener.clone(),
             session: None,
             rtt: None,
+            stale: false,
         },
     )
 }
@@ -571,41 +596,60 @@ impl Probe for ProbeRsProbe {
         let limit = wait + self.config.call_timeout;
         let bytes = self
             .worker
-            .call("RTT read", limit, move |slot| -> Result<Vec<u8>, ProbeError> {
-                let Slot { session, rtt, .. } = slot;
-                let s = session.as_mut().ok_or_else(|| {
-                    ProbeError::infra(ProbeErrorKind::Attach, "not attached: attach to the target first")
-                })?;
-                let mut core = s.core(0).map_err(|e| classify(e, Doing::Rtt, &label))?;
-                if rtt.is_none() {
-                    *rtt = Some(Rtt::attach(&mut core).map_err(|e| {
+            .call(
+                "RTT read",
+                limit,
+                move |slot| -> Result<Vec<u8>, ProbeError> {
+                    let r = rtt_read(slot, &label, wait);
+                    if r.as_ref().is_err_and(loses_contact) {
+                        slot.stale = true;
+                    }
+                    r
+                },
+            )
+            .map_err(|e| classify_call(e, &self.label))??;
+        Ok(self.lines.push(&bytes))
+    }
+}
+
+/// Bytes from RTT up channel 0 within `wait` (attaching RTT on first use).
+fn rtt_read(slot: &mut Slot, label: &str, wait: Duration) -> Result<Vec<u8>, ProbeError> {
+    let Slot { session, rtt, .. } = slot;
+    let s = session.as_mut().ok_or_else(|| {
+        ProbeError::infra(
+            ProbeErrorKind::Attach,
+            "not attached: attach to the target first",
+        )
+    })?;
+    let mut core = s.core(0).map_err(|e| classify(e, Doing::Rtt, label))?;
+    if rtt.is_none() {
+        *rtt = Some(Rtt::attach(&mut core).map_err(|e| {
                         ProbeError::device(
                             ProbeErrorKind::Rtt,
                             format!("no RTT control block found in RAM ({e}): the firmware does not use RTT or has not started it"),
                         )
                     })?);
-                }
-                let Some(ch) = rtt.as_mut().and_then(|r| r.up_channel(0)) else {
-                    return Err(ProbeError::device(ProbeErrorKind::Rtt, "RTT control block has no up channel 0"));
-                };
-                let start = Instant::now();
-                let mut out = Vec::new();
-                let mut buf = [0u8; 1024];
-                loop {
-                    let n = ch.read(&mut core, &mut buf).map_err(|e| {
-                        ProbeError::device(ProbeErrorKind::Rtt, format!("RTT read via {label}: {e}"))
-                    })?;
-                    out.extend_from_slice(&buf[..n]);
-                    if out.contains(&b'\n') || start.elapsed() >= wait {
-                        return Ok(out);
-                    }
-                    if n == 0 {
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
-            })
-            .map_err(|e| classify_call(e, &self.label))??;
-        Ok(self.lines.push(&bytes))
+    }
+    let Some(ch) = rtt.as_mut().and_then(|r| r.up_channel(0)) else {
+        return Err(ProbeError::device(
+            ProbeErrorKind::Rtt,
+            "RTT control block has no up channel 0",
+        ));
+    };
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = ch.read(&mut core, &mut buf).map_err(|e| {
+            ProbeError::device(ProbeErrorKind::Rtt, format!("RTT read via {label}: {e}"))
+        })?;
+        out.extend_from_slice(&buf[..n]);
+        if out.contains(&b'\n') || start.elapsed() >= wait {
+            return Ok(out);
+        }
+        if n == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

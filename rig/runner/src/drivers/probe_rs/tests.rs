@@ -314,3 +314,38 @@ fn gpregret_is_one_word_transfer() {
         ((0x2000_0001, 0x2000_0003), 0, 0)
     );
 }
+
+#[test]
+fn a_call_that_lost_the_target_makes_the_next_one_attach_again() {
+    // An RTT scan that found no control block (or a FAULT, or a power cut) leaves the debug
+    // port in a state the session does not know (on the lab: a sticky FAULT that failed every
+    // later read until the campaign quarantined a healthy DUT). The next call attaches afresh.
+    let opens = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let o = opens.clone();
+    let mut cfg = ProbeRsConfig::new(None, Chip::Nrf52832Qfaa);
+    cfg.call_timeout = Duration::from_secs(20);
+    let mut p = ProbeRsProbe::with_opener(
+        cfg,
+        Box::new(move || {
+            o.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let f = FakeProbe::with_mocked_core();
+            f.expect_operation(ctrl_ap_status(false));
+            Ok(f.into_probe())
+        }),
+    );
+    p.attach().unwrap();
+    assert_eq!(p.read_memory(0x2000_0000, 4).unwrap(), vec![0; 4]);
+    assert_eq!(opens.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // FakeProbe's RAM is zeros: no RTT control block.
+    let e = p.read_rtt_lines(Duration::ZERO).unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::Rtt);
+    assert_eq!(p.read_memory(0x2000_0000, 4).unwrap(), vec![0; 4]);
+    assert_eq!(
+        opens.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the read after the failed call attached again"
+    );
+    // Healthy calls do not attach again.
+    assert_eq!(p.read_memory(0x2000_0000, 4).unwrap(), vec![0; 4]);
+    assert_eq!(opens.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -1,0 +1,110 @@
+//! Campaigns through the hardware path on the virtual lab: `rig run SUITE --bench DIR/bench.yaml`
+//! goes through HardwareDut (probe-rs for flashing, SWD entry into DFU mode, resets and
+//! read-back; the serial DFU client on the UART pty; the lab's virtual PPK2 for power). The lab
+//! serves UART only (BLE is not wired into `rig lab up` yet), so the shipped smoke suite (BLE)
+//! is refused up front and its UART twin runs: the same cases with `transport: uart` and the
+//! SDK 17.1 UART stand-in bootloader; buttonless entry (BLE-only) becomes SWD entry. Sampled:
+//! one iteration per case (.ci/run runs it again through scripts/lab-check.sh).
+
+mod lab;
+use lab::*;
+use serde_json::Value;
+use std::path::Path;
+
+/// suites/smoke.yaml for a UART DUT (scripts/lab-check.sh derives it the same way).
+fn smoke_uart() -> String {
+    let smoke = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../suites/smoke.yaml"
+    ))
+    .unwrap();
+    let uart = smoke
+        .replace("transport: ble", "transport: uart")
+        .replace("bootloader-17.1-ble", "bootloader-17.1-uart")
+        .replace("enter_dfu: buttonless", "enter_dfu: swd")
+        .replace("name: smoke\n", "name: smoke-uart\n");
+    assert_ne!(uart, smoke);
+    uart
+}
+
+fn run(l: &Lab, suite: &Path, out: &Path) -> std::process::Output {
+    let o = out.display().to_string();
+    l.rig(&[
+        "run",
+        suite.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--iterations",
+        "1",
+        "--out",
+        &o,
+        "--json",
+    ])
+}
+
+#[test]
+fn smoke_runs_through_the_hardware_path_on_a_uart_lab_dut() {
+    let l = Lab::up(1, &["--fresh", "uart-bootloader"]);
+    let smoke = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../suites/smoke.yaml"
+    ));
+    // The BLE suite on a DUT with only a UART: a clear input error before anything is flashed,
+    // not a 30 s silence reported as a bricked device.
+    let out = run(&l, smoke, &l.tmp.path().join("ble"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("suite smoke updates over BLE"), "{err}");
+    assert!(
+        err.contains("dut-0 has no `ble` in the bench file"),
+        "{err}"
+    );
+
+    let suite = l.tmp.path().join("smoke-uart.yaml");
+    std::fs::write(&suite, smoke_uart()).unwrap();
+    let dir = l.tmp.path().join("run");
+    let out = run(&l, &suite, &dir);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        l.log_tail()
+    );
+    let t = &summary["totals"];
+    assert_eq!(
+        (t["iterations"].as_u64(), t["passed"].as_u64()),
+        (Some(2), Some(2)),
+        "{summary}"
+    );
+    // The journal says which path ran.
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let header: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    assert_eq!(header["bench"]["kind"], "lab", "{header}");
+    assert!(
+        header["duts"][0]["details"]["probe"]
+            .as_str()
+            .is_some_and(|p| p.contains("probe-rs lab")),
+        "{header}"
+    );
+    // Each iteration's update went over the UART pty and ended with the new app seen over SWD.
+    let iterations: Vec<Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["record"] == "iteration")
+        .collect();
+    assert_eq!(iterations.len(), 2);
+    for it in &iterations {
+        assert_eq!(it["verdict"], "pass", "{it}");
+        let events = it["evidence"]["events"].to_string();
+        assert!(
+            events.contains("verify: app \\\"rig-app\\\" version"),
+            "{events}"
+        );
+    }
+    assert!(std::fs::read_to_string(dir.join("summary.txt"))
+        .unwrap()
+        .contains("[lab]"));
+    l.down_and_check_clean();
+}
