@@ -18,16 +18,18 @@
 //!   one for the last EXECUTE's answer: 6 + 1. Between data objects the client's CREATE reaches
 //!   the device while the previous object's writes still drain, so no gap is counted there.
 
+#[path = "support/bench_image.rs"]
+mod bench_image;
+
 use nrf_dfu::client::{DfuConfig, DfuImage};
 use nrf_dfu::memory_map::PAGE_SIZE;
-use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput};
 use nrf_dfu::settings::SettingsLayout;
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::{Chip, SdkVersion};
 use rig::inproc::virtual_dfu::update_virtual;
 use rig::inproc::{share, BleLinkConfig};
 use std::time::{Duration, Instant};
-use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
+use virtual_nrf52::descriptor::BootloaderDescriptor;
 use virtual_nrf52::nvmc::cost;
 use virtual_nrf52::softdevice::S132_7_2_0;
 use virtual_nrf52::DebugPort;
@@ -54,22 +56,7 @@ fn device(timing: &TimingProfile, pk: [u8; 64]) -> Device {
 }
 
 fn image(key: &SigningKey) -> DfuImage {
-    let desc = AppDescriptor {
-        name: "bench".into(),
-        version: 2,
-        buttonless: Buttonless::Unbonded,
-    };
-    let app = standin::app_image(&desc, CHIP, S132_7_2_0.info.end_address, APP_SIZE).unwrap();
-    let g = generate_package(GenerateOptions {
-        hw_version: Some(52),
-        application: Some(ImageInput::file("app.bin", app)),
-        application_version: Some(2),
-        sd_req: Some(vec![u32::from(S132_7_2_0.info.fwid)]),
-        key: Some(key.clone()),
-        ..Default::default()
-    })
-    .unwrap();
-    DfuImage::from_package(&g.package).remove(0)
+    bench_image::bench_image(key, CHIP, &S132_7_2_0, APP_SIZE)
 }
 
 struct Bound {

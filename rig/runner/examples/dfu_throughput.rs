@@ -24,14 +24,16 @@
 //!   2.65 kB/s); SDK 14 bootloaders 0.8–2.5 kB/s depending on the phone and connection interval
 //!   (DevZone thread 40465). The 12.3 and 15+ rows at MTU 23 are held to 2.65 kB/s.
 
+#[path = "support/bench_image.rs"]
+mod bench_image;
+
 use nrf_dfu::client::{DfuConfig, DfuImage};
-use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput};
 use nrf_dfu::signing::SigningKey;
 use nrf_dfu::{Chip, SdkVersion};
 use rig::inproc::virtual_dfu::update_virtual;
 use rig::inproc::{share, BleLinkConfig};
 use std::time::Duration;
-use virtual_nrf52::descriptor::{AppDescriptor, BootloaderDescriptor, Buttonless};
+use virtual_nrf52::descriptor::BootloaderDescriptor;
 use virtual_nrf52::softdevice::{StandInSoftDevice, S132_3_0_0, S132_6_1_1, S132_7_2_0};
 use virtual_nrf52::DebugPort;
 use virtual_nrf52::{standin, Device, ProgramOptions, TimingProfile};
@@ -66,23 +68,7 @@ fn device(sdk: SdkVersion, pk: [u8; 64]) -> Device {
 }
 
 fn image(key: &SigningKey, sdk: SdkVersion) -> DfuImage {
-    let sd = softdevice(sdk);
-    let desc = AppDescriptor {
-        name: "bench".into(),
-        version: 2,
-        buttonless: Buttonless::Unbonded,
-    };
-    let app = standin::app_image(&desc, CHIP, sd.info.end_address, APP_SIZE).unwrap();
-    let g = generate_package(GenerateOptions {
-        hw_version: Some(52),
-        application: Some(ImageInput::file("app.bin", app)),
-        application_version: Some(2),
-        sd_req: Some(vec![u32::from(sd.info.fwid)]),
-        key: Some(key.clone()),
-        ..Default::default()
-    })
-    .unwrap();
-    DfuImage::from_package(&g.package).remove(0)
+    bench_image::bench_image(key, CHIP, &softdevice(sdk), APP_SIZE)
 }
 
 /// Android's prepare-data-object delay where the client needs it: at MTU 23 a 15+ bootloader's
