@@ -49,8 +49,10 @@ impl SimClock {
 
     pub async fn sleep_until(&self, t: SimTime) {
         let at = self.instant(t);
-        // Tokio fires a timer whose deadline has passed at once; not registering one is the
-        // same wait, and most packets of a connection event go out at a time already reached.
+        // Tokio fires a timer whose deadline has passed at once (tokio 1.54
+        // runtime/time/mod.rs `reregister`: `wheel.insert` answers `Elapsed` and the entry
+        // fires), without moving the paused clock; not registering one is the same wait, and
+        // most packets of a connection event go out at a time already reached.
         if at <= Instant::now() {
             return;
         }
