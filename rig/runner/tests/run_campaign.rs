@@ -135,8 +135,7 @@ fn the_same_seed_gives_the_same_journal() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     run(&s, 5, Some(2), vec![], a.path());
     run(&s, 5, Some(2), vec![], b.path());
-    let norm = journal_lines;
-    let (x, y) = (norm(a.path()), norm(b.path()));
+    let (x, y) = (journal_lines(a.path()), journal_lines(b.path()));
     assert_eq!(
         x.len(),
         2 * 12 + 12 + 2,
@@ -145,7 +144,11 @@ fn the_same_seed_gives_the_same_journal() {
     assert_eq!(x, y);
     let c = tempfile::tempdir().unwrap();
     run(&s, 6, Some(2), vec![], c.path());
-    assert_ne!(x, norm(c.path()), "another seed, other fault points");
+    assert_ne!(
+        x,
+        journal_lines(c.path()),
+        "another seed, other fault points"
+    );
 }
 
 /// A power cut placed inside a flash operation races the client at the same simulated instant
@@ -155,15 +158,14 @@ fn the_same_seed_gives_the_same_journal() {
 #[test]
 fn a_fault_inside_a_flash_operation_lands_the_same_way_every_time() {
     let s = suite("power-loss-sweep", None);
-    let norm = journal_lines;
     let first = tempfile::tempdir().unwrap();
     run(&s, 2, Some(1), vec![], first.path());
-    let first = norm(first.path());
+    let first = journal_lines(first.path());
     assert!(first.len() > 20, "a sub-case per flash operation");
     for _ in 0..2 {
         let again = tempfile::tempdir().unwrap();
         run(&s, 2, Some(1), vec![], again.path());
-        assert_eq!(first, norm(again.path()));
+        assert_eq!(first, journal_lines(again.path()));
     }
 }
 

@@ -65,3 +65,18 @@ pub trait PowerSwitch {
         self.on().await
     }
 }
+
+/// A powered virtual device with GPREGRET set to `gpregret`, shared: what the switch tests cut
+/// or reset (GPREGRET survives a reset, not a power cut).
+#[cfg(test)]
+fn powered_with_gpregret(seed: u64, gpregret: u8) -> crate::drivers::shared::SharedDevice {
+    let mut d = virtual_nrf52::Device::new(virtual_nrf52::Chip::Nrf52832Qfaa, seed);
+    virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+    virtual_nrf52::DebugPort::write_memory_raw(
+        &mut d,
+        nrf_dfu::memory_map::POWER_GPREGRET,
+        &[gpregret, 0, 0, 0],
+    )
+    .unwrap();
+    crate::drivers::shared::share(d)
+}

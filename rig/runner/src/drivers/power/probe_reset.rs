@@ -90,15 +90,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cycle_resets_without_cutting_power() {
-        let mut d = Device::new(Chip::Nrf52832Qfaa, 2);
-        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
-        virtual_nrf52::DebugPort::write_memory_raw(
-            &mut d,
-            nrf_dfu::memory_map::POWER_GPREGRET,
-            &[0xB1, 0, 0, 0],
-        )
-        .unwrap();
-        let dev = share(d);
+        let dev = super::super::powered_with_gpregret(2, 0xB1);
         let probe: SharedProbe = Rc::new(RefCell::new(Box::new(VirtualProbe::new(
             "v",
             dev.clone(),

@@ -56,22 +56,12 @@ impl PowerSwitch for VirtualSwitch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drivers::shared::share;
     use nrf_dfu::memory_map::POWER_GPREGRET;
     use std::time::Duration;
-    use virtual_nrf52::{Chip, Device};
 
     #[tokio::test(start_paused = true)]
     async fn cycle_cuts_power_and_clears_retained_registers() {
-        let mut d = Device::new(Chip::Nrf52832Qfaa, 1);
-        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
-        virtual_nrf52::DebugPort::write_memory_raw(
-            &mut d,
-            nrf_dfu::memory_map::POWER_GPREGRET,
-            &[0xB1, 0, 0, 0],
-        )
-        .unwrap();
-        let dev = share(d);
+        let dev = super::super::powered_with_gpregret(1, 0xB1);
         let mut s = VirtualSwitch::new("virtual-0", dev.clone());
         assert!(s.cuts_power());
         s.off().await.unwrap();
