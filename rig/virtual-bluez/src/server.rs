@@ -230,9 +230,12 @@ impl VirtualBluez {
         self.with(move |b, now| apply_fault(b, radio, fault, now))
     }
 
-    /// Counters so far (D-Bus messages, notifications, write commands).
+    /// Counters so far (D-Bus messages, notifications, write commands). Read on the serving
+    /// thread, so everything it did before this call is counted (the shared copy lags by up to
+    /// one wait for the bus); the last copy once it stopped.
     pub fn stats(&self) -> BluezStats {
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+        self.with(|b, _| b.stats)
+            .unwrap_or_else(|_| *self.stats.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Stop serving and kill the daemon.

@@ -1,10 +1,15 @@
-//! A virtual BlueZ with virtual DUTs for the tests (taking turns on one shared bus), btleplug adapters opened through the
+//! What the virtual BlueZ tests (tests/virtual_bluez_*.rs) share: a virtual BlueZ with virtual DUTs for the tests (taking turns on one shared bus), btleplug adapters opened through the
 //! rig's own `find_for` on the bench's `ble.dbus`, and a raw D-Bus client for exact error names.
+#![allow(dead_code)] // each test target uses a part
 
+use btleplug::api::{Central, CentralEvent, Peripheral as _, ScanFilter};
+use futures_util::StreamExt;
 use rig::benchfile::schema::BleConfig;
 use rig::drivers::ble::adapter::find_for;
+use rig::drivers::ble::{CONTROL_POINT, PACKET};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+use tokio::time::timeout;
 use virtual_bluez::{BluezConfig, DaemonError, ServerError, SyncDevice, VirtualBluez};
 use virtual_nrf52::{Device, Status};
 
@@ -126,4 +131,121 @@ pub fn address_of(dev: &SyncDevice) -> String {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Scan until a device with `name` shows up with advertising data; returns its peripheral.
+pub async fn find_named(
+    adapter: &btleplug::platform::Adapter,
+    name: &str,
+    filter: ScanFilter,
+) -> btleplug::platform::Peripheral {
+    let mut events = adapter.events().await.unwrap();
+    adapter.start_scan(filter).await.unwrap();
+    let found = timeout(WAIT, async {
+        while let Some(ev) = events.next().await {
+            let id = match ev {
+                CentralEvent::DeviceDiscovered(id)
+                | CentralEvent::DeviceUpdated(id)
+                | CentralEvent::RssiUpdate { id, .. }
+                | CentralEvent::ServicesAdvertisement { id, .. }
+                | CentralEvent::ManufacturerDataAdvertisement { id, .. } => id,
+                _ => continue,
+            };
+            let p = adapter.peripheral(&id).await.unwrap();
+            if let Ok(Some(props)) = p.properties().await {
+                if props.local_name.as_deref() == Some(name) && props.rssi.is_some() {
+                    return p;
+                }
+            }
+        }
+        panic!("event stream ended")
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no advertisement from {name} within {WAIT:?}"));
+    adapter.stop_scan().await.unwrap();
+    found
+}
+
+/// A lab with one SDK 17.1 device running its application.
+pub fn app_lab() -> Option<(Lab, usize)> {
+    let mut l = default_lab()?;
+    let r = l.add(crate::support::Bench::new(nrf_dfu::SdkVersion::Sdk17).build());
+    Some((l, r))
+}
+
+/// Connect to the bootloader, discover, enable Control Point notifications.
+pub async fn dfu_link(
+    a: &btleplug::platform::Adapter,
+) -> (
+    btleplug::platform::Peripheral,
+    btleplug::api::Characteristic,
+    btleplug::api::Characteristic,
+) {
+    let bl = find_named(a, "DfuTarg", ScanFilter::default()).await;
+    bl.connect().await.unwrap();
+    bl.discover_services().await.unwrap();
+    let chars = bl.characteristics();
+    let cp = chars
+        .iter()
+        .find(|c| c.uuid == CONTROL_POINT)
+        .unwrap()
+        .clone();
+    let pkt = chars.iter().find(|c| c.uuid == PACKET).unwrap().clone();
+    bl.subscribe(&cp).await.unwrap();
+    (bl, cp, pkt)
+}
+
+/// Device1.Disconnected signals on the raw bus, as (reason name, message).
+pub fn watch_disconnects(
+    c: &dbus::blocking::Connection,
+) -> std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let rule = dbus::message::MatchRule::new_signal("org.bluez.Device1", "Disconnected");
+    c.add_match(rule, move |_: (), _, m: &dbus::Message| {
+        s2.lock()
+            .unwrap()
+            .push(m.read2::<String, String>().unwrap());
+        true
+    })
+    .unwrap();
+    seen
+}
+
+pub fn pump(c: &dbus::blocking::Connection, wall: Duration) {
+    let end = std::time::Instant::now() + wall;
+    while std::time::Instant::now() < end {
+        c.process(Duration::from_millis(20)).unwrap();
+    }
+}
+
+/// A bench file naming hci0 on the lab's bus.
+pub fn bench_file(dir: &std::path::Path, l: &Lab) -> std::path::PathBuf {
+    let p = dir.join("bench.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "duts:\n  lab-0:\n    chip: nRF52832_xxAA\n    ble: {{ adapter: hci0, dbus: \"{}\" }}\n",
+            l.vb.address()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+pub fn rig_cmd(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
+        .output()
+        .expect("rig runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), text)
 }
