@@ -5,6 +5,8 @@
 //! - [`BusDaemon`]: the private bus (a `dbus-daemon` child process, killed on drop).
 //! - [`bluez`]: the virtual bluetoothd (adapters, devices, GATT objects), pure logic on lab time.
 //! - [`VirtualBluez`]: the thread that owns the bus connection, the lab clock and the devices.
+//! - [`peripheral`]: the other direction: a virtual device published through a bluetoothd's
+//!   peripheral API (GattManager1, LEAdvertisingManager1), for a central on the air.
 //! - [`Radio`]: one device on the air, through the same [`virtual_nrf52::ble::BlePeripheral`]
 //!   the in-process tests use.
 //!
@@ -15,6 +17,7 @@ mod clock;
 mod daemon;
 mod names;
 mod objects;
+pub mod peripheral;
 mod radio;
 mod server;
 mod value;

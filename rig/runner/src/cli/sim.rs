@@ -17,19 +17,42 @@ pub enum SimCmd {
     /// bootloader descriptor, settings page and backup, the application's CRC against bank_0, and
     /// what the next power-on does.
     Inspect(InspectArgs),
-    /// Serve a virtual device with a UART Secure DFU bootloader on a pseudo-terminal, on the real
-    /// clock, until SIGINT/SIGTERM; then save its flash and UICR to --state.
+    /// Serve a virtual device on the real clock until SIGINT/SIGTERM: with --serial its UART
+    /// Secure DFU bootloader on a pseudo-terminal (then save its flash and UICR to --state); with
+    /// --ble ADAPTER a BLE DUT (application with the buttonless service, then its bootloader)
+    /// published through bluetoothd's peripheral API on that adapter, so a phone (nRF Connect,
+    /// nRF Toolbox) or another adapter's central can update it.
     Serve(ServeArgs),
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("transport").required(true).args(["serial", "ble"])))]
 pub struct ServeArgs {
-    /// Serve over a serial port (the only transport `serve` offers; BLE needs a radio).
-    #[arg(long, required = true)]
+    /// Serve over a serial port (a pseudo-terminal at --link).
+    #[arg(long, requires = "link")]
     pub serial: bool,
     /// Path of the symlink to the pseudo-terminal (give it to nrfutil as `-p PATH`).
     #[arg(long)]
-    pub link: PathBuf,
+    pub link: Option<PathBuf>,
+    /// Publish a BLE DUT on this bluetoothd adapter (hci0) through GattManager1 and
+    /// LEAdvertisingManager1, on the system bus (DBUS_SYSTEM_BUS_ADDRESS if set). The device
+    /// shows at the adapter's address.
+    #[arg(long, value_name = "ADAPTER", conflicts_with_all = ["serial", "link", "baud"])]
+    pub ble: Option<String>,
+    /// Publish the bootloader on this adapter instead (with --ble). An unbonded bootloader
+    /// advertises at the application's address + 1, which a central looks for after the
+    /// buttonless jump: give an adapter with that address. Without it the bootloader appears
+    /// at the same address (a central that finds it by name, e.g. DfuTarg, still works).
+    #[arg(long, value_name = "ADAPTER", requires = "ble")]
+    pub ble_bootloader: Option<String>,
+    /// With --ble: advertise without the application's manufacturer data (its version). For
+    /// BlueZoo 1.0.2, which types ManufacturerData `a{sv}` instead of BlueZ's `a{qv}` and then
+    /// fails every GetManagedObjects of the central.
+    #[arg(long, requires = "ble")]
+    pub no_manufacturer_data: bool,
+    /// With --ble: flash no application, so the bootloader waits in DFU mode from the start.
+    #[arg(long, requires = "ble")]
+    pub no_app: bool,
     /// Device state file: loaded if it exists, written on exit. Without it the device starts
     /// fresh and is not saved.
     #[arg(long)]
@@ -94,6 +117,7 @@ pub fn run(cmd: SimCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         SimCmd::Images(a) => run_images(a),
         SimCmd::Inspect(a) => run_inspect(a),
+        SimCmd::Serve(a) if a.ble.is_some() => run_serve_ble(a),
         SimCmd::Serve(a) => run_serve(a),
     }
 }
@@ -141,7 +165,8 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let (dev, origin) = device_setup::prepare(a.state.as_deref(), &bl, a.baud, a.seed)?;
     let mut stop =
         rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
-    let pty = Pty::open(&a.link)?;
+    let link = a.link.clone().context("--serial needs --link PATH")?;
+    let pty = Pty::open(&link)?;
     let from = match (origin, &a.state) {
         (device_setup::Origin::StateFile, Some(p)) => format!("state {}", p.display()),
         _ => format!(
@@ -151,12 +176,12 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     eprintln!(
         "serving {from} on {} -> {} at {} baud; Ctrl-C to stop",
-        a.link.display(),
+        link.display(),
         pty.slave_path().display(),
         a.baud
     );
     let endpoints = rig_lab::dut::Endpoints {
-        uart: a.link.display().to_string(),
+        uart: link.display().to_string(),
         ..Default::default()
     };
     let dut = Arc::new(Mutex::new(rig_lab::dut::Dut::new(
@@ -226,5 +251,65 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         persist.save(d.dev.as_ref())?;
         eprintln!("device state written to {}", p.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rig sim serve --ble`: the peripheral mode of the virtual BlueZ crate (virtual_bluez::
+/// peripheral) publishes the device on a bluetoothd adapter until SIGINT/SIGTERM.
+fn run_serve_ble(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    use crate::sim::ble_device;
+    use virtual_bluez::peripheral::{PeripheralConfig, PeripheralServer};
+    let adapter = a.ble.clone().context("--ble ADAPTER")?;
+    let sdk: nrf_dfu::SdkVersion = a
+        .profile
+        .parse()
+        .with_context(|| format!("--profile {}", a.profile))?;
+    if a.state.is_some() {
+        anyhow::bail!("--state is not supported with --ble yet: a BLE DUT starts fresh each time");
+    }
+    let pk = device_setup::public_key(a.key.as_deref())?;
+    let dev = ble_device::fresh(sdk, pk, a.seed, a.no_app)?;
+    let device = virtual_bluez::share_sync(dev);
+    let mut stop =
+        rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
+    let bus = std::env::var("DBUS_SYSTEM_BUS_ADDRESS").ok();
+    eprintln!(
+        "publishing a virtual nRF52832 (SDK {} BLE bootloader{}) on {adapter}{} via {}; Ctrl-C to stop",
+        images::profile_file_label(sdk),
+        if a.no_app { ", no application" } else { ", application with buttonless DFU" },
+        a.ble_bootloader
+            .as_deref()
+            .map(|b| format!(", its bootloader on {b}"))
+            .unwrap_or_default(),
+        bus.as_deref().unwrap_or("the system bus"),
+    );
+    let server = PeripheralServer::start(
+        PeripheralConfig {
+            bus,
+            adapter,
+            bootloader_adapter: a.ble_bootloader.clone(),
+            manufacturer_data: !a.no_manufacturer_data,
+        },
+        device.clone(),
+        Box::new(|line| eprintln!("{line}")),
+    )
+    .context("publishing through bluetoothd")?;
+    while !stop.fired() && !server.is_finished() {
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(stop.reader()),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16));
+    }
+    let stats = server.stop().context("publishing through bluetoothd")?;
+    let d = device.lock().unwrap_or_else(|p| p.into_inner());
+    eprintln!(
+        "stopped: {} publication(s), {} connection(s), {} write(s), {} notification(s); the device runs {:?}",
+        stats.publications,
+        stats.connections,
+        stats.writes,
+        stats.notifications,
+        d.status(),
+    );
     Ok(ExitCode::SUCCESS)
 }
