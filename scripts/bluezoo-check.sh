@@ -116,10 +116,14 @@ PIDS+=($!)
 watch_disconnects <"$WORK/monitor" &
 PIDS+=($!)
 
+# The package a phone user would build (README "A virtual nRF52832 on a real radio").
+"$RIG" sim images --out "$WORK/img" >/dev/null
+"$RIG" pkg generate --hw-version 52 --application "$WORK/img/app-b.hex" --application-version 2 \
+  --sd-req 0x0101 --key-file "$(dirname "$0")/../firmware/keys/rig-test-private.pem" \
+  "$WORK/app-b.zip" >/dev/null
 status=0
-(cd "$WORK" && env -u DBUS_SYSTEM_BUS_ADDRESS timeout 300 "$RIG" dfu --image standin:app-b \
-  --version 2 --sd-req 0x0101 --address "$APP" --bench "$WORK/bench.yaml") >"$WORK/dfu.log" 2>&1 \
-  || status=$?
+(cd "$WORK" && env -u DBUS_SYSTEM_BUS_ADDRESS timeout 300 "$RIG" dfu "$WORK/app-b.zip" \
+  --address "$APP" --bench "$WORK/bench.yaml") >"$WORK/dfu.log" 2>&1 || status=$?
 cat "$WORK/dfu.log"
 fail() {
   echo "bluezoo-check: $1" >&2
