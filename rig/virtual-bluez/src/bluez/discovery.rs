@@ -62,6 +62,7 @@ impl Bluez {
                     temporary: true,
                     last_seen: now,
                     conn: Conn::Idle,
+                    gatt_cache: None,
                 },
             );
         }

@@ -13,7 +13,7 @@
 //! succeeded. Packets are handed to the device model no earlier than the connection event they
 //! leave in, so the device never runs ahead of lab time by more than one event.
 
-use super::export::{char_path, export_gatt, service_path};
+use super::export::{char_path, service_path};
 use super::{Bluez, Conn};
 use crate::names::{disconnect_reason, le, BluezError, CHARACTERISTIC, DEVICE};
 use crate::objects::signal;
@@ -370,9 +370,14 @@ impl Bluez {
                 drop(dv);
                 let l = self.link_mut(path).expect("linked");
                 let mtu = l.mtu;
-                export_gatt(&mut self.tree, path, &table, mtu);
+                let cached = self.devices.get(path).and_then(|d| d.gatt_cache.clone());
+                let view =
+                    super::cache::refresh(&mut self.tree, path, cached.as_ref(), &table, mtu);
+                if let Some(d) = self.devices.get_mut(path) {
+                    d.gatt_cache = Some(view.clone());
+                }
                 let l = self.link_mut(path).expect("linked");
-                l.table = Some(table);
+                l.table = Some(view);
                 l.fed_until = t;
                 // device_svc_resolved → ServicesResolved (after the objects exist, so a client
                 // reacting to it finds them).
@@ -731,12 +736,13 @@ impl Bluez {
             self.reply(&m, Err(BluezError::failed(le::CANCELED)));
         }
         self.stats.commands_lost += lost;
-        // The GATT objects go (descriptors, characteristics, services), then the device
+        // The GATT objects stay (bluez/cache.rs); their calls now answer "Not connected".
+        // Notification sessions end with the link here (bluetoothd re-registers a client's
+        // sessions on the next connection, `register_notify`: not modelled). Then the device
         // reports the loss: Disconnected(reason) before Connected false.
-        if let Some(t) = &l.table {
-            for s in &t.services {
-                self.tree.remove_tree(&service_path(path, s.start_handle));
-            }
+        for chr in &l.notifying {
+            self.tree
+                .set(chr, CHARACTERISTIC, "Notifying", Value::Bool(false));
         }
         let (name, text) = disconnect_reason(hci);
         let mut m = signal(path, DEVICE, "Disconnected");

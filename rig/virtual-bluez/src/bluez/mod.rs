@@ -6,6 +6,7 @@
 //! for every rule cited) src/adapter.c, src/device.c, src/gatt-client.c, src/shared/att.c,
 //! src/error.c, named per function where the rule is applied.
 
+mod cache;
 mod discovery;
 mod dispatch;
 mod export;
@@ -19,6 +20,7 @@ use dbus::Message;
 use link::Link;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use virtual_nrf52::ble::gatt::GattTable;
 use virtual_nrf52::ble::BleAddress;
 use virtual_nrf52::SimTime;
 
@@ -128,6 +130,10 @@ pub(crate) struct Dev {
     pub temporary: bool,
     pub last_seen: SimTime,
     pub conn: Conn,
+    /// The GATT database bluetoothd keeps for the device between connections, as BlueZ's
+    /// view (its D-Bus objects stay): main.conf `[GATT] Cache` defaults to `always`, and
+    /// device.c `gatt_cache_cleanup` then does not clear it on disconnection.
+    pub gatt_cache: Option<GattTable>,
 }
 
 /// Counters for tests and the benchmark.
