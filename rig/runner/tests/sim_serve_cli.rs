@@ -1,5 +1,6 @@
-//! `rig sim serve --serial` as a program: a UART bootloader answers SLIP requests on the
-//! pseudo-terminal, SIGINT saves the device, and a second run continues from the saved state.
+//! `rig sim serve` as a program: with `--serial` a UART bootloader answers SLIP requests on the
+//! pseudo-terminal, SIGINT saves the device, and a second run continues from the saved state;
+//! the choice of transport and `--ble`'s error when it cannot reach the bus.
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -138,5 +139,34 @@ fn sdk_12_has_no_serial_bootloader() {
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("SDK 12 has no serial Secure DFU bootloader")
+    );
+}
+
+#[test]
+fn serve_needs_one_transport_and_ble_says_which_bus_it_could_not_reach() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<--serial|--ble <ADAPTER>>"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--ble", "hci0", "--link", "/tmp/x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "--link belongs to --serial");
+    // --ble publishes on the system bus DBUS_SYSTEM_BUS_ADDRESS names.
+    let dir = tempfile::tempdir().unwrap();
+    let bus = format!("unix:path={}", dir.path().join("no-bus").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["sim", "serve", "--ble", "hci0"])
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &bus)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("connecting to the D-Bus at {bus}")),
+        "{err}"
     );
 }

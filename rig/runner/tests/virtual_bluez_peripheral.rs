@@ -101,8 +101,7 @@ fn characteristic(objs: &Managed, uuid: uuid::Uuid) -> (String, &PropMap) {
     objs.iter()
         .find_map(|(p, i)| {
             let props = i.get("org.bluez.GattCharacteristic1")?;
-            (props.get("UUID")?.0.as_str()? == uuid.to_string())
-                .then(|| (p.to_string(), props))
+            (props.get("UUID")?.0.as_str()? == uuid.to_string()).then(|| (p.to_string(), props))
         })
         .unwrap_or_else(|| panic!("no characteristic {uuid} in {objs:?}"))
 }

@@ -8,8 +8,9 @@
 //! "command"/"request", `mtu`, `device`; StartNotify, StopNotify, Confirm; a notification or
 //! indication is a PropertiesChanged on `Value`), doc/advertising-api.txt
 //! (LEAdvertisingManager1.RegisterAdvertisement / UnregisterAdvertisement, LEAdvertisement1,
-//! Release), and src/gatt-database.c `dbus_error_to_att_ecode` for the D-Bus error names that
-//! become ATT errors on the air.
+//! Release), and src/gatt-database.c (`dbus_error_to_att_ecode`: the D-Bus error names that become
+//! ATT errors on the air; `conf_cb`: Confirm once the central confirmed an indication; the
+//! `device`, `link` and `mtu` options of every call).
 //!
 //! Mapping to the model: a Device1 on the adapter turning `Connected` opens the model's link
 //! (`connect`, then `exchange_mtu` with the MTU bluetoothd reports in the first request, then
@@ -702,19 +703,24 @@ impl Serving {
     }
 }
 
-/// A model error as the D-Bus error bluetoothd turns into the ATT error the device answered
-/// as closely as bluetoothd can carry it (gatt-database.c `dbus_error_to_att_ecode`:
-/// InvalidValueLength → 0x0D, NotSupported → 0x06, NotAuthorized → 0x08, NotPermitted → the
-/// operation's "not permitted", Failed → an application error, 0x80 unless its message names
-/// one of 0x80-0x9F). Other codes (the DFU service's 0xFD CCCD error) arrive as 0x80.
+/// A model error as the D-Bus error bluetoothd turns back into the ATT error the device
+/// answered (BlueZ src/gatt-database.c `dbus_error_to_att_ecode`): InvalidValueLength 0x0D,
+/// NotSupported 0x06, NotAuthorized 0x08, InvalidOffset 0x07, NotPermitted the operation's "not
+/// permitted" (0x03 for a write), ImproperlyConfigured 0xFD (the DFU service's CCCD error),
+/// InProgress 0xFE, Failed with a message "0xNN" for an application error 0x80-0x9F. Anything
+/// else cannot be carried: Failed with a text message, which bluetoothd sends as 0x80.
 fn ble_error(e: BleError) -> (&'static str, String) {
     match e {
         BleError::Att { error, .. } => match error.code() {
             0x0D => ("org.bluez.Error.InvalidValueLength", error.to_string()),
             0x06 => ("org.bluez.Error.NotSupported", error.to_string()),
             0x08 => ("org.bluez.Error.NotAuthorized", error.to_string()),
+            0x07 => ("org.bluez.Error.InvalidOffset", error.to_string()),
             0x03 => ("org.bluez.Error.NotPermitted", error.to_string()),
-            code => ("org.bluez.Error.Failed", format!("{code:#04x}")),
+            0xFD => ("org.bluez.Error.ImproperlyConfigured", error.to_string()),
+            0xFE => ("org.bluez.Error.InProgress", error.to_string()),
+            code @ 0x80..=0x9F => ("org.bluez.Error.Failed", format!("{code:#04x}")),
+            _ => ("org.bluez.Error.Failed", error.to_string()),
         },
         other => ("org.bluez.Error.Failed", other.to_string()),
     }
