@@ -204,11 +204,14 @@ pub enum PowerConfig {
         #[serde(default = "default_true")]
         cuts_power: bool,
     },
-    /// Linux sysfs `.../<hub>-port<N>/disable`.
+    /// Linux sysfs `.../<hub>-port<N>/disable` (and its USB 3 companion port).
     UsbPort {
         hub: String,
         port: u32,
-        #[serde(default = "default_true")]
+        /// Only hubs with per-port power switching remove VBUS; a ganged hub (most cheap
+        /// ones, `lsusb -v`: "Ganged power switching") only disconnects data, and a campaign
+        /// would record power cuts that never happened. So false unless the bench file says.
+        #[serde(default)]
         cuts_power: bool,
     },
     /// Nordic PPK2 supplying (source mode) or passing through (ampere mode) the DUT's power.

@@ -146,6 +146,19 @@ impl FaultInjector for HardwareInjector {
             FaultAction::Reset => self.probe.borrow_mut().soft_reset().map_err(probe_infra),
             FaultAction::PowerCut { off_ms } => {
                 let mut sw = self.power.borrow_mut();
+                if !sw.cuts_power() {
+                    // A switch that only disconnects data (a ganged hub) would make this a
+                    // cut that never happened, recorded as one.
+                    return Err(StepFailure::infra(
+                        InfraFault::PowerSwitch,
+                        format!(
+                            "{} does not cut power (the bench file does not say `cuts_power: true`): \
+                             a power cut cannot be injected; use a switch that removes the supply \
+                             (a hub with per-port power switching, a PPK2, a relay)",
+                            sw.describe()
+                        ),
+                    ));
+                }
                 sw.off()
                     .await
                     .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
