@@ -62,9 +62,9 @@ impl<T: Link> Link for Recording<T> {
         if self.answer_repeat && self.refused {
             self.queued = match request[0] {
                 EXECUTE => Some(vec![0x60, EXECUTE, 0x01]),
-                SELECT => Some(
-                    [&[0x60, SELECT, 0x01][..], &4096u32.to_le_bytes(), &[0; 8]].concat(),
-                ),
+                SELECT => {
+                    Some([&[0x60, SELECT, 0x01][..], &4096u32.to_le_bytes(), &[0; 8]].concat())
+                }
                 _ => None,
             };
             return Ok(());
@@ -94,7 +94,9 @@ impl<T: Link> Link for Recording<T> {
 }
 
 /// An SD update post-validation refuses, sent to a 17.1 UART bootloader through `Recording`.
-async fn refused_update(answer_repeat: bool) -> (DfuError, Recording<VirtualSerialLink>, SharedDevice) {
+async fn refused_update(
+    answer_repeat: bool,
+) -> (DfuError, Recording<VirtualSerialLink>, SharedDevice) {
     let bench = Bench::new(SdkVersion::Sdk17).uart();
     let device = share(bench.build_in_dfu());
     let clock = SimClock::for_device(&device.borrow());
@@ -105,7 +107,10 @@ async fn refused_update(answer_repeat: bool) -> (DfuError, Recording<VirtualSeri
     s140.info.sd_id = 140;
     let sd = standin::softdevice_image(&s140);
     let images = bench.sd_app_package(sd, bench.app(2), 2);
-    let link = Recording::new(VirtualSerialLink::open(device.clone(), clock), answer_repeat);
+    let link = Recording::new(
+        VirtualSerialLink::open(device.clone(), clock),
+        answer_repeat,
+    );
     let mut client = DfuClient::new(link, DfuConfig::default());
     let e = client
         .update_image(&images[0])
@@ -133,7 +138,11 @@ fn tail(v: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
 async fn the_17_1_bootloader_resets_before_it_answers_a_repeated_final_execute() {
     let (_, link, device) = refused_update(false).await;
     let ops: Vec<u8> = tail(&link.sent, 3).iter().map(|r| r[0]).collect();
-    assert_eq!(ops, vec![0x03, EXECUTE, EXECUTE], "CRC_GET, EXECUTE, the retry");
+    assert_eq!(
+        ops,
+        vec![0x03, EXECUTE, EXECUTE],
+        "CRC_GET, EXECUTE, the retry"
+    );
     // The refusal is the last thing the device said: it reset with the repeat unanswered.
     assert_eq!(
         link.received.last().unwrap(),
@@ -143,14 +152,22 @@ async fn the_17_1_bootloader_resets_before_it_answers_a_repeated_final_execute()
         .borrow()
         .read_u32(nrf_dfu::memory_map::POWER_RESETREAS)
         .unwrap();
-    assert_ne!(resetreas & 0x4, 0, "SREQ: the bootloader reset after storing the refusal");
+    assert_ne!(
+        resetreas & 0x4,
+        0,
+        "SREQ: the bootloader reset after storing the refusal"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_success_for_the_repeat_with_nothing_received_is_not_believed() {
     let (e, link, _) = refused_update(true).await;
     let ops: Vec<u8> = tail(&link.sent, 3).iter().map(|r| r[0]).collect();
-    assert_eq!(ops, vec![EXECUTE, EXECUTE, SELECT], "the retry, then SELECT(data)");
+    assert_eq!(
+        ops,
+        vec![EXECUTE, EXECUTE, SELECT],
+        "the retry, then SELECT(data)"
+    );
     assert_eq!(tail(&link.received, 2)[0], vec![0x60, EXECUTE, 0x01]);
     // The first refusal stands, with its offset (the whole SoftDevice sent).
     assert!(e.to_string().contains("INVALID_OBJECT"), "{e}");

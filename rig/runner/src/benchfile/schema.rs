@@ -132,8 +132,9 @@ pub struct BleConfig {
     /// Advertised name (the bootloader's default is "DfuTarg").
     #[serde(default)]
     pub name: Option<String>,
-    /// Bytes per Packet write. btleplug reports the negotiated MTU only where BlueZ exposes it;
-    /// otherwise the rig writes 20-byte packets unless this says otherwise.
+    /// Bytes per Packet write, at most: the rig never writes more than the negotiated ATT MTU
+    /// carries (MTU − 3), which btleplug reads from BlueZ (5.62+ exposes it; older BlueZ shows
+    /// none, and the rig then writes 20-byte packets whatever this says).
     #[serde(default)]
     pub packet_size: Option<usize>,
     /// The app uses the bonded buttonless service (bootloader keeps the address).

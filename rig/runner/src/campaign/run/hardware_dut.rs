@@ -372,7 +372,7 @@ impl BenchDut for HardwareDut {
     async fn connect_dfu(
         &mut self,
         _wait: Duration,
-        _mtu: Option<u16>,
+        mtu: Option<u16>,
     ) -> Result<HardwareLink, StepFailure> {
         let class = |e: LinkError| {
             if e.kind.is_infrastructure() {
@@ -411,10 +411,17 @@ impl BenchDut for HardwareDut {
             .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        BleTransport::connect(adapter, target, cfg.packet_size)
+        BleTransport::connect(adapter, target, cfg.packet_size, mtu)
             .await
             .map(HardwareLink::Ble)
             .map_err(class)
+    }
+
+    fn link_note(link: &HardwareLink) -> Option<String> {
+        match link {
+            HardwareLink::Ble(b) => b.mtu_note(),
+            HardwareLink::Serial(_) => None,
+        }
     }
 
     fn injector(&self) -> HardwareInjector {
