@@ -5,6 +5,7 @@
 pub mod errors;
 pub mod lab_probe;
 pub mod plan;
+pub mod reset_catch;
 
 use crate::drivers::probe::{
     FlashEvent, FlashOptions, FlashPhase, FlashReport, Probe, ProbeError, ProbeErrorKind,
@@ -326,7 +327,7 @@ fn attach_once(
     let perms = attach_permissions(cfg);
     let target = cfg.chip.probe_rs_name();
     if under_reset {
-        probe.attach_under_reset(target, perms)
+        probe.attach_under_reset(reset_catch::target_for_reset_attach(target)?, perms)
     } else {
         probe.attach(target, perms)
     }
