@@ -9,6 +9,7 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
+use super::power_cut_check;
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
 use crate::campaign::failure_class::InfraFault;
@@ -159,13 +160,16 @@ impl FaultInjector for HardwareInjector {
                         ),
                     ));
                 }
+                power_cut_check::mark_before_cut(&self.probe)?;
                 sw.off()
                     .await
                     .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
                 tokio::time::sleep(Duration::from_millis(off_ms)).await;
                 sw.on()
                     .await
-                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
+                drop(sw);
+                power_cut_check::after_power_cut(&self.probe, power_cut_check::ANSWER_WAIT).await
             }
             // The executor closes the link.
             FaultAction::LinkDrop => Ok(()),
@@ -252,13 +256,22 @@ impl BenchDut for HardwareDut {
 
     #[allow(clippy::await_holding_refcell_ref)] // see HardwareInjector
     async fn power(&mut self, action: PowerAction, off: Duration) -> Result<(), StepFailure> {
+        let check = action == PowerAction::Cycle && self.power.borrow().cuts_power();
+        if check {
+            power_cut_check::mark_before_cut(&self.probe)?;
+        }
         let mut sw = self.power.borrow_mut();
         let r = match action {
             PowerAction::On => sw.on().await,
             PowerAction::Off => sw.off().await,
             PowerAction::Cycle => sw.cycle(off).await,
         };
-        r.map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+        r.map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
+        if check {
+            drop(sw);
+            power_cut_check::after_power_cut(&self.probe, power_cut_check::ANSWER_WAIT).await?;
+        }
+        Ok(())
     }
 
     async fn observe(&mut self, wait: Duration) -> Observed {
