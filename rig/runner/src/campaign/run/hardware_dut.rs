@@ -39,6 +39,17 @@ pub fn info_block(chip: Chip) -> u32 {
 }
 /// How often `observe` looks again while the DUT boots.
 const OBSERVE_POLL: Duration = Duration::from_millis(250);
+/// How long one look waits for a PING answer while the DUT may still be busy: a UART bootloader
+/// answers within milliseconds (a 3-byte frame at 115 200 baud, plus a USB-serial adapter's
+/// latency timer, 16 ms by default on FTDI parts, plus at most one 85 ms page erase during
+/// which the nRF52's CPU stalls). A look that finds nothing costs its whole wait, and after an
+/// update the device is still activating for the first looks: with 1 s per look every serial
+/// update paid ~1.3 s of wall time here whatever the lab speed (issue 12, iteration cost).
+const OBSERVE_PING_FIRST: Duration = Duration::from_millis(250);
+/// After [`OBSERVE_PING_LATER_AFTER`] of looking, each PING look waits this long, for adapters
+/// or hosts slower than the first looks allow.
+const OBSERVE_PING_LATER: Duration = Duration::from_secs(1);
+const OBSERVE_PING_LATER_AFTER: Duration = Duration::from_secs(3);
 const INFO_MAGIC: u32 = 0x4147_4952;
 
 pub struct HardwareDut {
@@ -113,6 +124,7 @@ where
 {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        let look = tokio::time::Instant::now();
         if let Some(v) = version() {
             return Observed::App {
                 name: "rig-app".into(),
@@ -122,10 +134,13 @@ where
         if bootloader().await {
             return Observed::Bootloader;
         }
-        if tokio::time::Instant::now() >= deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Observed::Silent;
         }
-        tokio::time::sleep(OBSERVE_POLL).await;
+        // One look per OBSERVE_POLL: a look that already waited (a PING nobody answered) has
+        // used up its share.
+        tokio::time::sleep_until((look + OBSERVE_POLL).min(deadline).max(now)).await;
     }
 }
 
@@ -302,6 +317,7 @@ impl BenchDut for HardwareDut {
         let probe = self.probe.clone();
         let chip = self.dut.chip;
         let serial = self.dut.serial.clone();
+        let start = tokio::time::Instant::now();
         poll_boot(
             wait,
             || ram_version(&probe, chip),
@@ -311,7 +327,11 @@ impl BenchDut for HardwareDut {
                     let Some(s) = serial else { return false };
                     let options = SerialOptions {
                         // One PING exchange per look; the loop supplies the patience.
-                        connect_timeout: OBSERVE_POLL.max(Duration::from_secs(1)),
+                        connect_timeout: if start.elapsed() < OBSERVE_PING_LATER_AFTER {
+                            OBSERVE_PING_FIRST
+                        } else {
+                            OBSERVE_PING_LATER
+                        },
                         ..SerialOptions::default()
                     };
                     match SerialTransport::connect(s.port_settings(), options).await {
