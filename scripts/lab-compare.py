@@ -105,6 +105,8 @@ def main():
     ap.add_argument("--rig", default=os.path.join(os.path.dirname(__file__), "..", "target", "debug", "rig"))
     ap.add_argument("--lab-dir", help="an already running lab (else one is started and stopped)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--speed", default="1", help="the lab's speed (rig lab up --speed), when this script starts it")
+    ap.add_argument("--require-pass", action="store_true", help="fail unless every lab iteration passes")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="rig-lab-compare.")
     lab = a.lab_dir or os.path.join(work, "lab")
@@ -113,17 +115,21 @@ def main():
         common = ["run", a.suite, "--seed", a.seed, "--iterations", str(a.iterations), "--json"]
         run(a.rig, common + ["--out", os.path.join(work, "inproc")], "the in-process run")
         if not a.lab_dir:
-            p = subprocess.run([a.rig, "lab", "up", "--dir", lab, "--duts", "1", "--fresh", "uart-bootloader"],
+            p = subprocess.run([a.rig, "lab", "up", "--dir", lab, "--duts", "1", "--fresh", "uart-bootloader",
+                                "--speed", a.speed],
                                capture_output=True, text=True)
             if p.returncode != 0:
                 sys.exit(f"lab-compare: rig lab up: {p.stderr}")
             started = True
-        run(a.rig, common + ["--bench", os.path.join(lab, "bench.yaml"), "--dut", "dut-0",
-                             "--out", os.path.join(work, "lab-run")], "the lab run")
+        labrun = run(a.rig, common + ["--bench", os.path.join(lab, "bench.yaml"), "--dut", "dut-0",
+                                      "--out", os.path.join(work, "lab-run")], "the lab run")
         lines, ok = compare(iterations(os.path.join(work, "inproc", "journal.jsonl")),
                             iterations(os.path.join(work, "lab-run", "journal.jsonl")))
         print("\n".join(lines))
         print("lab-compare: " + ("the lab and the in-process bench agree" if ok else "they DISAGREE"))
+        if a.require_pass and labrun.returncode != 0:
+            print("lab-compare: the lab run has failed iterations:\n" + labrun.stderr[-2000:])
+            ok = False
         return 0 if ok else 1
     finally:
         if started:
