@@ -1,5 +1,5 @@
-//! The lab's control socket (DIR/lab.sock): JSON lines for `rig lab status`, `rig lab power`
-//! and `rig lab down`. One request per connection.
+//! The lab's control socket (DIR/lab.sock): JSON lines for `rig lab status`, `rig lab power`,
+//! `rig lab fault` and `rig lab down`. One request per connection.
 
 use crate::client::{connect, ClientError};
 use crate::protocol::{DutStatus, PowerAction};
@@ -11,8 +11,25 @@ use std::path::Path;
 #[serde(tag = "cmd", rename_all = "lowercase")]
 pub enum ControlRequest {
     Status,
-    Power { dut: String, action: PowerAction },
+    Power {
+        dut: String,
+        action: PowerAction,
+    },
+    /// Switch a bench defect of one DUT on or off.
+    Fault {
+        dut: String,
+        fault: BenchFault,
+        on: bool,
+    },
     Down,
+}
+
+/// Defects of the bench around a DUT (not of the DUT itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchFault {
+    /// The supply switch cuts VDD but the chip stays powered through its UART or SWD lines.
+    BackPowered,
 }
 
 /// The whole lab as `rig lab status --json` prints it.

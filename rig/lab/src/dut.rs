@@ -37,6 +37,9 @@ pub struct Dut {
     pub owner: Option<(u64, u32)>,
     /// Something went wrong writing the state (reported in status and the log).
     pub persist_error: Option<String>,
+    /// A bench defect: the chip is fed through its I/O lines while the supply is off
+    /// (`rig lab fault DUT back-powered on`, see [`Dut::set_supply`]).
+    pub back_powered: bool,
     /// Lab time gained over the scaled wall clock (see [`Dut::lab_now`]).
     ahead: Duration,
     log: Box<dyn FnMut(String) + Send>,
@@ -68,6 +71,7 @@ impl Dut {
             endpoints,
             owner: None,
             persist_error: None,
+            back_powered: false,
             ahead: Duration::ZERO,
             log,
         }
@@ -132,10 +136,22 @@ impl Dut {
     }
 
     /// Switch the supply (PPK2, `rig lab power`, the DUT socket).
+    ///
+    /// Back-powered (a bench defect), switching the supply off leaves the chip running: a host
+    /// UART adapter's TX idles high and an SWD probe drives its lines, and through the pins'
+    /// ESD protection diodes either can hold VDD above the power-on reset threshold of an
+    /// nRF52832 that draws a few milliamperes (nRF52832 PS v1.4, "Power-on reset" and "Pin
+    /// electrical specification"). Nothing resets, so RESETREAS and GPREGRET keep what they
+    /// held, which is how the rig tells such a cut from a real one.
     pub fn set_supply(&mut self, on: bool) {
         let t = self.sync();
         if on {
             self.dev.power_on(t);
+        } else if self.back_powered {
+            self.log(
+                "supply off, but the chip stays powered through its I/O lines (back-powered)"
+                    .into(),
+            );
         } else {
             self.dev.power_off(t);
         }
@@ -182,6 +198,7 @@ impl Dut {
             swd_transfers: c.transfers,
             instructions: c.instructions,
             probe_connected: self.owner.is_some(),
+            back_powered: self.back_powered,
         }
     }
 

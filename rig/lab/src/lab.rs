@@ -277,6 +277,23 @@ impl Lab {
                 h.waker.wake();
                 (ControlReply::ok(), false)
             }
+            ControlRequest::Fault { dut, fault, on } => {
+                let Some(h) = self.duts.iter().find(|h| lock_dut(&h.dut).name == dut) else {
+                    return (
+                        ControlReply::error(format!("no DUT named {dut:?} in the lab")),
+                        false,
+                    );
+                };
+                let mut d = lock_dut(&h.dut);
+                match fault {
+                    crate::control::BenchFault::BackPowered => d.back_powered = on,
+                }
+                d.log(format!(
+                    "bench fault {fault:?} {}",
+                    if on { "on" } else { "off" }
+                ));
+                (ControlReply::ok(), false)
+            }
             ControlRequest::Down => (ControlReply::ok(), true),
         }
     }

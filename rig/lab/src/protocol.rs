@@ -135,6 +135,10 @@ pub struct DutStatus {
     pub instructions: u64,
     /// A probe connection is open.
     pub probe_connected: bool,
+    /// The bench defect `rig lab fault back-powered` is on: the supply switch no longer takes
+    /// the chip's power away (see `Dut::set_supply`).
+    #[serde(default)]
+    pub back_powered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

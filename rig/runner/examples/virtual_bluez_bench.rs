@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 name: Some("DfuTarg".into()),
                 ..Default::default()
             };
-            let t = BleTransport::connect(a, wanted, None)
+            let t = BleTransport::connect(a, wanted, None, None)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut config = DfuConfig::default();

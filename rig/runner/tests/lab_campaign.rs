@@ -108,3 +108,76 @@ fn smoke_runs_through_the_hardware_path_on_a_uart_lab_dut() {
         .contains("[lab]"));
     l.down_and_check_clean();
 }
+
+/// A power cut on a UART lab DUT, once with the bench as it should be and once back-powered
+/// (finding 16): `rig lab fault dut-0 back-powered on` keeps the chip alive through the cut, as a
+/// USB-serial adapter's TX line can on a real bench. The rig must see it in RESETREAS/GPREGRET
+/// and report a bench fault, not a verdict on the DUT.
+const POWER_CUT_UART: &str = r#"
+name: power-cut-uart
+description: one update cut by a 200 ms power cut, then resumed (UART, SDK 17.1)
+dut: { chip: nRF52832_xxAA, transport: uart }
+setup:
+  - flash:
+      softdevice: standin:s132-7.2.0
+      bootloader: standin:bootloader-17.1-uart
+      app: standin:app-a
+      erase: all
+cases:
+  - name: power-cut
+    iterations: 1
+    steps:
+      - enter_dfu: swd
+      - dfu:
+          image: standin:app-b
+          version: next
+          sd_req: [0x101]
+          fault: { action: { power-cut: { off_ms: 200 } }, at: { random: { distribution: uniform } } }
+      - expect: { outcome: [old-app-running, dfu-mode, completed] }
+      - enter_dfu: swd
+      - dfu: { resume: true }
+      - expect: { outcome: [restarted] }
+      - verify: { settings_valid: true, bank0_matches_image: true, app_version: sent, running: new-app }
+"#;
+
+fn iterations(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["record"] == "iteration")
+        .collect()
+}
+
+#[test]
+fn a_back_powered_dut_is_a_bench_fault_after_a_power_cut() {
+    let l = Lab::up(1, &["--fresh", "uart-bootloader"]);
+    let suite = l.tmp.path().join("power-cut-uart.yaml");
+    std::fs::write(&suite, POWER_CUT_UART).unwrap();
+
+    let good = l.tmp.path().join("good");
+    let out = run(&l, &suite, &good);
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        l.log_tail()
+    );
+    let it = iterations(&good);
+    assert_eq!(it[0]["verdict"], "pass", "{}", it[0]);
+
+    let o = l.lab(&["fault", "dut-0", "back-powered", "on"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(l.dut_status("dut-0")["back_powered"], true);
+    let bad = l.tmp.path().join("bad");
+    let out = run(&l, &suite, &bad);
+    assert!(!out.status.success());
+    let it = iterations(&bad);
+    let text = it[0].to_string();
+    assert_ne!(it[0]["verdict"], "pass", "{text}");
+    assert!(text.contains("infra.power-switch"), "{text}");
+    assert!(text.contains("back-powered"), "{text}");
+    assert!(l.log_tail().contains("back-powered"), "{}", l.log_tail());
+    l.down_and_check_clean();
+}

@@ -256,3 +256,56 @@ fn a_lab_killed_mid_flash_comes_back_as_after_a_power_loss_and_flashes_again() {
     wait_until_runs(&l, "UART bootloader listening");
     l.down_and_check_clean();
 }
+
+/// Finding 8: when a normal attach finds no target, the probe-rs driver attaches under reset,
+/// which leaves the core halted (probe-rs sets reset catch); the driver must let it run again,
+/// or the DUT stops advertising and answering. The first probe the opener hands out reaches an
+/// unpowered DUT (dut-1), so the normal attach gets no answer; the fallback reaches dut-0.
+/// Before this test the fallback never attached on the lab at all: probe-rs 0.32 sets the reset
+/// vector catch without enabling halting debug (drivers/probe_rs/reset_catch.rs).
+#[test]
+fn the_attach_under_reset_fallback_leaves_the_core_running() {
+    use rig::drivers::probe_rs::lab_probe::LabProbe;
+    use rig::drivers::probe_rs::{ProbeRsConfig, ProbeRsProbe};
+    use rig::drivers::Probe as _;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    let l = Lab::up(2, &["--fresh", "uart-bootloader"]);
+    let out = l.lab(&["power", "dut-1", "off"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until_runs(&l, "bootloader");
+    let opens = Arc::new(AtomicU32::new(0));
+    let o = opens.clone();
+    let (dead, live) = (l.dir.join("dut-1.swd"), l.dir.join("dut-0.swd"));
+    let mut p = ProbeRsProbe::with_opener(
+        ProbeRsConfig::new(None, nrf_dfu::Chip::Nrf52832Qfaa),
+        Box::new(move || {
+            let path = if o.fetch_add(1, Ordering::SeqCst) == 0 {
+                &dead
+            } else {
+                &live
+            };
+            LabProbe::open(path).map(LabProbe::into_probe_rs)
+        }),
+    );
+    p.attach().expect("the attach under reset reaches dut-0");
+    assert_eq!(
+        opens.load(Ordering::SeqCst),
+        2,
+        "the normal attach, then the fallback"
+    );
+    // DHCSR.S_HALT (bit 17) clear: the core runs (ARMv7-M ARM C1.6.2).
+    let dhcsr = p.read_word(0xE000_EDF0).unwrap();
+    assert_eq!(
+        dhcsr & (1 << 17),
+        0,
+        "core halted after the fallback: DHCSR {dhcsr:#010x}"
+    );
+    // And the firmware goes on: the bootloader is back in DFU mode after the reset.
+    drop(p);
+    wait_until_runs(&l, "bootloader");
+}

@@ -426,3 +426,43 @@ fn a_replayed_iteration_is_the_same_iteration() {
         assert_eq!(a, b, "{}:{}", original.sub_case, original.iteration);
     }
 }
+
+/// interrupt-recovery's UART twin (what scripts/uart-twin.sh makes: UART stand-in bootloaders,
+/// SWD entry instead of buttonless). Over UART a link drop leaves every SDK's transfer in RAM,
+/// so every link-drop iteration must resume. SWD entry used to reset a DUT that already waited
+/// in DFU mode and threw that state away: every resume restarted (the lab's "UART
+/// interrupt-recovery never resumes"), and 15.3's failed the resume oracle.
+#[test]
+fn the_uart_twin_of_interrupt_recovery_resumes_after_every_link_drop() {
+    let text = std::fs::read_to_string(suite("interrupt-recovery", None).path).unwrap();
+    let twin = text
+        .replace("transport: ble", "transport: uart")
+        .replace("bootloader-15.3-ble", "bootloader-15.3-uart")
+        .replace("bootloader-17.1-ble\n", "bootloader-17.1-uart\n")
+        .replace("enter_dfu: buttonless", "enter_dfu: swd")
+        .replace(
+            "expect: { outcome: [restarted] }",
+            "expect: { outcome: [resumed, restarted] }",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ir-uart.yaml");
+    std::fs::write(&path, twin).unwrap();
+    let mut s = LoadedSuite::read(&path).unwrap();
+    s.suite
+        .cases
+        .retain(|c| c.name == "sdk15.3" || c.name == "sdk17.1");
+    assert_eq!(s.suite.cases.len(), 2);
+    let out = dir.path().join("run");
+    let r = run(&s, 5, Some(3), vec![], &out);
+    assert!(!r.failed, "{}", r.rebuilt.summary.to_text());
+    let j = Journal::read(&out.join("journal.jsonl")).unwrap();
+    let drops: Vec<_> = j
+        .iterations()
+        .filter(|i| i.sub_case.contains("link-drop"))
+        .collect();
+    assert_eq!(drops.len(), 6);
+    for i in drops {
+        let resume = i.resume.as_ref().expect("a resume on record");
+        assert_eq!(resume.kept, "ram", "{}: {resume:?}", i.sub_case);
+    }
+}

@@ -158,7 +158,7 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
             name: Some("DfuTarg".into()),
             ..Default::default()
         };
-        let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
+        let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None, None)
             .await
             .unwrap();
         // Drop the link once the second data object is being written.
@@ -187,7 +187,7 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
                 name: Some("DfuTarg".into()),
                 ..Default::default()
             };
-            let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
+            let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None, None)
                 .await
                 .unwrap();
             let mut client = DfuClient::new(t, DfuConfig::default());

@@ -30,14 +30,26 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
-    /// For the virtual bench (simulated time): 5 s per response is far above the model's
-    /// worst case and finds a silent device quickly; hardware uses [`Timeouts::for_hardware`].
+    /// For the virtual bench (simulated time), where nothing but the model answers: tight enough
+    /// that a silent device is found quickly, far above what the model can legitimately take.
+    /// Hardware (and the lab, which serves the hardware path) uses [`Timeouts::for_hardware`]:
+    /// nrfutil's 20 s (BLE) and 30 s (serial) would only make a silent virtual DUT slower to
+    /// find.
     fn default() -> Timeouts {
         Timeouts {
+            // A steady-state answer costs the model a few milliseconds of CPU time plus link
+            // latency (≤ 2 connection intervals of 30 ms); 5 s is three orders above it.
             response: Duration::from_secs(5),
+            // A data CREATE waits for its page erase behind up to a full queue of writes: the
+            // model's worst case (SoftDevice time-slicing, slow flash profile) stays under 2 s.
             create: Duration::from_secs(10),
+            // The final EXECUTE hashes the whole image (SHA-256 of up to 472 KB at the model's
+            // 64 MHz CPU cost, under 1 s) and writes the settings page (erase + write, ~90 ms).
             validation: Duration::from_secs(10),
+            // Activation of SoftDevice + bootloader copies and erases up to ~150 pages through
+            // the MBR (~13 s on silicon, pc-nrfutil PR #201) before the device resets.
             activation: Duration::from_secs(60),
+            // After that reset the bootloader may finish the same copy before it advertises.
             reconnect: Duration::from_secs(60),
         }
     }

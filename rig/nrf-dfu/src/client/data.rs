@@ -66,7 +66,7 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
         DataPlan::ExecuteFinal => {
             link.at.object_index = link.object_count - 1;
             link.step(Phase::Execute, len).await?;
-            execute_final(link).await?;
+            execute_final(link, firmware).await?;
             return Ok(DataOutcome::Executed { plan });
         }
     };
@@ -89,7 +89,7 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
         transfer(link, &span, entry).await?;
         link.step(Phase::Execute, end).await?;
         if end == len {
-            execute_final(link).await?;
+            execute_final(link, firmware).await?;
         } else {
             link.request(Request::Execute, link.config.timeouts.response)
                 .await?;
@@ -99,13 +99,50 @@ pub(crate) async fn send_firmware<T: Link, S: ProgressSink>(
     Ok(DataOutcome::Executed { plan })
 }
 
-/// The final data EXECUTE. Not retried on INVALID_OBJECT (Android-DFU-Library's
-/// `SecureDfuImpl.writeExecute(allowRetry)` does retry it): on the virtual 17.1 bootloader a
-/// repeated EXECUTE after a refused post-validation answers SUCCESS, so a retry would report a
-/// refused SoftDevice as installed. The retry waits until that answer is checked against the SDK.
+/// The final data EXECUTE, retried once when it is refused with INVALID_OBJECT, as
+/// Android-DFU-Library does (`SecureDfuImpl.writeExecute(boolean allowRetry)`, called with
+/// `allowRetry` for the last object only: "SD busy? Retrying...").
+///
+/// What SDK 17.1 does with the repeat: the refusal's settings write is queued with
+/// `on_dfu_complete` as its callback, and the repeated EXECUTE waits in
+/// `on_data_obj_execute_request_sched` while fstorage is busy (`nrf_dfu_req_handler.c`), so the
+/// bootloader resets (`NRF_DFU_EVT_DFU_COMPLETED`, `nrf_bootloader.c` `dfu_observer`) before it
+/// answers: BLE sees the link drop, UART sees silence until the validation timeout. Were the
+/// repeat answered, the refused post-validation had reset the progress
+/// (`nrf_dfu_validation.c` `postvalidate`: `dfu_progress_reset()`), so it would pass the size
+/// check (0 == 0 - 0), find `firmware_image_offset` (0) short of `m_firmware_size_req` and
+/// answer SUCCESS from the "object executed" branch, having validated nothing. So a retried
+/// SUCCESS counts only if SELECT(data) then shows the whole image with our CRC; anything else
+/// leaves the first refusal as the answer. The repeat gets the same validation timeout as the
+/// first EXECUTE: if a bootloader does run it, it hashes the whole image again.
 async fn execute_final<T: Link, S: ProgressSink>(
     session: &mut Session<'_, T, S>,
+    firmware: &[u8],
 ) -> Result<(), DfuError> {
     let wait = session.config.timeouts.validation;
-    session.request(Request::Execute, wait).await.map(|_| ())
+    let first = match session.request(Request::Execute, wait).await {
+        Err(e @ DfuError::Rejected {
+            result: ResultCode::InvalidObject,
+            ..
+        }) => e,
+        other => return other.map(|_| ()),
+    };
+    session.stats.final_execute_retries += 1;
+    if session.request(Request::Execute, wait).await.is_err() {
+        return Err(first);
+    }
+    let select = Request::Select {
+        object_type: ObjectType::Data.as_u8(),
+    };
+    match session
+        .request(select, session.config.timeouts.response)
+        .await
+    {
+        Ok(crate::wire::Response::Select { offset, crc, .. })
+            if offset as usize == firmware.len() && crc == crate::crc::crc32(firmware) =>
+        {
+            Ok(())
+        }
+        _ => Err(first),
+    }
 }

@@ -36,6 +36,9 @@ pub struct LinkStats {
     /// has room for ([`super::object::WRITES_ALWAYS_ACCEPTED_AFTER_CREATE`]): it dropped writes
     /// it could have queued, which queue pressure does not explain.
     pub early_losses: u32,
+    /// Final data EXECUTEs sent a second time after an INVALID_OBJECT (see `data.rs`
+    /// `execute_final`).
+    pub final_execute_retries: u32,
 }
 
 /// Object data goes to flash through fstorage, which refuses writes whose length is not a

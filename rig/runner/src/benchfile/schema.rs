@@ -132,8 +132,9 @@ pub struct BleConfig {
     /// Advertised name (the bootloader's default is "DfuTarg").
     #[serde(default)]
     pub name: Option<String>,
-    /// Bytes per Packet write. btleplug reports the negotiated MTU only where BlueZ exposes it;
-    /// otherwise the rig writes 20-byte packets unless this says otherwise.
+    /// Bytes per Packet write, at most: the rig never writes more than the negotiated ATT MTU
+    /// carries (MTU − 3), which btleplug reads from BlueZ (5.62+ exposes it; older BlueZ shows
+    /// none, and the rig then writes 20-byte packets whatever this says).
     #[serde(default)]
     pub packet_size: Option<usize>,
     /// The app uses the bonded buttonless service (bootloader keeps the address).
@@ -204,11 +205,14 @@ pub enum PowerConfig {
         #[serde(default = "default_true")]
         cuts_power: bool,
     },
-    /// Linux sysfs `.../<hub>-port<N>/disable`.
+    /// Linux sysfs `.../<hub>-port<N>/disable` (and its USB 3 companion port).
     UsbPort {
         hub: String,
         port: u32,
-        #[serde(default = "default_true")]
+        /// Only hubs with per-port power switching remove VBUS; a ganged hub (most cheap
+        /// ones, `lsusb -v`: "Ganged power switching") only disconnects data, and a campaign
+        /// would record power cuts that never happened. So false unless the bench file says.
+        #[serde(default)]
         cuts_power: bool,
     },
     /// Nordic PPK2 supplying (source mode) or passing through (ampere mode) the DUT's power.

@@ -46,7 +46,8 @@ fn a_full_bench_parses() {
         Some(PowerConfig::UsbPort {
             hub: "1-1".into(),
             port: 3,
-            cuts_power: true
+            // A usb-port switch is not trusted to remove VBUS unless the bench file says so.
+            cuts_power: false
         })
     );
     assert!(b.dut(Some("sim")).unwrap().1.is_virtual);

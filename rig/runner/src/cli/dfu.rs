@@ -357,7 +357,7 @@ async fn real_update<S: nrf_dfu::client::ProgressSink>(
             );
         }
     }
-    let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
+    let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None, None)
         .await
         .map_err(|e| {
             let tag = if e.kind.is_infrastructure() {

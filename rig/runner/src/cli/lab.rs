@@ -1,4 +1,4 @@
-//! `rig lab up|status|power|down`: the virtual lab (crate rig-lab) as a background process, and
+//! `rig lab up|status|power|fault|down`: the virtual lab (crate rig-lab) as a background process, and
 //! the bench file that points the rig's hardware backends at it.
 
 use crate::sim::lab_bench;
@@ -27,6 +27,10 @@ pub enum LabCmd {
     Status(StatusArgs),
     /// Switch a DUT's supply (the bench file's `command` switch calls this).
     Power(PowerArgs),
+    /// Switch a bench defect around a DUT on or off, to rehearse how the rig reports a bench
+    /// that lies. `back-powered`: the supply switch cuts VDD but the chip stays powered through
+    /// its UART or SWD lines, so a power cut resets nothing; the rig must report a bench fault.
+    Fault(FaultArgs),
     /// Stop the lab: devices saved, sockets and pseudo-terminals removed.
     Down(DirArg),
 }
@@ -93,11 +97,24 @@ pub struct PowerArgs {
     pub action: String,
 }
 
+#[derive(Args, Debug)]
+pub struct FaultArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The DUT (dut-0, ...).
+    pub dut: String,
+    #[arg(value_parser = ["back-powered"])]
+    pub fault: String,
+    #[arg(value_parser = ["on", "off"])]
+    pub state: String,
+}
+
 pub fn run(cmd: LabCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         LabCmd::Up(a) => up(a),
         LabCmd::Status(a) => status(a),
         LabCmd::Power(a) => power(a),
+        LabCmd::Fault(a) => fault(a),
         LabCmd::Down(a) => down(a),
     }
 }
@@ -360,6 +377,24 @@ fn power(a: PowerArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     eprintln!("{}: supply {}", a.dut, a.action);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fault(a: FaultArgs) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir.dir)?;
+    let fault = match a.fault.as_str() {
+        "back-powered" => control::BenchFault::BackPowered,
+        other => bail!("unknown bench fault {other:?} (known: back-powered)"),
+    };
+    call(
+        &dir,
+        &ControlRequest::Fault {
+            dut: a.dut.clone(),
+            fault,
+            on: a.state == "on",
+        },
+    )?;
+    eprintln!("{}: {} {}", a.dut, a.fault, a.state);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -24,6 +24,15 @@ impl Dfu {
     /// Post-validate, answer, and queue the settings write that ends the DFU. The image is read
     /// as flash will hold it once the queue has drained; the reply is ready then plus the
     /// hashing time (with `execute-before-flash-drain`: at once, settings ahead of the data).
+    ///
+    /// A repeated final EXECUTE (Android-DFU-Library retries one refused with INVALID_OBJECT)
+    /// meets what SDK 17.1 shows it: the settings write queued here completes with
+    /// `Done::DfuCompleted`, and the bootloader resets (`on_dfu_complete`, nrf_bootloader.c
+    /// `dfu_observer`) before the repeat is handled, because 17.1's
+    /// `on_data_obj_execute_request_sched` (nrf_dfu_req_handler.c) reschedules itself while
+    /// fstorage is busy. Had it been handled, `postvalidate` has reset the progress, so the
+    /// repeat would take the "object executed" branch and answer SUCCESS (the model's
+    /// `data_execute` does the same); rig/runner/tests/dfu_final_execute.rs holds both.
     pub(crate) fn finish_transfer(&mut self, core: &mut Core, early: bool) -> (Outcome, SimTime) {
         let now = core.now;
         let mut image = vec![0u8; self.fw_size as usize];

@@ -97,6 +97,11 @@ pub trait BenchDut {
         wait: Duration,
         mtu: Option<u16>,
     ) -> Result<Self::Link, StepFailure>;
+    /// What the link carries that the journal should show (the effective BLE MTU on
+    /// hardware, where a swept MTU can only cap the write size).
+    fn link_note(_link: &Self::Link) -> Option<String> {
+        None
+    }
     fn injector(&self) -> Self::Injector;
     /// Switch the virtual device's defects (`None`: as its bootloader image says). Hardware
     /// cannot: returns false.

@@ -9,6 +9,7 @@
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
 use super::link::BleOrSerial;
+use super::power_cut_check;
 use crate::benchfile::open::{self, AnySwitch};
 use crate::benchfile::Dut;
 use crate::campaign::failure_class::InfraFault;
@@ -38,6 +39,17 @@ pub fn info_block(chip: Chip) -> u32 {
 }
 /// How often `observe` looks again while the DUT boots.
 const OBSERVE_POLL: Duration = Duration::from_millis(250);
+/// How long one look waits for a PING answer while the DUT may still be busy: a UART bootloader
+/// answers within milliseconds (a 3-byte frame at 115 200 baud, plus a USB-serial adapter's
+/// latency timer, 16 ms by default on FTDI parts, plus at most one 85 ms page erase during
+/// which the nRF52's CPU stalls). A look that finds nothing costs its whole wait, and after an
+/// update the device is still activating for the first looks: with 1 s per look every serial
+/// update paid ~1.3 s of wall time here whatever the lab speed (issue 12, iteration cost).
+const OBSERVE_PING_FIRST: Duration = Duration::from_millis(250);
+/// After [`OBSERVE_PING_LATER_AFTER`] of looking, each PING look waits this long, for adapters
+/// or hosts slower than the first looks allow.
+const OBSERVE_PING_LATER: Duration = Duration::from_secs(1);
+const OBSERVE_PING_LATER_AFTER: Duration = Duration::from_secs(3);
 const INFO_MAGIC: u32 = 0x4147_4952;
 
 pub struct HardwareDut {
@@ -112,6 +124,7 @@ where
 {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        let look = tokio::time::Instant::now();
         if let Some(v) = version() {
             return Observed::App {
                 name: "rig-app".into(),
@@ -121,10 +134,13 @@ where
         if bootloader().await {
             return Observed::Bootloader;
         }
-        if tokio::time::Instant::now() >= deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Observed::Silent;
         }
-        tokio::time::sleep(OBSERVE_POLL).await;
+        // One look per OBSERVE_POLL: a look that already waited (a PING nobody answered) has
+        // used up its share.
+        tokio::time::sleep_until((look + OBSERVE_POLL).min(deadline).max(now)).await;
     }
 }
 
@@ -146,13 +162,29 @@ impl FaultInjector for HardwareInjector {
             FaultAction::Reset => self.probe.borrow_mut().soft_reset().map_err(probe_infra),
             FaultAction::PowerCut { off_ms } => {
                 let mut sw = self.power.borrow_mut();
+                if !sw.cuts_power() {
+                    // A switch that only disconnects data (a ganged hub) would make this a
+                    // cut that never happened, recorded as one.
+                    return Err(StepFailure::infra(
+                        InfraFault::PowerSwitch,
+                        format!(
+                            "{} does not cut power (the bench file does not say `cuts_power: true`): \
+                             a power cut cannot be injected; use a switch that removes the supply \
+                             (a hub with per-port power switching, a PPK2, a relay)",
+                            sw.describe()
+                        ),
+                    ));
+                }
+                power_cut_check::mark_before_cut(&self.probe)?;
                 sw.off()
                     .await
                     .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
                 tokio::time::sleep(Duration::from_millis(off_ms)).await;
                 sw.on()
                     .await
-                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+                    .map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
+                drop(sw);
+                power_cut_check::after_power_cut(&self.probe, power_cut_check::ANSWER_WAIT).await
             }
             // The executor closes the link.
             FaultAction::LinkDrop => Ok(()),
@@ -239,13 +271,22 @@ impl BenchDut for HardwareDut {
 
     #[allow(clippy::await_holding_refcell_ref)] // see HardwareInjector
     async fn power(&mut self, action: PowerAction, off: Duration) -> Result<(), StepFailure> {
+        let check = action == PowerAction::Cycle && self.power.borrow().cuts_power();
+        if check {
+            power_cut_check::mark_before_cut(&self.probe)?;
+        }
         let mut sw = self.power.borrow_mut();
         let r = match action {
             PowerAction::On => sw.on().await,
             PowerAction::Off => sw.off().await,
             PowerAction::Cycle => sw.cycle(off).await,
         };
-        r.map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))
+        r.map_err(|e| StepFailure::infra(InfraFault::PowerSwitch, e.to_string()))?;
+        if check {
+            drop(sw);
+            power_cut_check::after_power_cut(&self.probe, power_cut_check::ANSWER_WAIT).await?;
+        }
+        Ok(())
     }
 
     async fn observe(&mut self, wait: Duration) -> Observed {
@@ -276,6 +317,7 @@ impl BenchDut for HardwareDut {
         let probe = self.probe.clone();
         let chip = self.dut.chip;
         let serial = self.dut.serial.clone();
+        let start = tokio::time::Instant::now();
         poll_boot(
             wait,
             || ram_version(&probe, chip),
@@ -285,7 +327,11 @@ impl BenchDut for HardwareDut {
                     let Some(s) = serial else { return false };
                     let options = SerialOptions {
                         // One PING exchange per look; the loop supplies the patience.
-                        connect_timeout: OBSERVE_POLL.max(Duration::from_secs(1)),
+                        connect_timeout: if start.elapsed() < OBSERVE_PING_LATER_AFTER {
+                            OBSERVE_PING_FIRST
+                        } else {
+                            OBSERVE_PING_LATER
+                        },
                         ..SerialOptions::default()
                     };
                     match SerialTransport::connect(s.port_settings(), options).await {
@@ -359,7 +405,7 @@ impl BenchDut for HardwareDut {
     async fn connect_dfu(
         &mut self,
         _wait: Duration,
-        _mtu: Option<u16>,
+        mtu: Option<u16>,
     ) -> Result<HardwareLink, StepFailure> {
         let class = |e: LinkError| {
             if e.kind.is_infrastructure() {
@@ -398,10 +444,17 @@ impl BenchDut for HardwareDut {
             .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        BleTransport::connect(adapter, target, cfg.packet_size)
+        BleTransport::connect(adapter, target, cfg.packet_size, mtu)
             .await
             .map(HardwareLink::Ble)
             .map_err(class)
+    }
+
+    fn link_note(link: &HardwareLink) -> Option<String> {
+        match link {
+            HardwareLink::Ble(b) => b.mtu_note(),
+            HardwareLink::Serial(_) => None,
+        }
     }
 
     fn injector(&self) -> HardwareInjector {

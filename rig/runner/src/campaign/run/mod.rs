@@ -20,6 +20,7 @@ pub mod link;
 mod merge;
 pub mod oracle;
 pub mod plan;
+pub mod power_cut_check;
 pub mod readback;
 pub mod resume;
 pub mod rng;

@@ -24,13 +24,39 @@ pub const DEFAULT_PACKET: usize = 20;
 
 type Events = Pin<Box<dyn futures_util::Stream<Item = CentralEvent> + Send>>;
 
-/// Packet size: the bench's override, else the MTU BlueZ reports (when it reports one), else 20.
-pub fn packet_size(override_len: Option<usize>, reported_mtu: u16) -> usize {
-    override_len.unwrap_or(if reported_mtu > 23 {
-        reported_mtu as usize - 3
-    } else {
-        DEFAULT_PACKET
-    })
+/// Bytes per Packet write: never more than the negotiated ATT MTU allows (MTU − 3), nor more
+/// than a swept `mtu` allows, nor more than the bench file's `packet_size`.
+///
+/// The host cannot choose the ATT MTU through BlueZ's D-Bus API: bluetoothd negotiates it on
+/// connect from its own configuration (main.conf `[GATT] ExchangeMTU`), and btleplug only
+/// reads the result (btleplug 0.13.5 `src/bluez/peripheral.rs` `mtu()`: the first
+/// characteristic's `MTU` property, bluez-async 0.9.0 `src/characteristic.rs`
+/// `CharacteristicInfo::mtu`, which BlueZ 5.62+ exposes; `api::DEFAULT_MTU_SIZE` = 23 when none
+/// does). So a swept MTU is applied where the rig controls it, the write size: writes of
+/// `mtu − 3` bytes are what a link with that MTU carries, and the effective MTU is recorded.
+/// A `packet_size` above the negotiated MTU would make BlueZ refuse the write (a write without
+/// response longer than MTU − 3 is an error in `bt_gatt_client_write_without_response`) and the
+/// DUT would be blamed, so it is clamped too.
+pub fn packet_size(
+    override_len: Option<usize>,
+    negotiated_mtu: u16,
+    sweep_mtu: Option<u16>,
+) -> usize {
+    let att = sweep_mtu
+        .map_or(negotiated_mtu, |m| m.min(negotiated_mtu))
+        .max(23);
+    let most = att as usize - 3;
+    override_len.map_or(most, |o| o.clamp(1, most))
+}
+
+/// What the link carries, for the iteration's evidence: the MTU BlueZ negotiated, the one a
+/// sweep asked for, and the write size used (its effective MTU is the write size + 3).
+pub fn mtu_note(negotiated: u16, sweep: Option<u16>, packet_len: usize) -> String {
+    let asked = sweep.map_or(String::new(), |m| format!(", sweep asked {m}"));
+    format!(
+        "BLE: ATT MTU {negotiated} negotiated{asked}; Packet writes of {packet_len} bytes (effective MTU {})",
+        packet_len + 3
+    )
 }
 
 /// One connection attempt. The Linux kernel gives an LE connection 20 s before it cancels it
@@ -78,6 +104,8 @@ pub struct BleTransport {
     adapter: Adapter,
     target: Wanted,
     packet_override: Option<usize>,
+    /// The ATT MTU a campaign's `mtu` sweep asks for (applied to the write size).
+    sweep_mtu: Option<u16>,
     scan_wait: Duration,
     backoff: Backoff,
     link: Option<Connection>,
@@ -90,6 +118,7 @@ struct Connection {
     notes: BoxStream<'static, ValueNotification>,
     events: Events,
     packet_len: usize,
+    negotiated_mtu: u16,
 }
 
 fn io(e: BleError) -> LinkError {
@@ -104,11 +133,13 @@ impl BleTransport {
         adapter: Adapter,
         target: Wanted,
         packet_override: Option<usize>,
+        sweep_mtu: Option<u16>,
     ) -> Result<BleTransport, LinkError> {
         let mut t = BleTransport {
             adapter,
             target,
             packet_override,
+            sweep_mtu,
             scan_wait: Duration::from_secs(10),
             backoff: Backoff::default(),
             link: None,
@@ -162,7 +193,8 @@ impl BleTransport {
         let events = bounded("event stream", self.adapter.events()).await?;
         bounded("enable Control Point notifications", p.subscribe(&cp)).await?;
         let notes = bounded("notifications", p.notifications()).await?;
-        let packet_len = packet_size(self.packet_override, p.mtu());
+        let negotiated_mtu = p.mtu();
+        let packet_len = packet_size(self.packet_override, negotiated_mtu, self.sweep_mtu);
         Ok(Connection {
             peripheral: p,
             cp,
@@ -170,7 +202,15 @@ impl BleTransport {
             notes,
             events,
             packet_len,
+            negotiated_mtu,
         })
+    }
+
+    /// The link's MTU and write size in words ([`mtu_note`]), while connected.
+    pub fn mtu_note(&self) -> Option<String> {
+        self.link
+            .as_ref()
+            .map(|l| mtu_note(l.negotiated_mtu, self.sweep_mtu, l.packet_len))
     }
 
     fn link(&mut self) -> Result<&mut Connection, LinkError> {
@@ -296,9 +336,20 @@ mod tests {
 
     #[test]
     fn packet_size_rules() {
-        assert_eq!(packet_size(None, 23), 20);
-        assert_eq!(packet_size(None, 247), 244);
-        assert_eq!(packet_size(Some(180), 247), 180);
-        assert_eq!(packet_size(Some(244), 23), 244);
+        assert_eq!(packet_size(None, 23, None), 20);
+        assert_eq!(packet_size(None, 247, None), 244);
+        assert_eq!(packet_size(Some(180), 247, None), 180);
+        // The bench file's size cannot exceed what the negotiated MTU carries.
+        assert_eq!(packet_size(Some(244), 23, None), 20);
+        assert_eq!(packet_size(Some(244), 185, None), 182);
+        // A swept MTU caps the writes below the negotiated one, never above it.
+        assert_eq!(packet_size(None, 247, Some(23)), 20);
+        assert_eq!(packet_size(None, 247, Some(100)), 97);
+        assert_eq!(packet_size(None, 185, Some(247)), 182);
+        assert_eq!(packet_size(Some(180), 247, Some(100)), 97);
+        assert_eq!(
+            mtu_note(247, Some(100), 97),
+            "BLE: ATT MTU 247 negotiated, sweep asked 100; Packet writes of 97 bytes (effective MTU 100)"
+        );
     }
 }

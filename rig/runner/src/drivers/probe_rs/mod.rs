@@ -5,6 +5,7 @@
 pub mod errors;
 pub mod lab_probe;
 pub mod plan;
+pub mod reset_catch;
 
 use crate::drivers::probe::{
     FlashEvent, FlashOptions, FlashPhase, FlashReport, Probe, ProbeError, ProbeErrorKind,
@@ -299,6 +300,25 @@ fn resume_if_halted(s: &mut Session) -> Result<(), probe_rs::Error> {
     Ok(())
 }
 
+/// DEMCR (ARMv7-M C1.6.5) and its reset vector catch bit.
+const DEMCR: u64 = 0xE000_EDFC;
+const VC_CORERESET: u32 = 1;
+
+/// A connect-under-reset that failed after setting the reset vector catch leaves it armed (no
+/// session existed to clear it), and with halting debug enabled the DUT's next reset would halt
+/// it: a DUT that stops advertising and answering for no reason of its own. Nothing of the rig's
+/// needs the catch outside an attach, so every attach disarms one it finds.
+fn disarm_reset_catch(s: &mut Session) -> Result<(), probe_rs::Error> {
+    use probe_rs::MemoryInterface;
+    let mut core = s.core(0)?;
+    let demcr = core.read_word_32(DEMCR)?;
+    if demcr & VC_CORERESET != 0 {
+        tracing::warn!("a reset vector catch was left armed (DEMCR {demcr:#010x}): cleared");
+        core.write_word_32(DEMCR, demcr & !VC_CORERESET)?;
+    }
+    Ok(())
+}
+
 fn new_worker(opener: &SharedOpener) -> Worker<Slot> {
     Worker::spawn(
         "probe-rs",
@@ -326,7 +346,7 @@ fn attach_once(
     let perms = attach_permissions(cfg);
     let target = cfg.chip.probe_rs_name();
     if under_reset {
-        probe.attach_under_reset(target, perms)
+        probe.attach_under_reset(reset_catch::target_for_reset_attach(target)?, perms)
     } else {
         probe.attach(target, perms)
     }
@@ -339,7 +359,8 @@ fn attach(slot: &mut Slot, cfg: &ProbeRsConfig, label: &str) -> Result<(), Probe
     slot.session = None;
     slot.rtt = None;
     let first = match attach_once(slot, cfg, false) {
-        Ok(s) => {
+        Ok(mut s) => {
+            disarm_reset_catch(&mut s).map_err(|e| classify(e, Doing::Attach, label))?;
             slot.session = Some(s);
             return Ok(());
         }

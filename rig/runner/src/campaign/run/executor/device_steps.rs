@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// How long SWD entry looks whether the DUT already waits in DFU mode: one PING exchange on a
+/// UART (the serial transport's 1 s connect bound), a few advertising intervals on BLE; a DUT
+/// running its app shows its version block at the first look.
+const SWD_ENTRY_LOOK: Duration = Duration::from_secs(1);
+
 impl<D: BenchDut> Executor<'_, D> {
     pub(super) async fn flash(
         &mut self,
@@ -96,6 +101,14 @@ impl<D: BenchDut> Executor<'_, D> {
     ) -> Result<(), StepFailure> {
         match how {
             EnterDfu::Swd => {
+                // As buttonless entry does: a DUT already in DFU mode stays as it is. GPREGRET
+                // and a reset would throw away what its bootloader kept in RAM (after a UART
+                // link drop every SDK keeps its transfer state), so a resume after one would
+                // always restart: the UART twins of interrupt-recovery never resumed.
+                if self.dut.observe(SWD_ENTRY_LOOK).await == Observed::Bootloader {
+                    run.note("already in DFU mode: SWD entry not needed");
+                    return Ok(());
+                }
                 let chip = self.dut.chip();
                 let sdk12 = self.dut.bootloader().map(|b| b.0) == Some(SdkVersion::Sdk12);
                 self.dut

@@ -63,6 +63,9 @@ impl<D: BenchDut> Executor<'_, D> {
             .connect_dfu(SETTLE, d.mtu)
             .await
             .map_err(|f| f.with_outcome(None))?;
+        if let Some(n) = D::link_note(&link) {
+            run.note(n);
+        }
         // A save-progress build queues a settings write after each data EXECUTE's response.
         let settings_write_per_data_object = self
             .dut
