@@ -12,6 +12,9 @@ use std::path::Path;
 pub enum ControlRequest {
     Status,
     Power { dut: String, action: PowerAction },
+    /// Break a DUT's radio link, as interference would: both ends see the supervision timeout.
+    #[serde(rename = "link-drop")]
+    LinkDrop { dut: String },
     Down,
 }
 
@@ -24,6 +27,9 @@ pub struct LabStatus {
     pub speed: f64,
     pub uptime_s: f64,
     pub bench: String,
+    /// The D-Bus address of the lab's virtual BlueZ, when DUTs are on the air.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluez: Option<String>,
     pub duts: Vec<DutStatus>,
 }
 

@@ -182,6 +182,14 @@ impl Dut {
             swd_transfers: c.transfers,
             instructions: c.instructions,
             probe_connected: self.owner.is_some(),
+            ble_address: self.dev.on_air().map(|(_, d)| {
+                let a = d.hardware().ficr().ble_address();
+                a.iter()
+                    .rev()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }),
         }
     }
 

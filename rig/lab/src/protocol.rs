@@ -135,6 +135,10 @@ pub struct DutStatus {
     pub instructions: u64,
     /// A probe connection is open.
     pub probe_connected: bool,
+    /// On the air: the application's BLE address (FICR DEVICEADDR, most significant byte
+    /// first); the unbonded bootloader advertises at this address + 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ble_address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

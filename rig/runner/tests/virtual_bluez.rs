@@ -476,7 +476,7 @@ fn write_commands_are_answered_at_once_and_lost_with_the_link() {
     let Some(mut l) = default_lab() else { return };
     let radio = l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     let dropped = |l: &Lab| {
-        l.vb.with(move |b, _| b.radio_mut(radio).unwrap().ble.stats.packets_dropped)
+        l.vb.with(move |b, _| b.radio_mut(radio).unwrap().with(|ble, _| ble.stats.packets_dropped).unwrap())
             .unwrap()
     };
     l.rt.block_on(async {
@@ -606,7 +606,7 @@ fn link_loss_and_faults_reach_the_host_with_their_reason() {
         // Last: after a reset the valid application may boot instead of the bootloader.
         (Some(Fault::Reset), "org.bluez.Reason.Timeout"),
     ] {
-        let t0 = l.vb.clock().now();
+        let t0 = l.vb.lab_now();
         l.rt.block_on(async {
             let a = l.adapter().await;
             let (bl, _, _) = dfu_link(&a).await;
@@ -625,7 +625,7 @@ fn link_loss_and_faults_reach_the_host_with_their_reason() {
             .await
             .expect("btleplug sees the disconnection");
         });
-        let lab_elapsed = l.vb.clock().now() - t0;
+        let lab_elapsed = l.vb.lab_now() - t0;
         pump(&c, Duration::from_millis(100));
         let last = seen
             .lock()
