@@ -11,10 +11,15 @@ use std::path::Path;
 #[serde(tag = "cmd", rename_all = "lowercase")]
 pub enum ControlRequest {
     Status,
-    Power { dut: String, action: PowerAction },
+    Power {
+        dut: String,
+        action: PowerAction,
+    },
     /// Break a DUT's radio link, as interference would: both ends see the supervision timeout.
     #[serde(rename = "link-drop")]
-    LinkDrop { dut: String },
+    LinkDrop {
+        dut: String,
+    },
     Down,
 }
 

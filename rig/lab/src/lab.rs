@@ -320,7 +320,10 @@ impl Lab {
             }
             ControlRequest::LinkDrop { dut } => {
                 let radio = self.bluez.as_ref().and_then(|(vb, radios)| {
-                    radios.iter().find(|(n, _)| *n == dut).map(|(_, r)| (vb, *r))
+                    radios
+                        .iter()
+                        .find(|(n, _)| *n == dut)
+                        .map(|(_, r)| (vb, *r))
                 });
                 let Some((vb, radio)) = radio else {
                     return (

@@ -402,8 +402,7 @@ fn run(
                     if let Clock::Own(c) = &clock {
                         if c.now() < t {
                             clock = Clock::Own(LabClock::new(t, c.scale()));
-                            *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) =
-                                clock.clone();
+                            *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock.clone();
                         }
                     }
                 }

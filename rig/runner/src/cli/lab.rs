@@ -275,8 +275,7 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
     if !on_air.is_empty() {
         cmd.args(["--ble", &on_air.join(",")]);
     }
-    cmd
-        .stdin(std::process::Stdio::null())
+    cmd.stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
     // A process group of its own: the terminal's Ctrl-C and hang-up reach only the foreground

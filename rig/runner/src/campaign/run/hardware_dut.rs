@@ -326,6 +326,9 @@ impl BenchDut for HardwareDut {
         .await
         .map_err(dut)?;
         use btleplug::api::Peripheral as _;
+        crate::drivers::ble::transport::drop_stale_link(&app)
+            .await
+            .map_err(dut)?;
         crate::drivers::ble::transport::connect_retrying(
             || async { app.connect().await.map_err(|e| e.to_string()) },
             || async {
