@@ -27,7 +27,7 @@ async fn bootloader(l: &Lab) -> BleTransport {
 }
 
 #[test]
-fn a_power_cycle_under_a_live_link_then_a_link_drop_mid_transfer_and_a_resume_on_a_lab() {
+fn resets_and_power_cuts_under_a_live_link_and_a_link_drop_mid_transfer_then_a_resume_on_a_lab() {
     let Some(l) = on_air::up(1, "dut-0") else {
         return;
     };
@@ -122,5 +122,37 @@ fn a_power_cycle_under_a_live_link_then_a_link_drop_mid_transfer_and_a_resume_on
         runs.contains("runs application \"app-v2\" version 2"),
         "{runs}"
     );
+
+    // Buttonless entry, a link to the bootloader, then an SWD reset under that link (the
+    // campaigns' reset fault): the old app boots and advertises at once, while the dead link
+    // lasts until the supervision timeout. Buttonless entry again must see the app go.
+    let ble = on_air::ble_config(&l, "dut-0");
+    let app: rig::drivers::ble::address::BleAddress =
+        ble.address.as_ref().unwrap().parse().unwrap();
+    let app_target = Wanted {
+        addresses: vec![app],
+        ..Default::default()
+    };
+    let wait = Duration::from_secs(10);
+    rt.block_on(async {
+        let (adapter, _) = find_for(&ble).await.unwrap();
+        let bl =
+            rig::drivers::ble::buttonless::enter_if_app(&adapter, app_target.clone(), None, wait)
+                .await
+                .expect("buttonless entry from the application");
+        let mut t = BleTransport::connect(adapter, bl, None)
+            .await
+            .expect("the bootloader at address + 1");
+        l.rig_ok(&["reset", "--dut", "dut-0"]);
+        let _ = t.close().await;
+    });
+    let runs = on_air::runs(&l, "dut-0", "version 2", Duration::from_secs(20));
+    assert!(runs.contains("runs application"), "{runs}");
+    rt.block_on(async {
+        let (adapter, _) = find_for(&ble).await.unwrap();
+        rig::drivers::ble::buttonless::enter_if_app(&adapter, app_target, None, wait)
+            .await
+            .expect("buttonless entry again, after a reset under the bootloader's link");
+    });
     l.down_and_check_clean();
 }

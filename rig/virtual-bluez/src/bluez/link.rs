@@ -177,6 +177,11 @@ impl Bluez {
     /// The kernel's LE Create Connection: connect at the device's next advertising event, or
     /// give up after [`super::LE_CONNECT_TIMEOUT`].
     pub(crate) fn connect_attempts(&mut self, now: SimTime) {
+        // Links first: a radio holds one connection, and taking a new one clears its event
+        // queue, so a link that ended meanwhile (a reset under it: the supervision timeout) must
+        // have its Disconnected event seen before the radio connects again, or its object stays
+        // connected for ever and reads the new connection's events.
+        self.links(now);
         let waiting: Vec<String> = self
             .devices
             .values()
