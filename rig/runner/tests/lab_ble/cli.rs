@@ -176,3 +176,48 @@ fn ble_commands_and_smoke_run_through_btleplug_on_a_lab_with_a_uart_dut_beside()
         "the lab's bus socket {socket} outlived `rig lab down`"
     );
 }
+
+/// seed-sdk12-qfab (sampled) on a QFAB lab's DUT on the air: the SDK 12.3 bootloader's
+/// buttonless entry (the app writes `enter_buttonless_dfu` to its settings page and resets once
+/// the flash write is done) through btleplug.
+#[test]
+fn seed_sdk12_qfab_runs_through_btleplug_on_a_qfab_lab() {
+    if virtual_bluez::find_dbus_daemon().is_err()
+        && std::env::var("RIG_REQUIRE_DBUS").as_deref() != Ok("1")
+    {
+        eprintln!("SKIPPED: dbus-daemon not found (.ci/run installs it)");
+        return;
+    }
+    let l = super::lab::Lab::up(
+        1,
+        &[
+            "--ble",
+            "dut-0",
+            "--chip",
+            "nRF52832_xxAB",
+            "--fresh",
+            "uart-bootloader",
+        ],
+    );
+    let o = l.tmp.path().join("s12").display().to_string();
+    let out = l.rig(&[
+        "run",
+        "seed-sdk12-qfab",
+        "--seed",
+        "1",
+        "--iterations",
+        "1",
+        "--out",
+        &o,
+        "--json",
+    ]);
+    let journal =
+        std::fs::read_to_string(l.tmp.path().join("s12/journal.jsonl")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "rig run seed-sdk12-qfab on the lab's BLE DUT: {}\n{journal}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(journal.contains("\"chip\":\"nrf52832-qfab\""), "{journal}");
+    l.down_and_check_clean();
+}

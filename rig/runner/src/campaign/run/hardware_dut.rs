@@ -348,6 +348,23 @@ impl BenchDut for HardwareDut {
             crate::drivers::ble::buttonless::enter(&adapter, &app, cfg.name.clone()).await
         }
         .await;
+        // The application may advertise again between its disconnect and its reset: SDK 12.3's
+        // experimental buttonless service resets only once its settings-page write is done
+        // (`enter_buttonless_dfu`), and its example restarts advertising on disconnect. So the
+        // entry is done when the bootloader advertises (nrfutil scans for it too, at address +
+        // 1), not when the app's link goes; looking at "what advertises" earlier sees the app.
+        let r = match r {
+            Ok(bootloader) => find_fresh(&adapter, &bootloader, wait)
+                .await
+                .map(|_| bootloader)
+                .map_err(|e| match e {
+                    e @ crate::drivers::ble::BleError::Adapter(_) => e,
+                    e => crate::drivers::ble::BleError::Gatt(format!(
+                        "the bootloader did not advertise within {wait:?} after buttonless entry: {e}"
+                    )),
+                }),
+            Err(e) => Err(e),
+        };
         if r.is_err() {
             // The app may still hold the link: release it, or BlueZ keeps it connected and silent.
             let _ = tokio::time::timeout(
