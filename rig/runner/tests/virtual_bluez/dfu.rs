@@ -1,0 +1,197 @@
+//! `rig dfu` and the DFU client end to end through btleplug.
+
+use super::*;
+
+fn bench_file(dir: &std::path::Path, l: &Lab) -> std::path::PathBuf {
+    let p = dir.join("bench.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "duts:\n  lab-0:\n    chip: nRF52832_xxAA\n    ble: {{ adapter: hci0, dbus: \"{}\" }}\n",
+            l.vb.address()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn rig_cmd(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
+        .output()
+        .expect("rig runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), text)
+}
+
+#[test]
+fn rig_dfu_package_by_name_over_the_virtual_bluez() {
+    let Some(mut l) = default_lab() else { return };
+    let bench = Bench::new(SdkVersion::Sdk17);
+    l.add(bench.build_in_dfu());
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bench_file(dir.path(), &l);
+    let app = bench.app_sized(2, 0x3000);
+    let generated = nrf_dfu::package::generate_package(nrf_dfu::package::GenerateOptions {
+        hw_version: Some(52),
+        application: Some(nrf_dfu::package::ImageInput::file("app.bin", app.clone())),
+        application_version: Some(2),
+        sd_req: Some(vec![u32::from(bench.softdevice().info.fwid)]),
+        key: Some(support::key()),
+        ..Default::default()
+    })
+    .unwrap();
+    let zip = generated
+        .package
+        .to_zip(nrf_dfu::package::CivilTime {
+            year: 2026,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        })
+        .unwrap();
+    let pkg = dir.path().join("app.zip");
+    std::fs::write(&pkg, zip).unwrap();
+    let (ok, out) = rig_cmd(
+        dir.path(),
+        &[
+            "dfu",
+            pkg.to_str().unwrap(),
+            "--name",
+            "DfuTarg",
+            "--bench",
+            bf.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "rig dfu failed:\n{out}");
+    assert!(out.contains("DFU done: 1 image(s)"), "{out}");
+    // Let the bootloader activate and boot the new app, then read the device back.
+    std::thread::sleep(l.wall(Duration::from_secs(5)));
+    let d = l.devices[0].lock().unwrap();
+    bench.assert_installed(&d, &app, 2);
+}
+
+#[test]
+fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one() {
+    let Some(mut l) = default_lab() else { return };
+    let bench = Bench::new(SdkVersion::Sdk17);
+    l.add(bench.build());
+    let app_addr = address_of(&l.devices[0]);
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bench_file(dir.path(), &l);
+    let app = bench.app_sized(2, 0x3000);
+    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
+    let hex = dir.path().join("app-v2.hex");
+    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware/keys/rig-test-private.pem");
+    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
+    let (ok, out) = rig_cmd(
+        dir.path(),
+        &[
+            "dfu",
+            "--image",
+            hex.to_str().unwrap(),
+            "--version",
+            "2",
+            "--sd-req",
+            &sd_req,
+            "--key",
+            key.to_str().unwrap(),
+            "--address",
+            &app_addr,
+            "--bench",
+            bf.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "rig dfu failed:\n{out}");
+    let plus_one: rig::drivers::ble::address::BleAddress = app_addr.parse().unwrap();
+    assert!(
+        out.contains(&format!("bootloader expected at {}", plus_one.bootloader())),
+        "{out}"
+    );
+    assert!(out.contains("DFU done: 1 image(s)"), "{out}");
+    std::thread::sleep(l.wall(Duration::from_secs(5)));
+    let d = l.devices[0].lock().unwrap();
+    bench.assert_installed(&d, &app, 2);
+}
+
+#[test]
+fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
+    use nrf_dfu::client::{Control, DfuClient, DfuConfig, FnSink, Phase, ProgressEvent};
+    let Some(mut l) = default_lab() else { return };
+    // SDK 15.3: its RAM progress survives a link loss (16/17 revert to the flash state, the
+    // device model's `revert_on_link_loss`).
+    let bench = Bench::new(SdkVersion::Sdk15_3);
+    let radio = l.add(bench.build_in_dfu());
+    let firmware = support::payload(0x4000, 3);
+    let image = bench.app_package(firmware.clone(), 2);
+    let ble = l.ble_config();
+    let vb = &l.vb;
+    let dropped = std::cell::Cell::new(false);
+    let first = l.rt.block_on(async {
+        let (adapter, _) = rig::drivers::ble::adapter::find_for(&ble).await.unwrap();
+        let wanted = rig::drivers::ble::freshness::Wanted {
+            name: Some("DfuTarg".into()),
+            ..Default::default()
+        };
+        let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
+            .await
+            .unwrap();
+        // Drop the link once the second data object is being written.
+        let sink = FnSink(|e: &ProgressEvent| {
+            if e.phase == Phase::Write && e.object_index >= 1 && e.offset > 0x1000 && !dropped.get()
+            {
+                dropped.set(true);
+                vb.fault(radio, Fault::LinkDrop).unwrap();
+            }
+            Control::Continue
+        });
+        let mut client = DfuClient::with_sink(t, DfuConfig::default(), sink);
+        client.update(std::slice::from_ref(&image)).await
+    });
+    assert!(dropped.get(), "the fault fired");
+    let e = first.expect_err("the first attempt loses its link");
+    assert!(
+        e.to_string().contains("link") || e.to_string().contains("disconnect"),
+        "{e}"
+    );
+    // Resume: a new connection, the device reports what it has, the rest is sent.
+    let report =
+        l.rt.block_on(async {
+            let (adapter, _) = rig::drivers::ble::adapter::find_for(&ble).await.unwrap();
+            let wanted = rig::drivers::ble::freshness::Wanted {
+                name: Some("DfuTarg".into()),
+                ..Default::default()
+            };
+            let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None)
+                .await
+                .unwrap();
+            let mut client = DfuClient::new(t, DfuConfig::default());
+            client.update(std::slice::from_ref(&image)).await
+        })
+        .expect("the resumed update completes");
+    let r = &report[0];
+    assert!(
+        !matches!(r.data, nrf_dfu::client::DataPlan::Start { offset: 0 }),
+        "resumed, not restarted: {:?}",
+        r.data
+    );
+    assert!(
+        r.stats.bytes_written < firmware.len() as u64,
+        "resumed, not restarted: {} of {} bytes sent",
+        r.stats.bytes_written,
+        firmware.len()
+    );
+    std::thread::sleep(l.wall(Duration::from_secs(5)));
+    let d = l.devices[0].lock().unwrap();
+    bench.assert_installed(&d, &firmware, 2);
+}
