@@ -177,17 +177,20 @@ impl Bluez {
     /// The kernel's LE Create Connection: connect at the device's next advertising event, or
     /// give up after [`super::LE_CONNECT_TIMEOUT`].
     pub(crate) fn connect_attempts(&mut self, now: SimTime) {
-        // Links first: a radio holds one connection, and taking a new one clears its event
-        // queue, so a link that ended meanwhile (a reset under it: the supervision timeout) must
-        // have its Disconnected event seen before the radio connects again, or its object stays
-        // connected for ever and reads the new connection's events.
-        self.links(now);
         let waiting: Vec<String> = self
             .devices
             .values()
             .filter(|d| matches!(d.conn, Conn::Connecting { .. }))
             .map(|d| d.path.clone())
             .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        // Links first: a radio holds one connection, and taking a new one clears its event
+        // queue, so a link that ended meanwhile (a reset under it: the supervision timeout) must
+        // have its Disconnected event seen before the radio connects again, or its object stays
+        // connected for ever and reads the new connection's events.
+        self.links(now);
         for path in waiting {
             let (adapter, address) = {
                 let d = &self.devices[&path];
