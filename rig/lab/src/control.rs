@@ -35,6 +35,9 @@ pub struct LabStatus {
     /// The D-Bus address of the lab's virtual BlueZ, when DUTs are on the air.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bluez: Option<String>,
+    /// D-Bus messages the virtual BlueZ has answered or sent (method calls, replies, signals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluez_messages: Option<u64>,
     pub duts: Vec<DutStatus>,
 }
 

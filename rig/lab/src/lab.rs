@@ -284,6 +284,9 @@ impl Lab {
             uptime_s: self.started.elapsed().as_secs_f64(),
             bench: self.dir.bench().display().to_string(),
             bluez: self.bluez_address().map(str::to_string),
+            bluez_messages: self
+                .bluez_stats()
+                .map(|s| s.method_calls + s.replies + s.signals),
             duts: self
                 .duts
                 .iter()

@@ -402,7 +402,10 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         s.dir, s.pid, s.speed, s.uptime_s, s.bench
     );
     if let Some(b) = &s.bluez {
-        println!("  virtual BlueZ (hci0) on {b}");
+        println!(
+            "  virtual BlueZ (hci0) on {b}, {} D-Bus messages",
+            s.bluez_messages.unwrap_or(0)
+        );
     }
     for d in &s.duts {
         println!(

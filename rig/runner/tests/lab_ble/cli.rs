@@ -79,6 +79,11 @@ fn ble_commands_and_smoke_run_through_btleplug_on_a_lab_with_a_uart_dut_beside()
         l.log_tail()
     );
     assert!(err.contains("DFU done: 1 image(s)"), "{err}");
+    let messages = l.status()["bluez_messages"].as_u64().unwrap_or(0);
+    assert!(
+        messages > 100,
+        "the update went over the lab's D-Bus: {messages} messages"
+    );
     let runs = on_air::runs(&l, "dut-1", "version 1", Duration::from_secs(20));
     assert!(
         runs.contains("runs application \"rig-app\" version 1"),
