@@ -50,7 +50,7 @@ echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardw
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
 
 echo "== campaigns through the hardware path (HardwareDut) on dut-0: smoke and interrupt-recovery"
-# The lab serves UART only, so the shipped suites (BLE) are refused up front (exit 2); their UART
+# dut-0 is a UART DUT, so the shipped suites (BLE) are refused on it up front (exit 2); their UART
 # twins run: transport uart, the SDK 17.1 UART stand-in bootloader, SWD instead of buttonless
 # entry (rig/runner/tests/lab_campaign.rs derives smoke's the same way).
 set +e; "$RIG" run "$ROOT/suites/smoke.yaml" --bench "$BENCH" --dut dut-0 --out "$WORK/ble" \
