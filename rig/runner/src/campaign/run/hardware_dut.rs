@@ -350,9 +350,10 @@ impl BenchDut for HardwareDut {
         .await;
         // The application may advertise again between its disconnect and its reset: SDK 12.3's
         // experimental buttonless service resets only once its settings-page write is done
-        // (`enter_buttonless_dfu`), and its example restarts advertising on disconnect. So the
-        // entry is done when the bootloader advertises (nrfutil scans for it too, at address +
-        // 1), not when the app's link goes; looking at "what advertises" earlier sees the app.
+        // (`enter_buttonless_dfu`; virtual-nrf52 app.rs `app_enter_bootloader` models it so), and
+        // nothing stops an app from advertising after a disconnect meanwhile. So the entry is
+        // done when the bootloader advertises (nrfutil 6.1.7 `dfu_transport_ble.py` scans for it
+        // too, at address + 1), not when the app's link goes: a look in between saw the app.
         let r = match r {
             Ok(bootloader) => find_fresh(&adapter, &bootloader, wait)
                 .await
