@@ -7,6 +7,13 @@
 # lab's core), a DFU, `rig reset --dfu` and another DFU; then `rig lab down`; afterwards no lab
 # process, socket or pseudo-terminal may be left.
 #
+# BLE through the lab (issue 11/12): dut-2 of the same lab is on the air (`--ble dut-2`, the
+# lab's virtual BlueZ on its own dbus-daemon): the bench check, `rig dfu` by name and by address
+# (buttonless, the bootloader re-found at address + 1), a link drop from the lab, and smoke
+# through the hardware path; then interrupt-recovery (IR_ITERATIONS per sub-case, default 13: 52
+# per fault action over its four builds) on a QFAA lab at 10x, and seed-sdk12-qfab (sampled) on a
+# QFAB lab at 10x, each with a BLE DUT and a UART DUT. No dbus-daemon may outlive its lab.
+#
 #   scripts/lab-check.sh [PATH-TO-RIG]
 set -euo pipefail
 
@@ -16,15 +23,19 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/rig-lab.XXXXXX")
 LAB=$WORK/lab
 BENCH=$LAB/bench.yaml
 
+IR_ITERATIONS=${IR_ITERATIONS:-13}
+
 cleanup() {
-  if [ -f "$LAB/lab.pid" ]; then kill -9 "$(cat "$LAB/lab.pid")" 2>/dev/null || true; fi
+  for d in "$LAB" "$WORK/lab-ir" "$WORK/lab-qfab"; do
+    if [ -f "$d/lab.pid" ]; then kill -9 "$(cat "$d/lab.pid")" 2>/dev/null || true; fi
+  done
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 fail() { echo "lab-check: $*" >&2; [ -f "$LAB/lab.log" ] && tail -n 40 "$LAB/lab.log" >&2; exit 1; }
 
 "$RIG" sim images --out "$WORK/images" >/dev/null
-"$RIG" lab up --dir "$LAB" --duts 2 --fresh uart-bootloader >/dev/null
+"$RIG" lab up --dir "$LAB" --duts 3 --ble dut-2 --fresh uart-bootloader >/dev/null
 PID=$(cat "$LAB/lab.pid")
 PTYS=$(ls -l "$LAB"/*.tty "$LAB"/*.ppk2 | awk '{print $NF}')
 
@@ -39,7 +50,7 @@ echo "== lab up (pid $PID): serial DFU, inspect, resets, power through the hardw
 "$RIG" bench check --bench "$BENCH" --dut dut-1 || fail "rig bench check"
 
 echo "== campaigns through the hardware path (HardwareDut) on dut-0: smoke and interrupt-recovery"
-# The lab serves UART only, so the shipped suites (BLE) are refused up front (exit 2); their UART
+# dut-0 is a UART DUT, so the shipped suites (BLE) are refused on it up front (exit 2); their UART
 # twins run: transport uart, the SDK 17.1 UART stand-in bootloader, SWD instead of buttonless
 # entry (rig/runner/tests/lab_campaign.rs derives smoke's the same way).
 set +e; "$RIG" run "$ROOT/suites/smoke.yaml" --bench "$BENCH" --dut dut-0 --out "$WORK/ble" \
@@ -65,6 +76,26 @@ grep -q '"kind":"lab"' "$WORK/smoke/journal.jsonl" || fail "the journal does not
 "$RIG" run "$WORK/interrupt-recovery-uart.yaml" --bench "$BENCH" --dut dut-0 --seed 1 \
   --iterations 3 --out "$WORK/ir" --json >/dev/null \
   || fail "rig run interrupt-recovery (UART twin of its 17.1 case, 3 per fault action) through the lab"
+
+echo "== BLE on the lab: dut-2 on the air, btleplug -> bluez-async -> libdbus -> the lab's virtual BlueZ"
+BUS=$(sed -n 's/.*dbus: "unix:path=\([^",]*\).*/\1/p' "$BENCH" | head -n 1)
+[ -S "$BUS" ] || fail "no virtual BlueZ bus socket in $BENCH"
+ADDR=$(sed -n 's/.*address: "\([0-9A-F:]*\)".*/\1/p' "$BENCH" | head -n 1)
+"$RIG" bench check --bench "$BENCH" --dut dut-2 || fail "rig bench check (BLE)"
+(cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-2 --name DfuTarg \
+  --image "$WORK/images/app-a.hex" --version next) || fail "rig dfu --name DfuTarg"
+for _ in $(seq 100); do
+  "$RIG" lab status --dir "$LAB" | grep -q 'dut-2: .*runs application' && break; sleep 0.1
+done
+(cd "$ROOT" && "$RIG" dfu --bench "$BENCH" --dut dut-2 --address "$ADDR" \
+  --image "$WORK/images/app-b.hex" --version next 2>&1) | tee "$WORK/dfu-addr.txt" \
+  || fail "rig dfu --address (buttonless)"
+grep -q "bootloader expected at" "$WORK/dfu-addr.txt" || fail "no re-find at address + 1"
+set +e; "$RIG" lab link-drop --dir "$LAB" dut-2 2>"$WORK/drop.err"; set -e
+grep -q "no radio link" "$WORK/drop.err" || fail "rig lab link-drop without a link: $(cat "$WORK/drop.err")"
+"$RIG" run "$ROOT/suites/smoke.yaml" --bench "$BENCH" --dut dut-2 --seed 1 --out "$WORK/smoke-ble" \
+  --json >/dev/null || fail "rig run smoke (BLE) through the lab"
+grep -q '"kind":"lab"' "$WORK/smoke-ble/journal.jsonl" || fail "BLE journal: bench kind is not lab"
 
 echo "== rig flash (MBR + S132 + bootloader) through probe-rs' flash loader, reset --dfu, DFU"
 # probe-rs runs its nRF52 flash algorithm on the lab's core; the files overlap where the S132
@@ -95,4 +126,34 @@ for p in $PTYS; do
   if [ -e "$p" ] && fuser "$p" 2>/dev/null | grep -qw "$PID"; then fail "pty $p still held by the lab"; fi
 done
 [ -f "$LAB/dut-0.state" ] || fail "device state not kept"
+[ -e "$BUS" ] && fail "the lab's bus $BUS outlived rig lab down"
+if pgrep -f "dbus-daemon.*$(dirname "$BUS")" >/dev/null; then fail "a dbus-daemon of the lab is left"; fi
+
+# A lab with a BLE DUT and a UART DUT at 10x: campaigns over BLE through HardwareDut.
+campaign_lab() { # DIR CHIP SUITE ITERATIONS
+  local dir=$1 chip=$2 suite=$3 n=$4 t0 t1 bus
+  "$RIG" lab up --dir "$dir" --duts 2 --ble dut-0 --chip "$chip" --speed 10 \
+    --fresh uart-bootloader >/dev/null
+  bus=$(sed -n 's/.*dbus: "unix:path=\([^",]*\).*/\1/p' "$dir/bench.yaml" | head -n 1)
+  t0=$(date +%s.%N)
+  "$RIG" run "$suite" --bench "$dir/bench.yaml" --dut dut-0 --seed 1 --iterations "$n" \
+    --out "$WORK/$suite" --json > "$WORK/$suite.json" || { LAB=$dir; fail "rig run $suite (BLE, lab)"; }
+  t1=$(date +%s.%N)
+  python3 - "$WORK/$suite/journal.jsonl" "$t0" "$t1" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+it = [r for r in rows if r.get("record") == "iteration"]
+wall = sum(r.get("wall_ms", 0) for r in it) / 1000
+print(f"  {len(it)} iterations, {wall:.1f} s in iterations ({wall / max(len(it), 1):.2f} s each), "
+      f"{float(sys.argv[3]) - float(sys.argv[2]):.1f} s with case setups")
+PY
+  grep -q '"kind":"lab"' "$WORK/$suite/journal.jsonl" || fail "$suite journal: bench kind is not lab"
+  "$RIG" lab down --dir "$dir" >/dev/null
+  [ -e "$bus" ] && fail "the bus $bus outlived rig lab down"
+  return 0
+}
+echo "== interrupt-recovery over BLE on a QFAA lab at 10x ($IR_ITERATIONS per sub-case)"
+campaign_lab "$WORK/lab-ir" nRF52832_xxAA interrupt-recovery "$IR_ITERATIONS"
+echo "== seed-sdk12-qfab over BLE on a QFAB lab at 10x (sampled: 2 per case)"
+campaign_lab "$WORK/lab-qfab" nRF52832_xxAB seed-sdk12-qfab 2
 echo "lab-check: ok"

@@ -21,6 +21,11 @@ pub enum ControlRequest {
         fault: BenchFault,
         on: bool,
     },
+    /// Break a DUT's radio link, as interference would: both ends see the supervision timeout.
+    #[serde(rename = "link-drop")]
+    LinkDrop {
+        dut: String,
+    },
     Down,
 }
 
@@ -41,6 +46,12 @@ pub struct LabStatus {
     pub speed: f64,
     pub uptime_s: f64,
     pub bench: String,
+    /// The D-Bus address of the lab's virtual BlueZ, when DUTs are on the air.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluez: Option<String>,
+    /// D-Bus messages the virtual BlueZ has answered or sent (method calls, replies, signals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluez_messages: Option<u64>,
     pub duts: Vec<DutStatus>,
 }
 

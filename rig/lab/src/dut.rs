@@ -199,6 +199,14 @@ impl Dut {
             instructions: c.instructions,
             probe_connected: self.owner.is_some(),
             back_powered: self.back_powered,
+            ble_address: self.dev.on_air().map(|(_, d)| {
+                let a = d.hardware().ficr().ble_address();
+                a.iter()
+                    .rev()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }),
         }
     }
 

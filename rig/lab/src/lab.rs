@@ -4,6 +4,7 @@
 //! and opens its endpoints; [`Lab::serve`] answers the control socket until `down` or a stop
 //! signal; [`Lab::shutdown`] stops the hosts, saves every device and removes the runtime files.
 
+use crate::air::{DutAir, LabTime, OnAir};
 use crate::clock::LabClock;
 use crate::control::{ControlReply, ControlRequest, LabStatus};
 use crate::dut::{Dut, Endpoints};
@@ -49,12 +50,18 @@ pub enum LabError {
     },
     #[error("{0}")]
     Device(String),
+    #[error("the virtual BlueZ for the DUTs on the air: {0}")]
+    Bluez(String),
 }
 
 /// How the caller makes and configures devices (the runner's stand-in firmware lives there).
 pub trait DeviceFactory {
     /// A DUT that has no state file yet.
     fn fresh(&self, dut: &str, index: usize) -> Result<Device, String>;
+    /// A DUT on the air (`ble`) that has no state file yet.
+    fn fresh_on_air(&self, dut: &str, index: usize) -> Result<Device, String> {
+        self.fresh(dut, index)
+    }
     /// Every device before it is served (loaded or fresh): timing, fallback bootloader.
     fn configure(&self, _dev: &mut Device) {}
 }
@@ -69,6 +76,8 @@ pub struct Lab {
     pub dir: LabDir,
     pub config: LabConfig,
     duts: Vec<Hosted>,
+    /// The virtual BlueZ and each DUT on the air's radio index in it.
+    bluez: Option<(virtual_bluez::VirtualBluez, Vec<(String, usize)>)>,
     control: UnixListener,
     started: Instant,
     log: Logger,
@@ -142,7 +151,12 @@ impl Lab {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     log(format!("{name}: a fresh device"));
-                    factory.fresh(&name, i).map_err(LabError::Device)?
+                    if dc.ble {
+                        factory.fresh_on_air(&name, i)
+                    } else {
+                        factory.fresh(&name, i)
+                    }
+                    .map_err(LabError::Device)?
                 }
                 Err(source) => {
                     return Err(LayoutError::Io {
@@ -184,9 +198,14 @@ impl Lab {
             };
             let persist = Persister::new(dir.state(&name), Some(dir.power(&name)));
             let l = log.clone();
+            let target: Box<dyn Target> = if dc.ble {
+                Box::new(OnAir::new(dev))
+            } else {
+                Box::new(dev)
+            };
             let mut dut = Dut::new(
                 &name,
-                Box::new(dev),
+                target,
                 clock,
                 supply,
                 Some(persist),
@@ -224,16 +243,37 @@ impl Lab {
                 thread: Some(thread),
             });
         }
+        let bluez = match start_bluez(&config, &duts) {
+            Ok(b) => b,
+            Err(e) => {
+                stop_hosts(&mut duts);
+                return Err(e);
+            }
+        };
+        if let Some((vb, _)) = &bluez {
+            log(format!("virtual BlueZ on {} (hci0)", vb.address()));
+        }
         let control = bind(&dir.control())?;
         Ok(Lab {
             dir,
             config,
             duts,
+            bluez,
             control,
             started: Instant::now(),
             log,
             _lock: lock,
         })
+    }
+
+    /// The D-Bus address of the virtual BlueZ (`unix:path=...`), when DUTs are on the air.
+    pub fn bluez_address(&self) -> Option<&str> {
+        self.bluez.as_ref().map(|(vb, _)| vb.address())
+    }
+
+    /// D-Bus traffic of the virtual BlueZ so far.
+    pub fn bluez_stats(&self) -> Option<virtual_bluez::BluezStats> {
+        self.bluez.as_ref().map(|(vb, _)| vb.stats())
     }
 
     pub fn status(&self) -> LabStatus {
@@ -243,6 +283,10 @@ impl Lab {
             speed: self.config.speed,
             uptime_s: self.started.elapsed().as_secs_f64(),
             bench: self.dir.bench().display().to_string(),
+            bluez: self.bluez_address().map(str::to_string),
+            bluez_messages: self
+                .bluez_stats()
+                .map(|s| s.method_calls + s.replies + s.signals),
             duts: self
                 .duts
                 .iter()
@@ -293,6 +337,34 @@ impl Lab {
                     if on { "on" } else { "off" }
                 ));
                 (ControlReply::ok(), false)
+            }
+            ControlRequest::LinkDrop { dut } => {
+                let radio = self.bluez.as_ref().and_then(|(vb, radios)| {
+                    radios
+                        .iter()
+                        .find(|(n, _)| *n == dut)
+                        .map(|(_, r)| (vb, *r))
+                });
+                let Some((vb, radio)) = radio else {
+                    return (
+                        ControlReply::error(format!(
+                            "{dut:?} is not on the air in the lab in {} (start DUTs with `rig lab up --ble NAME`)",
+                            self.dir.dir.display()
+                        )),
+                        false,
+                    );
+                };
+                match vb.fault(radio, virtual_bluez::Fault::LinkDrop) {
+                    Ok(true) => {
+                        (self.log)(format!("{dut}: radio link dropped"));
+                        (ControlReply::ok(), false)
+                    }
+                    Ok(false) => (
+                        ControlReply::error(format!("{dut} has no radio link to drop")),
+                        false,
+                    ),
+                    Err(e) => (ControlReply::error(e.to_string()), false),
+                }
             }
             ControlRequest::Down => (ControlReply::ok(), true),
         }
@@ -351,13 +423,12 @@ impl Lab {
     /// Stop every host, let queued flash work finish, save each device, remove the runtime
     /// files. The lock goes with `self`.
     pub fn shutdown(mut self) {
-        for h in &self.duts {
-            h.waker.stop();
+        // The radio first: its thread and dbus-daemon end, no client sees a half-stopped lab.
+        if let Some((vb, _)) = self.bluez.take() {
+            vb.stop();
         }
+        stop_hosts(&mut self.duts);
         for h in &mut self.duts {
-            if let Some(t) = h.thread.take() {
-                let _ = t.join();
-            }
             let mut d = lock_dut(&h.dut);
             let now = d.sync();
             d.dev.settle(now + SETTLE_BEFORE_SAVE);
@@ -374,6 +445,49 @@ impl Lab {
         }
         (self.log)("lab stopped".into());
     }
+}
+
+/// Stop every host thread.
+fn stop_hosts(duts: &mut [Hosted]) {
+    for h in duts.iter() {
+        h.waker.stop();
+    }
+    for h in duts.iter_mut() {
+        if let Some(t) = h.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The virtual BlueZ (its own dbus-daemon, hci0) serving the DUTs on the air, on their lab
+/// time; none when no DUT is on the air.
+type Bluez = Option<(virtual_bluez::VirtualBluez, Vec<(String, usize)>)>;
+
+fn start_bluez(config: &LabConfig, duts: &[Hosted]) -> Result<Bluez, LabError> {
+    let on_air: Vec<(String, std::sync::Arc<Mutex<Dut>>)> = config
+        .duts
+        .iter()
+        .zip(duts)
+        .filter(|(c, _)| c.ble)
+        .map(|(c, h)| (c.name.clone(), h.dut.clone()))
+        .collect();
+    if on_air.is_empty() {
+        return Ok(None);
+    }
+    let time = Arc::new(LabTime {
+        duts: on_air.iter().map(|(_, d)| d.clone()).collect(),
+    });
+    let vb = virtual_bluez::VirtualBluez::start_on(virtual_bluez::BluezConfig::default(), time)
+        .map_err(|e| LabError::Bluez(e.to_string()))?;
+    let mut radios = Vec::new();
+    for (i, (name, dut)) in on_air.into_iter().enumerate() {
+        // Each radio its own RSSI wobble, the same on every run.
+        let r = vb
+            .add_air(Arc::new(DutAir(dut)), 0, 0x5EED + i as u64)
+            .map_err(|e| LabError::Bluez(e.to_string()))?;
+        radios.push((name, r));
+    }
+    Ok(Some((vb, radios)))
 }
 
 /// A `Target` for tests and `rig sim serve`: any boxed device.

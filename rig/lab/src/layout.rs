@@ -13,6 +13,9 @@
 //! | NAME.tty, NAME.ppk2 | symlinks to the UART and virtual PPK2 pseudo-terminals |
 //! | NAME.state | the device's state bytes (flash, UICR, wear), as a power loss now would leave them |
 //! | NAME.power | `on` or `off`: the lab's supply switch |
+//!
+//! A lab with DUTs on the air (`ble`) also runs a private dbus-daemon, in a temporary directory
+//! of its own; its address is in bench.yaml (`ble.dbus`) and `rig lab status`.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -33,6 +36,10 @@ pub enum SwitchKind {
 pub struct DutConfig {
     pub name: String,
     pub switch: SwitchKind,
+    /// On the air: the lab's virtual BlueZ (a private dbus-daemon owning `org.bluez`) serves
+    /// it to the rig's BLE backend (btleplug), besides its SWD, UART and power.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ble: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +76,7 @@ impl LabConfig {
                     } else {
                         SwitchKind::Command
                     },
+                    ble: false,
                 })
                 .collect(),
         }

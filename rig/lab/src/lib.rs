@@ -16,6 +16,7 @@
 //! The lab owns sockets, pseudo-terminals, files and threads; the device model stays free of
 //! I/O in virtual-nrf52.
 
+pub mod air;
 pub mod client;
 pub mod clock;
 pub mod control;

@@ -139,6 +139,10 @@ pub struct DutStatus {
     /// the chip's power away (see `Dut::set_supply`).
     #[serde(default)]
     pub back_powered: bool,
+    /// On the air: the application's BLE address (FICR DEVICEADDR, most significant byte
+    /// first); the unbonded bootloader advertises at this address + 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ble_address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

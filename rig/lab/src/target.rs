@@ -3,6 +3,7 @@
 //! testable on their own.
 
 use crate::protocol::{Ack, Port};
+use virtual_nrf52::ble::BlePeripheral;
 use virtual_nrf52::descriptor::Transport;
 use virtual_nrf52::events::SimTime;
 use virtual_nrf52::status::Status;
@@ -59,6 +60,11 @@ pub trait Target: Send + 'static {
     fn state_bytes(&self) -> Vec<u8>;
     /// State bytes of this device had it lost power at `t` (a flash operation in flight torn).
     fn power_loss_state(&self, t: SimTime) -> Vec<u8>;
+
+    /// The device and its BLE surface, when it is on the air ([`crate::air::OnAir`]).
+    fn on_air(&mut self) -> Option<(&mut BlePeripheral, &mut Device)> {
+        None
+    }
 }
 
 fn swd_port(p: Port) -> SwdPort {

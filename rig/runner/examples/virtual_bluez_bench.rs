@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dbus: Some(vb.address().to_string()),
         };
         let before = vb.stats();
-        let (lab0, wall0) = (vb.clock().now(), Instant::now());
+        let (lab0, wall0) = (vb.lab_now(), Instant::now());
         let report = rt.block_on(async {
             let (a, _) = rig::drivers::ble::adapter::find_for(&cfg).await?;
             let wanted = Wanted {
@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await
                 .map_err(|e| e.to_string().into())
         });
-        let (wall, lab) = (wall0.elapsed(), vb.clock().now() - lab0);
+        let (wall, lab) = (wall0.elapsed(), vb.lab_now() - lab0);
         let r = match report {
             Ok(r) => r,
             Err::<_, Box<dyn std::error::Error>>(e) => {

@@ -1,10 +1,11 @@
 //! Campaigns through the hardware path on the virtual lab: `rig run SUITE --bench DIR/bench.yaml`
 //! goes through HardwareDut (probe-rs for flashing, SWD entry into DFU mode, resets and
-//! read-back; the serial DFU client on the UART pty; the lab's virtual PPK2 for power). The lab
-//! serves UART only (BLE is not wired into `rig lab up` yet), so the shipped smoke suite (BLE)
-//! is refused up front and its UART twin runs: the same cases with `transport: uart` and the
-//! SDK 17.1 UART stand-in bootloader; buttonless entry (BLE-only) becomes SWD entry. Sampled:
-//! one iteration per case (.ci/run runs it again through scripts/lab-check.sh).
+//! read-back; the serial DFU client on the UART pty; the lab's virtual PPK2 for power). This
+//! lab's DUT is a UART DUT (not `--ble`; BLE campaigns on the lab are in lab_ble.rs), so the
+//! shipped smoke suite (BLE) is refused up front and its UART twin runs: the same cases with
+//! `transport: uart` and the SDK 17.1 UART stand-in bootloader; buttonless entry (BLE-only)
+//! becomes SWD entry. Sampled: one iteration per case (.ci/run runs it again through
+//! scripts/lab-check.sh).
 
 mod lab;
 use lab::*;

@@ -142,7 +142,7 @@ fn a_firmware_change_that_keeps_a_service_in_place_shows_the_cached_characterist
     // The same chip now runs an application with bonded buttonless: the DFU service has the
     // same handles and size, only its characteristic's UUID differs.
     {
-        let now = l.vb.clock().now();
+        let now = l.vb.lab_now();
         let mut d = l.devices[0].lock().unwrap();
         let t = now.max(d.now());
         let desc = AppDescriptor {

@@ -55,8 +55,13 @@ fn write_commands_are_answered_at_once_and_lost_with_the_link() {
     let Some(mut l) = default_lab() else { return };
     let radio = l.add(Bench::new(SdkVersion::Sdk17).build_in_dfu());
     let dropped = |l: &Lab| {
-        l.vb.with(move |b, _| b.radio_mut(radio).unwrap().ble.stats.packets_dropped)
-            .unwrap()
+        l.vb.with(move |b, _| {
+            b.radio_mut(radio)
+                .unwrap()
+                .with(|ble, _| ble.stats.packets_dropped)
+                .unwrap()
+        })
+        .unwrap()
     };
     l.rt.block_on(async {
         let a = l.adapter().await;

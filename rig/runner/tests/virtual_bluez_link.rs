@@ -73,7 +73,7 @@ fn link_loss_and_faults_reach_the_host_with_their_reason() {
         // Last: after a reset the valid application may boot instead of the bootloader.
         (Some(Fault::Reset), "org.bluez.Reason.Timeout"),
     ] {
-        let t0 = l.vb.clock().now();
+        let t0 = l.vb.lab_now();
         l.rt.block_on(async {
             let a = l.adapter().await;
             let (bl, _, _) = dfu_link(&a).await;
@@ -92,7 +92,7 @@ fn link_loss_and_faults_reach_the_host_with_their_reason() {
             .await
             .expect("btleplug sees the disconnection");
         });
-        let lab_elapsed = l.vb.clock().now() - t0;
+        let lab_elapsed = l.vb.lab_now() - t0;
         pump(&c, Duration::from_millis(100));
         let last = seen
             .lock()

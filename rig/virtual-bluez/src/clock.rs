@@ -7,6 +7,15 @@
 use std::time::{Duration, Instant};
 use virtual_nrf52::SimTime;
 
+/// Lab time kept by someone else: the lab, whose per-DUT time also moves with the SWD
+/// transfers its probe serves. The virtual BlueZ then runs on that one clock instead of its own.
+pub trait TimeSource: Send + Sync {
+    /// Lab time now (never goes back).
+    fn now(&self) -> SimTime;
+    /// Wall time until the clock reads `t` (zero if it already has).
+    fn wall_until(&self, t: SimTime) -> Duration;
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct LabClock {
     wall_origin: Instant,

@@ -8,7 +8,8 @@
 //! - [`peripheral`]: the other direction: a virtual device published through a bluetoothd's
 //!   peripheral API (GattManager1, LEAdvertisingManager1), for a central on the air.
 //! - [`Radio`]: one device on the air, through the same [`virtual_nrf52::ble::BlePeripheral`]
-//!   the in-process tests use.
+//!   the in-process tests use; [`Air`] is where the device is kept (a [`SyncDevice`] in tests,
+//!   the lab's DUT in `rig lab up`), [`TimeSource`] whose clock it runs on.
 //!
 //! The public surface is the re-exports below and [`bluez`]; the other modules are private.
 
@@ -23,8 +24,8 @@ mod server;
 mod value;
 
 pub use bluez::{AdapterConfig, Bluez, BluezStats};
-pub use clock::LabClock;
+pub use clock::{LabClock, TimeSource};
 pub use daemon::{find_dbus_daemon, BusDaemon, DaemonError};
 pub use names::BluezError;
-pub use radio::{share_sync, Radio, SyncDevice};
+pub use radio::{share_sync, Air, AirGuard, Radio, SharedAir, SyncDevice};
 pub use server::{BluezConfig, Fault, ServerError, VirtualBluez};

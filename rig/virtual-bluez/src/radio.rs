@@ -1,12 +1,27 @@
-//! One virtual device on the air: the device model (shared with whoever else drives it: the
-//! lab's probe and power switch) and its BLE surface ([`BlePeripheral`], the same one the
-//! in-process bench's tests use), plus what a scanner's radio adds: an RSSI per report.
+//! One virtual device on the air: where the device lives ([`Air`]: shared with whoever else
+//! drives it, the lab's probe and power switch), its BLE surface ([`BlePeripheral`], the same
+//! one the in-process bench's tests use), plus what a scanner's radio adds: an RSSI per report.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use virtual_nrf52::ble::{Advertisement, BlePeripheral};
 use virtual_nrf52::{Device, SimTime};
 
-/// A device shared between the virtual BlueZ's thread and the lab's other surfaces (thread-safe;
+/// Where a radio's device is kept: the device and its BLE surface, locked together, so that
+/// whoever else moves the device on (the lab's host thread, serving SWD and the UART) moves it
+/// through the same peripheral, and every change (a boot, a reset, a power cut) is seen at the
+/// time it happens.
+pub trait Air: Send + Sync {
+    fn lock(&self) -> Box<dyn AirGuard + '_>;
+}
+
+/// A locked [`Air`].
+pub trait AirGuard {
+    /// The peripheral and its device; None when the device is no longer on the air (the lab
+    /// replaced it with something that has no radio).
+    fn parts(&mut self) -> Option<(&mut BlePeripheral, &mut Device)>;
+}
+
+/// A device shared between the virtual BlueZ's thread and a test or benchmark (thread-safe;
 /// not the runner's single-thread `SharedDevice`, an `Rc<RefCell<Device>>`).
 pub type SyncDevice = Arc<Mutex<Device>>;
 
@@ -14,9 +29,45 @@ pub fn share_sync(device: Device) -> SyncDevice {
     Arc::new(Mutex::new(device))
 }
 
+/// [`Air`] for a [`SyncDevice`]: the peripheral kept beside it. Others holding the device act
+/// on it without the peripheral; it notices their changes at the device's time.
+pub struct SharedAir {
+    device: SyncDevice,
+    ble: Mutex<BlePeripheral>,
+}
+
+impl SharedAir {
+    pub fn new(device: SyncDevice) -> SharedAir {
+        SharedAir {
+            device,
+            ble: Mutex::new(BlePeripheral::new()),
+        }
+    }
+}
+
+struct SharedGuard<'a> {
+    ble: MutexGuard<'a, BlePeripheral>,
+    dev: MutexGuard<'a, Device>,
+}
+
+impl AirGuard for SharedGuard<'_> {
+    fn parts(&mut self) -> Option<(&mut BlePeripheral, &mut Device)> {
+        Some((&mut self.ble, &mut self.dev))
+    }
+}
+
+impl Air for SharedAir {
+    fn lock(&self) -> Box<dyn AirGuard + '_> {
+        // A poisoned lock means a panic elsewhere already failed the test; the state inside
+        // is still the last consistent one. Always peripheral first, then device.
+        let ble = self.ble.lock().unwrap_or_else(|e| e.into_inner());
+        let dev = self.device.lock().unwrap_or_else(|e| e.into_inner());
+        Box::new(SharedGuard { ble, dev })
+    }
+}
+
 pub struct Radio {
-    pub device: SyncDevice,
-    pub ble: BlePeripheral,
+    pub air: Arc<dyn Air>,
     /// The adapter (index) in whose range the device is.
     pub adapter: usize,
     /// The time of the last advertising event reported to the host.
@@ -26,10 +77,9 @@ pub struct Radio {
 }
 
 impl Radio {
-    pub fn new(device: SyncDevice, adapter: usize, seed: u64) -> Radio {
+    pub fn new(air: Arc<dyn Air>, adapter: usize, seed: u64) -> Radio {
         Radio {
-            device,
-            ble: BlePeripheral::new(),
+            air,
             adapter,
             last_report: None,
             rssi_base: -52,
@@ -37,17 +87,16 @@ impl Radio {
         }
     }
 
-    /// The device, locked. A poisoned lock means a panic elsewhere already failed the lab;
-    /// the state inside is still the last consistent one.
-    pub fn dev(&self) -> MutexGuard<'_, Device> {
-        self.device.lock().unwrap_or_else(|e| e.into_inner())
+    /// Run `f` on the peripheral and its device, locked; None if the device is off the air.
+    pub fn with<R>(&self, f: impl FnOnce(&mut BlePeripheral, &mut Device) -> R) -> Option<R> {
+        let mut g = self.air.lock();
+        let (ble, dev) = g.parts()?;
+        Some(f(ble, dev))
     }
 
     /// A new advertising event since the last report, if the device advertises.
     pub fn new_advertisement(&mut self, now: SimTime) -> Option<Advertisement> {
-        let dev = self.device.clone();
-        let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
-        let a = self.ble.scan(&mut d, now)?;
+        let a = self.with(|ble, d| ble.scan(d, now))??;
         if self.last_report.is_some_and(|l| a.at <= l) {
             return None;
         }

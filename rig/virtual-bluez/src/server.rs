@@ -6,10 +6,10 @@
 //! every connection, both of which a plain message loop expresses directly.
 
 use crate::bluez::{AdapterConfig, Bluez, BluezStats};
-use crate::clock::LabClock;
+use crate::clock::{LabClock, TimeSource};
 use crate::daemon::{BusDaemon, DaemonError};
 use crate::names::BLUEZ;
-use crate::radio::{Radio, SyncDevice};
+use crate::radio::{Air, Radio, SharedAir, SyncDevice};
 use dbus::channel::Channel;
 use dbus::Message;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,6 +81,28 @@ enum Control {
     Reset(SimTime),
 }
 
+/// The serving thread's clock: its own scaled wall clock, or the lab's.
+#[derive(Clone)]
+enum Clock {
+    Own(LabClock),
+    Lab(Arc<dyn TimeSource>),
+}
+
+impl Clock {
+    fn now(&self) -> SimTime {
+        match self {
+            Clock::Own(c) => c.now(),
+            Clock::Lab(s) => s.now(),
+        }
+    }
+    fn wall_until(&self, t: SimTime) -> Duration {
+        match self {
+            Clock::Own(c) => c.wall_until(t),
+            Clock::Lab(s) => s.wall_until(t),
+        }
+    }
+}
+
 /// A running virtual BlueZ: its serving thread and the bus daemon that thread started.
 /// Dropping it stops both.
 pub struct VirtualBluez {
@@ -88,7 +110,7 @@ pub struct VirtualBluez {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     stats: Arc<Mutex<BluezStats>>,
-    clock: Arc<Mutex<LabClock>>,
+    clock: Arc<Mutex<Clock>>,
     address: String,
     daemon_pid: Option<u32>,
 }
@@ -97,16 +119,32 @@ impl VirtualBluez {
     /// Start a private dbus-daemon and serve `org.bluez` on it. The daemon is started from the
     /// serving thread and dies with it (and with the process, `PR_SET_PDEATHSIG`).
     pub fn start(config: BluezConfig) -> Result<VirtualBluez, ServerError> {
-        VirtualBluez::spawn(None, config)
+        VirtualBluez::spawn(None, config, None)
     }
 
     /// Serve `org.bluez` on an existing bus at `address`.
     pub fn serve_on(address: &str, config: BluezConfig) -> Result<VirtualBluez, ServerError> {
-        VirtualBluez::spawn(Some(address.to_string()), config)
+        VirtualBluez::spawn(Some(address.to_string()), config, None)
     }
 
-    fn spawn(bus: Option<String>, config: BluezConfig) -> Result<VirtualBluez, ServerError> {
-        let clock = Arc::new(Mutex::new(LabClock::new(config.lab_origin, config.scale)));
+    /// As [`VirtualBluez::start`], on the lab's clock (`config.scale` and `lab_origin` unused):
+    /// one lab time for the devices' radios, their debug ports and their UARTs.
+    pub fn start_on(
+        config: BluezConfig,
+        time: Arc<dyn TimeSource>,
+    ) -> Result<VirtualBluez, ServerError> {
+        VirtualBluez::spawn(None, config, Some(time))
+    }
+
+    fn spawn(
+        bus: Option<String>,
+        config: BluezConfig,
+        time: Option<Arc<dyn TimeSource>>,
+    ) -> Result<VirtualBluez, ServerError> {
+        let clock = Arc::new(Mutex::new(match time {
+            Some(t) => Clock::Lab(t),
+            None => Clock::Own(LabClock::new(config.lab_origin, config.scale)),
+        }));
         let clock2 = clock.clone();
         let (tx, rx) = mpsc::channel::<Control>();
         type Ready = Result<(String, Option<u32>), ServerError>;
@@ -172,12 +210,14 @@ impl VirtualBluez {
         &self.address
     }
 
-    pub fn clock(&self) -> LabClock {
-        *self.clock.lock().unwrap_or_else(|e| e.into_inner())
+    /// Lab time now.
+    pub fn lab_now(&self) -> SimTime {
+        let c = self.clock.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        c.now()
     }
 
     /// A fresh bluetoothd (no devices, no sessions, default timers) with lab time starting
-    /// again at `lab_origin`.
+    /// again at `lab_origin` (on its own clock; the lab's clock is the lab's).
     pub fn reset(&self, lab_origin: SimTime) -> Result<(), ServerError> {
         self.ctl
             .send(Control::Reset(lab_origin))
@@ -222,7 +262,18 @@ impl VirtualBluez {
         adapter: usize,
         seed: u64,
     ) -> Result<usize, ServerError> {
-        self.with(move |b, _| b.add_radio(Radio::new(device, adapter, seed)))
+        self.add_air(Arc::new(SharedAir::new(device)), adapter, seed)
+    }
+
+    /// Put a device kept elsewhere (the lab's) in range of adapter `adapter`. Returns its
+    /// radio index.
+    pub fn add_air(
+        &self,
+        air: Arc<dyn Air>,
+        adapter: usize,
+        seed: u64,
+    ) -> Result<usize, ServerError> {
+        self.with(move |b, _| b.add_radio(Radio::new(air, adapter, seed)))
     }
 
     /// Inject a fault into radio `radio` now.
@@ -263,33 +314,32 @@ fn apply_fault(b: &mut Bluez, radio: usize, fault: Fault, now: SimTime) -> bool 
     let Some(r) = b.radio_mut(radio) else {
         return false;
     };
-    let dev = r.device.clone();
-    let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
-    match fault {
-        Fault::LinkDrop => r.ble.link_lost(&mut d, now).is_ok(),
+    let done = r.with(|ble, d| match fault {
+        Fault::LinkDrop => ble.link_lost(d, now).is_ok(),
         Fault::Reset => {
-            r.ble.sync(&mut d, now);
+            ble.sync(d, now);
             d.reset(now, ResetKind::PinReset)
         }
-        Fault::PowerCut { off_for } => {
-            r.ble.sync(&mut d, now);
+        Fault::PowerCut { .. } => {
+            ble.sync(d, now);
             d.power_off(now);
-            let on = now + off_for;
-            drop(d);
-            b.schedule(
-                on,
-                Box::new(move |b: &mut Bluez, t| {
-                    if let Some(r) = b.radio_mut(radio) {
-                        let dev = r.device.clone();
-                        let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
-                        r.ble.sync(&mut d, t);
-                        d.power_on(t);
-                    }
-                }),
-            );
             true
         }
+    });
+    if let (Fault::PowerCut { off_for }, Some(true)) = (fault, done) {
+        b.schedule(
+            now + off_for,
+            Box::new(move |b: &mut Bluez, t| {
+                if let Some(r) = b.radio_mut(radio) {
+                    r.with(|ble, d| {
+                        ble.sync(d, t);
+                        d.power_on(t);
+                    });
+                }
+            }),
+        );
     }
+    done == Some(true)
 }
 
 fn open(address: &str) -> Result<Channel, ServerError> {
@@ -322,7 +372,7 @@ fn open(address: &str) -> Result<Channel, ServerError> {
 fn run(
     ch: Channel,
     mut bluez: Bluez,
-    shared_clock: Arc<Mutex<LabClock>>,
+    shared_clock: Arc<Mutex<Clock>>,
     rx: mpsc::Receiver<Control>,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<BluezStats>>,
@@ -333,7 +383,10 @@ fn run(
         }
         ch.flush();
     };
-    let mut clock = *shared_clock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut clock = shared_clock
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     while !stop.load(Ordering::SeqCst) {
         while let Ok(c) = rx.try_recv() {
             match c {
@@ -343,13 +396,17 @@ fn run(
                 }
                 Control::Reset(t) => {
                     bluez.reset();
-                    clock = LabClock::new(t, clock.scale());
-                    *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+                    if let Clock::Own(c) = &clock {
+                        clock = Clock::Own(LabClock::new(t, c.scale()));
+                        *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock.clone();
+                    }
                 }
                 Control::ClockAtLeast(t) => {
-                    if clock.now() < t {
-                        clock = LabClock::new(t, clock.scale());
-                        *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+                    if let Clock::Own(c) = &clock {
+                        if c.now() < t {
+                            clock = Clock::Own(LabClock::new(t, c.scale()));
+                            *shared_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock.clone();
+                        }
                     }
                 }
             }

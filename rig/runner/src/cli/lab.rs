@@ -20,8 +20,10 @@ pub enum LabCmd {
     /// Start a lab of virtual nRF52832s (in the background unless --foreground) and write
     /// DIR/bench.yaml describing every DUT: its SWD socket (probe-rs through the lab's probe
     /// driver), its UART pseudo-terminal, its power switch (a virtual PPK2 for even-numbered
-    /// DUTs, `rig lab power` as a command switch for odd ones). A lab started again on the same
-    /// DIR carries on with the devices as it left them (or as a power loss left them).
+    /// DUTs, `rig lab power` as a command switch for odd ones). DUTs named with --ble are on
+    /// the air instead of the UART: the lab runs a virtual BlueZ (its own dbus-daemon) and the
+    /// bench file gives them `ble: { adapter: hci0, dbus: ... }`. A lab started again on the
+    /// same DIR carries on with the devices as it left them (or as a power loss left them).
     Up(UpArgs),
     /// What every DUT of the lab does: supply, what runs, lab time, SWD transfers.
     Status(StatusArgs),
@@ -31,8 +33,19 @@ pub enum LabCmd {
     /// that lies. `back-powered`: the supply switch cuts VDD but the chip stays powered through
     /// its UART or SWD lines, so a power cut resets nothing; the rig must report a bench fault.
     Fault(FaultArgs),
-    /// Stop the lab: devices saved, sockets and pseudo-terminals removed.
+    /// Break a DUT's radio link (a DUT on the air), as interference would: the rig sees the
+    /// link time out, the device sees its supervision timeout.
+    LinkDrop(LinkDropArgs),
+    /// Stop the lab: devices saved, sockets and pseudo-terminals removed, its dbus-daemon ended.
     Down(DirArg),
+}
+
+#[derive(Args, Debug)]
+pub struct LinkDropArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The DUT (one started with --ble).
+    pub dut: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -47,7 +60,9 @@ pub enum Fresh {
     /// Erased flash and UICR, as a chip from the reel.
     Blank,
     /// MBR and the SDK 17.1 UART bootloader (trusting the built-in test key): `rig dfu --port`
-    /// works at once.
+    /// works at once. DUTs on the air (--ble) get S132 7.2.0 and the SDK 17.1 BLE bootloader
+    /// instead, waiting in DFU mode as "DfuTarg".
+    #[value(alias = "bootloader")]
     UartBootloader,
 }
 
@@ -73,6 +88,11 @@ pub struct UpArgs {
     /// What a DUT without saved state starts as.
     #[arg(long, value_enum, default_value = "blank")]
     pub fresh: Fresh,
+    /// DUTs on the air (comma-separated names, e.g. `--ble dut-2`): served to the rig's BLE
+    /// backend by the lab's virtual BlueZ (needs `dbus-daemon`, Debian package dbus-daemon)
+    /// [default: none, or what DIR/lab.json says].
+    #[arg(long, value_delimiter = ',')]
+    pub ble: Option<Vec<String>>,
     /// Run in this process until SIGINT/SIGTERM or `rig lab down`, logging to stderr.
     #[arg(long)]
     pub foreground: bool,
@@ -115,6 +135,7 @@ pub fn run(cmd: LabCmd) -> anyhow::Result<ExitCode> {
         LabCmd::Status(a) => status(a),
         LabCmd::Power(a) => power(a),
         LabCmd::Fault(a) => fault(a),
+        LabCmd::LinkDrop(a) => link_drop(a),
         LabCmd::Down(a) => down(a),
     }
 }
@@ -170,6 +191,26 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                     c.revision
                 );
             }
+            if let Some(ble) = &a.ble {
+                let have: Vec<&str> = c
+                    .duts
+                    .iter()
+                    .filter(|d| d.ble)
+                    .map(|d| d.name.as_str())
+                    .collect();
+                let mut want: Vec<&str> = ble.iter().map(String::as_str).collect();
+                want.sort();
+                let mut have_sorted = have.clone();
+                have_sorted.sort();
+                if want != have_sorted {
+                    bail!(
+                        "{} holds a lab whose DUTs on the air are [{}], not [{}]: drop --ble, or use another --dir",
+                        dir.dir.display(),
+                        have.join(","),
+                        ble.join(",")
+                    );
+                }
+            }
             c.speed = a.speed;
             c
         }
@@ -181,6 +222,15 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
             let mut c = LabConfig::new(a.chip.as_deref().unwrap_or("nRF52832_xxAA"), a.speed, n);
             if let Some(r) = &a.revision {
                 c.revision = r.clone();
+            }
+            for name in a.ble.iter().flatten() {
+                let Some(d) = c.duts.iter_mut().find(|d| d.name == *name) else {
+                    bail!(
+                        "--ble {name}: no such DUT in a lab of {n} (dut-0 … dut-{})",
+                        n - 1
+                    );
+                };
+                d.ble = true;
             }
             c
         }
@@ -232,8 +282,17 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default()
                 .as_str(),
-        ])
-        .stdin(std::process::Stdio::null())
+        ]);
+    let on_air: Vec<&str> = cfg
+        .duts
+        .iter()
+        .filter(|d| d.ble)
+        .map(|d| d.name.as_str())
+        .collect();
+    if !on_air.is_empty() {
+        cmd.args(["--ble", &on_air.join(",")]);
+    }
+    cmd.stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
     // A process group of its own: the terminal's Ctrl-C and hang-up reach only the foreground
@@ -282,10 +341,14 @@ fn print_usage(dir: &LabDir, cfg: &LabConfig) {
     );
     for c in &cfg.duts {
         eprintln!(
-            "  {}: SWD {}, UART {}, power {}",
+            "  {}: SWD {}, {}, power {}",
             c.name,
             dir.swd(&c.name).display(),
-            dir.uart(&c.name).display(),
+            if c.ble {
+                "BLE on the lab's virtual BlueZ (hci0)".to_string()
+            } else {
+                format!("UART {}", dir.uart(&c.name).display())
+            },
             match c.switch {
                 rig_lab::SwitchKind::Ppk2 =>
                     format!("virtual PPK2 {}", dir.ppk2(&c.name).display()),
@@ -316,7 +379,16 @@ fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitC
     };
     let lab = rig_lab::Lab::start(dir.clone(), cfg.clone(), &factory, log.clone())?;
     let rig = std::env::current_exe().context("finding the rig binary for the bench file")?;
-    let bench = lab_bench::bench_yaml(&dir, &cfg, &rig);
+    let st = lab.status();
+    let air = lab_bench::Air {
+        dbus: st.bluez.clone(),
+        addresses: st
+            .duts
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), d.ble_address.clone()?)))
+            .collect(),
+    };
+    let bench = lab_bench::bench_yaml(&dir, &cfg, &rig, &air);
     if let Err(e) = rig_lab::layout::write_atomic(&dir.bench(), bench.as_bytes()) {
         lab.shutdown();
         return Err(e.into());
@@ -346,9 +418,15 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         "lab in {} (pid {}), {}× speed, up {:.1} s; bench file {}",
         s.dir, s.pid, s.speed, s.uptime_s, s.bench
     );
+    if let Some(b) = &s.bluez {
+        println!(
+            "  virtual BlueZ (hci0) on {b}, {} D-Bus messages",
+            s.bluez_messages.unwrap_or(0)
+        );
+    }
     for d in &s.duts {
         println!(
-            "  {}: {} supply {}, {}; lab time {:.3} s, {} SWD transfers, {} instructions{}",
+            "  {}: {} supply {}, {}; lab time {:.3} s, {} SWD transfers, {} instructions{}{}",
             d.name,
             d.chip,
             if d.supply_on { "on" } else { "off" },
@@ -360,7 +438,11 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
                 ", probe connected"
             } else {
                 ""
-            }
+            },
+            d.ble_address
+                .as_ref()
+                .map(|a| format!(", on the air at {a}"))
+                .unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -395,6 +477,13 @@ fn fault(a: FaultArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     eprintln!("{}: {} {}", a.dut, a.fault, a.state);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn link_drop(a: LinkDropArgs) -> anyhow::Result<ExitCode> {
+    let dir = LabDir::new(&a.dir.dir)?;
+    call(&dir, &ControlRequest::LinkDrop { dut: a.dut.clone() })?;
+    eprintln!("{}: radio link dropped", a.dut);
     Ok(ExitCode::SUCCESS)
 }
 

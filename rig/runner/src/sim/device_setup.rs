@@ -103,3 +103,27 @@ pub fn prepare(
     }
     Ok((dev, origin))
 }
+
+/// A fresh `chip` as a BLE DUT leaves the factory line of a product on the SDK 17.1 BLE
+/// bootloader: the stand-in S132 7.2.0 with its MBR and the 17.1 BLE bootloader trusting
+/// `public_key`, booted (no application: it waits in DFU mode, advertising "DfuTarg").
+pub fn ble_bootloader_device(
+    chip: Chip,
+    public_key: [u8; 64],
+    seed: u64,
+) -> Result<Device, SetupError> {
+    let t0 = SimTime::ZERO;
+    let mut dev = Device::new(chip, seed);
+    dev.set_timing(TimingProfile::typical());
+    let desc = images::bootloader_descriptor(SdkVersion::Sdk17, Transport::Ble, public_key);
+    let mut segs = standin::softdevice_hex_segments(&virtual_nrf52::softdevice::S132_7_2_0);
+    segs.extend(standin::bootloader_segments(
+        &desc,
+        chip,
+        standin::DEFAULT_BOOTLOADER_SIZE,
+    )?);
+    let mut dbg = dev.debug(t0);
+    dbg.program(&segs, ProgramOptions::default())?;
+    dbg.soft_reset()?;
+    Ok(dev)
+}

@@ -49,6 +49,16 @@ impl rig_lab::DeviceFactory for Factory {
         Ok(dev)
     }
 
+    fn fresh_on_air(&self, dut: &str, index: usize) -> Result<Device, String> {
+        if !self.uart_bootloader {
+            return self.fresh(dut, index);
+        }
+        // A DUT on the air gets the BLE bootloader (and its SoftDevice) instead.
+        let pk = device_setup::public_key(None).map_err(|e| e.to_string())?;
+        device_setup::ble_bootloader_device(self.chip, pk, index as u64 + 1)
+            .map_err(|e| e.to_string())
+    }
+
     fn configure(&self, dev: &mut Device) {
         dev.set_part_revision(self.revision);
     }
@@ -64,12 +74,23 @@ fn sh(p: &Path) -> String {
     shlex::try_quote(&s).map(|c| c.into_owned()).unwrap_or(s)
 }
 
-/// DIR/bench.yaml: every DUT with its lab probe, serial port and power switch.
-pub fn bench_yaml(dir: &LabDir, cfg: &LabConfig, rig: &Path) -> String {
+/// What the bench file says of the lab's radio: its virtual BlueZ's D-Bus address and each
+/// DUT on the air's application address (`rig lab up` reads them from the started lab).
+#[derive(Debug, Clone, Default)]
+pub struct Air {
+    pub dbus: Option<String>,
+    /// DUT name → application address (MSB first).
+    pub addresses: std::collections::BTreeMap<String, String>,
+}
+
+/// DIR/bench.yaml: every DUT with its lab probe, its link (the UART pseudo-terminal, or for a
+/// DUT on the air the lab's virtual BlueZ) and power switch.
+pub fn bench_yaml(dir: &LabDir, cfg: &LabConfig, rig: &Path, air: &Air) -> String {
     let mut y = format!(
         "# Written by `rig lab up` for the virtual lab in {d}; valid while it runs.\n\
          # probe: the DUT's SWD socket (probe-rs through the rig's lab probe driver)\n\
-         # serial: its UART pseudo-terminal; power: a virtual PPK2 or `rig lab power`\n\
+         # serial: its UART pseudo-terminal; ble: the lab's virtual BlueZ (its own D-Bus)\n\
+         # power: a virtual PPK2 or `rig lab power`\n\
          lab: {q}\n\
          duts:\n",
         d = dir.dir.display(),
@@ -82,10 +103,22 @@ pub fn bench_yaml(dir: &LabDir, cfg: &LabConfig, rig: &Path) -> String {
             "    probe: {{ lab: {}, speed_khz: 1000 }}\n",
             q(&dir.swd(n).display().to_string())
         );
-        y += &format!(
-            "    serial: {{ port: {}, baud: 115200, flow_control: false }}\n",
-            q(&dir.uart(n).display().to_string())
-        );
+        if c.ble {
+            // No `serial`: the rig would take the UART for DFU; this DUT updates over BLE.
+            y += &format!(
+                "    ble: {{ adapter: hci0, dbus: {}",
+                q(air.dbus.as_deref().unwrap_or_default())
+            );
+            if let Some(a) = air.addresses.get(n) {
+                y += &format!(", address: {}", q(a));
+            }
+            y += " }\n";
+        } else {
+            y += &format!(
+                "    serial: {{ port: {}, baud: 115200, flow_control: false }}\n",
+                q(&dir.uart(n).display().to_string())
+            );
+        }
         y += &match c.switch {
             SwitchKind::Ppk2 => format!(
                 "    power: {{ kind: ppk2, port: {}, millivolts: 3000 }}\n",
@@ -111,8 +144,13 @@ mod tests {
     #[test]
     fn the_bench_file_parses_with_a_lab_probe_and_both_switch_kinds() {
         let dir = LabDir::new(Path::new("/tmp/a lab")).unwrap();
-        let cfg = LabConfig::new("nRF52832_xxAB", 1.0, 2);
-        let text = bench_yaml(&dir, &cfg, Path::new("/usr/bin/rig"));
+        let mut cfg = LabConfig::new("nRF52832_xxAB", 1.0, 3);
+        cfg.duts[2].ble = true;
+        let air = Air {
+            dbus: Some("unix:path=/tmp/x/bus".into()),
+            addresses: [("dut-2".to_string(), "C1:02:03:04:05:06".to_string())].into(),
+        };
+        let text = bench_yaml(&dir, &cfg, Path::new("/usr/bin/rig"), &air);
         let b = crate::benchfile::parse(Path::new("bench.yaml"), &text).unwrap();
         // Marked as a lab's: campaigns on it record the bench kind `lab`.
         assert_eq!(b.lab.as_deref(), Some(Path::new("/tmp/a lab")));
@@ -133,5 +171,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // On the air: the lab's virtual BlueZ, no serial port (it would win over BLE).
+        let d2 = &b.duts["dut-2"];
+        let ble = d2.ble.as_ref().expect("ble");
+        assert_eq!(ble.adapter.as_deref(), Some("hci0"));
+        assert_eq!(ble.dbus.as_deref(), Some("unix:path=/tmp/x/bus"));
+        assert_eq!(ble.address.as_deref(), Some("C1:02:03:04:05:06"));
+        assert!(d2.serial.is_none());
+        assert!(b.duts["dut-0"].ble.is_none());
     }
 }

@@ -177,11 +177,8 @@ impl Bluez {
             for p in linked {
                 if let Some(Conn::Linked(l)) = self.devices.get(&p).map(|d| &d.conn) {
                     let radio = l.radio;
-                    let r = &mut self.radios[radio];
-                    let dev = r.device.clone();
-                    let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
                     // The device sees the link vanish: its supervision timeout.
-                    let _ = r.ble.link_lost(&mut dv, now);
+                    self.radios[radio].with(|ble, dv| ble.link_lost(dv, now));
                 }
                 self.link_down(&p, 0x16, now);
             }

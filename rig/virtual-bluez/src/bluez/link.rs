@@ -183,6 +183,14 @@ impl Bluez {
             .filter(|d| matches!(d.conn, Conn::Connecting { .. }))
             .map(|d| d.path.clone())
             .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        // Links first: a radio holds one connection, and taking a new one clears its event
+        // queue, so a link that ended meanwhile (a reset under it: the supervision timeout) must
+        // have its Disconnected event seen before the radio connects again, or its object stays
+        // connected for ever and reads the new connection's events.
+        self.links(now);
         for path in waiting {
             let (adapter, address) = {
                 let d = &self.devices[&path];
@@ -193,15 +201,14 @@ impl Bluez {
                 if r.adapter != adapter {
                     continue;
                 }
-                let dev = r.device.clone();
-                let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-                let Some(a) = r.ble.scan(&mut dv, now) else {
-                    continue;
-                };
-                if a.address != address {
-                    continue;
-                }
-                if let Ok(anchor) = r.ble.connect(&mut dv, now) {
+                let anchor = r.with(|ble, dv| {
+                    let a = ble.scan(dv, now)?;
+                    if a.address != address {
+                        return None;
+                    }
+                    ble.connect(dv, now).ok()
+                });
+                if let Some(Some(anchor)) = anchor {
                     linked = Some((i, anchor));
                     break;
                 }
@@ -277,13 +284,10 @@ impl Bluez {
                 Stage::Up(t) | Stage::Mtu(t) | Stage::Discovery(t, _) => Some(*t),
                 Stage::Ready => None,
             };
-            let events = {
-                let r = &mut self.radios[radio];
-                let dev = r.device.clone();
-                let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-                let upto = stage_due.filter(|t| *t <= now).unwrap_or(now);
-                r.ble.events(&mut dv, upto)
-            };
+            let upto = stage_due.filter(|t| *t <= now).unwrap_or(now);
+            let events = self.radios[radio]
+                .with(|ble, dv| ble.events(dv, upto))
+                .unwrap_or_default();
             let mut down = false;
             for e in events {
                 if self.peripheral_event(path, e) {
@@ -319,12 +323,9 @@ impl Bluez {
         };
         let radio = l.radio;
         let stage = std::mem::replace(&mut l.stage, Stage::Ready);
-        let r = &mut self.radios[radio];
-        let dev = r.device.clone();
-        let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
+        let air = self.radios[radio].air.clone();
         match stage {
             Stage::Up(_) => {
-                drop(dv);
                 // att_connect_cb: le_state.connected, Connect answered, then the GATT client
                 // starts (`device_browse_gatt` → gatt_client_init).
                 self.tree.set(path, DEVICE, "Connected", Value::Bool(true));
@@ -339,35 +340,42 @@ impl Bluez {
                     self.link_mut(path).expect("linked").stage = Stage::Mtu(t);
                     return true;
                 }
-                let r = &mut self.radios[radio];
-                let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-                match r.ble.exchange_mtu(&mut dv, t, exchange) {
+                let mut g = air.lock();
+                let Some((ble, dv)) = g.parts() else {
+                    drop(g);
+                    return self.off_air(path, t);
+                };
+                match ble.exchange_mtu(dv, t, exchange) {
                     Ok((mtu, at)) => {
-                        drop(dv);
+                        drop(g);
                         let l = self.link_mut(path).expect("linked");
                         l.mtu = mtu;
                         l.stage = Stage::Mtu(at);
                         true
                     }
                     Err(e) => {
-                        drop(dv);
+                        drop(g);
                         self.setup_failed(path, e, t)
                     }
                 }
             }
-            Stage::Mtu(_) => match r.ble.discover(&mut dv, t) {
-                Ok((table, at)) => {
-                    drop(dv);
-                    self.link_mut(path).expect("linked").stage = Stage::Discovery(at, table);
-                    true
+            Stage::Mtu(_) => {
+                let mut g = air.lock();
+                let Some((ble, dv)) = g.parts() else {
+                    drop(g);
+                    return self.off_air(path, t);
+                };
+                let r = ble.discover(dv, t);
+                drop(g);
+                match r {
+                    Ok((table, at)) => {
+                        self.link_mut(path).expect("linked").stage = Stage::Discovery(at, table);
+                        true
+                    }
+                    Err(e) => self.setup_failed(path, e, t),
                 }
-                Err(e) => {
-                    drop(dv);
-                    self.setup_failed(path, e, t)
-                }
-            },
+            }
             Stage::Discovery(_, table) => {
-                drop(dv);
                 let l = self.link_mut(path).expect("linked");
                 let mtu = l.mtu;
                 let cached = self.devices.get(path).and_then(|d| d.gatt_cache.clone());
@@ -387,6 +395,12 @@ impl Bluez {
             }
             Stage::Ready => true,
         }
+    }
+
+    /// The device went off the air (the lab no longer has it on a radio): the link times out.
+    fn off_air(&mut self, path: &str, t: SimTime) -> bool {
+        self.link_down(path, DisconnectReason::ConnectionTimeout.code(), t);
+        false
     }
 
     /// A failure during setup: the link is lost (its Disconnected event follows) or already
@@ -421,10 +435,7 @@ impl Bluez {
                 // att.c `handle_notify`: bluetoothd confirms an indication itself, at once.
                 if let Some(l) = self.link_mut(path) {
                     let radio = l.radio;
-                    let r = &mut self.radios[radio];
-                    let dev = r.device.clone();
-                    let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-                    let _ = r.ble.confirm_indication(&mut dv, at);
+                    self.radios[radio].with(|ble, dv| ble.confirm_indication(dv, at));
                 }
                 false
             }
@@ -587,13 +598,13 @@ impl Bluez {
             return;
         }
         let radio = l.radio;
-        let r = &mut self.radios[radio];
-        let dev = r.device.clone();
-        let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
+        let air = self.radios[radio].air.clone();
+        let mut g = air.lock();
+        let Some((ble, dv)) = g.parts() else { return };
         let Conn::Linked(l) = &mut self.devices.get_mut(path).expect("linked").conn else {
             return;
         };
-        while let Some(c) = r.ble.connection() {
+        while let Some(c) = ble.connection() {
             // Up to the next connection event (and whatever still fits in the one the last
             // packet went in).
             let horizon = c.link.event_at_or_after(now).max(l.fed_until);
@@ -602,7 +613,7 @@ impl Bluez {
                 break;
             }
             if let Some((handle, value)) = l.commands.pop_front() {
-                if let Ok(at) = r.ble.write_command(&mut dv, now, handle, &value) {
+                if let Ok(at) = ble.write_command(dv, now, handle, &value) {
                     l.fed_until = at;
                 }
                 continue;
@@ -617,7 +628,7 @@ impl Bluez {
                 ReqKind::Write { handle, value } => (*handle, value.clone()),
                 ReqKind::Cccd { handle, value, .. } => (*handle, value.clone()),
             };
-            let (due, result) = match r.ble.write_request(&mut dv, now, handle, &value) {
+            let (due, result) = match ble.write_request(dv, now, handle, &value) {
                 Ok(at) => (at, Ok(())),
                 Err(BleError::Att { error, at }) => (at, Err(BluezError::from_att(error.code()))),
                 // The link went before the response: answered when the loss is seen.
@@ -700,13 +711,10 @@ impl Bluez {
         };
         l.terminating = true;
         let radio = l.radio;
-        let r = &mut self.radios[radio];
-        let dev = r.device.clone();
-        let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
         // `disconnect_all` → MGMT_OP_DISCONNECT: LL_TERMINATE_IND in the next event; the
         // Disconnected event (0x16) follows.
-        if r.ble.disconnect(&mut dv, at).is_err() {
-            drop(dv);
+        let sent = self.radios[radio].with(|ble, dv| ble.disconnect(dv, at).is_ok());
+        if sent != Some(true) {
             self.link_down(path, DisconnectReason::LocalHostTerminated.code(), now);
         }
     }

@@ -261,10 +261,8 @@ impl Bluez {
             job(self, t);
         }
         // Every device lives on lab time, heard or not (boot, activation, inactivity timers).
-        for r in &mut self.radios {
-            let dev = r.device.clone();
-            let mut d = dev.lock().unwrap_or_else(|e| e.into_inner());
-            r.ble.sync(&mut d, now);
+        for r in &self.radios {
+            r.with(|ble, d| ble.sync(d, now));
         }
         self.connect_attempts(now);
         self.links(now);
@@ -293,27 +291,33 @@ impl Bluez {
                     if let Some(t) = l.next_due() {
                         at(t)
                     }
-                    if let Some(r) = self.radios.get(l.radio) {
-                        let dev = r.dev();
-                        if let Some(t) = r.ble.next_event_time(&dev) {
-                            at(t)
-                        }
+                    if let Some(t) = self
+                        .radios
+                        .get(l.radio)
+                        .and_then(|r| r.with(|ble, dev| ble.next_event_time(dev)))
+                        .flatten()
+                    {
+                        at(t)
                     }
                 }
             }
         }
         for r in &self.radios {
-            if let Some(t) = r.dev().next_event_time() {
+            let discovering = self.adapters[r.adapter].discovering();
+            let (own, adv) = r
+                .with(|ble, dev| {
+                    let adv = r
+                        .last_report
+                        .filter(|_| discovering)
+                        .and_then(|l| ble.next_advertisement(l + Duration::from_nanos(1)));
+                    (dev.next_event_time(), adv)
+                })
+                .unwrap_or((None, None));
+            if let Some(t) = own {
                 at(t)
             }
-            let a = &self.adapters[r.adapter];
-            if a.discovering() {
-                if let Some(t) = r
-                    .last_report
-                    .and_then(|l| r.ble.next_advertisement(l + Duration::from_nanos(1)))
-                {
-                    at(t)
-                }
+            if let Some(t) = adv {
+                at(t)
             }
         }
         due

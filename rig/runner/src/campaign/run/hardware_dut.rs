@@ -372,6 +372,9 @@ impl BenchDut for HardwareDut {
         .await
         .map_err(dut)?;
         use btleplug::api::Peripheral as _;
+        crate::drivers::ble::transport::drop_stale_link(&app)
+            .await
+            .map_err(dut)?;
         crate::drivers::ble::transport::connect_retrying(
             || async { app.connect().await.map_err(|e| e.to_string()) },
             || async {
@@ -391,6 +394,24 @@ impl BenchDut for HardwareDut {
             crate::drivers::ble::buttonless::enter(&adapter, &app, cfg.name.clone()).await
         }
         .await;
+        // The application may advertise again between its disconnect and its reset: SDK 12.3's
+        // experimental buttonless service resets only once its settings-page write is done
+        // (`enter_buttonless_dfu`; virtual-nrf52 app.rs `app_enter_bootloader` models it so), and
+        // nothing stops an app from advertising after a disconnect meanwhile. So the entry is
+        // done when the bootloader advertises (nrfutil 6.1.7 `dfu_transport_ble.py` scans for it
+        // too, at address + 1), not when the app's link goes: a look in between saw the app.
+        let r = match r {
+            Ok(bootloader) => find_fresh(&adapter, &bootloader, wait)
+                .await
+                .map(|_| bootloader)
+                .map_err(|e| match e {
+                    e @ crate::drivers::ble::BleError::Adapter(_) => e,
+                    e => crate::drivers::ble::BleError::Gatt(format!(
+                        "the bootloader did not advertise within {wait:?} after buttonless entry: {e}"
+                    )),
+                }),
+            Err(e) => Err(e),
+        };
         if r.is_err() {
             // The app may still hold the link: release it, or BlueZ keeps it connected and silent.
             let _ = tokio::time::timeout(

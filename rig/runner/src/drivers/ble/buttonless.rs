@@ -127,6 +127,7 @@ pub async fn enter_if_app(
 ) -> Result<Wanted, BleError> {
     let (id, s) = find_fresh(adapter, &target, wait).await?;
     let p = bounded("peripheral", adapter.peripheral(&id)).await?;
+    super::transport::drop_stale_link(&p).await?;
     timeout(CONNECT_TIMEOUT, p.connect())
         .await
         .map_err(|_| BleError::Connect {

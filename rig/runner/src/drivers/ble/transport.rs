@@ -59,6 +59,42 @@ pub fn mtu_note(negotiated: u16, sweep: Option<u16>, packet_len: usize) -> Strin
     )
 }
 
+/// How long BlueZ may take to let go of a dead link: its disconnect timer (device.c
+/// `DISCONNECT_TIMER`, 2 s) and then, for a peer that no longer answers, the link supervision
+/// timeout, at most 32 s (Core 5.3 Vol 6 Part B 4.5.2, connSupervisionTimeout ≤ 32 s).
+pub const STALE_LINK_BOUND: Duration = Duration::from_secs(35);
+
+/// Before connecting: a link BlueZ still reports that this process holds no handle to is a
+/// dead one. The DUT reset or lost power under it (a fault, `enter_dfu: swd`, a power cycle),
+/// and the central only notices after the supervision timeout, while the DUT already
+/// advertises again at the same address. Device1.Connect on it answers at once (BlueZ
+/// src/device.c `dev_connect`: `if (dev->le_state.connected) return
+/// dbus_message_new_method_return(msg)`), bluez-async 0.9 `connect_with_timeout` then only
+/// waits for ServicesResolved (still true), so btleplug 0.13.5 `Peripheral::connect` succeeds
+/// and the first GATT call fails with "Not Connected" once the loss is seen. So: disconnect,
+/// and wait (bounded) until BlueZ says the link is gone.
+pub async fn drop_stale_link(p: &Peripheral) -> Result<(), BleError> {
+    if !bounded("connection state", p.is_connected()).await? {
+        return Ok(());
+    }
+    tracing::debug!(address = %p.address(), "BlueZ holds a stale link: disconnecting it first");
+    let deadline = tokio::time::Instant::now() + STALE_LINK_BOUND;
+    let _ = tokio::time::timeout(STALE_LINK_BOUND, p.disconnect()).await;
+    while bounded("connection state", p.is_connected()).await? {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(BleError::Connect {
+                target: p.address().to_string(),
+                detail: format!(
+                    "BlueZ still holds a link to it after {STALE_LINK_BOUND:?} (disconnect it with `bluetoothctl disconnect {}`)",
+                    p.address()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 /// One connection attempt. The Linux kernel gives an LE connection 20 s before it cancels it
 /// (`HCI_LE_CONN_TIMEOUT`, net/bluetooth); nrfutil 6.1.7 `dfu_transport_ble.py` makes 3 bounded
 /// attempts instead of one long one, retrying when BlueZ/the controller aborts. 10 s covers the
@@ -151,6 +187,7 @@ impl BleTransport {
     async fn open_link(&mut self) -> Result<Connection, BleError> {
         let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
         let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
+        drop_stale_link(&p).await?;
         connect_retrying(
             || async { p.connect().await.map_err(|e| e.to_string()) },
             || async {

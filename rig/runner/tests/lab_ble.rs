@@ -1,0 +1,18 @@
+//! BLE through the lab: `rig lab up --ble NAME` puts a DUT on the air, served by the lab's
+//! virtual BlueZ on its own dbus-daemon, and every BLE command runs through btleplug →
+//! bluez-async → libdbus against it, with the bus address from the bench file the lab wrote.
+//!
+//! - cli.rs: `rig bench check`, `rig dfu PKG --name DfuTarg`, `rig dfu --image --version next
+//!   --address ADDR` (buttonless entry, the bootloader re-found at address + 1), a UART DUT in
+//!   the same lab, smoke through the hardware path, and `rig lab down` taking the bus along;
+//! - link.rs: in this test process (libdbus keeps one bus per process, so it is the only test
+//!   here that opens D-Bus itself): a link drop from the lab in the middle of a transfer, then
+//!   a resume; a connect after the DUT reset under a live link.
+
+#[path = "lab_ble/cli.rs"]
+mod cli;
+mod lab;
+#[path = "lab_ble/link.rs"]
+mod link;
+#[path = "lab_ble/on_air.rs"]
+mod on_air;
