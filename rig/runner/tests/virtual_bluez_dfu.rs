@@ -187,9 +187,10 @@ fn a_link_drop_mid_transfer_is_resumed_over_btleplug() {
                 name: Some("DfuTarg".into()),
                 ..Default::default()
             };
-            let t = rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None, None)
-                .await
-                .unwrap();
+            let t =
+                rig::drivers::ble::transport::BleTransport::connect(adapter, wanted, None, None)
+                    .await
+                    .unwrap();
             let mut client = DfuClient::new(t, DfuConfig::default());
             client.update(std::slice::from_ref(&image)).await
         })

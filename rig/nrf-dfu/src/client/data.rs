@@ -121,10 +121,12 @@ async fn execute_final<T: Link, S: ProgressSink>(
 ) -> Result<(), DfuError> {
     let wait = session.config.timeouts.validation;
     let first = match session.request(Request::Execute, wait).await {
-        Err(e @ DfuError::Rejected {
-            result: ResultCode::InvalidObject,
-            ..
-        }) => e,
+        Err(
+            e @ DfuError::Rejected {
+                result: ResultCode::InvalidObject,
+                ..
+            },
+        ) => e,
         other => return other.map(|_| ()),
     };
     session.stats.final_execute_retries += 1;

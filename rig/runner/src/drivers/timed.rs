@@ -21,16 +21,26 @@ pub enum CallError {
     Panicked { what: String, message: String },
 }
 
-/// A thread owning a `T` (a probe session, a port) that runs one call at a time.
+/// How long dropping a worker waits for its thread to drop the state. probe-rs' `Session`
+/// drop halts the core, clears the breakpoints, resumes it and disables halting debug
+/// (probe-rs 0.32 src/session.rs `impl Drop for Session`, `halted_access`): a process that
+/// exits in the middle of that leaves the DUT halted, silent until its next reset.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+
+/// A thread owning a `T` (a probe session, a port) that runs one call at a time. Dropping it
+/// ends the thread and waits (at most [`CLOSE_LIMIT`]) until the state has been dropped there.
 pub struct Worker<T: Send + 'static> {
     tx: Option<mpsc::Sender<Job<T>>>,
     poisoned: Option<String>,
+    /// Closed by the thread once its state is dropped.
+    closed: Option<mpsc::Receiver<()>>,
 }
 
 impl<T: Send + 'static> Worker<T> {
     /// Start the worker thread with its state.
     pub fn spawn(name: &str, state: T) -> Worker<T> {
         let (tx, rx) = mpsc::channel::<Job<T>>();
+        let (closed_tx, closed) = mpsc::channel::<()>();
         let spawned = thread::Builder::new()
             .name(name.to_string())
             .spawn(move || {
@@ -38,15 +48,19 @@ impl<T: Send + 'static> Worker<T> {
                 while let Ok(job) = rx.recv() {
                     job(&mut state);
                 }
+                drop(state);
+                drop(closed_tx);
             });
         match spawned {
             Ok(_) => Worker {
                 tx: Some(tx),
                 poisoned: None,
+                closed: Some(closed),
             },
             Err(e) => Worker {
                 tx: None,
                 poisoned: Some(format!("starting thread {name}: {e}")),
+                closed: None,
             },
         }
     }
@@ -116,6 +130,17 @@ impl<T: Send + 'static> Worker<T> {
     }
 }
 
+impl<T: Send + 'static> Drop for Worker<T> {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(closed) = self.closed.take() {
+            // Disconnected once the thread dropped its state; a call stuck in the library
+            // (a poisoned worker) is waited for no longer than the bound.
+            let _ = closed.recv_timeout(CLOSE_LIMIT);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +171,29 @@ mod tests {
         assert!(w.is_poisoned());
         let e = w.call("next", Duration::from_secs(1), |_| 1).unwrap_err();
         assert!(matches!(e, CallError::Poisoned { ref earlier, .. } if earlier == "slow"));
+    }
+
+    /// `rig inspect` exited while its probe-rs session was still being dropped on the worker
+    /// thread (halt, clear breakpoints, resume): the lab showed the DUT left halted.
+    #[test]
+    fn dropping_the_worker_waits_until_its_state_is_dropped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        struct SlowClose(Arc<AtomicBool>);
+        impl Drop for SlowClose {
+            fn drop(&mut self) {
+                thread::sleep(Duration::from_millis(200));
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let mut w = Worker::spawn("t", SlowClose(done.clone()));
+        w.call("touch", Duration::from_secs(5), |_| ()).unwrap();
+        drop(w);
+        assert!(
+            done.load(Ordering::SeqCst),
+            "the state was dropped before the worker's drop returned"
+        );
     }
 
     #[test]
