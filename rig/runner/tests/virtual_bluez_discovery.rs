@@ -207,3 +207,23 @@ fn duplicate_data_reports_every_advertisement_and_rssi_changes_per_report() {
         "unchanged data without DuplicateData"
     );
 }
+
+/// Issue 12, finding 2: the application (the stand-in, like firmware/testapp, advertises no
+/// 0xFE59) is found by its name. With the 0xFE59 discovery filter BlueZ would hide it (the test
+/// above), so a search by name scans unfiltered.
+#[test]
+fn the_application_is_found_by_name_though_it_advertises_no_dfu_service() {
+    let Some((l, _)) = app_lab() else { return };
+    l.rt.block_on(async {
+        let a = l.adapter().await;
+        let target = rig::drivers::ble::freshness::Wanted {
+            name: Some("app-v1".into()),
+            ..Default::default()
+        };
+        let (_, s) = rig::drivers::ble::scan::find_fresh(&a, &target, WAIT)
+            .await
+            .expect("the application is seen by name");
+        assert_eq!(s.name.as_deref(), Some("app-v1"));
+        assert!(!s.services.contains(&DFU_SERVICE), "{:?}", s.services);
+    });
+}

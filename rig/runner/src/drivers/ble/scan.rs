@@ -155,12 +155,13 @@ where
 
 /// The discovery filter for a target. BlueZ hides every advertiser without one of the filter's
 /// UUIDs (adapter.c `is_filter_match`: no RSSI, name or data for it, ever), and an application
-/// need not advertise 0xFE59 (the SDK's buttonless example and the rig's stand-in do not): so a
-/// target named by address scans unfiltered; only a search by name or service alone narrows to
-/// the DFU service.
+/// need not advertise 0xFE59 (the SDK's buttonless example, firmware/testapp and the rig's
+/// stand-in do not): so a target named by address or by name scans unfiltered, since a name may
+/// be the application's (issue 12, finding 2); only a search by service alone narrows to the DFU
+/// service.
 pub fn scan_filter(target: &Wanted) -> ScanFilter {
     ScanFilter {
-        services: if target.addresses.is_empty() {
+        services: if target.addresses.is_empty() && target.name.is_none() {
             vec![target.service.unwrap_or(DFU_SERVICE)]
         } else {
             Vec::new()
@@ -323,9 +324,16 @@ mod tests {
             "an app need not advertise 0xFE59"
         );
         let by_name = Wanted {
-            name: Some("DfuTarg".into()),
+            name: Some("rig-app".into()),
             ..Wanted::default()
         };
-        assert_eq!(scan_filter(&by_name).services, vec![DFU_SERVICE]);
+        assert!(
+            scan_filter(&by_name).services.is_empty(),
+            "a name may be the application's, which need not advertise 0xFE59"
+        );
+        assert_eq!(
+            scan_filter(&Wanted::default()).services,
+            vec![DFU_SERVICE]
+        );
     }
 }
