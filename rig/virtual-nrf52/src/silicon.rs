@@ -256,8 +256,9 @@ impl Device {
                 }
                 Stop::LockedUp => return,
                 Stop::Sleeping => {
-                    // No interrupt sources are modelled yet: nothing wakes the core before
-                    // the horizon (a debugger halt or an SEV from outside does).
+                    // SysTick stops with the CPU clock in sleep, and no peripheral raises an
+                    // interrupt line at register level yet: nothing wakes the core before the
+                    // horizon (a debugger halt or an SEV from outside does).
                     self.core.now = horizon;
                     return;
                 }
@@ -464,7 +465,8 @@ impl Device {
         if ppb::is_ppb(addr) {
             let word = match addr & !3 {
                 scs_addr::DHCSR => self.dhcsr_read(),
-                a => ppb::read(&self.si.cpu.scs, self.si.cpu.cycles, a).ok_or(BusError::Fault)?,
+                a => ppb::read(&mut self.si.cpu.scs, self.si.cpu.cycles, a)
+                    .ok_or(BusError::Fault)?,
             };
             return Ok(ppb::lane(word, addr, size));
         }
@@ -483,7 +485,7 @@ impl Device {
                 scs_addr::DHCSR => self.dhcsr_write(value),
                 scs_addr::DCRSR => self.dcrsr_write(value),
                 scs_addr::AIRCR => self.aircr_write(value),
-                a if ppb::write(&mut self.si.cpu.scs, a, value) => {}
+                a if ppb::write(&mut self.si.cpu.scs, self.si.cpu.cycles, a, value) => {}
                 _ => return Err(BusError::Fault),
             }
             return Ok(());
