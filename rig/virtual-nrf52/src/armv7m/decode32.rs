@@ -844,50 +844,48 @@ fn dp_register(x: u32) -> Leaf {
         ));
     }
     if op1 & 0b1000 != 0 && op2 & 0b1000 == 0 {
-        if op2 & 0b0100 == 0 || op2 & 0b1100 == 0b0100 {
-            let op = match bits(x, 22, 20) {
-                0b001 => ParOp::Add16,
-                0b010 => ParOp::Asx,
-                0b110 => ParOp::Sax,
-                0b101 => ParOp::Sub16,
-                0b000 => ParOp::Add8,
-                0b100 => ParOp::Sub8,
-                _ => return None,
-            };
-            let kind = match op2 & 3 {
-                0 => ParKind::Plain,
-                1 => ParKind::Saturating,
-                2 => ParKind::Halving,
-                _ => return None,
-            };
-            return Some((
-                Insn32::Parallel {
-                    op,
-                    unsigned: op2 & 0b0100 != 0,
-                    kind,
-                    d,
-                    n,
-                    m,
-                },
-                "parallel add/sub",
-            ));
-        }
-        if op2 & 0b1100 == 0b1000 && op1 & 0b1100 == 0b1000 {
-            let (op, name) = match (op1 & 3, op2 & 3) {
-                (0, 0) => (MiscOp::Qadd, "QADD"),
-                (0, 1) => (MiscOp::Qdadd, "QDADD"),
-                (0, 2) => (MiscOp::Qsub, "QSUB"),
-                (0, 3) => (MiscOp::Qdsub, "QDSUB"),
-                (1, 0) => (MiscOp::Rev, "REV.W"),
-                (1, 1) => (MiscOp::Rev16, "REV16.W"),
-                (1, 2) => (MiscOp::Rbit, "RBIT"),
-                (1, 3) => (MiscOp::Revsh, "REVSH.W"),
-                (2, 0) => (MiscOp::Sel, "SEL"),
-                (3, 0) => (MiscOp::Clz, "CLZ"),
-                _ => return None,
-            };
-            return Some((Insn32::Misc { op, d, n, m }, name));
-        }
+        let op = match bits(x, 22, 20) {
+            0b001 => ParOp::Add16,
+            0b010 => ParOp::Asx,
+            0b110 => ParOp::Sax,
+            0b101 => ParOp::Sub16,
+            0b000 => ParOp::Add8,
+            0b100 => ParOp::Sub8,
+            _ => return None,
+        };
+        let kind = match op2 & 3 {
+            0 => ParKind::Plain,
+            1 => ParKind::Saturating,
+            2 => ParKind::Halving,
+            _ => return None,
+        };
+        return Some((
+            Insn32::Parallel {
+                op,
+                unsigned: op2 & 0b0100 != 0,
+                kind,
+                d,
+                n,
+                m,
+            },
+            "parallel add/sub",
+        ));
+    }
+    if op1 & 0b1100 == 0b1000 && op2 & 0b1100 == 0b1000 {
+        let (op, name) = match (op1 & 3, op2 & 3) {
+            (0, 0) => (MiscOp::Qadd, "QADD"),
+            (0, 1) => (MiscOp::Qdadd, "QDADD"),
+            (0, 2) => (MiscOp::Qsub, "QSUB"),
+            (0, 3) => (MiscOp::Qdsub, "QDSUB"),
+            (1, 0) => (MiscOp::Rev, "REV.W"),
+            (1, 1) => (MiscOp::Rev16, "REV16.W"),
+            (1, 2) => (MiscOp::Rbit, "RBIT"),
+            (1, 3) => (MiscOp::Revsh, "REVSH.W"),
+            (2, 0) => (MiscOp::Sel, "SEL"),
+            (3, 0) => (MiscOp::Clz, "CLZ"),
+            _ => return None,
+        };
+        return Some((Insn32::Misc { op, d, n, m }, name));
     }
     None
 }

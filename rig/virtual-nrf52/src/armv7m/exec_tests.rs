@@ -6,24 +6,24 @@ use super::exec::{execute, Bus, BusError, FaultKind, Outcome};
 use super::regs::{psr, Regs};
 use super::{Cpu, Stop};
 
-const BASE: u32 = 0x2000_0000;
+pub(super) const BASE: u32 = 0x2000_0000;
 
 /// 4 KB of RAM at 0x20000000; anything else is a bus error.
-struct Ram(Vec<u8>);
+pub(super) struct Ram(pub(super) Vec<u8>);
 
 impl Ram {
-    fn new() -> Ram {
+    pub(super) fn new() -> Ram {
         Ram(vec![0; 0x1000])
     }
-    fn word(&self, a: u32) -> u32 {
+    pub(super) fn word(&self, a: u32) -> u32 {
         let o = (a - BASE) as usize;
         u32::from_le_bytes(self.0[o..o + 4].try_into().unwrap())
     }
-    fn set_word(&mut self, a: u32, v: u32) {
+    pub(super) fn set_word(&mut self, a: u32, v: u32) {
         let o = (a - BASE) as usize;
         self.0[o..o + 4].copy_from_slice(&v.to_le_bytes());
     }
-    fn load(&mut self, at: u32, code: &[u16]) {
+    pub(super) fn load(&mut self, at: u32, code: &[u16]) {
         for (i, h) in code.iter().enumerate() {
             let o = (at - BASE) as usize + 2 * i;
             self.0[o..o + 2].copy_from_slice(&h.to_le_bytes());
@@ -52,7 +52,7 @@ impl Bus for Ram {
     }
 }
 
-fn regs() -> Regs {
+pub(super) fn regs() -> Regs {
     let mut r = Regs::default();
     r.r[15] = BASE + 0x100;
     r.r[13] = BASE + 0x800;
@@ -61,12 +61,12 @@ fn regs() -> Regs {
 }
 
 /// Execute one instruction (one or two halfwords) at PC.
-fn run1(r: &mut Regs, mem: &mut Ram, hw: &[u16]) -> Outcome {
+pub(super) fn run1(r: &mut Regs, mem: &mut Ram, hw: &[u16]) -> Outcome {
     let d = decode(hw[0], hw.get(1).copied().unwrap_or(0));
     execute(r, mem, &d)
 }
 
-fn flags(r: &Regs) -> (bool, bool, bool, bool) {
+pub(super) fn flags(r: &Regs) -> (bool, bool, bool, bool) {
     (
         r.flag(psr::N),
         r.flag(psr::Z),
@@ -75,7 +75,7 @@ fn flags(r: &Regs) -> (bool, bool, bool, bool) {
     )
 }
 
-fn with(set: &[(usize, u32)]) -> Regs {
+pub(super) fn with(set: &[(usize, u32)]) -> Regs {
     let mut r = regs();
     for &(i, v) in set {
         r.r[i] = v;
@@ -496,7 +496,7 @@ fn system_instructions() {
 }
 
 /// A Cpu with its code at 0x20000100.
-fn cpu_at(code: &[u16]) -> (Cpu, Ram) {
+pub(super) fn cpu_at(code: &[u16]) -> (Cpu, Ram) {
     let mut m = Ram::new();
     m.load(BASE + 0x100, code);
     let mut c = Cpu::new();

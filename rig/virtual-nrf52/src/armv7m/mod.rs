@@ -28,6 +28,10 @@ pub mod vfp;
 pub mod vfp_decode;
 
 #[cfg(test)]
+mod decode32_tests;
+#[cfg(test)]
+mod exec32_tests;
+#[cfg(test)]
 mod exec_tests;
 
 use decode::Decoded;

@@ -152,14 +152,6 @@ pub fn decode(x: u32) -> Leaf {
 fn load_store(x: u32, double: bool) -> Leaf {
     let (p, u, w, l) = (bit(x, 24), bit(x, 23), bit(x, 21), bit(x, 20));
     let n = bits(x, 19, 16) as u8;
-    let d = if double {
-        if bit(x, 22) {
-            return None; // D16-D31 do not exist
-        }
-        (bits(x, 15, 12) * 2) as u8
-    } else {
-        sd(x)
-    };
     let imm8 = bits(x, 7, 0);
     if !p && !u && !w {
         if !bit(x, 22) || bits(x, 7, 6) != 0 || !bit(x, 4) {
@@ -184,6 +176,14 @@ fn load_store(x: u32, double: bool) -> Leaf {
             "VMOV (two core registers)",
         ));
     }
+    let d = if double {
+        if bit(x, 22) {
+            return None; // D16-D31 do not exist
+        }
+        (bits(x, 15, 12) * 2) as u8
+    } else {
+        sd(x)
+    };
     if p && !w {
         let imm = (imm8 * 4) as i32;
         return Some((
