@@ -30,6 +30,8 @@
 //! depend on.
 
 // Namespaces of the public surface.
+/// The emulated Cortex-M4F core (issue 17): usable alone over any [`armv7m::exec::Bus`].
+pub mod armv7m;
 pub mod ble;
 pub mod boot_decision;
 pub mod defects;
@@ -51,7 +53,6 @@ pub mod testkit;
 
 // The model's insides.
 mod app;
-mod armv7m;
 mod bootloader;
 mod bus;
 mod core;

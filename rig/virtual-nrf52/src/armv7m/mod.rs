@@ -147,7 +147,6 @@ impl Cpu {
     }
 
     /// A peripheral's interrupt line (nRF52: EVENT and INTEN), by IRQ number.
-    #[allow(dead_code)] // the seam for the register-level peripherals; the tests drive it now
     pub fn set_irq_line(&mut self, irq: u32, level: bool) {
         if irq < nvic::IRQS {
             let bit = 1u64 << irq;
