@@ -209,6 +209,13 @@ impl SysBus<'_> {
             POWER_RESETREAS | POWER_GPREGRET | POWER_GPREGRET2 | NVMC_CONFIG => {
                 self.hw.read_u32(addr).map_err(|_| BusError::Fault)?
             }
+            // The part's identification words the MDK's errata checks fall back to when FICR
+            // 0x10000130 is unprogrammed (nrf52_erratas.h: var1 = *(0xF0000FE0) & 0xFF,
+            // var2 = (*(0xF0000FE8) & 0xF0) >> 4). GCC hoists those loads above the test, so
+            // they must read without a fault: nRF52832 (0x06), revision 2 (var2 0x05).
+            0xF000_0FE0 => 0x06,
+            0xF000_0FE8 => 0x50,
+            a if (0xF000_0FC0..0xF000_1000).contains(&a) => 0,
             a => {
                 self.effects.periph = true;
                 self.soc.periph.read(a, self.now).ok_or(BusError::Fault)?
