@@ -99,6 +99,19 @@ impl Target for Device {
         Device::uart_tx(self, t)
     }
     fn describe(&self) -> String {
+        if self.emulated_cpu() {
+            let u = self.unmodelled_accesses();
+            let fault = self
+                .cpu_fault()
+                .map(|f| format!(", last fault {:?} at {:#010x} ({})", f.kind, f.pc, f.name))
+                .unwrap_or_default();
+            return format!(
+                "emulated Cortex-M4F {} at {:#010x}{fault}; {} unmodelled peripheral accesses",
+                self.cpu_state(),
+                self.cpu_registers().r[15],
+                u.reads + u.writes
+            );
+        }
         match self.status() {
             Status::Off => "off".into(),
             Status::Silent => self

@@ -128,6 +128,26 @@ impl Device {
         &self.si.soc.periph.unmodelled
     }
 
+    /// What the core does now: "off", "held in reset", "halted", "locked up", "sleeping",
+    /// "running", or "firmware model" when the models run instead of the core.
+    pub fn cpu_state(&self) -> &'static str {
+        if !self.core.hw.is_powered() {
+            "off"
+        } else if self.held_in_reset() {
+            "held in reset"
+        } else if self.halted_at.is_some() {
+            "halted"
+        } else if !matches!(self.run, Run::Cpu) {
+            "firmware model"
+        } else if self.si.cpu.locked_up {
+            "locked up"
+        } else if self.si.cpu.sleeping {
+            "sleeping"
+        } else {
+            "running"
+        }
+    }
+
     /// Instructions the core has retired since the device was created.
     pub fn cpu_instructions(&self) -> u64 {
         self.si.cpu.instructions
@@ -457,6 +477,11 @@ impl Device {
             if self.halted_at.is_none() && self.core.hw.is_powered() {
                 self.halt(t);
                 self.si.cpu.scs.dfsr |= dfsr::HALTED;
+            }
+            // Entering debug state takes the core out of lockup (ARMv7-M ARM B1.5.15); the PC
+            // stays 0xFFFFFFFE until the debugger sets it.
+            if self.halted_at.is_some() {
+                self.si.cpu.locked_up = false;
             }
         } else if self.halted_at.is_some() {
             self.debug_resume(t, ctrl & dhcsr::C_STEP != 0);

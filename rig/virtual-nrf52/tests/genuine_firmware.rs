@@ -1,11 +1,14 @@
 //! Nordic's genuine nRF5 SDK Secure DFU images on the emulated Cortex-M4F (issue 17): the MBR
 //! and the UART bootloader (debug build, without bonds) from the SDK's
 //! examples/dfu/secure_dfu_test_images/uart/nrf52832, flashed through the debug port, boot on
-//! the emulated core and answer a PING over the UART.
+//! the emulated core and answer a PING over the UART; then the SDK's signed blinky_mbr.zip goes
+//! through the genuine request handler (SET_PRN, MTU_GET, SELECT, CREATE, WRITE, CRC_GET,
+//! EXECUTE; the init packet's P-256 signature verified by the bootloader's micro-ecc), the
+//! bootloader activates it and resets, and blinky toggles the PCA10040 LEDs.
 //!
 //! Nordic's binaries are not in the repository: set RIG_NRF5_IMAGES to a directory holding
-//! mbr.hex and bootloader_secure_uart_debug_without_bonds_mbr.hex (README, "The emulated
-//! core"); without it the test says so and passes.
+//! mbr.hex, bootloader_secure_uart_debug_without_bonds_mbr.hex and blinky_mbr.zip (README,
+//! "The emulated core"); without it the tests say so and pass.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,6 +28,118 @@ fn hex(dir: &std::path::Path, name: &str) -> Vec<Segment> {
         .runs()
         .map(|(a, b)| (a, b.to_vec()))
         .collect()
+}
+
+/// The device with MBR and bootloader flashed, booted and listening.
+fn booted(dir: &std::path::Path) -> Device {
+    let mut segments = hex(dir, "mbr.hex");
+    segments.extend(hex(dir, "bootloader_secure_uart_debug_without_bonds_mbr.hex"));
+    let mut d = Device::new(nrf_dfu::Chip::Nrf52832Qfaa, 5);
+    d.set_emulated_cpu(true);
+    d.program(&segments, ProgramOptions::default()).expect("program");
+    d.soft_reset().expect("reset");
+    let mut out = Vec::new();
+    let t = d.now() + Duration::from_millis(300);
+    run(&mut d, t, &mut out);
+    d
+}
+
+/// One request, SLIP-framed, and its response (the first complete frame back).
+fn request(d: &mut Device, payload: &[u8]) -> Vec<u8> {
+    let t = d.now();
+    d.uart_rx(t, &nrf_dfu::slip::encode(payload));
+    let mut out = Vec::new();
+    let deadline = t + Duration::from_secs(5);
+    let mut last_fault = d.cpu_fault();
+    let mut last_done = t;
+    while d.now() < deadline {
+        let t = d.now() + Duration::from_micros(500);
+        d.advance_to(t);
+        for (done, bytes) in d.uart_tx(t) {
+            out.extend_from_slice(&bytes);
+            // The host has the bytes once they are on the wire.
+            last_done = last_done.max(done);
+        }
+        if d.cpu_fault() != last_fault {
+            last_fault = d.cpu_fault();
+            eprintln!("fault during {:02x}: {last_fault:x?} regs {:x?}", payload[0], d.cpu_registers());
+        }
+        if let Some(end) = out.iter().position(|&b| b == 0xC0) {
+            d.advance_to(last_done);
+            return nrf_dfu::slip::decode_frame(&out[..=end]).expect("a SLIP frame");
+        }
+    }
+    panic!(
+        "no response to {:02x?} within 5 s of lab time (got {out:02x?}): core {} at {:#x}, fault {:x?}",
+        &payload[..payload.len().min(8)],
+        d.cpu_state(),
+        d.cpu_registers().r[15],
+        d.cpu_fault()
+    );
+}
+
+fn ok(r: &[u8], op: u8) -> &[u8] {
+    assert_eq!(&r[..3], &[0x60, op, 0x01], "response {r:02x?}");
+    &r[3..]
+}
+
+/// Create, fill and execute objects of `kind` (1 command, 2 data) from `bytes`.
+fn send_object(d: &mut Device, kind: u8, bytes: &[u8]) {
+    let sel = request(d, &[0x06, kind]);
+    let max = u32::from_le_bytes(ok(&sel, 0x06)[0..4].try_into().unwrap()) as usize;
+    let mut sent = 0;
+    for chunk in bytes.chunks(max) {
+        let mut create = vec![0x01, kind];
+        create.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        ok(&request(d, &create), 0x01);
+        // MTU 131 (the SDK's default): 64-byte writes fit any SLIP expansion.
+        for part in chunk.chunks(64) {
+            let mut w = vec![0x08];
+            w.extend_from_slice(part);
+            let t = d.now();
+            d.uart_rx(t, &nrf_dfu::slip::encode(&w));
+        }
+        sent += chunk.len();
+        let crc = request(d, &[0x03]);
+        let r = ok(&crc, 0x03);
+        let offset = u32::from_le_bytes(r[0..4].try_into().unwrap()) as usize;
+        let want = nrf_dfu::crc::crc32(&bytes[..sent]);
+        assert_eq!(offset, sent);
+        assert_eq!(u32::from_le_bytes(r[4..8].try_into().unwrap()), want, "CRC");
+        ok(&request(d, &[0x04]), 0x04);
+    }
+}
+
+#[test]
+fn genuine_uart_bootloader_updates_blinky() {
+    let Some(dir) = images() else {
+        eprintln!("skipped: RIG_NRF5_IMAGES is not set");
+        return;
+    };
+    let zip = std::fs::read(dir.join("blinky_mbr.zip")).expect("blinky_mbr.zip in RIG_NRF5_IMAGES");
+    let pkg = nrf_dfu::package::Package::from_zip(&zip).expect("a DFU package");
+    let image = &pkg.images()[0];
+    let mut d = booted(&dir);
+    ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02); // SET_PRN 0
+    ok(&request(&mut d, &[0x07]), 0x07); // MTU_GET
+    let i0 = d.cpu_instructions();
+    send_object(&mut d, 1, image.init_packet.as_bytes());
+    eprintln!("init packet: {} instructions", d.cpu_instructions() - i0);
+    send_object(&mut d, 2, &image.firmware);
+    eprintln!("firmware sent: {} instructions in all", d.cpu_instructions() - i0);
+    // The bootloader activates the application and resets into it: blinky toggles LEDs.
+    let mut out = Vec::new();
+    // Blinky (nrf_delay_ms busy loops, 500 ms per LED) until three patterns have shown.
+    let t = d.now() + Duration::from_secs(2);
+    let mut outputs = std::collections::BTreeSet::new();
+    let mut tt = d.now();
+    while tt < t && outputs.len() < 3 {
+        tt += Duration::from_millis(5);
+        run(&mut d, tt, &mut out);
+        outputs.insert(d.gpio_outputs().0 & (0xF << 17));
+    }
+    eprintln!("LED patterns seen: {outputs:x?}; core {} at {:#x}", d.cpu_state(), d.cpu_registers().r[15]);
+    assert!(outputs.len() >= 3, "blinky toggles its LEDs (P0.17-20): {outputs:x?}");
 }
 
 /// Run until `t`, collecting what the UART sent.

@@ -5,7 +5,7 @@
 //! stored at entry, which leaves memory as it is on silicon once the handler uses the FPU
 //! and costs no time the model counts.
 
-use super::exec::Bus;
+use super::exec::{Bus, BusError};
 use super::regs::psr;
 use super::Cpu;
 
@@ -16,8 +16,15 @@ const EXTENDED: u32 = 0x68;
 impl Cpu {
     /// Take exception `number`: push the frame on the current stack (realigned to 8, xPSR bit
     /// 9 noting it), EXC_RETURN in LR, handler address from the vector table at VTOR, the
-    /// exception active. False if the frame or the vector cannot be accessed.
-    pub fn take_exception(&mut self, bus: &mut impl Bus, number: u32, return_address: u32) -> bool {
+    /// exception active. An error if the frame or the vector cannot be accessed; on a stall
+    /// (the NVMC holds the flash the vector table is in) nothing has changed and the entry is
+    /// tried again once the bus is free.
+    pub fn take_exception(
+        &mut self,
+        bus: &mut impl Bus,
+        number: u32,
+        return_address: u32,
+    ) -> Result<(), BusError> {
         let r = &mut self.regs;
         let fp = r.control & 4 != 0;
         let size = if fp { EXTENDED } else { BASIC };
@@ -35,24 +42,17 @@ impl Cpu {
             return_address & !1,
             xpsr,
         ];
+        // The vector first: a stall there must leave nothing half done.
+        let vector = bus.read(self.scs.vtor.wrapping_add(4 * number), 4)?;
         for (i, w) in words.iter().enumerate() {
-            if bus.write(frame + 4 * i as u32, 4, *w).is_err() {
-                return false;
-            }
+            bus.write(frame + 4 * i as u32, 4, *w)?;
         }
         if fp {
             for i in 0..16 {
-                if bus.write(frame + 0x20 + 4 * i, 4, r.s[i as usize]).is_err() {
-                    return false;
-                }
+                bus.write(frame + 0x20 + 4 * i, 4, r.s[i as usize])?;
             }
-            if bus.write(frame + 0x60, 4, r.fpscr).is_err() {
-                return false;
-            }
+            bus.write(frame + 0x60, 4, r.fpscr)?;
         }
-        let Ok(vector) = bus.read(self.scs.vtor.wrapping_add(4 * number), 4) else {
-            return false;
-        };
         let thread = r.xpsr & psr::IPSR_MASK == 0;
         let psp = r.control & 2 != 0 && thread;
         r.r[13] = frame;
@@ -76,7 +76,7 @@ impl Cpu {
         // Exception entry sets the event register (B1.5.18): a WFE after the handler
         // returns does not sleep.
         self.event = true;
-        true
+        Ok(())
     }
 
     /// Exception return when a handler loaded EXC_RETURN into the PC. False for an

@@ -322,11 +322,28 @@ impl Cpu {
 
     /// Enter exception `n` (an interrupt or SVCall): 12 cycles of stacking.
     fn enter(&mut self, bus: &mut impl Bus, n: u32, return_address: u32) -> Stop {
-        if !self.take_exception(bus, n, return_address) {
-            return self.lock_up();
+        match self.take_exception(bus, n, return_address) {
+            Ok(()) => {
+                self.cycles += 12;
+                Stop::Ran { cycles: 12 }
+            }
+            Err(exec::BusError::Stall) => Stop::Stalled,
+            Err(exec::BusError::Fault) => self.entry_lockup(n),
         }
-        self.cycles += 12;
-        Stop::Ran { cycles: 12 }
+    }
+
+    /// The frame or the vector of exception `n` could not be accessed: a lockup (simplified:
+    /// the architecture would take a stacking fault first).
+    fn entry_lockup(&mut self, n: u32) -> Stop {
+        let addr = self.scs.vtor.wrapping_add(4 * n);
+        self.last_fault = Some(CpuFault {
+            pc: self.regs.pc(),
+            opcode: n,
+            kind: FaultKind::Bus { addr },
+            name: "exception entry",
+            lockup: true,
+        });
+        self.lock_up()
     }
 
     /// SVC: SVCall is taken if its priority is above the execution priority, else the SVC
@@ -334,10 +351,17 @@ impl Cpu {
     fn svc(&mut self, bus: &mut impl Bus, pc: u32, opcode: u32, name: &'static str) -> Stop {
         let prio = Nvic::group(self.scs.nvic.priority(SVCALL), self.prigroup());
         if prio < self.execution_priority(false) {
-            self.retire(1);
             let next = self.regs.pc();
             return match self.enter(bus, SVCALL, next) {
-                Stop::Ran { cycles } => Stop::Ran { cycles: cycles + 1 },
+                Stop::Ran { cycles } => {
+                    self.retire(1);
+                    Stop::Ran { cycles: cycles + 1 }
+                }
+                Stop::Stalled => {
+                    // The vector table is in flash the NVMC holds: the SVC runs again later.
+                    self.regs.r[15] = pc;
+                    Stop::Stalled
+                }
                 other => other,
             };
         }
@@ -399,8 +423,14 @@ impl Cpu {
             self.scs.hfsr |= fault::HFSR_FORCED;
         }
         self.cycles += 12;
-        if !self.take_exception(bus, target, pc) {
-            return self.lock_up();
+        match self.take_exception(bus, target, pc) {
+            Ok(()) => {}
+            Err(exec::BusError::Stall) => {
+                // Taken once the flash is free: the instruction faults again then.
+                self.cycles -= 12;
+                return Stop::Stalled;
+            }
+            Err(exec::BusError::Fault) => return self.entry_lockup(target),
         }
         let catch = target == HARD_FAULT
             && self.scs.demcr & scs::demcr::VC_HARDERR != 0
