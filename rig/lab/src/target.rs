@@ -100,17 +100,22 @@ impl Target for Device {
     }
     fn describe(&self) -> String {
         if self.emulated_cpu() {
+            // Stable between state changes: the host logs every change of this line.
             let u = self.unmodelled_accesses();
-            let fault = self
-                .cpu_fault()
-                .map(|f| format!(", last fault {:?} at {:#010x} ({})", f.kind, f.pc, f.name))
-                .unwrap_or_default();
-            return format!(
-                "emulated Cortex-M4F {} at {:#010x}{fault}; {} unmodelled peripheral accesses",
-                self.cpu_state(),
-                self.cpu_registers().r[15],
-                u.reads + u.writes
-            );
+            let unmodelled = format!("{} unmodelled peripheral accesses", u.reads + u.writes);
+            return match self.cpu_state() {
+                "locked up" => {
+                    let fault = self
+                        .cpu_fault()
+                        .map(|f| format!(" after {:?} at {:#010x} ({})", f.kind, f.pc, f.name))
+                        .unwrap_or_default();
+                    format!("emulated Cortex-M4F locked up{fault}; {unmodelled}")
+                }
+                "running" | "sleeping" => {
+                    format!("emulated Cortex-M4F runs the firmware in flash; {unmodelled}")
+                }
+                state => format!("emulated Cortex-M4F {state}; {unmodelled}"),
+            };
         }
         match self.status() {
             Status::Off => "off".into(),

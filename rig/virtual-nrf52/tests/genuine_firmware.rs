@@ -193,3 +193,64 @@ fn genuine_uart_bootloader_boots_and_answers_ping() {
         "no PING response {want:02x?} in {out:02x?}"
     );
 }
+
+#[test]
+fn genuine_uart_bootloader_resumes_after_a_power_cut_in_the_data_transfer() {
+    let Some(dir) = images() else {
+        eprintln!("skipped: RIG_NRF5_IMAGES is not set");
+        return;
+    };
+    let zip = std::fs::read(dir.join("blinky_mbr.zip")).expect("blinky_mbr.zip in RIG_NRF5_IMAGES");
+    let pkg = nrf_dfu::package::Package::from_zip(&zip).expect("a DFU package");
+    let image = &pkg.images()[0];
+    let mut d = booted(&dir);
+    ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02);
+    send_object(&mut d, 1, image.init_packet.as_bytes());
+    // Half the firmware in a data object, then the power goes.
+    let sel = request(&mut d, &[0x06, 0x02]);
+    ok(&sel, 0x06);
+    let half = image.firmware.len() / 2;
+    let mut create = vec![0x01, 0x02];
+    create.extend_from_slice(&(image.firmware.len() as u32).to_le_bytes());
+    ok(&request(&mut d, &create), 0x01);
+    for part in image.firmware[..half].chunks(64) {
+        let mut w = vec![0x08];
+        w.extend_from_slice(part);
+        let t = d.now();
+        d.uart_rx(t, &nrf_dfu::slip::encode(&w));
+    }
+    let t = d.now() + Duration::from_millis(50);
+    let mut out = Vec::new();
+    run(&mut d, t, &mut out);
+    let t = d.now();
+    d.power_off(t);
+    d.power_on(t + Duration::from_millis(100));
+    let t = d.now() + Duration::from_millis(300);
+    run(&mut d, t, &mut out);
+    // The genuine bootloader is back in DFU mode (no valid application) and kept the executed
+    // init command in its settings page: SELECT command reports it whole.
+    let r = request(&mut d, &[0x06, 0x01]);
+    let r = ok(&r, 0x06);
+    let offset = u32::from_le_bytes(r[4..8].try_into().unwrap()) as usize;
+    let crc = u32::from_le_bytes(r[8..12].try_into().unwrap());
+    assert_eq!(offset, image.init_packet.as_bytes().len(), "init command kept");
+    assert_eq!(crc, nrf_dfu::crc::crc32(image.init_packet.as_bytes()));
+    // What the genuine code decides about the data: resend from its offset.
+    let r = request(&mut d, &[0x06, 0x02]);
+    let r = ok(&r, 0x06).to_vec();
+    let data_offset = u32::from_le_bytes(r[4..8].try_into().unwrap());
+    eprintln!("after the cut: data offset {data_offset} of {}", image.firmware.len());
+    assert!(data_offset as usize <= half);
+    // The update from the start of the data completes and blinky runs.
+    ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02);
+    send_object(&mut d, 2, &image.firmware);
+    let t = d.now() + Duration::from_millis(1500);
+    let mut tt = d.now();
+    let mut outputs = std::collections::BTreeSet::new();
+    while tt < t && outputs.len() < 2 {
+        tt += Duration::from_millis(5);
+        run(&mut d, tt, &mut out);
+        outputs.insert(d.gpio_outputs().0 & (0xF << 17));
+    }
+    assert!(outputs.len() >= 2, "blinky runs after the resumed update: {outputs:x?}");
+}
