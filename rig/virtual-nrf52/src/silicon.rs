@@ -148,6 +148,12 @@ impl Device {
         }
     }
 
+    /// A peripheral register as the core would read it now, without side effects (for
+    /// diagnostics; None: not a peripheral address).
+    pub fn peek_peripheral(&self, addr: u32) -> Option<u32> {
+        self.si.soc.periph.clone().read(addr & !3, self.core.now)
+    }
+
     /// Instructions the core has retired since the device was created.
     pub fn cpu_instructions(&self) -> u64 {
         self.si.cpu.instructions

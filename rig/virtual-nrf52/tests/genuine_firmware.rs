@@ -227,6 +227,7 @@ fn genuine_uart_bootloader_resumes_after_a_power_cut_in_the_data_transfer() {
     d.power_on(t + Duration::from_millis(100));
     let t = d.now() + Duration::from_millis(300);
     run(&mut d, t, &mut out);
+    ok(&request(&mut d, &[0x09, 0x11]), 0x09); // PING
     // The genuine bootloader is back in DFU mode (no valid application) and kept the executed
     // init command in its settings page: SELECT command reports it whole.
     let r = request(&mut d, &[0x06, 0x01]);

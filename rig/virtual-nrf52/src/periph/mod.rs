@@ -100,8 +100,8 @@ fn rtc_index(addr: u32) -> Option<usize> {
 
 impl Peripherals {
     /// A chip reset: every peripheral to its reset state (the watchdog only if it caused the
-    /// reset or power was lost: `keep_wdt` false); the serial line keeps what is in flight,
-    /// the bench keeps driving the button.
+    /// reset or power was lost: `keep_wdt` false); bytes still arriving on the serial line are
+    /// lost, what was sent reaches the host, the bench keeps driving the button.
     pub fn reset(&mut self, keep_wdt: bool) {
         let wdt = if keep_wdt {
             self.wdt.clone()

@@ -252,11 +252,11 @@ impl Uarte {
         }
     }
 
-    /// A chip reset: registers to their reset values; what the host sent and what was on
-    /// the wire stay on the line.
+    /// A chip reset or power cut: registers to their reset values; bytes still arriving are
+    /// lost (the UARTE is disabled until the firmware enables it again, as `host_rx` drops
+    /// bytes while it is); what was on the wire still reaches the host.
     pub fn reset(&mut self) {
         let keep = Uarte {
-            incoming: std::mem::take(&mut self.incoming),
             rx_free_at: self.rx_free_at,
             tx_out: std::mem::take(&mut self.tx_out),
             tx_free_at: self.tx_free_at,
