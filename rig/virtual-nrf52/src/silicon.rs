@@ -25,6 +25,9 @@ use std::time::Duration;
 /// Where the core stood when it last read a busy status register in a loop without writing
 /// anything: if it comes back to the same instruction with the same registers, every
 /// iteration until the status changes is the same, and the model skips them in one go.
+///
+/// The mark is taken just after the polling instruction (registers and counts), so the
+/// registers are copied only for instructions that polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PollMark {
     regs: Regs,
@@ -294,8 +297,6 @@ impl Device {
             if self.peripherals_due() {
                 return;
             }
-            let before = self.si.cpu.regs.clone();
-            let (instr0, cycles0) = (self.si.cpu.instructions, self.si.cpu.cycles);
             let mut bus = SysBus {
                 hw: &mut self.core.hw,
                 soc: &mut self.si.soc,
@@ -344,7 +345,7 @@ impl Device {
                 self.enter_debug_state(dfsr::HALTED);
                 return;
             }
-            self.skip_idle_loop(before, instr0, cycles0, effects, horizon);
+            self.skip_idle_loop(effects, horizon);
         }
     }
 
@@ -370,14 +371,7 @@ impl Device {
     }
 
     /// The idle-loop skip (see [`PollMark`]).
-    fn skip_idle_loop(
-        &mut self,
-        before: Regs,
-        instr0: u64,
-        cycles0: u64,
-        effects: crate::sysbus::Effects,
-        horizon: SimTime,
-    ) {
+    fn skip_idle_loop(&mut self, effects: crate::sysbus::Effects, horizon: SimTime) {
         if effects.wrote {
             self.si.poll = None;
             return;
@@ -385,6 +379,8 @@ impl Device {
         if !effects.polled_busy {
             return;
         }
+        let before = self.si.cpu.regs.clone();
+        let (instr0, cycles0) = (self.si.cpu.instructions, self.si.cpu.cycles);
         let same = self.si.poll.as_ref().is_some_and(|m| m.regs == before);
         if !same {
             self.si.poll = Some(PollMark {

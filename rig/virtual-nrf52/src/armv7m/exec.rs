@@ -288,13 +288,16 @@ pub fn execute(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
         regs.set_itstate(it_advance(it));
         return Outcome::Done { cycles: 1 };
     }
-    let before = regs.clone();
+    // What an instruction can change before it faults: the core registers, xPSR, CONTROL
+    // (FPCA), the monitor and, for FP loads, the S registers and FPSCR. MSP/PSP and the mask
+    // registers change only in instructions that cannot fault (MSR, CPS).
+    let before = Snapshot::take(regs, d);
     let r = step(regs, bus, d);
     if matches!(
         r,
         Outcome::Fault(_) | Outcome::Stalled | Outcome::Breakpoint
     ) {
-        *regs = before;
+        before.restore(regs);
     } else if in_it {
         if sets_flags_outside_it(&d.insn) {
             regs.xpsr = (regs.xpsr & 0x0FFF_FFFF) | (before.xpsr & 0xF000_0000);
@@ -302,6 +305,40 @@ pub fn execute(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
         regs.set_itstate(it_advance(it));
     }
     r
+}
+
+/// The registers an instruction may have changed when it faults (see [`execute`]).
+struct Snapshot {
+    r: [u32; 16],
+    xpsr: u32,
+    control: u32,
+    monitor: bool,
+    fp: Option<([u32; 32], u32)>,
+}
+
+impl Snapshot {
+    fn take(regs: &Regs, d: &Decoded) -> Snapshot {
+        let fp = matches!(d.insn, Insn::T32(super::decode32::Insn32::Fp(_)))
+            .then(|| (regs.s, regs.fpscr));
+        Snapshot {
+            r: regs.r,
+            xpsr: regs.xpsr,
+            control: regs.control,
+            monitor: regs.monitor,
+            fp,
+        }
+    }
+
+    fn restore(self, regs: &mut Regs) {
+        regs.r = self.r;
+        regs.xpsr = self.xpsr;
+        regs.control = self.control;
+        regs.monitor = self.monitor;
+        if let Some((s, fpscr)) = self.fp {
+            regs.s = s;
+            regs.fpscr = fpscr;
+        }
+    }
 }
 
 fn step(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
