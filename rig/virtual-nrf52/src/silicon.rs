@@ -109,7 +109,8 @@ impl Device {
         is_locked(&self.core.hw, &self.si.soc, self.si.revision)
     }
 
-    /// The last fault the core took executing debugger-loaded code (None: none since power-up).
+    /// The last fault the core took (debugger-loaded code or, with the emulated CPU, the
+    /// firmware; None: none since the device was created).
     pub fn cpu_fault(&self) -> Option<crate::armv7m::CpuFault> {
         self.si.cpu.last_fault
     }
