@@ -196,6 +196,23 @@ fn genuine_uart_bootloader_boots_and_answers_ping() {
 
 #[test]
 fn genuine_uart_bootloader_resumes_after_a_power_cut_in_the_data_transfer() {
+    interrupted_update(|d| {
+        let t = d.now();
+        d.power_off(t);
+        d.power_on(t + Duration::from_millis(100));
+    });
+}
+
+#[test]
+fn genuine_uart_bootloader_resumes_after_a_reset_in_the_data_transfer() {
+    interrupted_update(|d| {
+        d.soft_reset().expect("soft reset through the debug port");
+    });
+}
+
+/// Half the firmware, then `interrupt`; the genuine bootloader must come back in DFU mode
+/// with the init command kept, and the update from its data offset must complete.
+fn interrupted_update(interrupt: impl FnOnce(&mut Device)) {
     let Some(dir) = images() else {
         eprintln!("skipped: RIG_NRF5_IMAGES is not set");
         return;
@@ -222,9 +239,7 @@ fn genuine_uart_bootloader_resumes_after_a_power_cut_in_the_data_transfer() {
     let t = d.now() + Duration::from_millis(50);
     let mut out = Vec::new();
     run(&mut d, t, &mut out);
-    let t = d.now();
-    d.power_off(t);
-    d.power_on(t + Duration::from_millis(100));
+    interrupt(&mut d);
     let t = d.now() + Duration::from_millis(300);
     run(&mut d, t, &mut out);
     ok(&request(&mut d, &[0x09, 0x11]), 0x09); // PING
