@@ -92,7 +92,9 @@ impl Cpu {
         };
         let fp = exc & 0x10 == 0;
         let returning = self.regs.xpsr & psr::IPSR_MASK;
-        if self.scs.nvic.active & (1 << returning) == 0 {
+        // IPSR comes from a stacked xPSR the software could have changed: anything but an
+        // active exception is an invalid return.
+        if returning >= 64 || self.scs.nvic.active & (1 << returning) == 0 {
             return false;
         }
         let r = &mut self.regs;

@@ -594,3 +594,24 @@ fn priority_registers_take_byte_writes() {
     assert_eq!(c.scs.nvic.prio[22], 0xE0);
     assert_eq!(c.scs.nvic.prio[11], 0x80);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Any encoding with any register values executes without a panic: it runs, faults or
+    /// halts (library code never panics on bad input).
+    #[test]
+    fn arbitrary_instructions_never_panic(hw1: u16, hw2: u16, r: [u32; 16], xpsr: u32, s: [u32; 8]) {
+        let (mut c, mut m) = cpu_at(&[hw1, hw2, 0xBF00, 0xBF00]);
+        c.scs.cpacr = 0xF << 20;
+        for (i, v) in r.iter().enumerate().take(15) {
+            c.regs.r[i] = *v;
+        }
+        c.regs.xpsr = (xpsr & 0xF80F_0000) | psr::T;
+        c.regs.s[..8].copy_from_slice(&s);
+        c.scs.vtor = BASE;
+        for _ in 0..4 {
+            let _ = c.step(&mut m, false);
+        }
+    }
+}

@@ -232,3 +232,39 @@ impl Peripherals {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of register writes and reads at any times leaves the peripherals
+        /// consistent: no panic, and once advanced to a time nothing is due by then (the next
+        /// event is later) unless the watchdog is resetting the chip.
+        #[test]
+        fn arbitrary_register_traffic_never_panics(
+            ops in proptest::collection::vec((0u32..0x50u32, 0u32..0x400u32, any::<u32>(), 0u64..2_000_000u64), 1..60)
+        ) {
+            let mut p = Peripherals::default();
+            let mut ram = vec![0u8; 0x1_0000];
+            let mut now = SimTime::ZERO;
+            p.uarte.host_rx(now, b"abc", Duration::from_micros(87));
+            for (page, word, v, dt) in ops {
+                now += Duration::from_nanos(dt);
+                p.advance(now, &mut ram);
+                if let Some(next) = p.next_event(now) {
+                    prop_assert!(next > now || p.watchdog_reset, "{next:?} due at {now:?}");
+                }
+                let base = if page == 0x4F { base::P0 } else { 0x4000_0000 + page * 0x1000 };
+                let addr = base + word * 4;
+                if v & 1 == 0 {
+                    p.write(addr, v, now, &ram);
+                } else {
+                    let _ = p.read(addr, now);
+                }
+                let _ = p.irq_lines();
+            }
+        }
+    }
+}

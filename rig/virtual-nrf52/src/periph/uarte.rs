@@ -211,7 +211,7 @@ impl Uarte {
                 if self.easydma() {
                     let (ptr, max) = (self.reg(0x544), self.reg(0x548) & 0xFF);
                     let bytes: Vec<u8> = (0..max)
-                        .map(|k| ram_index(ptr + k, ram).map_or(0, |i| ram[i]))
+                        .map(|k| ram_index(ptr.wrapping_add(k), ram).map_or(0, |i| ram[i]))
                         .collect();
                     self.ev.set(EV_TXSTARTED);
                     self.send(now, bytes);
