@@ -194,25 +194,46 @@ fn genuine_uart_bootloader_boots_and_answers_ping() {
     );
 }
 
+/// Where the interruptions strike: bytes of blinky's firmware the bootloader has received,
+/// as fractions of it (fixed, so a run can be replayed).
+const CUTS: [f64; 3] = [0.13, 0.5, 0.87];
+
 #[test]
 fn genuine_uart_bootloader_resumes_after_a_power_cut_in_the_data_transfer() {
-    interrupted_update(|d| {
-        let t = d.now();
-        d.power_off(t);
-        d.power_on(t + Duration::from_millis(100));
-    });
+    for cut in CUTS {
+        interrupted_update(cut, |d| {
+            let t = d.now();
+            d.power_off(t);
+            d.power_on(t + Duration::from_millis(100));
+        });
+    }
 }
 
 #[test]
 fn genuine_uart_bootloader_resumes_after_a_reset_in_the_data_transfer() {
-    interrupted_update(|d| {
-        d.soft_reset().expect("soft reset through the debug port");
-    });
+    for cut in CUTS {
+        interrupted_update(cut, |d| {
+            d.soft_reset().expect("soft reset through the debug port");
+        });
+    }
 }
 
-/// Half the firmware, then `interrupt`; the genuine bootloader must come back in DFU mode
-/// with the init command kept, and the update from its data offset must complete.
-fn interrupted_update(interrupt: impl FnOnce(&mut Device)) {
+#[test]
+fn genuine_uart_bootloader_resumes_after_a_link_drop_in_the_data_transfer() {
+    // The host goes quiet for a second (a UART link drop) and comes back without a reset.
+    for cut in CUTS {
+        interrupted_update(cut, |d| {
+            let mut out = Vec::new();
+            let t = d.now() + Duration::from_secs(1);
+            run(d, t, &mut out);
+        });
+    }
+}
+
+/// `cut` of the firmware, then `interrupt`; the genuine bootloader must answer again with the
+/// init command kept, and the update from the data offset it reports (its decision: 0 after a
+/// reset, what it received after a link drop) must complete, with blinky running after.
+fn interrupted_update(cut: f64, interrupt: impl FnOnce(&mut Device)) {
     let Some(dir) = images() else {
         eprintln!("skipped: RIG_NRF5_IMAGES is not set");
         return;
@@ -220,46 +241,60 @@ fn interrupted_update(interrupt: impl FnOnce(&mut Device)) {
     let zip = std::fs::read(dir.join("blinky_mbr.zip")).expect("blinky_mbr.zip in RIG_NRF5_IMAGES");
     let pkg = nrf_dfu::package::Package::from_zip(&zip).expect("a DFU package");
     let image = &pkg.images()[0];
+    let fw = &image.firmware;
     let mut d = booted(&dir);
     ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02);
     send_object(&mut d, 1, image.init_packet.as_bytes());
-    // Half the firmware in a data object, then the power goes.
     let sel = request(&mut d, &[0x06, 0x02]);
     ok(&sel, 0x06);
-    let half = image.firmware.len() / 2;
     let mut create = vec![0x01, 0x02];
-    create.extend_from_slice(&(image.firmware.len() as u32).to_le_bytes());
+    create.extend_from_slice(&(fw.len() as u32).to_le_bytes());
     ok(&request(&mut d, &create), 0x01);
-    for part in image.firmware[..half].chunks(64) {
+    // Whole 64-byte writes up to the cut, all received and handled, then the interruption.
+    let sent = ((fw.len() as f64 * cut) as usize / 64) * 64;
+    for part in fw[..sent].chunks(64) {
         let mut w = vec![0x08];
         w.extend_from_slice(part);
         let t = d.now();
         d.uart_rx(t, &nrf_dfu::slip::encode(&w));
     }
-    let t = d.now() + Duration::from_millis(50);
+    let t = d.now() + Duration::from_micros(87 * 70 * (sent as u64 / 64 + 1)) + Duration::from_millis(20);
     let mut out = Vec::new();
     run(&mut d, t, &mut out);
     interrupt(&mut d);
     let t = d.now() + Duration::from_millis(300);
     run(&mut d, t, &mut out);
     ok(&request(&mut d, &[0x09, 0x11]), 0x09); // PING
-    // The genuine bootloader is back in DFU mode (no valid application) and kept the executed
-    // init command in its settings page: SELECT command reports it whole.
+    // The executed init command is in the settings page (or still in RAM): SELECT command
+    // reports it whole.
     let r = request(&mut d, &[0x06, 0x01]);
     let r = ok(&r, 0x06);
     let offset = u32::from_le_bytes(r[4..8].try_into().unwrap()) as usize;
     let crc = u32::from_le_bytes(r[8..12].try_into().unwrap());
-    assert_eq!(offset, image.init_packet.as_bytes().len(), "init command kept");
+    assert_eq!(offset, image.init_packet.as_bytes().len(), "init command kept (cut {cut})");
     assert_eq!(crc, nrf_dfu::crc::crc32(image.init_packet.as_bytes()));
-    // What the genuine code decides about the data: resend from its offset.
+    // What the genuine code decides about the data, and the client's resume from there.
     let r = request(&mut d, &[0x06, 0x02]);
     let r = ok(&r, 0x06).to_vec();
-    let data_offset = u32::from_le_bytes(r[4..8].try_into().unwrap());
-    eprintln!("after the cut: data offset {data_offset} of {}", image.firmware.len());
-    assert!(data_offset as usize <= half);
-    // The update from the start of the data completes and blinky runs.
-    ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02);
-    send_object(&mut d, 2, &image.firmware);
+    let at = u32::from_le_bytes(r[4..8].try_into().unwrap()) as usize;
+    let crc = u32::from_le_bytes(r[8..12].try_into().unwrap());
+    eprintln!("cut at {sent} of {} bytes: the bootloader resumes at {at}", fw.len());
+    assert!(at <= sent, "offset {at} beyond what was sent ({sent})");
+    if at == 0 {
+        send_object(&mut d, 2, fw);
+    } else {
+        assert_eq!(crc, nrf_dfu::crc::crc32(&fw[..at]), "CRC of what it kept");
+        for part in fw[at..].chunks(64) {
+            let mut w = vec![0x08];
+            w.extend_from_slice(part);
+            let t = d.now();
+            d.uart_rx(t, &nrf_dfu::slip::encode(&w));
+        }
+        let r = request(&mut d, &[0x03]);
+        let r = ok(&r, 0x03);
+        assert_eq!(u32::from_le_bytes(r[0..4].try_into().unwrap()) as usize, fw.len());
+        ok(&request(&mut d, &[0x04]), 0x04);
+    }
     let t = d.now() + Duration::from_millis(1500);
     let mut tt = d.now();
     let mut outputs = std::collections::BTreeSet::new();
@@ -268,5 +303,5 @@ fn interrupted_update(interrupt: impl FnOnce(&mut Device)) {
         run(&mut d, tt, &mut out);
         outputs.insert(d.gpio_outputs().0 & (0xF << 17));
     }
-    assert!(outputs.len() >= 2, "blinky runs after the resumed update: {outputs:x?}");
+    assert!(outputs.len() >= 2, "blinky runs after the resumed update (cut {cut}): {outputs:x?}");
 }
