@@ -52,11 +52,19 @@ pub struct LabConfig {
     /// APPROTECT: locked at every reset unless UICR and the firmware open it).
     #[serde(default = "default_revision")]
     pub revision: String,
+    /// What runs on every DUT: `model` (the firmware models) or `emulated` (the emulated
+    /// Cortex-M4F executes what is flashed).
+    #[serde(default = "default_cpu")]
+    pub cpu: String,
     pub duts: Vec<DutConfig>,
 }
 
 fn default_revision() -> String {
     "rev2".into()
+}
+
+fn default_cpu() -> String {
+    "model".into()
 }
 
 impl LabConfig {
@@ -68,6 +76,7 @@ impl LabConfig {
             chip: chip.into(),
             speed,
             revision: default_revision(),
+            cpu: default_cpu(),
             duts: (0..n)
                 .map(|i| DutConfig {
                     name: format!("dut-{i}"),

@@ -105,6 +105,24 @@ impl Target for Device {
         Device::uart_tx(self, t)
     }
     fn describe(&self) -> String {
+        if self.emulated_cpu() {
+            // Stable between state changes: the host logs every change of this line.
+            let u = self.unmodelled_accesses();
+            let unmodelled = format!("{} unmodelled peripheral accesses", u.reads + u.writes);
+            return match self.cpu_state() {
+                "locked up" => {
+                    let fault = self
+                        .cpu_fault()
+                        .map(|f| format!(" after {:?} at {:#010x} ({})", f.kind, f.pc, f.name))
+                        .unwrap_or_default();
+                    format!("emulated Cortex-M4F locked up{fault}; {unmodelled}")
+                }
+                "running" | "sleeping" => {
+                    format!("emulated Cortex-M4F runs the firmware in flash; {unmodelled}")
+                }
+                state => format!("emulated Cortex-M4F {state}; {unmodelled}"),
+            };
+        }
         match self.status() {
             Status::Off => "off".into(),
             Status::Silent => self

@@ -32,6 +32,7 @@ fn main() -> anyhow::Result<()> {
         chip: Chip::Nrf52832Qfaa,
         uart_bootloader: false,
         revision: virtual_nrf52::PartRevision::Rev2,
+        emulated: false,
     };
     let lab = rig_lab::Lab::start(
         dir.clone(),

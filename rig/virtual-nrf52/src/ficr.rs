@@ -59,6 +59,11 @@ impl Ficr {
             reg::INFO_PACKAGE => 0x2000, // QF (QFN48)
             reg::INFO_RAM => self.chip.ram_size() / 1024,
             reg::INFO_FLASH => self.chip.flash_size() / 1024,
+            // The undocumented words the MDK's errata checks read (nrf52_erratas.h, MDK
+            // 8.40: var1 = *(uint32_t *)0x10000130, var2 = *(uint32_t *)0x10000134; the
+            // nRF52832 is var1 0x06, and var2 0x05 is the revision 2 build this model is).
+            0x130 => 0x06,
+            0x134 => 0x05,
             _ => 0xFFFF_FFFF,
         }
     }

@@ -30,6 +30,8 @@
 //! depend on.
 
 // Namespaces of the public surface.
+/// The emulated Cortex-M4F core (issue 17): usable alone over any [`armv7m::exec::Bus`].
+pub mod armv7m;
 pub mod ble;
 pub mod boot_decision;
 pub mod defects;
@@ -51,7 +53,6 @@ pub mod testkit;
 
 // The model's insides.
 mod app;
-mod armv7m;
 mod bootloader;
 mod bus;
 mod core;
@@ -65,6 +66,7 @@ mod flash_queue;
 mod hardware;
 mod installed;
 mod lifecycle;
+mod periph;
 mod rng;
 mod silicon;
 mod surfaces;
@@ -81,6 +83,7 @@ pub use app::info_block;
 pub use armv7m::exec::FaultKind;
 pub use armv7m::regs::Regs as CpuRegisters;
 pub use armv7m::CpuFault;
+pub use periph::Unmodelled as UnmodelledAccesses;
 pub use cpu::CpuCosts;
 pub use debug_port::{DebugError, DebugPort, ProgramOptions, ProgramReport};
 pub use debug_session::DebugSession;

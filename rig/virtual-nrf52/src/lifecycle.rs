@@ -170,6 +170,40 @@ impl Hardware {
         Ok(record)
     }
 
+    /// Power-on for an emulated CPU: the chip resets and nothing of the firmware is modelled
+    /// (the core runs the MBR that is in flash). False if it was already powered.
+    pub(crate) fn power_on_bare(&mut self) -> bool {
+        if self.is_powered() {
+            return false;
+        }
+        let mut ram = std::mem::take(&mut self.ram);
+        self.rng.fill(&mut ram);
+        self.ram = ram;
+        self.boot_bare(ResetKind::PowerOn);
+        true
+    }
+
+    /// A reset for an emulated CPU (see [`Hardware::power_on_bare`]).
+    pub(crate) fn reset_bare(&mut self, kind: ResetKind) -> bool {
+        if kind == ResetKind::PowerOn {
+            self.power_off();
+            return self.power_on_bare();
+        }
+        if !self.is_powered() {
+            return false;
+        }
+        self.boot_bare(kind);
+        true
+    }
+
+    fn boot_bare(&mut self, kind: ResetKind) {
+        self.power.on_reset(kind);
+        self.nvmc_config = NvmcConfig::default();
+        self.approtect = Uicr(&self.mem.uicr).approtect_enabled();
+        self.run = RunState::Running;
+        self.boot_count += 1;
+    }
+
     /// The MBR's boot-time half of COPY_BL: erase the destination pages, copy page by page,
     /// verify, then clear the parameter page. A power cut anywhere leaves the record (or a torn
     /// record that fails its CRC only once the final erase has begun), so the next boot redoes it.

@@ -25,6 +25,9 @@ use std::time::Duration;
 /// Where the core stood when it last read a busy status register in a loop without writing
 /// anything: if it comes back to the same instruction with the same registers, every
 /// iteration until the status changes is the same, and the model skips them in one go.
+///
+/// The mark is taken just after the polling instruction (registers and counts), so the
+/// registers are copied only for instructions that polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PollMark {
     regs: Regs,
@@ -56,6 +59,10 @@ pub(crate) struct Silicon {
     poll: Option<PollMark>,
     /// Instructions the idle-loop skip accounted without decoding them.
     pub skipped_instructions: u64,
+    /// When a peripheral next changes by itself (events, received bytes, the watchdog).
+    pub periph_due: Option<SimTime>,
+    /// A peripheral register was accessed or a byte arrived: recompute events and lines.
+    pub periph_dirty: bool,
 }
 
 impl Silicon {
@@ -74,6 +81,8 @@ impl Silicon {
             cycle_remainder: 0,
             poll: None,
             skipped_instructions: 0,
+            periph_due: None,
+            periph_dirty: true,
         }
     }
 }
@@ -100,9 +109,58 @@ impl Device {
         is_locked(&self.core.hw, &self.si.soc, self.si.revision)
     }
 
-    /// The last fault the core took executing debugger-loaded code (None: none since power-up).
+    /// The last fault the core took (debugger-loaded code or, with the emulated CPU, the
+    /// firmware; None: none since the device was created).
     pub fn cpu_fault(&self) -> Option<crate::armv7m::CpuFault> {
         self.si.cpu.last_fault
+    }
+
+    /// The bench drives GPIO pin `pin` high or low (None: releases it to its pull resistor).
+    /// The PCA10040's DFU button is P0.16, active low: pressed is `Some(false)`.
+    pub fn drive_pin(&mut self, pin: u32, level: Option<bool>) {
+        self.si.soc.periph.gpio.drive(pin, level);
+    }
+
+    /// GPIO P0 OUT and DIR as the firmware left them (PCA10040 LEDs on P0.17-20, active low).
+    pub fn gpio_outputs(&self) -> (u32, u32) {
+        let g = &self.si.soc.periph.gpio;
+        (g.out, g.dir)
+    }
+
+    /// Accesses to peripheral registers the model does not implement (emulated CPU).
+    pub fn unmodelled_accesses(&self) -> &crate::periph::Unmodelled {
+        &self.si.soc.periph.unmodelled
+    }
+
+    /// What the core does now: "off", "held in reset", "halted", "locked up", "sleeping",
+    /// "running", or "firmware model" when the models run instead of the core.
+    pub fn cpu_state(&self) -> &'static str {
+        if !self.core.hw.is_powered() {
+            "off"
+        } else if self.held_in_reset() {
+            "held in reset"
+        } else if self.halted_at.is_some() {
+            "halted"
+        } else if !matches!(self.run, Run::Cpu) {
+            "firmware model"
+        } else if self.si.cpu.locked_up {
+            "locked up"
+        } else if self.si.cpu.sleeping {
+            "sleeping"
+        } else {
+            "running"
+        }
+    }
+
+    /// A peripheral register as the core would read it now, without side effects (for
+    /// diagnostics; None: not a peripheral address).
+    pub fn peek_peripheral(&self, addr: u32) -> Option<u32> {
+        self.si.soc.periph.clone().read(addr & !3, self.core.now)
+    }
+
+    /// Instructions the core has retired since the device was created.
+    pub fn cpu_instructions(&self) -> u64 {
+        self.si.cpu.instructions
     }
 
     /// The core's registers as a debugger would read them.
@@ -178,7 +236,8 @@ impl Device {
     /// and resets with AIRCR.SYSRESETREQ before flashing, and that flash succeeds on silicon
     /// (probe-rs issue 3406, nRF52840 rev 3); a pin, power-on, brown-out or watchdog reset
     /// locks it again (Nordic, "Working with the nRF52 Series' improved APPROTECT").
-    pub(crate) fn silicon_reset(&mut self, power_on: bool, keeps_erase_unlock: bool) {
+    /// `keep_wdt`: the watchdog keeps running (every reset but power-on and its own).
+    pub(crate) fn silicon_reset(&mut self, power_on: bool, keeps_erase_unlock: bool, keep_wdt: bool) {
         let mem = self.core.hw.memory();
         let sp = mem.read_word(0).unwrap_or(u32::MAX);
         let pc = mem.read_word(4).unwrap_or(u32::MAX);
@@ -190,7 +249,8 @@ impl Device {
             si.cpu.scs.system_reset();
         }
         si.cpu.scs.dhcsr_sticky |= dhcsr::S_RESET_ST;
-        si.soc.reset();
+        si.soc.reset(keep_wdt && !power_on);
+        si.periph_dirty = true;
         if !keeps_erase_unlock {
             si.soc.erase_unlocked = false;
         }
@@ -235,16 +295,19 @@ impl Device {
                     continue;
                 }
             }
-            let before = self.si.cpu.regs.clone();
-            let (instr0, cycles0) = (self.si.cpu.instructions, self.si.cpu.cycles);
+            if self.peripherals_due() {
+                return;
+            }
             let mut bus = SysBus {
                 hw: &mut self.core.hw,
                 soc: &mut self.si.soc,
                 now: self.core.now,
                 effects: Default::default(),
+                from_cpu: true,
             };
             let stop = self.si.cpu.step(&mut bus, self.si.stepping);
             let effects = bus.effects;
+            self.si.periph_dirty |= effects.periph;
             match stop {
                 Stop::Ran { cycles } => {
                     self.core.now += cycles_to_time(cycles as u64, &mut self.si.cycle_remainder);
@@ -256,10 +319,15 @@ impl Device {
                 }
                 Stop::LockedUp => return,
                 Stop::Sleeping => {
-                    // No interrupt sources are modelled yet: nothing wakes the core before
-                    // the horizon (a debugger halt or an SEV from outside does).
-                    self.core.now = horizon;
-                    return;
+                    // SysTick stops with the CPU clock in sleep; the next peripheral event
+                    // (an RTC compare, a received byte, the end of a transmission) is what
+                    // can wake the core before the horizon (or a debugger, or an SEV).
+                    let wake = self.si.periph_due.unwrap_or(horizon).min(horizon);
+                    self.core.now = self.core.now.max(wake);
+                    if self.core.now >= horizon {
+                        return;
+                    }
+                    continue;
                 }
                 Stop::Stalled => {
                     let until = self.nvmc_due().unwrap_or(horizon).min(horizon);
@@ -278,19 +346,33 @@ impl Device {
                 self.enter_debug_state(dfsr::HALTED);
                 return;
             }
-            self.skip_idle_loop(before, instr0, cycles0, effects, horizon);
+            self.skip_idle_loop(effects, horizon);
         }
     }
 
+    /// Bring the peripherals to `core.now` when one has an event due or a register was
+    /// touched: events, interrupt lines to the NVIC, the watchdog's reset. True if the chip
+    /// reset (the caller stops running the old context).
+    fn peripherals_due(&mut self) -> bool {
+        let now = self.core.now;
+        let due = self.si.periph_due.is_some_and(|d| d <= now);
+        if !(due || self.si.periph_dirty) {
+            return false;
+        }
+        let p = &mut self.si.soc.periph;
+        p.advance(now, &mut self.core.hw.ram);
+        if std::mem::take(&mut p.watchdog_reset) {
+            self.reset(now, ResetKind::Watchdog);
+            return true;
+        }
+        self.si.cpu.scs.nvic.lines = p.irq_lines();
+        self.si.periph_due = p.next_event(now);
+        self.si.periph_dirty = false;
+        false
+    }
+
     /// The idle-loop skip (see [`PollMark`]).
-    fn skip_idle_loop(
-        &mut self,
-        before: Regs,
-        instr0: u64,
-        cycles0: u64,
-        effects: crate::sysbus::Effects,
-        horizon: SimTime,
-    ) {
+    fn skip_idle_loop(&mut self, effects: crate::sysbus::Effects, horizon: SimTime) {
         if effects.wrote {
             self.si.poll = None;
             return;
@@ -298,6 +380,8 @@ impl Device {
         if !effects.polled_busy {
             return;
         }
+        let before = self.si.cpu.regs.clone();
+        let (instr0, cycles0) = (self.si.cpu.instructions, self.si.cpu.cycles);
         let same = self.si.poll.as_ref().is_some_and(|m| m.regs == before);
         if !same {
             self.si.poll = Some(PollMark {
@@ -397,6 +481,11 @@ impl Device {
                 self.halt(t);
                 self.si.cpu.scs.dfsr |= dfsr::HALTED;
             }
+            // Entering debug state takes the core out of lockup (ARMv7-M ARM B1.5.15); the PC
+            // stays 0xFFFFFFFE until the debugger sets it.
+            if self.halted_at.is_some() {
+                self.si.cpu.locked_up = false;
+            }
         } else if self.halted_at.is_some() {
             self.debug_resume(t, ctrl & dhcsr::C_STEP != 0);
         }
@@ -464,7 +553,8 @@ impl Device {
         if ppb::is_ppb(addr) {
             let word = match addr & !3 {
                 scs_addr::DHCSR => self.dhcsr_read(),
-                a => ppb::read(&self.si.cpu.scs, self.si.cpu.cycles, a).ok_or(BusError::Fault)?,
+                a => ppb::read(&mut self.si.cpu.scs, self.si.cpu.cycles, a)
+                    .ok_or(BusError::Fault)?,
             };
             return Ok(ppb::lane(word, addr, size));
         }
@@ -483,11 +573,12 @@ impl Device {
                 scs_addr::DHCSR => self.dhcsr_write(value),
                 scs_addr::DCRSR => self.dcrsr_write(value),
                 scs_addr::AIRCR => self.aircr_write(value),
-                a if ppb::write(&mut self.si.cpu.scs, a, value) => {}
+                a if ppb::write(&mut self.si.cpu.scs, self.si.cpu.cycles, a, value) => {}
                 _ => return Err(BusError::Fault),
             }
             return Ok(());
         }
+        self.si.periph_dirty = true;
         self.system_bus().write(addr, size, value)
     }
 
@@ -497,6 +588,7 @@ impl Device {
             soc: &mut self.si.soc,
             now: self.core.now,
             effects: Default::default(),
+            from_cpu: false,
         }
     }
 }

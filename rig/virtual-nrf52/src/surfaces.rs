@@ -129,6 +129,12 @@ impl Device {
     pub fn uart_rx(&mut self, t: SimTime, bytes: &[u8]) {
         self.advance_to(t);
         let uart = self.timing().uart;
+        if self.emulated {
+            let now = self.core.now;
+            self.si.soc.periph.uarte.host_rx(now, bytes, uart.byte_time());
+            self.si.periph_dirty = true;
+            return;
+        }
         self.uart.receive(self.core.now, bytes, uart);
     }
 
@@ -136,6 +142,9 @@ impl Device {
     /// fully transmitted.
     pub fn uart_tx(&mut self, t: SimTime) -> Vec<(SimTime, Vec<u8>)> {
         self.advance_to(t);
+        if self.emulated {
+            return self.si.soc.periph.uarte.take_tx(self.core.now);
+        }
         self.uart.take_tx(self.core.now)
     }
 

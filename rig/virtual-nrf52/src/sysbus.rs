@@ -31,10 +31,8 @@ pub const APPROTECT_DISABLE: u32 = 0x4000_0558;
 /// UICR.APPROTECT.PALL = HwDisabled (revision 3).
 pub const PALL_HW_DISABLED: u32 = 0x5A;
 
-/// WDT (product spec, WDT chapter): the registers a flash algorithm reads to decide whether to
-/// feed the dog. The model keeps them as registers; the countdown itself is not modelled yet.
-const WDT_BASE: u32 = 0x4001_0000;
-const WDT_RR0: u32 = WDT_BASE + 0x600;
+/// WDT RR[0-7] (PS chapter 38): reload requests.
+const WDT_RR0: u32 = crate::periph::base::WDT + 0x600;
 
 /// An NVMC operation in progress on the register-level path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,29 +68,24 @@ pub struct Soc {
     pub approtect_force: bool,
     /// ERASEALL through the CTRL-AP opened the port (revision 3), until a pin or power-on reset.
     pub erase_unlocked: bool,
-    pub wdt_running: bool,
-    pub wdt_crv: u32,
-    pub wdt_rren: u32,
-    pub wdt_config: u32,
+    /// CLOCK, POWER, BPROT, RTCs, WDT, GPIO, UARTE (`crate::periph`).
+    pub periph: crate::periph::Peripherals,
 }
 
 impl Soc {
     pub fn new() -> Soc {
         let mut s = Soc::default();
-        s.reset();
+        s.reset(false);
         s
     }
 
     /// A reset of the chip: the peripherals return to their reset values (the watchdog only
-    /// at power-on or its own reset, but it is never started in this model's firmware).
-    pub fn reset(&mut self) {
+    /// at power-on or its own reset: `keep_wdt` for the other resets).
+    pub fn reset(&mut self, keep_wdt: bool) {
         self.icachecnf = 0;
         self.approtect_disable = 0;
         self.approtect_force = false;
-        self.wdt_running = false;
-        self.wdt_crv = 0xFFFF_FFFF;
-        self.wdt_rren = 1;
-        self.wdt_config = 1;
+        self.periph.reset(keep_wdt);
     }
 
     pub fn nvmc_busy_at(&self, now: SimTime) -> bool {
@@ -127,6 +120,8 @@ pub struct Effects {
     pub wrote: bool,
     /// A register whose value changes with time alone was read while it said "busy".
     pub polled_busy: bool,
+    /// A peripheral register was accessed (events or interrupt lines may have changed).
+    pub periph: bool,
 }
 
 /// The system bus at time `now`.
@@ -135,6 +130,8 @@ pub struct SysBus<'a> {
     pub soc: &'a mut Soc,
     pub now: SimTime,
     pub effects: Effects,
+    /// The access comes from the core (BPROT applies), not the debugger.
+    pub from_cpu: bool,
 }
 
 enum Target {
@@ -159,8 +156,26 @@ impl SysBus<'_> {
         self.soc.nvmc_busy_at(self.now)
     }
 
+    /// Whether BPROT refuses `op` from this bus master (PS chapter 15: a write or erase of a
+    /// protected region from the CPU faults; DISABLEINDEBUG lifts it for the debugger).
+    fn protected(&self, op: &FlashOp) -> bool {
+        let b = &self.soc.periph.bprot;
+        if !self.from_cpu && b.disable_in_debug & 1 == 1 {
+            return false;
+        }
+        match op {
+            FlashOp::WriteWords { addr, .. } => b.protects(*addr),
+            FlashOp::ErasePage { addr } => b.protects(*addr),
+            FlashOp::EraseAll => b.any(),
+            _ => false,
+        }
+    }
+
     /// Start an NVMC operation now (the caller checked CONFIG and that none is in progress).
     fn start(&mut self, op: FlashOp) -> Result<(), BusError> {
+        if self.protected(&op) {
+            return Err(BusError::Fault);
+        }
         if op.validate(self.hw.memory()).is_err() {
             // Silicon ignores an erase of a non-existent page; a write outside flash faulted
             // before it got here.
@@ -178,6 +193,7 @@ impl SysBus<'_> {
     }
 
     fn read_register(&mut self, addr: u32) -> Result<u32, BusError> {
+        use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS};
         Ok(match addr {
             NVMC_READY => {
                 let busy = self.stalled();
@@ -187,23 +203,35 @@ impl SysBus<'_> {
             NVMC_ICACHECNF => self.soc.icachecnf,
             APPROTECT_DISABLE => self.soc.approtect_disable,
             APPROTECT_FORCEPROTECT => !self.soc.approtect_force as u32 * 0xFF,
-            a if a == WDT_BASE + 0x400 => self.soc.wdt_running as u32,
-            a if a == WDT_BASE + 0x404 => self.soc.wdt_rren & 0xFF,
-            a if a == WDT_BASE + 0x504 => self.soc.wdt_crv,
-            a if a == WDT_BASE + 0x508 => self.soc.wdt_rren,
-            a if a == WDT_BASE + 0x50C => self.soc.wdt_config,
-            a if (FICR_BASE..FICR_BASE + 0x1000).contains(&a) || a >= 0x4000_0000 => {
+            a if (FICR_BASE..FICR_BASE + 0x1000).contains(&a) => {
                 self.hw.read_u32(a).map_err(|_| BusError::Fault)?
             }
-            _ => return Err(BusError::Fault),
+            POWER_RESETREAS | POWER_GPREGRET | POWER_GPREGRET2 | NVMC_CONFIG => {
+                self.hw.read_u32(addr).map_err(|_| BusError::Fault)?
+            }
+            // The part's identification words the MDK's errata checks fall back to when FICR
+            // 0x10000130 is unprogrammed (nrf52_erratas.h: var1 = *(0xF0000FE0) & 0xFF,
+            // var2 = (*(0xF0000FE8) & 0xF0) >> 4). GCC hoists those loads above the test, so
+            // they must read without a fault: nRF52832 (0x06), revision 2 (var2 0x05).
+            0xF000_0FE0 => 0x06,
+            0xF000_0FE8 => 0x50,
+            a if (0xF000_0FC0..0xF000_1000).contains(&a) => 0,
+            a => {
+                self.effects.periph = true;
+                self.soc.periph.read(a, self.now).ok_or(BusError::Fault)?
+            }
         })
     }
 
     fn write_register(&mut self, addr: u32, v: u32) -> Result<(), BusError> {
+        use nrf_dfu::memory_map::{POWER_GPREGRET, POWER_GPREGRET2, POWER_RESETREAS};
+        let now = self.now;
         if (WDT_RR0..WDT_RR0 + 0x20).contains(&addr) {
-            // RR[n]: a reload request. The countdown is not modelled, so a reload changes no
-            // state, and a READY poll loop that feeds the dog on every turn (probe-rs 0.32's
-            // nRF52 algorithm, targets/nRF52_Series.yaml, does) stays an idle loop to skip.
+            // RR[n]: a reload request. It moves the watchdog's deadline only, so a READY poll
+            // loop that feeds the dog on every turn (probe-rs 0.32's nRF52 algorithm,
+            // targets/nRF52_Series.yaml, does) stays an idle loop to skip.
+            self.soc.periph.write(addr, v, now, &self.hw.ram);
+            self.effects.periph = true;
             return Ok(());
         }
         self.effects.wrote = true;
@@ -238,12 +266,15 @@ impl SysBus<'_> {
                     self.soc.approtect_force = true;
                 }
             }
-            a if a == WDT_BASE => self.soc.wdt_running = v & 1 == 1 || self.soc.wdt_running,
-            a if a == WDT_BASE + 0x504 && !self.soc.wdt_running => self.soc.wdt_crv = v,
-            a if a == WDT_BASE + 0x508 && !self.soc.wdt_running => self.soc.wdt_rren = v & 0xFF,
-            a if a == WDT_BASE + 0x50C && !self.soc.wdt_running => self.soc.wdt_config = v & 9,
-            a if (WDT_BASE..WDT_BASE + 0x1000).contains(&a) => {}
-            a => self.hw.write_u32(a, v).map_err(|_| BusError::Fault)?,
+            POWER_RESETREAS | POWER_GPREGRET | POWER_GPREGRET2 => {
+                self.hw.write_u32(addr, v).map_err(|_| BusError::Fault)?
+            }
+            a => {
+                self.effects.periph = true;
+                if !self.soc.periph.write(a, v, now, &self.hw.ram) {
+                    return Err(BusError::Fault);
+                }
+            }
         }
         Ok(())
     }

@@ -77,6 +77,8 @@ pub struct Device {
     pub(crate) si: Box<crate::silicon::Silicon>,
     /// See [`Device::set_watched`].
     watched: bool,
+    /// The core runs what is in flash from every reset ([`Device::set_emulated_cpu`]).
+    pub(crate) emulated: bool,
 }
 
 impl Device {
@@ -99,11 +101,12 @@ impl Device {
             fallback: None,
             halted_at: None,
             watched: false,
+            emulated: false,
             mbr: None,
             si: Box::new(crate::silicon::Silicon::new()),
         };
         if d.core.hw.is_powered() {
-            d.silicon_reset(true, false);
+            d.silicon_reset(true, false, false);
             let record = record.unwrap_or(BootRecord {
                 reset: ResetKind::PowerOn,
                 target: mbr::boot_target(d.core.hw.memory()),
@@ -252,7 +255,9 @@ impl Device {
     /// When something will happen by itself (including a serial response starting to go out).
     pub fn next_event_time(&self) -> Option<SimTime> {
         let internal = self.next_internal().map(|(t, _)| t);
-        let tx = if self.halted_at.is_none() {
+        let tx = if self.emulated {
+            self.si.soc.periph.uarte.next_tx_after(self.core.now)
+        } else if self.halted_at.is_none() {
             self.uart.next_tx_after(self.core.now)
         } else {
             None
@@ -486,6 +491,10 @@ impl Device {
     }
 
     fn reboot(&mut self, cause: BootCause) {
+        if self.emulated {
+            self.reboot_emulated(cause);
+            return;
+        }
         self.core.queue.clear();
         self.uart.close_keep_tx();
         self.core.epoch += 1;
@@ -500,8 +509,56 @@ impl Device {
                     cause,
                     BootCause::Reset(ResetKind::SoftReset | ResetKind::Lockup)
                 );
-            self.silicon_reset(cause == BootCause::PowerOn, keeps_erase_unlock);
+            self.silicon_reset(cause == BootCause::PowerOn, keeps_erase_unlock, true);
         }
+    }
+
+    /// A reboot with the emulated CPU: the chip resets, no firmware model starts, the core
+    /// fetches its reset vector from flash (the MBR's, when one is there).
+    fn reboot_emulated(&mut self, cause: BootCause) {
+        self.core.queue.clear();
+        self.uart.close();
+        self.core.epoch += 1;
+        self.halted_at = None;
+        self.mbr = None;
+        let up = match cause {
+            BootCause::PowerOn => self.core.hw.power_on_bare() || self.core.hw.is_powered(),
+            BootCause::Reset(kind) => self.core.hw.reset_bare(kind),
+        };
+        self.run = if up { Run::Cpu } else { Run::Off };
+        if self.core.hw.is_powered() {
+            let keeps_erase_unlock = self.si.ctrl_ap_reset_pending
+                || matches!(
+                    cause,
+                    BootCause::Reset(ResetKind::SoftReset | ResetKind::Lockup)
+                );
+            let keep_wdt = matches!(cause, BootCause::Reset(k) if k != ResetKind::Watchdog);
+            self.silicon_reset(cause == BootCause::PowerOn, keeps_erase_unlock, keep_wdt);
+            self.run = Run::Cpu;
+        }
+    }
+
+    /// Run the firmware in flash on the emulated Cortex-M4F (`crate::armv7m`) with the
+    /// peripherals at register level (`crate::periph`) instead of the firmware models: from
+    /// now on every reset starts the core at the reset vector. The device power-cycles now
+    /// (RAM is lost, flash and UICR stay).
+    pub fn set_emulated_cpu(&mut self, on: bool) {
+        if self.emulated == on {
+            return;
+        }
+        self.emulated = on;
+        let bt = self.timing().uart.byte_time();
+        self.si.soc.periph.set_uart_byte_time(bt);
+        if self.core.hw.is_powered() {
+            let t = self.core.now;
+            self.power_off(t);
+            self.power_on(t);
+        }
+    }
+
+    /// Whether the core runs the firmware in flash ([`Device::set_emulated_cpu`]).
+    pub fn emulated_cpu(&self) -> bool {
+        self.emulated
     }
 
     /// Power went away inside a hardware operation (an armed cut): what power_off does after

@@ -81,6 +81,12 @@ pub struct UpArgs {
     /// [default: rev2, or what DIR/lab.json says].
     #[arg(long, value_parser = ["rev2", "rev3"])]
     pub revision: Option<String>,
+    /// What runs on every DUT: `model` (the firmware models of MBR, bootloader and
+    /// application) or `emulated` (an emulated Cortex-M4F executes the images flashed into it,
+    /// e.g. Nordic's genuine MBR and bootloader; start it with --fresh blank and `rig flash`)
+    /// [default: model, or what DIR/lab.json says].
+    #[arg(long, value_parser = ["model", "emulated"])]
+    pub cpu: Option<String>,
     /// Simulated seconds per wall second (device-side durations scale; the rig's own
     /// timeouts stay real).
     #[arg(long, default_value_t = 1.0)]
@@ -211,6 +217,13 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                     );
                 }
             }
+            if let Some(cpu) = a.cpu.as_ref().filter(|cpu| **cpu != c.cpu) {
+                bail!(
+                    "{} holds a lab whose DUTs run --cpu {}, not {cpu}: drop --cpu, or use another --dir",
+                    dir.dir.display(),
+                    c.cpu
+                );
+            }
             c.speed = a.speed;
             c
         }
@@ -232,6 +245,9 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                 };
                 d.ble = true;
             }
+            if let Some(cpu) = &a.cpu {
+                c.cpu = cpu.clone();
+            }
             c
         }
     })
@@ -240,6 +256,11 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
 fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
     let dir = LabDir::new(&a.dir.dir)?;
     let cfg = config_for(&dir, &a)?;
+    if cfg.cpu == "emulated" && a.fresh == Fresh::UartBootloader {
+        bail!(
+            "--fresh uart-bootloader starts DUTs with the bootloader model's stand-in image, which              is not code the emulated core can run: use --fresh blank and `rig flash` genuine              images (Nordic's MBR and bootloader HEX files)"
+        );
+    }
     if a.foreground {
         return foreground(dir, cfg, a.fresh);
     }
@@ -274,6 +295,8 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
             &cfg.speed.to_string(),
             "--revision",
             &cfg.revision,
+            "--cpu",
+            &cfg.cpu,
         ])
         .args([
             "--fresh",
@@ -332,10 +355,11 @@ fn wait_until_up(dir: &LabDir, mut child: std::process::Child) -> anyhow::Result
 fn print_usage(dir: &LabDir, cfg: &LabConfig) {
     let d = dir.dir.display();
     eprintln!(
-        "lab up in {d}: {} × {} ({}) at {}× speed (log: {})",
+        "lab up in {d}: {} × {} ({}, {} CPU) at {}× speed (log: {})",
         cfg.duts.len(),
         cfg.chip,
         cfg.revision,
+        cfg.cpu,
         cfg.speed,
         dir.log().display()
     );
@@ -376,6 +400,7 @@ fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitC
         chip: lab_bench::chip(&cfg.chip)?,
         uart_bootloader: fresh == Fresh::UartBootloader,
         revision: lab_bench::revision(&cfg.revision)?,
+        emulated: cfg.cpu == "emulated",
     };
     let lab = rig_lab::Lab::start(dir.clone(), cfg.clone(), &factory, log.clone())?;
     let rig = std::env::current_exe().context("finding the rig binary for the bench file")?;

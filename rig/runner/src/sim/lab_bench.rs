@@ -24,6 +24,8 @@ pub struct Factory {
     pub uart_bootloader: bool,
     /// Set on every device, fresh or loaded (the state file does not keep it).
     pub revision: PartRevision,
+    /// The emulated Cortex-M4F runs what is flashed (`--cpu emulated`), on every device.
+    pub emulated: bool,
 }
 
 /// `rev2` or `rev3`.
@@ -61,6 +63,7 @@ impl rig_lab::DeviceFactory for Factory {
 
     fn configure(&self, dev: &mut Device) {
         dev.set_part_revision(self.revision);
+        dev.set_emulated_cpu(self.emulated);
     }
 }
 

@@ -1,8 +1,10 @@
 //! The Thumb decoder: a table of encodings (ARMv7-M ARM, A5.2 "16-bit Thumb instruction
 //! encoding" and A5.3 for the 32-bit ones), each entry a mask/value pair and the function that
 //! extracts its fields. An encoding not in the table decodes to [`Insn::Undefined`], which the
-//! core turns into a HardFault (UsageFault UNDEFINSTR escalated): the table grows instruction by
-//! instruction toward full ARMv7E-M.
+//! core turns into a HardFault (UsageFault UNDEFINSTR escalated). The 32-bit encodings are
+//! decoded by `decode32` (and the FPU's by `vfp_decode`) into [`Insn::T32`].
+
+use super::decode32::{self, Insn32};
 
 /// Data-processing operations of the 16-bit "data processing" group (A5.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,8 +236,14 @@ pub enum Insn {
     Bl {
         imm: i32,
     },
-    /// Anything the table does not hold (including the permanently UNDEFINED UDF and
-    /// encodings not implemented yet: IT, the 32-bit data-processing and load/store space, FP).
+    /// IT{x{y{z}}} firstcond (A7.7.38): `mask` is the 4-bit mask field.
+    It {
+        firstcond: u8,
+        mask: u8,
+    },
+    /// A 32-bit Thumb-2 instruction other than BL.
+    T32(Insn32),
+    /// Anything the tables do not hold (including the permanently UNDEFINED UDF).
     Undefined,
 }
 
@@ -383,6 +391,9 @@ static THUMB16: &[Enc16] = &[
     Enc16 { mask: 0xFFFF, value: 0xBF20, name: "WFE", make: |_| Insn::Hint { op: HintOp::Wfe } },
     Enc16 { mask: 0xFFFF, value: 0xBF30, name: "WFI", make: |_| Insn::Hint { op: HintOp::Wfi } },
     Enc16 { mask: 0xFFFF, value: 0xBF40, name: "SEV", make: |_| Insn::Hint { op: HintOp::Sev } },
+    // Other hints (mask 0) are NOPs; a non-zero mask is IT (A5.2.5 "If-Then, and hints").
+    Enc16 { mask: 0xFF0F, value: 0xBF00, name: "hint (NOP)", make: |_| Insn::Hint { op: HintOp::Nop } },
+    Enc16 { mask: 0xFF00, value: 0xBF00, name: "IT", make: |x| Insn::It { firstcond: ((x >> 4) & 0xF) as u8, mask: (x & 0xF) as u8 } },
     // A5.2.6 load/store multiple
     Enc16 { mask: 0xF800, value: 0xC000, name: "STM", make: |x| Insn::Stm { n: r(x, 8), list: x & 0xFF } },
     Enc16 { mask: 0xF800, value: 0xC800, name: "LDM", make: |x| Insn::Ldm { n: r(x, 8), list: x & 0xFF } },
@@ -397,28 +408,23 @@ static THUMB16: &[Enc16] = &[
 /// encodings).
 pub fn decode(hw1: u16, hw2: u16) -> Decoded {
     if is_32bit(hw1) {
-        // A5.3: BL is op1 = 0b10, op = 1 with hw2 bits 14 and 12 set (T1).
-        if hw1 & 0xF800 == 0xF000 && hw2 & 0xD000 == 0xD000 {
-            let s = ((hw1 >> 10) & 1) as u32;
-            let j1 = ((hw2 >> 13) & 1) as u32;
-            let j2 = ((hw2 >> 11) & 1) as u32;
-            let i1 = !(j1 ^ s) & 1;
-            let i2 = !(j2 ^ s) & 1;
-            let imm = (s << 24)
-                | (i1 << 23)
-                | (i2 << 22)
-                | (((hw1 & 0x3FF) as u32) << 12)
-                | (((hw2 & 0x7FF) as u32) << 1);
-            return Decoded {
-                insn: Insn::Bl { imm: sext(imm, 25) },
+        let x = (hw1 as u32) << 16 | hw2 as u32;
+        return match decode32::decode(x) {
+            Some((Insn32::Bl { imm }, name)) => Decoded {
+                insn: Insn::Bl { imm },
                 size: 4,
-                name: "BL",
-            };
-        }
-        return Decoded {
-            insn: Insn::Undefined,
-            size: 4,
-            name: "32-bit (not implemented)",
+                name,
+            },
+            Some((i, name)) => Decoded {
+                insn: Insn::T32(i),
+                size: 4,
+                name,
+            },
+            None => Decoded {
+                insn: Insn::Undefined,
+                size: 4,
+                name: "32-bit UNDEFINED",
+            },
         };
     }
     for e in THUMB16 {

@@ -5,6 +5,7 @@
 
 use super::decode::{AluOp, Decoded, ExtendOp, HintOp, Insn, MemOp, RevOp};
 use super::regs::{psr, Regs};
+use super::exec32;
 
 /// Why a bus access did not complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +17,42 @@ pub enum BusError {
     Stall,
 }
 
+/// The SCS settings that change how instructions execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// CCR.UNALIGN_TRP: unaligned LDR/STR/LDRH/STRH fault instead of being split.
+    pub unaligned_trap: bool,
+    /// CCR.DIV_0_TRP: SDIV/UDIV by zero fault instead of giving 0.
+    pub div0_trap: bool,
+    /// CPACR grants CP10 and CP11 (else FP instructions take UsageFault NOCP).
+    pub fpu_enabled: bool,
+    /// FPCCR.ASPEN: an FP instruction sets CONTROL.FPCA.
+    pub fp_aspen: bool,
+    /// FPDSCR: the FPSCR defaults of a new FP context.
+    pub fpdscr: u32,
+}
+
+impl Default for CoreConfig {
+    /// A bus without an SCS (the tests' RAM): reset values, with the FPU enabled.
+    fn default() -> Self {
+        CoreConfig {
+            unaligned_trap: false,
+            div0_trap: false,
+            fpu_enabled: true,
+            fp_aspen: true,
+            fpdscr: 0,
+        }
+    }
+}
+
 /// The memory the core sees. `size` is 1, 2 or 4; addresses are aligned by the caller.
 pub trait Bus {
     fn read(&mut self, addr: u32, size: u32) -> Result<u32, BusError>;
     fn write(&mut self, addr: u32, size: u32, value: u32) -> Result<(), BusError>;
+    /// The execution settings of the SCS behind this bus.
+    fn config(&self) -> CoreConfig {
+        CoreConfig::default()
+    }
 }
 
 /// What an instruction did besides updating registers.
@@ -33,6 +66,8 @@ pub enum Outcome {
     Sleep { wfe: bool, cycles: u32 },
     /// SEV: set the event register (and every other core's).
     Sev { cycles: u32 },
+    /// SVC: the SVCall exception is taken (PC advanced past the instruction).
+    Svc,
     /// The instruction faulted; PC still points at it.
     Fault(FaultKind),
     /// A bus stall: nothing happened, run the instruction again once the bus is free.
@@ -44,14 +79,18 @@ pub enum Outcome {
 pub enum FaultKind {
     /// UsageFault UNDEFINSTR: an encoding this core does not execute.
     Undefined,
-    /// UsageFault UNALIGNED: an unaligned halfword/word access (unaligned trapping is
-    /// modelled as always on, since the model has no unaligned bus accesses).
+    /// UsageFault UNALIGNED: an unaligned access where the architecture requires alignment
+    /// (LDM/STM, LDRD/STRD, LDREX/STREX, VLDR/VSTR...) or CCR.UNALIGN_TRP is set.
     Unaligned { addr: u32 },
+    /// UsageFault NOCP: an FP instruction with the FPU disabled in CPACR.
+    NoCoprocessor,
+    /// UsageFault DIVBYZERO: SDIV/UDIV by zero with CCR.DIV_0_TRP.
+    DivideByZero,
     /// UsageFault INVSTATE: a branch to an address with bit 0 clear (ARM state).
     InvalidState,
     /// BusFault PRECISERR on a data access.
     Bus { addr: u32 },
-    /// SVC without an exception handler the model runs (the skeleton does not deliver SVCall).
+    /// SVC where SVCall cannot be taken (its priority is not above the current one): escalated.
     Svc,
     /// BKPT with halting debug disabled and no DebugMonitor: HardFault with HFSR.DEBUGEVT.
     Breakpoint,
@@ -125,7 +164,7 @@ fn taken(cycles: u32) -> Outcome {
 }
 
 /// BranchWritePC / BXWritePC for interworking branches (bit 0 must be 1 on M profile).
-fn bx_write_pc(regs: &mut Regs, target: u32) -> Result<(), FaultKind> {
+pub(super) fn bx_write_pc(regs: &mut Regs, target: u32) -> Result<(), FaultKind> {
     if target & 1 == 0 {
         return Err(FaultKind::InvalidState);
     }
@@ -133,51 +172,173 @@ fn bx_write_pc(regs: &mut Regs, target: u32) -> Result<(), FaultKind> {
     Ok(())
 }
 
-fn load(bus: &mut impl Bus, op: MemOp, addr: u32) -> Result<u32, Outcome> {
-    let size = op.size();
-    if !addr.is_multiple_of(size) {
-        return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
-    }
-    let v = bus.read(addr, size).map_err(|e| match e {
+fn bus_err(e: BusError, addr: u32) -> Outcome {
+    match e {
         BusError::Stall => Outcome::Stalled,
         BusError::Fault => Outcome::Fault(FaultKind::Bus { addr }),
-    })?;
-    Ok(match op {
-        MemOp::Ldrsb => v as u8 as i8 as i32 as u32,
-        MemOp::Ldrsh => v as u16 as i16 as i32 as u32,
-        _ => v,
-    })
+    }
 }
 
-fn store(bus: &mut impl Bus, op: MemOp, addr: u32, v: u32) -> Result<(), Outcome> {
-    let size = op.size();
-    if !addr.is_multiple_of(size) {
+/// A data read of `size` bytes. An unaligned halfword or word read is done byte by byte
+/// unless CCR.UNALIGN_TRP is set or the instruction requires alignment (`strict`: LDM,
+/// LDRD, LDREX, VLDR...), which fault (A3.2.1).
+pub(super) fn mem_read(
+    bus: &mut impl Bus,
+    cfg: &CoreConfig,
+    addr: u32,
+    size: u32,
+    strict: bool,
+) -> Result<u32, Outcome> {
+    if addr.is_multiple_of(size) {
+        return bus.read(addr, size).map_err(|e| bus_err(e, addr));
+    }
+    if strict || cfg.unaligned_trap {
         return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
     }
+    let mut v = 0;
+    for i in 0..size {
+        let a = addr.wrapping_add(i);
+        v |= bus.read(a, 1).map_err(|e| bus_err(e, a))? << (8 * i);
+    }
+    Ok(v)
+}
+
+/// A data write (see [`mem_read`] for alignment).
+pub(super) fn mem_write(
+    bus: &mut impl Bus,
+    cfg: &CoreConfig,
+    addr: u32,
+    size: u32,
+    v: u32,
+    strict: bool,
+) -> Result<(), Outcome> {
     let v = match size {
         1 => v & 0xFF,
         2 => v & 0xFFFF,
         _ => v,
     };
-    bus.write(addr, size, v).map_err(|e| match e {
-        BusError::Stall => Outcome::Stalled,
-        BusError::Fault => Outcome::Fault(FaultKind::Bus { addr }),
-    })
+    if addr.is_multiple_of(size) {
+        return bus.write(addr, size, v).map_err(|e| bus_err(e, addr));
+    }
+    if strict || cfg.unaligned_trap {
+        return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
+    }
+    for i in 0..size {
+        let a = addr.wrapping_add(i);
+        bus.write(a, 1, (v >> (8 * i)) & 0xFF)
+            .map_err(|e| bus_err(e, a))?;
+    }
+    Ok(())
+}
+
+/// Sign extension of a loaded value.
+pub(super) fn load_value(op: MemOp, v: u32) -> u32 {
+    match op {
+        MemOp::Ldrsb => v as u8 as i8 as i32 as u32,
+        MemOp::Ldrsh => v as u16 as i16 as i32 as u32,
+        _ => v,
+    }
+}
+
+fn load(bus: &mut impl Bus, op: MemOp, addr: u32) -> Result<u32, Outcome> {
+    let cfg = bus.config();
+    Ok(load_value(op, mem_read(bus, &cfg, addr, op.size(), false)?))
+}
+
+fn store(bus: &mut impl Bus, op: MemOp, addr: u32, v: u32) -> Result<(), Outcome> {
+    let cfg = bus.config();
+    mem_write(bus, &cfg, addr, op.size(), v, false)
+}
+
+/// A word of LDM/STM/PUSH/POP: always aligned.
+fn load_word_strict(bus: &mut impl Bus, addr: u32) -> Result<u32, Outcome> {
+    let cfg = bus.config();
+    mem_read(bus, &cfg, addr, 4, true)
+}
+
+/// ITAdvance (A7.3.3).
+fn it_advance(it: u8) -> u8 {
+    if it & 7 == 0 {
+        0
+    } else {
+        (it & 0xE0) | ((it << 1) & 0x1F)
+    }
+}
+
+/// The 16-bit instructions that set flags only outside an IT block (ADDS becomes ADD...).
+fn sets_flags_outside_it(insn: &Insn) -> bool {
+    match insn {
+        Insn::ShiftImm { .. } | Insn::AddSubReg { .. } | Insn::AddSubImm { .. } => true,
+        Insn::MovImm { .. } => true,
+        Insn::Alu { op, .. } => !matches!(op, AluOp::Tst | AluOp::Cmp | AluOp::Cmn),
+        _ => false,
+    }
 }
 
 /// Run one instruction at `regs.pc()`. On `Fault`, `Stalled` and `Breakpoint` the registers
 /// are as before the instruction (loads and stores of multiple registers check every address
 /// before the first access, so a fault leaves no partial update).
 pub fn execute(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
-    let before = regs.clone();
+    let it = regs.itstate();
+    let in_it = it & 0xF != 0;
+    // An instruction in an IT block whose condition fails is skipped (A7.3.2); BKPT is
+    // unconditional.
+    if in_it && !matches!(d.insn, Insn::Bkpt { .. }) && !condition(regs, it >> 4) {
+        regs.r[15] = regs.r[15].wrapping_add(d.size);
+        regs.set_itstate(it_advance(it));
+        return Outcome::Done { cycles: 1 };
+    }
+    // What an instruction can change before it faults: the core registers, xPSR, CONTROL
+    // (FPCA), the monitor and, for FP loads, the S registers and FPSCR. MSP/PSP and the mask
+    // registers change only in instructions that cannot fault (MSR, CPS).
+    let before = Snapshot::take(regs, d);
     let r = step(regs, bus, d);
     if matches!(
         r,
         Outcome::Fault(_) | Outcome::Stalled | Outcome::Breakpoint
     ) {
-        *regs = before;
+        before.restore(regs);
+    } else if in_it {
+        if sets_flags_outside_it(&d.insn) {
+            regs.xpsr = (regs.xpsr & 0x0FFF_FFFF) | (before.xpsr & 0xF000_0000);
+        }
+        regs.set_itstate(it_advance(it));
     }
     r
+}
+
+/// The registers an instruction may have changed when it faults (see [`execute`]).
+struct Snapshot {
+    r: [u32; 16],
+    xpsr: u32,
+    control: u32,
+    monitor: bool,
+    fp: Option<([u32; 32], u32)>,
+}
+
+impl Snapshot {
+    fn take(regs: &Regs, d: &Decoded) -> Snapshot {
+        let fp = matches!(d.insn, Insn::T32(super::decode32::Insn32::Fp(_)))
+            .then(|| (regs.s, regs.fpscr));
+        Snapshot {
+            r: regs.r,
+            xpsr: regs.xpsr,
+            control: regs.control,
+            monitor: regs.monitor,
+            fp,
+        }
+    }
+
+    fn restore(self, regs: &mut Regs) {
+        regs.r = self.r;
+        regs.xpsr = self.xpsr;
+        regs.control = self.control;
+        regs.monitor = self.monitor;
+        if let Some((s, fpscr)) = self.fp {
+            regs.s = s;
+            regs.fpscr = fpscr;
+        }
+    }
 }
 
 fn step(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
@@ -363,7 +524,7 @@ fn step(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
             let start = regs.r[13];
             let mut loaded = Vec::with_capacity(count as usize);
             for (k, i) in (0..16u8).filter(|i| list & (1 << i) != 0).enumerate() {
-                match load(bus, MemOp::Ldr, start.wrapping_add(4 * k as u32)) {
+                match load_word_strict(bus, start.wrapping_add(4 * k as u32)) {
                     Ok(v) => loaded.push((i, v)),
                     Err(o) => return o,
                 }
@@ -422,7 +583,7 @@ fn step(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
             let start = regs.r[n as usize];
             let mut loaded = Vec::with_capacity(count as usize);
             for (k, i) in (0..8u8).filter(|i| list & (1 << i) != 0).enumerate() {
-                match load(bus, MemOp::Ldr, start.wrapping_add(4 * k as u32)) {
+                match load_word_strict(bus, start.wrapping_add(4 * k as u32)) {
                     Ok(v) => loaded.push((i, v)),
                     Err(o) => return o,
                 }
@@ -450,7 +611,14 @@ fn step(regs: &mut Regs, bus: &mut impl Bus, d: &Decoded) -> Outcome {
             regs.r[15] = pc_read.wrapping_add(imm as u32);
             return taken(2);
         }
-        Insn::Svc { .. } => return Outcome::Fault(FaultKind::Svc),
+        Insn::Svc { .. } => return Outcome::Svc,
+        Insn::It { firstcond, mask } => {
+            if mask == 0 || regs.itstate() & 0xF != 0 {
+                return Outcome::Fault(FaultKind::Undefined);
+            }
+            regs.set_itstate(firstcond << 4 | mask);
+        }
+        Insn::T32(ref i) => return exec32::execute(regs, bus, i, pc_read, next),
         Insn::Undefined => return Outcome::Fault(FaultKind::Undefined),
     }
     Outcome::Done { cycles: 1 }
@@ -485,11 +653,9 @@ fn mem_single(regs: &mut Regs, bus: &mut impl Bus, op: MemOp, t: u8, addr: u32) 
 }
 
 fn store_all(bus: &mut impl Bus, values: &[(u32, u32)]) -> Result<(), Outcome> {
-    if let Some(&(addr, _)) = values.iter().find(|(a, _)| a % 4 != 0) {
-        return Err(Outcome::Fault(FaultKind::Unaligned { addr }));
-    }
+    let cfg = bus.config();
     for &(addr, v) in values {
-        store(bus, MemOp::Str, addr, v)?;
+        mem_write(bus, &cfg, addr, 4, v, true)?;
     }
     Ok(())
 }

@@ -6,24 +6,24 @@ use super::exec::{execute, Bus, BusError, FaultKind, Outcome};
 use super::regs::{psr, Regs};
 use super::{Cpu, Stop};
 
-const BASE: u32 = 0x2000_0000;
+pub(super) const BASE: u32 = 0x2000_0000;
 
 /// 4 KB of RAM at 0x20000000; anything else is a bus error.
-struct Ram(Vec<u8>);
+pub(super) struct Ram(pub(super) Vec<u8>);
 
 impl Ram {
-    fn new() -> Ram {
+    pub(super) fn new() -> Ram {
         Ram(vec![0; 0x1000])
     }
-    fn word(&self, a: u32) -> u32 {
+    pub(super) fn word(&self, a: u32) -> u32 {
         let o = (a - BASE) as usize;
         u32::from_le_bytes(self.0[o..o + 4].try_into().unwrap())
     }
-    fn set_word(&mut self, a: u32, v: u32) {
+    pub(super) fn set_word(&mut self, a: u32, v: u32) {
         let o = (a - BASE) as usize;
         self.0[o..o + 4].copy_from_slice(&v.to_le_bytes());
     }
-    fn load(&mut self, at: u32, code: &[u16]) {
+    pub(super) fn load(&mut self, at: u32, code: &[u16]) {
         for (i, h) in code.iter().enumerate() {
             let o = (at - BASE) as usize + 2 * i;
             self.0[o..o + 2].copy_from_slice(&h.to_le_bytes());
@@ -52,7 +52,7 @@ impl Bus for Ram {
     }
 }
 
-fn regs() -> Regs {
+pub(super) fn regs() -> Regs {
     let mut r = Regs::default();
     r.r[15] = BASE + 0x100;
     r.r[13] = BASE + 0x800;
@@ -61,12 +61,12 @@ fn regs() -> Regs {
 }
 
 /// Execute one instruction (one or two halfwords) at PC.
-fn run1(r: &mut Regs, mem: &mut Ram, hw: &[u16]) -> Outcome {
+pub(super) fn run1(r: &mut Regs, mem: &mut Ram, hw: &[u16]) -> Outcome {
     let d = decode(hw[0], hw.get(1).copied().unwrap_or(0));
     execute(r, mem, &d)
 }
 
-fn flags(r: &Regs) -> (bool, bool, bool, bool) {
+pub(super) fn flags(r: &Regs) -> (bool, bool, bool, bool) {
     (
         r.flag(psr::N),
         r.flag(psr::Z),
@@ -75,7 +75,7 @@ fn flags(r: &Regs) -> (bool, bool, bool, bool) {
     )
 }
 
-fn with(set: &[(usize, u32)]) -> Regs {
+pub(super) fn with(set: &[(usize, u32)]) -> Regs {
     let mut r = regs();
     for &(i, v) in set {
         r.r[i] = v;
@@ -154,10 +154,12 @@ fn decoder_table_names() {
         assert_eq!(decode(hw, 0).name, name, "{hw:#06x}");
     }
     assert_eq!(decode(0xF000, 0xF82C).name, "BL");
-    // IT and 32-bit encodings other than BL are not implemented: UNDEFINED.
-    assert_eq!(decode(0xBF08, 0).insn, Insn::Undefined);
-    assert_eq!(decode(0xF8D0, 0x0000).insn, Insn::Undefined);
-    assert_eq!(decode(0xF8D0, 0x0000).size, 4);
+    assert_eq!(decode(0xBF08, 0).name, "IT");
+    assert_eq!(decode(0xBF50, 0).name, "hint (NOP)");
+    assert_eq!(decode(0xF8D0, 0x0000).name, "LDR.W");
+    // An encoding outside every table (coprocessor 15 does not exist) is UNDEFINED.
+    assert_eq!(decode(0xEE00, 0x0F10).insn, Insn::Undefined);
+    assert_eq!(decode(0xEE00, 0x0F10).size, 4);
 }
 
 #[test]
@@ -347,13 +349,18 @@ fn loads_and_stores() {
 #[test]
 fn unaligned_and_bus_errors_fault_without_side_effects() {
     let mut m = Ram::new();
-    let mut r = with(&[(1, BASE + 0x402), (0, 1)]);
-    let o = run1(&mut r, &mut m, &[0x6008]); // STR r0, [r1]
-    assert_eq!(
-        o,
-        Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x402 })
-    );
-    assert_eq!(r.pc(), BASE + 0x100);
+    // CCR.UNALIGN_TRP clear (reset): an unaligned STR is done byte by byte (A3.2.1).
+    let mut r = with(&[(1, BASE + 0x402), (0, 0x4433_2211)]);
+    assert!(matches!(run1(&mut r, &mut m, &[0x6008]), Outcome::Done { .. })); // STR r0, [r1]
+    assert_eq!(m.word(BASE + 0x400), 0x2211_0000);
+    assert_eq!(m.word(BASE + 0x404) & 0xFFFF, 0x4433);
+    run1(&mut r, &mut m, &[0x680A]); // LDR r2, [r1]
+    assert_eq!(r.r[2], 0x4433_2211);
+    // PUSH with an unaligned SP faults whatever CCR says, registers untouched.
+    let mut r = with(&[(13, BASE + 0x802)]);
+    let o = run1(&mut r, &mut m, &[0xB401]); // PUSH {r0}
+    assert_eq!(o, Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x7FE }));
+    assert_eq!((r.pc(), r.r[13]), (BASE + 0x100, BASE + 0x802));
     let mut r = with(&[(1, 0x6000_0000)]);
     let o = run1(&mut r, &mut m, &[0x680A]); // LDR r2, [r1]
     assert_eq!(o, Outcome::Fault(FaultKind::Bus { addr: 0x6000_0000 }));
@@ -473,10 +480,8 @@ fn system_instructions() {
     let mut r = regs();
     assert_eq!(run1(&mut r, &mut m, &[0xBEAB]), Outcome::Breakpoint);
     assert_eq!(r.pc(), BASE + 0x100, "BKPT leaves PC on itself");
-    assert_eq!(
-        run1(&mut r, &mut m, &[0xDF00]),
-        Outcome::Fault(FaultKind::Svc)
-    );
+    assert_eq!(run1(&mut r, &mut m, &[0xDF00]), Outcome::Svc);
+    r.r[15] = BASE + 0x100;
     assert_eq!(
         run1(&mut r, &mut m, &[0xDE00]),
         Outcome::Fault(FaultKind::Undefined)
@@ -491,7 +496,7 @@ fn system_instructions() {
 }
 
 /// A Cpu with its code at 0x20000100.
-fn cpu_at(code: &[u16]) -> (Cpu, Ram) {
+pub(super) fn cpu_at(code: &[u16]) -> (Cpu, Ram) {
     let mut m = Ram::new();
     m.load(BASE + 0x100, code);
     let mut c = Cpu::new();
@@ -585,13 +590,13 @@ fn fpb_breakpoint_halts_before_the_instruction() {
     let mut m = Ram::new();
     let mut c = Cpu::new();
     c.regs.r[15] = 0x1000;
-    c.scs.write(super::scs::addr::FP_CTRL, 3);
+    c.scs.write(super::scs::addr::FP_CTRL, 3, 0);
     c.scs
-        .write(super::scs::addr::FP_COMP0, 0x1000 | (1 << 30) | 1);
+        .write(super::scs::addr::FP_COMP0, 0x1000 | (1 << 30) | 1, 0);
     assert_eq!(c.step(&mut m, false), Stop::Halted);
     assert_ne!(c.scs.dfsr & super::scs::dfsr::BKPT, 0);
     assert_eq!(c.regs.pc(), 0x1000);
-    c.scs.write(super::scs::addr::FP_CTRL, 2); // KEY with ENABLE = 0
+    c.scs.write(super::scs::addr::FP_CTRL, 2, 0); // KEY with ENABLE = 0
     assert!(!c.scs.breakpoint_at(0x1000));
 }
 

@@ -1,26 +1,42 @@
-//! An ARMv7-M core (the nRF52832's Cortex-M4F), built to grow into a full ARMv7E-M one: the
-//! register file ([`regs`]), a table-driven Thumb decoder ([`decode`]), the instruction
-//! semantics ([`exec`]), the SCS and debug registers ([`scs`]), the CoreSight IDs ([`rom`]),
-//! exception entry and return (HardFault only so far), the WFE/SEV event register, and cycle
-//! counting at 64 MHz. The memory bus is shared with the debug port (`crate::sysbus`).
+//! An ARMv7E-M core: the nRF52832's Cortex-M4F. The register file ([`regs`]), a table-driven
+//! Thumb decoder ([`decode`] for the 16-bit set, [`decode32`] for Thumb-2, [`vfp_decode`] for
+//! the FPU), the instruction semantics ([`exec`], [`exec32`], [`dsp`], [`vfp`]), the SCS and
+//! debug registers ([`scs`]), the NVIC and SysTick ([`nvic`]), exception entry and return with
+//! the FP context ([`exception`]), the CoreSight IDs ([`rom`]), the WFE/WFI/SEV event register,
+//! and cycle counting at 64 MHz. The memory bus is shared with the debug port
+//! (`crate::sysbus`).
 //!
-//! What it executes today is what probe-rs's nRF52 flash algorithm needs (the 16-bit Thumb
-//! set and BL); every other encoding is UNDEFINED, which takes a HardFault: with
-//! DEMCR.VC_HARDERR the core halts in debug state (DFSR.VCATCH), otherwise it enters the
-//! HardFault handler, and a fault inside that handler locks the core up (DHCSR.S_LOCKUP), as a
-//! debugger sees it on silicon.
+//! Faults: an UNDEFINED encoding, an invalid state, a bus error or an unaligned access where
+//! one is not allowed takes its configurable fault (UsageFault, BusFault) when SHCSR enables
+//! it and its priority allows, else HardFault (HFSR.FORCED). With DEMCR.VC_HARDERR the core
+//! halts in debug state on HardFault (DFSR.VCATCH); a fault in the HardFault or NMI handler
+//! locks the core up (DHCSR.S_LOCKUP), as a debugger sees it on silicon. Simplified: a fault
+//! while stacking or reading the vector locks up instead of taking its own fault.
 
 pub mod decode;
+pub mod decode32;
+pub mod dsp;
 pub mod exec;
+pub mod exec32;
+pub mod exception;
+pub mod nvic;
 pub mod ppb;
 pub mod regs;
 pub mod rom;
 pub mod scs;
+pub mod vfp;
+pub mod vfp_decode;
 
+#[cfg(test)]
+mod decode32_tests;
+#[cfg(test)]
+mod exec32_tests;
 #[cfg(test)]
 mod exec_tests;
 
+use decode::Decoded;
 use exec::{Bus, FaultKind, Outcome};
+use nvic::{Nvic, BUS_FAULT, SVCALL, USAGE_FAULT};
 use regs::{psr, Regs};
 use scs::{fault, Scs};
 
@@ -60,6 +76,41 @@ pub enum Stop {
     Stalled,
 }
 
+/// Decoded instructions by opcode (decoding depends on the opcode alone, so the cache never
+/// needs invalidating when flash or RAM changes). Not part of the core's state.
+#[derive(Clone, Default)]
+pub struct DecodeCache(Vec<(u32, Decoded)>);
+
+const DECODE_CACHE_SIZE: usize = 4096;
+
+impl DecodeCache {
+    fn get(&mut self, hw1: u16, hw2: u16) -> Decoded {
+        if self.0.is_empty() {
+            self.0 = vec![(u32::MAX, decode::decode(0xDE00, 0)); DECODE_CACHE_SIZE];
+        }
+        let key = hw1 as u32 | (hw2 as u32) << 16;
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> 20) as usize & (DECODE_CACHE_SIZE - 1);
+        let e = &mut self.0[slot];
+        if e.0 != key {
+            *e = (key, decode::decode(hw1, hw2));
+        }
+        e.1
+    }
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DecodeCache")
+    }
+}
+
+impl PartialEq for DecodeCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for DecodeCache {}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cpu {
     pub regs: Regs,
@@ -67,12 +118,15 @@ pub struct Cpu {
     /// The WFE event register (B1.5.18).
     pub event: bool,
     pub sleeping: bool,
+    /// The sleep is a WFI (woken by interrupts only, not by the event register).
+    pub wfi: bool,
     pub locked_up: bool,
     pub instructions: u64,
     pub cycles: u64,
     pub last_fault: Option<CpuFault>,
     /// The core wrote AIRCR.SYSRESETREQ: the device resets the chip.
     pub reset_requested: bool,
+    pub cache: DecodeCache,
 }
 
 impl Cpu {
@@ -88,7 +142,72 @@ impl Cpu {
         self.regs = Regs::reset(vector_sp, vector_pc);
         self.event = false;
         self.sleeping = false;
+        self.wfi = false;
         self.locked_up = false;
+    }
+
+    /// A peripheral's interrupt line (nRF52: EVENT and INTEN), by IRQ number.
+    pub fn set_irq_line(&mut self, irq: u32, level: bool) {
+        if irq < nvic::IRQS {
+            let bit = 1u64 << irq;
+            let lines = &mut self.scs.nvic.lines;
+            *lines = if level { *lines | bit } else { *lines & !bit };
+        }
+    }
+
+    fn prigroup(&self) -> u32 {
+        self.scs.prigroup
+    }
+
+    fn execution_priority(&self, ignore_primask: bool) -> i32 {
+        let r = &self.regs;
+        self.scs.nvic.execution_priority(
+            self.prigroup(),
+            r.primask & 1 != 0,
+            r.basepri,
+            r.faultmask & 1 != 0,
+            ignore_primask,
+        )
+    }
+
+    /// SysTick wraps, level lines, SEVONPEND.
+    fn update_interrupts(&mut self) {
+        let scs = &mut self.scs;
+        scs.systick.catch_up(self.cycles, &mut scs.nvic);
+        scs.nvic.sample_lines();
+        if std::mem::take(&mut scs.nvic.newly_pending) && scs.scr & 0x10 != 0 {
+            self.event = true;
+        }
+    }
+
+    /// The exception that preempts now (None while a debugger masks interrupts with
+    /// DHCSR.C_MASKINTS).
+    fn exception_to_take(&self) -> Option<u32> {
+        let d = self.scs.dhcsr_ctrl;
+        if d & scs::dhcsr::C_DEBUGEN != 0 && d & scs::dhcsr::C_MASKINTS != 0 {
+            return None;
+        }
+        if self.scs.nvic.pending == 0 {
+            return None;
+        }
+        self.scs
+            .nvic
+            .preempting(self.execution_priority(false), self.prigroup())
+    }
+
+    /// Whether a sleeping core wakes: an exception that would preempt if PRIMASK were clear
+    /// (WFI and WFE), or the event register (WFE, which consumes it) (B1.5.18, B1.5.19).
+    fn wakes(&mut self) -> bool {
+        if !self.wfi && self.event {
+            self.event = false;
+            return true;
+        }
+        self.scs.nvic.pending != 0
+            && self
+                .scs
+                .nvic
+                .preempting(self.execution_priority(true), self.prigroup())
+                .is_some()
     }
 
     fn in_handler(&self) -> u32 {
@@ -102,9 +221,14 @@ impl Cpu {
         if self.locked_up {
             return Stop::LockedUp;
         }
+        self.update_interrupts();
+        if let Some(n) = self.exception_to_take() {
+            self.sleeping = false;
+            let ret = self.regs.pc();
+            return self.enter(bus, n, ret);
+        }
         if self.sleeping {
-            if self.event {
-                self.event = false;
+            if self.wakes() {
                 self.sleeping = false;
             } else {
                 return Stop::Sleeping;
@@ -142,7 +266,7 @@ impl Cpu {
         } else {
             0
         };
-        let d = decode::decode(hw1, hw2);
+        let d = self.cache.get(hw1, hw2);
         let opcode = hw1 as u32 | (hw2 as u32) << 16;
         let mut core_bus = ppb::CoreBus {
             scs: &mut self.scs,
@@ -154,6 +278,12 @@ impl Cpu {
         if core_bus.requests.sysresetreq {
             self.reset_requested = true;
         }
+        // Only an instruction that wrote the PC can return from an exception (a vector of
+        // 0xFFFFFFFF is a fetch fault, not an EXC_RETURN).
+        let executed = matches!(
+            outcome,
+            Outcome::Done { .. } | Outcome::Sev { .. } | Outcome::Sleep { .. }
+        );
         match outcome {
             Outcome::Done { cycles } => self.retire(cycles),
             Outcome::Sev { cycles } => {
@@ -166,9 +296,11 @@ impl Cpu {
                     self.event = false;
                 } else {
                     self.sleeping = true;
+                    self.wfi = !wfe;
                 }
                 self.retire(cycles)
             }
+            Outcome::Svc => self.svc(bus, pc, opcode, d.name),
             Outcome::Breakpoint if self.scs.dhcsr_ctrl & scs::dhcsr::C_DEBUGEN != 0 => {
                 self.scs.dfsr |= scs::dfsr::BKPT;
                 Stop::Halted
@@ -178,7 +310,7 @@ impl Cpu {
             Outcome::Stalled => Stop::Stalled,
             Outcome::Fault(kind) => self.fault(bus, pc, opcode, d.name, kind),
         }
-        .after_exception_return(self, bus)
+        .after_exception_return(self, bus, executed)
     }
 
     fn retire(&mut self, cycles: u32) -> Stop {
@@ -188,9 +320,59 @@ impl Cpu {
         Stop::Ran { cycles }
     }
 
-    /// A synchronous fault: set the status bits, escalate to HardFault (the model has no
-    /// configurable fault handlers enabled: SHCSR enables are not honoured yet), catch it for
-    /// the debugger or enter the handler; a fault in the handler is a lockup.
+    /// Enter exception `n` (an interrupt or SVCall): 12 cycles of stacking.
+    fn enter(&mut self, bus: &mut impl Bus, n: u32, return_address: u32) -> Stop {
+        match self.take_exception(bus, n, return_address) {
+            Ok(()) => {
+                self.cycles += 12;
+                Stop::Ran { cycles: 12 }
+            }
+            Err(exec::BusError::Stall) => Stop::Stalled,
+            Err(exec::BusError::Fault) => self.entry_lockup(n),
+        }
+    }
+
+    /// The frame or the vector of exception `n` could not be accessed: a lockup (simplified:
+    /// the architecture would take a stacking fault first).
+    fn entry_lockup(&mut self, n: u32) -> Stop {
+        let addr = self.scs.vtor.wrapping_add(4 * n);
+        self.last_fault = Some(CpuFault {
+            pc: self.regs.pc(),
+            opcode: n,
+            kind: FaultKind::Bus { addr },
+            name: "exception entry",
+            lockup: true,
+        });
+        self.lock_up()
+    }
+
+    /// SVC: SVCall is taken if its priority is above the execution priority, else the SVC
+    /// escalates to HardFault (B1.5.14).
+    fn svc(&mut self, bus: &mut impl Bus, pc: u32, opcode: u32, name: &'static str) -> Stop {
+        let prio = Nvic::group(self.scs.nvic.priority(SVCALL), self.prigroup());
+        if prio < self.execution_priority(false) {
+            let next = self.regs.pc();
+            return match self.enter(bus, SVCALL, next) {
+                Stop::Ran { cycles } => {
+                    self.retire(1);
+                    Stop::Ran { cycles: cycles + 1 }
+                }
+                Stop::Stalled => {
+                    // The vector table is in flash the NVMC holds: the SVC runs again later.
+                    self.regs.r[15] = pc;
+                    Stop::Stalled
+                }
+                other => other,
+            };
+        }
+        self.regs.r[15] = pc;
+        self.fault(bus, pc, opcode, name, FaultKind::Svc)
+    }
+
+    /// A synchronous fault: set the status bits, take the configurable fault if SHCSR enables
+    /// it and its priority allows, else escalate to HardFault; catch HardFault for the debugger
+    /// or enter the handler; a fault that escalates inside the HardFault or NMI handler is a
+    /// lockup.
     fn fault(
         &mut self,
         bus: &mut impl Bus,
@@ -199,7 +381,17 @@ impl Cpu {
         name: &'static str,
         kind: FaultKind,
     ) -> Stop {
-        let lockup = self.in_handler() == HARD_FAULT;
+        let (own, enable) = match kind {
+            FaultKind::Bus { .. } => (BUS_FAULT, 1 << 17),
+            FaultKind::Breakpoint | FaultKind::Svc => (HARD_FAULT, 0),
+            _ => (USAGE_FAULT, 1 << 18),
+        };
+        let ep = self.execution_priority(false);
+        let own_ok = own != HARD_FAULT
+            && self.scs.shcsr & enable != 0
+            && Nvic::group(self.scs.nvic.priority(own), self.prigroup()) < ep;
+        let target = if own_ok { own } else { HARD_FAULT };
+        let lockup = target == HARD_FAULT && ep < 0;
         self.last_fault = Some(CpuFault {
             pc,
             opcode,
@@ -208,13 +400,16 @@ impl Cpu {
             lockup,
         });
         self.scs.cfsr |= match kind {
-            FaultKind::Undefined | FaultKind::Svc => fault::UFSR_UNDEFINSTR,
+            FaultKind::Undefined => fault::UFSR_UNDEFINSTR,
+            FaultKind::Svc => 0,
             FaultKind::Breakpoint => {
                 self.scs.hfsr |= fault::HFSR_DEBUGEVT;
                 0
             }
             FaultKind::InvalidState => fault::UFSR_INVSTATE,
             FaultKind::Unaligned { .. } => fault::UFSR_UNALIGNED,
+            FaultKind::NoCoprocessor => fault::UFSR_NOCP,
+            FaultKind::DivideByZero => fault::UFSR_DIVBYZERO,
             FaultKind::Bus { addr } => {
                 self.scs.bfar = addr;
                 fault::BFSR_PRECISERR | fault::BFSR_BFARVALID
@@ -223,15 +418,22 @@ impl Cpu {
         if lockup {
             return self.lock_up();
         }
-        if kind != FaultKind::Breakpoint {
-            // A configurable fault escalated (its handler is not enabled in this model).
+        if target == HARD_FAULT && kind != FaultKind::Breakpoint {
+            // A configurable fault (or SVC) escalated.
             self.scs.hfsr |= fault::HFSR_FORCED;
         }
         self.cycles += 12;
-        if !self.take_exception(bus, HARD_FAULT, pc) {
-            return self.lock_up();
+        match self.take_exception(bus, target, pc) {
+            Ok(()) => {}
+            Err(exec::BusError::Stall) => {
+                // Taken once the flash is free: the instruction faults again then.
+                self.cycles -= 12;
+                return Stop::Stalled;
+            }
+            Err(exec::BusError::Fault) => return self.entry_lockup(target),
         }
-        let catch = self.scs.demcr & scs::demcr::VC_HARDERR != 0
+        let catch = target == HARD_FAULT
+            && self.scs.demcr & scs::demcr::VC_HARDERR != 0
             && self.scs.dhcsr_ctrl & scs::dhcsr::C_DEBUGEN != 0;
         if catch {
             self.scs.dfsr |= scs::dfsr::VCATCH;
@@ -249,97 +451,17 @@ impl Cpu {
         self.regs.r[15] = 0xFFFF_FFFE;
         Stop::LockedUp
     }
-
-    /// Exception entry (B1.5.6): push the basic frame on the current stack (aligned to 8,
-    /// xPSR bit 9 noting the realignment), EXC_RETURN in LR, handler address from the vector
-    /// table at VTOR. False if the frame or the vector cannot be accessed.
-    pub fn take_exception(&mut self, bus: &mut impl Bus, number: u32, return_address: u32) -> bool {
-        let r = &mut self.regs;
-        let realign = r.r[13] & 4 != 0;
-        let frame = (r.r[13].wrapping_sub(32)) & !7;
-        let xpsr = r.xpsr & !(1 << 9) | if realign { 1 << 9 } else { 0 };
-        let words = [
-            r.r[0],
-            r.r[1],
-            r.r[2],
-            r.r[3],
-            r.r[12],
-            r.r[14],
-            return_address,
-            xpsr,
-        ];
-        for (i, w) in words.iter().enumerate() {
-            if bus.write(frame + 4 * i as u32, 4, *w).is_err() {
-                return false;
-            }
-        }
-        let Ok(vector) = bus.read(self.scs.vtor.wrapping_add(4 * number), 4) else {
-            return false;
-        };
-        let thread = r.xpsr & psr::IPSR_MASK == 0;
-        let psp = r.control & 2 != 0 && thread;
-        r.r[13] = frame;
-        r.sync_sp_out();
-        r.r[14] = match (thread, psp) {
-            (false, _) => 0xFFFF_FFF1,
-            (true, false) => 0xFFFF_FFF9,
-            (true, true) => 0xFFFF_FFFD,
-        };
-        r.xpsr = (r.xpsr & !psr::IPSR_MASK & !(1 << 9)) | number;
-        r.control &= !2;
-        r.sync_sp_in();
-        if vector & 1 == 0 {
-            r.xpsr &= !psr::T;
-        } else {
-            r.xpsr |= psr::T;
-        }
-        r.r[15] = vector & !1;
-        true
-    }
-
-    /// Exception return (B1.5.8) when a handler loaded EXC_RETURN into the PC.
-    fn exception_return(&mut self, bus: &mut impl Bus) -> bool {
-        let exc = self.regs.r[15] | 1;
-        let r = &mut self.regs;
-        let to_thread = exc & 8 != 0;
-        let use_psp = exc & 4 != 0;
-        r.sync_sp_out();
-        let sp = if use_psp { r.psp } else { r.msp };
-        let mut words = [0u32; 8];
-        for (i, w) in words.iter_mut().enumerate() {
-            match bus.read(sp + 4 * i as u32, 4) {
-                Ok(v) => *w = v,
-                Err(_) => return false,
-            }
-        }
-        let realign = words[7] & (1 << 9) != 0;
-        let new_sp = sp + 32 + if realign { 4 } else { 0 };
-        if use_psp {
-            r.psp = new_sp;
-            r.control |= 2;
-        } else {
-            r.msp = new_sp;
-            r.control &= !2;
-        }
-        r.r[0..4].copy_from_slice(&words[0..4]);
-        r.r[12] = words[4];
-        r.r[14] = words[5];
-        r.r[15] = words[6] & !1;
-        r.xpsr = words[7] & !(1 << 9);
-        if to_thread {
-            r.xpsr &= !psr::IPSR_MASK;
-        }
-        r.sync_sp_in();
-        true
-    }
 }
 
 impl Stop {
-    fn after_exception_return(self, cpu: &mut Cpu, bus: &mut impl Bus) -> Stop {
-        if let Stop::Ran { .. } = self {
-            if cpu.in_handler() != 0 && cpu.regs.r[15] >= 0xFFFF_FFF0 && !cpu.exception_return(bus)
-            {
-                return cpu.lock_up();
+    fn after_exception_return(self, cpu: &mut Cpu, bus: &mut impl Bus, executed: bool) -> Stop {
+        if let (Stop::Ran { .. }, true) = (self, executed) {
+            let pc = cpu.regs.r[15];
+            if cpu.in_handler() != 0 && pc | 0x1F == 0xFFFF_FFFF {
+                if !cpu.exception_return(bus) {
+                    return cpu.lock_up();
+                }
+                cpu.cycles += 10;
             }
         }
         self

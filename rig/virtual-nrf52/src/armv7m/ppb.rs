@@ -20,7 +20,7 @@ fn in_trace_block(addr: u32) -> bool {
 }
 
 /// A word read on the PPB (None: nothing there: a bus error).
-pub fn read(scs: &Scs, cycles: u64, addr: u32) -> Option<u32> {
+pub fn read(scs: &mut Scs, cycles: u64, addr: u32) -> Option<u32> {
     if let Some(v) = rom::id_register(addr) {
         return Some(v);
     }
@@ -34,8 +34,8 @@ pub fn read(scs: &Scs, cycles: u64, addr: u32) -> Option<u32> {
 }
 
 /// A word write on the PPB; false: a bus error.
-pub fn write(scs: &mut Scs, addr: u32, value: u32) -> bool {
-    scs.write(addr, value) || in_trace_block(addr) || (0xE000_E000..0xE000_F000).contains(&addr)
+pub fn write(scs: &mut Scs, cycles: u64, addr: u32, value: u32) -> bool {
+    scs.write(addr, value, cycles) || in_trace_block(addr) || (0xE000_E000..0xE000_F000).contains(&addr)
 }
 
 /// What the core did on the PPB that the device must act on.
@@ -62,12 +62,29 @@ impl<B: Bus> Bus for CoreBus<'_, B> {
         Ok(lane(word, addr, size))
     }
 
+    fn config(&self) -> super::exec::CoreConfig {
+        self.scs.core_config()
+    }
+
     fn write(&mut self, addr: u32, size: u32, value: u32) -> Result<(), BusError> {
         if !is_ppb(addr) {
             return self.system.write(addr, size, value);
         }
         if size != 4 {
-            return Err(BusError::Fault);
+            // The priority registers take byte and halfword writes: merge into the word.
+            if !super::nvic::byte_accessible(addr) {
+                return Err(BusError::Fault);
+            }
+            let word_addr = addr & !3;
+            let old = read(self.scs, self.cycles, word_addr).ok_or(BusError::Fault)?;
+            let shift = 8 * (addr & 3);
+            let mask = if size == 1 { 0xFF } else { 0xFFFF } << shift;
+            let merged = (old & !mask) | ((value << shift) & mask);
+            return if write(self.scs, self.cycles, word_addr, merged) {
+                Ok(())
+            } else {
+                Err(BusError::Fault)
+            };
         }
         if addr == super::scs::addr::AIRCR {
             if value >> 16 == 0x05FA && value & 4 != 0 {
@@ -81,7 +98,7 @@ impl<B: Bus> Bus for CoreBus<'_, B> {
         if addr == super::scs::addr::DHCSR || addr == super::scs::addr::DCRSR {
             return Ok(());
         }
-        if write(self.scs, addr, value) {
+        if write(self.scs, self.cycles, addr, value) {
             Ok(())
         } else {
             Err(BusError::Fault)

@@ -29,6 +29,10 @@ pub struct Regs {
     pub basepri: u32,
     pub s: [u32; 32],
     pub fpscr: u32,
+    /// The local exclusive monitor is in the Exclusive Access state (LDREX was executed; STREX,
+    /// CLREX and exception entry or return clear it; the Cortex-M4's monitor does not compare
+    /// addresses).
+    pub monitor: bool,
 }
 
 impl Default for Regs {
@@ -44,6 +48,7 @@ impl Default for Regs {
             basepri: 0,
             s: [0; 32],
             fpscr: 0,
+            monitor: false,
         }
     }
 }
@@ -63,6 +68,16 @@ impl Regs {
         } else {
             self.xpsr &= !bit;
         }
+    }
+
+    /// ITSTATE (EPSR.IT): bits 7:2 live in xPSR 15:10, bits 1:0 in xPSR 26:25 (B1.4.2).
+    pub fn itstate(&self) -> u8 {
+        (((self.xpsr >> 25) & 3) | (((self.xpsr >> 10) & 0x3F) << 2)) as u8
+    }
+
+    pub fn set_itstate(&mut self, it: u8) {
+        let it = it as u32;
+        self.xpsr = (self.xpsr & !0x0600_FC00) | ((it & 3) << 25) | (((it >> 2) & 0x3F) << 10);
     }
 
     /// N and Z from a result.

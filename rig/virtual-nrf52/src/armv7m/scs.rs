@@ -5,7 +5,6 @@
 
 /// Addresses (ARMv7-M ARM B3.2.2, C1.6, C1.8, C1.11).
 pub mod addr {
-    pub const ICSR: u32 = 0xE000_ED04;
     pub const CPUID: u32 = 0xE000_ED00;
     pub const VTOR: u32 = 0xE000_ED08;
     pub const AIRCR: u32 = 0xE000_ED0C;
@@ -80,7 +79,9 @@ pub mod demcr {
 pub mod fault {
     pub const UFSR_UNDEFINSTR: u32 = 1 << 16;
     pub const UFSR_INVSTATE: u32 = 1 << 17;
+    pub const UFSR_NOCP: u32 = 1 << 19;
     pub const UFSR_UNALIGNED: u32 = 1 << 24;
+    pub const UFSR_DIVBYZERO: u32 = 1 << 25;
     pub const BFSR_PRECISERR: u32 = 1 << 9;
     pub const BFSR_BFARVALID: u32 = 1 << 15;
     pub const HFSR_FORCED: u32 = 1 << 30;
@@ -112,6 +113,13 @@ pub struct Scs {
     pub fp_comp: [u32; FP_COMPARATORS],
     pub dwt_ctrl: u32,
     pub dwt_comp: [[u32; 3]; DWT_COMPARATORS],
+    pub nvic: super::nvic::Nvic,
+    pub systick: super::nvic::SysTick,
+    /// FPCCR (ASPEN, LSPEN; lazy stacking itself is not modelled: the FP context is stored at
+    /// exception entry), FPCAR and FPDSCR (B3.2.20-22).
+    pub fpccr: u32,
+    pub fpcar: u32,
+    pub fpdscr: u32,
 }
 
 impl Scs {
@@ -119,6 +127,7 @@ impl Scs {
     pub fn power_on() -> Scs {
         Scs {
             ccr: 0x200,
+            fpccr: 0xC000_0000,
             ..Scs::default()
         }
     }
@@ -161,17 +170,38 @@ impl Scs {
         })
     }
 
-    /// A read of one of these registers (None: not an address of this block).
-    pub fn read(&self, a: u32, cycles: u64) -> Option<u32> {
+    /// The execution settings instructions depend on (CCR, CPACR, FPCCR, FPDSCR).
+    pub fn core_config(&self) -> super::exec::CoreConfig {
+        super::exec::CoreConfig {
+            unaligned_trap: self.ccr & 8 != 0,
+            div0_trap: self.ccr & 0x10 != 0,
+            // CP10 and CP11 both granted (privileged or full access).
+            fpu_enabled: (self.cpacr >> 20) & 0x5 == 0x5,
+            fp_aspen: self.fpccr & (1 << 31) != 0,
+            fpdscr: self.fpdscr,
+        }
+    }
+
+    /// A read of one of these registers (None: not an address of this block). Reading
+    /// SYST_CSR clears COUNTFLAG.
+    pub fn read(&mut self, a: u32, cycles: u64) -> Option<u32> {
         use addr::*;
+        use super::nvic::addr as n;
+        if let Some(v) = self.systick.read(a, cycles) {
+            return Some(v);
+        }
+        if let Some(v) = self.nvic.read(a, self.shcsr) {
+            return Some(v);
+        }
         Some(match a {
             CPUID => CPUID_VALUE,
-            ICSR => 0,
+            n::FPCCR => self.fpccr,
+            n::FPCAR => self.fpcar,
+            n::FPDSCR => self.fpdscr,
             VTOR => self.vtor,
             AIRCR => 0xFA05_0000 | (self.prigroup << 8),
             SCR => self.scr,
             CCR => self.ccr,
-            SHCSR => self.shcsr,
             CFSR => self.cfsr,
             HFSR => self.hfsr,
             DFSR => self.dfsr,
@@ -202,13 +232,25 @@ impl Scs {
 
     /// A write; returns false if `a` is not a writable register of this block. AIRCR and
     /// DHCSR/DCRSR are the device's (they reset or halt the core).
-    pub fn write(&mut self, a: u32, v: u32) -> bool {
+    pub fn write(&mut self, a: u32, v: u32, cycles: u64) -> bool {
         use addr::*;
+        use super::nvic::addr as n;
+        if a == SHCSR {
+            self.shcsr = v & 0x7_0000;
+            return true;
+        }
+        if self.systick.write(a, v, cycles) || self.nvic.write(a, v) {
+            return true;
+        }
         match a {
+            // ASPEN, LSPEN writable; LSPACT and the ready bits are state of lazy stacking,
+            // which is not modelled.
+            n::FPCCR => self.fpccr = v & 0xC000_0000,
+            n::FPCAR => self.fpcar = v & !7,
+            n::FPDSCR => self.fpdscr = v & 0x07C0_0000,
             VTOR => self.vtor = v & 0xFFFF_FF80,
             SCR => self.scr = v & 0x16,
             CCR => self.ccr = v & 0x31B,
-            SHCSR => self.shcsr = v & 0x7_0000,
             // Write-one-to-clear status registers.
             CFSR => self.cfsr &= !v,
             HFSR => self.hfsr &= !v,

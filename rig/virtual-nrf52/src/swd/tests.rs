@@ -760,3 +760,22 @@ fn a_ready_poll_that_feeds_the_watchdog_is_skipped_as_an_idle_loop() {
         ran - skipped
     );
 }
+
+#[test]
+fn emulated_blank_chip_locks_up_and_a_debugger_halts_it() {
+    let mut d = device();
+    d.set_emulated_cpu(true);
+    let t = d.now() + std::time::Duration::from_millis(1);
+    d.advance_to(t);
+    assert_eq!(d.cpu_state(), "locked up");
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    p.halt();
+    assert_eq!(p.d.cpu_state(), "halted");
+    assert_eq!(
+        p.read32(scs::DHCSR) & dhcsr::S_LOCKUP,
+        0,
+        "debug state ends the lockup (B1.5.15)"
+    );
+    assert_eq!(p.read_reg(15), 0xFFFF_FFFE);
+}
