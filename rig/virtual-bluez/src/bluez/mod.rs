@@ -10,6 +10,9 @@ mod cache;
 mod discovery;
 mod dispatch;
 mod export;
+/// The Flags names of a characteristic, shared by the central side and the peripheral mode
+/// (gatt-api.txt "Flags": the same names both ways).
+pub(crate) use export::flags as characteristic_flags;
 mod link;
 
 use crate::names::{self, BluezError};

@@ -10,6 +10,7 @@
 //! (src/gatt-database.c `database_add_ccc` for a characteristic flagged notify/indicate), so
 //! neither is exported here.
 
+use crate::bluez::characteristic_flags;
 use crate::value::{append_props, Props, Value};
 use dbus::arg::IterAppend;
 use std::collections::BTreeMap;
@@ -45,23 +46,6 @@ pub struct Tree {
     pub characteristics: Vec<Exported>,
 }
 
-/// gatt-api.txt "Flags" names for the properties the device's characteristics have.
-fn flags(p: Properties) -> Vec<String> {
-    let mut f = Vec::new();
-    for (bit, name) in [
-        (Properties::READ, "read"),
-        (Properties::WRITE_WITHOUT_RESPONSE, "write-without-response"),
-        (Properties::WRITE, "write"),
-        (Properties::NOTIFY, "notify"),
-        (Properties::INDICATE, "indicate"),
-    ] {
-        if p.contains(bit) {
-            f.push(name.to_string());
-        }
-    }
-    f
-}
-
 impl Tree {
     pub fn new(
         generation: u32,
@@ -88,7 +72,7 @@ impl Tree {
                 let mut props = Props::new();
                 props.insert("UUID", Value::str(c.uuid.to_string()));
                 props.insert("Service", Value::Path(sp.clone()));
-                props.insert("Flags", Value::Strs(flags(c.properties)));
+                props.insert("Flags", Value::Strs(characteristic_flags(c.properties)));
                 // The largest MTU the firmware accepts. bluetoothd ignores it on a local
                 // characteristic (its own ExchangeMTU setting rules the air); an emulator that
                 // links the two sides (BlueZoo: `GattCharacteristicClientLink.mtu`) shows the
