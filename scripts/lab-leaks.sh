@@ -8,17 +8,19 @@
 # descriptors or threads at the end than at the baseline, or if its RSS grew by more than
 # MAX_GROWTH_KB.
 #
-# The lab serves UART DUTs, so the suite is nightly-soak's UART twin (transport uart, the SDK 17.1
-# UART stand-in bootloader, SWD entry). D-Bus connections matter once BLE DUTs are on the lab:
-# count_dbus below counts the rig's sockets connected to the bench's bus and is reported (and
-# checked) when the bench file has a `dbus:` address.
+# TRANSPORT=ble (the default) runs the shipped suites/nightly-soak.yaml on a DUT on the lab's air
+# (btleplug -> bluez-async -> libdbus -> the lab's virtual BlueZ), and counts the rig's D-Bus
+# connections too: the bus's unique names whose owner is the rig's process (ListNames and
+# GetConnectionUnixProcessID, asked of the bench's bus with dbus-send). TRANSPORT=uart runs
+# nightly-soak's UART twin (transport uart, the SDK 17.1 UART stand-in bootloader, SWD entry).
 #
-#   scripts/lab-leaks.sh [PATH-TO-RIG]     env: ITERATIONS (200), WARM (10), SPEED (10),
+#   scripts/lab-leaks.sh [PATH-TO-RIG]     env: TRANSPORT (ble), ITERATIONS (200), WARM (10), SPEED (10),
 #                                               MAX_GROWTH_KB (4096), KEEP_WORK
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RIG=${1:-$ROOT/target/debug/rig}
+TRANSPORT=${TRANSPORT:-ble}
 ITERATIONS=${ITERATIONS:-200}
 WARM=${WARM:-10}
 SPEED=${SPEED:-10}
@@ -40,16 +42,19 @@ fail() { echo "lab-leaks: $*" >&2; exit 1; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
-# The rig's connected Unix sockets whose peer is the bench's D-Bus daemon (BLE DUTs only).
+# The rig's connections to the bench's D-Bus daemon (BLE DUTs only): the bus's unique names whose
+# owner process is the rig (org.freedesktop.DBus ListNames, GetConnectionUnixProcessID).
 count_dbus() {
-  local bus
-  bus=$(sed -n 's/.*dbus: *"\{0,1\}unix:path=\([^",}]*\).*/\1/p' "$BENCH" | head -n 1)
-  [ -n "$bus" ] || { echo "n/a"; return; }
-  local inodes n=0
-  inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p')
-  for i in $inodes; do
-    # ss lists the peer's path for connected Unix stream sockets.
-    ss -xp 2>/dev/null | grep -q " $i .*$bus" && n=$((n + 1))
+  local addr name p n=0
+  addr=$(sed -n 's/.*dbus: *"\{0,1\}\(unix:[^",}]*\).*/\1/p' "$BENCH" | head -n 1)
+  [ -n "$addr" ] || { echo "n/a"; return; }
+  for name in $(dbus-send --bus="$addr" --print-reply --dest=org.freedesktop.DBus \
+      /org/freedesktop/DBus org.freedesktop.DBus.ListNames 2>/dev/null \
+      | sed -n 's/.*string "\(:[^"]*\)".*/\1/p'); do
+    p=$(dbus-send --bus="$addr" --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.GetConnectionUnixProcessID "string:$name" 2>/dev/null \
+      | sed -n 's/.*uint32 \([0-9]*\).*/\1/p')
+    [ "$p" = "$1" ] && n=$((n + 1))
   done
   echo "$n"
 }
@@ -59,13 +64,22 @@ done_iterations() {
   echo "${n:-0}"
 }
 
-"$RIG" lab up --dir "$LAB" --duts 1 --fresh uart-bootloader --speed "$SPEED" >/dev/null 2>&1
-sed -e 's/transport: ble/transport: uart/; s/bootloader-17.1-ble/bootloader-17.1-uart/' \
-    -e 's/enter_dfu: buttonless/enter_dfu: swd/; s/^name: \(.*\)$/name: \1-uart/' \
-    "$ROOT/suites/nightly-soak.yaml" > "$WORK/nightly-soak-uart.yaml"
+case "$TRANSPORT" in
+  ble)
+    command -v dbus-send >/dev/null 2>&1 || fail "dbus-send not found (Debian package dbus-bin): it counts the rig's D-Bus connections"
+    "$RIG" lab up --dir "$LAB" --duts 1 --ble dut-0 --fresh uart-bootloader --speed "$SPEED" >/dev/null 2>&1
+    SUITE=$ROOT/suites/nightly-soak.yaml ;;
+  uart)
+    "$RIG" lab up --dir "$LAB" --duts 1 --fresh uart-bootloader --speed "$SPEED" >/dev/null 2>&1
+    sed -e 's/transport: ble/transport: uart/; s/bootloader-17.1-ble/bootloader-17.1-uart/' \
+        -e 's/enter_dfu: buttonless/enter_dfu: swd/; s/^name: \(.*\)$/name: \1-uart/' \
+        "$ROOT/suites/nightly-soak.yaml" > "$WORK/nightly-soak-uart.yaml"
+    SUITE=$WORK/nightly-soak-uart.yaml ;;
+  *) fail "TRANSPORT=$TRANSPORT: ble or uart" ;;
+esac
 
 start=$(date +%s)
-"$RIG" run "$WORK/nightly-soak-uart.yaml" --bench "$BENCH" --dut dut-0 --seed 1 \
+"$RIG" run "$SUITE" --bench "$BENCH" --dut dut-0 --seed 1 \
   --iterations "$ITERATIONS" --out "$WORK/run" --json >"$WORK/run.json" 2>"$WORK/run.err" &
 RUN_PID=$!
 
@@ -98,10 +112,13 @@ elapsed=$(( $(date +%s) - start ))
 [ "$rc" = 0 ] || fail "rig run exited $rc: $(tail -n 5 "$WORK/run.err")"
 [ -n "$n0" ] || fail "the run ended before $WARM iterations"
 [ -n "$n1" ] || fail "no sample during the last $WINDOW iterations"
-echo "lab-leaks: $(done_iterations) iterations in ${elapsed} s (lab speed ${SPEED}x)"
+echo "lab-leaks: $(done_iterations) iterations of $(basename "$SUITE") ($TRANSPORT) in ${elapsed} s (lab speed ${SPEED}x)"
 echo "lab-leaks: iterations $n0..$((n0 + WINDOW)) (max) -> last $WINDOW (min): fds ${b[0]} -> ${e[0]}, threads ${b[1]} -> ${e[1]}, RSS ${b[2]} -> ${e[2]} kB, D-Bus connections ${b[3]} -> ${e[3]}"
 [ "${e[0]}" -le "${b[0]}" ] || fail "file descriptors grew from ${b[0]} to ${e[0]}"
 [ "${e[1]}" -le "${b[1]}" ] || fail "threads grew from ${b[1]} to ${e[1]}"
 [ $((e[2] - b[2])) -le "$MAX_GROWTH_KB" ] || fail "RSS grew by $((e[2] - b[2])) kB (more than $MAX_GROWTH_KB)"
-if [ "${b[3]}" != n/a ]; then [ "${e[3]}" -le "${b[3]}" ] || fail "D-Bus connections grew from ${b[3]} to ${e[3]}"; fi
+if [ "${b[3]}" != n/a ]; then
+  [ "${b[3]}" -gt 0 ] || fail "no D-Bus connection of the rig seen on the bench's bus: the count is broken"
+  [ "${e[3]}" -le "${b[3]}" ] || fail "D-Bus connections grew from ${b[3]} to ${e[3]}"
+fi
 echo "lab-leaks: no leak"
