@@ -189,6 +189,7 @@ impl Bluez {
                 (d.adapter, d.address)
             };
             let mut linked = None;
+            let central = Some(self.central_address(adapter));
             for (i, r) in self.radios.iter_mut().enumerate() {
                 if r.adapter != adapter {
                     continue;
@@ -201,7 +202,7 @@ impl Bluez {
                 if a.address != address {
                     continue;
                 }
-                if let Ok(anchor) = r.ble.connect(&mut dv, now) {
+                if let Ok(anchor) = r.ble.connect_from(&mut dv, now, central) {
                     linked = Some((i, anchor));
                     break;
                 }
@@ -325,6 +326,17 @@ impl Bluez {
         match stage {
             Stage::Up(_) => {
                 drop(dv);
+                match self.encrypt_on_connect(path, t) {
+                    Some(Ok(at)) => {
+                        self.link_mut(path).expect("linked").stage = Stage::Up(at);
+                        return true;
+                    }
+                    Some(Err(at)) => {
+                        self.link_down(path, 0x05, at);
+                        return false;
+                    }
+                    None => {}
+                }
                 // att_connect_cb: le_state.connected, Connect answered, then the GATT client
                 // starts (`device_browse_gatt` → gatt_client_init).
                 self.tree.set(path, DEVICE, "Connected", Value::Bool(true));
@@ -383,6 +395,7 @@ impl Bluez {
                 // reacting to it finds them).
                 self.tree
                     .set(path, DEVICE, "ServicesResolved", Value::Bool(true));
+                self.register_service_changed(path, t);
                 true
             }
             Stage::Ready => true,
@@ -417,6 +430,7 @@ impl Bluez {
                 false
             }
             PeripheralEvent::Indication { at, handle, value } => {
+                self.service_changed(path, handle, &value);
                 self.value_arrived(path, handle, value);
                 // att.c `handle_notify`: bluetoothd confirms an indication itself, at once.
                 if let Some(l) = self.link_mut(path) {
@@ -590,9 +604,12 @@ impl Bluez {
         let r = &mut self.radios[radio];
         let dev = r.device.clone();
         let mut dv = dev.lock().unwrap_or_else(|e| e.into_inner());
-        let Conn::Linked(l) = &mut self.devices.get_mut(path).expect("linked").conn else {
+        let d = self.devices.get_mut(path).expect("linked");
+        let Conn::Linked(l) = &mut d.conn else {
             return;
         };
+        let keys = &mut d.keys;
+        let mut paired = false;
         while let Some(c) = r.ble.connection() {
             // Up to the next connection event (and whatever still fits in the one the last
             // packet went in).
@@ -617,7 +634,19 @@ impl Bluez {
                 ReqKind::Write { handle, value } => (*handle, value.clone()),
                 ReqKind::Cccd { handle, value, .. } => (*handle, value.clone()),
             };
-            let (due, result) = match r.ble.write_request(&mut dv, now, handle, &value) {
+            let mut first = r.ble.write_request(&mut dv, now, handle, &value);
+            if let Err(BleError::Att { error, at }) = &first {
+                if super::security::raises_security(error.code()) {
+                    // att.c `change_security`, then the request again.
+                    if let Ok((t, new)) =
+                        super::security::raise_security(&mut r.ble, &mut dv, keys, *at)
+                    {
+                        paired |= new;
+                        first = r.ble.write_request(&mut dv, t, handle, &value);
+                    }
+                }
+            }
+            let (due, result) = match first {
                 Ok(at) => (at, Ok(())),
                 Err(BleError::Att { error, at }) => (at, Err(BluezError::from_att(error.code()))),
                 // The link went before the response: answered when the loss is seen.
@@ -633,6 +662,10 @@ impl Bluez {
                 result,
             });
             break;
+        }
+        drop(dv);
+        if paired {
+            self.bonded(path);
         }
     }
 
