@@ -49,7 +49,10 @@ fn entered(l: &Lab) -> (String, rig::drivers::ble::freshness::Wanted) {
         let path = format!("/org/bluez/{}", app.id());
         app.connect().await.unwrap();
         app.discover_services().await.unwrap();
-        assert!(app.characteristics().iter().any(|c| c.uuid == BUTTONLESS_BONDED));
+        assert!(app
+            .characteristics()
+            .iter()
+            .any(|c| c.uuid == BUTTONLESS_BONDED));
         assert!(!device_bool(l, &path, "Paired"));
         // StartNotify's CCCD write is refused with ATT 0x05 (no bond); bluetoothd pairs (Just
         // Works) and writes it again; the entry then goes as without bonds.
@@ -90,7 +93,10 @@ fn a_bonded_bootloader_keeps_the_address_and_bluez_shows_its_services() {
         bl.connect().await.unwrap();
         bl.discover_services().await.unwrap();
         let uuids: Vec<_> = bl.characteristics().iter().map(|c| c.uuid).collect();
-        assert!(uuids.contains(&CONTROL_POINT) && uuids.contains(&PACKET), "{uuids:?}");
+        assert!(
+            uuids.contains(&CONTROL_POINT) && uuids.contains(&PACKET),
+            "{uuids:?}"
+        );
         assert!(!uuids.contains(&BUTTONLESS_BONDED), "{uuids:?}");
         // The encrypted link takes the Control Point write: SELECT command object.
         let cp = bl
@@ -163,10 +169,7 @@ fn pair_answers_already_exists_once_bonded() {
     let c = l.raw();
     let dev = c.with_proxy("org.bluez", path.as_str(), Duration::from_secs(5));
     let r: Result<(), dbus::Error> = dev.method_call("org.bluez.Device1", "Pair", ());
-    assert_eq!(
-        r.unwrap_err().name(),
-        Some("org.bluez.Error.AlreadyExists")
-    );
+    assert_eq!(r.unwrap_err().name(), Some("org.bluez.Error.AlreadyExists"));
 }
 
 #[test]
@@ -211,4 +214,98 @@ fn rig_dfu_to_a_bonded_application_updates_at_the_same_address() {
     std::thread::sleep(l.wall(Duration::from_secs(5)));
     let d = l.devices[0].lock().unwrap();
     bench.assert_installed(&d, &app, 2);
+}
+
+/// The bootloader's table with Control Point and Packet under other UUIDs: what BlueZ shows
+/// when a cached DFU service kept its place and size through a firmware change.
+fn stale_bootloader_table(bonds: bool) -> virtual_nrf52::ble::GattTable {
+    let mut t = virtual_nrf52::ble::GattTable::bootloader(244, bonds);
+    for s in &mut t.services {
+        for c in &mut s.characteristics {
+            if c.uuid == CONTROL_POINT || c.uuid == PACKET {
+                c.uuid =
+                    uuid::Uuid::from_u128(c.uuid.as_u128() + 0x0010_0000_0000_0000_0000_0000_0000);
+            }
+        }
+    }
+    t
+}
+
+fn seed_stale(l: &Lab, address: &str, bonds: bool) {
+    let a: rig::drivers::ble::address::BleAddress = address.parse().unwrap();
+    let mut lsb = a.0;
+    lsb.reverse();
+    let ok =
+        l.vb.with(move |b, _| {
+            b.seed_gatt_cache(
+                0,
+                virtual_nrf52::ble::BleAddress(lsb),
+                stale_bootloader_table(bonds),
+            )
+        })
+        .unwrap();
+    assert!(ok, "BlueZ knows {address}");
+}
+
+#[test]
+fn finding_15_an_unpaired_stale_tree_is_removed_and_the_update_goes_on() {
+    let Some(mut l) = default_lab() else { return };
+    let bench = Bench::new(SdkVersion::Sdk17);
+    l.add(bench.build_in_dfu());
+    let address = address_of(&l.devices[0]);
+    l.rt.block_on(async {
+        let a = l.adapter().await;
+        find_named(&a, "DfuTarg", ScanFilter::default()).await;
+    });
+    seed_stale(&l, &address, false);
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bench_file(dir.path(), &l);
+    let app = bench.app_sized(2, 0x3000);
+    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
+    let hex = dir.path().join("app-v2.hex");
+    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware/keys/rig-test-private.pem");
+    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
+    let (ok, out) = rig_cmd(
+        dir.path(),
+        &[
+            "dfu",
+            "--image",
+            hex.to_str().unwrap(),
+            "--version",
+            "2",
+            "--sd-req",
+            &sd_req,
+            "--key",
+            key.to_str().unwrap(),
+            "--address",
+            &address,
+            "--bench",
+            bf.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "rig dfu failed:\n{out}");
+    assert!(out.contains("DFU done: 1 image(s)"), "{out}");
+    std::thread::sleep(l.wall(Duration::from_secs(5)));
+    let d = l.devices[0].lock().unwrap();
+    bench.assert_installed(&d, &app, 2);
+}
+
+#[test]
+fn finding_15_a_bonded_stale_tree_is_kept_with_the_bond_and_explained() {
+    let Some(mut l) = default_lab() else { return };
+    l.add(Bench::new(SdkVersion::Sdk17).bonded().build());
+    let app_addr = address_of(&l.devices[0]);
+    let (path, target) = entered(&l);
+    seed_stale(&l, &app_addr, true);
+    let e = l.rt.block_on(async {
+        let a = l.adapter().await;
+        match rig::drivers::ble::transport::BleTransport::connect(a, target, None).await {
+            Ok(_) => panic!("a stale tree cannot give the DFU characteristics"),
+            Err(e) => e.to_string(),
+        }
+    });
+    assert!(e.contains("bonded") && e.contains("Cache = no"), "{e}");
+    assert!(device_bool(&l, &path, "Paired"), "the bond is kept");
 }

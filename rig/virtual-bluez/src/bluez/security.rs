@@ -233,3 +233,33 @@ impl Bluez {
         }
     }
 }
+
+impl Bluez {
+    /// Make bluetoothd's GATT cache for the known device at `address` (on adapter `adapter`)
+    /// hold `table`, exported as after an earlier connection: the state a firmware change leaves
+    /// when a service keeps its place and size but not its characteristics, which no pair of
+    /// stand-in firmwares produces. False when bluetoothd has no such device or it is connected.
+    pub fn seed_gatt_cache(
+        &mut self,
+        adapter: usize,
+        address: virtual_nrf52::ble::BleAddress,
+        table: GattTable,
+    ) -> bool {
+        let path = self.device_path(adapter, address);
+        let Some(d) = self.devices.get_mut(&path) else {
+            return false;
+        };
+        if !matches!(d.conn, Conn::Idle) {
+            return false;
+        }
+        d.temporary = false;
+        let old = d.gatt_cache.replace(table.clone());
+        for s in old.iter().flat_map(|t| &t.services) {
+            self.tree
+                .remove_tree(&super::export::service_path(&path, s.start_handle));
+        }
+        super::export::export_gatt(&mut self.tree, &path, &table, 23);
+        self.tree.flush();
+        true
+    }
+}
