@@ -31,6 +31,19 @@ impl BluezError {
         BluezError::new("org.bluez.Error.Failed", message)
     }
 
+    /// error.c `btd_error_already_exists` (Pair on a bonded device).
+    pub fn already_exists() -> BluezError {
+        BluezError::new("org.bluez.Error.AlreadyExists", "Already Exists")
+    }
+
+    /// device.c `new_authentication_return` for a pairing the peer refused.
+    pub fn authentication_failed() -> BluezError {
+        BluezError::new(
+            "org.bluez.Error.AuthenticationFailed",
+            "Authentication Failed",
+        )
+    }
+
     /// error.c `btd_error_in_progress`.
     pub fn in_progress() -> BluezError {
         BluezError::new("org.bluez.Error.InProgress", "In Progress")

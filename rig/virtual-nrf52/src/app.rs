@@ -14,7 +14,7 @@ use crate::flash_queue::Done;
 use crate::nvmc::FlashOp;
 use crate::status::{AppStatus, SilentReason, Status};
 use crate::Device;
-use nrf_dfu::settings::{AdvName, SettingsLayout, SettingsPage};
+use nrf_dfu::settings::{AdvName, PeerData, SettingsLayout, SettingsPage};
 use nrf_dfu::SdkVersion;
 
 /// The application the MBR/SoftDevice started.
@@ -141,6 +141,35 @@ impl Device {
         let adv = AdvName::new(name);
         let op = FlashOp::write_bytes(main + off as u32, &adv.to_bytes())
             .map_err(|_| AppError::NotSupported)?;
+        Ok(self
+            .core
+            .flash(op, FlashCtx::BOOT, Done::Nothing)
+            .unwrap_or(self.core.now))
+    }
+
+    /// The bonded buttonless service hands the bond to the bootloader (SDK 17.1
+    /// `ble_dfu_bonded.c` `enter_bootloader` → `nrf_dfu_set_peer_data`): the peer data goes
+    /// into the settings page's `peer_data` area with its CRC (`nrf_dfu_settings_svci.c`), which
+    /// the SVC only writes while the area is erased (else `NRF_ERROR_INVALID_STATE`). Returns
+    /// when the flash write completes (the SoftDevice's system event, on which
+    /// `ble_dfu_buttonless_on_sys_evt` sends the success indication).
+    pub fn app_set_peer_data(&mut self, t: SimTime, peer: &PeerData) -> Result<SimTime, AppError> {
+        self.advance_to(t);
+        self.app_running()?;
+        let layout = match self.installed_bootloader_sdk() {
+            Some(sdk) if sdk >= SdkVersion::Sdk14 => SettingsLayout::for_sdk(sdk),
+            _ => return Err(AppError::NotSupported),
+        };
+        let off = layout.peer_data_offset().ok_or(AppError::NotSupported)?;
+        let (main, _) = crate::bootloader::settings_store::pages(self.core.hw.chip());
+        let area = self.core.read(main + off as u32, peer.0.len() as u32);
+        if area.iter().any(|&b| b != 0xFF) {
+            return Err(AppError::InvalidState);
+        }
+        let mut p = *peer;
+        p.set_crc(p.compute_crc());
+        let op =
+            FlashOp::write_bytes(main + off as u32, &p.0).map_err(|_| AppError::NotSupported)?;
         Ok(self
             .core
             .flash(op, FlashCtx::BOOT, Done::Nothing)

@@ -37,6 +37,9 @@ pub struct BootloaderStatus {
     pub max_att_mtu: u16,
     /// Whether a valid init packet is active (data objects may be created).
     pub init_valid: bool,
+    /// With bonds: the bonded peer the application handed over (settings `peer_data` with a
+    /// valid CRC), which the bootloader whitelists and encrypts with (17.1 `nrf_dfu_ble.c`).
+    pub peer: Option<nrf_dfu::settings::PeerData>,
 }
 
 /// A running stand-in application.

@@ -51,6 +51,11 @@ impl Device {
             requires_bonds: p.requires_bonds,
             max_att_mtu: p.max_att_mtu(),
             init_valid: d.init.is_some(),
+            peer: d
+                .s
+                .peer_data()
+                .filter(|peer| p.requires_bonds && peer.status() == AreaStatus::Valid)
+                .copied(),
         }
     }
 

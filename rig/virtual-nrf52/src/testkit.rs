@@ -48,6 +48,9 @@ pub struct Bench {
     pub with_app: bool,
     /// The bootloader built with `NRF_DFU_SAVE_PROGRESS_IN_FLASH=1` (SDK 15+).
     pub save_progress: bool,
+    /// The bonded build: the bootloader with `NRF_DFU_BLE_REQUIRES_BONDS=1` (14+) and the
+    /// application with the bonded buttonless service (8EC90004, `ble_dfu_bonded.c`).
+    pub bonded: bool,
 }
 
 impl Bench {
@@ -66,6 +69,7 @@ impl Bench {
             seed: 7,
             with_app: true,
             save_progress: false,
+            bonded: false,
         }
     }
 
@@ -87,6 +91,12 @@ impl Bench {
 
     pub fn seed(mut self, seed: u64) -> Bench {
         self.seed = seed;
+        self
+    }
+
+    /// The bonded build (see [`Bench::bonded`]).
+    pub fn bonded(mut self) -> Bench {
+        self.bonded = true;
         self
     }
 
@@ -115,6 +125,7 @@ impl Bench {
         d.defects = self.defects;
         d.single_bank = self.single_bank;
         d.save_progress_in_flash = self.save_progress;
+        d.requires_bonds = self.bonded;
         if let Some(ms) = self.inactivity_ms {
             d.inactivity_timeout_ms = ms;
         }
@@ -130,7 +141,11 @@ impl Bench {
         let d = AppDescriptor {
             name: format!("app-v{version}"),
             version,
-            buttonless: Buttonless::Unbonded,
+            buttonless: if self.bonded {
+                Buttonless::Bonded
+            } else {
+                Buttonless::Unbonded
+            },
         };
         standin::app_image(&d, CHIP, self.bank0(), size).expect("stand-in app fits")
     }

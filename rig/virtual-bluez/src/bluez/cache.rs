@@ -10,8 +10,8 @@
 //! `gatt_db_clear_range`), and a cached service not found again is removed
 //! (`discovery_op_complete`, "service disappeared"). So after a firmware change at the same
 //! address the tree is right unless a service kept its place and size while its
-//! characteristics changed; then BlueZ shows the old ones until a Service Changed indication
-//! makes it rediscover the range.
+//! characteristics changed; then BlueZ shows the old ones until the device is removed: a
+//! Service Changed indication rediscovers its range under the same rule (bluez/security.rs).
 
 use super::export::{export_gatt, service_path};
 use crate::names::CHARACTERISTIC;

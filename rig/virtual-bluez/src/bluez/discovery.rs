@@ -17,6 +17,18 @@ const DISCOVERABLE: u8 = 0x03;
 /// AD type Service Data - 16-bit UUID.
 const SERVICE_DATA_16: u8 = 0x16;
 
+/// adapter.c `merge_discovery_filters`: a session whose filter asks for anything beyond
+/// plain discovery (UUIDs, RSSI or pathloss, DuplicateData) makes the discovery filtered
+/// (`adapter->filtered_discovery`, set in `start_discovery_complete`). The transport and
+/// pattern parts are not modelled.
+fn filtered_discovery(a: &super::Adapter) -> bool {
+    a.sessions.iter().any(|s| {
+        a.filters
+            .get(s)
+            .is_some_and(|f| !f.uuids.is_empty() || f.proximity || f.rssi.is_some() || f.duplicate)
+    })
+}
+
 impl Bluez {
     /// Report every new advertising event heard by a discovering adapter.
     pub(crate) fn scan(&mut self, now: SimTime) {
@@ -39,10 +51,13 @@ impl Bluez {
     fn device_found(&mut self, a: usize, adv: &Advertisement, rssi: i16, now: SimTime) {
         let path = self.device_path(a, adv.address);
         let data = &adv.data;
-        // `device_is_discoverable`: an LE advertiser is discoverable with the limited or
-        // general discoverable flag; a non-discoverable one (the bonded bootloader's flags
-        // 0x04) gets no object unless bluetoothd already has one.
-        let discoverable = data.flags().is_some_and(|f| f & DISCOVERABLE != 0);
+        // `device_is_discoverable`: while a filtered discovery runs every report counts as
+        // discoverable; otherwise (main.conf `FilterDiscoverable`, default true) an LE
+        // advertiser needs the limited or general discoverable flag, so a non-discoverable
+        // one (the bonded bootloader's flags 0x04) gets no object unless bluetoothd already
+        // has one. btleplug always asks for DuplicateData, which makes its discovery filtered.
+        let discoverable = filtered_discovery(&self.adapters[a])
+            || data.flags().is_some_and(|f| f & DISCOVERABLE != 0);
         if !self.devices.contains_key(&path) {
             if !discoverable {
                 return;
@@ -63,6 +78,7 @@ impl Bluez {
                     last_seen: now,
                     conn: Conn::Idle,
                     gatt_cache: None,
+                    keys: None,
                 },
             );
         }

@@ -46,6 +46,10 @@ impl Bluez {
                 self.connect(&path, msg, now);
                 return;
             }
+            (DEVICE, "Pair") if self.devices.contains_key(&path) => {
+                self.pair(&path, msg, now);
+                return;
+            }
             (DEVICE, "Disconnect") if self.devices.contains_key(&path) => {
                 self.disconnect(&path, msg, now);
                 return;

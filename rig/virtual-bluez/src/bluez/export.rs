@@ -165,7 +165,11 @@ fn methods(iface: &str) -> &'static [(&'static str, &'static str, &'static str)]
             ("GetDiscoveryFilters", "", "as"),
             ("RemoveDevice", "o", ""),
         ],
-        DEVICE => &[("Connect", "", ""), ("Disconnect", "", "")],
+        DEVICE => &[
+            ("Connect", "", ""),
+            ("Disconnect", "", ""),
+            ("Pair", "", ""),
+        ],
         CHARACTERISTIC => &[
             ("ReadValue", "a{sv}", "ay"),
             ("WriteValue", "aya{sv}", ""),

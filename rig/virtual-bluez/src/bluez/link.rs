@@ -197,6 +197,7 @@ impl Bluez {
                 (d.adapter, d.address)
             };
             let mut linked = None;
+            let central = Some(self.central_address(adapter));
             for (i, r) in self.radios.iter_mut().enumerate() {
                 if r.adapter != adapter {
                     continue;
@@ -206,7 +207,7 @@ impl Bluez {
                     if a.address != address {
                         return None;
                     }
-                    ble.connect(dv, now).ok()
+                    ble.connect_from(dv, now, central).ok()
                 });
                 if let Some(Some(anchor)) = anchor {
                     linked = Some((i, anchor));
@@ -326,6 +327,17 @@ impl Bluez {
         let air = self.radios[radio].air.clone();
         match stage {
             Stage::Up(_) => {
+                match self.encrypt_on_connect(path, t) {
+                    Some(Ok(at)) => {
+                        self.link_mut(path).expect("linked").stage = Stage::Up(at);
+                        return true;
+                    }
+                    Some(Err(at)) => {
+                        self.link_down(path, 0x05, at);
+                        return false;
+                    }
+                    None => {}
+                }
                 // att_connect_cb: le_state.connected, Connect answered, then the GATT client
                 // starts (`device_browse_gatt` → gatt_client_init).
                 self.tree.set(path, DEVICE, "Connected", Value::Bool(true));
@@ -391,6 +403,7 @@ impl Bluez {
                 // reacting to it finds them).
                 self.tree
                     .set(path, DEVICE, "ServicesResolved", Value::Bool(true));
+                self.register_service_changed(path, t);
                 true
             }
             Stage::Ready => true,
@@ -431,6 +444,7 @@ impl Bluez {
                 false
             }
             PeripheralEvent::Indication { at, handle, value } => {
+                self.service_changed(path, handle, &value);
                 self.value_arrived(path, handle, value);
                 // att.c `handle_notify`: bluetoothd confirms an indication itself, at once.
                 if let Some(l) = self.link_mut(path) {
@@ -601,9 +615,12 @@ impl Bluez {
         let air = self.radios[radio].air.clone();
         let mut g = air.lock();
         let Some((ble, dv)) = g.parts() else { return };
-        let Conn::Linked(l) = &mut self.devices.get_mut(path).expect("linked").conn else {
+        let d = self.devices.get_mut(path).expect("linked");
+        let Conn::Linked(l) = &mut d.conn else {
             return;
         };
+        let keys = &mut d.keys;
+        let mut paired = false;
         while let Some(c) = ble.connection() {
             // Up to the next connection event (and whatever still fits in the one the last
             // packet went in).
@@ -628,7 +645,17 @@ impl Bluez {
                 ReqKind::Write { handle, value } => (*handle, value.clone()),
                 ReqKind::Cccd { handle, value, .. } => (*handle, value.clone()),
             };
-            let (due, result) = match ble.write_request(dv, now, handle, &value) {
+            let mut first = ble.write_request(dv, now, handle, &value);
+            if let Err(BleError::Att { error, at }) = &first {
+                if super::security::raises_security(error.code()) {
+                    // att.c `change_security`, then the request again.
+                    if let Ok((t, new)) = super::security::raise_security(ble, dv, keys, *at) {
+                        paired |= new;
+                        first = ble.write_request(dv, t, handle, &value);
+                    }
+                }
+            }
+            let (due, result) = match first {
                 Ok(at) => (at, Ok(())),
                 Err(BleError::Att { error, at }) => (at, Err(BluezError::from_att(error.code()))),
                 // The link went before the response: answered when the loss is seen.
@@ -644,6 +671,10 @@ impl Bluez {
                 result,
             });
             break;
+        }
+        drop(g);
+        if paired {
+            self.bonded(path);
         }
     }
 

@@ -14,6 +14,7 @@ mod export;
 /// (gatt-api.txt "Flags": the same names both ways).
 pub(crate) use export::flags as characteristic_flags;
 mod link;
+mod security;
 
 use crate::names::{self, BluezError};
 use crate::objects::ObjectTree;
@@ -137,6 +138,8 @@ pub(crate) struct Dev {
     /// view (its D-Bus objects stay): main.conf `[GATT] Cache` defaults to `always`, and
     /// device.c `gatt_cache_cleanup` then does not clear it on disconnection.
     pub gatt_cache: Option<GattTable>,
+    /// The bond's keys after a pairing (bluez/security.rs): Paired and Bonded.
+    pub keys: Option<virtual_nrf52::ble::BondKeys>,
 }
 
 /// Counters for tests and the benchmark.

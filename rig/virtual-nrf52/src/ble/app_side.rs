@@ -7,9 +7,12 @@
 //! (`BLE_DFU_EVT_BOOTLOADER_ENTER_PREPARE`: the SDK example stops advertising on disconnect and
 //! disconnects every link with 0x13, `ble_app_buttonless_dfu/main.c`), then sets GPREGRET to
 //! 0xB1 and resets. No confirmation, no reset. `02 <len> <name>` stores the bootloader's
-//! advertising name (success indicated when the flash write completes). Bonded: writes need an
-//! encrypted link, which the virtual central does not set up (no pairing model), so they are
-//! refused with ATT 0x0F.
+//! advertising name (success indicated when the flash write completes). Bonded
+//! (`ble_dfu_bonded.c`): writes need an encrypted link (checked before, [`super::security`]);
+//! `01` hands the bond to the bootloader (`enter_bootloader` → `retrieve_peer_data` →
+//! `nrf_dfu_set_peer_data`), and the success indication goes out when that flash write is done
+//! (`ble_dfu_buttonless_on_sys_evt`); a refused write (peer data area not erased) answers 0x04
+//! operation failed; every other op code 0x02 not supported (`ble_dfu_buttonless_on_ctrl_pt_write`).
 
 use super::att::AttError;
 use super::buttonless::{indication, ButtonlessRequest, ButtonlessResponse};
@@ -46,15 +49,27 @@ pub(crate) fn buttonless_write(
         } => false,
         _ => return Err(att(AttError::WriteNotPermitted(handle))),
     };
-    if bonded {
-        return Err(att(AttError::InsufficientEncryption(handle)));
-    }
     if !c.enabled(&ch.uuid, CCCD_INDICATE) {
         return Err(att(AttError::CccdImproperlyConfigured(handle)));
     }
     let req = ButtonlessRequest::decode(value);
     let op = req.op();
+    let central = c.central.unwrap_or_default();
+    let sc_cccd = super::security::service_changed_handles(c)
+        .map(|(_, h)| (h, c.cccd.get(&h).copied().unwrap_or(0)));
+    let bond = p.bond(central);
     let (rsp_code, ready) = match &req {
+        _ if bonded => match (&req, bond) {
+            (ButtonlessRequest::EnterBootloader, None) => (ButtonlessResponse::NotBonded, sent),
+            (ButtonlessRequest::EnterBootloader, Some(keys)) => {
+                let peer = super::security::peer_data(central, &keys, sc_cccd);
+                match dev.app_set_peer_data(sent, &peer) {
+                    Ok(done) => (ButtonlessResponse::Success, done),
+                    Err(_) => (ButtonlessResponse::OperationFailed, sent),
+                }
+            }
+            _ => (ButtonlessResponse::OpCodeNotSupported, sent),
+        },
         ButtonlessRequest::EnterBootloader => (ButtonlessResponse::Success, sent),
         ButtonlessRequest::SetAdvName { len, name } => {
             match ButtonlessRequest::valid_adv_name(*len, name) {
@@ -69,6 +84,7 @@ pub(crate) fn buttonless_write(
         }
         ButtonlessRequest::Unknown(_) => (ButtonlessResponse::OpCodeNotSupported, sent),
     };
+    let c = p.conn_mut().ok_or(BleError::NotConnected)?;
     let at = c.link.reply_at(sent, ready);
     c.unconfirmed.push((
         at,

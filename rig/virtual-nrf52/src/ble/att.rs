@@ -9,11 +9,15 @@ pub enum AttError {
     InvalidHandle(u16),
     #[error("ATT 0x03 write not permitted on handle {0:#06x}")]
     WriteNotPermitted(u16),
+    #[error("ATT 0x05 insufficient authentication for handle {0:#06x} (no bond with this central: pair first)")]
+    InsufficientAuthentication(u16),
     #[error("ATT 0x06 request not supported on handle {0:#06x}")]
     RequestNotSupported(u16),
     #[error("ATT 0x0D invalid attribute value length: {len} bytes written to handle {handle:#06x}, at most {max}")]
     InvalidAttributeValueLength { handle: u16, len: usize, max: usize },
-    #[error("ATT 0x0F insufficient encryption for handle {0:#06x} (bonded buttonless DFU)")]
+    #[error(
+        "ATT 0x0F insufficient encryption for handle {0:#06x} (bonded: encrypt the link first)"
+    )]
     InsufficientEncryption(u16),
     #[error("ATT 0xFD client characteristic configuration descriptor improperly configured (handle {0:#06x}: notifications/indications not enabled)")]
     CccdImproperlyConfigured(u16),
@@ -25,6 +29,7 @@ impl AttError {
         match self {
             AttError::InvalidHandle(_) => 0x01,
             AttError::WriteNotPermitted(_) => 0x03,
+            AttError::InsufficientAuthentication(_) => 0x05,
             AttError::RequestNotSupported(_) => 0x06,
             AttError::InvalidAttributeValueLength { .. } => 0x0D,
             AttError::InsufficientEncryption(_) => 0x0F,

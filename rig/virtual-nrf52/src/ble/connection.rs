@@ -114,6 +114,11 @@ pub struct Connection {
     pub silent_since: Option<SimTime>,
     /// Indications sent and not yet confirmed, oldest first: (delivered at, op code).
     pub unconfirmed: Vec<(SimTime, u8)>,
+    /// The central's identity address (LSB first), when it said (the whitelist and the bond
+    /// store go by it).
+    pub central: Option<[u8; 6]>,
+    /// Whether the link is encrypted (pairing or a bond's LTK).
+    pub encrypted: bool,
 }
 
 impl Connection {
@@ -129,6 +134,8 @@ impl Connection {
             ended: None,
             silent_since: None,
             unconfirmed: Vec::new(),
+            central: None,
+            encrypted: false,
         }
     }
 

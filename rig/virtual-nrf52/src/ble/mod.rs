@@ -13,6 +13,7 @@ pub mod gatt;
 pub mod link;
 pub mod mtu;
 pub mod peripheral;
+pub mod security;
 pub mod uuid;
 
 pub use ::uuid::Uuid;
@@ -21,8 +22,11 @@ pub use att::AttError;
 pub use connection::{Connection, DisconnectReason, Role};
 pub use gatt::{Characteristic, GattTable, Properties, Service};
 pub use peripheral::{Advertisement, BleError, BlePeripheral, LinkStats, PeripheralEvent};
+pub use security::BondKeys;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bonds;
 #[cfg(test)]
 mod tests_props;

@@ -12,12 +12,13 @@ use super::att::AttError;
 use super::connection::{Connection, DisconnectReason, Role};
 use super::gatt::{GattTable, Properties};
 use super::link::LinkClock;
+use super::security::{self, BondKeys};
 use super::uuid::{CONTROL_POINT, PACKET};
 use crate::events::SimTime;
 use crate::status::{SilentReason, Status};
 use crate::timing::BleTiming;
 use crate::virtual_device::Device;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 /// The stand-in application's advertising interval: 300 × 0.625 ms = 187.5 ms, the
@@ -91,6 +92,13 @@ pub enum BleError {
     },
     #[error("no indication is waiting for a confirmation")]
     NoIndication,
+    #[error("pairing failed: SMP reason {reason:#04x} (seen at {at:?})")]
+    PairingFailed { reason: u8, at: SimTime },
+    #[error(
+        "encryption refused: the peripheral has no key for this bond (HCI {:#04x}, seen at {at:?})",
+        super::security::HCI_PIN_OR_KEY_MISSING
+    )]
+    KeyMissing { at: SimTime },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +131,8 @@ pub struct BlePeripheral {
     /// A radio link loss the device has yet to notice (its supervision timeout), see
     /// [`BlePeripheral::link_lost`].
     device_loss: Option<SimTime>,
+    /// The application's bonds (Peer Manager), by central identity address.
+    bonds: BTreeMap<[u8; 6], BondKeys>,
     pub stats: LinkStats,
 }
 
@@ -251,6 +261,17 @@ impl BlePeripheral {
     /// Connect at the first advertising event at or after `t`. Returns when the first
     /// connection event happens (the central then considers itself connected).
     pub fn connect(&mut self, dev: &mut Device, t: SimTime) -> Result<SimTime, BleError> {
+        self.connect_from(dev, t, None)
+    }
+
+    /// [`BlePeripheral::connect`] from a central with identity address `central` (LSB first):
+    /// a bonds-only bootloader's whitelist lets its bonded peer in.
+    pub fn connect_from(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+        central: Option<[u8; 6]>,
+    ) -> Result<SimTime, BleError> {
         let t = self.sync(dev, t);
         if self
             .conn
@@ -268,7 +289,7 @@ impl BlePeripheral {
             (Some(now), Some(b)) if *now == b => b,
             _ => return Err(BleError::NotAdvertising(e)),
         };
-        if !a.connectable {
+        if !a.connectable && !security::whitelisted(&dev.status(), central) {
             return Err(BleError::NotConnectable);
         }
         let per_event = a.link.packets_per_event(super::mtu::ATT_DEFAULT_MTU);
@@ -279,7 +300,9 @@ impl BlePeripheral {
             per_event,
             a.link.supervision_timeout,
         );
-        self.conn = Some(Connection::new(dev.epoch(), a.role.clone(), link));
+        let mut c = Connection::new(dev.epoch(), a.role.clone(), link);
+        c.central = central;
+        self.conn = Some(c);
         self.events.clear();
         self.adv = None;
         Ok(anchor)
@@ -445,6 +468,11 @@ impl BlePeripheral {
             .by_handle(handle)
             .map(|(ch, cc)| (ch.clone(), cc))
             .ok_or(att(AttError::InvalidHandle(handle)))?;
+        if security::needs_encryption(&c.role, &ch, is_cccd) && !c.encrypted {
+            let has_key = self.server_has_key(dev);
+            return Err(att(security::unencrypted_error(has_key, handle)));
+        }
+        let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
         if is_cccd {
             if value.len() != 2 {
                 return Err(att(AttError::InvalidAttributeValueLength {
@@ -462,15 +490,6 @@ impl BlePeripheral {
         }
         c.check_len(handle, ch.max_len, value.len()).map_err(att)?;
         if ch.uuid == CONTROL_POINT {
-            if matches!(
-                c.role,
-                Role::Bootloader {
-                    requires_bonds: true,
-                    ..
-                }
-            ) {
-                return Err(att(AttError::InsufficientEncryption(handle)));
-            }
             if !c.enabled(&CONTROL_POINT, super::connection::CCCD_NOTIFY) {
                 return Err(att(AttError::CccdImproperlyConfigured(handle)));
             }
@@ -480,6 +499,115 @@ impl BlePeripheral {
             return Ok(rsp);
         }
         super::app_side::buttonless_write(self, dev, sent, rsp, &ch, value)
+    }
+
+    /// Whether the firmware on the link holds a key for the central: the application a bond
+    /// with its address, the bonds-only bootloader the peer it was handed.
+    fn server_has_key(&self, dev: &Device) -> bool {
+        let Some(central) = self.conn.as_ref().and_then(|c| c.central) else {
+            return false;
+        };
+        match dev.status() {
+            Status::Bootloader(b) => b.peer.is_some_and(|p| p.addr() == central),
+            Status::App(_) => self.bonds.contains_key(&central),
+            _ => false,
+        }
+    }
+
+    /// The application's bond with `central`, if it keeps one.
+    pub fn bond(&self, central: [u8; 6]) -> Option<BondKeys> {
+        self.bonds.get(&central).copied()
+    }
+
+    /// The central pairs (Just Works, bonding; the kernel's SMP as BlueZ starts it). The
+    /// application accepts and stores the bond (replacing an older one with the same central);
+    /// a bootloader refuses (`PAIRING_NOT_SUPP`, all SDKs). Returns when the link is encrypted
+    /// and the keys are distributed, with the keys the central keeps.
+    pub fn pair(&mut self, dev: &mut Device, t: SimTime) -> Result<(SimTime, BondKeys), BleError> {
+        let sent = self.request_link(dev, t)?;
+        let c = self.live(sent)?;
+        let central = c.central.unwrap_or_default();
+        let rsp = c.link.reply_at(sent, sent);
+        let own = match (&c.role, dev.status()) {
+            (Role::App { .. }, Status::App(a)) => a.ble_address,
+            _ => {
+                return Err(BleError::PairingFailed {
+                    reason: security::SMP_PAIRING_NOT_SUPPORTED,
+                    at: rsp,
+                })
+            }
+        };
+        let done = sent + security::events(c, security::PAIRING_EVENTS);
+        let keys = BondKeys::derive(own, central);
+        self.sync(dev, done);
+        let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
+        if let Some((at, reason)) = c.ended.filter(|(at, _)| *at <= done) {
+            return Err(BleError::Disconnected { at, reason });
+        }
+        c.encrypted = true;
+        self.bonds.insert(central, keys);
+        Ok((done, keys))
+    }
+
+    /// The central encrypts the link with the keys of an earlier bond (LL_ENC_REQ with the
+    /// EDIV/Rand). Refused when the firmware holds no matching key. A bonds-only bootloader
+    /// then indicates Service Changed if the restored CCCD asks for it. Returns when the link
+    /// is encrypted.
+    pub fn encrypt(
+        &mut self,
+        dev: &mut Device,
+        t: SimTime,
+        keys: &BondKeys,
+    ) -> Result<SimTime, BleError> {
+        let sent = self.request_link(dev, t)?;
+        let status = dev.status();
+        let c = self.live(sent)?;
+        let central = c.central.unwrap_or_default();
+        let rsp = c.link.reply_at(sent, sent);
+        let held = match &status {
+            Status::App(_) => self.bonds.get(&central).copied(),
+            Status::Bootloader(b) => b
+                .peer
+                .filter(|p| p.addr() == central && p.ediv() == keys.ediv)
+                .map(|p| security::keys_of(&p)),
+            _ => None,
+        };
+        if held.as_ref() != Some(keys) {
+            return Err(BleError::KeyMissing { at: rsp });
+        }
+        let c = self.live(sent)?;
+        let done = sent + security::events(c, security::ENCRYPT_EVENTS);
+        self.sync(dev, done);
+        let c = self.conn.as_mut().ok_or(BleError::NotConnected)?;
+        if let Some((at, reason)) = c.ended.filter(|(at, _)| *at <= done) {
+            return Err(BleError::Disconnected { at, reason });
+        }
+        c.encrypted = true;
+        // BLE_GAP_EVT_CONN_SEC_UPDATE: a bonds-only bootloader restores the peer's system
+        // attributes and indicates Service Changed (17.1 nrf_dfu_ble.c service_changed_send).
+        if let Status::Bootloader(b) = &status {
+            if let (true, Some(peer)) = (b.requires_bonds, b.peer) {
+                let sc = security::service_changed_handles(c);
+                let restored = security::restored_sc_cccd(&peer);
+                if let (Some((value_h, cccd_h)), Some((h, v))) = (sc, restored) {
+                    if h == cccd_h {
+                        c.cccd.insert(cccd_h, v);
+                        if security::indicates(v) {
+                            if let Some(value) = security::service_changed_value(c) {
+                                let at = c.link.reply_at(done, done);
+                                c.unconfirmed.push((at, 0));
+                                self.push(PeripheralEvent::Indication {
+                                    at,
+                                    handle: value_h,
+                                    value,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// A notification on `handle` the device produced in the event at `produced`, ready at
@@ -541,14 +669,8 @@ impl BlePeripheral {
         let target = c.gatt.by_handle(handle).filter(|(ch, cccd)| {
             !cccd && ch.uuid == PACKET && ch.properties.contains(Properties::WRITE_WITHOUT_RESPONSE)
         });
-        let allowed = target.is_some()
-            && !matches!(
-                c.role,
-                Role::Bootloader {
-                    requires_bonds: true,
-                    ..
-                }
-            )
+        let allowed = target
+            .is_some_and(|(ch, _)| c.encrypted || !security::needs_encryption(&c.role, ch, false))
             && value.len() <= target.map_or(0, |(ch, _)| ch.max_len);
         if !allowed {
             // The SoftDevice ignores a write command it cannot take; no error goes back.
@@ -642,7 +764,7 @@ fn advertising_of(dev: &Device, status: &Status) -> Option<Adv> {
         Status::Bootloader(b) if b.transport == crate::descriptor::Transport::Ble => {
             let role = Role::from_bootloader(b);
             let mut data = bootloader_advertising(&b.adv_name);
-            if b.requires_bonds {
+            if b.peer.is_some() {
                 data.0[0] = super::adv::AdStructure::Flags(FLAGS_NOT_DISCOVERABLE);
             }
             let link = ble_timing(&role, dev);

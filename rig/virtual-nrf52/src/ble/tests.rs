@@ -22,6 +22,15 @@ fn ms(n: u64) -> Duration {
 /// S132 + a BLE stand-in bootloader of `sdk`; with `app`, the stand-in application and settings
 /// that make it valid. Booted and settled.
 fn device(sdk: SdkVersion, app: Option<Buttonless>) -> (Device, SimTime) {
+    device_with(sdk, app, false)
+}
+
+/// [`device`] with the bootloader built with `NRF_DFU_BLE_REQUIRES_BONDS` = `bonds`.
+pub(super) fn device_with(
+    sdk: SdkVersion,
+    app: Option<Buttonless>,
+    bonds: bool,
+) -> (Device, SimTime) {
     let mut dev = Device::new(Chip::Nrf52832Qfaa, 7);
     let sd = if sdk == SdkVersion::Sdk12 {
         S132_3_0_0
@@ -29,7 +38,8 @@ fn device(sdk: SdkVersion, app: Option<Buttonless>) -> (Device, SimTime) {
         S132_7_2_0
     };
     let mut segs: Vec<Segment> = standin::softdevice_hex_segments(&sd);
-    let bl = BootloaderDescriptor::sdk_default(sdk, [5; 64]);
+    let mut bl = BootloaderDescriptor::sdk_default(sdk, [5; 64]);
+    bl.requires_bonds = bonds;
     segs.extend(standin::bootloader_segments(&bl, Chip::Nrf52832Qfaa, 0x5000).unwrap());
     if let Some(buttonless) = app {
         let base = sd.info.end_address;

@@ -125,22 +125,40 @@ pub async fn enter_if_app(
     bootloader_name: Option<String>,
     wait: Duration,
 ) -> Result<Wanted, BleError> {
-    let (id, s) = find_fresh(adapter, &target, wait).await?;
-    let p = bounded("peripheral", adapter.peripheral(&id)).await?;
-    super::transport::drop_stale_link(&p).await?;
-    timeout(CONNECT_TIMEOUT, p.connect())
-        .await
-        .map_err(|_| BleError::Connect {
-            target: s.address.to_string(),
-            detail: format!("no connection within {CONNECT_TIMEOUT:?}"),
-        })?
-        .map_err(|e| BleError::Connect {
-            target: s.address.to_string(),
-            detail: e.to_string(),
-        })?;
-    timeout(Duration::from_secs(30), p.discover_services())
-        .await
-        .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
+    let mut removed = false;
+    let (p, s) = loop {
+        let (id, s) = find_fresh(adapter, &target, wait).await?;
+        let p = bounded("peripheral", adapter.peripheral(&id)).await?;
+        super::transport::drop_stale_link(&p).await?;
+        timeout(CONNECT_TIMEOUT, p.connect())
+            .await
+            .map_err(|_| BleError::Connect {
+                target: s.address.to_string(),
+                detail: format!("no connection within {CONNECT_TIMEOUT:?}"),
+            })?
+            .map_err(|e| BleError::Connect {
+                target: s.address.to_string(),
+                detail: e.to_string(),
+            })?;
+        timeout(Duration::from_secs(30), p.discover_services())
+            .await
+            .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
+        let known = [CONTROL_POINT, BUTTONLESS_UNBONDED, BUTTONLESS_BONDED];
+        if p.characteristics().iter().any(|c| known.contains(&c.uuid)) || removed {
+            break (p, s);
+        }
+        // Neither DFU nor buttonless: maybe a stale cached tree (bluez_cache.rs). Remove an
+        // unpaired device once; never a bonded one.
+        let _ = timeout(Duration::from_secs(5), p.disconnect()).await;
+        if super::bluez_cache::paired(&id).await? {
+            return Err(BleError::Gatt(super::bluez_cache::stale_bonded_advice(
+                &s.address.to_string(),
+            )));
+        }
+        tracing::info!(address = %s.address, "no DFU or buttonless characteristics: removing the unpaired device from BlueZ (stale GATT cache) and connecting again");
+        super::bluez_cache::remove(&id).await?;
+        removed = true;
+    };
     let chars = p.characteristics();
     if chars.iter().any(|c| c.uuid == CONTROL_POINT) {
         let _ = timeout(Duration::from_secs(5), p.disconnect()).await;

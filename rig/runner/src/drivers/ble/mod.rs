@@ -4,8 +4,10 @@
 //!
 //! BlueZ notes: it keeps reporting devices that are gone (`peripherals()` lists ghosts), so the
 //! rig only believes advertisement events seen during its own scan. After the app/bootloader
-//! switch BlueZ may serve a stale GATT table: the rig rediscovers services on every connect; if
-//! a device still shows the app's table, `bluetoothctl remove <address>` clears BlueZ's cache.
+//! switch BlueZ may serve a stale GATT table (a cached service that kept its place and size):
+//! the rig rediscovers on every connect, and when the DFU characteristics are missing it removes
+//! an unpaired device from BlueZ and connects again; a bonded one is never removed (that deletes
+//! the bond), see [`bluez_cache`].
 //! MTU: btleplug 0.13 reports the MTU BlueZ negotiated only where BlueZ exposes it on the
 //! characteristic (BlueZ 5.62+); otherwise the rig writes 20-byte packets (ATT default 23 − 3)
 //! unless the bench file sets `packet_size` (e.g. 244 for SDK 15+ bootloaders).
@@ -13,6 +15,7 @@
 pub mod adapter;
 pub mod address;
 pub mod backoff;
+pub mod bluez_cache;
 pub mod buttonless;
 pub mod error;
 pub mod freshness;

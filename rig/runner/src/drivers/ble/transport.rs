@@ -164,6 +164,19 @@ fn io(e: BleError) -> LinkError {
     }
 }
 
+/// Discover (always: BlueZ rediscovers on every connection, see [`super::bluez_cache`]) and
+/// find Control Point and Packet.
+async fn dfu_characteristics(
+    p: &Peripheral,
+) -> Result<Option<(Characteristic, Characteristic)>, BleError> {
+    tokio::time::timeout(Duration::from_secs(30), p.discover_services())
+        .await
+        .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
+    let chars = p.characteristics();
+    let find = |u| chars.iter().find(|c| c.uuid == u).cloned();
+    Ok(find(CONTROL_POINT).zip(find(PACKET)))
+}
+
 impl BleTransport {
     pub async fn connect(
         adapter: Adapter,
@@ -185,48 +198,61 @@ impl BleTransport {
     }
 
     async fn open_link(&mut self) -> Result<Connection, BleError> {
-        let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
-        let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
-        drop_stale_link(&p).await?;
-        connect_retrying(
-            || async { p.connect().await.map_err(|e| e.to_string()) },
-            || async {
-                let _ = p.disconnect().await;
-            },
-            &self.backoff,
-        )
-        .await
-        .map_err(|detail| BleError::Connect {
-            target: sighting.address.to_string(),
-            detail,
-        })?;
-        match self
-            .finish_link(p.clone(), &sighting.address.to_string())
+        let mut removed = false;
+        loop {
+            let (id, sighting) = find_fresh(&self.adapter, &self.target, self.scan_wait).await?;
+            let p = bounded("peripheral", self.adapter.peripheral(&id)).await?;
+            let address = sighting.address.to_string();
+            drop_stale_link(&p).await?;
+            connect_retrying(
+                || async { p.connect().await.map_err(|e| e.to_string()) },
+                || async {
+                    let _ = p.disconnect().await;
+                },
+                &self.backoff,
+            )
             .await
-        {
-            Ok(l) => Ok(l),
-            Err(e) => {
-                // Connected but unusable: leave no connection behind for BlueZ to keep open.
-                let _ = tokio::time::timeout(DISCONNECT_BOUND, p.disconnect()).await;
-                Err(e)
+            .map_err(|detail| BleError::Connect {
+                target: address.clone(),
+                detail,
+            })?;
+            let opened = match dfu_characteristics(&p).await {
+                Ok(Some((cp, packet))) => self.finish_link(p.clone(), cp, packet).await.map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match opened {
+                Ok(Some(l)) => return Ok(l),
+                other => {
+                    // Connected but unusable: leave no connection behind for BlueZ to keep open.
+                    let _ = tokio::time::timeout(DISCONNECT_BOUND, p.disconnect()).await;
+                    other?;
+                    // No DFU characteristics: not the bootloader, or BlueZ's cached tree is
+                    // stale (bluez_cache.rs). Remove an unpaired device once and look again.
+                    if super::bluez_cache::paired(&id).await? {
+                        return Err(BleError::Gatt(super::bluez_cache::stale_bonded_advice(
+                            &address,
+                        )));
+                    }
+                    if removed {
+                        return Err(BleError::Gatt(format!(
+                            "{address} has no DFU Control Point/Packet characteristics even after BlueZ forgot it: it is not in the bootloader"
+                        )));
+                    }
+                    tracing::info!(%address, "no DFU characteristics: removing the unpaired device from BlueZ (stale GATT cache) and connecting again");
+                    super::bluez_cache::remove(&id).await?;
+                    removed = true;
+                }
             }
         }
     }
 
-    async fn finish_link(&mut self, p: Peripheral, address: &str) -> Result<Connection, BleError> {
-        // Always rediscover: never trust BlueZ's cached table across app/bootloader switches.
-        tokio::time::timeout(Duration::from_secs(30), p.discover_services())
-            .await
-            .map_err(|_| BleError::Gatt("service discovery timed out".into()))??;
-        let chars = p.characteristics();
-        let find = |u| chars.iter().find(|c| c.uuid == u).cloned();
-        let (cp, packet) = match (find(CONTROL_POINT), find(PACKET)) {
-            (Some(c), Some(p)) => (c, p),
-            _ => return Err(BleError::Gatt(format!(
-                "{} has no DFU Control Point/Packet characteristics: not in the bootloader, or BlueZ serves a stale GATT cache (`bluetoothctl remove {}`)",
-                address, address
-            ))),
-        };
+    async fn finish_link(
+        &mut self,
+        p: Peripheral,
+        cp: Characteristic,
+        packet: Characteristic,
+    ) -> Result<Connection, BleError> {
         let events = bounded("event stream", self.adapter.events()).await?;
         bounded("enable Control Point notifications", p.subscribe(&cp)).await?;
         let notes = bounded("notifications", p.notifications()).await?;
