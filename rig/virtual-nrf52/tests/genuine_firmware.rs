@@ -447,3 +447,47 @@ fn refused_execute(d: &mut Device, init: &[u8]) -> Vec<u8> {
     assert_eq!(u32::from_le_bytes(ok(&crc, 0x03)[4..8].try_into().unwrap()), nrf_dfu::crc::crc32(init));
     request(d, &[0x04])
 }
+
+/// The benchmark (a command, no timed assertion): a 100 KB application (blinky padded with
+/// 0xFF), signed with the rig key, through the genuine bootloader on the emulated core; prints
+/// wall time, lab time and instructions. Run it in release:
+/// `RIG_NRF5_IMAGES=DIR cargo test --release -p virtual-nrf52 --test genuine_firmware -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: run in release with RIG_NRF5_IMAGES"]
+fn benchmark_100k_update_through_the_genuine_bootloader() {
+    let Some(dir) = images() else {
+        eprintln!("skipped: RIG_NRF5_IMAGES is not set");
+        return;
+    };
+    let zip = std::fs::read(dir.join("blinky_mbr.zip")).expect("blinky_mbr.zip in RIG_NRF5_IMAGES");
+    let mut firmware = nrf_dfu::package::Package::from_zip(&zip).expect("a DFU package").images()[0]
+        .firmware
+        .clone();
+    firmware.resize(100 * 1024, 0xFF);
+    let key = virtual_nrf52::testkit::key();
+    let pkg = nrf_dfu::package::generate_package(nrf_dfu::package::GenerateOptions {
+        hw_version: Some(52),
+        application: Some(nrf_dfu::package::ImageInput::file("app.bin", firmware.clone())),
+        application_version: Some(1),
+        sd_req: Some(vec![0]),
+        key: Some(key.clone()),
+        ..Default::default()
+    })
+    .expect("nrfutil accepts the options")
+    .package;
+    let image = &pkg.images()[0];
+    let mut d = booted_trusting(&dir, &key.public_key());
+    let (wall, lab, i0) = (std::time::Instant::now(), d.now(), d.cpu_instructions());
+    ok(&request(&mut d, &[0x02, 0x00, 0x00]), 0x02);
+    send_object(&mut d, 1, image.init_packet.as_bytes());
+    send_object(&mut d, 2, &image.firmware);
+    eprintln!(
+        "100 KB update through the genuine SDK 17.0.2 UART bootloader: {:.2} s wall, {:.2} s lab time \
+         (UART at 115200 baud, 64-byte writes), {} M instructions",
+        wall.elapsed().as_secs_f64(),
+        (d.now() - lab).as_secs_f64(),
+        (d.cpu_instructions() - i0) / 1_000_000
+    );
+    // What the genuine code wrote to bank 0 is the image.
+    assert_eq!(d.read_flash(0x1000, firmware.len() as u32), firmware, "bank 0 holds the image");
+}
