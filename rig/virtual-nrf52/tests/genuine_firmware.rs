@@ -491,3 +491,55 @@ fn benchmark_100k_update_through_the_genuine_bootloader() {
     // What the genuine code wrote to bank 0 is the image.
     assert_eq!(d.read_flash(0x1000, firmware.len() as u32), firmware, "bank 0 holds the image");
 }
+
+/// Differential point: init command and half the firmware, a reset through the debug port, then
+/// SELECT command and SELECT data, the same bytes to the genuine code and to the model.
+#[test]
+fn after_a_reset_in_the_data_the_model_selects_as_the_genuine_code() {
+    let Some(dir) = images() else {
+        eprintln!("skipped: RIG_NRF5_IMAGES is not set");
+        return;
+    };
+    let key = virtual_nrf52::testkit::key();
+    let bench = virtual_nrf52::testkit::Bench::new(nrf_dfu::SdkVersion::Sdk17).uart().without_app();
+    let zip = std::fs::read(dir.join("blinky_mbr.zip")).expect("blinky_mbr.zip in RIG_NRF5_IMAGES");
+    let firmware = nrf_dfu::package::Package::from_zip(&zip).expect("a DFU package").images()[0]
+        .firmware
+        .clone();
+    // sd_req: none (the genuine bench has no SoftDevice) or the model's stand-in SoftDevice.
+    let pkg = nrf_dfu::package::generate_package(nrf_dfu::package::GenerateOptions {
+        hw_version: Some(52),
+        application: Some(nrf_dfu::package::ImageInput::file("app.bin", firmware.clone())),
+        application_version: Some(1),
+        sd_req: Some(vec![0, u32::from(bench.softdevice().info.fwid)]),
+        key: Some(key.clone()),
+        ..Default::default()
+    })
+    .expect("nrfutil accepts the options")
+    .package;
+    let init = pkg.images()[0].init_packet.as_bytes().to_vec();
+    let traffic = |d: &mut Device| -> (Vec<u8>, Vec<u8>) {
+        ok(&request(d, &[0x02, 0x00, 0x00]), 0x02);
+        send_object(d, 1, &init);
+        ok(&request(d, &[0x06, 0x02]), 0x06);
+        let mut create = vec![0x01, 0x02];
+        create.extend_from_slice(&(firmware.len() as u32).to_le_bytes());
+        ok(&request(d, &create), 0x01);
+        for part in firmware[..firmware.len() / 2 / 64 * 64].chunks(64) {
+            let mut w = vec![0x08];
+            w.extend_from_slice(part);
+            let t = d.now();
+            d.uart_rx(t, &nrf_dfu::slip::encode(&w));
+        }
+        ok(&request(d, &[0x03]), 0x03);
+        d.soft_reset().expect("reset through the debug port");
+        let mut out = Vec::new();
+        let t = d.now() + Duration::from_millis(300);
+        run(d, t, &mut out);
+        (request(d, &[0x06, 0x01]), request(d, &[0x06, 0x02]))
+    };
+    let genuine = traffic(&mut booted_trusting(&dir, &key.public_key()));
+    let model = traffic(&mut bench.build());
+    eprintln!("after a reset: genuine {genuine:02x?}\n               model   {model:02x?}");
+    assert_eq!(model, genuine, "SELECT command and SELECT data after the reset");
+}
