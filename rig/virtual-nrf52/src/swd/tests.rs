@@ -790,7 +790,8 @@ fn halting_a_core_asleep_in_wfe_wakes_it_and_it_sleeps_again_on_resume() {
     image.extend_from_slice(&[0x20, 0xBF, 0xFD, 0xE7]);
     let mut d = device();
     d.set_emulated_cpu(true);
-    d.program(&[(0, image)], ProgramOptions::default()).expect("program");
+    d.program(&[(0, image)], ProgramOptions::default())
+        .expect("program");
     d.soft_reset().expect("reset");
     let t = d.now() + std::time::Duration::from_millis(1);
     d.advance_to(t);
@@ -799,7 +800,11 @@ fn halting_a_core_asleep_in_wfe_wakes_it_and_it_sleeps_again_on_resume() {
     p.attach();
     p.halt();
     // probe-rs checks S_SLEEP before S_HALT: a halted core must not read as asleep (C1.6.3).
-    assert_eq!(p.read32(scs::DHCSR) & dhcsr::S_SLEEP, 0, "halted, not sleeping");
+    assert_eq!(
+        p.read32(scs::DHCSR) & dhcsr::S_SLEEP,
+        0,
+        "halted, not sleeping"
+    );
     p.write32(scs::DHCSR, dhcsr::KEY | dhcsr::C_DEBUGEN);
     let t = p.d.now() + std::time::Duration::from_millis(1);
     p.d.advance_to(t);
