@@ -428,6 +428,11 @@ impl Device {
     fn enter_debug_state(&mut self, why: u32) {
         // Entering debug state sets C_HALT (ARMv7-M ARM C1.6.3); leaving it clears it.
         self.si.cpu.scs.dhcsr_ctrl |= dhcsr::C_HALT;
+        // A debug event wakes a sleeping core (C1.6.3: S_SLEEP reads 0 in debug state; WFI/WFE
+        // may return on resume). probe-rs reads S_SLEEP before S_HALT and took a halted core
+        // that had been in WFE for a running one: its halt timed out against the genuine
+        // bootloader, which waits for UART traffic in WFE.
+        self.si.cpu.sleeping = false;
         if self.halted_at.is_none() {
             self.halted_at = Some(self.core.now);
             let _ = self.core.hw.halt();

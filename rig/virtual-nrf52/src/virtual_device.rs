@@ -663,6 +663,8 @@ impl Device {
         if self.core.hw.is_powered() && self.halted_at.is_none() {
             self.halted_at = Some(self.core.now);
             let _ = self.core.hw.halt();
+            // Debug state wakes a core asleep in WFI/WFE (see `enter_debug_state`).
+            self.si.cpu.sleeping = false;
         }
     }
 

@@ -779,3 +779,35 @@ fn emulated_blank_chip_locks_up_and_a_debugger_halts_it() {
     );
     assert_eq!(p.read_reg(15), 0xFFFF_FFFE);
 }
+
+#[test]
+fn halting_a_core_asleep_in_wfe_wakes_it_and_it_sleeps_again_on_resume() {
+    // Vector table (SP, reset at 0x9), then at 0x8: WFE; B back to it.
+    let mut image = Vec::new();
+    for w in [0x2000_1000u32, 0x0000_0009] {
+        image.extend_from_slice(&w.to_le_bytes());
+    }
+    image.extend_from_slice(&[0x20, 0xBF, 0xFD, 0xE7]);
+    let mut d = device();
+    d.set_emulated_cpu(true);
+    d.program(&[(0, image)], ProgramOptions::default())
+        .expect("program");
+    d.soft_reset().expect("reset");
+    let t = d.now() + std::time::Duration::from_millis(1);
+    d.advance_to(t);
+    assert_eq!(d.cpu_state(), "sleeping");
+    let mut p = Probe { d: &mut d };
+    p.attach();
+    p.halt();
+    // probe-rs checks S_SLEEP before S_HALT: a halted core must not read as asleep (C1.6.3).
+    assert_eq!(
+        p.read32(scs::DHCSR) & dhcsr::S_SLEEP,
+        0,
+        "halted, not sleeping"
+    );
+    p.write32(scs::DHCSR, dhcsr::KEY | dhcsr::C_DEBUGEN);
+    let t = p.d.now() + std::time::Duration::from_millis(1);
+    p.d.advance_to(t);
+    assert_eq!(p.d.cpu_state(), "sleeping");
+    assert_ne!(p.read32(scs::DHCSR) & dhcsr::S_SLEEP, 0, "back in WFE");
+}
