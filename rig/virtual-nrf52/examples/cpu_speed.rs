@@ -25,7 +25,10 @@ impl Bus for Ram {
     }
     fn write(&mut self, a: u32, size: u32, v: u32) -> Result<(), BusError> {
         let o = a.wrapping_sub(RAM) as usize;
-        let b = self.0.get_mut(o..o + size as usize).ok_or(BusError::Fault)?;
+        let b = self
+            .0
+            .get_mut(o..o + size as usize)
+            .ok_or(BusError::Fault)?;
         b.copy_from_slice(&v.to_le_bytes()[..size as usize]);
         Ok(())
     }

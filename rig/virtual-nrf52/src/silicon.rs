@@ -237,7 +237,12 @@ impl Device {
     /// (probe-rs issue 3406, nRF52840 rev 3); a pin, power-on, brown-out or watchdog reset
     /// locks it again (Nordic, "Working with the nRF52 Series' improved APPROTECT").
     /// `keep_wdt`: the watchdog keeps running (every reset but power-on and its own).
-    pub(crate) fn silicon_reset(&mut self, power_on: bool, keeps_erase_unlock: bool, keep_wdt: bool) {
+    pub(crate) fn silicon_reset(
+        &mut self,
+        power_on: bool,
+        keeps_erase_unlock: bool,
+        keep_wdt: bool,
+    ) {
         let mem = self.core.hw.memory();
         let sp = mem.read_word(0).unwrap_or(u32::MAX);
         let pc = mem.read_word(4).unwrap_or(u32::MAX);
@@ -558,8 +563,9 @@ impl Device {
         if ppb::is_ppb(addr) {
             let word = match addr & !3 {
                 scs_addr::DHCSR => self.dhcsr_read(),
-                a => ppb::read(&mut self.si.cpu.scs, self.si.cpu.cycles, a)
-                    .ok_or(BusError::Fault)?,
+                a => {
+                    ppb::read(&mut self.si.cpu.scs, self.si.cpu.cycles, a).ok_or(BusError::Fault)?
+                }
             };
             return Ok(ppb::lane(word, addr, size));
         }

@@ -136,7 +136,11 @@ impl Device {
         let uart = self.timing().uart;
         if self.emulated {
             let now = self.core.now;
-            self.si.soc.periph.uarte.host_rx(now, bytes, uart.byte_time());
+            self.si
+                .soc
+                .periph
+                .uarte
+                .host_rx(now, bytes, uart.byte_time());
             self.si.periph_dirty = true;
             return;
         }

@@ -40,7 +40,8 @@ fn emutest_firmware_passes_every_check_on_the_emulated_core() {
     let mut sent = false;
     let start = d.now();
     let mut t = start;
-    let finished = |out: &str| out.lines().any(|l| l.starts_with("emutest: wdt ")) && out.ends_with('\n');
+    let finished =
+        |out: &str| out.lines().any(|l| l.starts_with("emutest: wdt ")) && out.ends_with('\n');
     while t < start + Duration::from_secs(5) && !finished(&out) {
         t += Duration::from_millis(1);
         d.advance_to(t);
@@ -59,7 +60,11 @@ fn emutest_firmware_passes_every_check_on_the_emulated_core() {
         t - start,
         d.unmodelled_accesses()
     );
-    assert!(d.cpu_fault().is_none() || out.contains("emutest: done"), "{:?}", d.cpu_fault());
+    assert!(
+        d.cpu_fault().is_none() || out.contains("emutest: done"),
+        "{:?}",
+        d.cpu_fault()
+    );
     let fails: Vec<&str> = out.lines().filter(|l| l.contains("FAIL")).collect();
     assert!(fails.is_empty(), "failed checks: {fails:#?}");
     let done = out
@@ -70,6 +75,9 @@ fn emutest_firmware_passes_every_check_on_the_emulated_core() {
     assert_eq!(passed, total);
     assert!(u32::from_str_radix(total, 16).unwrap() >= 25, "{done}");
     assert!(out.contains("emutest: echo ABCDEFGH"), "UARTE reception");
-    assert!(out.contains("emutest: wdt ok"), "the watchdog reset the chip");
+    assert!(
+        out.contains("emutest: wdt ok"),
+        "the watchdog reset the chip"
+    );
     assert!(d.unmodelled_accesses().reads + d.unmodelled_accesses().writes == 0);
 }

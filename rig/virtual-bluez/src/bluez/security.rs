@@ -94,8 +94,9 @@ impl Bluez {
                 }
                 Some(match ble.encrypt(dv, t, &keys) {
                     Ok(at) => Ok(at),
-                    Err(BleError::KeyMissing { at })
-                    | Err(BleError::Disconnected { at, .. }) => Err(at),
+                    Err(BleError::KeyMissing { at }) | Err(BleError::Disconnected { at, .. }) => {
+                        Err(at)
+                    }
                     Err(_) => Err(t),
                 })
             })

@@ -119,13 +119,24 @@ pub enum MulOp {
     Mla,
     Mls,
     /// SMLA<x><y> (SMUL<x><y> when Ra is 15): n_top, m_top select the halfwords.
-    Smlaxy { n_top: bool, m_top: bool },
+    Smlaxy {
+        n_top: bool,
+        m_top: bool,
+    },
     /// SMLAD/SMUAD (`sub` false) and SMLSD/SMUSD (`sub` true); `x` swaps Rm's halves.
-    Smlad { x: bool, sub: bool },
+    Smlad {
+        x: bool,
+        sub: bool,
+    },
     /// SMLAW<y> / SMULW<y>.
-    Smlawy { m_top: bool },
+    Smlawy {
+        m_top: bool,
+    },
     /// SMMLA/SMMUL (`sub` false) and SMMLS (`sub` true); `round` adds 0x80000000.
-    Smmla { round: bool, sub: bool },
+    Smmla {
+        round: bool,
+        sub: bool,
+    },
     /// USADA8 / USAD8.
     Usada8,
 }
@@ -138,9 +149,15 @@ pub enum LongOp {
     Smlal,
     Umlal,
     Umaal,
-    Smlalxy { n_top: bool, m_top: bool },
+    Smlalxy {
+        n_top: bool,
+        m_top: bool,
+    },
     /// SMLALD (`sub` false) and SMLSLD (`sub` true).
-    Smlald { x: bool, sub: bool },
+    Smlald {
+        x: bool,
+        sub: bool,
+    },
 }
 
 /// The addressing of a single load/store.
@@ -148,7 +165,10 @@ pub enum LongOp {
 pub enum Offset {
     Imm(i32),
     /// Rm, LSL #shift (0-3).
-    Reg { m: u8, shift: u8 },
+    Reg {
+        m: u8,
+        shift: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,9 +208,20 @@ pub enum Insn32 {
         amount: u8,
     },
     /// ADDW/SUBW (imm12), ADR.W when Rn is 15.
-    AddW { sub: bool, d: u8, n: u8, imm: u32 },
-    MovW { d: u8, imm: u16 },
-    MovT { d: u8, imm: u16 },
+    AddW {
+        sub: bool,
+        d: u8,
+        n: u8,
+        imm: u32,
+    },
+    MovW {
+        d: u8,
+        imm: u16,
+    },
+    MovT {
+        d: u8,
+        imm: u16,
+    },
     /// SSAT/USAT Rd, #sat, Rn{, shift}; `sat` is the bit count (SSAT: 1-32, USAT: 0-31).
     Sat {
         unsigned: bool,
@@ -239,7 +270,12 @@ pub enum Insn32 {
         n: u8,
         m: u8,
     },
-    Misc { op: MiscOp, d: u8, n: u8, m: u8 },
+    Misc {
+        op: MiscOp,
+        d: u8,
+        n: u8,
+        m: u8,
+    },
     /// 32-bit multiplies; a = 15 means no accumulate (MUL, SMULBB, SMUAD...).
     Mul {
         op: MulOp,
@@ -255,7 +291,12 @@ pub enum Insn32 {
         n: u8,
         m: u8,
     },
-    Div { signed: bool, d: u8, n: u8, m: u8 },
+    Div {
+        signed: bool,
+        d: u8,
+        n: u8,
+        m: u8,
+    },
     /// LDR/STR (byte, halfword, word, signed) with immediate or register offset; `index`
     /// false is post-indexed; n = 15 is the literal form (immediate offset from Align(PC, 4)).
     Mem {
@@ -287,7 +328,11 @@ pub enum Insn32 {
     },
     Clrex,
     /// TBB/TBH [Rn, Rm].
-    TableBranch { half: bool, n: u8, m: u8 },
+    TableBranch {
+        half: bool,
+        n: u8,
+        m: u8,
+    },
     /// LDM/STM increment after (`db` false) or decrement before, PUSH.W/POP.W included.
     Multiple {
         load: bool,
@@ -297,10 +342,22 @@ pub enum Insn32 {
         wback: bool,
     },
     /// B<cond>.W (T3) and B.W (T4, cond 14); imm relative to PC + 4.
-    Branch { cond: u8, imm: i32 },
-    Bl { imm: i32 },
-    Msr { n: u8, sysm: u8, mask: u8 },
-    Mrs { d: u8, sysm: u8 },
+    Branch {
+        cond: u8,
+        imm: i32,
+    },
+    Bl {
+        imm: i32,
+    },
+    Msr {
+        n: u8,
+        sysm: u8,
+        mask: u8,
+    },
+    Mrs {
+        d: u8,
+        sysm: u8,
+    },
     Barrier(Barrier),
     /// NOP.W, YIELD.W, WFE.W, WFI.W, SEV.W (the 16-bit hint numbering), DBG.
     Hint(u8),
@@ -463,7 +520,11 @@ fn dp_plain_imm(x: u32) -> Leaf {
             let unsigned = op & 0b01000 != 0;
             let sh = op & 0b00010 != 0;
             if sh && lsb == 0 {
-                let sat = if unsigned { low5 & 0xF } else { (low5 & 0xF) + 1 };
+                let sat = if unsigned {
+                    low5 & 0xF
+                } else {
+                    (low5 & 0xF) + 1
+                };
                 return Some((
                     Insn32::Sat16 {
                         unsigned,
@@ -541,7 +602,11 @@ fn branch_misc(x: u32) -> Leaf {
     match op1 {
         0b000 | 0b010 => {
             if op & 0b0111000 != 0b0111000 {
-                let imm = (s << 20) | (j2 << 19) | (j1 << 18) | (bits(x, 21, 16) << 12) | (bits(x, 10, 0) << 1);
+                let imm = (s << 20)
+                    | (j2 << 19)
+                    | (j1 << 18)
+                    | (bits(x, 21, 16) << 12)
+                    | (bits(x, 10, 0) << 1);
                 return Some((
                     Insn32::Branch {
                         cond: bits(x, 25, 22) as u8,
@@ -593,7 +658,11 @@ fn branch_misc(x: u32) -> Leaf {
         0b001 | 0b011 | 0b101 | 0b111 => {
             let i1 = !(j1 ^ s) & 1;
             let i2 = !(j2 ^ s) & 1;
-            let imm = (s << 24) | (i1 << 23) | (i2 << 22) | (bits(x, 25, 16) << 12) | (bits(x, 10, 0) << 1);
+            let imm = (s << 24)
+                | (i1 << 23)
+                | (i2 << 22)
+                | (bits(x, 25, 16) << 12)
+                | (bits(x, 10, 0) << 1);
             let imm = sext(imm, 25);
             if op1 & 0b100 != 0 {
                 Some((Insn32::Bl { imm }, "BL"))
@@ -763,7 +832,12 @@ fn load_store_single(x: u32) -> Leaf {
         }
         let imm = bits(x, 11, 0) as i32;
         let imm = if bit(x, 23) { imm } else { -imm };
-        (Offset::Imm(imm), true, false, if hint { "PLD (literal)" } else { name })
+        (
+            Offset::Imm(imm),
+            true,
+            false,
+            if hint { "PLD (literal)" } else { name },
+        )
     } else if bit(x, 23) {
         (Offset::Imm(bits(x, 11, 0) as i32), true, false, name)
     } else if bits(x, 11, 6) == 0 {
@@ -809,8 +883,12 @@ fn dp_register(x: u32) -> Leaf {
     let op1 = bits(x, 23, 20);
     let op2 = bits(x, 7, 4);
     if op2 == 0 && op1 & 0b1000 == 0 {
-        let shift = [ShiftType::Lsl, ShiftType::Lsr, ShiftType::Asr, ShiftType::Ror]
-            [(op1 >> 1) as usize];
+        let shift = [
+            ShiftType::Lsl,
+            ShiftType::Lsr,
+            ShiftType::Asr,
+            ShiftType::Ror,
+        ][(op1 >> 1) as usize];
         return Some((
             Insn32::ShiftReg {
                 shift,

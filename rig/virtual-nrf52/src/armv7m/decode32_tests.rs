@@ -256,17 +256,37 @@ fn fields_of_representative_encodings() {
     // ldrd r0, r1, [r2, #-8]!
     assert_eq!(
         t32(0xE972, 0x0102),
-        Insn32::Dual { load: true, t: 0, t2: 1, n: 2, imm: -8, index: true, wback: true }
+        Insn32::Dual {
+            load: true,
+            t: 0,
+            t2: 1,
+            n: 2,
+            imm: -8,
+            index: true,
+            wback: true
+        }
     );
     // ldr r0, [r1], #-4
     assert!(matches!(
         t32(0xF851, 0x0B04),
-        Insn32::Mem { t: 0, n: 1, index: false, wback: true, .. }
+        Insn32::Mem {
+            t: 0,
+            n: 1,
+            index: false,
+            wback: true,
+            ..
+        }
     ));
     // push.w {r4-r11, lr}
     assert_eq!(
         t32(0xE92D, 0x4FF0),
-        Insn32::Multiple { load: false, db: true, n: 13, list: 0x4FF0, wback: true }
+        Insn32::Multiple {
+            load: false,
+            db: true,
+            n: 13,
+            list: 0x4FF0,
+            wback: true
+        }
     );
     // bl with imm = 8
     assert_eq!(decode(0xF000, 0xF804).insn, Insn::Bl { imm: 8 });

@@ -62,7 +62,11 @@ pub fn parallel(op: ParOp, unsigned: bool, kind: ParKind, n: u32, m: u32) -> (u3
         let r = if sub { a - b } else { a + b };
         let v = match kind {
             ParKind::Plain => {
-                let set = if unsigned && !sub { r >= 1 << size } else { r >= 0 };
+                let set = if unsigned && !sub {
+                    r >= 1 << size
+                } else {
+                    r >= 0
+                };
                 if set {
                     ge |= if size == 8 { 1 << i } else { 3 << (2 * i) };
                 }
@@ -105,13 +109,21 @@ pub fn multiply(op: MulOp, n: u32, m: u32, acc: u32, accumulate: bool) -> (u32, 
         }
         MulOp::Smmla { round, sub } => {
             let p = n as i32 as i64 * m as i32 as i64;
-            let acc64 = if accumulate { (acc as i32 as i64) << 32 } else { 0 };
+            let acc64 = if accumulate {
+                (acc as i32 as i64) << 32
+            } else {
+                0
+            };
             let r = if sub {
                 acc64.wrapping_sub(p)
             } else {
                 acc64.wrapping_add(p)
             };
-            let r = if round { r.wrapping_add(0x8000_0000) } else { r };
+            let r = if round {
+                r.wrapping_add(0x8000_0000)
+            } else {
+                r
+            };
             ((r >> 32) as u32, false)
         }
         MulOp::Usada8 => {

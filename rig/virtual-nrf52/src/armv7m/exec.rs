@@ -4,8 +4,8 @@
 //! processing, two for a single load, 1+N for load/store multiple, 1+2 for a taken branch).
 
 use super::decode::{AluOp, Decoded, ExtendOp, HintOp, Insn, MemOp, RevOp};
-use super::regs::{psr, Regs};
 use super::exec32;
+use super::regs::{psr, Regs};
 
 /// Why a bus access did not complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

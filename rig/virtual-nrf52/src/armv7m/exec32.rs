@@ -390,8 +390,9 @@ pub fn execute(
             let r: u64 = match op {
                 LongOp::Smull => (rn as i32 as i64).wrapping_mul(rm as i32 as i64) as u64,
                 LongOp::Umull => rn as u64 * rm as u64,
-                LongOp::Smlal => ((rn as i32 as i64) * (rm as i32 as i64)).wrapping_add(acc as i64)
-                    as u64,
+                LongOp::Smlal => {
+                    ((rn as i32 as i64) * (rm as i32 as i64)).wrapping_add(acc as i64) as u64
+                }
                 LongOp::Umlal => (rn as u64 * rm as u64).wrapping_add(acc),
                 LongOp::Umaal => {
                     rn as u64 * rm as u64 + regs.r[lo as usize] as u64 + regs.r[hi as usize] as u64
@@ -535,8 +536,7 @@ pub fn execute(
                 }
                 _ => {
                     if regs.monitor {
-                        if let Err(o) = mem_write(bus, &cfg, addr, size, regs.r[t as usize], true)
-                        {
+                        if let Err(o) = mem_write(bus, &cfg, addr, size, regs.r[t as usize], true) {
                             return o;
                         }
                         regs.r[d as usize] = 0;
@@ -573,7 +573,11 @@ pub fn execute(
             let count = list.count_ones();
             let rn = regs.r[n as usize];
             let start = if db { rn.wrapping_sub(4 * count) } else { rn };
-            let end = if db { start } else { rn.wrapping_add(4 * count) };
+            let end = if db {
+                start
+            } else {
+                rn.wrapping_add(4 * count)
+            };
             let regs_in = (0..16u8).filter(|i| list & (1 << i) != 0);
             if load {
                 let mut loaded = [0u32; 16];
@@ -598,7 +602,8 @@ pub fn execute(
             } else {
                 for (k, i) in regs_in.enumerate() {
                     let v = regs.r[i as usize];
-                    if let Err(o) = mem_write(bus, &cfg, start.wrapping_add(4 * k as u32), 4, v, true)
+                    if let Err(o) =
+                        mem_write(bus, &cfg, start.wrapping_add(4 * k as u32), 4, v, true)
                     {
                         return o;
                     }

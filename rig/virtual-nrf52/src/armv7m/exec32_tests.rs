@@ -27,7 +27,13 @@ fn awc_ref(x: u32, y: u32, c: bool) -> Nzcv {
     let u = x as u64 + y as u64 + c as u64;
     let s = x as i32 as i64 + y as i32 as i64 + c as i64;
     let r = u as u32;
-    (r, r >> 31 == 1, r == 0, u > 0xFFFF_FFFF, (r as i32 as i64) != s)
+    (
+        r,
+        r >> 31 == 1,
+        r == 0,
+        u > 0xFFFF_FFFF,
+        (r as i32 as i64) != s,
+    )
 }
 
 proptest! {
@@ -162,7 +168,10 @@ proptest! {
 fn modified_immediate_carry_and_logical_flags() {
     // ands.w r0, r1, #0x80000000: a rotated constant sets C from its bit 31.
     let r = one(&[0xF011, 0x4000], &[(1, 0x8000_0001)], false);
-    assert_eq!((r.r[0], flags(&r)), (0x8000_0000, (true, false, true, false)));
+    assert_eq!(
+        (r.r[0], flags(&r)),
+        (0x8000_0000, (true, false, true, false))
+    );
     // ands.w r0, r1, #0x00FF00FF: not rotated, C unchanged.
     let r = one(&[0xF011, 0x10FF], &[(1, 0xFF00_0000)], true);
     assert_eq!((r.r[0], flags(&r)), (0, (false, true, true, false)));
@@ -210,7 +219,9 @@ fn bitfields_and_misc() {
 fn it_block_conditions_and_flag_setting() {
     // cmp r0, #1; ite eq; moveq r1, #10; movne r1, #20; itt ne; addne r2, r2, #1;
     // addne.w r3, r3, #1
-    let code = [0x2801, 0xBF0C, 0x210A, 0x2114, 0xBF1C, 0x1C52, 0xF103, 0x0301];
+    let code = [
+        0x2801, 0xBF0C, 0x210A, 0x2114, 0xBF1C, 0x1C52, 0xF103, 0x0301,
+    ];
     for (r0, r1, added) in [(1, 10, 0), (2, 20, 1)] {
         let (mut c, mut m) = cpu_at(&code);
         c.regs.r[0] = r0;
@@ -245,7 +256,10 @@ fn loads_stores_and_writeback() {
     }
     assert_eq!(c.regs.r[0], 0x8000);
     assert_eq!(c.regs.r[2], 0x8000);
-    assert_eq!(c.regs.r[3], 0xFFFF_9000, "the halfword 0x9000 sign-extended");
+    assert_eq!(
+        c.regs.r[3], 0xFFFF_9000,
+        "the halfword 0x9000 sign-extended"
+    );
     assert_eq!(c.regs.r[4], 0xC000);
     assert_eq!(c.regs.r[1], BASE + 0x40C);
     assert_eq!(m.word(BASE + 0x40C), 0x8000);
@@ -257,13 +271,22 @@ fn loads_stores_and_writeback() {
     c.regs.r[1] = BASE + 0x500;
     c.step(&mut m, false);
     c.step(&mut m, false);
-    assert_eq!((c.regs.r[2], c.regs.r[3], c.regs.r[0]), (0xAAAA_0001, 0xBBBB_0002, BASE + 0x408));
-    assert_eq!((m.word(BASE + 0x500), m.word(BASE + 0x504)), (0xAAAA_0001, 0xBBBB_0002));
+    assert_eq!(
+        (c.regs.r[2], c.regs.r[3], c.regs.r[0]),
+        (0xAAAA_0001, 0xBBBB_0002, BASE + 0x408)
+    );
+    assert_eq!(
+        (m.word(BASE + 0x500), m.word(BASE + 0x504)),
+        (0xAAAA_0001, 0xBBBB_0002)
+    );
     assert_eq!(c.regs.r[1], BASE + 0x4F8);
     // LDRD needs word alignment whatever CCR says.
     let mut r = with(&[(0, BASE + 0x402)]);
     let o = run1(&mut r, &mut Ram::new(), &[0xE9F0, 0x2302]);
-    assert_eq!(o, Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x40A }));
+    assert_eq!(
+        o,
+        Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x40A })
+    );
     // str.w r0, [r1, #1]; ldrh.w r2, [r1, #3]: unaligned, split into bytes.
     let (mut c, mut m) = cpu_at(&[0xF8C1, 0x0001, 0xF8B1, 0x2003]);
     c.regs.r[0] = 0x4433_2211;
@@ -287,7 +310,10 @@ fn push_pop_wide_and_table_branches() {
     assert_eq!(m.word(BASE + 0x800 - 4), BASE + 0x301);
     c.regs.r[4] = 0;
     c.step(&mut m, false);
-    assert_eq!((c.regs.r[4], c.regs.pc(), c.regs.r[13]), (44, BASE + 0x300, BASE + 0x800));
+    assert_eq!(
+        (c.regs.r[4], c.regs.pc(), c.regs.r[13]),
+        (44, BASE + 0x300, BASE + 0x800)
+    );
     // tbb [pc, r0]; .byte 2, 3; nop; movs r1, #1; movs r1, #2
     for (r0, pc) in [(0, 0x108), (1, 0x10A)] {
         let (mut c, mut m) = cpu_at(&[0xE8DF, 0xF000, 0x0302, 0xBF00, 0x2101, 0x2102]);
@@ -327,7 +353,11 @@ fn special_registers_and_stack_selection() {
     for _ in 0..7 {
         c.step(&mut m, false);
     }
-    assert_eq!(c.regs.r[2], BASE + 0x600, "SP is the PSP in thread mode with SPSEL");
+    assert_eq!(
+        c.regs.r[2],
+        BASE + 0x600,
+        "SP is the PSP in thread mode with SPSEL"
+    );
     assert_eq!(c.regs.r[3], BASE + 0x800);
     assert_eq!(c.regs.r[4], 2);
     // movs r0, #1; msr BASEPRI, r0: only the 3 implemented priority bits are kept.
@@ -357,7 +387,11 @@ fn floating_point_program() {
     c.regs.s[12] = 1.0f32.to_bits();
     c.regs.s[13] = 3_000_000_000;
     for _ in 0..17 {
-        assert!(matches!(c.step(&mut m, false), Stop::Ran { .. }), "{:?}", c.last_fault);
+        assert!(
+            matches!(c.step(&mut m, false), Stop::Ran { .. }),
+            "{:?}",
+            c.last_fault
+        );
     }
     let f = |i: usize| f32::from_bits(c.regs.s[i]);
     assert_eq!((f(2), f(3), f(4)), (9.5, 15.0, 3.75));
@@ -367,10 +401,17 @@ fn floating_point_program() {
     assert_eq!(f(6), 2.0f32.sqrt());
     assert_eq!(f(7), 9.5);
     assert_eq!((f(8), f(9), f(10), f(11)), (7.5, 2.0, 9.5, 15.0));
-    assert_eq!((c.regs.r[4], c.regs.r[5]), (7.5f32.to_bits(), 2.0f32.to_bits()));
+    assert_eq!(
+        (c.regs.r[4], c.regs.r[5]),
+        (7.5f32.to_bits(), 2.0f32.to_bits())
+    );
     assert_eq!(f(12), 16.0, "vfma: 1 + 7.5 * 2");
     assert_eq!(f(13), 3_000_000_000u32 as f32);
-    assert_eq!(c.regs.control & 4, 4, "CONTROL.FPCA set by the first FP instruction");
+    assert_eq!(
+        c.regs.control & 4,
+        4,
+        "CONTROL.FPCA set by the first FP instruction"
+    );
 }
 
 #[test]
@@ -421,7 +462,11 @@ fn interrupt_entry_priorities_and_return() {
     assert_eq!(c.regs.xpsr & psr::IPSR_MASK, 16);
     assert_eq!(c.regs.r[14], 0xFFFF_FFF9);
     assert_eq!(m.word(BASE + 0x800 - 32), 0xA0, "R0 stacked");
-    assert_eq!(m.word(BASE + 0x800 - 8), BASE + 0x100, "return address stacked");
+    assert_eq!(
+        m.word(BASE + 0x800 - 8),
+        BASE + 0x100,
+        "return address stacked"
+    );
     c.set_irq_line(0, false);
     // A higher priority (lower number) interrupt preempts; a lower one waits.
     c.scs.nvic.set_pending(16 + 2);
@@ -453,7 +498,11 @@ fn primask_and_basepri_mask_interrupts() {
     c.regs.primask = 0;
     c.regs.basepri = 0x40;
     c.step(&mut m, false);
-    assert_eq!(c.regs.pc(), BASE + 0x104, "BASEPRI 0x40 masks priority 0x40");
+    assert_eq!(
+        c.regs.pc(),
+        BASE + 0x104,
+        "BASEPRI 0x40 masks priority 0x40"
+    );
     c.regs.basepri = 0x60;
     c.step(&mut m, false);
     assert_eq!(c.regs.pc(), handler(16));
@@ -492,9 +541,16 @@ fn fp_context_is_stacked_and_restored() {
     c.scs.nvic.enabled = 1;
     c.scs.nvic.set_pending(16);
     c.step(&mut m, false);
-    assert_eq!(c.regs.r[14], 0xFFFF_FFE9, "EXC_RETURN with the extended frame");
+    assert_eq!(
+        c.regs.r[14], 0xFFFF_FFE9,
+        "EXC_RETURN with the extended frame"
+    );
     assert_eq!(c.regs.r[13], BASE + 0x800 - 0x68);
-    assert_eq!(m.word(BASE + 0x800 - 0x68 + 0x20), 1.5f32.to_bits(), "S0 stacked");
+    assert_eq!(
+        m.word(BASE + 0x800 - 0x68 + 0x20),
+        1.5f32.to_bits(),
+        "S0 stacked"
+    );
     assert_eq!(c.regs.control & 4, 0, "FPCA clear in the handler");
     c.step(&mut m, false);
     assert_eq!(c.regs.s[0], 9.0f32.to_bits());
@@ -519,9 +575,21 @@ fn systick_fires_after_reload_plus_one_cycles() {
         assert!(steps < 150, "SysTick never fired");
     }
     // Enabled at cycle 0 from CVR = 0: reload on the next cycle, zero 100 cycles later.
-    assert!((100..=102).contains(&(c.cycles - 12)), "fired at cycle {}", c.cycles - 12);
-    assert_eq!(c.scs.read(addr::SYST_CSR, c.cycles).unwrap() >> 16, 1, "COUNTFLAG");
-    assert_eq!(c.scs.read(addr::SYST_CSR, c.cycles).unwrap() >> 16, 0, "cleared by the read");
+    assert!(
+        (100..=102).contains(&(c.cycles - 12)),
+        "fired at cycle {}",
+        c.cycles - 12
+    );
+    assert_eq!(
+        c.scs.read(addr::SYST_CSR, c.cycles).unwrap() >> 16,
+        1,
+        "COUNTFLAG"
+    );
+    assert_eq!(
+        c.scs.read(addr::SYST_CSR, c.cycles).unwrap() >> 16,
+        0,
+        "cleared by the read"
+    );
 }
 
 #[test]
@@ -531,7 +599,11 @@ fn wfi_wakes_on_an_interrupt_even_with_primask() {
     c.step(&mut m, false);
     assert_eq!(c.step(&mut m, false), Stop::Sleeping);
     c.event = true;
-    assert_eq!(c.step(&mut m, false), Stop::Sleeping, "WFI ignores the event register");
+    assert_eq!(
+        c.step(&mut m, false),
+        Stop::Sleeping,
+        "WFI ignores the event register"
+    );
     c.regs.primask = 1;
     c.set_irq_line(0, true);
     c.step(&mut m, false);

@@ -351,7 +351,10 @@ fn unaligned_and_bus_errors_fault_without_side_effects() {
     let mut m = Ram::new();
     // CCR.UNALIGN_TRP clear (reset): an unaligned STR is done byte by byte (A3.2.1).
     let mut r = with(&[(1, BASE + 0x402), (0, 0x4433_2211)]);
-    assert!(matches!(run1(&mut r, &mut m, &[0x6008]), Outcome::Done { .. })); // STR r0, [r1]
+    assert!(matches!(
+        run1(&mut r, &mut m, &[0x6008]),
+        Outcome::Done { .. }
+    )); // STR r0, [r1]
     assert_eq!(m.word(BASE + 0x400), 0x2211_0000);
     assert_eq!(m.word(BASE + 0x404) & 0xFFFF, 0x4433);
     run1(&mut r, &mut m, &[0x680A]); // LDR r2, [r1]
@@ -359,7 +362,10 @@ fn unaligned_and_bus_errors_fault_without_side_effects() {
     // PUSH with an unaligned SP faults whatever CCR says, registers untouched.
     let mut r = with(&[(13, BASE + 0x802)]);
     let o = run1(&mut r, &mut m, &[0xB401]); // PUSH {r0}
-    assert_eq!(o, Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x7FE }));
+    assert_eq!(
+        o,
+        Outcome::Fault(FaultKind::Unaligned { addr: BASE + 0x7FE })
+    );
     assert_eq!((r.pc(), r.r[13]), (BASE + 0x100, BASE + 0x802));
     let mut r = with(&[(1, 0x6000_0000)]);
     let o = run1(&mut r, &mut m, &[0x680A]); // LDR r2, [r1]

@@ -16,9 +16,9 @@
 pub mod decode;
 pub mod decode32;
 pub mod dsp;
+pub mod exception;
 pub mod exec;
 pub mod exec32;
-pub mod exception;
 pub mod nvic;
 pub mod ppb;
 pub mod regs;

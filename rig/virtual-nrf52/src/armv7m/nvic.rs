@@ -229,7 +229,12 @@ impl Nvic {
                 v |= 1 << b;
             }
         }
-        for (n, b) in [(USAGE_FAULT, 12), (MEM_MANAGE, 13), (BUS_FAULT, 14), (SVCALL, 15)] {
+        for (n, b) in [
+            (USAGE_FAULT, 12),
+            (MEM_MANAGE, 13),
+            (BUS_FAULT, 14),
+            (SVCALL, 15),
+        ] {
             if self.pending & (1 << n) != 0 {
                 v |= 1 << b;
             }
@@ -246,8 +251,12 @@ impl Nvic {
         let implemented = (1u64 << IRQS) - 1;
         Some(match a {
             addr::ICTR => (IRQS - 1) / 32,
-            a if (addr::ISER..addr::ISER + 0x40).contains(&a) => irq_word(addr::ISER, self.enabled)?,
-            a if (addr::ICER..addr::ICER + 0x40).contains(&a) => irq_word(addr::ICER, self.enabled)?,
+            a if (addr::ISER..addr::ISER + 0x40).contains(&a) => {
+                irq_word(addr::ISER, self.enabled)?
+            }
+            a if (addr::ICER..addr::ICER + 0x40).contains(&a) => {
+                irq_word(addr::ICER, self.enabled)?
+            }
             a if (addr::ISPR..addr::ISPR + 0x40).contains(&a) => {
                 irq_word(addr::ISPR, (self.pending >> 16) & implemented)?
             }
@@ -261,14 +270,20 @@ impl Nvic {
                 let first = 16 + (a - addr::IPR);
                 (0..4).fold(0, |v, i| {
                     let n = first + i;
-                    let p = if n < 16 + IRQS { self.prio[n as usize] } else { 0 };
+                    let p = if n < 16 + IRQS {
+                        self.prio[n as usize]
+                    } else {
+                        0
+                    };
                     v | (p as u32) << (8 * i)
                 })
             }
             addr::ICSR => self.icsr(),
             a if (addr::SHPR1..addr::SHPR3 + 4).contains(&a) => {
                 let first = 4 + (a - addr::SHPR1);
-                (0..4).fold(0, |v, i| v | (self.prio[(first + i) as usize] as u32) << (8 * i))
+                (0..4).fold(0, |v, i| {
+                    v | (self.prio[(first + i) as usize] as u32) << (8 * i)
+                })
             }
             addr::SHCSR => self.shcsr_status() | shcsr_enables,
             _ => return None,
@@ -287,7 +302,9 @@ impl Nvic {
             }
         };
         match a {
-            a if (addr::ISER..addr::ISER + 0x40).contains(&a) => self.enabled |= irq_bits(addr::ISER),
+            a if (addr::ISER..addr::ISER + 0x40).contains(&a) => {
+                self.enabled |= irq_bits(addr::ISER)
+            }
             a if (addr::ICER..addr::ICER + 0x40).contains(&a) => {
                 self.enabled &= !irq_bits(addr::ICER)
             }

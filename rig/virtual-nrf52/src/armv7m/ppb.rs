@@ -35,7 +35,9 @@ pub fn read(scs: &mut Scs, cycles: u64, addr: u32) -> Option<u32> {
 
 /// A word write on the PPB; false: a bus error.
 pub fn write(scs: &mut Scs, cycles: u64, addr: u32, value: u32) -> bool {
-    scs.write(addr, value, cycles) || in_trace_block(addr) || (0xE000_E000..0xE000_F000).contains(&addr)
+    scs.write(addr, value, cycles)
+        || in_trace_block(addr)
+        || (0xE000_E000..0xE000_F000).contains(&addr)
 }
 
 /// What the core did on the PPB that the device must act on.

@@ -185,8 +185,8 @@ impl Scs {
     /// A read of one of these registers (None: not an address of this block). Reading
     /// SYST_CSR clears COUNTFLAG.
     pub fn read(&mut self, a: u32, cycles: u64) -> Option<u32> {
-        use addr::*;
         use super::nvic::addr as n;
+        use addr::*;
         if let Some(v) = self.systick.read(a, cycles) {
             return Some(v);
         }
@@ -233,8 +233,8 @@ impl Scs {
     /// A write; returns false if `a` is not a writable register of this block. AIRCR and
     /// DHCSR/DCRSR are the device's (they reset or halt the core).
     pub fn write(&mut self, a: u32, v: u32, cycles: u64) -> bool {
-        use addr::*;
         use super::nvic::addr as n;
+        use addr::*;
         if a == SHCSR {
             self.shcsr = v & 0x7_0000;
             return true;

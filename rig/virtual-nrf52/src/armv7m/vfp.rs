@@ -135,7 +135,10 @@ fn to_fixed(fp: &mut Fp, v: u32, signed: bool, size: u32, frac: u32, rmode: u32)
     let x = fp.input(v) as f64 * f64::powi(2.0, frac as i32);
     let r = round(x, rmode);
     let (lo, hi) = if signed {
-        (-(2f64.powi(size as i32 - 1)), 2f64.powi(size as i32 - 1) - 1.0)
+        (
+            -(2f64.powi(size as i32 - 1)),
+            2f64.powi(size as i32 - 1) - 1.0,
+        )
     } else {
         (0.0, 2f64.powi(size as i32) - 1.0)
     };
@@ -433,12 +436,7 @@ pub fn execute(regs: &mut Regs, bus: &mut impl Bus, insn: &FpInsn, pc_read: u32)
                 from_fixed(&mut fp, v, signed, size as u32, frac as u32)
             };
         }
-        FpInsn::Half {
-            to_half,
-            top,
-            d,
-            m,
-        } => {
+        FpInsn::Half { to_half, top, d, m } => {
             let v = regs.s[m as usize];
             let shift = if top { 16 } else { 0 };
             if to_half {
@@ -487,7 +485,10 @@ mod tests {
         let qnan = 0x7FC0_1234;
         assert_eq!(fp.binary(qnan, 1.0f32.to_bits(), |x, y| x + y), qnan);
         // A signalling NaN is quietened.
-        assert_eq!(fp.binary(1.0f32.to_bits(), 0x7F80_0001, |x, y| x + y), 0x7FC0_0001);
+        assert_eq!(
+            fp.binary(1.0f32.to_bits(), 0x7F80_0001, |x, y| x + y),
+            0x7FC0_0001
+        );
         assert_eq!(fp.div(1.0f32.to_bits(), 0), 0x7F80_0000);
         assert_ne!(*fp.fpscr & fpscr::DZC, 0);
     }
@@ -498,8 +499,14 @@ mod tests {
         let mut fp = Fp { fpscr: &mut f };
         assert_eq!(to_fixed(&mut fp, 2.5f32.to_bits(), true, 32, 0, 0), 2);
         assert_eq!(to_fixed(&mut fp, 3.5f32.to_bits(), true, 32, 0, 0), 4);
-        assert_eq!(to_fixed(&mut fp, (-2.7f32).to_bits(), true, 32, 0, 3), (-2i32) as u32);
-        assert_eq!(to_fixed(&mut fp, 1e20f32.to_bits(), true, 32, 0, 3), i32::MAX as u32);
+        assert_eq!(
+            to_fixed(&mut fp, (-2.7f32).to_bits(), true, 32, 0, 3),
+            (-2i32) as u32
+        );
+        assert_eq!(
+            to_fixed(&mut fp, 1e20f32.to_bits(), true, 32, 0, 3),
+            i32::MAX as u32
+        );
         assert_ne!(*fp.fpscr & fpscr::IOC, 0);
         assert_eq!(to_fixed(&mut fp, (-1.0f32).to_bits(), false, 32, 0, 3), 0);
         assert_eq!(to_fixed(&mut fp, 1.5f32.to_bits(), true, 16, 8, 3), 384);

@@ -63,7 +63,11 @@ pub enum FpInsn {
         wback: bool,
     },
     /// VMOV Rt <-> Sn (`to_core`), and VMOV Rt <-> Dn[x] (the scalar forms name the S register).
-    MovCore { to_core: bool, t: u8, s: SReg },
+    MovCore {
+        to_core: bool,
+        t: u8,
+        s: SReg,
+    },
     /// VMOV Rt, Rt2 <-> Sm, Sm+1 (or Dm, its two halves).
     MovCore2 {
         to_core: bool,
@@ -72,13 +76,33 @@ pub enum FpInsn {
         s: SReg,
     },
     /// VMRS Rt, FPSCR (t = 15: APSR_nzcv).
-    Vmrs { t: u8 },
-    Vmsr { t: u8 },
-    Arith { op: FpOp, d: SReg, n: SReg, m: SReg },
-    Unary { op: FpUnary, d: SReg, m: SReg },
-    MovImm { d: SReg, imm: u32 },
+    Vmrs {
+        t: u8,
+    },
+    Vmsr {
+        t: u8,
+    },
+    Arith {
+        op: FpOp,
+        d: SReg,
+        n: SReg,
+        m: SReg,
+    },
+    Unary {
+        op: FpUnary,
+        d: SReg,
+        m: SReg,
+    },
+    MovImm {
+        d: SReg,
+        imm: u32,
+    },
     /// VCMP/VCMPE (`e`: quiet NaNs signal Invalid Operation too); m None: compare with 0.
-    Cmp { e: bool, d: SReg, m: Option<SReg> },
+    Cmp {
+        e: bool,
+        d: SReg,
+        m: Option<SReg>,
+    },
     /// VCVT{R}.S32/U32.F32 Sd, Sm (`round_zero` false: FPSCR rounding, the VCVTR form).
     ToInt {
         signed: bool,
@@ -87,7 +111,11 @@ pub enum FpInsn {
         m: SReg,
     },
     /// VCVT.F32.S32/U32 Sd, Sm.
-    FromInt { signed: bool, d: SReg, m: SReg },
+    FromInt {
+        signed: bool,
+        d: SReg,
+        m: SReg,
+    },
     /// VCVT between F32 and fixed point in place (`size` 16 or 32, `frac` fraction bits).
     Fixed {
         to_fixed: bool,
@@ -323,9 +351,14 @@ fn other(x: u32) -> Leaf {
             },
             "VCMP",
         )),
-        (0b0101, _) if bits(x, 5, 0) == 0 => {
-            Some((FpInsn::Cmp { e: bit(x, 7), d, m: None }, "VCMP (zero)"))
-        }
+        (0b0101, _) if bits(x, 5, 0) == 0 => Some((
+            FpInsn::Cmp {
+                e: bit(x, 7),
+                d,
+                m: None,
+            },
+            "VCMP (zero)",
+        )),
         (0b1000, _) => Some((
             FpInsn::FromInt {
                 signed: bit(x, 7),

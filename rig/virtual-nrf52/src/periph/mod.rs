@@ -186,7 +186,8 @@ impl Peripherals {
 
     /// A word read of a peripheral register at `now` (None: not a peripheral address).
     pub fn read(&mut self, addr: u32, now: SimTime) -> Option<u32> {
-        if !(0x4000_0000..0x4008_0000).contains(&addr) && !(0x5000_0000..0x5000_1000).contains(&addr)
+        if !(0x4000_0000..0x4008_0000).contains(&addr)
+            && !(0x5000_0000..0x5000_1000).contains(&addr)
         {
             return None;
         }
@@ -210,7 +211,8 @@ impl Peripherals {
 
     /// A word write at `now` (false: not a peripheral address).
     pub fn write(&mut self, addr: u32, v: u32, now: SimTime, ram: &[u8]) -> bool {
-        if !(0x4000_0000..0x4008_0000).contains(&addr) && !(0x5000_0000..0x5000_1000).contains(&addr)
+        if !(0x4000_0000..0x4008_0000).contains(&addr)
+            && !(0x5000_0000..0x5000_1000).contains(&addr)
         {
             return false;
         }

@@ -69,7 +69,9 @@ impl Rtc {
     /// Generate the events of the ticks up to `now` (only if the LFCLK runs; the caller
     /// stops calling when it does not).
     pub fn advance(&mut self, now: SimTime) {
-        let Some((start, base)) = self.run else { return };
+        let Some((start, base)) = self.run else {
+            return;
+        };
         let t = self.ticks(start, now);
         if t <= self.seen {
             return;

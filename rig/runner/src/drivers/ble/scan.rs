@@ -331,9 +331,6 @@ mod tests {
             scan_filter(&by_name).services.is_empty(),
             "a name may be the application's, which need not advertise 0xFE59"
         );
-        assert_eq!(
-            scan_filter(&Wanted::default()).services,
-            vec![DFU_SERVICE]
-        );
+        assert_eq!(scan_filter(&Wanted::default()).services, vec![DFU_SERVICE]);
     }
 }
