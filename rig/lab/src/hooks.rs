@@ -66,7 +66,10 @@ impl Dut {
         let Some(d) = self.dev.device_mut() else {
             return false;
         };
-        d.record_flash_ops(arm.is_some());
+        // Disarming leaves a count in progress alone (the runner disarms after every update).
+        if arm.is_some() || self.hooks.armed.is_some() {
+            d.record_flash_ops(arm.is_some());
+        }
         self.hooks.armed = arm;
         if arm.is_some() {
             self.hooks.cut = None;

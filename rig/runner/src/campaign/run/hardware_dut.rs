@@ -156,6 +156,8 @@ pub struct HardwareInjector {
     probe: SharedProbe,
     power: Rc<RefCell<AnySwitch>>,
     lab: Option<LabHooks>,
+    /// A cut was armed on the lab for this update (disarmed when it ends).
+    armed: bool,
 }
 
 // The switch is borrowed across the off time: one DUT's task is the only user of its switch (the
@@ -198,15 +200,15 @@ impl FaultInjector for HardwareInjector {
 
     async fn fault_flash_op(&mut self, n: u32, action: FaultAction) -> Option<String> {
         // Only a lab's device model sees flash operations; the lab cuts at the instant.
-        match &self.lab {
-            Some(l) => l.fault_flash_op(n, action).await,
-            None => None,
-        }
+        let l = self.lab.as_ref()?;
+        self.armed = true;
+        l.fault_flash_op(n, action).await
     }
 
     fn flash_op_watch_ended(&mut self) {
-        if let Some(l) = &self.lab {
+        if let Some(l) = self.lab.as_ref().filter(|_| self.armed) {
             l.disarm();
+            self.armed = false;
         }
     }
 }
@@ -498,6 +500,7 @@ impl BenchDut for HardwareDut {
             probe: self.probe.clone(),
             power: self.power.clone(),
             lab: self.lab.clone(),
+            armed: false,
         }
     }
 
