@@ -34,7 +34,10 @@ pub enum ControlRequest {
     },
     /// Start (`on`) or stop counting the DUT's flash operations; stopping answers `flash_ops`.
     #[serde(rename = "flash-ops")]
-    FlashOps { dut: String, on: bool },
+    FlashOps {
+        dut: String,
+        on: bool,
+    },
     /// Arm a cut at the DUT's `n`th flash operation from now, carried out by the lab at that
     /// instant of lab time (`action: None` disarms).
     #[serde(rename = "arm-flash-op")]
@@ -45,7 +48,9 @@ pub enum ControlRequest {
     },
     /// Where the armed cut landed (`cut`), if it has.
     #[serde(rename = "flash-op-cut")]
-    FlashOpCut { dut: String },
+    FlashOpCut {
+        dut: String,
+    },
     Down,
 }
 

@@ -409,9 +409,7 @@ impl Lab {
         let r = f(&mut lock_dut(&h.dut));
         h.waker.wake();
         (
-            r.unwrap_or_else(|| {
-                ControlReply::error(format!("{dut} has no device model to ask"))
-            }),
+            r.unwrap_or_else(|| ControlReply::error(format!("{dut} has no device model to ask"))),
             false,
         )
     }

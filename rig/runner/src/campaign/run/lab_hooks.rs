@@ -86,7 +86,11 @@ impl LabHooks {
                     "{action} inside flash operation {n} ({}, {:.3} ms into it){}",
                     c.what,
                     c.into_ms,
-                    if c.late { " - landed after it ended" } else { "" }
+                    if c.late {
+                        " - landed after it ended"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
