@@ -26,7 +26,7 @@ BENCH=$LAB/bench.yaml
 IR_ITERATIONS=${IR_ITERATIONS:-13}
 
 cleanup() {
-  for d in "$LAB" "$WORK/lab-ir" "$WORK/lab-qfab"; do
+  for d in "$LAB" "$WORK/lab-ir" "$WORK/lab-qfab" "$WORK/lab-zoo" "$WORK/lab-pls"; do
     if [ -f "$d/lab.pid" ]; then kill -9 "$(cat "$d/lab.pid")" 2>/dev/null || true; fi
   done
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
@@ -130,16 +130,19 @@ done
 if pgrep -f "dbus-daemon.*$(dirname "$BUS")" >/dev/null; then fail "a dbus-daemon of the lab is left"; fi
 
 # A lab with a BLE DUT and a UART DUT at 10x: campaigns over BLE through HardwareDut.
-campaign_lab() { # DIR CHIP SUITE ITERATIONS
-  local dir=$1 chip=$2 suite=$3 n=$4 t0 t1 bus
+campaign_lab() { # DIR CHIP SUITE ITERATIONS [EXIT: the run's expected exit status, default 0]
+  local dir=$1 chip=$2 suite=$3 n=$4 want=${5:-0} t0 t1 bus name rc
+  name=$(basename "$suite" .yaml)
   "$RIG" lab up --dir "$dir" --duts 2 --ble dut-0 --chip "$chip" --speed 10 \
     --fresh uart-bootloader >/dev/null
   bus=$(sed -n 's/.*dbus: "unix:path=\([^",]*\).*/\1/p' "$dir/bench.yaml" | head -n 1)
   t0=$(date +%s.%N)
+  rc=0
   "$RIG" run "$suite" --bench "$dir/bench.yaml" --dut dut-0 --seed 1 --iterations "$n" \
-    --out "$WORK/$suite" --json > "$WORK/$suite.json" || { LAB=$dir; fail "rig run $suite (BLE, lab)"; }
+    --out "$WORK/$name" --json > "$WORK/$name.json" || rc=$?
+  [ "$rc" = "$want" ] || { LAB=$dir; fail "rig run $suite (BLE, lab): exit $rc, expected $want"; }
   t1=$(date +%s.%N)
-  python3 - "$WORK/$suite/journal.jsonl" "$t0" "$t1" <<'PY'
+  python3 - "$WORK/$name/journal.jsonl" "$t0" "$t1" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 it = [r for r in rows if r.get("record") == "iteration"]
@@ -147,7 +150,7 @@ wall = sum(r.get("wall_ms", 0) for r in it) / 1000
 print(f"  {len(it)} iterations, {wall:.1f} s in iterations ({wall / max(len(it), 1):.2f} s each), "
       f"{float(sys.argv[3]) - float(sys.argv[2]):.1f} s with case setups")
 PY
-  grep -q '"kind":"lab"' "$WORK/$suite/journal.jsonl" || fail "$suite journal: bench kind is not lab"
+  grep -q '"kind":"lab"' "$WORK/$name/journal.jsonl" || fail "$suite journal: bench kind is not lab"
   "$RIG" lab down --dir "$dir" >/dev/null
   [ -e "$bus" ] && fail "the bus $bus outlived rig lab down"
   return 0
@@ -156,4 +159,20 @@ echo "== interrupt-recovery over BLE on a QFAA lab at 10x ($IR_ITERATIONS per su
 campaign_lab "$WORK/lab-ir" nRF52832_xxAA interrupt-recovery "$IR_ITERATIONS"
 echo "== seed-sdk12-qfab over BLE on a QFAB lab at 10x (sampled: 2 per case)"
 campaign_lab "$WORK/lab-qfab" nRF52832_xxAB seed-sdk12-qfab 2
+# The suites only a virtual device's model can serve (issue 12: the lab's defects, flash-op
+# counts and cuts at a flash operation): bug-zoo, one iteration per case, its sweeps over every
+# flash operation, must catch every defect it holds (so the run fails: exit 1); power-loss-sweep
+# sampled at 4 of its flash operations must pass.
+echo "== bug-zoo over BLE on a QFAA lab at 10x (1 per case, every flash operation swept)"
+campaign_lab "$WORK/lab-zoo" nRF52832_xxAA bug-zoo 1 1
+python3 - "$WORK/bug-zoo.json" <<'PY' || fail "bug-zoo on the lab missed a defect"
+import json, sys
+d = json.load(open(sys.argv[1]))["defects"]
+missed = [x["defect"] for x in d if not x["caught"]]
+print(f"  {len(d) - len(missed)} of {len(d)} defects caught")
+sys.exit(1 if missed or not d else 0)
+PY
+sed 's/flash_op: all/flash_op: [0, 22, 44, 66]/' "$ROOT/suites/power-loss-sweep.yaml" > "$WORK/power-loss-sampled.yaml"
+echo "== power-loss-sweep over BLE on a QFAA lab at 10x (cuts in flash operations 0, 22, 44, 66)"
+campaign_lab "$WORK/lab-pls" nRF52832_xxAA "$WORK/power-loss-sampled.yaml" 1
 echo "lab-check: ok"

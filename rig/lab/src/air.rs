@@ -105,6 +105,9 @@ impl Target for OnAir {
     fn on_air(&mut self) -> Option<(&mut BlePeripheral, &mut Device)> {
         Some((&mut self.ble, &mut self.dev))
     }
+    fn device_mut(&mut self) -> Option<&mut Device> {
+        Some(&mut self.dev)
+    }
 }
 
 fn lock(d: &Mutex<Dut>) -> MutexGuard<'_, Dut> {

@@ -2,6 +2,7 @@
 //! `rig lab fault` and `rig lab down`. One request per connection.
 
 use crate::client::{connect, ClientError};
+use crate::hooks::{CutAction, FlashOpCut};
 use crate::protocol::{DutStatus, PowerAction};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
@@ -24,6 +25,30 @@ pub enum ControlRequest {
     /// Break a DUT's radio link, as interference would: both ends see the supervision timeout.
     #[serde(rename = "link-drop")]
     LinkDrop {
+        dut: String,
+    },
+    /// Switch the DUT's device-model defects (`None`: its bootloader's own) from its next boot.
+    Defects {
+        dut: String,
+        defects: Option<Vec<virtual_nrf52::defects::Defect>>,
+    },
+    /// Start (`on`) or stop counting the DUT's flash operations; stopping answers `flash_ops`.
+    #[serde(rename = "flash-ops")]
+    FlashOps {
+        dut: String,
+        on: bool,
+    },
+    /// Arm a cut at the DUT's `n`th flash operation from now, carried out by the lab at that
+    /// instant of lab time (`action: None` disarms).
+    #[serde(rename = "arm-flash-op")]
+    ArmFlashOp {
+        dut: String,
+        n: u32,
+        action: Option<CutAction>,
+    },
+    /// Where the armed cut landed (`cut`), if it has.
+    #[serde(rename = "flash-op-cut")]
+    FlashOpCut {
         dut: String,
     },
     Down,
@@ -62,6 +87,12 @@ pub struct ControlReply {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LabStatus>,
+    /// Flash operations counted (`flash-ops` with `on: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash_ops: Option<u32>,
+    /// Where an armed cut landed (`flash-op-cut`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<FlashOpCut>,
 }
 
 impl ControlReply {
@@ -70,6 +101,8 @@ impl ControlReply {
             ok: true,
             error: None,
             status: None,
+            flash_ops: None,
+            cut: None,
         }
     }
     pub fn error(m: impl Into<String>) -> ControlReply {
@@ -77,6 +110,8 @@ impl ControlReply {
             ok: false,
             error: Some(m.into()),
             status: None,
+            flash_ops: None,
+            cut: None,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Dut {
     /// A bench defect: the chip is fed through its I/O lines while the supply is off
     /// (`rig lab fault DUT back-powered on`, see [`Dut::set_supply`]).
     pub back_powered: bool,
+    /// The device-model hooks the control socket arms ([`crate::hooks`]).
+    pub hooks: crate::hooks::Hooks,
     /// Lab time gained over the scaled wall clock (see [`Dut::lab_now`]).
     ahead: Duration,
     log: Box<dyn FnMut(String) + Send>,
@@ -72,6 +74,7 @@ impl Dut {
             owner: None,
             persist_error: None,
             back_powered: false,
+            hooks: Default::default(),
             ahead: Duration::ZERO,
             log,
         }
@@ -109,7 +112,11 @@ impl Dut {
         if self.dev.core_running() {
             t = t.min(self.dev.now() + CATCH_UP_SLICE);
         }
-        self.dev.advance_to(t);
+        if self.hooks.armed.is_some() {
+            self.advance_watched(t);
+        } else {
+            self.dev.advance_to(t);
+        }
         self.dev.now()
     }
 

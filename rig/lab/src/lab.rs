@@ -366,8 +366,52 @@ impl Lab {
                     Err(e) => (ControlReply::error(e.to_string()), false),
                 }
             }
+            ControlRequest::Defects { dut, defects } => {
+                self.on_device(&dut, |d| d.set_defects(defects).then(ControlReply::ok))
+            }
+            ControlRequest::FlashOps { dut, on } => self.on_device(&dut, |d| {
+                d.count_flash_ops(on).map(|n| ControlReply {
+                    flash_ops: (!on).then_some(n),
+                    ..ControlReply::ok()
+                })
+            }),
+            ControlRequest::ArmFlashOp { dut, n, action } => self.on_device(&dut, |d| {
+                d.arm_flash_op(action.map(|a| (n, a)))
+                    .then(ControlReply::ok)
+            }),
+            ControlRequest::FlashOpCut { dut } => self.on_device(&dut, |d| {
+                d.sync();
+                Some(ControlReply {
+                    cut: d.hooks.cut.clone(),
+                    ..ControlReply::ok()
+                })
+            }),
             ControlRequest::Down => (ControlReply::ok(), true),
         }
+    }
+
+    /// A device-model hook on DUT `dut` ([`crate::hooks`]); `f` says `None` when the DUT's
+    /// target has no device model.
+    fn on_device(
+        &self,
+        dut: &str,
+        f: impl FnOnce(&mut Dut) -> Option<ControlReply>,
+    ) -> (ControlReply, bool) {
+        let Some(h) = self.duts.iter().find(|h| lock_dut(&h.dut).name == dut) else {
+            return (
+                ControlReply::error(format!(
+                    "no DUT named {dut:?} in the lab in {}",
+                    self.dir.dir.display()
+                )),
+                false,
+            );
+        };
+        let r = f(&mut lock_dut(&h.dut));
+        h.waker.wake();
+        (
+            r.unwrap_or_else(|| ControlReply::error(format!("{dut} has no device model to ask"))),
+            false,
+        )
     }
 
     /// Answer the control socket until `down` or until `stop` (a signal pipe) is readable.

@@ -21,6 +21,7 @@ pub mod client;
 pub mod clock;
 pub mod control;
 pub mod dut;
+pub mod hooks;
 pub mod host;
 pub mod lab;
 pub mod layout;

@@ -65,6 +65,11 @@ pub trait Target: Send + 'static {
     fn on_air(&mut self) -> Option<(&mut BlePeripheral, &mut Device)> {
         None
     }
+
+    /// The device model itself, for what only a virtual device offers ([`crate::hooks`]).
+    fn device_mut(&mut self) -> Option<&mut Device> {
+        None
+    }
 }
 
 fn swd_port(p: Port) -> SwdPort {
@@ -194,5 +199,8 @@ impl Target for Device {
         let mut c = self.clone();
         c.power_off(t);
         c.to_state_bytes()
+    }
+    fn device_mut(&mut self) -> Option<&mut Device> {
+        Some(self)
     }
 }

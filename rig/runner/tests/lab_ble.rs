@@ -5,12 +5,16 @@
 //! - cli.rs: `rig bench check`, `rig dfu PKG --name DfuTarg`, `rig dfu --image --version next
 //!   --address ADDR` (buttonless entry, the bootloader re-found at address + 1), a UART DUT in
 //!   the same lab, smoke through the hardware path, and `rig lab down` taking the bus along;
+//! - hooks.rs: bug-zoo and power-loss-sweep (sampled) through the hardware path, the lab
+//!   switching defects, counting flash operations and cutting at one;
 //! - link.rs: in this test process (libdbus keeps one bus per process, so it is the only test
 //!   here that opens D-Bus itself): a link drop from the lab in the middle of a transfer, then
 //!   a resume; a connect after the DUT reset under a live link.
 
 #[path = "lab_ble/cli.rs"]
 mod cli;
+#[path = "lab_ble/hooks.rs"]
+mod hooks;
 mod lab;
 #[path = "lab_ble/link.rs"]
 mod link;

@@ -351,6 +351,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 }
                 r
             } else if virtuals == 0 {
+                if bench.lab.is_none() {
+                    if let Some(why) = needs_device_model(&suite, !opts.defects.is_empty()) {
+                        return bad(format!(
+                            "{why}: only a virtual DUT's device model has that, on the virtual \
+                             bench or a lab (`rig lab up`); a real bench cannot switch a \
+                             bootloader's defects or see its flash operations"
+                        ));
+                    }
+                }
                 opts.bench.kind = if bench.lab.is_some() {
                     BenchKind::Lab
                 } else {
@@ -422,4 +431,31 @@ fn replay_args(a: &RunArgs) -> Vec<String> {
         out.extend(["--key".to_string(), k.display().to_string()]);
     }
     out
+}
+
+/// What in the suite (or `--defect`) needs the device model: defects, a sweep over flash
+/// operations, a fault at a flash operation. A lab offers them through its control socket.
+fn needs_device_model(
+    suite: &rig::campaign::suite::LoadedSuite,
+    cli_defects: bool,
+) -> Option<String> {
+    use rig::campaign::suite::{FaultAt, Step};
+    if cli_defects {
+        return Some("--defect".into());
+    }
+    for c in &suite.suite.cases {
+        if !c.defects.is_empty() {
+            return Some(format!("case {}: `defects`", c.name));
+        }
+        if c.sweep.as_ref().is_some_and(|s| s.flash_op.is_some()) {
+            return Some(format!("case {}: sweep `flash_op`", c.name));
+        }
+        let at_op = c.steps.iter().chain(&c.setup).any(|s| {
+            matches!(s, Step::Dfu(d) if d.fault.as_ref().is_some_and(|f| matches!(f.at, FaultAt::FlashOp(_))))
+        });
+        if at_op {
+            return Some(format!("case {}: a fault `at: {{ flash-op: N }}`", c.name));
+        }
+    }
+    None
 }

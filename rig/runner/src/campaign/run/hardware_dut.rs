@@ -8,6 +8,7 @@
 
 use super::dut::{BenchDut, FaultInjector, Observed};
 use super::error::StepFailure;
+use super::lab_hooks::LabHooks;
 use super::link::BleOrSerial;
 use super::power_cut_check;
 use crate::benchfile::open::{self, AnySwitch};
@@ -61,6 +62,8 @@ pub struct HardwareDut {
     options: BTreeMap<String, u32>,
     /// One BlueZ connection for the whole campaign (see [`adapter::AdapterSlot`]).
     ble_adapter: adapter::AdapterSlot<btleplug::platform::Adapter>,
+    /// The device-model hooks when the DUT is a lab's ([`LabHooks`]); `None` on a real bench.
+    lab: Option<LabHooks>,
 }
 
 fn probe_infra(e: ProbeError) -> StepFailure {
@@ -84,6 +87,7 @@ impl HardwareDut {
                 .map(|b| b.options.clone())
                 .unwrap_or_default(),
             ble_adapter: adapter::AdapterSlot::default(),
+            lab: LabHooks::for_dut(dut),
         })
     }
 
@@ -151,6 +155,9 @@ pub type HardwareLink = BleOrSerial<BleTransport, SerialTransport>;
 pub struct HardwareInjector {
     probe: SharedProbe,
     power: Rc<RefCell<AnySwitch>>,
+    lab: Option<LabHooks>,
+    /// A cut was armed on the lab for this update (disarmed when it ends).
+    armed: bool,
 }
 
 // The switch is borrowed across the off time: one DUT's task is the only user of its switch (the
@@ -191,8 +198,18 @@ impl FaultInjector for HardwareInjector {
         }
     }
 
-    async fn fault_flash_op(&mut self, _n: u32, _action: FaultAction) -> Option<String> {
-        None
+    async fn fault_flash_op(&mut self, n: u32, action: FaultAction) -> Option<String> {
+        // Only a lab's device model sees flash operations; the lab cuts at the instant.
+        let l = self.lab.as_ref()?;
+        self.armed = true;
+        l.fault_flash_op(n, action).await
+    }
+
+    fn flash_op_watch_ended(&mut self) {
+        if let Some(l) = self.lab.as_ref().filter(|_| self.armed) {
+            l.disarm();
+            self.armed = false;
+        }
     }
 }
 
@@ -482,25 +499,36 @@ impl BenchDut for HardwareDut {
         HardwareInjector {
             probe: self.probe.clone(),
             power: self.power.clone(),
+            lab: self.lab.clone(),
+            armed: false,
         }
     }
 
-    fn set_defects(&mut self, _defects: Option<&[virtual_nrf52::defects::Defect]>) -> bool {
-        false
+    fn set_defects(&mut self, defects: Option<&[virtual_nrf52::defects::Defect]>) -> bool {
+        match &self.lab {
+            Some(l) => match l.set_defects(defects) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!("{}: the lab did not switch the defects: {e}", self.name);
+                    false
+                }
+            },
+            None => false,
+        }
     }
 
     fn reseed(&mut self, _seed: u64) {}
 
     fn sees_flash_ops(&self) -> bool {
-        false
+        self.lab.is_some()
     }
 
     fn dfu_timeouts(&self, kind: nrf_dfu::client::Transport) -> nrf_dfu::client::Timeouts {
         nrf_dfu::client::Timeouts::for_hardware(kind)
     }
 
-    fn count_flash_ops(&mut self, _on: bool) -> Option<u32> {
-        None
+    fn count_flash_ops(&mut self, on: bool) -> Option<u32> {
+        self.lab.as_ref()?.count_flash_ops(on).ok().flatten()
     }
 
     fn take_log_lines(&mut self) -> Vec<String> {

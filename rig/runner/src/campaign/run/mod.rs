@@ -16,6 +16,7 @@ pub mod hardware_dut;
 pub mod healing;
 pub mod images;
 mod iteration;
+pub mod lab_hooks;
 pub mod link;
 mod merge;
 pub mod oracle;
