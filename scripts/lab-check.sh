@@ -130,7 +130,7 @@ done
 if pgrep -f "dbus-daemon.*$(dirname "$BUS")" >/dev/null; then fail "a dbus-daemon of the lab is left"; fi
 
 # A lab with a BLE DUT and a UART DUT at 10x: campaigns over BLE through HardwareDut.
-campaign_lab() { # DIR CHIP SUITE ITERATIONS [EXIT: the run's expected exit status, default 0]
+campaign_lab() { # DIR CHIP SUITE ITERATIONS [EXIT: the run's expected exit status, default 0; any: 0 or 1]
   local dir=$1 chip=$2 suite=$3 n=$4 want=${5:-0} t0 t1 bus name rc
   name=$(basename "$suite" .yaml)
   "$RIG" lab up --dir "$dir" --duts 2 --ble dut-0 --chip "$chip" --speed 10 \
@@ -140,7 +140,11 @@ campaign_lab() { # DIR CHIP SUITE ITERATIONS [EXIT: the run's expected exit stat
   rc=0
   "$RIG" run "$suite" --bench "$dir/bench.yaml" --dut dut-0 --seed 1 --iterations "$n" \
     --out "$WORK/$name" --json > "$WORK/$name.json" || rc=$?
-  [ "$rc" = "$want" ] || { LAB=$dir; fail "rig run $suite (BLE, lab): exit $rc, expected $want"; }
+  if [ "$want" = any ]; then
+    [ "$rc" = 0 ] || [ "$rc" = 1 ] || { LAB=$dir; fail "rig run $suite (BLE, lab): exit $rc"; }
+  else
+    [ "$rc" = "$want" ] || { LAB=$dir; fail "rig run $suite (BLE, lab): exit $rc, expected $want"; }
+  fi
   t1=$(date +%s.%N)
   python3 - "$WORK/$name/journal.jsonl" "$t0" "$t1" <<'PY'
 import json, sys
@@ -158,7 +162,19 @@ PY
 echo "== interrupt-recovery over BLE on a QFAA lab at 10x ($IR_ITERATIONS per sub-case)"
 campaign_lab "$WORK/lab-ir" nRF52832_xxAA interrupt-recovery "$IR_ITERATIONS"
 echo "== seed-sdk12-qfab over BLE on a QFAB lab at 10x (sampled: 2 per case)"
-campaign_lab "$WORK/lab-qfab" nRF52832_xxAB seed-sdk12-qfab 2
+# The lab switches on the seed case's defect (stuck-after-create-failure, shown with p >= 0.68 per
+# iteration), so the run may fail, but only on that defect; the healthy control must pass.
+campaign_lab "$WORK/lab-qfab" nRF52832_xxAB seed-sdk12-qfab 2 any
+python3 - "$WORK/seed-sdk12-qfab/journal.jsonl" <<'PY' || fail "seed-sdk12-qfab on the lab failed outside its defect"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+bad = [r for r in rows if r.get("record") == "iteration" and r.get("verdict") != "pass"
+       and not (r.get("case") == "update-again-and-again"
+                and r.get("failure_class", "").startswith("dut.protocol.create"))]
+shown = sum(1 for r in rows if r.get("record") == "iteration" and r.get("verdict") != "pass")
+print(f"  the seed's CREATE defect shown in {shown} iteration(s); other failures: {len(bad)}")
+sys.exit(1 if bad else 0)
+PY
 # The suites only a virtual device's model can serve (issue 12: the lab's defects, flash-op
 # counts and cuts at a flash operation): bug-zoo, one iteration per case, its sweeps over every
 # flash operation, must catch every defect it holds (so the run fails: exit 1); power-loss-sweep

@@ -40,14 +40,26 @@ pub struct Hooks {
 }
 
 impl Dut {
-    /// Switch the device model's defects (`None`: the bootloader's own) from its next boot on.
+    /// Switch the device model's defects (`None`: the bootloader's own). The bootloader takes
+    /// its build's defects when it boots, so one already in DFU mode is restarted (a soft
+    /// reset, as after flashing that build): otherwise a case that starts with the DUT still in
+    /// DFU mode from the case before runs the previous build (bug-zoo's skip-hash-check after
+    /// no-settings-backup left it there, and the defect was never in force).
     pub fn set_defects(&mut self, defects: Option<Vec<virtual_nrf52::defects::Defect>>) -> bool {
+        let t = self.sync();
         let Some(d) = self.dev.device_mut() else {
             return false;
         };
         let set = defects.map(|v| v.into_iter().collect());
         d.set_defects(set);
-        self.log(format!("device defects {set:?}"));
+        let restart = matches!(d.status(), virtual_nrf52::Status::Bootloader(_));
+        if restart {
+            d.reset(t, virtual_nrf52::ResetKind::SoftReset);
+        }
+        self.log(format!(
+            "device defects {set:?}{}",
+            if restart { "; the bootloader in DFU mode restarted with them" } else { "" }
+        ));
         true
     }
 

@@ -20,3 +20,11 @@ mod lab;
 mod link;
 #[path = "lab_ble/on_air.rs"]
 mod on_air;
+
+/// One lab at a time in this process: each runs on a scaled wall clock (speed 10) with its own
+/// dbus-daemon, and four of them at once on a 2-core machine starve each other's host threads
+/// past the BLE supervision timeout (a link lost that no DUT lost).
+pub fn one_lab_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LABS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LABS.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -60,6 +60,7 @@ fn run(l: &Lab, suite: &str, out: &str, extra: &[&str]) -> (std::process::Output
 
 #[test]
 fn bug_zoo_and_power_loss_sweep_run_through_the_hardware_path_on_a_lab() {
+    let _one = crate::one_lab_at_a_time();
     if virtual_bluez::find_dbus_daemon().is_err()
         && std::env::var("RIG_REQUIRE_DBUS").as_deref() != Ok("1")
     {

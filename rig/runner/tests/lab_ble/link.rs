@@ -28,6 +28,7 @@ async fn bootloader(l: &Lab) -> BleTransport {
 
 #[test]
 fn resets_and_power_cuts_under_a_live_link_and_a_link_drop_mid_transfer_then_a_resume_on_a_lab() {
+    let _one = crate::one_lab_at_a_time();
     let Some(l) = on_air::up(1, "dut-0") else {
         return;
     };
