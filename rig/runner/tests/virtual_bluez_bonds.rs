@@ -178,33 +178,7 @@ fn rig_dfu_to_a_bonded_application_updates_at_the_same_address() {
     let bench = Bench::new(SdkVersion::Sdk17).bonded();
     l.add(bench.build());
     let app_addr = address_of(&l.devices[0]);
-    let dir = tempfile::tempdir().unwrap();
-    let bf = bench_file(dir.path(), &l);
-    let app = bench.app_sized(2, 0x3000);
-    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
-    let hex = dir.path().join("app-v2.hex");
-    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
-    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../firmware/keys/rig-test-private.pem");
-    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
-    let (ok, out) = rig_cmd(
-        dir.path(),
-        &[
-            "dfu",
-            "--image",
-            hex.to_str().unwrap(),
-            "--version",
-            "2",
-            "--sd-req",
-            &sd_req,
-            "--key",
-            key.to_str().unwrap(),
-            "--address",
-            &app_addr,
-            "--bench",
-            bf.to_str().unwrap(),
-        ],
-    );
+    let (ok, out, app) = rig_dfu_app_v2(&l, &bench, &app_addr);
     assert!(ok, "rig dfu failed:\n{out}");
     assert!(
         out.contains(&format!("bootloader expected at {app_addr}")),
@@ -258,33 +232,7 @@ fn finding_15_an_unpaired_stale_tree_is_removed_and_the_update_goes_on() {
         find_named(&a, "DfuTarg", ScanFilter::default()).await;
     });
     seed_stale(&l, &address, false);
-    let dir = tempfile::tempdir().unwrap();
-    let bf = bench_file(dir.path(), &l);
-    let app = bench.app_sized(2, 0x3000);
-    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
-    let hex = dir.path().join("app-v2.hex");
-    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
-    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../firmware/keys/rig-test-private.pem");
-    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
-    let (ok, out) = rig_cmd(
-        dir.path(),
-        &[
-            "dfu",
-            "--image",
-            hex.to_str().unwrap(),
-            "--version",
-            "2",
-            "--sd-req",
-            &sd_req,
-            "--key",
-            key.to_str().unwrap(),
-            "--address",
-            &address,
-            "--bench",
-            bf.to_str().unwrap(),
-        ],
-    );
+    let (ok, out, app) = rig_dfu_app_v2(&l, &bench, &address);
     assert!(ok, "rig dfu failed:\n{out}");
     assert!(out.contains("DFU done: 1 image(s)"), "{out}");
     std::thread::sleep(l.wall(Duration::from_secs(5)));

@@ -249,3 +249,40 @@ pub fn rig_cmd(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     );
     (o.status.success(), text)
 }
+
+/// `rig dfu --image` of application version 2 (0x3000 bytes, signed with the rig's test key)
+/// to the application at `app_addr`, through `l`'s bench file: (succeeded, output, the image).
+pub fn rig_dfu_app_v2(
+    l: &Lab,
+    bench: &crate::support::Bench,
+    app_addr: &str,
+) -> (bool, String, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bench_file(dir.path(), l);
+    let app = bench.app_sized(2, 0x3000);
+    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
+    let hex = dir.path().join("app-v2.hex");
+    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware/keys/rig-test-private.pem");
+    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
+    let (ok, out) = rig_cmd(
+        dir.path(),
+        &[
+            "dfu",
+            "--image",
+            hex.to_str().unwrap(),
+            "--version",
+            "2",
+            "--sd-req",
+            &sd_req,
+            "--key",
+            key.to_str().unwrap(),
+            "--address",
+            app_addr,
+            "--bench",
+            bf.to_str().unwrap(),
+        ],
+    );
+    (ok, out, app)
+}
