@@ -58,7 +58,11 @@ impl Dut {
         }
         self.log(format!(
             "device defects {set:?}{}",
-            if restart { "; the bootloader in DFU mode restarted with them" } else { "" }
+            if restart {
+                "; the bootloader in DFU mode restarted with them"
+            } else {
+                ""
+            }
         ));
         true
     }

@@ -239,16 +239,17 @@ fn check_seed_journal(journal: &str) {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let iterations: Vec<&serde_json::Value> = rows
-        .iter()
-        .filter(|r| r["record"] == "iteration")
-        .collect();
+    let iterations: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["record"] == "iteration").collect();
     assert!(!iterations.is_empty(), "{journal}");
     for it in &iterations {
         if it["verdict"] == "pass" {
             continue;
         }
-        assert_eq!(it["case"], "update-again-and-again", "the healthy control failed: {it}");
+        assert_eq!(
+            it["case"], "update-again-and-again",
+            "the healthy control failed: {it}"
+        );
         let class = it["failure_class"].as_str().unwrap_or_default();
         assert!(
             class.starts_with("dut.protocol.create"),
@@ -260,5 +261,8 @@ fn check_seed_journal(journal: &str) {
         .iter()
         .filter(|r| r["record"] == "healing" && r["action"] == "power-cycle" && r["ok"] == true)
         .count();
-    assert!(healed >= failed, "every stuck target healed by a power cycle: {journal}");
+    assert!(
+        healed >= failed,
+        "every stuck target healed by a power cycle: {journal}"
+    );
 }
