@@ -100,33 +100,7 @@ fn rig_dfu_image_to_an_app_address_enters_dfu_buttonless_and_refinds_at_plus_one
     let bench = Bench::new(SdkVersion::Sdk17);
     l.add(bench.build());
     let app_addr = address_of(&l.devices[0]);
-    let dir = tempfile::tempdir().unwrap();
-    let bf = bench_file(dir.path(), &l);
-    let app = bench.app_sized(2, 0x3000);
-    let segs = nrf_dfu::image::Segments::from_runs([(bench.bank0(), app.as_slice())]).unwrap();
-    let hex = dir.path().join("app-v2.hex");
-    std::fs::write(&hex, nrf_dfu::image::write_intel_hex(&segs)).unwrap();
-    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../firmware/keys/rig-test-private.pem");
-    let sd_req = format!("{:#06x}", bench.softdevice().info.fwid);
-    let (ok, out) = rig_cmd(
-        dir.path(),
-        &[
-            "dfu",
-            "--image",
-            hex.to_str().unwrap(),
-            "--version",
-            "2",
-            "--sd-req",
-            &sd_req,
-            "--key",
-            key.to_str().unwrap(),
-            "--address",
-            &app_addr,
-            "--bench",
-            bf.to_str().unwrap(),
-        ],
-    );
+    let (ok, out, app) = rig_dfu_app_v2(&l, &bench, &app_addr);
     assert!(ok, "rig dfu failed:\n{out}");
     let plus_one: rig::drivers::ble::address::BleAddress = app_addr.parse().unwrap();
     assert!(
