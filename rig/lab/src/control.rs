@@ -46,7 +46,8 @@ pub enum ControlRequest {
         n: u32,
         action: Option<CutAction>,
     },
-    /// Where the armed cut landed (`cut`), if it has.
+    /// Where the armed cut landed (`cut`), if it has; while it is armed, `flash_ops` says how
+    /// many flash operations the device has made since it was armed.
     #[serde(rename = "flash-op-cut")]
     FlashOpCut {
         dut: String,
@@ -87,7 +88,8 @@ pub struct ControlReply {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LabStatus>,
-    /// Flash operations counted (`flash-ops` with `on: false`).
+    /// Flash operations counted (`flash-ops` with `on: false`), or made since the cut was
+    /// armed (`flash-op-cut` while it is armed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flash_ops: Option<u32>,
     /// Where an armed cut landed (`flash-op-cut`).

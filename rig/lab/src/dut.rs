@@ -198,6 +198,11 @@ impl Dut {
             chip: self.dev.chip_name(),
             supply_on: self.supply_on,
             runs: self.dev.describe(),
+            cpu: match self.dev.device_mut().map(|d| d.emulated_cpu()) {
+                Some(true) => "emulated",
+                _ => "model",
+            }
+            .into(),
             lab_time_s: self.dev.now().as_secs_f64(),
             swd_socket: self.endpoints.swd.clone(),
             uart: self.endpoints.uart.clone(),

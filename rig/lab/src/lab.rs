@@ -62,8 +62,9 @@ pub trait DeviceFactory {
     fn fresh_on_air(&self, dut: &str, index: usize) -> Result<Device, String> {
         self.fresh(dut, index)
     }
-    /// Every device before it is served (loaded or fresh): timing, fallback bootloader.
-    fn configure(&self, _dev: &mut Device) {}
+    /// Every device before it is served (loaded or fresh): timing, fallback bootloader, what
+    /// runs on it (DUT `dut`).
+    fn configure(&self, _dut: &str, _dev: &mut Device) {}
 }
 
 struct Hosted {
@@ -166,7 +167,7 @@ impl Lab {
                     .into())
                 }
             };
-            factory.configure(&mut dev);
+            factory.configure(&name, &mut dev);
             let supply = read_power(&dir.power(&name));
             if supply {
                 dev.power_on(dev.now());
@@ -381,8 +382,11 @@ impl Lab {
             }),
             ControlRequest::FlashOpCut { dut } => self.on_device(&dut, |d| {
                 d.sync();
+                let journaled = d.dev.device_mut()?.flash_op_journal().len() as u32;
                 Some(ControlReply {
                     cut: d.hooks.cut.clone(),
+                    // While armed: how far the device has come (the watcher's "still busy").
+                    flash_ops: d.hooks.armed.is_some().then_some(journaled),
                     ..ControlReply::ok()
                 })
             }),

@@ -3,7 +3,7 @@
 //!
 //! | File | What |
 //! |---|---|
-//! | lab.json | chip, speed, the DUTs and their power switch kind |
+//! | lab.json | chip, speed, the DUTs, their power switch kind and what runs on each (`cpu`) |
 //! | lab.lock | `flock`ed by the running lab |
 //! | lab.pid | its process id |
 //! | lab.sock | control socket (status, power, down), JSON lines |
@@ -40,6 +40,10 @@ pub struct DutConfig {
     /// it to the rig's BLE backend (btleplug), besides its SWD, UART and power.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ble: bool,
+    /// What runs on this DUT when it differs from the lab's `cpu` (`model` or `emulated`), so
+    /// one lab serves a firmware-model DUT and an emulated one side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,8 +56,8 @@ pub struct LabConfig {
     /// APPROTECT: locked at every reset unless UICR and the firmware open it).
     #[serde(default = "default_revision")]
     pub revision: String,
-    /// What runs on every DUT: `model` (the firmware models) or `emulated` (the emulated
-    /// Cortex-M4F executes what is flashed).
+    /// What runs on every DUT without a `cpu` of its own: `model` (the firmware models) or
+    /// `emulated` (the emulated Cortex-M4F executes what is flashed).
     #[serde(default = "default_cpu")]
     pub cpu: String,
     pub duts: Vec<DutConfig>,
@@ -86,9 +90,15 @@ impl LabConfig {
                         SwitchKind::Command
                     },
                     ble: false,
+                    cpu: None,
                 })
                 .collect(),
         }
+    }
+
+    /// What runs on `dut`: its own `cpu`, else the lab's.
+    pub fn cpu_of<'a>(&'a self, dut: &'a DutConfig) -> &'a str {
+        dut.cpu.as_deref().unwrap_or(&self.cpu)
     }
 }
 

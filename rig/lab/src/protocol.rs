@@ -124,6 +124,10 @@ pub struct DutStatus {
     pub supply_on: bool,
     /// What runs ("off", "DFU mode, SDK 17.1 UART bootloader listening", ...).
     pub runs: String,
+    /// What executes it: `model` (the firmware models) or `emulated` (the emulated Cortex-M4F
+    /// runs what is in flash).
+    #[serde(default)]
+    pub cpu: String,
     /// Lab time of this DUT, seconds.
     pub lab_time_s: f64,
     pub swd_socket: String,

@@ -32,7 +32,8 @@ fn main() -> anyhow::Result<()> {
         chip: Chip::Nrf52832Qfaa,
         uart_bootloader: false,
         revision: virtual_nrf52::PartRevision::Rev2,
-        emulated: false,
+        emulated: Default::default(),
+        firmware: Default::default(),
     };
     let lab = rig_lab::Lab::start(
         dir.clone(),

@@ -1,16 +1,18 @@
 //! `rig lab up|status|power|fault|down`: the virtual lab (crate rig-lab) as a background process, and
 //! the bench file that points the rig's hardware backends at it.
 
-use crate::sim::lab_bench;
+use crate::sim::{lab_bench, lab_firmware};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use rig_lab::control::{self, ControlRequest, LabStatus};
 use rig_lab::layout::{LabConfig, LabDir};
 use rig_lab::protocol::PowerAction;
 use rig_lab::ClientError;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use virtual_nrf52::Segment;
 
 /// The lab directory when --dir is not given.
 pub const DEFAULT_DIR: &str = ".rig/lab";
@@ -81,12 +83,20 @@ pub struct UpArgs {
     /// [default: rev2, or what DIR/lab.json says].
     #[arg(long, value_parser = ["rev2", "rev3"])]
     pub revision: Option<String>,
-    /// What runs on every DUT: `model` (the firmware models of MBR, bootloader and
+    /// What runs on the DUTs: `model` (the firmware models of MBR, bootloader and
     /// application) or `emulated` (an emulated Cortex-M4F executes the images flashed into it,
-    /// e.g. Nordic's genuine MBR and bootloader; start it with --fresh blank and `rig flash`)
+    /// e.g. Nordic's genuine MBR and bootloader; start it with --fresh blank and `rig flash`,
+    /// or with --firmware). A bare KIND is for every DUT, NAME=KIND for one, comma-separated:
+    /// `--cpu dut-1=emulated` serves a model DUT and an emulated one side by side
     /// [default: model, or what DIR/lab.json says].
-    #[arg(long, value_parser = ["model", "emulated"])]
-    pub cpu: Option<String>,
+    #[arg(long, value_delimiter = ',', value_name = "[NAME=]KIND")]
+    pub cpu: Option<Vec<String>>,
+    /// Intel HEX images (flash and UICR records) preloaded into fresh DUTs before their first
+    /// boot, as `rig flash` of the files would leave them: `--firmware mbr.hex bootloader.hex`
+    /// for every DUT, `--firmware dut-1=mbr.hex,bootloader.hex` for one. An emulated DUT
+    /// starts running them at once. Only DUTs without saved state (the first `up` of DIR).
+    #[arg(long, num_args = 1.., value_name = "[NAME=]HEX[,HEX...]")]
+    pub firmware: Vec<String>,
     /// Simulated seconds per wall second (device-side durations scale; the rig's own
     /// timeouts stay real).
     #[arg(long, default_value_t = 1.0)]
@@ -217,12 +227,24 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                     );
                 }
             }
-            if let Some(cpu) = a.cpu.as_ref().filter(|cpu| **cpu != c.cpu) {
-                bail!(
-                    "{} holds a lab whose DUTs run --cpu {}, not {cpu}: drop --cpu, or use another --dir",
-                    dir.dir.display(),
-                    c.cpu
-                );
+            if let Some(values) = &a.cpu {
+                let names: Vec<String> = c.duts.iter().map(|d| d.name.clone()).collect();
+                let want = lab_bench::parse_cpu(values, &names, |n| {
+                    c.duts
+                        .iter()
+                        .find(|d| d.name == n)
+                        .map_or(c.cpu.clone(), |d| c.cpu_of(d).to_string())
+                })?;
+                for (d, w) in c.duts.iter().zip(&want) {
+                    if c.cpu_of(d) != w {
+                        bail!(
+                            "{} holds a lab whose {} runs --cpu {}, not {w}: drop --cpu, or use another --dir",
+                            dir.dir.display(),
+                            d.name,
+                            c.cpu_of(d)
+                        );
+                    }
+                }
             }
             c.speed = a.speed;
             c
@@ -245,8 +267,20 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
                 };
                 d.ble = true;
             }
-            if let Some(cpu) = &a.cpu {
-                c.cpu = cpu.clone();
+            if let Some(values) = &a.cpu {
+                let names: Vec<String> = c.duts.iter().map(|d| d.name.clone()).collect();
+                let cpus = lab_bench::parse_cpu(values, &names, |_| "model".into())?;
+                // The lab's `cpu` is what most DUTs run; the others say their own.
+                let emulated = cpus.iter().filter(|k| *k == "emulated").count();
+                c.cpu = if 2 * emulated > cpus.len() {
+                    "emulated"
+                } else {
+                    "model"
+                }
+                .into();
+                for (d, k) in c.duts.iter_mut().zip(cpus) {
+                    d.cpu = (k != c.cpu).then_some(k);
+                }
             }
             c
         }
@@ -256,13 +290,23 @@ fn config_for(dir: &LabDir, a: &UpArgs) -> anyhow::Result<LabConfig> {
 fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
     let dir = LabDir::new(&a.dir.dir)?;
     let cfg = config_for(&dir, &a)?;
-    if cfg.cpu == "emulated" && a.fresh == Fresh::UartBootloader {
+    let firmware = preload(&dir, &cfg, &a)?;
+    let emulated: Vec<&str> = cfg
+        .duts
+        .iter()
+        .filter(|d| cfg.cpu_of(d) == "emulated" && !firmware.contains_key(&d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !emulated.is_empty() && a.fresh == Fresh::UartBootloader {
         bail!(
-            "--fresh uart-bootloader starts DUTs with the bootloader model's stand-in image, which              is not code the emulated core can run: use --fresh blank and `rig flash` genuine              images (Nordic's MBR and bootloader HEX files)"
+            "--fresh uart-bootloader starts DUTs with the bootloader model's stand-in image, which \
+             is not code the emulated core can run ({} runs --cpu emulated): use --fresh blank \
+             and `rig flash` genuine images (Nordic's MBR and bootloader HEX files), or --firmware",
+            emulated.join(", ")
         );
     }
     if a.foreground {
-        return foreground(dir, cfg, a.fresh);
+        return foreground(dir, cfg, a.fresh, firmware);
     }
     std::fs::create_dir_all(&dir.dir).with_context(|| format!("creating {}", dir.dir.display()))?;
     if rig_lab::lock::is_held(&dir.lock()) {
@@ -271,14 +315,19 @@ fn up(a: UpArgs) -> anyhow::Result<ExitCode> {
             d = dir.dir.display()
         );
     }
-    let child = daemonize(&dir, &cfg, a.fresh)?;
+    let child = daemonize(&dir, &cfg, a.fresh, &a.firmware)?;
     wait_until_up(&dir, child)?;
     print_usage(&dir, &cfg);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Re-run `rig lab up --foreground` in a process group of its own, its output in DIR/lab.log.
-fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std::process::Child> {
+fn daemonize(
+    dir: &LabDir,
+    cfg: &LabConfig,
+    fresh: Fresh,
+    firmware: &[String],
+) -> anyhow::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().context("finding the rig binary to start the lab with")?;
     let log = std::fs::OpenOptions::new()
@@ -296,7 +345,7 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
             "--revision",
             &cfg.revision,
             "--cpu",
-            &cfg.cpu,
+            &cpu_arg(cfg),
         ])
         .args([
             "--fresh",
@@ -314,6 +363,10 @@ fn daemonize(dir: &LabDir, cfg: &LabConfig, fresh: Fresh) -> anyhow::Result<std:
         .collect();
     if !on_air.is_empty() {
         cmd.args(["--ble", &on_air.join(",")]);
+    }
+    // Paths as the caller gave them: the lab starts in the same working directory.
+    if !firmware.is_empty() {
+        cmd.arg("--firmware").args(firmware);
     }
     cmd.stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
@@ -352,21 +405,68 @@ fn wait_until_up(dir: &LabDir, mut child: std::process::Child) -> anyhow::Result
     }
 }
 
+/// `--cpu` as lab.json says it: the lab's kind, then each DUT that runs another.
+fn cpu_arg(cfg: &LabConfig) -> String {
+    let mut v = vec![cfg.cpu.clone()];
+    v.extend(
+        cfg.duts
+            .iter()
+            .filter_map(|d| Some(format!("{}={}", d.name, d.cpu.as_ref()?))),
+    );
+    v.join(",")
+}
+
+/// `--firmware`: each named DUT's images, read, checked and merged now, so a bad file is
+/// reported here and not in the background lab's log.
+fn preload(
+    dir: &LabDir,
+    cfg: &LabConfig,
+    a: &UpArgs,
+) -> anyhow::Result<BTreeMap<String, Vec<Segment>>> {
+    let names: Vec<String> = cfg.duts.iter().map(|d| d.name.clone()).collect();
+    let chip = lab_bench::chip(&cfg.chip)?;
+    let mut out = BTreeMap::new();
+    for (dut, files) in lab_firmware::parse_spec(&a.firmware, &names)? {
+        let state = dir.state(&dut);
+        if state.exists() {
+            bail!(
+                "--firmware: {dut} carries on from {} and a preload is for a fresh DUT: flash it \
+                 with `rig flash --bench {} --dut {dut} FILE...`, or remove that file to start \
+                 {dut} blank",
+                state.display(),
+                dir.bench().display()
+            );
+        }
+        if a.fresh == Fresh::UartBootloader {
+            bail!(
+                "--firmware and --fresh uart-bootloader both say what {dut} starts with: drop one"
+            );
+        }
+        let images: Vec<(String, Vec<Segment>)> = files
+            .iter()
+            .map(|f| Ok((f.display().to_string(), lab_firmware::load_hex(f, chip)?)))
+            .collect::<anyhow::Result<_>>()?;
+        let merged = super::flash::merge_images(&images).context("--firmware")?;
+        out.insert(dut, merged);
+    }
+    Ok(out)
+}
+
 fn print_usage(dir: &LabDir, cfg: &LabConfig) {
     let d = dir.dir.display();
     eprintln!(
-        "lab up in {d}: {} × {} ({}, {} CPU) at {}× speed (log: {})",
+        "lab up in {d}: {} × {} ({}) at {}× speed (log: {})",
         cfg.duts.len(),
         cfg.chip,
         cfg.revision,
-        cfg.cpu,
         cfg.speed,
         dir.log().display()
     );
     for c in &cfg.duts {
         eprintln!(
-            "  {}: SWD {}, {}, power {}",
+            "  {} ({} CPU): SWD {}, {}, power {}",
             c.name,
+            cfg.cpu_of(c),
             dir.swd(&c.name).display(),
             if c.ble {
                 "BLE on the lab's virtual BlueZ (hci0)".to_string()
@@ -392,7 +492,12 @@ fn print_usage(dir: &LabDir, cfg: &LabConfig) {
     println!("{b}");
 }
 
-fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitCode> {
+fn foreground(
+    dir: LabDir,
+    cfg: LabConfig,
+    fresh: Fresh,
+    firmware: BTreeMap<String, Vec<Segment>>,
+) -> anyhow::Result<ExitCode> {
     let log: rig_lab::Logger = std::sync::Arc::new(|line: String| eprintln!("{line}"));
     let stop =
         rig_lab::signal::StopSignal::install().context("installing the SIGINT/SIGTERM handlers")?;
@@ -400,7 +505,13 @@ fn foreground(dir: LabDir, cfg: LabConfig, fresh: Fresh) -> anyhow::Result<ExitC
         chip: lab_bench::chip(&cfg.chip)?,
         uart_bootloader: fresh == Fresh::UartBootloader,
         revision: lab_bench::revision(&cfg.revision)?,
-        emulated: cfg.cpu == "emulated",
+        emulated: cfg
+            .duts
+            .iter()
+            .filter(|d| cfg.cpu_of(d) == "emulated")
+            .map(|d| d.name.clone())
+            .collect(),
+        firmware,
     };
     let lab = rig_lab::Lab::start(dir.clone(), cfg.clone(), &factory, log.clone())?;
     let rig = std::env::current_exe().context("finding the rig binary for the bench file")?;
@@ -451,9 +562,10 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     }
     for d in &s.duts {
         println!(
-            "  {}: {} supply {}, {}; lab time {:.3} s, {} SWD transfers, {} instructions{}{}",
+            "  {}: {} ({} CPU) supply {}, {}; lab time {:.3} s, {} SWD transfers, {} instructions{}{}",
             d.name,
             d.chip,
+            d.cpu,
             if d.supply_on { "on" } else { "off" },
             d.runs,
             d.lab_time_s,

@@ -5,8 +5,9 @@
 use super::device_setup;
 use nrf_dfu::{Chip, SdkVersion};
 use rig_lab::layout::{LabConfig, LabDir, SwitchKind};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use virtual_nrf52::{Device, PartRevision};
+use virtual_nrf52::{DebugPort, Device, PartRevision, ProgramOptions, Segment};
 
 /// The chip named as probe-rs names it.
 pub fn chip(name: &str) -> anyhow::Result<Chip> {
@@ -24,8 +25,58 @@ pub struct Factory {
     pub uart_bootloader: bool,
     /// Set on every device, fresh or loaded (the state file does not keep it).
     pub revision: PartRevision,
-    /// The emulated Cortex-M4F runs what is flashed (`--cpu emulated`), on every device.
-    pub emulated: bool,
+    /// The DUTs whose emulated Cortex-M4F runs what is flashed (`--cpu emulated`, or
+    /// `--cpu NAME=emulated`); the others run the firmware models.
+    pub emulated: BTreeSet<String>,
+    /// Images preloaded into a fresh DUT's flash and UICR (`--firmware`), by DUT name.
+    pub firmware: BTreeMap<String, Vec<Segment>>,
+}
+
+/// What runs on a lab DUT (`--cpu`, lab.json `cpu`).
+pub const CPU_KINDS: [&str; 2] = ["model", "emulated"];
+
+/// `--cpu KIND|NAME=KIND[,...]`: a bare KIND for every DUT, NAME=KIND for one (it wins). Each
+/// DUT's choice, in `duts`' order.
+pub fn parse_cpu(
+    values: &[String],
+    duts: &[String],
+    default: impl Fn(&str) -> String,
+) -> anyhow::Result<Vec<String>> {
+    let kind = |v: &str, k: &str| -> anyhow::Result<String> {
+        if CPU_KINDS.contains(&k) {
+            Ok(k.to_string())
+        } else {
+            anyhow::bail!(
+                "--cpu {v}: unknown CPU {k:?} (expected model or emulated, for every DUT or as \
+                 NAME=KIND for one, e.g. --cpu dut-1=emulated)"
+            )
+        }
+    };
+    let mut all = None;
+    let mut one: BTreeMap<&str, String> = BTreeMap::new();
+    for v in values {
+        match v.split_once('=') {
+            Some((n, k)) => {
+                if !duts.iter().any(|d| d == n) {
+                    anyhow::bail!(
+                        "--cpu {v}: no DUT named {n:?} in this lab (it has: {})",
+                        duts.join(", ")
+                    );
+                }
+                one.insert(n, kind(v, k)?);
+            }
+            None => all = Some(kind(v, v)?),
+        }
+    }
+    Ok(duts
+        .iter()
+        .map(|d| {
+            one.get(d.as_str())
+                .cloned()
+                .or_else(|| all.clone())
+                .unwrap_or_else(|| default(d))
+        })
+        .collect())
 }
 
 /// `rev2` or `rev3`.
@@ -38,9 +89,18 @@ pub fn revision(name: &str) -> anyhow::Result<PartRevision> {
 }
 
 impl rig_lab::DeviceFactory for Factory {
-    fn fresh(&self, _dut: &str, index: usize) -> Result<Device, String> {
+    fn fresh(&self, dut: &str, index: usize) -> Result<Device, String> {
         // Each DUT its own identity (FICR address and id), the same on every run.
         let seed = index as u64 + 1;
+        if let Some(segs) = self.firmware.get(dut) {
+            // As `rig flash` of the files and a power-up: the chip first starts with them.
+            let mut dev = Device::new(self.chip, seed);
+            dev.program(segs, ProgramOptions::default())
+                .map_err(|e| format!("{dut}: preloading --firmware: {e}"))?;
+            let t = dev.now();
+            dev.power_off(t);
+            return Ok(dev);
+        }
         if !self.uart_bootloader {
             return Ok(Device::new(self.chip, seed));
         }
@@ -61,9 +121,9 @@ impl rig_lab::DeviceFactory for Factory {
             .map_err(|e| e.to_string())
     }
 
-    fn configure(&self, dev: &mut Device) {
+    fn configure(&self, dut: &str, dev: &mut Device) {
         dev.set_part_revision(self.revision);
-        dev.set_emulated_cpu(self.emulated);
+        dev.set_emulated_cpu(self.emulated.contains(dut));
     }
 }
 

@@ -6,4 +6,5 @@ pub mod device_setup;
 pub mod images;
 pub mod inspect;
 pub mod lab_bench;
+pub mod lab_firmware;
 pub mod state_file;

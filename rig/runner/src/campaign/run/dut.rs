@@ -118,6 +118,11 @@ pub trait BenchDut {
     }
     /// Start or stop counting flash operations; `count` returns the number since the start.
     fn count_flash_ops(&mut self, on: bool) -> Option<u32>;
+    /// Flash operations the device has made since a cut at a flash operation was armed (while
+    /// it stays armed), to tell a device still busy activating from one that is done.
+    fn flash_ops_since_armed(&mut self) -> Option<u32> {
+        None
+    }
     /// RTT lines logged since the last call (empty when the bench has none).
     fn take_log_lines(&mut self) -> Vec<String>;
 }

@@ -531,6 +531,10 @@ impl BenchDut for HardwareDut {
         self.lab.as_ref()?.count_flash_ops(on).ok().flatten()
     }
 
+    fn flash_ops_since_armed(&mut self) -> Option<u32> {
+        self.lab.as_ref()?.flash_ops_since_armed()
+    }
+
     fn take_log_lines(&mut self) -> Vec<String> {
         self.probe
             .borrow_mut()

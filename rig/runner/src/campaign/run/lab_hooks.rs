@@ -96,6 +96,15 @@ impl LabHooks {
         }
     }
 
+    /// Flash operations the lab's device has journaled since the armed cut was armed.
+    pub fn flash_ops_since_armed(&self) -> Option<u32> {
+        self.call(ControlRequest::FlashOpCut {
+            dut: self.dut.clone(),
+        })
+        .ok()?
+        .flash_ops
+    }
+
     /// The update is over: a cut that has not landed is disarmed.
     pub fn disarm(&self) {
         let _ = self.call(ControlRequest::ArmFlashOp {

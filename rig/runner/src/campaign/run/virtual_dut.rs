@@ -329,6 +329,10 @@ impl BenchDut for VirtualBenchDut {
         true
     }
 
+    fn flash_ops_since_armed(&mut self) -> Option<u32> {
+        Some(self.device.borrow().flash_op_journal().len() as u32)
+    }
+
     fn count_flash_ops(&mut self, on: bool) -> Option<u32> {
         let mut d = self.device.borrow_mut();
         if on {

@@ -119,30 +119,52 @@ impl<D: BenchDut> Executor<'_, D> {
             fault = ?planned.as_ref().map(|p| p.action),
         );
         let mut client = DfuClient::with_sink(link, config, sink);
-        let flash_cut = std::cell::RefCell::new(None);
+        let mut flash_cut = None;
+        let mut not_landed = None;
         let update = async {
             match flash_op {
                 None => client.update(&prepared.images).await,
                 Some((n, action)) => {
-                    let watch = async {
-                        *flash_cut.borrow_mut() = watcher.fault_flash_op(n, action).await;
-                        // Then let the client meet the consequences on its own.
-                        std::future::pending().await
-                    };
+                    let watch = watcher.fault_flash_op(n, action);
+                    let upd = client.update(&prepared.images);
+                    tokio::pin!(watch, upd);
                     // `biased`: when both are ready at the same simulated instant the client
                     // goes first. Without it tokio picks a branch at random, and the same seed
                     // gave different journals (power-loss-sweep, bug-zoo).
                     tokio::select! {
                         biased;
-                        r = client.update(&prepared.images) => r,
-                        r = watch => r,
+                        r = &mut upd => {
+                            // The client is done before the cut: the operation may still come
+                            // in the activation (the bank copy and settings writes after the
+                            // last EXECUTE, the boot after). The cut stays armed through it.
+                            let waited = Instant::now();
+                            flash_cut = until_quiet(&mut watch, &mut *self.dut).await;
+                            if flash_cut.is_none() {
+                                not_landed = Some(format!(
+                                    "the {action} planned inside flash operation {n} never landed: \
+                                     the device made {} flash operation(s) after it was armed, none \
+                                     in the last {} s of the {:.1} s the cut stayed armed after the \
+                                     client's update ended; this iteration tested no fault",
+                                    self.dut
+                                        .flash_ops_since_armed()
+                                        .map_or("an unknown number of".into(), |c| c.to_string()),
+                                    QUIET_AFTER_UPDATE.as_secs(),
+                                    waited.elapsed().as_secs_f64()
+                                ));
+                            }
+                            r
+                        }
+                        c = &mut watch => {
+                            flash_cut = c;
+                            // Then let the client meet the consequences on its own.
+                            upd.await
+                        }
                     }
                 }
             }
         };
         let result = tracing::Instrument::instrument(update, span).await;
         watcher.flash_op_watch_ended();
-        let flash_cut = flash_cut.into_inner();
         let (mut link, sink) = client.into_parts();
         let fired = sink.fired.clone();
         let fired_point = sink.fired_point;
@@ -160,7 +182,9 @@ impl<D: BenchDut> Executor<'_, D> {
         if let Some(what) = &flash_cut {
             run.note(format!("FAULT {what}"));
         }
-        if planned.is_some() && !faulted {
+        if let Some(m) = &not_landed {
+            run.note(format!("FAULT NOT LANDED: {m}"));
+        } else if planned.is_some() && !faulted {
             run.note("the planned fault point was never reached");
         }
         let (client_ok, client_error, reports) = match &result {
@@ -265,6 +289,10 @@ impl<D: BenchDut> Executor<'_, D> {
             finding,
             fault_point,
         });
+        // A sub-case whose cut never landed must not pass as if it had survived one.
+        if let Some(m) = not_landed {
+            return Err(StepFailure::infra(InfraFault::Host, m).with_outcome(Some(outcome)));
+        }
         match resume_failure {
             Some(f) => Err(f),
             None => Ok(()),
@@ -369,4 +397,39 @@ fn protocol_finding(
         ));
     }
     None
+}
+
+/// How long a cut at a flash operation stays armed after the client's update ended with no new
+/// flash operation on the device: activation writes follow each other within milliseconds
+/// (page erase 85 ms at most), so this much quiet means the device is done.
+const QUIET_AFTER_UPDATE: Duration = Duration::from_secs(2);
+/// The longest a cut stays armed after the client's update ended, however busy the device.
+const ARMED_AFTER_UPDATE: Duration = Duration::from_secs(60);
+/// How often the device's progress is looked at meanwhile.
+const QUIET_POLL: Duration = Duration::from_millis(100);
+
+/// Keep waiting for the armed cut `watch` after the update: until it lands (where), the device
+/// has made no flash operation for [`QUIET_AFTER_UPDATE`], or [`ARMED_AFTER_UPDATE`] passed.
+async fn until_quiet<D: BenchDut>(
+    watch: &mut std::pin::Pin<&mut impl std::future::Future<Output = Option<String>>>,
+    dut: &mut D,
+) -> Option<String> {
+    let start = Instant::now();
+    let mut seen = dut.flash_ops_since_armed();
+    let mut quiet_since = start;
+    loop {
+        tokio::select! {
+            biased;
+            c = watch.as_mut() => return c,
+            _ = tokio::time::sleep(QUIET_POLL) => {}
+        }
+        let now = Instant::now();
+        let ops = dut.flash_ops_since_armed();
+        if ops != seen {
+            seen = ops;
+            quiet_since = now;
+        } else if now - quiet_since >= QUIET_AFTER_UPDATE || now - start >= ARMED_AFTER_UPDATE {
+            return None;
+        }
+    }
 }
