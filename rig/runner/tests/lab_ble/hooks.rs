@@ -122,8 +122,8 @@ fn bug_zoo_and_power_loss_sweep_run_through_the_hardware_path_on_a_lab() {
 
     // power-loss-sweep as shipped (`flash_op: all`): the lab counts the clean update's flash
     // operations, then one sub-case replayed alone: the cut in operation 44, a data write near
-    // the end of the transfer (the cuts after the client's last EXECUTE, in the activation, land
-    // nowhere: the watcher ends with the update, in-process too).
+    // the end of the transfer (cuts in the activation, after the client's last EXECUTE: see
+    // `a_cut_armed_at_an_activation_flash_op_lands_and_one_that_cannot_is_reported`).
     let (r, journal) = run(
         &l,
         "power-loss-sweep",
@@ -138,6 +138,90 @@ fn bug_zoo_and_power_loss_sweep_run_through_the_hardware_path_on_a_lab() {
     assert!(
         journal.contains("FAULT power-cut-100ms inside flash operation 44 (write of"),
         "{journal}"
+    );
+    l.down_and_check_clean();
+}
+
+/// A UART twin of power-loss-sweep's case, cut at the flash operations `ops` (counted from the
+/// faulted update's start, after a clean update as the shipped suite does).
+fn activation_suite(ops: &[u32]) -> String {
+    format!(
+        "name: activation-cut
+dut: {{ chip: nRF52832_xxAA, transport: uart }}
+setup:
+  - flash:
+      softdevice: standin:s132-7.2.0
+      bootloader: standin:bootloader-17.1-uart
+      app: standin:app-a
+      erase: all
+cases:
+  - name: cut
+    iterations: 1
+    sweep:
+      flash_op: {ops:?}
+    steps:
+      - enter_dfu: swd
+      - dfu: {{ image: standin:app-a, version: next }}
+      - expect: {{ outcome: [completed] }}
+      - enter_dfu: swd
+      - dfu:
+          image: standin:app-b
+          version: next
+          fault: {{ action: {{ power-cut: {{ off_ms: 100 }} }}, at: {{ flash-op: 0 }} }}
+      - expect: {{ outcome: [old-app-running, dfu-mode, completed] }}
+      - verify: {{ settings_valid: true, bank0_matches_image: true }}
+"
+    )
+}
+
+/// Cuts armed at flash operations of the activation (the bank copy and settings writes after
+/// the client's last EXECUTE, which a UART client does not wait for) used to be disarmed with
+/// the client and the sub-case passed without a cut. The cut now stays armed until it lands or
+/// the device is quiet: operation 157 of this update is the copy of app-b's 8 KB into bank 0
+/// (in-process and on the lab alike). An operation the update never reaches is reported as a
+/// cut that never landed (verdict error), not a pass.
+#[test]
+fn a_cut_armed_at_an_activation_flash_op_lands_and_one_that_cannot_is_reported() {
+    let _one = crate::one_lab_at_a_time();
+    let l = Lab::up(1, &["--speed", "10", "--fresh", "uart-bootloader"]);
+    let suite = l.tmp.path().join("activation.yaml");
+    std::fs::write(&suite, activation_suite(&[157, 900])).unwrap();
+    let (r, journal) = run(&l, suite.to_str().unwrap(), "activation", &[]);
+    let records: Vec<Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &Value| r["record"] == "iteration")
+        .collect();
+    let sub = |op: u32| {
+        records
+            .iter()
+            .find(|r| r.to_string().contains(&format!("flash_op={op}")))
+            .unwrap_or_else(|| panic!("sub-case {op}: {journal}"))
+    };
+    let landed = sub(157).to_string();
+    assert!(
+        landed.contains(
+            "FAULT power-cut-100ms inside flash operation 157 (write of 8192 bytes at 0x26000"
+        ),
+        "the cut lands in the bank copy: {landed}"
+    );
+    assert!(
+        !landed.contains("client after the cut") && !landed.contains("client:"),
+        "the client had finished its update before the cut: {landed}"
+    );
+    assert_eq!(sub(157)["verdict"], "pass", "{landed}");
+    let missed = sub(900).to_string();
+    assert_eq!(sub(900)["verdict"], "error", "{missed}");
+    assert!(
+        missed.contains("infra.host")
+            && missed.contains("inside flash operation 900 never landed")
+            && missed.contains("this iteration tested no fault"),
+        "{missed}"
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "an error is not a pass: {journal}"
     );
     l.down_and_check_clean();
 }
