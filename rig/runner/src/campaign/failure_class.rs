@@ -2,7 +2,8 @@
 //! `dut.*`) and how, stable enough to group a night's failures and to be the JUnit failure
 //! `type`:
 //!
-//! - `infra.<what>`: probe, adapter, power switch, serial port, USB, host, health check
+//! - `infra.<what>`: probe, adapter, power switch, serial port, USB, host, health check, a
+//!   planned fault that never landed (the iteration tested nothing)
 //! - `dut.protocol.<phase>.<result>[.<ext>]`: the bootloader answered with a result code (and an
 //!   extended error), or broke the protocol (`crc-mismatch`, `malformed-reply`, `link-lost`)
 //! - `dut.timeout.<phase>`: the device went silent
@@ -50,10 +51,13 @@ pub enum InfraFault {
     Host,
     /// The pre-campaign bench health check failed.
     HealthCheck,
+    /// The planned fault never landed (a cut at a flash operation the update did not reach):
+    /// the iteration tested no fault. Not a broken bench, so it does not quarantine the DUT.
+    FaultNotLanded,
 }
 
 impl InfraFault {
-    pub const ALL: [InfraFault; 7] = [
+    pub const ALL: [InfraFault; 8] = [
         InfraFault::Probe,
         InfraFault::Adapter,
         InfraFault::PowerSwitch,
@@ -61,6 +65,7 @@ impl InfraFault {
         InfraFault::Usb,
         InfraFault::Host,
         InfraFault::HealthCheck,
+        InfraFault::FaultNotLanded,
     ];
 
     pub fn label(self) -> &'static str {
@@ -72,6 +77,7 @@ impl InfraFault {
             InfraFault::Usb => "usb",
             InfraFault::Host => "host",
             InfraFault::HealthCheck => "health-check",
+            InfraFault::FaultNotLanded => "fault-not-landed",
         }
     }
 }
@@ -329,6 +335,10 @@ mod tests {
     #[case("infra.probe", FailureClass::Infra(InfraFault::Probe))]
     #[case("infra.power-switch", FailureClass::Infra(InfraFault::PowerSwitch))]
     #[case("infra.health-check", FailureClass::Infra(InfraFault::HealthCheck))]
+    #[case(
+        "infra.fault-not-landed",
+        FailureClass::Infra(InfraFault::FaultNotLanded)
+    )]
     #[case("dut.brick", FailureClass::Brick)]
     #[case("dut.timeout.create", FailureClass::Timeout(Phase::Create))]
     #[case("dut.timeout.enter-dfu", FailureClass::Timeout(Phase::EnterDfu))]

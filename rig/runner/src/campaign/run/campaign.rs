@@ -616,7 +616,16 @@ async fn run_sub_case<D: BenchDut>(
                 sh.failed.set(sh.failed.get() | record_it);
             }
             Verdict::Error => {
-                st.infra_in_a_row += 1;
+                // A fault that never landed says nothing about the bench's health.
+                let not_landed = last.failure.as_ref().is_some_and(|f| {
+                    f.class
+                        == FailureClass::Infra(
+                            crate::campaign::failure_class::InfraFault::FaultNotLanded,
+                        )
+                });
+                if !not_landed {
+                    st.infra_in_a_row += 1;
+                }
                 sh.failed.set(sh.failed.get() | record_it);
             }
             _ => st.infra_in_a_row = 0,

@@ -75,8 +75,17 @@ pub async fn count_flash_ops<D: BenchDut>(
             .ok()
             .and_then(|r| r.softdevice_fwid)
     };
+    // Counted on the bootloader the sub-cases run, with the case's defects (bug-zoo's
+    // no-settings-backup skips the backup page): a healthy build's extra operations would be
+    // sub-cases whose cut can never land.
+    let mut defects = case.defects.clone();
+    defects.extend(opts.defects.iter().copied());
+    if !defects.is_empty() {
+        exec.dut.set_defects(Some(&defects));
+    }
     let a = exec.attempt(&spec, &case.steps[..first]).await;
     if let Some(f) = a.failure {
+        exec.dut.set_defects(None);
         return Err(RunError::Suite(format!(
             "case {}: counting flash operations, the steps before the update failed: {}",
             case.name, f.message
@@ -86,6 +95,9 @@ pub async fn count_flash_ops<D: BenchDut>(
     let a = exec.attempt(&spec, std::slice::from_ref(&dfu)).await;
     exec.dut.observe(SETTLE).await;
     let n = exec.dut.count_flash_ops(false).unwrap_or(0);
+    if !defects.is_empty() {
+        exec.dut.set_defects(None);
+    }
     if let Some(f) = a.failure {
         return Err(RunError::Suite(format!(
             "case {}: counting flash operations, the clean update failed: {}",

@@ -291,7 +291,9 @@ impl<D: BenchDut> Executor<'_, D> {
         });
         // A sub-case whose cut never landed must not pass as if it had survived one.
         if let Some(m) = not_landed {
-            return Err(StepFailure::infra(InfraFault::Host, m).with_outcome(Some(outcome)));
+            return Err(
+                StepFailure::infra(InfraFault::FaultNotLanded, m).with_outcome(Some(outcome))
+            );
         }
         match resume_failure {
             Some(f) => Err(f),
