@@ -213,7 +213,7 @@ fn a_cut_armed_at_an_activation_flash_op_lands_and_one_that_cannot_is_reported()
     let missed = sub(900).to_string();
     assert_eq!(sub(900)["verdict"], "error", "{missed}");
     assert!(
-        missed.contains("infra.host")
+        missed.contains("infra.fault-not-landed")
             && missed.contains("inside flash operation 900 never landed")
             && missed.contains("this iteration tested no fault"),
         "{missed}"
