@@ -111,6 +111,32 @@ fn a_model_without_the_settings_backup_is_caught_in_the_backup_page() {
 }
 
 #[test]
+fn a_release_model_against_a_debug_build_differs_only_where_is_debug_is_set() {
+    let key = rig::builtin::keys::test_signing_key();
+    let mut debug = differential::model_descriptor(&key.public_key());
+    debug.debug_version = true;
+    let c = config(
+        Reference::Model(debug),
+        DefectSet::empty(),
+        &["downgrade", "downgrade-debug"],
+        0,
+    );
+    let r = differential::run(&c, &mut |_| {}).expect("runs");
+    // Without is_debug both refuse the downgrade (FW_VERSION_FAILURE).
+    assert!(r.scenarios[0].differences.is_empty(), "{}", r.text());
+    assert!(r.scenarios[0].outcome.contains("60040b05"), "{}", r.text());
+    // With it the debug build accepts (15.2-17.1 nrf_dfu_ver_validation_check), the release
+    // build refuses.
+    let first = &r.scenarios[1].differences[0];
+    assert_eq!(first.what, "response to EXECUTE command");
+    assert_eq!(
+        (first.genuine.as_str(), first.model.as_str()),
+        ("600401", "60040b05")
+    );
+    assert_eq!(r.scenarios[1].outcome, "completed");
+}
+
+#[test]
 fn the_bootloader_is_made_to_trust_the_key_or_refused_with_the_file_named() {
     let key = rig::builtin::keys::test_signing_key();
     let other = nrf_dfu::signing::SigningKey::from_scalar_bytes(&[7; 32]).unwrap();
@@ -161,6 +187,8 @@ fn against_the_genuine_bootloader_every_difference_is_explained() {
         if cfg!(debug_assertions) { 1 } else { 3 },
     );
     c.key_patch = patch;
+    // Nordic's test image is the debug build (pca10040_uart_debug: NRF_DFU_DEBUG_VERSION).
+    c.model.debug_version = true;
     let started = std::time::Instant::now();
     let r = differential::run(&c, &mut |l| eprintln!("  {l}")).expect("runs");
     eprintln!(

@@ -31,7 +31,7 @@ with their reason. Exit status: 0 when every difference is explained and every s
 its end; 1 when a difference is unexplained, a scenario could not run, or an input is bad (the \
 error names the file and what is wrong).\n\n\
 Example: rig diff --mbr mbr.hex --bootloader bootloader_secure_uart_debug_without_bonds_mbr.hex \
---seed 7 --points 3"
+--debug-build --seed 7 --points 3"
 )]
 pub struct DiffArgs {
     /// Nordic's MBR (Intel HEX), e.g. the SDK's components/softdevice/mbr/hex/mbr_nrf52_2.4.1_mbr.hex.
@@ -60,6 +60,11 @@ pub struct DiffArgs {
     /// Scenario families to run (repeatable or comma-separated) [default: all].
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub scenario: Vec<String>,
+    /// The genuine bootloader is a debug build (NRF_DFU_DEBUG_VERSION, as the SDK's *_debug
+    /// Makefiles and Nordic's test images are): the model is built the same way, so an init
+    /// packet with is_debug skips the hw_version, sd_req and fw_version checks on both.
+    #[arg(long)]
+    pub debug_build: bool,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -118,7 +123,11 @@ pub fn run(a: DiffArgs) -> anyhow::Result<ExitCode> {
             bootloader: bl,
         },
         key_patch,
-        model: differential::model_descriptor(&key.public_key()),
+        model: {
+            let mut m = differential::model_descriptor(&key.public_key());
+            m.debug_version = a.debug_build;
+            m
+        },
         key,
         app,
         seed: a.seed,
@@ -129,6 +138,16 @@ pub fn run(a: DiffArgs) -> anyhow::Result<ExitCode> {
     let report = differential::run(&config, &mut |line| eprintln!("  {line}"))
         .map_err(|e| anyhow::anyhow!(e))?;
     eprintln!("  ({:.1} s)", started.elapsed().as_secs_f64());
+    let debug_differs = report
+        .scenarios
+        .iter()
+        .any(|s| s.name == "downgrade-debug" && !s.differences.is_empty());
+    if debug_differs && !a.debug_build {
+        eprintln!(
+            "hint: downgrade-debug differs; if the genuine bootloader is a debug build (Nordic's \
+             *_debug images are), run again with --debug-build"
+        );
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

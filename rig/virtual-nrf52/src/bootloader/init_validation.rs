@@ -267,6 +267,11 @@ impl Dfu {
         if init.hash.as_ref().and_then(|h| h.hash_type) != Some(HashType::Sha256 as i32) {
             return Err(ext(p, ExtError::WrongHashType));
         }
+        // 15.2-17.1 `nrf_dfu_ver_validation_check`: a debug build skips the rest for an init
+        // command that says is_debug.
+        if p.debug_version && init.is_debug == Some(true) {
+            return data_size(p, init);
+        }
         match init.hw_version {
             None => return Err(ext(p, ExtError::InitCommandInvalid)),
             Some(hw) if hw != p.hw_version => return Err(ext(p, ExtError::HwVersionFailure)),
