@@ -210,3 +210,50 @@ fn against_the_genuine_bootloader_every_difference_is_explained() {
         );
     }
 }
+
+#[test]
+fn rig_diff_names_the_bad_file_and_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbr = dir.path().join("mbr.hex");
+    std::fs::write(
+        &mbr,
+        ":10000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00\n:00000001FF\n",
+    )
+    .unwrap();
+    let bl = dir.path().join("bl.hex");
+    std::fs::write(&bl, "this is not Intel HEX\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["diff", "--mbr"])
+        .arg(&mbr)
+        .arg("--bootloader")
+        .arg(&bl)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bl.hex"), "{err}");
+    // A HEX without a P-256 key is not a Secure DFU bootloader.
+    std::fs::write(
+        &bl,
+        ":10000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00\n:00000001FF\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["diff", "--mbr"])
+        .arg(&mbr)
+        .arg("--bootloader")
+        .arg(&bl)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bl.hex: no P-256 public key"), "{err}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_rig"))
+        .args(["diff", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--scenario") && help.contains("power-cut") && help.contains("--debug-build"),
+        "{help}"
+    );
+}

@@ -88,11 +88,14 @@ pub fn run(config: &DiffConfig, progress: &mut dyn FnMut(&str)) -> Result<DiffRe
     let area_end = {
         let r = match &config.reference {
             Reference::Genuine { mbr, bootloader } => {
-                images::genuine_device(mbr, bootloader, &none, config.seed)?
+                images::genuine_device(mbr, bootloader, &none, config.seed)
+                    .map_err(|e| format!("the genuine MBR and bootloader: {e}"))?
             }
-            Reference::Model(d) => images::model_device(d, &none, config.seed)?,
+            Reference::Model(d) => images::model_device(d, &none, config.seed)
+                .map_err(|e| format!("the reference model: {e}"))?,
         };
-        let m = images::model_device(&config.model, &none, config.seed)?;
+        let m = images::model_device(&config.model, &none, config.seed)
+            .map_err(|e| format!("the model: {e}"))?;
         snapshot::app_area_end([bootloader_start(&r), bootloader_start(&m)])
     };
     let inputs = scenario::Inputs {

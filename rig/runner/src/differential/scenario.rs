@@ -163,7 +163,7 @@ fn session(inputs: &Inputs, name: &str, extra: &Preinstalled) -> Result<Session,
     let m = images::model_device(&inputs.model, extra, inputs.seed)
         .map_err(|e| format!("model device: {e}"))?;
     let mut s = Session::new(name, Target::new(g), Target::new(m), inputs.area_end);
-    s.run_for(SETTLE);
+    s.run_for(SETTLE, "the first boot");
     s.compare_state("after the first boot");
     Ok(s)
 }
@@ -191,7 +191,7 @@ fn finish(
 fn update_to_end(s: &mut Session, client: &mut Client, p: &Package) -> Result<String, String> {
     match client.update(s, &p.init, &p.firmware, None) {
         Ok(()) => {
-            s.run_for(AFTER_UPDATE);
+            s.run_for(AFTER_UPDATE, "activation");
             s.compare_state("after activation");
             Ok("completed".into())
         }

@@ -72,16 +72,42 @@ impl Session {
         });
     }
 
+    /// Resets each device has gone through so far.
+    fn epochs(&self) -> (u64, u64) {
+        (self.model.device.epoch(), self.genuine.device.epoch())
+    }
+
+    /// A device that reset by itself while the other did not (activation, a timeout, a
+    /// fault, a watchdog) is a difference too: how many resets, and RESETREAS after.
+    fn compare_resets(&mut self, before: (u64, u64), label: &str) {
+        let after = self.epochs();
+        let (m, g) = (after.0 - before.0, after.1 - before.1);
+        if m != g {
+            let text = |t: &Target, n: u64| {
+                let r = t.device.read_u32(nrf_dfu::memory_map::POWER_RESETREAS);
+                format!(
+                    "{n} reset(s), RESETREAS {}",
+                    r.map_or("?".into(), |v| format!("{v:#010x}"))
+                )
+            };
+            let step = format!("{} {label}", self.step);
+            let (mt, gt) = (text(&self.model, m), text(&self.genuine, g));
+            self.differ(step, format!("resets during {label}"), mt, gt);
+        }
+    }
+
     /// `payload` to both; the genuine answer back, the model's compared with it.
     pub fn request(&mut self, label: &str, payload: &[u8]) -> Answer {
         self.step += 1;
         self.requests += 1;
+        let before = self.epochs();
         let g = self.genuine.request(payload);
         let m = self.model.request(payload);
         if g != m {
             let step = format!("{} {label}", self.step);
             self.differ(step, format!("response to {label}"), m.text(), g.text());
         }
+        self.compare_resets(before, label);
         g
     }
 
@@ -93,18 +119,23 @@ impl Session {
 
     /// Both run until `bytes` sent have arrived, and `extra` after.
     pub fn drain(&mut self, bytes: usize, extra: Duration) {
+        let before = self.epochs();
         self.genuine.drain(bytes, extra);
         self.model.drain(bytes, extra);
+        self.compare_resets(before, "the WRITEs");
     }
 
-    /// Both run for `d`.
-    pub fn run_for(&mut self, d: Duration) {
+    /// Both run for `d` (`label`: what they are doing meanwhile).
+    pub fn run_for(&mut self, d: Duration, label: &str) {
+        let before = self.epochs();
         self.genuine.run_for(d);
         self.model.run_for(d);
+        self.compare_resets(before, label);
     }
 
     /// Interrupt both the same way, then compare what persisted.
     pub fn interrupt(&mut self, kind: Interruption) -> Result<(), String> {
+        let before = self.epochs();
         match kind {
             Interruption::Reset => {
                 self.genuine.reset()?;
@@ -119,6 +150,7 @@ impl Session {
                 self.model.link_drop();
             }
         }
+        self.compare_resets(before, &format!("the {}", kind.name()));
         self.compare_state(&format!("after the {}", kind.name()));
         Ok(())
     }

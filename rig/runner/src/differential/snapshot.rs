@@ -24,7 +24,12 @@ pub struct Snapshot {
 /// bootloader start addresses (UICR.NRFFW\[0\]) less the SDK's 3-page app data area
 /// (`NRF_DFU_APP_DATA_AREA_SIZE`), so the comparison reads only flash both may write.
 pub fn app_area_end(bootloader_starts: [u32; 2]) -> u32 {
-    bootloader_starts.into_iter().min().unwrap_or(0) - APP_DATA_AREA_SIZE
+    bootloader_starts
+        .into_iter()
+        .min()
+        .unwrap_or(0)
+        .saturating_sub(APP_DATA_AREA_SIZE)
+        .max(MBR_SIZE)
 }
 
 /// One difference in persistent state: what, the model's value, the genuine value.
