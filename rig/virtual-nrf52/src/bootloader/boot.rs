@@ -132,6 +132,11 @@ impl Boot {
             Stage::Activated { softdevice, ok } => {
                 // 17.1 `nrf_bootloader_fw_activate`: invalidate bank 1, write settings + backup.
                 self.settings.bank_1 = Bank::EMPTY;
+                // 15.2-17.1 `nrf_dfu_bank_invalidate` also resets the copy progress (found by
+                // `rig diff`: after a bank 1 -> bank 0 copy the genuine code leaves 0).
+                if p.sdk >= nrf_dfu::SdkVersion::Sdk15_2 {
+                    self.settings.write_offset = 0;
+                }
                 let _ = settings_store::write_and_backup(
                     core,
                     p,
