@@ -30,6 +30,8 @@ pub(crate) struct InitInfo {
     pub sd_size: u32,
     /// (ValidationType, bytes) in packet order (15.3+).
     pub boot_validation: Vec<(i32, Vec<u8>)>,
+    /// `is_debug` set in the init command.
+    pub is_debug: bool,
 }
 
 impl InitInfo {
@@ -48,6 +50,7 @@ impl InitInfo {
                 .iter()
                 .map(|b| (b.r#type.unwrap_or(-1), b.bytes.clone().unwrap_or_default()))
                 .collect(),
+            is_debug: init.is_debug == Some(true),
         }
     }
 
