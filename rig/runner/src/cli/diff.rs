@@ -9,9 +9,8 @@ use rig::differential::{self, DiffConfig, Reference};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Run the same DFU client traffic against the behavioural model of the nRF5 SDK 17 \
+/// `rig diff --help`: what the run does, its scenarios, the key and the exit status.
+pub const LONG_ABOUT: &str = "Run the same DFU client traffic against the behavioural model of the nRF5 SDK 17 \
 UART Secure DFU bootloader and against your genuine bootloader (Nordic's MBR + your bootloader HEX, \
 run on the emulated Cortex-M4), in process and in virtual time, and report every difference.\n\n\
 After each request the two responses are compared byte for byte; after each reset and at the end \
@@ -31,8 +30,9 @@ with their reason. Exit status: 0 when every difference is explained and every s
 its end; 1 when a difference is unexplained, a scenario could not run, or an input is bad (the \
 error names the file and what is wrong).\n\n\
 Example: rig diff --mbr mbr.hex --bootloader bootloader_secure_uart_debug_without_bonds_mbr.hex \
---debug-build --seed 7 --points 3"
-)]
+--debug-build --seed 7 --points 3";
+
+#[derive(Args, Debug)]
 pub struct DiffArgs {
     /// Nordic's MBR (Intel HEX), e.g. the SDK's components/softdevice/mbr/hex/mbr_nrf52_2.4.1_mbr.hex.
     #[arg(long, value_name = "MBR.hex")]

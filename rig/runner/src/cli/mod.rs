@@ -69,6 +69,7 @@ pub enum Command {
     Dfu(dfu::DfuArgs),
     /// Compare the behavioural bootloader model with your genuine SDK 17 UART bootloader (run
     /// on the emulated Cortex-M4) on the same DFU traffic, and report every difference.
+    #[command(long_about = diff::LONG_ABOUT)]
     Diff(diff::DiffArgs),
     /// Decode what the DUT holds (settings, UICR, SoftDevice, bootloader, app CRC, GPREGRET,
     /// RESETREAS) and what it does on its next boot, read through its probe.
