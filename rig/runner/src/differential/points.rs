@@ -43,7 +43,7 @@ pub fn points(
     let mut rng = SplitMix64::new(seed ^ (salt << 56));
     (0..count)
         .map(|_| {
-            if rng.next_u64() % 4 == 0 {
+            if rng.next_u64().is_multiple_of(4) {
                 CutAt {
                     phase: Phase::InitPacket,
                     offset: rng.up_to(init_len),

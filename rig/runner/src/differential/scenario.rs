@@ -204,76 +204,77 @@ fn update_to_end(s: &mut Session, client: &mut Client, p: &Package) -> Result<St
     }
 }
 
+/// What a plain scenario starts from and sends: the flash besides the bootloader, the key
+/// that signs, the package, and whether the device is first reset into DFU mode.
+fn plan(
+    inputs: &Inputs,
+    name: &str,
+) -> Result<(Preinstalled, SigningKey, PackageSpec, bool), String> {
+    let fresh = Preinstalled::default;
+    let key = inputs.key.clone();
+    Ok(match name {
+        "update" => (fresh(), key, PackageSpec::app(2), false),
+        "bad-signature" => {
+            let other = SigningKey::from_scalar_bytes(&[0x5A; 32])
+                .map_err(|e| format!("other key: {e}"))?;
+            (fresh(), other, PackageSpec::app(2), false)
+        }
+        "downgrade" => (installed(&inputs.app, 5), key, PackageSpec::app(1), true),
+        "downgrade-debug" => (
+            installed(&inputs.app, 5),
+            key,
+            PackageSpec {
+                debug: true,
+                ..PackageSpec::app(1)
+            },
+            true,
+        ),
+        "sd-req" => (
+            fresh(),
+            key,
+            PackageSpec {
+                sd_req: vec![0x0101],
+                ..PackageSpec::app(2)
+            },
+            false,
+        ),
+        "hw-version" => (
+            fresh(),
+            key,
+            PackageSpec {
+                hw_version: 51,
+                ..PackageSpec::app(2)
+            },
+            false,
+        ),
+        other => return Err(format!("unknown scenario `{other}`")),
+    })
+}
+
 /// Run the plain scenarios (`update`, `bad-signature`, `downgrade`, `downgrade-debug`,
 /// `sd-req`, `hw-version`).
 pub fn run_plain(inputs: &Inputs, name: &str) -> ScenarioRun {
-    let go = || -> Result<(Session, String), (Option<Session>, String)> {
-        let fresh = Preinstalled::default();
-        let v5 = installed(&inputs.app, 5);
-        let (extra, key, spec, into_dfu) = match name {
-            "update" => (&fresh, inputs.key.clone(), PackageSpec::app(2), false),
-            "bad-signature" => {
-                let other = SigningKey::from_scalar_bytes(&[0x5A; 32])
-                    .map_err(|e| (None, format!("other key: {e}")))?;
-                (&fresh, other, PackageSpec::app(2), false)
-            }
-            "downgrade" => (&v5, inputs.key.clone(), PackageSpec::app(1), true),
-            "downgrade-debug" => (
-                &v5,
-                inputs.key.clone(),
-                PackageSpec {
-                    debug: true,
-                    ..PackageSpec::app(1)
-                },
-                true,
-            ),
-            "sd-req" => (
-                &fresh,
-                inputs.key.clone(),
-                PackageSpec {
-                    sd_req: vec![0x0101],
-                    ..PackageSpec::app(2)
-                },
-                false,
-            ),
-            "hw-version" => (
-                &fresh,
-                inputs.key.clone(),
-                PackageSpec {
-                    hw_version: 51,
-                    ..PackageSpec::app(2)
-                },
-                false,
-            ),
-            other => return Err((None, format!("unknown scenario `{other}`"))),
-        };
-        let pkg = package(&key, &inputs.app, &spec).map_err(|e| (None, e))?;
-        let mut s = session(inputs, name, extra).map_err(|e| (None, e))?;
-        if into_dfu {
-            if let Err(e) = s.reset_into_dfu() {
-                return Err((Some(s), e));
-            }
-        }
-        let mut client = Client::default();
-        match update_to_end(&mut s, &mut client, &pkg) {
-            Ok(outcome) => Ok((s, outcome)),
-            Err(e) => Err((Some(s), e)),
-        }
+    let (extra, key, spec, into_dfu) = match plan(inputs, name) {
+        Ok(p) => p,
+        Err(e) => return error_run(name, None, e),
     };
-    match go() {
-        Ok((s, outcome)) => finish(s, name, None, outcome, None),
-        Err((s, e)) => match s {
-            Some(s) => finish(s, name, None, "error".into(), Some(e)),
-            None => ScenarioRun {
-                name: name.to_string(),
-                point: None,
-                requests: 0,
-                states: 0,
-                outcome: "error".into(),
-                differences: Vec::new(),
-                error: Some(e),
-            },
-        },
+    let pkg = match package(&key, &inputs.app, &spec) {
+        Ok(p) => p,
+        Err(e) => return error_run(name, None, e),
+    };
+    let mut s = match session(inputs, name, &extra) {
+        Ok(s) => s,
+        Err(e) => return error_run(name, None, e),
+    };
+    if into_dfu {
+        if let Err(e) = s.reset_into_dfu() {
+            return finish(s, name, None, "error".into(), Some(e));
+        }
+    }
+    let mut client = Client::default();
+    match update_to_end(&mut s, &mut client, &pkg) {
+        Ok(outcome) => finish(s, name, None, outcome, None),
+        Err(e) => finish(s, name, None, "error".into(), Some(e)),
     }
 }
 
