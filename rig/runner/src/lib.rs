@@ -7,6 +7,7 @@
 pub mod benchfile;
 pub mod builtin;
 pub mod campaign;
+pub mod differential;
 pub mod drivers;
 pub mod inproc;
 pub mod sim;

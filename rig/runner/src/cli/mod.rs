@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod dfu;
+pub mod diff;
 pub mod errors;
 pub mod flash;
 pub mod inspect;
@@ -66,6 +67,10 @@ pub enum Command {
     /// Update the DUT over Secure DFU (as `nrfutil dfu serial -p` / `dfu ble -a`), on the
     /// virtual bench when neither --port nor --address/--name is given.
     Dfu(dfu::DfuArgs),
+    /// Compare the behavioural bootloader model with your genuine SDK 17 UART bootloader (run
+    /// on the emulated Cortex-M4) on the same DFU traffic, and report every difference.
+    #[command(long_about = diff::LONG_ABOUT)]
+    Diff(diff::DiffArgs),
     /// Decode what the DUT holds (settings, UICR, SoftDevice, bootloader, app CRC, GPREGRET,
     /// RESETREAS) and what it does on its next boot, read through its probe.
     Inspect(inspect::InspectArgs),
@@ -102,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Run(a) => run::run(a),
         Command::Dfu(c) => dfu::run(c),
+        Command::Diff(c) => diff::run(c),
         Command::Inspect(c) => inspect::run(c),
     }
 }

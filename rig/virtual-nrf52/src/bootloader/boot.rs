@@ -132,6 +132,11 @@ impl Boot {
             Stage::Activated { softdevice, ok } => {
                 // 17.1 `nrf_bootloader_fw_activate`: invalidate bank 1, write settings + backup.
                 self.settings.bank_1 = Bank::EMPTY;
+                // 15.2-17.1 `nrf_dfu_bank_invalidate` also resets the copy progress (found by
+                // `rig diff`: after a bank 1 -> bank 0 copy the genuine code leaves 0).
+                if p.sdk >= nrf_dfu::SdkVersion::Sdk15_2 {
+                    self.settings.write_offset = 0;
+                }
                 let _ = settings_store::write_and_backup(
                     core,
                     p,
@@ -239,16 +244,23 @@ impl Boot {
 
     /// Not DFU: erase peer data / advertising name if present (17.1
     /// `nrf_dfu_settings_additional_erase`), back up the settings (15.2+), jump.
+    ///
+    /// Only BLE builds erase: the strong `nrf_dfu_settings_additional_erase` is in
+    /// `nrf_dfu_settings_svci.c`, which SDK 17.0.2's UART Makefiles (pca10040_uart,
+    /// pca10040_uart_debug) do not compile, so a UART bootloader links the `__WEAK` one in
+    /// `nrf_dfu_settings.c` that erases nothing (found by `rig diff`: the genuine UART
+    /// bootloader keeps the zeroed peer data of its first settings write).
     fn start_app(&mut self, core: &mut Core) {
         let p = &self.profile;
         let mut erased = false;
-        if let Some(peer) = self.settings.peer_data_mut() {
+        let ble = p.transport == crate::descriptor::Transport::Ble;
+        if let Some(peer) = self.settings.peer_data_mut().filter(|_| ble) {
             if peer.status() != AreaStatus::Erased {
                 *peer = PeerData::ERASED;
                 erased = true;
             }
         }
-        if let Some(adv) = self.settings.adv_name_mut() {
+        if let Some(adv) = self.settings.adv_name_mut().filter(|_| ble) {
             if adv.status() != AreaStatus::Erased {
                 *adv = AdvName::ERASED;
                 erased = true;

@@ -30,6 +30,8 @@ pub(crate) struct InitInfo {
     pub sd_size: u32,
     /// (ValidationType, bytes) in packet order (15.3+).
     pub boot_validation: Vec<(i32, Vec<u8>)>,
+    /// `is_debug` set in the init command.
+    pub is_debug: bool,
 }
 
 impl InitInfo {
@@ -48,6 +50,7 @@ impl InitInfo {
                 .iter()
                 .map(|b| (b.r#type.unwrap_or(-1), b.bytes.clone().unwrap_or_default()))
                 .collect(),
+            is_debug: init.is_debug == Some(true),
         }
     }
 
@@ -266,6 +269,11 @@ impl Dfu {
         }
         if init.hash.as_ref().and_then(|h| h.hash_type) != Some(HashType::Sha256 as i32) {
             return Err(ext(p, ExtError::WrongHashType));
+        }
+        // 15.2-17.1 `nrf_dfu_ver_validation_check`: a debug build skips the rest for an init
+        // command that says is_debug.
+        if p.debug_version && init.is_debug == Some(true) {
+            return data_size(p, init);
         }
         match init.hw_version {
             None => return Err(ext(p, ExtError::InitCommandInvalid)),

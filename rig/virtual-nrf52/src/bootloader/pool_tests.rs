@@ -37,6 +37,7 @@ fn dfu_with_deep_queue() -> (Core, Dfu) {
         hash: vec![],
         sd_size: 0,
         boot_validation: vec![],
+        is_debug: false,
     });
     dfu.fw_start = 0x30000;
     dfu.fw_size = 0x2000;

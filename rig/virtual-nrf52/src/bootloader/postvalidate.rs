@@ -122,6 +122,11 @@ impl Dfu {
     }
 
     fn record_version(&mut self, init: &InitInfo) {
+        // 15.2-17.1 `postvalidate_app` / `postvalidate_sd_bl`: a debug build keeps the stored
+        // version for an is_debug image (found by `rig diff` against the genuine debug build).
+        if self.profile.debug_version && init.is_debug {
+            return;
+        }
         let v = init.fw_version.unwrap_or(0);
         if init.is(FwType::Application) {
             self.s.app_version = v;

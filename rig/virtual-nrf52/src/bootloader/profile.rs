@@ -132,6 +132,9 @@ pub struct Profile {
     pub accept_same_version: bool,
     /// `NRF_DFU_REQUIRE_SIGNED_APP_UPDATE` (build option from 15.0, default 1; SDK 12 always).
     pub require_signed_app: bool,
+    /// `NRF_DFU_DEBUG_VERSION` (15.2+ `nrf_dfu_ver_validation_check`): `is_debug` init commands
+    /// skip the hw_version, sd_req and fw_version checks.
+    pub debug_version: bool,
     /// The bootloader writes its settings backup before starting the app (15.2+).
     pub backup_before_app_start: bool,
 }
@@ -188,6 +191,7 @@ impl Profile {
                 && !defects.has(Defect::AcceptDowngrade),
             accept_same_version: d.app_accept_same_version,
             require_signed_app: d.require_signed_app_update || sdk == SdkVersion::Sdk12,
+            debug_version: d.debug_version && sdk >= SdkVersion::Sdk15_2,
             backup_before_app_start: sdk.has_settings_backup()
                 && !defects.has(Defect::NoSettingsBackup),
         }

@@ -27,7 +27,9 @@ const FLAG_SAVE_PROGRESS: u8 = 1 << 2;
 const FLAG_NO_DOWNGRADE_PREVENTION: u8 = 1 << 3;
 const FLAG_REJECT_SAME_VERSION: u8 = 1 << 4;
 const FLAG_UNSIGNED_APP_OK: u8 = 1 << 5;
-const KNOWN_FLAGS: u8 = FLAG_BONDS
+const FLAG_DEBUG_VERSION: u8 = 1 << 6;
+const KNOWN_FLAGS: u8 = FLAG_DEBUG_VERSION
+    | FLAG_BONDS
     | FLAG_SINGLE_BANK
     | FLAG_SAVE_PROGRESS
     | FLAG_NO_DOWNGRADE_PREVENTION
@@ -56,6 +58,11 @@ pub struct BootloaderDescriptor {
     pub app_accept_same_version: bool,
     #[serde(default = "yes")]
     pub require_signed_app_update: bool,
+    /// A debug build (`NRF_DFU_DEBUG_VERSION`, as the SDK's `*_debug` Makefiles define it): an
+    /// init command with `is_debug` skips the hw_version, sd_req and fw_version checks (15.2 to
+    /// 17.1 `nrf_dfu_ver_validation.c`, `nrf_dfu_ver_validation_check`).
+    #[serde(default)]
+    pub debug_version: bool,
     pub adv_name: String,
     pub defects: DefectSet,
 }
@@ -118,6 +125,7 @@ impl BootloaderDescriptor {
             app_downgrade_prevention: true,
             app_accept_same_version: true,
             require_signed_app_update: true,
+            debug_version: false,
             adv_name: "DfuTarg".into(),
             defects: DefectSet::empty(),
         }
@@ -152,7 +160,8 @@ impl BootloaderDescriptor {
                 | bit(self.save_progress_in_flash, FLAG_SAVE_PROGRESS)
                 | bit(!self.app_downgrade_prevention, FLAG_NO_DOWNGRADE_PREVENTION)
                 | bit(!self.app_accept_same_version, FLAG_REJECT_SAME_VERSION)
-                | bit(!self.require_signed_app_update, FLAG_UNSIGNED_APP_OK),
+                | bit(!self.require_signed_app_update, FLAG_UNSIGNED_APP_OK)
+                | bit(self.debug_version, FLAG_DEBUG_VERSION),
         );
         b.push(n as u8);
         b.extend_from_slice(&self.hw_version.to_le_bytes());
@@ -206,6 +215,7 @@ impl BootloaderDescriptor {
             app_downgrade_prevention: flags & FLAG_NO_DOWNGRADE_PREVENTION == 0,
             app_accept_same_version: flags & FLAG_REJECT_SAME_VERSION == 0,
             require_signed_app_update: flags & FLAG_UNSIGNED_APP_OK == 0,
+            debug_version: flags & FLAG_DEBUG_VERSION != 0,
             adv_name: text(Kind::Bootloader, "adv_name", &b[80..100], n, MAX_ADV_NAME)?,
             defects,
         })
@@ -249,7 +259,7 @@ mod tests {
         fn round_trip(
             profile in any_profile(), uart: bool, pk in proptest::array::uniform32(any::<u8>()),
             hw: u32, bonds: bool, single: bool, timeout: u32, name in "[A-Za-z0-9]{1,20}", mask in 0u32..512,
-            opts in proptest::array::uniform4(any::<bool>()),
+            opts in proptest::array::uniform5(any::<bool>()),
         ) {
             let mut public_key = [0u8; 64];
             public_key[..32].copy_from_slice(&pk);
@@ -259,6 +269,7 @@ mod tests {
                 hw_version: hw, requires_bonds: bonds, single_bank: single, inactivity_timeout_ms: timeout,
                 save_progress_in_flash: opts[0], app_downgrade_prevention: opts[1],
                 app_accept_same_version: opts[2], require_signed_app_update: opts[3],
+                debug_version: opts[4],
                 adv_name: name, defects: DefectSet::from_mask(mask).unwrap(),
             };
             let e = d.encode().unwrap();
