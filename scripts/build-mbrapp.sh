@@ -12,6 +12,8 @@
 #   RIG                                     the rig command (default: cargo run -p rig)
 #   RIG_KEY                                 signing key (default firmware/keys/rig-test-private.pem)
 #   SOURCE_DATE_EPOCH                       zip entry times (default: the last commit's time)
+#   RIG_APP_FILL                            bytes of filler in flash (default 0): a larger image
+#                                           spans several 4 KB DFU data objects
 #   MBRAPP_NO_TEST=1                        build and package only
 #
 # Writes OUT_DIR/app-a.{elf,hex,zip} and app-b.{elf,hex,zip}; cargo's tree goes to OUT_DIR/cargo.

@@ -7,4 +7,5 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=link.x");
     println!("cargo:rerun-if-env-changed=RIG_APP_VERSION");
+    println!("cargo:rerun-if-env-changed=RIG_APP_FILL");
 }

@@ -29,6 +29,30 @@ const VERSION: u32 = match option_env!("RIG_APP_VERSION") {
     None => panic!("set RIG_APP_VERSION to the application version (scripts/build-mbrapp.sh does)"),
 };
 
+/// Bytes of filler in flash, from `RIG_APP_FILL` at build time (default 0): a larger image
+/// spans several DFU data objects (4 KB each), so an interruption can land after some of them
+/// were executed. A pattern, not a constant, so a misplaced page shows in bank 0's CRC.
+const FILL_LEN: usize = match option_env!("RIG_APP_FILL") {
+    Some(text) => match version::parse(text) {
+        Some(n) => n as usize,
+        None => panic!("RIG_APP_FILL must be a byte count, decimal or 0x hex"),
+    },
+    None => 0,
+};
+
+const fn fill() -> [u8; FILL_LEN] {
+    let mut b = [0u8; FILL_LEN];
+    let mut i = 0;
+    while i < FILL_LEN {
+        b[i] = (i as u32).wrapping_mul(2_654_435_761).rotate_right(13) as u8;
+        i += 1;
+    }
+    b
+}
+
+#[used]
+static FILL: [u8; FILL_LEN] = fill();
+
 // --- registers (nRF52832 Product Specification v1.4; ARMv7-M ARM B3.2 for the SCS) ---------
 
 const CLOCK_TASKS_LFCLKSTART: u32 = 0x4000_0008;
