@@ -558,10 +558,11 @@ async fn run_sub_case<D: BenchDut>(
         let (sdk, single_bank) = exec.dut.bootloader().unzip();
         spec.sdk = sdk;
         spec.single_bank = single_bank.unwrap_or(false);
-        // The SoftDevice this setup flashed is what packages without `sd_req` must name.
+        // The SoftDevice this setup flashed is what packages without `sd_req` must name (0x00
+        // when it flashed none).
         spec.sd_fwid = super::readback::read_dut(exec.dut)
             .ok()
-            .and_then(|r| r.softdevice_fwid)
+            .map(|r| r.sd_req_default())
             .or(spec.sd_fwid);
     }
     spec.base_version = {

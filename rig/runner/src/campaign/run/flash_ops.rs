@@ -73,7 +73,7 @@ pub async fn count_flash_ops<D: BenchDut>(
     spec.sd_fwid = {
         super::readback::read_dut(exec.dut)
             .ok()
-            .and_then(|r| r.softdevice_fwid)
+            .map(|r| r.sd_req_default())
     };
     let a = exec.attempt(&spec, &case.steps[..first]).await;
     if let Some(f) = a.failure {
