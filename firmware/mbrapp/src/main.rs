@@ -40,6 +40,8 @@ const FILL_LEN: usize = match option_env!("RIG_APP_FILL") {
     None => 0,
 };
 
+// FILL_LEN is 0 unless RIG_APP_FILL is set: then the loop runs never, as meant.
+#[allow(clippy::absurd_extreme_comparisons)]
 const fn fill() -> [u8; FILL_LEN] {
     let mut b = [0u8; FILL_LEN];
     let mut i = 0;
@@ -142,22 +144,27 @@ global_asm!(
     "#
 );
 
+/// The reset handler (the vector table's second word): FPU access, `.data` and `.bss`, then
+/// `main`.
 #[no_mangle]
-pub unsafe extern "C" fn reset() -> ! {
-    // FPU: CP10 and CP11 full access, as the SDK's SystemInit does for hard-float builds.
-    wr(SCB_CPACR, rd(SCB_CPACR) | (0xF << 20));
-    asm!("dsb", "isb");
-    let mut src = core::ptr::addr_of!(_sidata);
-    let mut dst = addr_of_mut!(_sdata);
-    while dst < addr_of_mut!(_edata) {
-        write_volatile(dst, read_volatile(src));
-        dst = dst.add(1);
-        src = src.add(1);
-    }
-    let mut b = addr_of_mut!(_sbss);
-    while b < addr_of_mut!(_ebss) {
-        write_volatile(b, 0);
-        b = b.add(1);
+pub extern "C" fn reset() -> ! {
+    // SAFETY: nothing else runs yet; the linker script gives the section bounds.
+    unsafe {
+        // FPU: CP10 and CP11 full access, as the SDK's SystemInit does for hard-float builds.
+        wr(SCB_CPACR, rd(SCB_CPACR) | (0xF << 20));
+        asm!("dsb", "isb");
+        let mut src = core::ptr::addr_of!(_sidata);
+        let mut dst = addr_of_mut!(_sdata);
+        while dst < addr_of_mut!(_edata) {
+            write_volatile(dst, read_volatile(src));
+            dst = dst.add(1);
+            src = src.add(1);
+        }
+        let mut b = addr_of_mut!(_sbss);
+        while b < addr_of_mut!(_ebss) {
+            write_volatile(b, 0);
+            b = b.add(1);
+        }
     }
     main()
 }

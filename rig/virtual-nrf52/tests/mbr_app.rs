@@ -47,8 +47,8 @@ fn mbr_app_writes_its_version_block_and_blinks_while_sleeping() {
         ('b', version("RIG_APP_VERSION_B", 2)),
     ] {
         let path = dir.join(format!("app-{letter}.hex"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         check_image(&path.display().to_string(), &text, want);
     }
 }
@@ -56,7 +56,11 @@ fn mbr_app_writes_its_version_block_and_blinks_while_sleeping() {
 fn check_image(name: &str, hex: &str, want: u32) {
     let image = nrf_dfu::image::parse_intel_hex(hex).expect("Intel HEX");
     let segments: Vec<Segment> = image.runs().map(|(a, b)| (a, b.to_vec())).collect();
-    let start = segments.iter().map(|s| s.0).min().expect("a non-empty image");
+    let start = segments
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("a non-empty image");
     assert_eq!(
         start, APP_START,
         "{name}: linked after the MBR, as the SDK's blinky for the MBR"
@@ -66,7 +70,9 @@ fn check_image(name: &str, hex: &str, want: u32) {
     d.program(&segments, ProgramOptions::default())
         .expect("program through the debug port");
     // The application's initial stack pointer and reset handler at 0, where the core starts.
-    let table = d.read_memory(APP_START, 8).expect("read the app's vector table");
+    let table = d
+        .read_memory(APP_START, 8)
+        .expect("read the app's vector table");
     d.program(&[(0, table)], ProgramOptions::default())
         .expect("program the boot vectors");
     // What a previous image left is not a version block.
@@ -122,10 +128,18 @@ fn check_image(name: &str, hex: &str, want: u32) {
     let t = d.now();
     d.power_off(t);
     d.power_on(t + Duration::from_millis(200));
-    assert_eq!(read_version(&mut d), None, "{name}: RAM lost on a power cut");
+    assert_eq!(
+        read_version(&mut d),
+        None,
+        "{name}: RAM lost on a power cut"
+    );
     let t = d.now() + Duration::from_millis(20);
     d.advance_to(t);
-    assert_eq!(read_version(&mut d), Some(want), "{name}: after a power cut");
+    assert_eq!(
+        read_version(&mut d),
+        Some(want),
+        "{name}: after a power cut"
+    );
 }
 
 fn read_version(d: &mut Device) -> Option<u32> {

@@ -107,7 +107,7 @@ impl HardwareDut {
 }
 
 fn ram_version(probe: &SharedProbe, chip: Chip) -> Option<u32> {
-    block_version(&*probe.borrow_mut().read_memory(info_block(chip), 16).ok()?)
+    block_version(&probe.borrow_mut().read_memory(info_block(chip), 16).ok()?)
 }
 
 fn block_version(b: &[u8]) -> Option<u32> {

@@ -110,7 +110,10 @@ impl OpenPort {
         self.close();
         let gone = async { while self.released.recv().await.is_some() {} };
         if tokio::time::timeout(RELEASE_WAIT, gone).await.is_err() {
-            tracing::debug!("serial port {}: still held {RELEASE_WAIT:?} after close", self.path);
+            tracing::debug!(
+                "serial port {}: still held {RELEASE_WAIT:?} after close",
+                self.path
+            );
         }
     }
 }
