@@ -10,8 +10,10 @@
 //!
 //! It sits in the top 16 bytes of RAM (`memory.x`: region RIG_INFO, section `.rig_info`,
 //! NOLOAD), above the application's stack. RAM keeps its contents over a soft or pin reset, so
-//! a block read right after a reset may still be the previous application's; the bootloader's
-//! own stack starts at the same top of RAM and overwrites it once it runs. Power loss clears it.
+//! a block read right after a reset may still be the previous application's, and a bootloader
+//! need not overwrite it (the SDK 17.0.2 UART debug bootloader's stack starts at 0x2000_4818):
+//! the rig zeroes a valid block once the bootloader answers and before it resets the DUT into
+//! DFU mode. Power loss clears it. firmware/mbrapp includes this file by path.
 
 /// Address of the block (nRF52832: RAM 0x2000_0000..0x2001_0000, the last 16 bytes).
 pub const ADDRESS: u32 = 0x2000_FFF0;

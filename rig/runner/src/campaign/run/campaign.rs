@@ -380,7 +380,8 @@ pub(super) async fn prepare_dut<D: BenchDut>(
 pub(super) struct DutState {
     pub(super) infra_in_a_row: u32,
     pub(super) quarantined: bool,
-    /// The installed SoftDevice after the suite's setup, for packages without `sd_req`.
+    /// The installed SoftDevice's FWID after the suite's setup (0x00 without one), for
+    /// packages without `sd_req`.
     pub(super) fwid: Option<u16>,
     /// The last sub-case flashed its case's own setup: the next case without one gets the
     /// suite's setup again, not the images another case left behind.
@@ -408,7 +409,7 @@ pub(super) async fn run_dut<D: BenchDut>(
     }
     st.fwid = super::readback::read_dut(dut)
         .ok()
-        .and_then(|r| r.softdevice_fwid);
+        .map(|r| r.sd_req_default());
     // A replay on a virtual DUT runs everything before the iteration again, unrecorded: the
     // device then starts it in the very state it had (simulated time makes that seconds).
     let fast_forward = sh.opts.replay.is_some() && dut.sees_flash_ops();
@@ -558,10 +559,11 @@ async fn run_sub_case<D: BenchDut>(
         let (sdk, single_bank) = exec.dut.bootloader().unzip();
         spec.sdk = sdk;
         spec.single_bank = single_bank.unwrap_or(false);
-        // The SoftDevice this setup flashed is what packages without `sd_req` must name.
+        // The SoftDevice this setup flashed is what packages without `sd_req` must name (0x00
+        // when it flashed none).
         spec.sd_fwid = super::readback::read_dut(exec.dut)
             .ok()
-            .and_then(|r| r.softdevice_fwid)
+            .map(|r| r.sd_req_default())
             .or(spec.sd_fwid);
     }
     spec.base_version = {

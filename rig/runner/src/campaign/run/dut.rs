@@ -91,6 +91,13 @@ pub trait BenchDut {
     async fn observe(&mut self, wait: Duration) -> Observed;
     /// Ask the running app to enter DFU mode through its buttonless characteristic.
     async fn enter_dfu_buttonless(&mut self, wait: Duration) -> Result<(), StepFailure>;
+    /// No application runs any more (the bootloader answered, or the rig is about to reset the
+    /// DUT into it): a DUT that learns which image runs from the application's own marks
+    /// retires them here, so what it sees later is an application that started since. The
+    /// virtual bench sees the model itself and has nothing to do.
+    fn app_stopped(&mut self) -> Result<(), StepFailure> {
+        Ok(())
+    }
     /// Connect to the bootloader's DFU transport.
     async fn connect_dfu(
         &mut self,

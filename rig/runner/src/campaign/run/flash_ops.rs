@@ -73,7 +73,7 @@ pub async fn count_flash_ops<D: BenchDut>(
     spec.sd_fwid = {
         super::readback::read_dut(exec.dut)
             .ok()
-            .and_then(|r| r.softdevice_fwid)
+            .map(|r| r.sd_req_default())
     };
     // Counted on the bootloader the sub-cases run, with the case's defects (bug-zoo's
     // no-settings-backup skips the backup page): a healthy build's extra operations would be

@@ -107,10 +107,28 @@ impl HardwareDut {
 }
 
 fn ram_version(probe: &SharedProbe, chip: Chip) -> Option<u32> {
-    let mut p = probe.borrow_mut();
-    let b = p.read_memory(info_block(chip), 16).ok()?;
+    block_version(&probe.borrow_mut().read_memory(info_block(chip), 16).ok()?)
+}
+
+fn block_version(b: &[u8]) -> Option<u32> {
     let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    (w(0) == INFO_MAGIC && w(8) == !w(4) && w(12) == 1).then(|| w(4))
+    (b.len() >= 16 && w(0) == INFO_MAGIC && w(8) == !w(4) && w(12) == 1).then(|| w(4))
+}
+
+/// Retire the application's version block once no application runs (its bootloader answers,
+/// or the rig is about to reset the DUT into it): zero it if it holds a block, so a block seen
+/// later was written by an application that started since. RAM keeps the block over a reset,
+/// and a bootloader need not overwrite it: the SDK 17.0.2 UART debug bootloader's stack starts
+/// at 0x2000_4818 (its vector table), far below the block, so after an SWD entry into DFU mode
+/// the old application's block still read as "the application runs". A block that is not
+/// there is left alone: those bytes may be a bootloader's stack.
+fn retire_version_block(p: &mut dyn Probe, chip: Chip) -> Result<bool, ProbeError> {
+    let b = p.read_memory(info_block(chip), 16)?;
+    if block_version(&b).is_none() {
+        return Ok(false);
+    }
+    p.write_memory(info_block(chip), &[0; 16])?;
+    Ok(true)
 }
 
 /// What a DUT without a radio runs, looked at until `wait` runs out: the application (its
@@ -461,10 +479,13 @@ impl BenchDut for HardwareDut {
                 ping: s.ping,
                 ..SerialOptions::default()
             };
-            return SerialTransport::connect(settings, options)
+            let link = SerialTransport::connect(settings, options)
                 .await
                 .map(HardwareLink::Serial)
-                .map_err(class);
+                .map_err(class)?;
+            // The bootloader answered: whatever application ran has stopped.
+            self.app_stopped()?;
+            return Ok(link);
         }
         let Some(cfg) = self.dut.ble.clone() else {
             return Err(StepFailure::infra(
@@ -482,10 +503,24 @@ impl BenchDut for HardwareDut {
             .adapter(&cfg)
             .await
             .map_err(|e| StepFailure::infra(InfraFault::Adapter, e.to_string()))?;
-        BleTransport::connect(adapter, target, cfg.packet_size, mtu)
+        let link = BleTransport::connect(adapter, target, cfg.packet_size, mtu)
             .await
             .map(HardwareLink::Ble)
-            .map_err(class)
+            .map_err(class)?;
+        self.app_stopped()?;
+        Ok(link)
+    }
+
+    fn app_stopped(&mut self) -> Result<(), StepFailure> {
+        let chip = self.dut.chip;
+        retire_version_block(&mut **self.probe.borrow_mut(), chip)
+            .map(|_| ())
+            .map_err(|e| {
+                StepFailure::infra(
+                    InfraFault::Probe,
+                    format!("retiring the application's version block: {}", e.message),
+                )
+            })
     }
 
     fn link_note(link: &HardwareLink) -> Option<String> {
@@ -552,6 +587,37 @@ mod tests {
     fn the_version_block_is_at_the_top_of_the_chips_ram() {
         assert_eq!(info_block(Chip::Nrf52832Qfaa), 0x2000_FFF0);
         assert_eq!(info_block(Chip::Nrf52832Qfab), 0x2000_7FF0);
+    }
+
+    fn probe_on_a_virtual_chip() -> crate::drivers::VirtualProbe {
+        let mut d = virtual_nrf52::Device::new(Chip::Nrf52832Qfaa, 3);
+        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+        crate::drivers::VirtualProbe::new("v", crate::drivers::shared::share(d), false)
+    }
+
+    #[test]
+    fn a_version_block_is_retired_and_other_bytes_are_left_alone() {
+        let mut p = probe_on_a_virtual_chip();
+        let at = info_block(Chip::Nrf52832Qfaa);
+        let block: Vec<u8> = [INFO_MAGIC, 7, !7, 1]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        p.write_memory(at, &block).unwrap();
+        assert_eq!(block_version(&p.read_memory(at, 16).unwrap()), Some(7));
+        assert!(retire_version_block(&mut p, Chip::Nrf52832Qfaa).unwrap());
+        assert_eq!(p.read_memory(at, 16).unwrap(), vec![0; 16]);
+        // Bytes that are no block (a bootloader's stack frame, say) stay as they are.
+        let frame: Vec<u8> = (1..=16).collect();
+        p.write_memory(at, &frame).unwrap();
+        assert!(!retire_version_block(&mut p, Chip::Nrf52832Qfaa).unwrap());
+        assert_eq!(p.read_memory(at, 16).unwrap(), frame);
+        // A block whose check word does not match is none either.
+        let mut bad = block.clone();
+        bad[8] ^= 1;
+        p.write_memory(at, &bad).unwrap();
+        assert!(!retire_version_block(&mut p, Chip::Nrf52832Qfaa).unwrap());
+        assert_eq!(p.read_memory(at, 16).unwrap(), bad);
     }
 
     #[tokio::test(start_paused = true)]

@@ -116,6 +116,16 @@ impl ReadBack {
         })
     }
 
+    /// The `sd_req` a package must carry when the suite names none: the installed
+    /// SoftDevice's FWID, or 0x00 (SD_REQ_APP_OVERWRITES_SD) on a DUT without one (MBR only).
+    /// Without a SoftDevice the SDK 17.0.2 bootloader refuses any other first sd_req with
+    /// EXT_ERROR SD_VERSION_FAILURE (nrf_dfu_ver_validation.c `sd_req_ok`, the `!SD_PRESENT`
+    /// branch); Nordic's blinky_mbr.zip carries 0x00.
+    pub fn sd_req_default(&self) -> u16 {
+        self.softdevice_fwid
+            .unwrap_or(nrf_dfu::memory_map::SD_REQ_APP_OVERWRITES_SD as u16)
+    }
+
     pub fn app_version(&self) -> Option<u32> {
         self.settings.as_ref().map(|s| s.app_version)
     }
@@ -185,6 +195,21 @@ mod tests {
     use super::*;
     use crate::drivers::shared::share;
     use crate::drivers::VirtualProbe;
+
+    #[test]
+    fn without_a_softdevice_packages_ask_for_none() {
+        let mut d = virtual_nrf52::Device::new(Chip::Nrf52832Qfaa, 3);
+        virtual_nrf52::DebugPort::power_on(&mut d).unwrap();
+        let mut probe = VirtualProbe::new("v", share(d), false);
+        let rb = ReadBack::read(&mut probe, Chip::Nrf52832Qfaa, None).unwrap();
+        assert_eq!(rb.softdevice_fwid, None, "a blank chip has no SoftDevice");
+        assert_eq!(rb.sd_req_default(), 0x0000);
+        let with_s132 = ReadBack {
+            softdevice_fwid: Some(0x0101),
+            ..rb
+        };
+        assert_eq!(with_s132.sd_req_default(), 0x0101);
+    }
 
     #[test]
     fn resetreas_is_cleared_once_read() {

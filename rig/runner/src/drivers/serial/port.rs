@@ -15,6 +15,10 @@ use tokio::sync::{mpsc as amp, oneshot};
 
 /// How often the reader looks at its stop flag.
 const READ_POLL: Duration = Duration::from_millis(20);
+/// How long [`OpenPort::release`] waits for the threads to let go of the port: the reader
+/// notices its stop flag within one [`READ_POLL`], the writer once its current write is done
+/// (it stops between chunks once the flag is set).
+const RELEASE_WAIT: Duration = Duration::from_millis(500);
 
 /// Port settings from the bench file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +37,8 @@ pub struct OpenPort {
     pub frames: amp::UnboundedReceiver<Result<Vec<u8>, LinkError>>,
     writer: Option<mpsc::Sender<WriteJob>>,
     stop: Arc<AtomicBool>,
+    /// Ends (every sender dropped) once both threads have dropped their handle on the port.
+    released: amp::UnboundedReceiver<()>,
     pub path: String,
 }
 
@@ -56,12 +62,14 @@ impl OpenPort {
         let (ftx, frames) = amp::unbounded_channel();
         let (wtx, wrx) = mpsc::channel::<WriteJob>();
         let path = s.path.clone();
-        spawn_reader(reader, ftx, stop.clone(), path.clone())?;
-        spawn_writer(port, wrx, stop.clone(), path.clone())?;
+        let (held, released) = amp::unbounded_channel();
+        spawn_reader(reader, ftx, stop.clone(), path.clone(), held.clone())?;
+        spawn_writer(port, wrx, stop.clone(), path.clone(), held)?;
         Ok(OpenPort {
             frames,
             writer: Some(wtx),
             stop,
+            released,
             path,
         })
     }
@@ -93,6 +101,21 @@ impl OpenPort {
         self.stop.store(true, Ordering::SeqCst);
         self.writer = None;
     }
+
+    /// Close, and wait until the port is really closed: the threads hold their own handles on
+    /// it (and so its exclusive lock, TIOCEXCL) until they notice, so the same port opened
+    /// again straight after `close` fails with "Unable to acquire exclusive lock" (a campaign
+    /// step after a PING look did, 19 ms after it, within the reader's 20 ms poll).
+    pub async fn release(&mut self) {
+        self.close();
+        let gone = async { while self.released.recv().await.is_some() {} };
+        if tokio::time::timeout(RELEASE_WAIT, gone).await.is_err() {
+            tracing::debug!(
+                "serial port {}: still held {RELEASE_WAIT:?} after close",
+                self.path
+            );
+        }
+    }
 }
 
 impl Drop for OpenPort {
@@ -102,14 +125,19 @@ impl Drop for OpenPort {
 }
 
 fn spawn_reader(
-    mut port: Box<dyn SerialPort>,
+    port: Box<dyn SerialPort>,
     out: amp::UnboundedSender<Result<Vec<u8>, LinkError>>,
     stop: Arc<AtomicBool>,
     path: String,
+    held: amp::UnboundedSender<()>,
 ) -> Result<(), LinkError> {
     thread::Builder::new()
         .name(format!("serial-rx {path}"))
         .spawn(move || {
+            // Dropped after `port` (declared later, dropped first): the port is closed when
+            // `released` sees this sender go.
+            let _held = held;
+            let mut port = port;
             // The host side accepts any frame length (the device's limits are the device's).
             let mut slip = SlipDecoder::new(SlipConfig::default().max_frame_len(64 * 1024));
             let mut buf = [0u8; 512];
@@ -151,14 +179,17 @@ fn spawn_reader(
 }
 
 fn spawn_writer(
-    mut port: Box<dyn SerialPort>,
+    port: Box<dyn SerialPort>,
     jobs: mpsc::Receiver<WriteJob>,
     stop: Arc<AtomicBool>,
     path: String,
+    held: amp::UnboundedSender<()>,
 ) -> Result<(), LinkError> {
     thread::Builder::new()
         .name(format!("serial-tx {path}"))
         .spawn(move || {
+            let _held = held;
+            let mut port = port;
             while let Ok((bytes, done)) = jobs.recv() {
                 let r = write_all_patiently(&mut port, &bytes, &stop);
                 let _ = done.send(r);

@@ -77,7 +77,11 @@ impl SerialTransport {
             mtu: None,
             ping_id: 0,
         };
-        t.open_and_handshake().await?;
+        if let Err(e) = t.open_and_handshake().await {
+            // Let go of the port before saying so: the caller may open it again at once.
+            let _ = t.close().await;
+            return Err(e);
+        }
         Ok(t)
     }
 
@@ -93,7 +97,9 @@ impl SerialTransport {
     }
 
     async fn open_and_handshake(&mut self) -> Result<(), LinkError> {
-        self.port = None;
+        if let Some(mut p) = self.port.take() {
+            p.release().await;
+        }
         self.port = Some(OpenPort::open(&self.settings)?);
         if self.options.ping {
             self.ping_until_answered().await?;
@@ -213,7 +219,7 @@ impl Link for SerialTransport {
     async fn reconnect(&mut self) -> Result<(), LinkError> {
         // Release the port (and its exclusive lock) first, as nrfutil closes it between images.
         if let Some(mut p) = self.port.take() {
-            p.close();
+            p.release().await;
         }
         tokio::time::sleep(self.options.reconnect_delay).await;
         self.open_and_handshake().await.map_err(|e| match e.kind {
@@ -225,7 +231,7 @@ impl Link for SerialTransport {
 
     async fn close(&mut self) -> Result<(), LinkError> {
         if let Some(mut p) = self.port.take() {
-            p.close();
+            p.release().await;
         }
         Ok(())
     }

@@ -272,3 +272,24 @@ fn nrfutil_payload_rule() {
     assert_eq!(write_len_for_mtu(64), 30);
     assert_eq!(write_len_for_mtu(3), 0);
 }
+
+#[tokio::test]
+async fn a_closed_port_opens_again_at_once() {
+    // The port's exclusive lock (TIOCEXCL) lasts until every handle on it is closed, the
+    // reader thread's too: `close` waits for that, so a campaign step may open the port right
+    // after a PING look closed it. Before, the second connect failed within the reader's poll
+    // ("Unable to acquire exclusive lock on serial port").
+    let (mut t, path, seen) = connected(HEALTHY).await;
+    for _ in 0..5 {
+        t.close().await.unwrap();
+        t = SerialTransport::connect(settings(&path), quick())
+            .await
+            .unwrap_or_else(|e| panic!("connect straight after close: {e}"));
+    }
+    t.close().await.unwrap();
+    assert_eq!(
+        seen.lock().unwrap().iter().filter(|f| f[0] == 0x09).count(),
+        6,
+        "one PING per connect"
+    );
+}

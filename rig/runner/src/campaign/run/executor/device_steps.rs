@@ -109,6 +109,10 @@ impl<D: BenchDut> Executor<'_, D> {
                     run.note("already in DFU mode: SWD entry not needed");
                     return Ok(());
                 }
+                // The application's version block outlives the reset (RAM is kept, and the
+                // bootloader's stack need not reach it): retired first, so the look after the
+                // reset cannot take the bootloader for the old application.
+                self.dut.app_stopped()?;
                 let chip = self.dut.chip();
                 let sdk12 = self.dut.bootloader().map(|b| b.0) == Some(SdkVersion::Sdk12);
                 self.dut

@@ -54,7 +54,8 @@ pub struct IterationSpec {
     pub sdk: Option<SdkVersion>,
     /// Single-bank bootloader: an interrupted app update leaves no old app to run.
     pub single_bank: bool,
-    /// The installed SoftDevice, for `sd_req` when the step gives none.
+    /// The installed SoftDevice's FWID (0x00 when there is none), for `sd_req` when the step
+    /// gives none.
     pub sd_fwid: Option<u16>,
 }
 
