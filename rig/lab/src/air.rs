@@ -82,6 +82,9 @@ impl Target for OnAir {
     fn core_running(&self) -> bool {
         self.dev.core_running()
     }
+    fn core_asleep(&self) -> bool {
+        self.dev.core_asleep()
+    }
     fn is_powered(&self) -> bool {
         Target::is_powered(&self.dev)
     }

@@ -14,8 +14,11 @@ use virtual_nrf52::events::SimTime;
 /// rig's own switches wait 0.5-1 s on a DK).
 pub const CYCLE_OFF: Duration = Duration::from_millis(500);
 
-/// Lab time a running core is advanced by per request or host step (6 400 cycles at 64 MHz).
+/// Lab time a running core is advanced by at a time (6 400 cycles at 64 MHz).
 pub const CATCH_UP_SLICE: Duration = Duration::from_micros(100);
+/// Wall time one catch-up may take before the host looks at its sockets again (probe-rs gives
+/// up on a reply after 100 ms to 1 s).
+pub const CATCH_UP_BUDGET: Duration = Duration::from_millis(2);
 
 /// Where a DUT is served (for status and the bench file).
 #[derive(Debug, Clone, Default)]
@@ -104,20 +107,34 @@ impl Dut {
     }
 
     /// Bring the device to lab time (its own events due by then happen). While its core runs
-    /// code, at most [`CATCH_UP_SLICE`] per call: emulating the core is slower than 64 MHz, and
-    /// a request must never wait for the device to catch up with the wall clock (probe-rs gives
-    /// up after 100 ms to 1 s); the host keeps catching up between requests instead.
+    /// code, in [`CATCH_UP_SLICE`]s for at most [`CATCH_UP_BUDGET`] of wall time per call:
+    /// emulating the core is slower than 64 MHz, and a request must never wait for the device
+    /// to catch up with the wall clock (probe-rs gives up after 100 ms to 1 s); the host keeps
+    /// catching up between requests instead.
     pub fn sync(&mut self) -> SimTime {
-        let mut t = self.lab_now();
-        if self.dev.core_running() {
-            t = t.min(self.dev.now() + CATCH_UP_SLICE);
+        let t = self.lab_now();
+        if !self.dev.core_running() {
+            self.advance(t);
+            return self.dev.now();
         }
+        // Slices until lab time or the wall budget: a core asleep in WFE costs next to nothing
+        // per slice, so it reaches lab time at once and the host can sleep; one slice per call
+        // left a sleeping core "behind" forever and the host spinning a whole CPU on it.
+        let started = std::time::Instant::now();
+        loop {
+            self.advance(t.min(self.dev.now() + CATCH_UP_SLICE));
+            if self.dev.now() >= t || started.elapsed() >= CATCH_UP_BUDGET {
+                return self.dev.now();
+            }
+        }
+    }
+
+    fn advance(&mut self, t: SimTime) {
         if self.hooks.armed.is_some() {
             self.advance_watched(t);
         } else {
             self.dev.advance_to(t);
         }
-        self.dev.now()
     }
 
     /// Whether the device is behind lab time (the host should not sleep).
@@ -329,6 +346,70 @@ impl Dut {
 mod tests {
     use super::*;
     use virtual_nrf52::{Chip, Device};
+
+    /// A DUT whose emulated core sleeps in `wfi; b.n` at 0x8.
+    fn sleeping_core() -> Dut {
+        use virtual_nrf52::{DebugPort, ProgramOptions};
+        let mut dev = Device::new(Chip::Nrf52832Qfaa, 1);
+        dev.set_emulated_cpu(true);
+        let image = vec![
+            0x00, 0x00, 0x01, 0x20, // initial SP 0x20010000
+            0x09, 0x00, 0x00, 0x00, // reset handler 0x8, Thumb
+            0x30, 0xBF, // wfi
+            0xFD, 0xE7, // b.n 0x8
+        ];
+        dev.program(&[(0, image)], ProgramOptions::default())
+            .unwrap();
+        dev.soft_reset().unwrap();
+        Dut::new(
+            "dut-0",
+            Box::new(dev),
+            LabClock::new(1.0),
+            true,
+            None,
+            Endpoints::default(),
+            Box::new(|_| {}),
+        )
+    }
+
+    #[test]
+    fn a_core_asleep_catches_up_with_lab_time_in_one_sync() {
+        let mut d = sleeping_core();
+        d.sync();
+        assert!(d.dev.core_asleep(), "the core sleeps in its WFI");
+        std::thread::sleep(Duration::from_millis(30));
+        let lab = d.lab_now();
+        let t = d.sync();
+        // One slice per call (100 us) left it behind for ever, and the host spinning on it.
+        assert!(
+            t >= lab,
+            "a sleeping core costs nothing to advance: {t:?} < {lab:?}"
+        );
+        assert!(d.dev.core_asleep());
+    }
+
+    #[test]
+    fn a_core_running_code_catches_up_within_the_wall_budget() {
+        let mut d = sleeping_core();
+        // A core that never sleeps: `b.n .` at the reset handler.
+        if let Some(dev) = d.dev.device_mut() {
+            use virtual_nrf52::{DebugPort, ProgramOptions};
+            dev.program(&[(8, vec![0xFE, 0xE7])], ProgramOptions::default())
+                .unwrap();
+            dev.soft_reset().unwrap();
+        }
+        d.sync();
+        assert!(d.dev.core_running() && !d.dev.core_asleep());
+        // Far behind: a minute of lab time cannot be emulated within one call's budget.
+        d.ahead = Duration::from_secs(60);
+        let before = d.dev.now();
+        let t = d.sync();
+        assert!(t > before, "it made progress");
+        assert!(
+            t < d.lab_now(),
+            "and came back to the host at its budget, not at lab time"
+        );
+    }
 
     #[test]
     fn lab_time_runs_on_from_a_device_that_swd_put_ahead_of_the_wall_clock() {

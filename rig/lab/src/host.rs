@@ -163,8 +163,10 @@ impl Host {
             }
         }
         d.checkpoint();
-        if d.behind() && d.dev.core_running() {
-            // Catch up in slices, polling for requests between them.
+        if d.dev.core_running() && !d.dev.core_asleep() {
+            // A core that runs code changes with every instruction: keep catching up in slices,
+            // polling for requests between them. One asleep waits for its next event like the
+            // models (waiting on "behind" kept a whole CPU busy: lab time always moved on).
             return Duration::ZERO;
         }
         let wake = [d.dev.next_event_time(), self.out.front().map(|(at, _)| *at)]

@@ -50,6 +50,11 @@ pub trait Target: Send + 'static {
     /// The core executes instructions (debugger-loaded code such as the flash algorithm):
     /// catching up with lab time costs emulation time then.
     fn core_running(&self) -> bool;
+    /// The core is asleep (WFE/WFI): nothing changes before [`Target::next_event_time`] unless
+    /// the host acts.
+    fn core_asleep(&self) -> bool {
+        false
+    }
 
     fn is_powered(&self) -> bool;
     fn power_on(&mut self, t: SimTime);
@@ -172,6 +177,9 @@ impl Target for Device {
 
     fn core_running(&self) -> bool {
         self.silent_reason() == Some(virtual_nrf52::status::SilentReason::DebuggerCode)
+    }
+    fn core_asleep(&self) -> bool {
+        self.cpu_sleeping()
     }
 
     fn is_powered(&self) -> bool {

@@ -152,6 +152,12 @@ impl Device {
         }
     }
 
+    /// The emulated core sleeps in WFE/WFI: it costs nothing until its next peripheral event
+    /// ([`Device::next_event_time`] includes it).
+    pub fn cpu_sleeping(&self) -> bool {
+        self.cpu_runnable() && self.si.cpu.sleeping
+    }
+
     /// A peripheral register as the core would read it now, without side effects (for
     /// diagnostics; None: not a peripheral address).
     pub fn peek_peripheral(&self, addr: u32) -> Option<u32> {

@@ -262,10 +262,13 @@ impl Device {
         } else {
             None
         };
-        match (internal, tx) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        // A sleeping core wakes (or its peripherals change) at the next peripheral event.
+        let wake = if self.cpu_sleeping() {
+            self.si.periph_due
+        } else {
+            None
+        };
+        [internal, tx, wake].into_iter().flatten().min()
     }
 
     /// True when the device can change between the times [`Device::next_event_time`] gives:
