@@ -361,6 +361,10 @@ mod tests {
         dev.program(&[(0, image)], ProgramOptions::default())
             .unwrap();
         dev.soft_reset().unwrap();
+        dut(dev)
+    }
+
+    fn dut(dev: Device) -> Dut {
         Dut::new(
             "dut-0",
             Box::new(dev),
@@ -414,15 +418,7 @@ mod tests {
     #[test]
     fn lab_time_runs_on_from_a_device_that_swd_put_ahead_of_the_wall_clock() {
         let dev = Device::new(Chip::Nrf52832Qfaa, 1);
-        let mut d = Dut::new(
-            "dut-0",
-            Box::new(dev),
-            LabClock::new(1.0),
-            true,
-            None,
-            Endpoints::default(),
-            Box::new(|_| {}),
-        );
+        let mut d = dut(dev);
         // Seconds of SWD transfers spent at once put the device ahead of the wall clock.
         let ahead = d.clock.scaled() + Duration::from_secs(5);
         d.dev.advance_to(ahead);

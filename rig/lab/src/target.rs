@@ -118,7 +118,8 @@ impl Target for Device {
         if self.emulated_cpu() {
             // Stable between state changes: the host logs every change of this line.
             let u = self.unmodelled_accesses();
-            let unmodelled = format!("{} unmodelled peripheral accesses", u.reads + u.writes);
+            // The registers too: which peripheral the firmware needs that reads as zero here.
+            let unmodelled = u.summary(6);
             return match self.cpu_state() {
                 "locked up" => {
                     let fault = self

@@ -21,7 +21,7 @@ mod target;
 pub use client::{CutAt, Phase};
 pub use explained::{explain, Explained, EXPLAINED};
 pub use images::{hex_segments, model_descriptor, trusting, ImageError, KeyPatch, CHIP};
-pub use points::{points, SplitMix64};
+pub use points::points;
 pub use report::{DiffReport, Difference, ScenarioRun};
 pub use scenario::{describe, Reference, NAMES as SCENARIOS};
 pub use session::Interruption;

@@ -4,26 +4,12 @@
 use super::client::{CutAt, Phase};
 use super::session::Interruption;
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, fully determined by its seed.
-pub struct SplitMix64(u64);
+/// The campaign's random source (SplitMix64), so a point is drawn as a campaign's fault point is.
+use crate::campaign::run::rng::SplitMix64;
 
-impl SplitMix64 {
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..=max`.
-    pub fn up_to(&mut self, max: usize) -> usize {
-        (self.next_u64() % (max as u64 + 1)) as usize
-    }
+/// Uniform in `0..=max`.
+fn up_to(rng: &mut SplitMix64, max: usize) -> usize {
+    rng.below(max as u64 + 1) as usize
 }
 
 /// `count` points for `kind`: one in four in the init packet (0..=its length bytes written),
@@ -46,7 +32,7 @@ pub fn points(
             if rng.next_u64().is_multiple_of(4) {
                 CutAt {
                     phase: Phase::InitPacket,
-                    offset: rng.up_to(init_len),
+                    offset: up_to(&mut rng, init_len),
                 }
             } else {
                 // Whole words: nrfutil's WRITEs are (MTU-1)/2-1 = 64 bytes and objects are
@@ -55,7 +41,7 @@ pub fn points(
                 // ASSERT with NRF_FSTORAGE_PARAM_CHECK_DISABLED; found by `rig diff`.)
                 CutAt {
                     phase: Phase::Data,
-                    offset: rng.up_to(fw_len) & !3,
+                    offset: up_to(&mut rng, fw_len) & !3,
                 }
             }
         })

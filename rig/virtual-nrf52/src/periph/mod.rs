@@ -10,6 +10,7 @@ pub mod bprot;
 pub mod clock;
 pub mod events;
 pub mod gpio;
+pub mod names;
 pub mod rtc;
 pub mod uarte;
 pub mod wdt;
@@ -55,9 +56,34 @@ impl Unmodelled {
         } else {
             self.reads += 1;
         }
-        if self.by_addr.len() < 256 || self.by_addr.contains_key(&addr) {
-            *self.by_addr.entry(addr & !3).or_default() += 1;
+        let word = addr & !3;
+        if self.by_addr.len() < 256 || self.by_addr.contains_key(&word) {
+            *self.by_addr.entry(word).or_default() += 1;
         }
+    }
+
+    /// `N unmodelled peripheral accesses`, then the distinct registers with their peripherals
+    /// (at most `shown`, most used first): what the firmware reached for that reads as zero.
+    pub fn summary(&self, shown: usize) -> String {
+        let total = self.reads + self.writes;
+        let mut line = format!("{total} unmodelled peripheral accesses");
+        if self.by_addr.is_empty() {
+            return line;
+        }
+        let mut by_use: Vec<(u32, u64)> = self.by_addr.iter().map(|(&a, &n)| (a, n)).collect();
+        by_use.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let listed: Vec<String> = by_use
+            .iter()
+            .take(shown)
+            .map(|&(a, n)| format!("{} x{n}", names::describe_address(a)))
+            .collect();
+        line += &format!(" ({}", listed.join(", "));
+        match by_use.len().saturating_sub(shown) {
+            0 => {}
+            1 => line += ", 1 more register",
+            n => line += &format!(", {n} more registers"),
+        }
+        line + ")"
     }
 }
 
