@@ -7,11 +7,9 @@ use super::points;
 use super::report::ScenarioRun;
 use super::session::{Interruption, Session};
 use super::target::{Target, AFTER_UPDATE, SETTLE};
-use nrf_dfu::crc::crc32;
 use nrf_dfu::package::{generate_package, GenerateOptions, ImageInput};
-use nrf_dfu::settings::{Bank, BankCode, BootValidation, SettingsLayout, SettingsPage};
+use nrf_dfu::settings::{self, BootValidationType};
 use nrf_dfu::signing::SigningKey;
-use nrf_dfu::SdkVersion;
 use virtual_nrf52::descriptor::BootloaderDescriptor;
 use virtual_nrf52::Segment;
 
@@ -127,31 +125,28 @@ pub fn package(key: &SigningKey, app: &[u8], spec: &PackageSpec) -> Result<Packa
 }
 
 /// `app` installed in bank 0 as version `version`, with the settings page a factory writes
-/// (`nrfutil settings generate --application-version V --bootloader-version 1
-/// --app-boot-validation VALIDATE_GENERATED_CRC`) in both copies.
-fn installed(app: &[u8], version: u32) -> Preinstalled {
-    let layout = SettingsLayout::for_sdk(SdkVersion::Sdk17);
-    let mut s = SettingsPage::defaults(layout);
-    s.bootloader_version = 1;
-    s.app_version = version;
-    s.bank_0 = Bank {
-        image_size: app.len() as u32,
-        image_crc: crc32(app),
-        bank_code: BankCode::ValidApp,
-    };
-    if let Some(v2) = s.v2_mut() {
-        v2.boot_validation_app = BootValidation::crc(app);
-    }
-    s.fix_crcs();
-    let page = s.encode();
-    let chip = images::CHIP;
-    Preinstalled {
-        segments: vec![
-            (nrf_dfu::memory_map::MBR_SIZE, app.to_vec()),
-            (chip.settings_address(), page.clone()),
-            (chip.mbr_params_address(), page),
-        ],
-    }
+/// (`nrfutil settings generate --family NRF52 --application-version V --bootloader-version 1
+/// --bl-settings-version 2 --app-boot-validation VALIDATE_GENERATED_CRC`) and its backup.
+fn installed(app: &[u8], version: u32) -> Result<Preinstalled, String> {
+    let settings = settings::generate(
+        &settings::GenerateOptions {
+            family: settings::Family::Nrf52,
+            application: Some(app),
+            application_version: Some(version),
+            bootloader_version: 1,
+            bl_settings_version: 2,
+            start_address: None,
+            backup: settings::BackupPlacement::BelowSettings,
+            app_boot_validation: Some(BootValidationType::ValidateCrc),
+            sd_boot_validation: None,
+            softdevice: None,
+        },
+        None,
+    )
+    .map_err(|e| format!("factory settings: {e}"))?;
+    let mut segments = vec![(nrf_dfu::memory_map::MBR_SIZE, app.to_vec())];
+    segments.extend(settings.segments());
+    Ok(Preinstalled { segments })
 }
 
 /// A scenario's devices, booted, their first state compared.
@@ -219,9 +214,9 @@ fn plan(
                 .map_err(|e| format!("other key: {e}"))?;
             (fresh(), other, PackageSpec::app(2), false)
         }
-        "downgrade" => (installed(&inputs.app, 5), key, PackageSpec::app(1), true),
+        "downgrade" => (installed(&inputs.app, 5)?, key, PackageSpec::app(1), true),
         "downgrade-debug" => (
-            installed(&inputs.app, 5),
+            installed(&inputs.app, 5)?,
             key,
             PackageSpec {
                 debug: true,
